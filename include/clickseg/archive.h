@@ -1,0 +1,124 @@
+/* archive.h — the HDF5 clickstream archive, format v1 (docs/archive-format.md).
+ *
+ * Readers: plan (rank 0) scans each file's schema and row count; every rank
+ * reads row ranges of the needed columns with archive_read_range, converted
+ * to the native types below (narrower or wider integer types are accepted,
+ * a value that does not fit is an error). Writers: generate (and tests) create
+ * files in parallel with archive_create / archive_write_rows.
+ * Reading uses plain HDF5 (each rank opens read-only on its own); writing
+ * uses the MPI-IO driver and collective transfers. */
+#ifndef CLICKSEG_ARCHIVE_H
+#define CLICKSEG_ARCHIVE_H
+
+#include <stdint.h>
+
+#include <mpi.h>
+
+#include "clickseg/error.h"
+
+#define CS_ARCHIVE_VERSION 1
+
+/* The event columns, in the order of cs_columns. */
+enum cs_column {
+    COL_TS = 0,       /* int64, required */
+    COL_USER_ID,      /* uint64, required */
+    COL_EVENT_TYPE,   /* uint8 or enum, required */
+    COL_PRODUCT_ID,   /* uint64, optional */
+    COL_CATEGORY_ID,  /* uint32, optional */
+    COL_BRAND_ID,     /* uint32, optional */
+    COL_PRICE,        /* int64, optional */
+    COL_SESSION_ID,   /* uint64, optional */
+    COL_NCOLUMNS
+};
+
+/* Dataset name of a column ("ts", "user_id", ...). */
+const char *archive_column_name(int col);
+
+/* Column arrays for `n` rows; a NULL pointer means "not wanted". */
+typedef struct cs_columns {
+    int64_t *ts;
+    uint64_t *user_id;
+    uint8_t *event_type;
+    uint64_t *product_id;
+    uint32_t *category_id;
+    uint32_t *brand_id;
+    int64_t *price;
+    uint64_t *session_id;
+} cs_columns;
+
+/* What a scan learns about one file. */
+typedef struct cs_file_info {
+    char path[1024];
+    int has_events;            /* has group /events */
+    int has_customers;         /* has group /customers */
+    uint64_t rows;             /* rows of /events (0 when none) */
+    uint64_t customer_rows;
+    int present[COL_NCOLUMNS]; /* column exists */
+    char type_desc[COL_NCOLUMNS][48]; /* e.g. "int64", "uint8 enum", "int32" */
+    uint64_t chunk_rows[COL_NCOLUMNS]; /* 0 = contiguous */
+    int compressed[COL_NCOLUMNS];
+    int64_t ts_first, ts_last; /* ts of the first and last row (rows > 0) */
+    int64_t file_bytes;
+} cs_file_info;
+
+/* Opens `path` read-only and checks the format: /events with ts, user_id,
+ * event_type as 1-D integer datasets of equal length, optional columns of
+ * integer type and the same length, event_type an integer or an enum whose
+ * member names are format v1's. A file with only /customers is valid (a
+ * profile table). On error returns CS_EINPUT naming the file and dataset. */
+int archive_scan(const char *path, cs_file_info *info, cs_err *err);
+
+/* An open file for reading ranges; cached by the caller across windows. */
+typedef struct cs_archive_reader cs_archive_reader;
+
+int archive_reader_open(const char *path, cs_archive_reader **out, cs_err *err);
+void archive_reader_close(cs_archive_reader *r);
+
+/* Reads rows [start, start+count) of every wanted column of `cols`, writing
+ * at cols->X[0..count). Missing optional columns are filled with 0. A value
+ * that does not fit the native type, or an enum value outside format v1,
+ * is CS_EINPUT naming the file, dataset and row range. */
+int archive_read_range(cs_archive_reader *r, uint64_t start, uint64_t count,
+                       const cs_columns *cols, cs_err *err);
+
+/* Scans the whole file in blocks: exact ts min/max, rows out of time order,
+ * event-type counts and invalid types; used by inspect. */
+typedef struct cs_file_stats {
+    int64_t ts_min, ts_max;
+    uint64_t out_of_order;          /* rows with ts < the previous row's ts */
+    uint64_t type_counts[8];
+    uint64_t bad_types;             /* event_type > 7 */
+    uint64_t negative_ts;
+    uint64_t distinct_users_est;    /* estimate (HyperLogLog-style) */
+} cs_file_stats;
+int archive_file_stats(const char *path, cs_file_stats *st, cs_err *err);
+
+/* ---- writing (parallel, collective) ---- */
+
+typedef struct cs_archive_writer cs_archive_writer;
+
+/* Collective: creates `path` (truncating) with /events datasets of
+ * `total_rows` rows, all columns, chunked; attributes of format v1.
+ * `with_truth` adds /truth/intent (uint8) for generated archives. */
+int archive_create(MPI_Comm comm, const char *path, uint64_t total_rows,
+                   int with_truth, cs_archive_writer **out, cs_err *err);
+
+/* Collective: every rank calls it (count may be 0); writes rows
+ * [offset, offset+count) of every column (and truth when given). */
+int archive_write_rows(cs_archive_writer *w, uint64_t offset, uint64_t count,
+                       const cs_columns *cols, const uint8_t *truth,
+                       cs_err *err);
+
+/* Collective: sets the ts range attributes and closes. */
+int archive_close(cs_archive_writer *w, int64_t ts_min, int64_t ts_max,
+                  cs_err *err);
+
+/* Collective: writes a profile table /customers (user_id, gender, age_band,
+ * region) into a new file; each rank passes its contiguous share. */
+int archive_write_profiles(MPI_Comm comm, const char *path, uint64_t total,
+                           uint64_t offset, uint64_t count,
+                           const uint64_t *user_id, const uint8_t *gender,
+                           const uint8_t *age_band, const uint8_t *region,
+                           cs_err *err);
+
+#endif

@@ -1,0 +1,89 @@
+/* config.h — the job configuration: one table of keys drives parsing,
+ * defaults, validation and `clickseg config --help`.
+ *
+ * Every command loads a cs_config: defaults first, then a libconfig file
+ * (optional), then command-line overrides applied by the CLI. An unknown key,
+ * a wrong type or a bad value is a CS_ECONFIG error naming file and line.
+ * Pure C (libconfig), no MPI: rank 0 loads and the CLI broadcasts. */
+#ifndef CLICKSEG_CONFIG_H
+#define CLICKSEG_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "clickseg/error.h"
+#include "clickseg/period.h"
+#include "clickseg/rules.h"
+
+#define CS_MAX_INPUTS 64
+#define CS_PATH_MAX 1024
+
+enum cs_session_mode { SESSION_GAP = 0, SESSION_SOURCE = 1 };
+/* enum cs_period (PERIOD_DAY, PERIOD_WEEK, PERIOD_MONTH) is in period.h. */
+
+typedef struct cs_config {
+    /* input: a string or a list of strings (files, directories, globs) */
+    int ninputs;
+    char inputs[CS_MAX_INPUTS][CS_PATH_MAX];
+    /* output.dir, output.sessions */
+    char output_dir[CS_PATH_MAX];
+    int output_sessions;
+    /* memory_per_rank: bytes (config accepts "512M", "2G", integers) */
+    int64_t memory_per_rank;
+    /* session.gap, session.max_duration (0 = none), session.max_lateness:
+     * seconds in the file, stored here in microseconds */
+    int64_t session_gap_us;
+    int64_t session_max_duration_us;
+    int64_t session_max_lateness_us;
+    int session_mode;            /* session.mode: "gap" | "source" */
+    /* report.period, report.timezone */
+    int report_period;
+    char report_timezone[CS_TZ_NAME_MAX];   /* 64 */
+    /* rules: the ordered segment rules */
+    cs_rules rules;
+    /* where the values came from, for messages and the report */
+    char source_path[CS_PATH_MAX];  /* "" when defaults only */
+} cs_config;
+
+/* Fills cfg with the built-in defaults (identical to configs/default.cfg). */
+void config_defaults(cs_config *cfg);
+
+/* Loads a libconfig file over the current values of cfg (keys it has
+ * replace them; a `rules` key replaces all rules), then validates. On error
+ * returns CS_ECONFIG with "FILE:LINE: message" and cfg is left unchanged. */
+int config_load_file(cs_config *cfg, const char *path, cs_err *err);
+
+/* Same, from a string (for tests); `name` stands for the file in messages. */
+int config_load_string(cs_config *cfg, const char *text, const char *name,
+                       cs_err *err);
+
+/* Parses a size: an integer of bytes or a string "512", "64K", "512M",
+ * "2G", "1T" (powers of 1024, optional trailing "B" or "iB"). Returns
+ * CS_ECONFIG on anything else or on a non-positive size. */
+int config_parse_size(const char *s, int64_t *bytes, cs_err *err);
+
+/* Checks values that only make sense together (e.g. a timezone that the
+ * system knows, source mode needs no gap change...). CS_ECONFIG on error. */
+int config_validate(const cs_config *cfg, cs_err *err);
+
+/* Sets one key from its text form, as a command-line override would
+ * ("session.gap" "600", "memory_per_rank" "2G", "output.sessions" "true",
+ * "input" "a.h5" (replaces the list), "rules" "default"). The value is
+ * checked as in a file; on error returns CS_ECONFIG naming the key and
+ * leaves cfg unchanged. */
+int config_set(cs_config *cfg, const char *key, const char *value, cs_err *err);
+
+/* Writes every key with its current value as a libconfig file (used by
+ * `clickseg config --dump` and to record the effective config); loading
+ * the output gives back the same values. (Not named config_write: libconfig
+ * already exports a function of that name.) */
+void config_dump(const cs_config *cfg, FILE *out);
+
+/* A stable 64-bit hash of the values that change results (sessions, rules,
+ * report period/timezone), for the report and checkpoints. */
+uint64_t config_hash(const cs_config *cfg);
+
+/* Prints the key table: name, type, default, meaning. */
+void config_print_keys(FILE *out);
+
+#endif

@@ -1,0 +1,41 @@
+/* event.h — the fixed-size event record that moves through the pipeline:
+ * built from the archive's columns after READ, sent to the owning rank by
+ * SHUFFLE, ordered by SORT, consumed by SESSIONIZE. 48 bytes, no padding
+ * surprises, so MPI moves it as bytes. */
+#ifndef CLICKSEG_EVENT_H
+#define CLICKSEG_EVENT_H
+
+#include <stdint.h>
+
+typedef struct cs_event {
+    uint64_t user_id;
+    int64_t ts;          /* µs since the epoch, UTC */
+    uint64_t row;        /* global row index: the tie-breaker that makes order unique */
+    uint64_t product_id;
+    uint64_t session_id; /* the archive's own session id (source mode) */
+    int64_t price;       /* minor units */
+    uint32_t category_id;
+    uint32_t brand_id;
+    uint8_t type;        /* enum cs_event_type */
+    uint8_t pad[7];
+} cs_event;
+
+/* A 64-bit mix (splitmix64's finaliser): spreads user ids over ranks and
+ * sort buckets whatever their distribution. */
+static inline uint64_t cs_mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+/* The rank that owns a user: every event of a user meets on it. */
+static inline int cs_owner(uint64_t user_id, int nranks)
+{
+    return (int)(cs_mix64(user_id) % (uint64_t)nranks);
+}
+
+#endif

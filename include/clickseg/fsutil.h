@@ -1,0 +1,38 @@
+/* fsutil.h — file-system chores for commands: expanding --input arguments
+ * (files, directories, globs) into a sorted file list, and output
+ * directories that appear complete or not at all (written under a temporary
+ * name, renamed at the end; an existing output is kept unless forced).
+ * Called by the CLI on rank 0. Pure POSIX, no MPI. */
+#ifndef CLICKSEG_FSUTIL_H
+#define CLICKSEG_FSUTIL_H
+
+#include "clickseg/error.h"
+
+typedef struct cs_pathlist {
+    int n, cap;
+    char **path;
+} cs_pathlist;
+
+/* Appends the files named by `arg`: a file as is, a directory's *.h5 files
+ * (sorted, not recursive), or a glob's matches. An argument that names
+ * nothing is CS_EINPUT ("no such file", "directory holds no .h5 files",
+ * "pattern matches nothing"). Duplicates (same real path) are CS_EINPUT. */
+int fs_expand_input(cs_pathlist *pl, const char *arg, cs_err *err);
+void fs_pathlist_free(cs_pathlist *pl);
+
+/* Creates dir and its parents (like mkdir -p). */
+int fs_mkdir_p(const char *dir, cs_err *err);
+
+/* Prepares a fresh temporary directory "<final>.tmp.<pid>" beside `final`,
+ * after checking `final` may be written: when it exists and holds any of
+ * `outputs` (NULL-terminated file names), CS_EIO unless force. */
+int fs_begin_output(const char *final, const char *const *outputs, int force,
+                    char *tmp, size_t tmpsize, cs_err *err);
+
+/* Moves every file of tmp into final (each rename atomic), removes tmp. */
+int fs_commit_output(const char *tmp, const char *final, cs_err *err);
+
+/* Removes tmp and what it holds (on failure paths). */
+void fs_abandon_output(const char *tmp);
+
+#endif

@@ -1,0 +1,38 @@
+/* h5util.h — small HDF5 helpers shared by the archive and report writers:
+ * silencing HDF5's own error printing, turning its error stack into one
+ * line for a cs_err, and typed attribute writers. Called by archive*.c,
+ * report*.c and the CLI start-up. */
+#ifndef CLICKSEG_H5UTIL_H
+#define CLICKSEG_H5UTIL_H
+
+#include <hdf5.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clickseg/error.h"
+
+/* Stops HDF5 from printing its error stack (we report errors ourselves). */
+void h5_silence(void);
+
+/* Writes the deepest message of HDF5's current error stack into buf
+ * ("" when the stack is empty) and clears the stack. */
+void h5_describe(char *buf, size_t n);
+
+/* Sets err to "what: <HDF5's deepest message>" with the given code. */
+int h5_fail(cs_err *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Attribute writers on an object; return CS_OK or CS_EIO. */
+int h5_attr_string(hid_t obj, const char *name, const char *value, cs_err *err);
+int h5_attr_int64(hid_t obj, const char *name, int64_t value, cs_err *err);
+
+/* Reads an int64 attribute if present; returns 1 when read, 0 when absent. */
+int h5_attr_get_int64(hid_t obj, const char *name, int64_t *value);
+
+/* The v1 event-type enum (base uint8); the caller closes it. */
+hid_t h5_event_enum_type(void);
+
+/* Human description of an integer/enum type: "int64", "uint8 enum", ... */
+void h5_type_describe(hid_t type, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,57 @@
+/* plan.h — rank 0's plan of the job: which files, in which order, cut into
+ * windows that fit memory_per_rank, each window split into one balanced row
+ * range per rank (a range may cross files).
+ *
+ * The plan is plain data (no pointers but the file array) and is broadcast
+ * to every rank; workers read only files the plan names. Built by run on
+ * rank 0 from archive_scan results. Pure C except plan_bcast. */
+#ifndef CLICKSEG_PLAN_H
+#define CLICKSEG_PLAN_H
+
+#include <stdint.h>
+
+#include "clickseg/archive.h"
+#include "clickseg/comm.h"
+#include "clickseg/error.h"
+
+/* Bytes each in-flight event costs a rank during a window: the read
+ * columns, the packed send record, the received copy and the sort scratch. */
+#define CS_BYTES_PER_EVENT 256
+#define CS_MIN_WINDOW_ROWS 64
+
+typedef struct cs_plan_file {
+    char path[1024];
+    uint64_t rows;
+    uint64_t row0;          /* global index of the file's first row */
+    int64_t ts_first, ts_last;
+} cs_plan_file;
+
+typedef struct cs_plan {
+    int nfiles;
+    cs_plan_file *files;    /* event files, in time order */
+    int nprofiles;          /* profile-only files, skipped by the reader */
+    uint64_t total_rows;
+    uint64_t window_rows;   /* rows of one window, all ranks together */
+    uint64_t nwindows;      /* at least 1 (an empty archive has one empty window) */
+} cs_plan;
+
+/* Orders the event files by (first ts, last ts, path), drops empty ones,
+ * and sizes windows: window_rows = nranks * per-rank rows, where per-rank
+ * rows = window_rows_per_rank when non-zero, else memory_per_rank /
+ * CS_BYTES_PER_EVENT. CS_EINPUT when no file holds events. */
+int plan_build(const cs_file_info *info, int n, int64_t memory_per_rank,
+               uint64_t window_rows_per_rank, int nranks, cs_plan *plan, cs_err *err);
+
+void plan_free(cs_plan *plan);
+
+/* The rows of window w read by rank r: [*start, *start + *count) globally. */
+void plan_rank_range(const cs_plan *plan, uint64_t w, int r, int nranks,
+                     uint64_t *start, uint64_t *count);
+
+/* Index of the file that holds global row `row` (binary search). */
+int plan_file_of(const cs_plan *plan, uint64_t row);
+
+/* Collective: rank 0's plan to every rank (others' plan is overwritten). */
+int plan_bcast(const cs_comm *c, cs_plan *plan, cs_err *err);
+
+#endif

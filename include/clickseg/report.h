@@ -1,0 +1,45 @@
+/* report.h — the run's outputs: report.json, report.h5 and CSV tables
+ * (rank 0, from the reduced statistics), and the per-customer and
+ * per-session tables customers.h5 / sessions.h5 (written in parallel by
+ * every rank, collective). Formats are documented in docs/outputs.md.
+ * Called by run at the end of the job, into the temporary output dir. */
+#ifndef CLICKSEG_REPORT_H
+#define CLICKSEG_REPORT_H
+
+#include <stdint.h>
+
+#include "clickseg/comm.h"
+#include "clickseg/config.h"
+#include "clickseg/error.h"
+#include "clickseg/sessionize.h"
+#include "clickseg/stats.h"
+#include "clickseg/timer.h"
+#include "clickseg/users.h"
+
+/* What the report says about the run itself. */
+typedef struct cs_run_meta {
+    int ranks;
+    int files;
+    uint64_t windows, window_rows, total_rows;
+    uint64_t config_hash;
+    double wall_s;
+    double phase_s[PH_N];          /* slowest rank's time per phase */
+    int64_t peak_rss_kb_max;       /* largest peak RSS of any rank */
+    int64_t peak_rss_kb_rank0;
+    char started_utc[32];
+    char inputs[4096];             /* comma-separated input arguments */
+} cs_run_meta;
+
+/* Rank 0: report.json, report.h5, totals.csv, segments.csv, periods.csv in dir. */
+int report_write_summary(const char *dir, const cs_config *cfg, const cs_stats *st,
+                         const cs_run_meta *meta, cs_err *err);
+
+/* Collective: dir/customers.h5, one row per user of every rank's table. */
+int report_write_customers(const cs_comm *c, const char *dir, const cs_users *users,
+                           const cs_rules *rules, cs_err *err);
+
+/* Collective: dir/sessions.h5 from every rank's closed sessions. */
+int report_write_sessions(const cs_comm *c, const char *dir, const cs_session *s, uint64_t n,
+                          const cs_rules *rules, cs_err *err);
+
+#endif

@@ -1,0 +1,42 @@
+/* shuffle.h — sending each event to the rank that owns its user.
+ *
+ * PACK turns a rank's read columns into 48-byte records grouped by
+ * destination (a counting sort on cs_owner), EXCHANGE moves them with one
+ * Alltoall of counts and one Alltoallv of records. Buffers live in the
+ * cs_shuffle and are reused across windows (first touch of fresh memory is
+ * the slow part on these machines). Called by run. */
+#ifndef CLICKSEG_SHUFFLE_H
+#define CLICKSEG_SHUFFLE_H
+
+#include <stdint.h>
+
+#include "clickseg/archive.h"
+#include "clickseg/comm.h"
+#include "clickseg/error.h"
+#include "clickseg/event.h"
+
+typedef struct cs_shuffle {
+    int nranks;
+    uint64_t *counts;        /* records per destination */
+    uint64_t *fill;          /* scratch cursor per destination */
+    int32_t *dest;           /* destination of each row (scratch) */
+    uint64_t dest_cap;
+    cs_event *send;
+    uint64_t send_cap, nsend;
+    void *recv;              /* cs_event records received */
+    uint64_t recv_cap, nrecv;
+} cs_shuffle;
+
+int shuffle_init(cs_shuffle *s, int nranks, cs_err *err);
+void shuffle_free(cs_shuffle *s);
+
+/* Packs rows [0, n) of cols whose keep[i] is non-zero, giving row i the
+ * global index row0 + i. */
+int shuffle_pack(cs_shuffle *s, const cs_columns *cols, const uint8_t *keep, uint64_t n,
+                 uint64_t row0, cs_err *err);
+
+/* Collective: exchanges the packed records; afterwards s->recv holds
+ * s->nrecv records owned by this rank. */
+int shuffle_exchange(const cs_comm *c, cs_shuffle *s, cs_err *err);
+
+#endif

@@ -1,0 +1,23 @@
+/* sort.h — ordering a rank's events by (user_id, ts, row).
+ *
+ * Within a user the order is total (row breaks ties), so sessions never
+ * depend on arrival order. Users are grouped by a hash bucket first (a
+ * counting sort on the top bits of mix64(user)), then each small bucket is
+ * sorted in cache: users come out grouped, though not in user_id order,
+ * which nothing downstream needs. Called by run after SHUFFLE. Pure C. */
+#ifndef CLICKSEG_SORT_H
+#define CLICKSEG_SORT_H
+
+#include <stdint.h>
+
+#include "clickseg/error.h"
+#include "clickseg/event.h"
+
+/* Sorts ev[0..n) using tmp (room for n events) as scratch; the result is in
+ * ev. Returns CS_ENOMEM if the bucket table cannot be allocated. */
+int sort_events(cs_event *ev, cs_event *tmp, uint64_t n, cs_err *err);
+
+/* 1 when a sorts before b in the pipeline's order (same user: ts, then row). */
+int sort_event_less(const cs_event *a, const cs_event *b);
+
+#endif

@@ -1,0 +1,61 @@
+/* users.h — the per-rank table of the users a rank owns.
+ *
+ * Open addressing (linear probing) on mix64(user_id); entries live in one
+ * array that grows by doubling, so an entry's index can change on growth
+ * (hold indices only between inserts). Each entry carries the user's
+ * running totals, per-segment session counts and the state of the user's
+ * unfinished session (cs_sess_state, owned by sessionize). Plain data, so a
+ * checkpoint can save it. Called by sessionize and run. Pure C, no MPI. */
+#ifndef CLICKSEG_USERS_H
+#define CLICKSEG_USERS_H
+
+#include <stdint.h>
+
+#include "clickseg/error.h"
+#include "clickseg/rules.h"
+
+/* The unfinished session of a user, carried across windows. */
+typedef struct cs_sess_state {
+    int active;
+    int64_t start_ts, last_ts;
+    uint64_t session_id;
+    int64_t first_purchase_ts;    /* -1 until a purchase */
+    int64_t views_before;          /* views before the first purchase so far */
+    int64_t min_gap_us;            /* -1 until a second event */
+    int64_t count[8];              /* events by type */
+    int64_t revenue, refund_amount;
+    /* distinct ids seen so far, each list sorted and unique */
+    uint64_t *ids;                 /* products, then categories, then brands */
+    uint32_t nprod, ncat, nbrand;
+} cs_sess_state;
+
+typedef struct cs_user {
+    uint64_t user_id;
+    int64_t events, sessions, purchase_sessions, purchases;
+    int64_t revenue, refunds;
+    int64_t first_ts, last_ts;
+    uint32_t seg_sessions[CS_MAX_SEGMENTS];
+    int32_t last_period[CS_MAX_SEGMENTS]; /* period index last counted per segment, -1 none */
+    cs_sess_state open;
+    uint8_t used;
+} cs_user;
+
+typedef struct cs_users {
+    cs_user *slot;
+    uint64_t cap, n;
+} cs_users;
+
+int users_init(cs_users *t, uint64_t expect, cs_err *err);
+void users_free(cs_users *t);
+
+/* The entry of user_id, inserted (zeroed, first/last ts unset) when new;
+ * NULL with CS_ENOMEM when the table cannot grow. */
+cs_user *users_get(cs_users *t, uint64_t user_id, cs_err *err);
+
+/* The entry of user_id or NULL. */
+cs_user *users_find(const cs_users *t, uint64_t user_id);
+
+/* Approximate bytes held (table plus open-session id lists). */
+uint64_t users_bytes(const cs_users *t);
+
+#endif

@@ -1,0 +1,347 @@
+/* archive.c — reading archive format v1: schema checks (archive_scan) and
+ * typed row-range reads (archive_read_range) with checked conversion.
+ *
+ * Files are opened read-only with HDF5's default driver on each rank on its
+ * own: reads need no coordination, and the input is never modified. */
+#include "clickseg/archive.h"
+
+#include <errno.h>
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "clickseg/features.h"
+#include "clickseg/h5util.h"
+
+static const char *const col_names[COL_NCOLUMNS] = {
+    "ts", "user_id", "event_type", "product_id",
+    "category_id", "brand_id", "price", "session_id",
+};
+
+const char *archive_column_name(int col)
+{
+    return (col >= 0 && col < COL_NCOLUMNS) ? col_names[col] : NULL;
+}
+
+/* Native memory type of each column. */
+static hid_t col_mem_type(int col)
+{
+    switch (col) {
+    case COL_TS: case COL_PRICE: return H5T_NATIVE_INT64;
+    case COL_USER_ID: case COL_PRODUCT_ID: case COL_SESSION_ID: return H5T_NATIVE_UINT64;
+    case COL_EVENT_TYPE: return H5T_NATIVE_UINT8;
+    default: return H5T_NATIVE_UINT32;
+    }
+}
+
+static size_t col_elem_size(int col)
+{
+    return H5Tget_size(col_mem_type(col));
+}
+
+static void *col_ptr(const cs_columns *c, int col)
+{
+    switch (col) {
+    case COL_TS: return c->ts;
+    case COL_USER_ID: return c->user_id;
+    case COL_EVENT_TYPE: return c->event_type;
+    case COL_PRODUCT_ID: return c->product_id;
+    case COL_CATEGORY_ID: return c->category_id;
+    case COL_BRAND_ID: return c->brand_id;
+    case COL_PRICE: return c->price;
+    default: return c->session_id;
+    }
+}
+
+/* Checks an enum event_type: every member name must be a v1 type name. */
+static int check_event_enum(hid_t type, const char *path, cs_err *err)
+{
+    int n = H5Tget_nmembers(type);
+    for (int i = 0; i < n; i++) {
+        char *name = H5Tget_member_name(type, (unsigned)i);
+        int known = 0;
+        for (int t = 0; t < EV_NTYPES && name; t++)
+            known |= strcmp(name, ev_type_name(t)) == 0;
+        if (!known) {
+            cs_err_set(err, CS_EINPUT, "%s: dataset /events/event_type: enum member '%s' "
+                       "is not an event type of format v1 (page_view, product_view, search, "
+                       "add_to_cart, remove_from_cart, checkout, purchase, refund)",
+                       path, name ? name : "?");
+            H5free_memory(name);
+            return CS_EINPUT;
+        }
+        H5free_memory(name);
+    }
+    return CS_OK;
+}
+
+/* Checks one /events column: 1-D, integer (or enum for event_type), rows
+ * equal to the first column's. Fills the column's fields of info. */
+static int scan_column(hid_t grp, int col, cs_file_info *info, cs_err *err)
+{
+    const char *name = col_names[col];
+    if (H5Lexists(grp, name, H5P_DEFAULT) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        if (col <= COL_EVENT_TYPE)
+            return cs_err_set(err, CS_EINPUT, "%s: required dataset /events/%s is missing",
+                              info->path, name);
+        return CS_OK;
+    }
+    hid_t d = H5Dopen2(grp, name, H5P_DEFAULT);
+    if (d < 0)
+        return h5_fail(err, CS_EINPUT, "%s: /events/%s is not a readable dataset", info->path, name);
+    int rc = CS_OK;
+    hid_t t = H5Dget_type(d), s = H5Dget_space(d), p = H5Dget_create_plist(d);
+    H5T_class_t cls = H5Tget_class(t);
+    h5_type_describe(t, info->type_desc[col], sizeof info->type_desc[col]);
+    int ndims = H5Sget_simple_extent_ndims(s);
+    hsize_t dims[1] = {0};
+    if (ndims != 1) {
+        rc = cs_err_set(err, CS_EINPUT, "%s: dataset /events/%s has %d dimensions; format v1 "
+                        "columns are 1-D", info->path, name, ndims);
+    } else if (!(cls == H5T_INTEGER || (cls == H5T_ENUM && col == COL_EVENT_TYPE))) {
+        rc = cs_err_set(err, CS_EINPUT, "%s: dataset /events/%s has type %s; format v1 needs an "
+                        "integer%s", info->path, name, info->type_desc[col],
+                        col == COL_EVENT_TYPE ? " or enum" : "");
+    } else if (cls == H5T_ENUM) {
+        rc = check_event_enum(t, info->path, err);
+    }
+    if (rc == CS_OK) {
+        H5Sget_simple_extent_dims(s, dims, NULL);
+        if (col == COL_TS)
+            info->rows = dims[0];
+        else if (dims[0] != info->rows)
+            rc = cs_err_set(err, CS_EINPUT, "%s: dataset /events/%s has %llu rows but /events/ts "
+                            "has %llu; all columns must have the same length", info->path, name,
+                            (unsigned long long)dims[0], (unsigned long long)info->rows);
+    }
+    if (rc == CS_OK) {
+        info->present[col] = 1;
+        if (H5Pget_layout(p) == H5D_CHUNKED) {
+            hsize_t cd[1];
+            H5Pget_chunk(p, 1, cd);
+            info->chunk_rows[col] = cd[0];
+        }
+        info->compressed[col] = H5Pget_nfilters(p) > 0;
+    }
+    H5Pclose(p);
+    H5Sclose(s);
+    H5Tclose(t);
+    H5Dclose(d);
+    return rc;
+}
+
+/* Reads one int64 ts value at `row` (for the first/last-row times). */
+static int read_ts_at(hid_t grp, uint64_t row, int64_t *ts)
+{
+    hid_t d = H5Dopen2(grp, "ts", H5P_DEFAULT);
+    if (d < 0)
+        return -1;
+    hid_t fs = H5Dget_space(d);
+    hsize_t start[1] = {row}, count[1] = {1};
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
+    hid_t ms = H5Screate_simple(1, count, NULL);
+    herr_t rc = H5Dread(d, H5T_NATIVE_INT64, ms, fs, H5P_DEFAULT, ts);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    H5Dclose(d);
+    return rc < 0 ? -1 : 0;
+}
+
+static int scan_customers(hid_t f, cs_file_info *info, cs_err *err)
+{
+    hid_t g = H5Gopen2(f, "customers", H5P_DEFAULT);
+    if (g < 0)
+        return h5_fail(err, CS_EINPUT, "%s: /customers is not a group", info->path);
+    int rc = CS_OK;
+    if (H5Lexists(g, "user_id", H5P_DEFAULT) <= 0) {
+        rc = cs_err_set(err, CS_EINPUT, "%s: /customers has no user_id dataset", info->path);
+    } else {
+        hid_t d = H5Dopen2(g, "user_id", H5P_DEFAULT);
+        hid_t s = d < 0 ? -1 : H5Dget_space(d);
+        hsize_t dims[1] = {0};
+        if (s < 0 || H5Sget_simple_extent_ndims(s) != 1)
+            rc = cs_err_set(err, CS_EINPUT, "%s: /customers/user_id must be a 1-D dataset", info->path);
+        else
+            H5Sget_simple_extent_dims(s, dims, NULL);
+        info->customer_rows = dims[0];
+        if (s >= 0) H5Sclose(s);
+        if (d >= 0) H5Dclose(d);
+    }
+    H5Gclose(g);
+    H5Eclear2(H5E_DEFAULT);
+    return rc;
+}
+
+int archive_scan(const char *path, cs_file_info *info, cs_err *err)
+{
+    memset(info, 0, sizeof *info);
+    snprintf(info->path, sizeof info->path, "%s", path);
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return cs_err_set(err, CS_EINPUT, "%s: cannot open archive file: %s", path, strerror(errno));
+    info->file_bytes = (int64_t)st.st_size;
+    if (H5Fis_hdf5(path) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return cs_err_set(err, CS_EINPUT, "%s: not an HDF5 file (or truncated/corrupted)", path);
+    }
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0)
+        return h5_fail(err, CS_EINPUT, "%s: cannot open HDF5 file", path);
+    int rc = CS_OK;
+    info->has_events = H5Lexists(f, "events", H5P_DEFAULT) > 0;
+    info->has_customers = H5Lexists(f, "customers", H5P_DEFAULT) > 0;
+    H5Eclear2(H5E_DEFAULT);
+    if (!info->has_events && !info->has_customers)
+        rc = cs_err_set(err, CS_EINPUT, "%s: no /events group (and no /customers profile table); "
+                        "not a clickseg archive file (format v1)", path);
+    if (rc == CS_OK && info->has_events) {
+        hid_t g = H5Gopen2(f, "events", H5P_DEFAULT);
+        if (g < 0)
+            rc = h5_fail(err, CS_EINPUT, "%s: /events is not a group", path);
+        for (int c = 0; rc == CS_OK && c < COL_NCOLUMNS; c++)
+            rc = scan_column(g, c, info, err);
+        if (rc == CS_OK && info->rows > 0 &&
+            (read_ts_at(g, 0, &info->ts_first) < 0 || read_ts_at(g, info->rows - 1, &info->ts_last) < 0))
+            rc = h5_fail(err, CS_EINPUT, "%s: cannot read /events/ts", path);
+        if (g >= 0)
+            H5Gclose(g);
+    }
+    if (rc == CS_OK && info->has_customers)
+        rc = scan_customers(f, info, err);
+    H5Fclose(f);
+    return rc;
+}
+
+/* ---- range reads ---- */
+
+struct cs_archive_reader {
+    char path[1024];
+    hid_t file;
+    hid_t dset[COL_NCOLUMNS];  /* -1 when the column is absent */
+    hid_t mem_enum;            /* v1 enum, when event_type is an enum */
+    hid_t dxpl;                /* with the overflow callback */
+};
+
+typedef struct conv_ctx {
+    int overflow;      /* set by the callback */
+    int clamp_types;   /* event_type: out-of-range becomes 255 (rejected row) */
+} conv_ctx;
+
+/* Aborts the read on any value that does not fit; for event_type, maps it to
+ * 255 so the row is rejected (counted) instead of failing the job. */
+static H5T_conv_ret_t conv_cb(H5T_conv_except_t kind, hid_t src, hid_t dst,
+                              void *sbuf, void *dbuf, void *user)
+{
+    (void)src; (void)sbuf;
+    conv_ctx *c = user;
+    if (c->clamp_types && H5Tget_size(dst) == 1 &&
+        (kind == H5T_CONV_EXCEPT_RANGE_HI || kind == H5T_CONV_EXCEPT_RANGE_LOW)) {
+        *(uint8_t *)dbuf = 255;
+        return H5T_CONV_HANDLED;
+    }
+    c->overflow = 1;
+    return H5T_CONV_ABORT;
+}
+
+int archive_reader_open(const char *path, cs_archive_reader **out, cs_err *err)
+{
+    cs_archive_reader *r = cs_calloc(1, sizeof *r, err, "archive reader");
+    if (!r)
+        return CS_ENOMEM;
+    snprintf(r->path, sizeof r->path, "%s", path);
+    r->mem_enum = -1;
+    r->dxpl = H5Pcreate(H5P_DATASET_XFER);
+    for (int c = 0; c < COL_NCOLUMNS; c++)
+        r->dset[c] = -1;
+    r->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (r->file < 0) {
+        archive_reader_close(r);
+        return h5_fail(err, CS_EINPUT, "%s: cannot open HDF5 file", path);
+    }
+    for (int c = 0; c < COL_NCOLUMNS; c++) {
+        char name[64];
+        snprintf(name, sizeof name, "/events/%s", col_names[c]);
+        if (H5Lexists(r->file, "events", H5P_DEFAULT) > 0 &&
+            H5Lexists(r->file, name, H5P_DEFAULT) > 0)
+            r->dset[c] = H5Dopen2(r->file, name, H5P_DEFAULT);
+        H5Eclear2(H5E_DEFAULT);
+        if (r->dset[c] < 0 && c <= COL_EVENT_TYPE) {
+            archive_reader_close(r);
+            return cs_err_set(err, CS_EINPUT, "%s: required dataset %s is missing", path, name);
+        }
+    }
+    hid_t t = H5Dget_type(r->dset[COL_EVENT_TYPE]);
+    if (H5Tget_class(t) == H5T_ENUM)
+        r->mem_enum = h5_event_enum_type();
+    H5Tclose(t);
+    *out = r;
+    return CS_OK;
+}
+
+void archive_reader_close(cs_archive_reader *r)
+{
+    if (!r)
+        return;
+    for (int c = 0; c < COL_NCOLUMNS; c++)
+        if (r->dset[c] >= 0)
+            H5Dclose(r->dset[c]);
+    if (r->mem_enum >= 0)
+        H5Tclose(r->mem_enum);
+    if (r->dxpl >= 0)
+        H5Pclose(r->dxpl);
+    if (r->file >= 0)
+        H5Fclose(r->file);
+    free(r);
+}
+
+/* Reads one column's rows into dst with the checked conversion. */
+static int read_column(cs_archive_reader *r, int col, uint64_t start, uint64_t count,
+                       void *dst, cs_err *err)
+{
+    hid_t d = r->dset[col];
+    if (d < 0) {
+        memset(dst, 0, count * col_elem_size(col));
+        return CS_OK;
+    }
+    hid_t fs = H5Dget_space(d);
+    hsize_t st[1] = {start}, cnt[1] = {count};
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, cnt, NULL);
+    hid_t ms = H5Screate_simple(1, cnt, NULL);
+    conv_ctx ctx = {0, col == COL_EVENT_TYPE};
+    H5Pset_type_conv_cb(r->dxpl, conv_cb, &ctx);
+    hid_t mt = (col == COL_EVENT_TYPE && r->mem_enum >= 0) ? r->mem_enum : col_mem_type(col);
+    herr_t rc = H5Dread(d, mt, ms, fs, r->dxpl, dst);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    if (rc < 0) {
+        if (ctx.overflow)
+            return h5_fail(err, CS_EINPUT, "%s: dataset /events/%s rows %llu..%llu: a value does "
+                           "not fit in %s", r->path, col_names[col], (unsigned long long)start,
+                           (unsigned long long)(start + count - 1),
+                           col == COL_TS || col == COL_PRICE ? "int64"
+                           : col == COL_CATEGORY_ID || col == COL_BRAND_ID ? "uint32" : "uint64");
+        return h5_fail(err, CS_EINPUT, "%s: cannot read dataset /events/%s rows %llu..%llu",
+                       r->path, col_names[col], (unsigned long long)start,
+                       (unsigned long long)(start + count - 1));
+    }
+    return CS_OK;
+}
+
+int archive_read_range(cs_archive_reader *r, uint64_t start, uint64_t count,
+                       const cs_columns *cols, cs_err *err)
+{
+    if (count == 0)
+        return CS_OK;
+    for (int c = 0; c < COL_NCOLUMNS; c++) {
+        void *dst = col_ptr(cols, c);
+        if (!dst)
+            continue;
+        int rc = read_column(r, c, start, count, dst, err);
+        if (rc != CS_OK)
+            return rc;
+    }
+    return CS_OK;
+}

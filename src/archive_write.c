@@ -1,0 +1,218 @@
+/* archive_write.c — writing archive format v1 in parallel (generate, tests).
+ *
+ * All ranks open the file with the MPI-IO driver and write their own row
+ * ranges with collective transfers: collective is what parallel HDF5 needs
+ * should a column ever be compressed, and it lets ranks with nothing to
+ * write still take part. */
+#include "clickseg/archive.h"
+
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clickseg/h5util.h"
+
+#define WRITE_CHUNK_ROWS (1u << 18)
+
+struct cs_archive_writer {
+    char path[1024];
+    hid_t file;
+    hid_t events;
+    hid_t dset[COL_NCOLUMNS];
+    hid_t truth;       /* /truth/intent or -1 */
+    hid_t dxpl;
+};
+
+static hid_t file_type(int col)
+{
+    switch (col) {
+    case COL_TS: case COL_PRICE: return H5T_STD_I64LE;
+    case COL_USER_ID: case COL_PRODUCT_ID: case COL_SESSION_ID: return H5T_STD_U64LE;
+    case COL_EVENT_TYPE: return H5T_STD_U8LE;
+    default: return H5T_STD_U32LE;
+    }
+}
+
+static hid_t mem_type(int col)
+{
+    switch (col) {
+    case COL_TS: case COL_PRICE: return H5T_NATIVE_INT64;
+    case COL_USER_ID: case COL_PRODUCT_ID: case COL_SESSION_ID: return H5T_NATIVE_UINT64;
+    case COL_EVENT_TYPE: return H5T_NATIVE_UINT8;
+    default: return H5T_NATIVE_UINT32;
+    }
+}
+
+static const void *col_cptr(const cs_columns *c, int col)
+{
+    const void *p[COL_NCOLUMNS] = {c->ts, c->user_id, c->event_type, c->product_id,
+                                   c->category_id, c->brand_id, c->price, c->session_id};
+    return p[col];
+}
+
+/* Creates a 1-D chunked dataset of `rows` rows (extendible, so a zero-row
+ * file is still a valid chunked dataset). */
+static hid_t create_column(hid_t loc, const char *name, hid_t type, uint64_t rows)
+{
+    hsize_t dims[1] = {rows}, maxd[1] = {H5S_UNLIMITED};
+    hsize_t chunk[1] = {rows < WRITE_CHUNK_ROWS ? (rows ? rows : 1) : WRITE_CHUNK_ROWS};
+    hid_t s = H5Screate_simple(1, dims, maxd);
+    hid_t p = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(p, 1, chunk);
+    H5Pset_fill_time(p, H5D_FILL_TIME_NEVER);
+    hid_t d = H5Dcreate2(loc, name, type, s, H5P_DEFAULT, p, H5P_DEFAULT);
+    H5Pclose(p);
+    H5Sclose(s);
+    return d;
+}
+
+static hid_t open_parallel(MPI_Comm comm, const char *path)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    return f;
+}
+
+static int write_event_attrs(hid_t g, cs_err *err)
+{
+    int rc = h5_attr_string(g, "format", "clickseg-archive", err);
+    if (rc == CS_OK) rc = h5_attr_int64(g, "version", CS_ARCHIVE_VERSION, err);
+    if (rc == CS_OK) rc = h5_attr_string(g, "ts_unit", "microseconds since 1970-01-01T00:00:00Z", err);
+    if (rc == CS_OK) rc = h5_attr_string(g, "price_unit", "minor currency units", err);
+    if (rc == CS_OK) rc = h5_attr_string(g, "currency", "EUR", err);
+    if (rc == CS_OK) rc = h5_attr_string(g, "sort_order", "ts", err);
+    return rc;
+}
+
+int archive_create(MPI_Comm comm, const char *path, uint64_t total_rows,
+                   int with_truth, cs_archive_writer **out, cs_err *err)
+{
+    cs_archive_writer *w = cs_calloc(1, sizeof *w, err, "archive writer");
+    if (!w)
+        return CS_ENOMEM;
+    snprintf(w->path, sizeof w->path, "%s", path);
+    w->truth = -1;
+    w->file = open_parallel(comm, path);
+    if (w->file < 0) {
+        free(w);
+        return h5_fail(err, CS_EIO, "%s: cannot create archive file", path);
+    }
+    w->events = H5Gcreate2(w->file, "events", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = write_event_attrs(w->events, err);
+    hid_t etype = h5_event_enum_type();
+    for (int c = 0; rc == CS_OK && c < COL_NCOLUMNS; c++) {
+        w->dset[c] = create_column(w->events, archive_column_name(c),
+                                   c == COL_EVENT_TYPE ? etype : file_type(c), total_rows);
+        if (w->dset[c] < 0)
+            rc = h5_fail(err, CS_EIO, "%s: cannot create /events/%s", path, archive_column_name(c));
+    }
+    H5Tclose(etype);
+    if (rc == CS_OK && with_truth) {
+        hid_t g = H5Gcreate2(w->file, "truth", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        w->truth = create_column(g, "intent", H5T_STD_U8LE, total_rows);
+        h5_attr_string(g, "intent_values",
+                       "0=simple_browser 1=information_collector 2=immediate_buyer 3=bot", err);
+        H5Gclose(g);
+    }
+    w->dxpl = H5Pcreate(H5P_DATASET_XFER);
+    H5Pset_dxpl_mpio(w->dxpl, H5FD_MPIO_COLLECTIVE);
+    *out = w;
+    return rc;
+}
+
+/* Collective write of one column's rows (an empty selection when count = 0). */
+static herr_t write_rows(hid_t d, hid_t mtype, hid_t dxpl, uint64_t offset,
+                         uint64_t count, const void *buf)
+{
+    hid_t fs = H5Dget_space(d);
+    hsize_t st[1] = {offset}, cnt[1] = {count};
+    hid_t ms = H5Screate_simple(1, cnt, NULL);
+    if (count) {
+        H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, cnt, NULL);
+    } else {
+        H5Sselect_none(fs);
+        H5Sselect_none(ms);
+    }
+    herr_t rc = H5Dwrite(d, mtype, ms, fs, dxpl, buf);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    return rc;
+}
+
+int archive_write_rows(cs_archive_writer *w, uint64_t offset, uint64_t count,
+                       const cs_columns *cols, const uint8_t *truth, cs_err *err)
+{
+    int rc = CS_OK;
+    for (int c = 0; c < COL_NCOLUMNS; c++) {
+        hid_t mt = c == COL_EVENT_TYPE ? H5T_NATIVE_UINT8 : mem_type(c);
+        /* Writing uint8 values into the enum dataset needs the enum memory type. */
+        hid_t et = c == COL_EVENT_TYPE ? h5_event_enum_type() : -1;
+        if (write_rows(w->dset[c], et >= 0 ? et : mt, w->dxpl, offset, count,
+                       col_cptr(cols, c)) < 0 && rc == CS_OK)
+            rc = h5_fail(err, CS_EIO, "%s: writing /events/%s rows %llu+%llu", w->path,
+                         archive_column_name(c), (unsigned long long)offset,
+                         (unsigned long long)count);
+        if (et >= 0)
+            H5Tclose(et);
+    }
+    if (w->truth >= 0 && write_rows(w->truth, H5T_NATIVE_UINT8, w->dxpl, offset, count,
+                                    truth) < 0 && rc == CS_OK)
+        rc = h5_fail(err, CS_EIO, "%s: writing /truth/intent", w->path);
+    return rc;
+}
+
+int archive_close(cs_archive_writer *w, int64_t ts_min, int64_t ts_max, cs_err *err)
+{
+    int rc = h5_attr_int64(w->events, "ts_min", ts_min, err);
+    if (rc == CS_OK)
+        rc = h5_attr_int64(w->events, "ts_max", ts_max, err);
+    for (int c = 0; c < COL_NCOLUMNS; c++)
+        if (w->dset[c] >= 0)
+            H5Dclose(w->dset[c]);
+    if (w->truth >= 0)
+        H5Dclose(w->truth);
+    H5Pclose(w->dxpl);
+    H5Gclose(w->events);
+    if (H5Fclose(w->file) < 0 && rc == CS_OK)
+        rc = h5_fail(err, CS_EIO, "%s: closing archive file", w->path);
+    free(w);
+    return rc;
+}
+
+int archive_write_profiles(MPI_Comm comm, const char *path, uint64_t total,
+                           uint64_t offset, uint64_t count,
+                           const uint64_t *user_id, const uint8_t *gender,
+                           const uint8_t *age_band, const uint8_t *region,
+                           cs_err *err)
+{
+    hid_t f = open_parallel(comm, path);
+    if (f < 0)
+        return h5_fail(err, CS_EIO, "%s: cannot create profile file", path);
+    hid_t g = H5Gcreate2(f, "customers", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = h5_attr_string(g, "gender_values", "0=unknown 1=female 2=male 3=other", err);
+    if (rc == CS_OK)
+        rc = h5_attr_string(g, "age_band_values", "0=unknown 1=18-24 2=25-34 3=35-44 4=45-54 "
+                            "5=55-64 6=65+", err);
+    const char *names[4] = {"user_id", "gender", "age_band", "region"};
+    const void *bufs[4] = {user_id, gender, age_band, region};
+    hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
+    H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
+    for (int i = 0; i < 4; i++) {
+        hid_t d = create_column(g, names[i], i == 0 ? H5T_STD_U64LE : H5T_STD_U8LE, total);
+        if (d < 0 || write_rows(d, i == 0 ? H5T_NATIVE_UINT64 : H5T_NATIVE_UINT8, dxpl,
+                                offset, count, bufs[i]) < 0) {
+            if (rc == CS_OK)
+                rc = h5_fail(err, CS_EIO, "%s: writing /customers/%s", path, names[i]);
+        }
+        if (d >= 0)
+            H5Dclose(d);
+    }
+    H5Pclose(dxpl);
+    H5Gclose(g);
+    if (H5Fclose(f) < 0 && rc == CS_OK)
+        rc = h5_fail(err, CS_EIO, "%s: closing profile file", path);
+    return rc;
+}

@@ -1,0 +1,36 @@
+/* cli.h — what the subcommands share: the dispatch signature, number
+ * parsing for flags, and how the top level reports an error and exits. */
+#ifndef CLICKSEG_CLI_H
+#define CLICKSEG_CLI_H
+
+#include <stdint.h>
+
+#include "clickseg/comm.h"
+#include "clickseg/error.h"
+
+/* A subcommand: runs on every rank after MPI_Init; returns an exit status. */
+typedef int (*cli_cmd_fn)(const cs_comm *c, int argc, char **argv);
+
+int cmd_generate(const cs_comm *c, int argc, char **argv);
+int cmd_inspect(const cs_comm *c, int argc, char **argv);
+int cmd_run(const cs_comm *c, int argc, char **argv);
+int cmd_config(const cs_comm *c, int argc, char **argv);
+
+/* Parses a count: "1000", "10M", "1e6", "2.5k" (k/M/G = 10^3/10^6/10^9).
+ * CS_EUSAGE naming the flag on anything else or a negative value. */
+int cli_parse_count(const char *flag, const char *s, uint64_t *out, cs_err *err);
+
+/* Parses an int in [lo, hi]. */
+int cli_parse_int(const char *flag, const char *s, long lo, long hi, long *out, cs_err *err);
+
+/* Parses "YYYY-MM-DD" into µs since the epoch (midnight UTC). */
+int cli_parse_date(const char *flag, const char *s, int64_t *out, cs_err *err);
+
+/* Formats µs since the epoch as "YYYY-MM-DD HH:MM:SS" UTC. */
+void cli_format_ts(int64_t ts, char *buf, size_t n);
+
+/* Prints "clickseg CMD: error: MSG" on rank 0 and returns the exit status
+ * for err->code (every rank returns the same one). */
+int cli_fail(const cs_comm *c, const char *cmd, const cs_err *err);
+
+#endif

@@ -1,0 +1,67 @@
+/* cli_util.c — flag parsing and error reporting shared by the subcommands. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+int cli_parse_count(const char *flag, const char *s, uint64_t *out, cs_err *err)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    double mult = 1;
+    if (end && *end) {
+        if (end[1] == '\0' && (*end == 'k' || *end == 'K')) mult = 1e3;
+        else if (end[1] == '\0' && *end == 'M') mult = 1e6;
+        else if (end[1] == '\0' && *end == 'G') mult = 1e9;
+        else end = NULL;
+    }
+    v *= mult;
+    if (!end || end == s || errno || !(v >= 0) || v > 9e18 || v != floor(v))
+        return cs_err_set(err, CS_EUSAGE, "%s: '%s' is not a count (examples: 1000, 10M, 1e6)",
+                          flag, s);
+    *out = (uint64_t)v;
+    return CS_OK;
+}
+
+int cli_parse_int(const char *flag, const char *s, long lo, long hi, long *out, cs_err *err)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || errno || v < lo || v > hi)
+        return cs_err_set(err, CS_EUSAGE, "%s: '%s' is not an integer from %ld to %ld",
+                          flag, s, lo, hi);
+    *out = v;
+    return CS_OK;
+}
+
+int cli_parse_date(const char *flag, const char *s, int64_t *out, cs_err *err)
+{
+    int y, m, d;
+    char extra;
+    if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 || m < 1 || m > 12 || d < 1 || d > 31)
+        return cs_err_set(err, CS_EUSAGE, "%s: '%s' is not a date YYYY-MM-DD", flag, s);
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d};
+    *out = (int64_t)timegm(&tm) * 1000000;
+    return CS_OK;
+}
+
+void cli_format_ts(int64_t ts, char *buf, size_t n)
+{
+    time_t t = (time_t)(ts >= 0 ? ts / 1000000 : -((-ts + 999999) / 1000000));
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+int cli_fail(const cs_comm *c, const char *cmd, const cs_err *err)
+{
+    if (c->rank == 0)
+        fprintf(stderr, "clickseg %s: error: %s\n", cmd, err->msg);
+    return cs_exit_status(err->code ? err->code : CS_EINTERNAL);
+}

@@ -1,0 +1,55 @@
+/* cmd_config.c — `clickseg config`: the key reference, and a check of a
+ * config file that prints the effective configuration. Rank 0 only. */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "clickseg/config.h"
+
+static void config_usage(FILE *out)
+{
+    fprintf(out,
+        "usage: clickseg config --keys\n"
+        "       clickseg config [-c FILE]\n\n"
+        "--keys lists every configuration key with its type, default and meaning.\n"
+        "Otherwise the file (or the defaults) is loaded, checked, and the effective\n"
+        "configuration is printed as a libconfig file. Exit 3 on a bad config.\n");
+}
+
+int cmd_config(const cs_comm *c, int argc, char **argv)
+{
+    static const struct option lo[] = {{"config", required_argument, 0, 'c'},
+                                       {"keys", no_argument, 0, 'k'},
+                                       {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    cs_err err;
+    cs_err_clear(&err);
+    const char *file = NULL;
+    int keys = 0, help = 0, ch;
+    opterr = 0;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "c:kh", lo, NULL)) != -1) {
+        if (ch == 'c') file = optarg;
+        else if (ch == 'k') keys = 1;
+        else if (ch == 'h') help = 1;
+        else cs_err_set(&err, CS_EUSAGE, "unknown option or missing value: '%s' (see --help)",
+                        argv[optind - 1]);
+    }
+    if (err.code == CS_OK && optind < argc)
+        cs_err_set(&err, CS_EUSAGE, "unexpected argument '%s' (see --help)", argv[optind]);
+    if (c->rank == 0 && err.code == CS_OK) {
+        static cs_config cfg;
+        if (help) {
+            config_usage(stdout);
+        } else if (keys) {
+            config_print_keys(stdout);
+        } else {
+            config_defaults(&cfg);
+            if ((!file || config_load_file(&cfg, file, &err) == CS_OK) &&
+                config_validate(&cfg, &err) == CS_OK)
+                config_dump(&cfg, stdout);
+        }
+    }
+    if (comm_agree(c, &err) != CS_OK)
+        return cli_fail(c, "config", &err);
+    return 0;
+}

@@ -1,0 +1,150 @@
+/* cmd_run.c — `clickseg run`: flags, configuration (rank 0 loads and checks,
+ * every rank gets a copy), then the job (run.h). */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "clickseg/config.h"
+#include "clickseg/run.h"
+
+static void run_usage(FILE *out)
+{
+    fprintf(out,
+        "usage: mpirun -n N clickseg run [-c job.cfg] [--input PATH ...] [--output DIR]\n"
+        "                                [--sessions] [--force] [--quiet|--verbose]\n\n"
+        "Reads a clickstream archive (HDF5, format v1), cuts each user's events into\n"
+        "sessions, labels every session with the segment rules (simple_browser,\n"
+        "information_collector, immediate_buyer, bot by default) and writes the segment\n"
+        "report: report.json, report.h5, totals/segments/periods CSV, customers.h5 and,\n"
+        "with --sessions, sessions.h5. Flags override the config file; with no config the\n"
+        "shipped defaults apply (configs/default.cfg lists every key).\n\n"
+        "options:\n"
+        "  -c, --config FILE     libconfig job file\n"
+        "  -i, --input PATH      archive file, directory (every .h5 inside) or glob; repeatable;\n"
+        "                        replaces the config's `input`\n"
+        "  -o, --output DIR      output directory (config output.dir)\n"
+        "      --sessions        also write sessions.h5 (config output.sessions)\n"
+        "      --set KEY=VALUE   override one config key, e.g. --set session.gap=600\n"
+        "      --window-events N rows per rank per window (default: from memory_per_rank)\n"
+        "      --force           overwrite existing outputs in DIR\n"
+        "  -q, --quiet           print nothing but errors\n"
+        "  -v, --verbose         per-phase timings and memory at the end\n"
+        "  -h, --help            this help\n\n"
+        "Exit status: 0 ok, 2 usage, 3 config, 4 input data, 5 I/O or output exists,\n"
+        "6 out of memory, 1 internal error. Errors are reported once, by rank 0.\n");
+}
+
+typedef struct run_args {
+    const char *config;
+    const char *inputs[CS_MAX_INPUTS];
+    int ninputs;
+    const char *output;
+    const char *sets[32];
+    int nsets;
+    int sessions, help;
+    cs_run_opts o;
+} run_args;
+
+static int run_parse(int argc, char **argv, run_args *a, cs_err *err)
+{
+    static const struct option lo[] = {
+        {"config", required_argument, 0, 'c'}, {"input", required_argument, 0, 'i'},
+        {"output", required_argument, 0, 'o'}, {"sessions", no_argument, 0, 'S'},
+        {"set", required_argument, 0, 's'},    {"window-events", required_argument, 0, 'W'},
+        {"force", no_argument, 0, 'F'},        {"quiet", no_argument, 0, 'q'},
+        {"verbose", no_argument, 0, 'v'},      {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    memset(a, 0, sizeof *a);
+    opterr = 0;
+    optind = 1;
+    int ch, rc = CS_OK;
+    while (rc == CS_OK && (ch = getopt_long(argc, argv, ":c:i:o:qvh", lo, NULL)) != -1) {
+        switch (ch) {
+        case 'c': a->config = optarg; break;
+        case 'i':
+            if (a->ninputs == CS_MAX_INPUTS)
+                rc = cs_err_set(err, CS_EUSAGE, "--input: at most %d inputs (use a directory or glob)",
+                                CS_MAX_INPUTS);
+            else
+                a->inputs[a->ninputs++] = optarg;
+            break;
+        case 'o': a->output = optarg; break;
+        case 'S': a->sessions = 1; break;
+        case 's':
+            if (a->nsets == 32)
+                rc = cs_err_set(err, CS_EUSAGE, "--set: at most 32 overrides");
+            else
+                a->sets[a->nsets++] = optarg;
+            break;
+        case 'W': rc = cli_parse_count("--window-events", optarg, &a->o.window_rows_per_rank, err); break;
+        case 'F': a->o.force = 1; break;
+        case 'q': a->o.quiet = 1; break;
+        case 'v': a->o.verbose = 1; break;
+        case 'h': a->help = 1; break;
+        case ':': rc = cs_err_set(err, CS_EUSAGE, "%s needs a value", argv[optind - 1]); break;
+        default: rc = cs_err_set(err, CS_EUSAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
+        }
+    }
+    if (rc == CS_OK && optind < argc)
+        rc = cs_err_set(err, CS_EUSAGE, "unexpected argument '%s' (inputs go after --input; see --help)",
+                        argv[optind]);
+    if (rc == CS_OK && a->o.quiet && a->o.verbose)
+        rc = cs_err_set(err, CS_EUSAGE, "--quiet and --verbose contradict each other");
+    return rc;
+}
+
+/* Rank 0: defaults, then the file, then the flags; then cross-checks. */
+static int build_config(const run_args *a, cs_config *cfg, cs_err *err)
+{
+    config_defaults(cfg);
+    int rc = a->config ? config_load_file(cfg, a->config, err) : CS_OK;
+    for (int i = 0; rc == CS_OK && i < a->nsets; i++) {
+        char key[128];
+        const char *eq = strchr(a->sets[i], '=');
+        if (!eq || eq == a->sets[i] || (size_t)(eq - a->sets[i]) >= sizeof key)
+            return cs_err_set(err, CS_EUSAGE, "--set '%s': expected KEY=VALUE", a->sets[i]);
+        memcpy(key, a->sets[i], (size_t)(eq - a->sets[i]));
+        key[eq - a->sets[i]] = '\0';
+        rc = config_set(cfg, key, eq + 1, err);
+        if (rc != CS_OK)
+            cs_err_wrap(err, "--set");
+    }
+    if (rc == CS_OK && a->ninputs) {
+        cfg->ninputs = a->ninputs;
+        for (int i = 0; i < a->ninputs; i++)
+            snprintf(cfg->inputs[i], sizeof cfg->inputs[i], "%s", a->inputs[i]);
+    }
+    if (rc == CS_OK && a->output)
+        snprintf(cfg->output_dir, sizeof cfg->output_dir, "%s", a->output);
+    if (rc == CS_OK && a->sessions)
+        cfg->output_sessions = 1;
+    if (rc == CS_OK)
+        rc = config_validate(cfg, err);
+    return rc;
+}
+
+int cmd_run(const cs_comm *c, int argc, char **argv)
+{
+    cs_err err;
+    cs_err_clear(&err);
+    run_args a;
+    run_parse(argc, argv, &a, &err);
+    if (a.help && err.code == CS_OK) {
+        if (c->rank == 0)
+            run_usage(stdout);
+        return 0;
+    }
+    static cs_config cfg;   /* large (paths, rules): keep it off the stack */
+    if (err.code == CS_OK && c->rank == 0)
+        build_config(&a, &cfg, &err);
+    if (comm_agree(c, &err) != CS_OK || comm_bcast(c, &cfg, sizeof cfg, &err) != CS_OK)
+        return cli_fail(c, "run", &err);
+    size_t used = 0;
+    for (int i = 0; i < cfg.ninputs; i++)
+        used += (size_t)snprintf(a.o.inputs_desc + used, used < sizeof a.o.inputs_desc ?
+                                 sizeof a.o.inputs_desc - used : 0, "%s%s", i ? "," : "",
+                                 cfg.inputs[i]);
+    if (run_job(c, &cfg, &a.o, &err) != CS_OK)
+        return cli_fail(c, "run", &err);
+    return 0;
+}

@@ -1,0 +1,65 @@
+/* main.c — the clickseg command: `clickseg COMMAND [options]`.
+ *
+ * Initialises MPI (and silences HDF5's own error printing: errors are
+ * reported once, by rank 0), dispatches to the subcommand, finalises. */
+#include <hdf5.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "clickseg/h5util.h"
+
+static const struct {
+    const char *name;
+    cli_cmd_fn fn;
+    const char *summary;
+} commands[] = {
+    {"run", cmd_run, "sessionize and segment an archive, write the segment report"},
+    {"generate", cmd_generate, "make a synthetic archive with planted session intents"},
+    {"inspect", cmd_inspect, "validate an archive and summarise it before a long job"},
+    {"config", cmd_config, "list configuration keys, or check and print a config file"},
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: clickseg COMMAND [options]      (under MPI: mpirun -n N clickseg ...)\n\n"
+            "Customer segments from e-commerce clickstream archives (HDF5, format v1).\n\n"
+            "commands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n`clickseg COMMAND --help` describes each command.\n"
+                 "Exit status: 0 ok, 2 usage, 3 config, 4 input data, 5 I/O or output exists,\n"
+                 "6 out of memory, 7 stopped by a signal, 1 internal error.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("clickseg 0.1.0 (archive format v1)\n");
+        return 0;
+    }
+    cli_cmd_fn fn = NULL;
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            fn = commands[i].fn;
+    if (!fn) {
+        fprintf(stderr, "clickseg: unknown command '%s'\n\n", argv[1]);
+        usage(stderr);
+        return 2;
+    }
+    MPI_Init(&argc, &argv);
+    h5_silence();
+    cs_comm c;
+    comm_world(&c);
+    int status = fn(&c, argc - 1, argv + 1);
+    MPI_Finalize();
+    return status;
+}

@@ -1,0 +1,213 @@
+/* comm.c — MPI wrappers for the pipeline (see comm.h). Every MPI return code
+ * is checked and turned into a cs_err. */
+#include "clickseg/comm.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int mpi_fail(cs_err *err, int mrc, const char *call)
+{
+    char msg[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    MPI_Error_string(mrc, msg, &len);
+    return cs_err_set(err, CS_EINTERNAL, "%s failed: %s", call, msg);
+}
+
+#define MPI_CHECK(call, err)                         \
+    do {                                             \
+        int mrc_ = (call);                           \
+        if (mrc_ != MPI_SUCCESS)                     \
+            return mpi_fail((err), mrc_, #call);     \
+    } while (0)
+
+void comm_world(cs_comm *c)
+{
+    c->comm = MPI_COMM_WORLD;
+    MPI_Comm_rank(c->comm, &c->rank);
+    MPI_Comm_size(c->comm, &c->size);
+}
+
+int comm_agree(const cs_comm *c, cs_err *err)
+{
+    /* MINLOC on (failed ? 0 : 1, rank) finds the lowest failing rank. */
+    struct { int ok; int rank; } in = {err->code == CS_OK, c->rank}, out;
+    MPI_CHECK(MPI_Allreduce(&in, &out, 1, MPI_2INT, MPI_MINLOC, c->comm), err);
+    if (out.ok)
+        return CS_OK;
+    struct { int code; char msg[sizeof err->msg]; } pkt;
+    if (c->rank == out.rank) {
+        pkt.code = err->code;
+        memcpy(pkt.msg, err->msg, sizeof pkt.msg);
+    }
+    MPI_CHECK(MPI_Bcast(&pkt, (int)sizeof pkt, MPI_BYTE, out.rank, c->comm), err);
+    if (c->size > 1)
+        cs_err_set(err, pkt.code, "rank %d: %s", out.rank, pkt.msg);
+    else
+        cs_err_set(err, pkt.code, "%s", pkt.msg);
+    return pkt.code;
+}
+
+int comm_bcast(const cs_comm *c, void *buf, size_t bytes, cs_err *err)
+{
+    char *p = buf;
+    while (bytes > 0) {
+        int n = bytes > (size_t)INT_MAX ? INT_MAX : (int)bytes;
+        MPI_CHECK(MPI_Bcast(p, n, MPI_BYTE, 0, c->comm), err);
+        p += n;
+        bytes -= (size_t)n;
+    }
+    return CS_OK;
+}
+
+static int reduce_i64(const cs_comm *c, int64_t *v, size_t n, int all, MPI_Op op, cs_err *err)
+{
+    if (n == 0)
+        return CS_OK;
+    if (n > INT_MAX)
+        return cs_err_set(err, CS_EINTERNAL, "reduction of %zu values is too large", n);
+    if (all) {
+        MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, v, (int)n, MPI_INT64_T, op, c->comm), err);
+    } else if (c->rank == 0) {
+        MPI_CHECK(MPI_Reduce(MPI_IN_PLACE, v, (int)n, MPI_INT64_T, op, 0, c->comm), err);
+    } else {
+        MPI_CHECK(MPI_Reduce(v, NULL, (int)n, MPI_INT64_T, op, 0, c->comm), err);
+    }
+    return CS_OK;
+}
+
+int comm_sum_i64(const cs_comm *c, int64_t *v, size_t n, int all, cs_err *err)
+{
+    return reduce_i64(c, v, n, all, MPI_SUM, err);
+}
+
+int comm_min_i64(const cs_comm *c, int64_t *v, size_t n, int all, cs_err *err)
+{
+    return reduce_i64(c, v, n, all, MPI_MIN, err);
+}
+
+int comm_max_i64(const cs_comm *c, int64_t *v, size_t n, int all, cs_err *err)
+{
+    return reduce_i64(c, v, n, all, MPI_MAX, err);
+}
+
+int comm_exscan_u64(const cs_comm *c, uint64_t mine, uint64_t *before, cs_err *err)
+{
+    uint64_t r = 0;
+    MPI_CHECK(MPI_Exscan(&mine, &r, 1, MPI_UINT64_T, MPI_SUM, c->comm), err);
+    *before = c->rank == 0 ? 0 : r;
+    return CS_OK;
+}
+
+int comm_exscan_max_i64(const cs_comm *c, int64_t mine, int64_t *before, cs_err *err)
+{
+    int64_t r = INT64_MIN;
+    MPI_CHECK(MPI_Exscan(&mine, &r, 1, MPI_INT64_T, MPI_MAX, c->comm), err);
+    *before = c->rank == 0 ? INT64_MIN : r;
+    return CS_OK;
+}
+
+/* Exchanges in rounds so that no single block count exceeds INT_MAX bytes:
+ * each round moves at most `per` records per destination. */
+int comm_alltoallv(const cs_comm *c, const void *sendbuf, const uint64_t *sendcounts,
+                   size_t rec, void **recvbuf, uint64_t *recvcap, uint64_t *nrecv,
+                   cs_err *err)
+{
+    int n = c->size;
+    uint64_t *rcounts = cs_calloc((size_t)n * 4, sizeof(uint64_t), err, "shuffle counts");
+    int *sc = cs_calloc((size_t)n * 4, sizeof(int), err, "shuffle counts");
+    if (!rcounts || !sc) {
+        free(rcounts); free(sc);
+        return CS_ENOMEM;
+    }
+    uint64_t *soff = rcounts + n, *roff = rcounts + 2 * n;
+    int *sd = sc + n, *rcn = sc + 2 * n, *rd = sc + 3 * n;
+    int rc = MPI_Alltoall((void *)sendcounts, 1, MPI_UINT64_T, rcounts, 1, MPI_UINT64_T, c->comm);
+    if (rc != MPI_SUCCESS) {
+        free(rcounts); free(sc);
+        return mpi_fail(err, rc, "MPI_Alltoall");
+    }
+    uint64_t total = 0, maxblock = 0;
+    for (int r = 0; r < n; r++) {
+        soff[r] = r ? soff[r - 1] + sendcounts[r - 1] : 0;
+        roff[r] = total;
+        total += rcounts[r];
+        if (sendcounts[r] > maxblock) maxblock = sendcounts[r];
+        if (rcounts[r] > maxblock) maxblock = rcounts[r];
+    }
+    if (total > *recvcap) {
+        void *p = cs_realloc(*recvbuf, total * rec, err, "shuffle receive buffer");
+        if (!p) {
+            free(rcounts); free(sc);
+            return CS_ENOMEM;
+        }
+        *recvbuf = p;
+        *recvcap = total;
+    }
+    /* Agree on the number of rounds: every rank must take part in each. */
+    uint64_t per = (uint64_t)(INT_MAX / 2) / rec, rounds = maxblock ? (maxblock + per - 1) / per : 0;
+    MPI_Allreduce(MPI_IN_PLACE, &rounds, 1, MPI_UINT64_T, MPI_MAX, c->comm);
+    MPI_Datatype t;
+    MPI_Type_contiguous((int)rec, MPI_BYTE, &t);
+    MPI_Type_commit(&t);
+    for (uint64_t k = 0; k < rounds && rc == MPI_SUCCESS; k++) {
+        uint64_t s0 = k * per;
+        for (int r = 0; r < n && rc == MPI_SUCCESS; r++) {
+            uint64_t sl = sendcounts[r] > s0 ? sendcounts[r] - s0 : 0;
+            uint64_t rl = rcounts[r] > s0 ? rcounts[r] - s0 : 0;
+            uint64_t sdisp = soff[r] + s0, rdisp = roff[r] + s0;
+            if (sdisp > INT_MAX || rdisp > INT_MAX)
+                rc = MPI_ERR_COUNT;  /* over 2^31 records per rank: window too large */
+            sc[r] = (int)(sl < per ? sl : per);
+            rcn[r] = (int)(rl < per ? rl : per);
+            sd[r] = (int)sdisp;
+            rd[r] = (int)rdisp;
+        }
+        if (rc == MPI_SUCCESS)
+            rc = MPI_Alltoallv((void *)sendbuf, sc, sd, t, *recvbuf, rcn, rd, t, c->comm);
+    }
+    MPI_Type_free(&t);
+    free(rcounts);
+    free(sc);
+    if (rc != MPI_SUCCESS)
+        return mpi_fail(err, rc, "MPI_Alltoallv");
+    *nrecv = total;
+    return CS_OK;
+}
+
+int comm_gatherv(const cs_comm *c, const void *buf, uint64_t bytes, void **out,
+                 uint64_t *counts, cs_err *err)
+{
+    int n = c->size;
+    int *ic = cs_calloc((size_t)n * 2, sizeof(int), err, "gather counts");
+    if (!ic)
+        return CS_ENOMEM;
+    if (bytes > INT_MAX) {
+        free(ic);
+        return cs_err_set(err, CS_EINTERNAL, "gather block of %llu bytes is too large",
+                          (unsigned long long)bytes);
+    }
+    int mine = (int)bytes;
+    MPI_CHECK(MPI_Gather(&mine, 1, MPI_INT, ic, 1, MPI_INT, 0, c->comm), err);
+    int *disp = ic + n;
+    uint64_t total = 0;
+    if (c->rank == 0) {
+        for (int r = 0; r < n; r++) {
+            disp[r] = (int)total;
+            counts[r] = (uint64_t)ic[r];
+            total += (uint64_t)ic[r];
+        }
+        *out = cs_malloc(total, err, "gather buffer");
+    }
+    int rc = MPI_Gatherv((void *)buf, mine, MPI_BYTE, c->rank == 0 ? *out : NULL, ic, disp,
+                         MPI_BYTE, 0, c->comm);
+    free(ic);
+    if (rc != MPI_SUCCESS)
+        return mpi_fail(err, rc, "MPI_Gatherv");
+    return CS_OK;
+}
+
+double comm_wtime(void)
+{
+    return MPI_Wtime();
+}

@@ -1,0 +1,483 @@
+/* config.c — the job configuration: the table of keys (path, type,
+ * default, help, limits) and what it drives: defaults, text overrides,
+ * value checks, `config --help`, the written config and the config hash.
+ * Reading libconfig files is in config_load.c. Pure C, no MPI. */
+#include "clickseg/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config_keys.h"
+
+static const char *const mode_names[] = { "gap", "source", NULL };
+static const char *const period_names[] = { "day", "week", "month", NULL };
+
+#define F(field) offsetof(cs_config, field), sizeof(((cs_config *)0)->field)
+
+const key_def cfg_keys[] = {
+    { "input", KT_PATHS, "", "archive files, directories or globs: a string or a list "
+      "of strings (command-line paths are added)", NULL, 0, 0, F(inputs) },
+    { "output", KT_GROUP, NULL, "where results go", NULL, 0, 0, 0, 0 },
+    { "output.dir", KT_STRING, "clickseg-out", "output directory (created; an existing "
+      "report is not overwritten without --force)", NULL, 1, 0, F(output_dir) },
+    { "output.sessions", KT_BOOL, "false", "also write the per-session table "
+      "(large: one row per session)", NULL, 0, 0, F(output_sessions) },
+    { "memory_per_rank", KT_SIZE, "512M", "memory budget of each MPI rank: bytes, or a "
+      "string with unit K, M, G, T (powers of 1024); at least 1M", NULL, MIB,
+      INT64_MAX, F(memory_per_rank) },
+    { "session", KT_GROUP, NULL, "how a user's events are cut into sessions", NULL, 0, 0, 0, 0 },
+    { "session.gap", KT_SECONDS, "1800", "seconds of inactivity that end a session",
+      NULL, 1, 1000000000, F(session_gap_us) },
+    { "session.max_duration", KT_SECONDS, "0", "seconds after which a session is cut "
+      "even if active (0 = no limit)", NULL, 0, 1000000000, F(session_max_duration_us) },
+    { "session.max_lateness", KT_SECONDS, "3600", "seconds an event may arrive out of "
+      "time order across input files before it is counted as late", NULL, 0, 1000000000,
+      F(session_max_lateness_us) },
+    { "session.mode", KT_CHOICE, "gap", "\"gap\": split on inactivity only; \"source\": "
+      "also split where the archive's session_id changes", mode_names, 0, 0, F(session_mode) },
+    { "report", KT_GROUP, NULL, "the periodic segment report", NULL, 0, 0, 0, 0 },
+    { "report.period", KT_CHOICE, "day", "report period: \"day\", \"week\" (ISO, from "
+      "Monday) or \"month\"", period_names, 0, 0, F(report_period) },
+    { "report.timezone", KT_TIMEZONE, "UTC", "timezone of periods, entry hour and weekday: "
+      "\"UTC\", \"+05:30\" or an IANA name", NULL, 0, 0, F(report_timezone) },
+    { "rules", KT_RULES, "default", "segment rules, first match wins; replaces the "
+      "default rules entirely", NULL, 0, 0, F(rules) },
+};
+const int cfg_nkeys = (int)(sizeof cfg_keys / sizeof cfg_keys[0]);
+
+/* The table entry of a key path, or NULL. */
+const key_def *cfg_key_find(const char *path)
+{
+    for (int i = 0; i < cfg_nkeys; i++)
+        if (strcmp(cfg_keys[i].path, path) == 0)
+            return &cfg_keys[i];
+    return NULL;
+}
+
+/* What a key of this type expects, for messages. */
+const char *cfg_type_expects(int type)
+{
+    switch (type) {
+    case KT_GROUP: return "a group { ... }";
+    case KT_PATHS: return "a string or a list of strings";
+    case KT_BOOL: return "true or false";
+    case KT_SIZE: return "a size (an integer number of bytes or a string like \"512M\")";
+    case KT_SECONDS: return "an integer number of seconds";
+    case KT_RULES: return "a list of rules ( { segment = \"...\"; when = ( ... ); }, ... )";
+    default: return "a string";
+    }
+}
+
+/* Copies s into a zero-padded char field; CS_ECONFIG when it does not fit. */
+int cfg_copy_field(char *dst, size_t size, const char *s, cs_err *err)
+{
+    size_t len = strlen(s);
+    if (len >= size)
+        return cs_err_set(err, CS_ECONFIG, "'%.40s...' is longer than %zu characters",
+                          s, size - 1);
+    memset(dst, 0, size);
+    memcpy(dst, s, len);
+    return CS_OK;
+}
+
+/* Parses "512M"-style sizes (see config.h); CS_ECONFIG with the
+ * reason (*bytes unchanged) on error. */
+int config_parse_size(const char *s, int64_t *bytes, cs_err *err)
+{
+    const char *p = s;
+    int64_t v = 0;
+    if (!isdigit((unsigned char)*p))
+        return cs_err_set(err, CS_ECONFIG, "bad size '%s': expected bytes or a number with "
+                          "a unit K, M, G or T, like \"512M\"", s);
+    for (; isdigit((unsigned char)*p); p++) {
+        if (v > (INT64_MAX - (*p - '0')) / 10)
+            return cs_err_set(err, CS_ECONFIG, "bad size '%s': too large", s);
+        v = v * 10 + (*p - '0');
+    }
+    if (*p == '.' || *p == ',')
+        return cs_err_set(err, CS_ECONFIG, "bad size '%s': fractions are not supported "
+                          "(write \"1536M\", not \"1.5G\")", s);
+    int shift = 0;
+    const char *units = "KMGT", *u = *p ? strchr(units, toupper((unsigned char)*p)) : NULL;
+    if (u) {
+        shift = 10 * (int)(u - units + 1);
+        p++;
+    }
+    if (!(*p == '\0' || strcasecmp(p, "B") == 0 || (shift && strcasecmp(p, "iB") == 0)))
+        return cs_err_set(err, CS_ECONFIG, "bad size '%s': unknown unit '%s' (use K, M, G "
+                          "or T, optionally followed by B or iB)", s, p);
+    if (v > (INT64_MAX >> shift))
+        return cs_err_set(err, CS_ECONFIG, "bad size '%s': too large", s);
+    if (v == 0)
+        return cs_err_set(err, CS_ECONFIG, "bad size '%s': must be positive", s);
+    *bytes = v << shift;
+    return CS_OK;
+}
+
+/* Stores an integer key (bytes or seconds) after the range check.
+ * CS_ECONFIG when out of range; cfg unchanged then. */
+int cfg_set_number(cs_config *cfg, const key_def *k, int64_t v, cs_err *err)
+{
+    const char *unit = k->type == KT_SIZE ? "bytes" : "seconds";
+    if (v < k->min)
+        return cs_err_set(err, CS_ECONFIG, "must be at least %" PRId64 " (%s), got %" PRId64 "%s",
+                          k->min, unit, v, k->type == KT_SIZE && v <= 0 ?
+                          " (libconfig 1.5 wraps integers above 2147483647 unless they "
+                          "end in L; write a string like \"4G\")" : "");
+    if (v > k->max)
+        return cs_err_set(err, CS_ECONFIG, "must be at most %" PRId64 " (%s), got %" PRId64,
+                          k->max, unit, v);
+    *FIELD(cfg, k, int64_t) = k->type == KT_SECONDS ? v * US_PER_S : v;
+    return CS_OK;
+}
+
+/* Index of name among a NULL-ended list, or -1. */
+int cfg_choice_index(const char *const *choices, const char *name)
+{
+    for (int i = 0; choices[i]; i++)
+        if (strcmp(choices[i], name) == 0)
+            return i;
+    return -1;
+}
+
+/* Sets a string-valued key (string, choice, timezone) after its checks. */
+int cfg_set_string_key(cs_config *cfg, const key_def *k, const char *s, cs_err *err)
+{
+    if (k->type == KT_CHOICE) {
+        int i = cfg_choice_index(k->choices, s);
+        if (i < 0) {
+            char list[128] = "";
+            for (int j = 0; k->choices[j]; j++)
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s\"%s\"",
+                         j ? ", " : "", k->choices[j]);
+            return cs_err_set(err, CS_ECONFIG, "expected one of %s, got \"%s\"", list, s);
+        }
+        *FIELD(cfg, k, int) = i;
+        return CS_OK;
+    }
+    if ((int64_t)strlen(s) < k->min)
+        return cs_err_set(err, CS_ECONFIG, "must not be empty");
+    if (k->type == KT_TIMEZONE) {
+        cs_tz tz;
+        int rc = tz_open(&tz, s, err);
+        tz_close(&tz);
+        if (rc != CS_OK)
+            return rc;
+    }
+    return cfg_copy_field(FIELD(cfg, k, char), k->size, s, err);
+}
+
+/* Parses a whole-string decimal int64; 0 on success, -1 otherwise. */
+static int parse_int_text(const char *s, int64_t *v)
+{
+    char *end;
+    errno = 0;
+    long long x = strtoll(s, &end, 10);
+    if (errno || end == s || *end || isspace((unsigned char)*s))
+        return -1;
+    *v = x;
+    return 0;
+}
+
+/* Sets key k from its text form (see config_set). */
+int cfg_set_from_text(cs_config *cfg, const key_def *k, const char *text, cs_err *err)
+{
+    int64_t v;
+    switch (k->type) {
+    case KT_PATHS:
+        cfg->ninputs = 0;
+        memset(cfg->inputs, 0, sizeof cfg->inputs);
+        if (*text && cfg_copy_field(cfg->inputs[0], CS_PATH_MAX, text, err) != CS_OK)
+            return CS_ECONFIG;
+        cfg->ninputs = *text ? 1 : 0;
+        return CS_OK;
+    case KT_BOOL:
+        if (strcmp(text, "true") && strcmp(text, "false"))
+            return cs_err_set(err, CS_ECONFIG, "expected true or false, got \"%s\"", text);
+        *FIELD(cfg, k, int) = strcmp(text, "true") == 0;
+        return CS_OK;
+    case KT_SIZE:
+        if (config_parse_size(text, &v, err) != CS_OK)
+            return CS_ECONFIG;
+        return cfg_set_number(cfg, k, v, err);
+    case KT_SECONDS:
+        if (parse_int_text(text, &v) != 0)
+            return cs_err_set(err, CS_ECONFIG, "expected %s, got \"%s\"",
+                              cfg_type_expects(k->type), text);
+        return cfg_set_number(cfg, k, v, err);
+    case KT_RULES:
+        if (strcmp(text, "default") != 0)
+            return cs_err_set(err, CS_ECONFIG, "only \"default\" can be given as text; "
+                              "write rules in a config file");
+        rules_default(&cfg->rules);
+        return CS_OK;
+    case KT_GROUP:
+        return cs_err_set(err, CS_ECONFIG, "is a group; set one of its keys");
+    default:
+        return cfg_set_string_key(cfg, k, text, err);
+    }
+}
+
+/* Sets one key from text; CS_ECONFIG "key '...': ..." (cfg
+ * unchanged) on error, CS_ENOMEM when the scratch copy fails. */
+int config_set(cs_config *cfg, const char *key, const char *value, cs_err *err)
+{
+    cs_err local;
+    if (!err)
+        err = &local;
+    const key_def *k = cfg_key_find(key);
+    if (!k)
+        return cs_err_set(err, CS_ECONFIG, "unknown key '%s'", key);
+    cs_config *tmp = cs_malloc(sizeof *tmp, err, "config");
+    if (!tmp)
+        return CS_ENOMEM;
+    *tmp = *cfg;
+    int rc = cfg_set_from_text(tmp, k, value, err);
+    if (rc == CS_OK)
+        *cfg = *tmp;
+    else
+        cs_err_wrap(err, "key '%s'", key);
+    free(tmp);
+    return rc;
+}
+
+/* Fills cfg from the default column of the key table. Cannot fail. */
+void config_defaults(cs_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    for (int i = 0; i < cfg_nkeys; i++)
+        if (cfg_keys[i].type != KT_GROUP)
+            cfg_set_from_text(cfg, &cfg_keys[i], cfg_keys[i].def, NULL);   /* cannot fail */
+}
+
+/* ---- checks, output, hash -------------------------------------------- */
+
+/* Blames key k: sets *key and returns CS_ECONFIG with the message. */
+#define BAD(k, ...) (*key = (k), cs_err_set(err, CS_ECONFIG, __VA_ARGS__))
+
+/* Every single-key and cross-key check; CS_ECONFIG "key '...': ..."
+ * with *key set on the first failure. */
+int cfg_validate(const cs_config *cfg, cs_err *err, const char **key)
+{
+    const int64_t gap = cfg->session_gap_us / US_PER_S;
+    const int64_t maxd = cfg->session_max_duration_us / US_PER_S;
+    *key = NULL;
+    if (cfg->ninputs < 0 || cfg->ninputs > CS_MAX_INPUTS)
+        return BAD("input", "key 'input': %d inputs, at most %d", cfg->ninputs, CS_MAX_INPUTS);
+    if (!cfg->output_dir[0])
+        return BAD("output.dir", "key 'output.dir': must not be empty");
+    if (cfg->memory_per_rank < MIB)
+        return BAD("memory_per_rank", "key 'memory_per_rank': must be at least 1M, got %"
+                   PRId64 " bytes", cfg->memory_per_rank);
+    if (cfg->session_gap_us <= 0)
+        return BAD("session.gap", "key 'session.gap': must be positive");
+    if (cfg->session_max_duration_us < 0 || (maxd != 0 && maxd < gap))
+        return BAD("session.max_duration", "key 'session.max_duration': must be 0 (no "
+                   "limit) or at least session.gap (%" PRId64 " s), got %" PRId64 " s",
+                   gap, maxd);
+    if (cfg->session_max_lateness_us < 0)
+        return BAD("session.max_lateness", "key 'session.max_lateness': must not be negative");
+    if (cfg->session_mode != SESSION_GAP && cfg->session_mode != SESSION_SOURCE)
+        return BAD("session.mode", "key 'session.mode': unknown mode %d", cfg->session_mode);
+    if (!period_name(cfg->report_period))
+        return BAD("report.period", "key 'report.period': unknown period %d",
+                   cfg->report_period);
+    cs_tz tz;
+    int rc = tz_open(&tz, cfg->report_timezone, err);
+    tz_close(&tz);
+    if (rc != CS_OK) {
+        *key = "report.timezone";
+        return cs_err_wrap(err, "key 'report.timezone'");
+    }
+    if (rules_validate(&cfg->rules, err) != CS_OK) {
+        *key = "rules";
+        return CS_ECONFIG;
+    }
+    return CS_OK;
+}
+
+/* As cfg_validate, without the key. */
+int config_validate(const cs_config *cfg, cs_err *err)
+{
+    cs_err local;
+    const char *key;
+    if (!err)
+        err = &local;
+    return cfg_validate(cfg, err, &key);
+}
+
+/* Writes s as a libconfig string literal, escaping what needs it. */
+static void put_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(out, "\\x%02x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+/* Writes a size with the largest exact unit ("512M"), as a string. */
+static void put_size(FILE *out, int64_t v)
+{
+    const char *units = "TGMK";
+    for (int i = 0; i < 4; i++) {
+        int shift = 10 * (4 - i);
+        if (v > 0 && v % ((int64_t)1 << shift) == 0) {
+            fprintf(out, "\"%" PRId64 "%c\"", v >> shift, units[i]);
+            return;
+        }
+    }
+    fprintf(out, "\"%" PRId64 "\"", v);
+}
+
+/* Writes the rules as a libconfig list, one rule a line. */
+static void put_rules(FILE *out, const cs_rules *rs, const char *indent)
+{
+    char buf[128];
+    fputs("(\n", out);
+    for (int i = 0; i < rs->nrules; i++) {
+        const cs_rule *r = &rs->rule[i];
+        fprintf(out, "%s  { segment = ", indent);
+        put_string(out, rs->segments[r->segment]);
+        fputs(";", out);
+        for (int c = 0; c < r->ncond; c++) {
+            rules_format_cond(&r->cond[c], buf, sizeof buf);
+            fprintf(out, "%s\"%s\"", c ? ", " : " when = ( ", buf);
+        }
+        fprintf(out, "%s }%s\n", r->ncond ? " );" : "", i + 1 < rs->nrules ? "," : "");
+    }
+    fprintf(out, "%s)", indent);
+}
+
+/* Writes the value of key k of cfg in libconfig syntax. */
+static void put_value(FILE *out, const cs_config *cfg, const key_def *k, const char *indent)
+{
+    switch (k->type) {
+    case KT_PATHS:
+        fputs("(", out);
+        for (int i = 0; i < cfg->ninputs; i++) {
+            fputs(i ? ", " : " ", out);
+            put_string(out, cfg->inputs[i]);
+        }
+        fputs(" )", out);
+        break;
+    case KT_BOOL: fputs(*CFIELD(cfg, k, int) ? "true" : "false", out); break;
+    case KT_SIZE: put_size(out, *CFIELD(cfg, k, int64_t)); break;
+    case KT_SECONDS:
+        fprintf(out, "%" PRId64, (int64_t)(*CFIELD(cfg, k, int64_t) / US_PER_S));
+        break;
+    case KT_CHOICE: {
+        int i = *CFIELD(cfg, k, int), n = 0;
+        while (k->choices[n])
+            n++;
+        put_string(out, i >= 0 && i < n ? k->choices[i] : "?");
+        break;
+    }
+    case KT_RULES: put_rules(out, &cfg->rules, indent); break;
+    default: put_string(out, CFIELD(cfg, k, char)); break;
+    }
+}
+
+/* Writes every key, with its help as a comment, in table order. */
+void config_dump(const cs_config *cfg, FILE *out)
+{
+    fputs("# clickseg configuration: every key with its value (see docs/config.md)\n", out);
+    int in_group = 0;
+    for (int i = 0; i < cfg_nkeys; i++) {
+        const key_def *k = &cfg_keys[i];
+        int nested = strchr(k->path, '.') != NULL;
+        if (in_group && !nested) {
+            fputs("};\n", out);
+            in_group = 0;
+        }
+        const char *indent = nested ? "  " : "";
+        int first_in_group = i > 0 && cfg_keys[i - 1].type == KT_GROUP;
+        fprintf(out, "%s%s# %s\n", first_in_group ? "" : "\n", indent, k->help);
+        const char *name = nested ? strrchr(k->path, '.') + 1 : k->path;
+        if (k->type == KT_GROUP) {
+            fprintf(out, "%s = {\n", name);
+            in_group = 1;
+            continue;
+        }
+        fprintf(out, "%s%s = ", indent, name);
+        put_value(out, cfg, k, indent);
+        fputs(";\n", out);
+    }
+    if (in_group)
+        fputs("};\n", out);
+}
+
+/* Prints the key table: path, type, default, help. */
+void config_print_keys(FILE *out)
+{
+    static const char *const tnames[] = { "group", "paths", "string", "bool", "size",
+                                          "seconds", "choice", "timezone", "rules" };
+    fprintf(out, "%-22s %-9s %-14s %s\n", "KEY", "TYPE", "DEFAULT", "MEANING");
+    for (int i = 0; i < cfg_nkeys; i++) {
+        const key_def *k = &cfg_keys[i];
+        const char *def = k->type == KT_GROUP ? "" : k->type == KT_PATHS ? "()" : k->def;
+        fprintf(out, "%-22s %-9s %-14s %s\n", k->path, tnames[k->type], def, k->help);
+    }
+}
+
+/* FNV-1a 64 steps over bytes, an int64 (little-endian) and a string. */
+static uint64_t fnv_bytes(uint64_t h, const void *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ ((const unsigned char *)p)[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+static uint64_t fnv_i64(uint64_t h, int64_t v)
+{
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)((uint64_t)v >> (8 * i));
+    return fnv_bytes(h, b, 8);
+}
+
+static uint64_t fnv_str(uint64_t h, const char *s)
+{
+    size_t n = strlen(s);
+    return fnv_bytes(fnv_i64(h, (int64_t)n), s, n);
+}
+
+/* FNV-1a 64 over the result-changing values, each integer as 8
+ * little-endian bytes and each string with its length: the same in every
+ * process and on every machine. */
+uint64_t config_hash(const cs_config *cfg)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    h = fnv_i64(h, cfg->session_gap_us);
+    h = fnv_i64(h, cfg->session_max_duration_us);
+    h = fnv_i64(h, cfg->session_max_lateness_us);
+    h = fnv_i64(h, cfg->session_mode);
+    h = fnv_i64(h, cfg->report_period);
+    h = fnv_str(h, cfg->report_timezone);
+    const cs_rules *rs = &cfg->rules;
+    h = fnv_i64(h, rs->nsegments);
+    for (int i = 0; i < rs->nsegments; i++)
+        h = fnv_str(h, rs->segments[i]);
+    h = fnv_i64(h, rs->nrules);
+    for (int i = 0; i < rs->nrules; i++) {
+        h = fnv_i64(h, rs->rule[i].segment);
+        h = fnv_i64(h, rs->rule[i].ncond);
+        for (int c = 0; c < rs->rule[i].ncond; c++) {
+            h = fnv_i64(h, rs->rule[i].cond[c].feature);
+            h = fnv_i64(h, rs->rule[i].cond[c].op);
+            h = fnv_i64(h, rs->rule[i].cond[c].value);
+        }
+    }
+    return h;
+}
+

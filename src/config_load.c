@@ -1,0 +1,378 @@
+/* config_load.c — reading a libconfig file or string into a cs_config:
+ * walks the libconfig tree against the key table (config_keys.h), checks
+ * every type and value, parses the rules list in both condition syntaxes,
+ * and reports each error as "FILE:LINE: key '...': ...". Pure C, no MPI. */
+#include "clickseg/config.h"
+
+#include <errno.h>
+#include <libconfig.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config_keys.h"
+
+/* How a libconfig setting type reads in a message ("got a string"). */
+static const char *setting_kind(int t)
+{
+    switch (t) {
+    case CONFIG_TYPE_INT: case CONFIG_TYPE_INT64: return "an integer";
+    case CONFIG_TYPE_FLOAT: return "a floating-point number";
+    case CONFIG_TYPE_STRING: return "a string";
+    case CONFIG_TYPE_BOOL: return "a boolean";
+    case CONFIG_TYPE_ARRAY: return "an array";
+    case CONFIG_TYPE_LIST: return "a list";
+    case CONFIG_TYPE_GROUP: return "a group";
+    default: return "nothing";
+    }
+}
+
+typedef struct loader {
+    const char *name;   /* the file, or the name standing for a string */
+    cs_config *cfg;
+    cs_err *err;
+} loader;
+
+/* File of a setting (an @include'd file, or the loaded one). */
+static const char *where_file(const loader *ld, const config_setting_t *s)
+{
+    return config_setting_source_file(s) ? config_setting_source_file(s) : ld->name;
+}
+
+/* Prefixes the error with "FILE:LINE: what" of setting s; returns the code. */
+static int locate(const loader *ld, const config_setting_t *s, const char *what)
+{
+    return cs_err_wrap(ld->err, "%s:%u: %s", where_file(ld, s),
+                       config_setting_source_line(s), what);
+}
+
+/* A "FILE:LINE: key 'path': expected X, got Y" error. */
+static int type_error(const loader *ld, const config_setting_t *s, const char *path,
+                      const char *expects)
+{
+    return cs_err_set(ld->err, CS_ECONFIG, "%s:%u: key '%s': expected %s, got %s",
+                      where_file(ld, s), config_setting_source_line(s), path, expects,
+                      setting_kind(config_setting_type(s)));
+}
+
+/* Lists every feature name, for messages. */
+static void feature_list(char *buf, size_t n)
+{
+    buf[0] = '\0';
+    for (int f = 0; f < F_NFEATURES; f++) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, n - used, "%s%s", f ? ", " : "", feature_name(f));
+    }
+}
+
+/* Loads a condition group { feature = "..."; op = "..."; value = N; }. */
+static int load_cond_group(loader *ld, const config_setting_t *g, const char *path,
+                           cs_cond *c)
+{
+    const config_setting_t *m[3] = { NULL, NULL, NULL };   /* feature, op, value */
+    static const char *const names[4] = { "feature", "op", "value", NULL };
+    char sub[128], list[512];
+    for (int i = 0; i < config_setting_length(g); i++) {
+        const config_setting_t *e = config_setting_get_elem(g, (unsigned)i);
+        int j = cfg_choice_index(names, config_setting_name(e));
+        snprintf(sub, sizeof sub, "%s.%s", path, config_setting_name(e));
+        if (j < 0)
+            return cs_err_set(ld->err, CS_ECONFIG, "%s:%u: unknown key '%s' (known keys in "
+                              "a condition: feature, op, value)", where_file(ld, e),
+                              config_setting_source_line(e), sub);
+        int want = j == 2 ? CONFIG_TYPE_INT : CONFIG_TYPE_STRING;
+        int t = config_setting_type(e);
+        if (t != want && !(j == 2 && t == CONFIG_TYPE_INT64))
+            return type_error(ld, e, sub, j == 2 ? "an integer" : "a string");
+        m[j] = e;
+    }
+    for (int j = 0; j < 3; j++)
+        if (!m[j])
+            return cs_err_set(ld->err, CS_ECONFIG, "%s:%u: key '%s': missing '%s'",
+                              where_file(ld, g), config_setting_source_line(g), path, names[j]);
+    const char *fname = config_setting_get_string(m[0]), *oname = config_setting_get_string(m[1]);
+    c->feature = feature_index(fname);
+    c->op = rules_parse_op(oname);
+    c->value = config_setting_get_int64(m[2]);
+    if (c->feature < 0) {
+        feature_list(list, sizeof list);
+        return cs_err_set(ld->err, CS_ECONFIG, "%s:%u: key '%s.feature': unknown feature '%s' "
+                          "(features: %s)", where_file(ld, m[0]),
+                          config_setting_source_line(m[0]), path, fname, list);
+    }
+    if (c->op < 0)
+        return cs_err_set(ld->err, CS_ECONFIG, "%s:%u: key '%s.op': unknown operator '%s' "
+                          "(use <, <=, >, >=, == or !=)", where_file(ld, m[1]),
+                          config_setting_source_line(m[1]), path, oname);
+    return CS_OK;
+}
+
+/* Loads one condition: a string "feature op value" or a group. */
+static int load_cond(loader *ld, const config_setting_t *e, const char *path, cs_cond *c)
+{
+    int t = config_setting_type(e);
+    if (t == CONFIG_TYPE_GROUP)
+        return load_cond_group(ld, e, path, c);
+    if (t != CONFIG_TYPE_STRING)
+        return type_error(ld, e, path, "a condition: a string \"feature op value\" or a group "
+                          "{ feature = \"...\"; op = \"...\"; value = N; }");
+    if (rules_parse_cond(config_setting_get_string(e), c, ld->err) == CS_OK)
+        return CS_OK;
+    char what[128];
+    snprintf(what, sizeof what, "key '%s'", path);
+    return locate(ld, e, what);
+}
+
+/* Loads rule number i, { segment = "..."; when = ( ... ); }, into rs. */
+static int load_rule(loader *ld, const config_setting_t *r, int i, cs_rules *rs)
+{
+    char path[64], sub[96];
+    snprintf(path, sizeof path, "rules[%d]", i);
+    if (!config_setting_is_group(r))
+        return type_error(ld, r, path, "a group { segment = \"...\"; when = ( ... ); }");
+    const config_setting_t *seg = NULL, *when = NULL;
+    for (int j = 0; j < config_setting_length(r); j++) {
+        const config_setting_t *m = config_setting_get_elem(r, (unsigned)j);
+        const char *name = config_setting_name(m);
+        snprintf(sub, sizeof sub, "%s.%s", path, name);
+        if (strcmp(name, "segment") == 0 && config_setting_type(m) != CONFIG_TYPE_STRING)
+            return type_error(ld, m, sub, "a string (the segment name)");
+        if (strcmp(name, "segment") == 0)
+            seg = m;
+        else if (strcmp(name, "when") == 0)
+            when = m;
+        else
+            return cs_err_set(ld->err, CS_ECONFIG, "%s:%u: unknown key '%s' (known keys in "
+                              "a rule: segment, when)", where_file(ld, m),
+                              config_setting_source_line(m), sub);
+    }
+    if (!seg)
+        return cs_err_set(ld->err, CS_ECONFIG, "%s:%u: key '%s': missing 'segment'",
+                          where_file(ld, r), config_setting_source_line(r), path);
+    cs_cond conds[CS_MAX_CONDS];
+    int n = when ? config_setting_length(when) : 0;
+    snprintf(sub, sizeof sub, "%s.when", path);
+    if (when && !config_setting_is_list(when) && !config_setting_is_array(when))
+        return type_error(ld, when, sub, "a list of conditions ( \"feature op value\", ... )");
+    if (n > CS_MAX_CONDS)
+        return cs_err_set(ld->err, CS_ECONFIG, "%s:%u: key '%s': %d conditions, at most %d",
+                          where_file(ld, when), config_setting_source_line(when), sub, n,
+                          CS_MAX_CONDS);
+    for (int j = 0; j < n; j++) {
+        snprintf(sub, sizeof sub, "%s.when[%d]", path, j);
+        if (load_cond(ld, config_setting_get_elem(when, (unsigned)j), sub, &conds[j]) != CS_OK)
+            return CS_ECONFIG;
+    }
+    if (rules_add(rs, config_setting_get_string(seg), conds, n, ld->err) != CS_OK)
+        return locate(ld, seg, path);
+    return CS_OK;
+}
+
+/* Loads the rules list; it replaces the rules in rs entirely. */
+static int load_rules(loader *ld, const config_setting_t *s, cs_rules *rs)
+{
+    int n = config_setting_length(s);
+    if (!config_setting_is_list(s) && !(config_setting_is_array(s) && n == 0))
+        return type_error(ld, s, "rules", cfg_type_expects(KT_RULES));
+    rules_init(rs);
+    for (int i = 0; i < n; i++)
+        if (load_rule(ld, config_setting_get_elem(s, (unsigned)i), i, rs) != CS_OK)
+            return CS_ECONFIG;
+    if (rules_validate(rs, ld->err) != CS_OK)
+        return locate(ld, n ? config_setting_get_elem(s, (unsigned)n - 1) : s, "key 'rules'");
+    return CS_OK;
+}
+
+/* Loads the input list (a string or a list/array of strings). */
+static int load_paths(loader *ld, const config_setting_t *s, const char *path)
+{
+    int t = config_setting_type(s);
+    if (t == CONFIG_TYPE_STRING) {
+        if (cfg_set_from_text(ld->cfg, cfg_key_find(path), config_setting_get_string(s),
+                              ld->err) != CS_OK)
+            return locate(ld, s, "key 'input'");
+        return CS_OK;
+    }
+    if (t != CONFIG_TYPE_LIST && t != CONFIG_TYPE_ARRAY)
+        return type_error(ld, s, path, cfg_type_expects(KT_PATHS));
+    int n = config_setting_length(s);
+    if (n > CS_MAX_INPUTS)
+        return cs_err_set(ld->err, CS_ECONFIG, "%s:%u: key '%s': at most %d inputs, got %d",
+                          where_file(ld, s), config_setting_source_line(s), path,
+                          CS_MAX_INPUTS, n);
+    memset(ld->cfg->inputs, 0, sizeof ld->cfg->inputs);
+    ld->cfg->ninputs = 0;
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        if (config_setting_type(e) != CONFIG_TYPE_STRING)
+            return type_error(ld, e, path, "a string (a path)");
+        const char *v = config_setting_get_string(e);
+        if (!*v)
+            return cs_err_set(ld->err, CS_ECONFIG, "%s:%u: key '%s': an empty path",
+                              where_file(ld, e), config_setting_source_line(e), path);
+        if (cfg_copy_field(ld->cfg->inputs[i], CS_PATH_MAX, v, ld->err) != CS_OK)
+            return locate(ld, e, "key 'input'");
+        ld->cfg->ninputs = i + 1;
+    }
+    return CS_OK;
+}
+
+/* Loads one known, non-group key from its setting. */
+static int load_key(loader *ld, const key_def *k, const config_setting_t *s)
+{
+    int t = config_setting_type(s), rc;
+    int is_int = t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64;
+    switch (k->type) {
+    case KT_PATHS:
+        return load_paths(ld, s, k->path);
+    case KT_RULES:
+        return load_rules(ld, s, &ld->cfg->rules);
+    case KT_BOOL:
+        if (t != CONFIG_TYPE_BOOL)
+            return type_error(ld, s, k->path, cfg_type_expects(k->type));
+        *FIELD(ld->cfg, k, int) = config_setting_get_bool(s);
+        return CS_OK;
+    case KT_SECONDS:
+    case KT_SIZE:
+        if (is_int)
+            rc = cfg_set_number(ld->cfg, k, config_setting_get_int64(s), ld->err);
+        else if (k->type == KT_SIZE && t == CONFIG_TYPE_STRING)
+            rc = cfg_set_from_text(ld->cfg, k, config_setting_get_string(s), ld->err);
+        else
+            return type_error(ld, s, k->path, cfg_type_expects(k->type));
+        break;
+    default:
+        if (t != CONFIG_TYPE_STRING)
+            return type_error(ld, s, k->path, cfg_type_expects(k->type));
+        rc = cfg_set_string_key(ld->cfg, k, config_setting_get_string(s), ld->err);
+        break;
+    }
+    if (rc != CS_OK) {
+        char what[128];
+        snprintf(what, sizeof what, "key '%s'", k->path);
+        return locate(ld, s, what);
+    }
+    return CS_OK;
+}
+
+/* Lists the known keys directly inside group prefix ("" = top level). */
+static void known_children(const char *prefix, char *buf, size_t n)
+{
+    size_t plen = strlen(prefix);
+    buf[0] = '\0';
+    for (int i = 0; i < cfg_nkeys; i++) {
+        const char *p = cfg_keys[i].path;
+        if (plen && (strncmp(p, prefix, plen) != 0 || p[plen] != '.'))
+            continue;
+        const char *rest = plen ? p + plen + 1 : p;
+        if (strchr(rest, '.'))
+            continue;
+        size_t used = strlen(buf);
+        snprintf(buf + used, n - used, "%s%s", used ? ", " : "", rest);
+    }
+}
+
+/* Loads every member of a group; prefix is the group's path ("" = root). */
+static int load_group(loader *ld, const config_setting_t *grp, const char *prefix)
+{
+    int n = config_setting_length(grp);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *s = config_setting_get_elem(grp, (unsigned)i);
+        char path[256], known[256];
+        snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "",
+                 config_setting_name(s));
+        const key_def *k = cfg_key_find(path);
+        if (!k) {
+            known_children(prefix, known, sizeof known);
+            return cs_err_set(ld->err, CS_ECONFIG, "%s:%u: unknown key '%s' (known keys%s%s%s: %s)",
+                              where_file(ld, s), config_setting_source_line(s), path,
+                              *prefix ? " in '" : "", prefix, *prefix ? "'" : "", known);
+        }
+        int rc;
+        if (k->type != KT_GROUP)
+            rc = load_key(ld, k, s);
+        else if (config_setting_is_group(s))
+            rc = load_group(ld, s, path);
+        else
+            rc = type_error(ld, s, path, cfg_type_expects(KT_GROUP));
+        if (rc != CS_OK)
+            return rc;
+    }
+    return CS_OK;
+}
+
+/* Applies a parsed libconfig tree to cfg (all or nothing), then validates. */
+static int load_tree(cs_config *cfg, config_t *lc, const char *name, cs_err *err)
+{
+    cs_config *tmp = cs_malloc(sizeof *tmp, err, "config");
+    if (!tmp)
+        return CS_ENOMEM;
+    *tmp = *cfg;
+    loader ld = { name, tmp, err };
+    int rc = load_group(&ld, config_root_setting(lc), "");
+    const char *key = NULL;
+    if (rc == CS_OK && (rc = cfg_validate(tmp, err, &key)) != CS_OK) {
+        const config_setting_t *s = key ? config_lookup(lc, key) : NULL;
+        if (s)
+            cs_err_wrap(err, "%s:%u", where_file(&ld, s), config_setting_source_line(s));
+        else
+            cs_err_wrap(err, "%s", name);
+    }
+    if (rc == CS_OK) {
+        cfg_copy_field(tmp->source_path, sizeof tmp->source_path, name, NULL);
+        *cfg = *tmp;
+    }
+    free(tmp);
+    return rc;
+}
+
+/* A "FILE:LINE: syntax error: ..." from libconfig's parser state. */
+static int syntax_error(const config_t *lc, const char *name, cs_err *err)
+{
+    const char *file = config_error_file(lc) ? config_error_file(lc) : name;
+    return cs_err_set(err, CS_ECONFIG, "%s:%d: syntax error: %s", file,
+                      config_error_line(lc), config_error_text(lc));
+}
+
+/* Loads a file over cfg (see config.h). CS_ECONFIG with
+ * "PATH: cannot read config file: ..." or "PATH:LINE: ..."; cfg unchanged
+ * on error. */
+int config_load_file(cs_config *cfg, const char *path, cs_err *err)
+{
+    cs_err local;
+    if (!err)
+        err = &local;
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return cs_err_set(err, CS_ECONFIG, "%s: cannot read config file: %s", path,
+                          strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return cs_err_set(err, CS_ECONFIG, "%s: cannot read config file: %s", path,
+                          strerror(EISDIR));
+    config_t lc;
+    config_init(&lc);
+    int rc;
+    if (!config_read_file(&lc, path))
+        rc = config_error_type(&lc) == CONFIG_ERR_FILE_IO
+             ? cs_err_set(err, CS_ECONFIG, "%s: cannot read config file: %s", path,
+                          strerror(errno ? errno : EIO))
+             : syntax_error(&lc, path, err);
+    else
+        rc = load_tree(cfg, &lc, path, err);
+    config_destroy(&lc);
+    return rc;
+}
+
+/* Same, from text; name stands for the file in messages. */
+int config_load_string(cs_config *cfg, const char *text, const char *name, cs_err *err)
+{
+    cs_err local;
+    if (!err)
+        err = &local;
+    config_t lc;
+    config_init(&lc);
+    int rc = config_read_string(&lc, text) ? load_tree(cfg, &lc, name, err)
+                                           : syntax_error(&lc, name, err);
+    config_destroy(&lc);
+    return rc;
+}

@@ -1,0 +1,176 @@
+/* fsutil.c — input expansion and all-or-nothing output directories. */
+#include "clickseg/fsutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int push(cs_pathlist *pl, const char *p, cs_err *err)
+{
+    char real[PATH_MAX];
+    if (!realpath(p, real))
+        snprintf(real, sizeof real, "%s", p);
+    for (int i = 0; i < pl->n; i++) {
+        char other[PATH_MAX];
+        if (realpath(pl->path[i], other) && strcmp(other, real) == 0)
+            return cs_err_set(err, CS_EINPUT, "%s: named twice among the inputs (also as %s)",
+                              p, pl->path[i]);
+    }
+    if (pl->n == pl->cap) {
+        int cap = pl->cap ? 2 * pl->cap : 16;
+        char **np = cs_realloc(pl->path, (size_t)cap * sizeof *np, err, "input list");
+        if (!np)
+            return CS_ENOMEM;
+        pl->path = np;
+        pl->cap = cap;
+    }
+    pl->path[pl->n] = strdup(p);
+    if (!pl->path[pl->n])
+        return cs_err_set(err, CS_ENOMEM, "out of memory for the input list");
+    pl->n++;
+    return CS_OK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int expand_dir(cs_pathlist *pl, const char *dir, cs_err *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return cs_err_set(err, CS_EINPUT, "%s: cannot read directory: %s", dir, strerror(errno));
+    cs_pathlist tmp = {0};
+    int rc = CS_OK;
+    struct dirent *e;
+    while (rc == CS_OK && (e = readdir(d))) {
+        size_t L = strlen(e->d_name);
+        if (L < 4 || strcmp(e->d_name + L - 3, ".h5") != 0 || e->d_name[0] == '.')
+            continue;
+        char p[PATH_MAX];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        rc = push(&tmp, p, err);
+    }
+    closedir(d);
+    if (rc == CS_OK && tmp.n == 0)
+        rc = cs_err_set(err, CS_EINPUT, "%s: directory holds no .h5 files", dir);
+    if (rc == CS_OK)
+        qsort(tmp.path, (size_t)tmp.n, sizeof *tmp.path, cmp_str);
+    for (int i = 0; rc == CS_OK && i < tmp.n; i++)
+        rc = push(pl, tmp.path[i], err);
+    fs_pathlist_free(&tmp);
+    return rc;
+}
+
+int fs_expand_input(cs_pathlist *pl, const char *arg, cs_err *err)
+{
+    struct stat st;
+    if (stat(arg, &st) == 0)
+        return S_ISDIR(st.st_mode) ? expand_dir(pl, arg, err) : push(pl, arg, err);
+    if (!strpbrk(arg, "*?["))
+        return cs_err_set(err, CS_EINPUT, "%s: no such file or directory", arg);
+    glob_t g;
+    int grc = glob(arg, 0, NULL, &g);
+    if (grc == GLOB_NOMATCH || (grc == 0 && g.gl_pathc == 0)) {
+        globfree(&g);
+        return cs_err_set(err, CS_EINPUT, "%s: pattern matches nothing", arg);
+    }
+    int rc = grc == 0 ? CS_OK : cs_err_set(err, CS_EINPUT, "%s: cannot expand pattern", arg);
+    for (size_t i = 0; rc == CS_OK && i < g.gl_pathc; i++)
+        rc = stat(g.gl_pathv[i], &st) == 0 && S_ISDIR(st.st_mode)
+                 ? expand_dir(pl, g.gl_pathv[i], err) : push(pl, g.gl_pathv[i], err);
+    globfree(&g);
+    return rc;
+}
+
+void fs_pathlist_free(cs_pathlist *pl)
+{
+    for (int i = 0; i < pl->n; i++)
+        free(pl->path[i]);
+    free(pl->path);
+    memset(pl, 0, sizeof *pl);
+}
+
+int fs_mkdir_p(const char *dir, cs_err *err)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s", dir);
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST)
+            return cs_err_set(err, CS_EIO, "%s: cannot create directory: %s", p, strerror(errno));
+        *s = '/';
+    }
+    if (mkdir(p, 0777) != 0 && errno != EEXIST)
+        return cs_err_set(err, CS_EIO, "%s: cannot create directory: %s", p, strerror(errno));
+    return CS_OK;
+}
+
+int fs_begin_output(const char *final, const char *const *outputs, int force,
+                    char *tmp, size_t tmpsize, cs_err *err)
+{
+    struct stat st;
+    if (stat(final, &st) == 0) {
+        if (!S_ISDIR(st.st_mode))
+            return cs_err_set(err, CS_EIO, "%s: exists and is not a directory", final);
+        for (int i = 0; outputs && outputs[i]; i++) {
+            char p[PATH_MAX];
+            snprintf(p, sizeof p, "%s/%s", final, outputs[i]);
+            if (!force && access(p, F_OK) == 0)
+                return cs_err_set(err, CS_EIO, "%s: output exists; use --force to overwrite "
+                                  "or choose another output directory", p);
+        }
+    }
+    snprintf(tmp, tmpsize, "%s.tmp.%ld", final, (long)getpid());
+    fs_abandon_output(tmp);
+    return fs_mkdir_p(tmp, err);
+}
+
+int fs_commit_output(const char *tmp, const char *final, cs_err *err)
+{
+    int rc = fs_mkdir_p(final, err);
+    DIR *d = rc == CS_OK ? opendir(tmp) : NULL;
+    if (rc == CS_OK && !d)
+        return cs_err_set(err, CS_EIO, "%s: cannot read directory: %s", tmp, strerror(errno));
+    struct dirent *e;
+    while (rc == CS_OK && (e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char a[PATH_MAX], b[PATH_MAX];
+        snprintf(a, sizeof a, "%s/%s", tmp, e->d_name);
+        snprintf(b, sizeof b, "%s/%s", final, e->d_name);
+        if (rename(a, b) != 0)
+            rc = cs_err_set(err, CS_EIO, "%s: cannot move into place: %s", b, strerror(errno));
+    }
+    if (d)
+        closedir(d);
+    if (rc == CS_OK)
+        rmdir(tmp);
+    return rc;
+}
+
+void fs_abandon_output(const char *tmp)
+{
+    DIR *d = opendir(tmp);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char p[PATH_MAX];
+        snprintf(p, sizeof p, "%s/%s", tmp, e->d_name);
+        unlink(p);
+    }
+    closedir(d);
+    rmdir(tmp);
+}

@@ -1,0 +1,121 @@
+/* h5util.c — HDF5 error capture and attribute helpers (see h5util.h). */
+#include "clickseg/h5util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "clickseg/features.h"
+
+void h5_silence(void)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+typedef struct walk_ctx {
+    char *buf;
+    size_t n;
+} walk_ctx;
+
+static herr_t walk_cb(unsigned nth, const H5E_error2_t *e, void *data)
+{
+    (void)nth;
+    walk_ctx *w = data;
+    /* Walking downward, the last entry seen is the deepest cause. */
+    if (e->desc && e->desc[0])
+        snprintf(w->buf, w->n, "%s (in %s)", e->desc, e->func_name ? e->func_name : "?");
+    return 0;
+}
+
+void h5_describe(char *buf, size_t n)
+{
+    walk_ctx w = {buf, n};
+    if (n)
+        buf[0] = '\0';
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walk_cb, &w);
+    H5Eclear2(H5E_DEFAULT);
+}
+
+int h5_fail(cs_err *err, int code, const char *fmt, ...)
+{
+    char what[1024], why[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    h5_describe(why, sizeof why);
+    if (why[0])
+        return cs_err_set(err, code, "%s: %s", what, why);
+    return cs_err_set(err, code, "%s", what);
+}
+
+int h5_attr_string(hid_t obj, const char *name, const char *value, cs_err *err)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, strlen(value) + 1);
+    H5Tset_strpad(t, H5T_STR_NULLTERM);
+    hid_t s = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(obj, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = a < 0 ? -1 : H5Awrite(a, t, value);
+    if (a >= 0)
+        H5Aclose(a);
+    H5Sclose(s);
+    H5Tclose(t);
+    if (rc < 0)
+        return h5_fail(err, CS_EIO, "writing attribute '%s'", name);
+    return CS_OK;
+}
+
+int h5_attr_int64(hid_t obj, const char *name, int64_t value, cs_err *err)
+{
+    hid_t s = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(obj, name, H5T_STD_I64LE, s, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = a < 0 ? -1 : H5Awrite(a, H5T_NATIVE_INT64, &value);
+    if (a >= 0)
+        H5Aclose(a);
+    H5Sclose(s);
+    if (rc < 0)
+        return h5_fail(err, CS_EIO, "writing attribute '%s'", name);
+    return CS_OK;
+}
+
+int h5_attr_get_int64(hid_t obj, const char *name, int64_t *value)
+{
+    if (H5Aexists(obj, name) <= 0)
+        return 0;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0)
+        return 0;
+    herr_t rc = H5Aread(a, H5T_NATIVE_INT64, value);
+    H5Aclose(a);
+    if (rc < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return 0;
+    }
+    return 1;
+}
+
+hid_t h5_event_enum_type(void)
+{
+    hid_t t = H5Tenum_create(H5T_NATIVE_UINT8);
+    for (uint8_t v = 0; v < EV_NTYPES; v++)
+        H5Tenum_insert(t, ev_type_name(v), &v);
+    return t;
+}
+
+void h5_type_describe(hid_t type, char *buf, size_t n)
+{
+    H5T_class_t cls = H5Tget_class(type);
+    hid_t base = cls == H5T_ENUM ? H5Tget_super(type) : H5Tcopy(type);
+    const char *kind = "other";
+    H5T_class_t bcls = H5Tget_class(base);
+    if (bcls == H5T_INTEGER)
+        kind = H5Tget_sign(base) == H5T_SGN_NONE ? "uint" : "int";
+    else if (bcls == H5T_FLOAT)
+        kind = "float";
+    else if (bcls == H5T_STRING)
+        kind = "string";
+    size_t bits = H5Tget_size(base) * 8;
+    snprintf(buf, n, "%s%zu%s", kind, bits, cls == H5T_ENUM ? " enum" : "");
+    H5Tclose(base);
+}

@@ -1,0 +1,99 @@
+/* plan.c — file order, windows and per-rank row ranges (see plan.h). */
+#include "clickseg/plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int cmp_file(const void *pa, const void *pb)
+{
+    const cs_plan_file *a = pa, *b = pb;
+    if (a->ts_first != b->ts_first)
+        return a->ts_first < b->ts_first ? -1 : 1;
+    if (a->ts_last != b->ts_last)
+        return a->ts_last < b->ts_last ? -1 : 1;
+    return strcmp(a->path, b->path);
+}
+
+int plan_build(const cs_file_info *info, int n, int64_t memory_per_rank,
+               uint64_t window_rows_per_rank, int nranks, cs_plan *plan, cs_err *err)
+{
+    memset(plan, 0, sizeof *plan);
+    plan->files = cs_calloc((size_t)(n ? n : 1), sizeof *plan->files, err, "plan");
+    if (!plan->files)
+        return CS_ENOMEM;
+    for (int i = 0; i < n; i++) {
+        if (!info[i].has_events) {
+            plan->nprofiles += info[i].has_customers;
+            continue;
+        }
+        if (info[i].rows == 0)
+            continue;
+        cs_plan_file *f = &plan->files[plan->nfiles++];
+        memcpy(f->path, info[i].path, sizeof f->path);
+        f->rows = info[i].rows;
+        f->ts_first = info[i].ts_first;
+        f->ts_last = info[i].ts_last;
+    }
+    qsort(plan->files, (size_t)plan->nfiles, sizeof *plan->files, cmp_file);
+    for (int i = 0; i < plan->nfiles; i++) {
+        plan->files[i].row0 = plan->total_rows;
+        plan->total_rows += plan->files[i].rows;
+    }
+    uint64_t per_rank = window_rows_per_rank
+                            ? window_rows_per_rank
+                            : (uint64_t)memory_per_rank / CS_BYTES_PER_EVENT;
+    if (per_rank < CS_MIN_WINDOW_ROWS)
+        per_rank = CS_MIN_WINDOW_ROWS;
+    plan->window_rows = per_rank * (uint64_t)nranks;
+    plan->nwindows = plan->total_rows ? (plan->total_rows + plan->window_rows - 1) / plan->window_rows : 1;
+    return CS_OK;
+}
+
+void plan_free(cs_plan *plan)
+{
+    free(plan->files);
+    memset(plan, 0, sizeof *plan);
+}
+
+void plan_rank_range(const cs_plan *plan, uint64_t w, int r, int nranks,
+                     uint64_t *start, uint64_t *count)
+{
+    uint64_t a = w * plan->window_rows, b = a + plan->window_rows;
+    if (a > plan->total_rows) a = plan->total_rows;
+    if (b > plan->total_rows) b = plan->total_rows;
+    uint64_t m = b - a;
+    uint64_t lo = a + m * (uint64_t)r / (uint64_t)nranks;
+    uint64_t hi = a + m * (uint64_t)(r + 1) / (uint64_t)nranks;
+    *start = lo;
+    *count = hi - lo;
+}
+
+int plan_file_of(const cs_plan *plan, uint64_t row)
+{
+    int lo = 0, hi = plan->nfiles - 1;
+    while (lo < hi) {
+        int mid = (lo + hi + 1) / 2;
+        if (plan->files[mid].row0 <= row) lo = mid;
+        else hi = mid - 1;
+    }
+    return lo;
+}
+
+int plan_bcast(const cs_comm *c, cs_plan *plan, cs_err *err)
+{
+    cs_plan head = *plan;
+    int rc = comm_bcast(c, &head, sizeof head, err);
+    if (rc != CS_OK)
+        return rc;
+    if (c->rank != 0) {
+        head.files = cs_calloc((size_t)(head.nfiles ? head.nfiles : 1), sizeof *head.files,
+                               err, "plan");
+        if (!head.files)
+            cs_err_set(err, CS_ENOMEM, "out of memory for the plan (%d files)", head.nfiles);
+    }
+    if (comm_agree(c, err) != CS_OK)
+        return err->code;
+    rc = comm_bcast(c, head.files, (size_t)head.nfiles * sizeof *head.files, err);
+    *plan = head;
+    return rc;
+}

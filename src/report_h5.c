@@ -1,0 +1,321 @@
+/* report_h5.c — HDF5 outputs: report.h5 (rank 0, the summary tables as
+ * column datasets that h5py and pandas read directly) and the parallel
+ * customers.h5 / sessions.h5 tables, each rank writing its own rows with
+ * collective transfers at offsets from an exclusive prefix sum. */
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clickseg/h5util.h"
+#include "clickseg/period.h"
+#include "clickseg/report.h"
+
+int report_write_h5(const char *dir, const cs_config *cfg, const cs_stats *st,
+                    const cs_run_meta *meta, cs_err *err);
+
+/* ---- a parallel column table ---- */
+
+typedef struct ptable {
+    hid_t file, group, dxpl;
+    uint64_t total, offset, n;
+    const char *path;
+} ptable;
+
+static int ptable_open(const cs_comm *c, ptable *t, const char *path, const char *group,
+                       uint64_t n, cs_err *err)
+{
+    memset(t, 0, sizeof *t);
+    t->path = path;
+    t->n = n;
+    int64_t total = (int64_t)n;
+    if (comm_exscan_u64(c, n, &t->offset, err) != CS_OK || comm_sum_i64(c, &total, 1, 1, err) != CS_OK)
+        return err->code;
+    t->total = (uint64_t)total;
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_fapl_mpio(fapl, c->comm, MPI_INFO_NULL);
+    t->file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    if (t->file < 0)
+        return h5_fail(err, CS_EIO, "%s: cannot create", path);
+    t->group = H5Gcreate2(t->file, group, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    t->dxpl = H5Pcreate(H5P_DATASET_XFER);
+    H5Pset_dxpl_mpio(t->dxpl, H5FD_MPIO_COLLECTIVE);
+    return t->group < 0 ? h5_fail(err, CS_EIO, "%s: cannot create group", path) : CS_OK;
+}
+
+/* Collective: one column of the table (every rank passes its n values). */
+static int ptable_column(ptable *t, const char *name, hid_t ftype, hid_t mtype,
+                         const void *buf, cs_err *err)
+{
+    hsize_t dims[1] = {t->total}, st[1] = {t->offset}, cnt[1] = {t->n};
+    hid_t fs = H5Screate_simple(1, dims, NULL);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (t->total > 0) {
+        hsize_t chunk[1] = {t->total < 65536 ? t->total : 65536};
+        H5Pset_chunk(dcpl, 1, chunk);
+    }
+    hid_t d = H5Dcreate2(t->group, name, ftype, fs, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    hid_t ms = H5Screate_simple(1, cnt, NULL);
+    if (t->n) {
+        H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, cnt, NULL);
+    } else {
+        H5Sselect_none(fs);
+        H5Sselect_none(ms);
+    }
+    herr_t rc = d < 0 ? -1 : H5Dwrite(d, mtype, ms, fs, t->dxpl, buf);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    H5Pclose(dcpl);
+    if (d >= 0)
+        H5Dclose(d);
+    if (rc < 0)
+        return h5_fail(err, CS_EIO, "%s: writing column %s", t->path, name);
+    return CS_OK;
+}
+
+static int ptable_close(ptable *t, cs_err *err)
+{
+    H5Pclose(t->dxpl);
+    H5Gclose(t->group);
+    if (H5Fclose(t->file) < 0)
+        return h5_fail(err, CS_EIO, "%s: closing", t->path);
+    return CS_OK;
+}
+
+/* ---- customers.h5 ---- */
+
+static int cmp_user_ptr(const void *a, const void *b)
+{
+    uint64_t x = (*(const cs_user *const *)a)->user_id, y = (*(const cs_user *const *)b)->user_id;
+    return (x > y) - (x < y);
+}
+
+enum { CU_EVENTS, CU_SESSIONS, CU_PURCHASE_SESSIONS, CU_PURCHASES, CU_REVENUE, CU_REFUNDS,
+       CU_FIRST_TS, CU_LAST_TS, CU_NFIXED };
+static const char *const cu_names[CU_NFIXED] = {"events", "sessions", "purchase_sessions",
+    "purchases", "revenue", "refunds", "first_ts", "last_ts"};
+
+static int64_t cu_value(const cs_user *u, int k)
+{
+    switch (k) {
+    case CU_EVENTS: return u->events;
+    case CU_SESSIONS: return u->sessions;
+    case CU_PURCHASE_SESSIONS: return u->purchase_sessions;
+    case CU_PURCHASES: return u->purchases;
+    case CU_REVENUE: return u->revenue;
+    case CU_REFUNDS: return u->refunds;
+    case CU_FIRST_TS: return u->first_ts;
+    default: return u->last_ts;
+    }
+}
+
+int report_write_customers(const cs_comm *c, const char *dir, const cs_users *users,
+                           const cs_rules *rules, cs_err *err)
+{
+    uint64_t n = users->n, k = 0;
+    const cs_user **list = cs_malloc((n + 1) * sizeof *list, err, "customers table");
+    uint64_t *ids = list ? cs_malloc((n + 1) * sizeof *ids, err, "customers table") : NULL;
+    int64_t *col = ids ? cs_malloc((n + 1) * sizeof *col, err, "customers table") : NULL;
+    if (col)
+        for (uint64_t i = 0; i < users->cap; i++)
+            if (users->slot[i].used)
+                list[k++] = &users->slot[i];
+    if (comm_agree(c, err) != CS_OK) {
+        free(list); free(ids); free(col);
+        return err->code;
+    }
+    /* Rows in user_id order within each rank: easier to read, same content. */
+    qsort(list, n, sizeof *list, cmp_user_ptr);
+    for (uint64_t i = 0; i < n; i++)
+        ids[i] = list[i]->user_id;
+    char path[1300];
+    snprintf(path, sizeof path, "%s/customers.h5", dir);
+    ptable t;
+    int rc = ptable_open(c, &t, path, "customers", n, err);
+    if (rc == CS_OK)
+        rc = ptable_column(&t, "user_id", H5T_STD_U64LE, H5T_NATIVE_UINT64, ids, err);
+    for (int f = 0; rc == CS_OK && f < CU_NFIXED; f++) {
+        for (uint64_t i = 0; i < n; i++)
+            col[i] = cu_value(list[i], f);
+        rc = ptable_column(&t, cu_names[f], H5T_STD_I64LE, H5T_NATIVE_INT64, col, err);
+    }
+    for (int s = 0; rc == CS_OK && s < rules->nsegments; s++) {
+        char name[80];
+        snprintf(name, sizeof name, "sessions_%s", rules->segments[s]);
+        for (uint64_t i = 0; i < n; i++)
+            col[i] = list[i]->seg_sessions[s];
+        rc = ptable_column(&t, name, H5T_STD_I64LE, H5T_NATIVE_INT64, col, err);
+    }
+    if (t.file > 0) {
+        int rc2 = ptable_close(&t, err);
+        if (rc == CS_OK) rc = rc2;
+    }
+    free(list); free(ids); free(col);
+    return comm_agree(c, err);
+}
+
+/* ---- sessions.h5 ---- */
+
+static hid_t segment_enum(const cs_rules *rules)
+{
+    hid_t t = H5Tenum_create(H5T_NATIVE_UINT8);
+    for (int s = 0; s < rules->nsegments; s++) {
+        uint8_t v = (uint8_t)s;
+        H5Tenum_insert(t, rules->segments[s], &v);
+    }
+    return t;
+}
+
+int report_write_sessions(const cs_comm *c, const char *dir, const cs_session *s, uint64_t n,
+                          const cs_rules *rules, cs_err *err)
+{
+    int64_t *col = cs_malloc((n + 1) * sizeof *col, err, "sessions table");
+    uint8_t *seg = col ? cs_malloc(n + 1, err, "sessions table") : NULL;
+    if (comm_agree(c, err) != CS_OK) {
+        free(col); free(seg);
+        return err->code;
+    }
+    char path[1300];
+    snprintf(path, sizeof path, "%s/sessions.h5", dir);
+    ptable t;
+    int rc = ptable_open(c, &t, path, "sessions", n, err);
+    for (uint64_t i = 0; i < n; i++)
+        col[i] = (int64_t)s[i].user_id;
+    if (rc == CS_OK)
+        rc = ptable_column(&t, "user_id", H5T_STD_U64LE, H5T_NATIVE_UINT64, col, err);
+    for (uint64_t i = 0; i < n; i++)
+        col[i] = s[i].start_ts;
+    if (rc == CS_OK)
+        rc = ptable_column(&t, "start_ts", H5T_STD_I64LE, H5T_NATIVE_INT64, col, err);
+    for (uint64_t i = 0; i < n; i++)
+        col[i] = s[i].end_ts;
+    if (rc == CS_OK)
+        rc = ptable_column(&t, "end_ts", H5T_STD_I64LE, H5T_NATIVE_INT64, col, err);
+    for (uint64_t i = 0; i < n; i++)
+        seg[i] = (uint8_t)s[i].segment;
+    hid_t et = segment_enum(rules);
+    if (rc == CS_OK)
+        rc = ptable_column(&t, "segment", et, et, seg, err);
+    H5Tclose(et);
+    for (int f = 0; rc == CS_OK && f < F_NFEATURES; f++) {
+        for (uint64_t i = 0; i < n; i++)
+            col[i] = s[i].f.v[f];
+        rc = ptable_column(&t, feature_name(f), H5T_STD_I64LE, H5T_NATIVE_INT64, col, err);
+    }
+    if (t.file > 0) {
+        int rc2 = ptable_close(&t, err);
+        if (rc == CS_OK) rc = rc2;
+    }
+    free(col); free(seg);
+    return comm_agree(c, err);
+}
+
+/* ---- report.h5 (rank 0 only, plain HDF5) ---- */
+
+static int col_i64(hid_t g, const char *name, const int64_t *v, uint64_t n, cs_err *err)
+{
+    hsize_t d[1] = {n};
+    hid_t s = H5Screate_simple(1, d, NULL);
+    hid_t ds = H5Dcreate2(g, name, H5T_STD_I64LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = ds < 0 ? -1 : (n ? H5Dwrite(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) : 0);
+    if (ds >= 0) H5Dclose(ds);
+    H5Sclose(s);
+    return rc < 0 ? h5_fail(err, CS_EIO, "report.h5: writing %s", name) : CS_OK;
+}
+
+static int col_str(hid_t g, const char *name, const char *v, size_t width, uint64_t n, cs_err *err)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, width);
+    H5Tset_strpad(t, H5T_STR_NULLPAD);
+    hsize_t d[1] = {n};
+    hid_t s = H5Screate_simple(1, d, NULL);
+    hid_t ds = H5Dcreate2(g, name, t, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = ds < 0 ? -1 : (n ? H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) : 0);
+    if (ds >= 0) H5Dclose(ds);
+    H5Sclose(s);
+    H5Tclose(t);
+    return rc < 0 ? h5_fail(err, CS_EIO, "report.h5: writing %s", name) : CS_OK;
+}
+
+static int h5_totals(hid_t f, const cs_totals *t, cs_err *err)
+{
+    hid_t g = H5Gcreate2(f, "totals", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const char *names[] = {"rows_read", "events", "late_events", "rejected_events", "sessions",
+                           "bot_sessions", "bot_events", "users", "purchase_sessions",
+                           "revenue", "refunds"};
+    const int64_t *v = &t->rows_read;   /* cs_totals is a flat run of int64 in this order */
+    int rc = CS_OK;
+    for (size_t i = 0; rc == CS_OK && i < sizeof names / sizeof names[0]; i++)
+        rc = col_i64(g, names[i], v + i, 1, err);
+    H5Gclose(g);
+    return rc;
+}
+
+static int h5_segments(hid_t f, const cs_config *cfg, const cs_stats *st, cs_err *err)
+{
+    hid_t g = H5Gcreate2(f, "segments", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int n = st->nseg, rc = CS_OK;
+    char names[CS_MAX_SEGMENTS][CS_SEGMENT_NAME_MAX];
+    memcpy(names, cfg->rules.segments, sizeof names);
+    rc = col_str(g, "name", &names[0][0], CS_SEGMENT_NAME_MAX, (uint64_t)n, err);
+    const char *fields[] = {"sessions", "users", "events", "purchase_sessions", "purchases",
+                            "revenue", "refunds", "cart_sessions", "abandoned_cart_sessions",
+                            "duration_s_sum"};
+    int64_t v[CS_MAX_SEGMENTS];
+    for (size_t k = 0; rc == CS_OK && k < sizeof fields / sizeof fields[0]; k++) {
+        for (int s = 0; s < n; s++)
+            v[s] = (&st->seg[s].sessions)[k];
+        rc = col_i64(g, fields[k], v, (uint64_t)n, err);
+    }
+    H5Gclose(g);
+    return rc;
+}
+
+static int h5_periods(hid_t f, const cs_config *cfg, const cs_stats *st, cs_err *err)
+{
+    uint64_t rows = st->nperiods * (uint64_t)st->nseg;
+    hid_t g = H5Gcreate2(f, "periods", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    char *label = cs_calloc(rows + 1, 16, err, "report.h5 periods");
+    char *segn = cs_calloc(rows + 1, CS_SEGMENT_NAME_MAX, err, "report.h5 periods");
+    int64_t *v = cs_calloc(rows + 1, sizeof *v, err, "report.h5 periods");
+    int rc = label && segn && v ? CS_OK : CS_ENOMEM;
+    for (uint64_t i = 0; rc == CS_OK && i < st->nperiods; i++)
+        for (int s = 0; s < st->nseg; s++) {
+            uint64_t r = i * (uint64_t)st->nseg + (uint64_t)s;
+            period_label(cfg->report_period, st->pkeys[i], label + r * 16, 16);
+            snprintf(segn + r * CS_SEGMENT_NAME_MAX, CS_SEGMENT_NAME_MAX, "%s", cfg->rules.segments[s]);
+        }
+    if (rc == CS_OK) rc = col_str(g, "period", label, 16, rows, err);
+    if (rc == CS_OK) rc = col_str(g, "segment", segn, CS_SEGMENT_NAME_MAX, rows, err);
+    const char *fields[PS_NFIELDS] = {"sessions", "users", "events", "purchase_sessions",
+                                      "revenue", "refunds"};
+    for (int k = 0; rc == CS_OK && k < PS_NFIELDS; k++) {
+        for (uint64_t r = 0; r < rows; r++)
+            v[r] = st->prow[r * PS_NFIELDS + (uint64_t)k];
+        rc = col_i64(g, fields[k], v, rows, err);
+    }
+    free(label); free(segn); free(v);
+    H5Gclose(g);
+    return rc;
+}
+
+int report_write_h5(const char *dir, const cs_config *cfg, const cs_stats *st,
+                    const cs_run_meta *meta, cs_err *err)
+{
+    char path[1300];
+    snprintf(path, sizeof path, "%s/report.h5", dir);
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0)
+        return h5_fail(err, CS_EIO, "%s: cannot create", path);
+    int rc = h5_attr_string(f, "format", "clickseg-report", err);
+    if (rc == CS_OK) rc = h5_attr_int64(f, "ranks", meta->ranks, err);
+    if (rc == CS_OK) rc = h5_attr_string(f, "period", period_name(cfg->report_period), err);
+    if (rc == CS_OK) rc = h5_totals(f, &st->tot, err);
+    if (rc == CS_OK) rc = h5_segments(f, cfg, st, err);
+    if (rc == CS_OK) rc = h5_periods(f, cfg, st, err);
+    if (H5Fclose(f) < 0 && rc == CS_OK)
+        rc = h5_fail(err, CS_EIO, "%s: closing", path);
+    return rc;
+}

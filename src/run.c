@@ -1,0 +1,487 @@
+/* run.c — the job: prolog (plan), the window loop, epilog (reduce, write).
+ * See run.h for the data flow; each phase is one function below. */
+#include "clickseg/run.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "clickseg/archive.h"
+#include "clickseg/fsutil.h"
+#include "clickseg/period.h"
+#include "clickseg/plan.h"
+#include "clickseg/report.h"
+#include "clickseg/sessionize.h"
+#include "clickseg/shuffle.h"
+#include "clickseg/sort.h"
+#include "clickseg/stats.h"
+#include "clickseg/timer.h"
+#include "clickseg/users.h"
+
+typedef struct run_ctx {
+    const cs_comm *c;
+    const cs_config *cfg;
+    const cs_run_opts *o;
+    cs_plan plan;
+    cs_timers tm;
+    cs_users users;
+    cs_sessionizer sz;
+    cs_stats st;
+    cs_tz tz;
+    cs_shuffle sh;
+    cs_columns cols;
+    uint8_t *keep;
+    uint64_t col_cap;
+    cs_archive_reader **readers;   /* one per plan file, opened on first use */
+    cs_event *work, *tmp, *carry;
+    uint64_t work_cap, ncarry, carry_cap;
+    int64_t maxts;                 /* max ts of every row read so far, all ranks */
+    cs_session *sess;
+    uint64_t nsess, sess_cap;
+    char outtmp[1200];
+} run_ctx;
+
+/* ---- the emit callback: one closed session ---- */
+
+static int on_session(void *vctx, cs_user *u, const cs_session *s, cs_err *err)
+{
+    run_ctx *x = vctx;
+    int seg = s->segment, bot = seg == x->cfg->rules.bot_segment;
+    const int64_t *v = s->f.v;
+    stats_add_session(&x->st, seg, bot, &s->f);
+    u->sessions++;
+    u->seg_sessions[seg]++;
+    u->purchases += v[F_PURCHASES];
+    u->revenue += v[F_REVENUE];
+    u->refunds += v[F_REFUND_AMOUNT];
+    u->purchase_sessions += !bot && v[F_PURCHASES] > 0;
+    int64_t key = period_key(&x->tz, x->cfg->report_period, s->start_ts);
+    int64_t *row = stats_period_row(&x->st, key, err);
+    if (!row)
+        return CS_ENOMEM;
+    int64_t *r = row + (size_t)seg * PS_NFIELDS;
+    r[PS_SESSIONS]++;
+    r[PS_EVENTS] += v[F_EVENTS];
+    r[PS_PURCHASE_SESSIONS] += v[F_PURCHASES] > 0;
+    r[PS_REVENUE] += v[F_REVENUE];
+    r[PS_REFUNDS] += v[F_REFUND_AMOUNT];
+    /* A user's sessions close in time order, so periods only move forward. */
+    if (u->last_period[seg] != (int32_t)key) {
+        u->last_period[seg] = (int32_t)key;
+        r[PS_USERS]++;
+    }
+    if (!x->cfg->output_sessions)
+        return CS_OK;
+    if (x->nsess == x->sess_cap) {
+        uint64_t cap = x->sess_cap ? 2 * x->sess_cap : 4096;
+        cs_session *p = cs_realloc(x->sess, cap * sizeof *p, err, "sessions table");
+        if (!p)
+            return CS_ENOMEM;
+        x->sess = p;
+        x->sess_cap = cap;
+    }
+    x->sess[x->nsess++] = *s;
+    return CS_OK;
+}
+
+/* ---- prolog ---- */
+
+/* Rank 0: inputs → scanned files → plan. */
+static int plan_inputs(run_ctx *x, cs_err *err)
+{
+    const cs_config *cfg = x->cfg;
+    if (cfg->ninputs == 0)
+        return cs_err_set(err, CS_EUSAGE, "no input: give --input PATH or set `input` in the config");
+    cs_pathlist pl = {0};
+    int rc = CS_OK;
+    for (int i = 0; rc == CS_OK && i < cfg->ninputs; i++)
+        rc = fs_expand_input(&pl, cfg->inputs[i], err);
+    cs_file_info *info = rc == CS_OK ? cs_calloc((size_t)pl.n, sizeof *info, err, "file list") : NULL;
+    if (rc == CS_OK && !info)
+        rc = CS_ENOMEM;
+    for (int i = 0; rc == CS_OK && i < pl.n; i++)
+        rc = archive_scan(pl.path[i], &info[i], err);
+    if (rc == CS_OK)
+        rc = plan_build(info, pl.n, cfg->memory_per_rank, x->o->window_rows_per_rank,
+                        x->c->size, &x->plan, err);
+    if (rc == CS_OK && x->plan.nfiles == 0 && x->plan.nprofiles == pl.n)
+        rc = cs_err_set(err, CS_EINPUT, "the inputs hold only profile tables (/customers), no events");
+    free(info);
+    fs_pathlist_free(&pl);
+    return rc;
+}
+
+static int prolog(run_ctx *x, cs_err *err)
+{
+    const cs_comm *c = x->c;
+    static const char *const outputs[] = {"report.json", "report.h5", "customers.h5",
+                                          "sessions.h5", "segments.csv", "periods.csv",
+                                          "totals.csv", NULL};
+    timer_start(&x->tm, PH_PLAN);
+    if (c->rank == 0 && plan_inputs(x, err) == CS_OK)
+        fs_begin_output(x->cfg->output_dir, outputs, x->o->force, x->outtmp, sizeof x->outtmp, err);
+    if (comm_agree(c, err) != CS_OK)
+        return err->code;
+    int rc = plan_bcast(c, &x->plan, err);
+    if (rc == CS_OK)
+        rc = comm_bcast(c, x->outtmp, sizeof x->outtmp, err);
+    if (rc == CS_OK)
+        rc = tz_open(&x->tz, x->cfg->report_timezone, err);
+    if (rc == CS_OK)
+        rc = users_init(&x->users, 1024, err);
+    if (rc == CS_OK)
+        rc = shuffle_init(&x->sh, c->size, err);
+    if (rc == CS_OK)
+        rc = stats_init(&x->st, x->cfg->rules.nsegments, err);
+    if (rc == CS_OK) {
+        x->readers = cs_calloc((size_t)(x->plan.nfiles + 1), sizeof *x->readers, err, "readers");
+        if (!x->readers)
+            rc = CS_ENOMEM;
+    }
+    sess_init(&x->sz);
+    x->sz.gap_us = x->cfg->session_gap_us;
+    x->sz.max_duration_us = x->cfg->session_max_duration_us;
+    x->sz.source_mode = x->cfg->session_mode == SESSION_SOURCE;
+    x->sz.rules = &x->cfg->rules;
+    x->sz.tz = &x->tz;
+    x->sz.emit = on_session;
+    x->sz.emit_ctx = x;
+    x->maxts = INT64_MIN;
+    timer_stop(&x->tm, PH_PLAN);
+    return comm_agree(c, err);
+}
+
+/* ---- the window loop ---- */
+
+static int ensure_columns(run_ctx *x, uint64_t n, cs_err *err)
+{
+    if (n <= x->col_cap)
+        return CS_OK;
+    cs_columns *c = &x->cols;
+    free(c->ts); free(c->user_id); free(c->event_type); free(c->product_id);
+    free(c->category_id); free(c->brand_id); free(c->price); free(c->session_id);
+    free(x->keep);
+    c->ts = cs_malloc(n * 8, err, "read buffer");
+    c->user_id = cs_malloc(n * 8, err, "read buffer");
+    c->product_id = cs_malloc(n * 8, err, "read buffer");
+    c->session_id = cs_malloc(n * 8, err, "read buffer");
+    c->price = cs_malloc(n * 8, err, "read buffer");
+    c->category_id = cs_malloc(n * 4, err, "read buffer");
+    c->brand_id = cs_malloc(n * 4, err, "read buffer");
+    c->event_type = cs_malloc(n, err, "read buffer");
+    x->keep = cs_malloc(n, err, "read buffer");
+    x->col_cap = n;
+    if (!(c->ts && c->user_id && c->product_id && c->session_id && c->price && c->category_id &&
+          c->brand_id && c->event_type && x->keep)) {
+        x->col_cap = 0;
+        return CS_ENOMEM;
+    }
+    return CS_OK;
+}
+
+/* Reads global rows [start, start+count) into the column buffers; the range
+ * may cross files. Readers of files wholly before `start` are closed. */
+static int read_rows(run_ctx *x, uint64_t start, uint64_t count, cs_err *err)
+{
+    int rc = ensure_columns(x, count, err);
+    uint64_t done = 0;
+    while (rc == CS_OK && done < count) {
+        uint64_t row = start + done;
+        int f = plan_file_of(&x->plan, row);
+        const cs_plan_file *pf = &x->plan.files[f];
+        for (int k = 0; k < f; k++)
+            if (x->readers[k]) {
+                archive_reader_close(x->readers[k]);
+                x->readers[k] = NULL;
+            }
+        if (!x->readers[f] && (rc = archive_reader_open(pf->path, &x->readers[f], err)) != CS_OK)
+            break;
+        uint64_t local = row - pf->row0, k = pf->rows - local;
+        if (k > count - done)
+            k = count - done;
+        cs_columns at = {x->cols.ts + done, x->cols.user_id + done, x->cols.event_type + done,
+                         x->cols.product_id + done, x->cols.category_id + done,
+                         x->cols.brand_id + done, x->cols.price + done, x->cols.session_id + done};
+        rc = archive_read_range(x->readers[f], local, k, &at, err);
+        done += k;
+    }
+    return rc;
+}
+
+/* Marks each row used, rejected or late (see docs/semantics: a row is late
+ * when its ts is more than max_lateness older than the largest ts of any
+ * earlier row in archive order), and advances the global running max. */
+static int classify(run_ctx *x, uint64_t n, cs_err *err)
+{
+    const int64_t L = x->cfg->session_max_lateness_us;
+    int64_t local_max = INT64_MIN, before;
+    for (uint64_t i = 0; i < n; i++) {
+        int bad = x->cols.event_type[i] >= EV_NTYPES || x->cols.ts[i] < 0;
+        x->keep[i] = !bad;
+        if (!bad && x->cols.ts[i] > local_max)
+            local_max = x->cols.ts[i];
+    }
+    int rc = comm_exscan_max_i64(x->c, local_max, &before, err);
+    if (rc != CS_OK)
+        return rc;
+    int64_t run = before > x->maxts ? before : x->maxts;
+    for (uint64_t i = 0; i < n; i++) {
+        if (!x->keep[i]) {
+            x->st.tot.rejected_events++;
+            continue;
+        }
+        int64_t ts = x->cols.ts[i];
+        if (run != INT64_MIN && ts < run - L) {
+            x->keep[i] = 0;
+            x->st.tot.late_events++;
+        } else if (ts > run) {
+            run = ts;
+        }
+    }
+    int64_t m = local_max > x->maxts ? local_max : x->maxts;
+    rc = comm_max_i64(x->c, &m, 1, 1, err);
+    x->maxts = m;
+    x->st.tot.rows_read += (int64_t)n;
+    return rc;
+}
+
+/* Received records plus the carried ones, sorted; then those at or after
+ * the watermark move back into the carry. Returns the count to process. */
+static int merge_sort_split(run_ctx *x, int64_t watermark, uint64_t *nproc, cs_err *err)
+{
+    uint64_t n = x->ncarry + x->sh.nrecv;
+    if (n > x->work_cap) {
+        cs_event *w = cs_realloc(x->work, n * sizeof *w, err, "sort buffer");
+        if (!w)
+            return CS_ENOMEM;
+        x->work = w;
+        cs_event *t = cs_realloc(x->tmp, n * sizeof *t, err, "sort scratch");
+        if (!t)
+            return CS_ENOMEM;
+        x->tmp = t;
+        x->work_cap = n;
+    }
+    memcpy(x->work, x->carry, x->ncarry * sizeof *x->work);
+    memcpy(x->work + x->ncarry, x->sh.recv, x->sh.nrecv * sizeof *x->work);
+    int rc = sort_events(x->work, x->tmp, n, err);
+    if (rc != CS_OK)
+        return rc;
+    uint64_t keep = 0, later = 0;
+    for (uint64_t i = 0; i < n; i++)
+        later += x->work[i].ts >= watermark;
+    if (later > x->carry_cap) {
+        cs_event *cbuf = cs_realloc(x->carry, later * sizeof *cbuf, err, "late-arrival carry");
+        if (!cbuf)
+            return CS_ENOMEM;
+        x->carry = cbuf;
+        x->carry_cap = later;
+    }
+    x->ncarry = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        if (x->work[i].ts >= watermark)
+            x->carry[x->ncarry++] = x->work[i];
+        else
+            x->work[keep++] = x->work[i];
+    }
+    *nproc = keep;
+    return CS_OK;
+}
+
+/* One line per window on rank 0's stderr, at most every 2 s (and the last). */
+static void progress(run_ctx *x, uint64_t w, double t0, double *last)
+{
+    if (x->c->rank != 0 || x->o->quiet || x->plan.nwindows < 2)
+        return;
+    double now = timer_now(), el = now - t0;
+    if (now - *last < 2.0 && w + 1 < x->plan.nwindows && !x->o->verbose)
+        return;
+    *last = now;
+    uint64_t end = (w + 1) * x->plan.window_rows;
+    if (end > x->plan.total_rows) end = x->plan.total_rows;
+    double rate = el > 0 ? (double)end / el : 0;
+    double eta = rate > 0 ? (double)(x->plan.total_rows - end) / rate : 0;
+    fprintf(stderr, "clickseg run: window %llu/%llu, %llu/%llu rows, %.2f M rows/s, "
+            "elapsed %.1f s, ETA %.1f s\n", (unsigned long long)(w + 1),
+            (unsigned long long)x->plan.nwindows, (unsigned long long)end,
+            (unsigned long long)x->plan.total_rows, rate / 1e6, el, eta);
+}
+
+static int one_window(run_ctx *x, uint64_t w, cs_err *err)
+{
+    int final = w + 1 == x->plan.nwindows;
+    uint64_t start, count, nproc = 0;
+    plan_rank_range(&x->plan, w, x->c->rank, x->c->size, &start, &count);
+    timer_start(&x->tm, PH_READ);
+    read_rows(x, start, count, err);
+    timer_stop(&x->tm, PH_READ);
+    if (comm_agree(x->c, err) != CS_OK)
+        return err->code;
+    timer_start(&x->tm, PH_SHUFFLE);
+    int rc = classify(x, count, err);
+    if (rc == CS_OK && shuffle_pack(&x->sh, &x->cols, x->keep, count, start, err) != CS_OK)
+        rc = err->code;
+    if (comm_agree(x->c, err) != CS_OK)
+        return err->code;
+    rc = shuffle_exchange(x->c, &x->sh, err);
+    timer_stop(&x->tm, PH_SHUFFLE);
+    int64_t L = x->cfg->session_max_lateness_us;
+    int64_t wm = final ? INT64_MAX : x->maxts == INT64_MIN ? INT64_MIN : x->maxts - L;
+    timer_start(&x->tm, PH_SORT);
+    if (rc == CS_OK)
+        rc = merge_sort_split(x, wm, &nproc, err);
+    timer_stop(&x->tm, PH_SORT);
+    timer_start(&x->tm, PH_SESSIONIZE);
+    if (rc == CS_OK)
+        rc = sess_process(&x->sz, &x->users, x->work, nproc, wm, final, err);
+    if (rc == CS_OK)
+        rc = sess_close_idle(&x->sz, &x->users, wm, final, err);
+    timer_stop(&x->tm, PH_SESSIONIZE);
+    return comm_agree(x->c, err);
+}
+
+/* ---- epilog ---- */
+
+static int64_t peak_rss_kb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (int64_t)ru.ru_maxrss;
+}
+
+/* Per-segment user counts and the user total, from this rank's table. */
+static void count_users(run_ctx *x)
+{
+    for (uint64_t i = 0; i < x->users.cap; i++) {
+        const cs_user *u = &x->users.slot[i];
+        if (!u->used)
+            continue;
+        x->st.tot.users++;
+        for (int s = 0; s < x->st.nseg; s++)
+            x->st.seg[s].users += u->seg_sessions[s] > 0;
+    }
+}
+
+static int fill_meta(run_ctx *x, cs_run_meta *m, double t_start, cs_err *err)
+{
+    memset(m, 0, sizeof *m);
+    m->ranks = x->c->size;
+    m->files = x->plan.nfiles;
+    m->windows = x->plan.nwindows;
+    m->window_rows = x->plan.window_rows;
+    m->total_rows = x->plan.total_rows;
+    m->config_hash = config_hash(x->cfg);
+    snprintf(m->inputs, sizeof m->inputs, "%s", x->o->inputs_desc);
+    int64_t v[PH_N + 1];
+    for (int p = 0; p < PH_N; p++)
+        v[p] = (int64_t)(x->tm.total[p] * 1e6);
+    v[PH_N] = peak_rss_kb();
+    m->peak_rss_kb_rank0 = v[PH_N];
+    int rc = comm_max_i64(x->c, v, PH_N + 1, 0, err);
+    for (int p = 0; p < PH_N; p++)
+        m->phase_s[p] = (double)v[p] / 1e6;
+    m->peak_rss_kb_max = v[PH_N];
+    m->wall_s = timer_now() - t_start;
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(m->started_utc, sizeof m->started_utc, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return rc;
+}
+
+/* Every row must be accounted for: used, rejected or late. */
+static int check_conservation(const cs_stats *st, cs_err *err)
+{
+    const cs_totals *t = &st->tot;
+    if (t->rows_read != t->events + t->late_events + t->rejected_events)
+        return cs_err_set(err, CS_EINTERNAL, "row accounting does not add up: %lld rows read, "
+                          "%lld used + %lld late + %lld rejected", (long long)t->rows_read,
+                          (long long)t->events, (long long)t->late_events,
+                          (long long)t->rejected_events);
+    return CS_OK;
+}
+
+static int epilog(run_ctx *x, double t_start, cs_err *err)
+{
+    const cs_comm *c = x->c;
+    timer_start(&x->tm, PH_REDUCE);
+    count_users(x);
+    int rc = stats_reduce(c, &x->st, err);
+    if (rc == CS_OK && c->rank == 0)
+        rc = check_conservation(&x->st, err);
+    timer_stop(&x->tm, PH_REDUCE);
+    if (comm_agree(c, err) != CS_OK)
+        return err->code;
+    timer_start(&x->tm, PH_WRITE);
+    rc = report_write_customers(c, x->outtmp, &x->users, &x->cfg->rules, err);
+    if (rc == CS_OK && x->cfg->output_sessions)
+        rc = report_write_sessions(c, x->outtmp, x->sess, x->nsess, &x->cfg->rules, err);
+    timer_stop(&x->tm, PH_WRITE);
+    cs_run_meta meta;
+    if (rc == CS_OK)
+        rc = fill_meta(x, &meta, t_start, err);
+    if (rc == CS_OK && c->rank == 0)
+        rc = report_write_summary(x->outtmp, x->cfg, &x->st, &meta, err);
+    if (comm_agree(c, err) != CS_OK)
+        return err->code;
+    if (c->rank == 0)
+        fs_commit_output(x->outtmp, x->cfg->output_dir, err);
+    if (comm_agree(c, err) != CS_OK)
+        return err->code;
+    if (c->rank == 0 && !x->o->quiet) {
+        const cs_totals *t = &x->st.tot;
+        printf("clickseg run: %lld events, %lld sessions (%lld bot), %lld users, %lld late, "
+               "%lld rejected; %d ranks, %llu windows, %.2f s; report in %s/report.json\n",
+               (long long)t->events, (long long)t->sessions, (long long)t->bot_sessions,
+               (long long)t->users, (long long)t->late_events, (long long)t->rejected_events,
+               c->size, (unsigned long long)x->plan.nwindows, meta.wall_s, x->cfg->output_dir);
+        if (x->o->verbose) {
+            fprintf(stderr, "phase times (slowest rank):");
+            for (int p = 0; p < PH_N; p++)
+                fprintf(stderr, " %s %.3f s", timer_phase_name(p), meta.phase_s[p]);
+            fprintf(stderr, "; peak RSS %.1f MiB (largest rank)\n", meta.peak_rss_kb_max / 1024.0);
+        }
+    }
+    return CS_OK;
+}
+
+static void cleanup(run_ctx *x)
+{
+    for (int f = 0; x->readers && f < x->plan.nfiles; f++)
+        archive_reader_close(x->readers[f]);
+    free(x->readers);
+    cs_columns *c = &x->cols;
+    free(c->ts); free(c->user_id); free(c->event_type); free(c->product_id);
+    free(c->category_id); free(c->brand_id); free(c->price); free(c->session_id);
+    free(x->keep);
+    free(x->work); free(x->tmp); free(x->carry); free(x->sess);
+    shuffle_free(&x->sh);
+    sess_free(&x->sz);
+    users_free(&x->users);
+    stats_free(&x->st);
+    tz_close(&x->tz);
+    plan_free(&x->plan);
+}
+
+int run_job(const cs_comm *c, const cs_config *cfg, const cs_run_opts *opts, cs_err *err)
+{
+    double t_start = timer_now();
+    run_ctx x;
+    memset(&x, 0, sizeof x);
+    x.c = c;
+    x.cfg = cfg;
+    x.o = opts;
+    int rc = prolog(&x, err);
+    double last = t_start;
+    for (uint64_t w = 0; rc == CS_OK && w < x.plan.nwindows; w++) {
+        rc = one_window(&x, w, err);
+        progress(&x, w, t_start, &last);
+    }
+    if (rc == CS_OK)
+        rc = epilog(&x, t_start, err);
+    if (rc != CS_OK && c->rank == 0 && x.outtmp[0])
+        fs_abandon_output(x.outtmp);
+    cleanup(&x);
+    return rc;
+}

@@ -1,0 +1,281 @@
+/* sessionize.c — sessions and features from ordered events (see sessionize.h). */
+#include "clickseg/sessionize.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void sess_init(cs_sessionizer *s)
+{
+    memset(s, 0, sizeof *s);
+}
+
+void sess_free(cs_sessionizer *s)
+{
+    for (int k = 0; k < 3; k++)
+        free(s->scratch[k]);
+    free(s->open_ids);
+    memset(s, 0, sizeof *s);
+}
+
+static int push_id(cs_sessionizer *s, int k, uint64_t id, cs_err *err)
+{
+    if (s->nscratch[k] == s->capscratch[k]) {
+        uint64_t cap = s->capscratch[k] ? 2 * s->capscratch[k] : 256;
+        uint64_t *p = cs_realloc(s->scratch[k], cap * sizeof *p, err, "session id list");
+        if (!p)
+            return CS_ENOMEM;
+        s->scratch[k] = p;
+        s->capscratch[k] = cap;
+    }
+    s->scratch[k][s->nscratch[k]++] = id;
+    return CS_OK;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts and de-duplicates scratch list k; returns its distinct count. */
+static uint64_t uniq(cs_sessionizer *s, int k)
+{
+    uint64_t n = s->nscratch[k], m = 0;
+    uint64_t *v = s->scratch[k];
+    if (n > 1)
+        qsort(v, n, sizeof *v, cmp_u64);
+    for (uint64_t i = 0; i < n; i++)
+        if (m == 0 || v[m - 1] != v[i])
+            v[m++] = v[i];
+    s->nscratch[k] = m;
+    return m;
+}
+
+static void begin(cs_sessionizer *s, cs_sess_state *st, const cs_event *e)
+{
+    free(st->ids);
+    memset(st, 0, sizeof *st);
+    st->active = 1;
+    st->start_ts = st->last_ts = e->ts;
+    st->session_id = e->session_id;
+    st->first_purchase_ts = -1;
+    st->min_gap_us = -1;
+    for (int k = 0; k < 3; k++)
+        s->nscratch[k] = 0;
+}
+
+static int add(cs_sessionizer *s, cs_sess_state *st, const cs_event *e, cs_err *err)
+{
+    if (st->count[0] + st->count[1] + st->count[2] + st->count[3] + st->count[4] +
+        st->count[5] + st->count[6] + st->count[7] > 0) {
+        int64_t g = e->ts - st->last_ts;
+        if (st->min_gap_us < 0 || g < st->min_gap_us)
+            st->min_gap_us = g;
+    }
+    st->last_ts = e->ts;
+    st->count[e->type]++;
+    if (e->type == EV_PURCHASE) {
+        st->revenue += e->price;
+        if (st->first_purchase_ts < 0)
+            st->first_purchase_ts = e->ts;
+    } else if (e->type == EV_REFUND) {
+        st->refund_amount += e->price;
+    } else if ((e->type == EV_PAGE_VIEW || e->type == EV_PRODUCT_VIEW) && st->first_purchase_ts < 0) {
+        st->views_before++;
+    }
+    int rc = CS_OK;
+    if (e->product_id) rc = push_id(s, 0, e->product_id, err);
+    if (rc == CS_OK && e->category_id) rc = push_id(s, 1, e->category_id, err);
+    if (rc == CS_OK && e->brand_id) rc = push_id(s, 2, e->brand_id, err);
+    return rc;
+}
+
+static void features_of(cs_sessionizer *s, const cs_sess_state *st, cs_features *f)
+{
+    int64_t *v = f->v;
+    memset(f, 0, sizeof *f);
+    int64_t events = 0;
+    for (int t = 0; t < EV_NTYPES; t++)
+        events += st->count[t];
+    v[F_EVENTS] = events;
+    v[F_DURATION_S] = (st->last_ts - st->start_ts) / 1000000;
+    v[F_PAGE_VIEWS] = st->count[EV_PAGE_VIEW];
+    v[F_PRODUCT_VIEWS] = st->count[EV_PRODUCT_VIEW];
+    v[F_SEARCHES] = st->count[EV_SEARCH];
+    v[F_CART_ADDS] = st->count[EV_ADD_TO_CART];
+    v[F_CART_REMOVES] = st->count[EV_REMOVE_FROM_CART];
+    v[F_CHECKOUTS] = st->count[EV_CHECKOUT];
+    v[F_PURCHASES] = st->count[EV_PURCHASE];
+    v[F_REFUNDS] = st->count[EV_REFUND];
+    v[F_DISTINCT_PRODUCTS] = (int64_t)uniq(s, 0);
+    v[F_DISTINCT_CATEGORIES] = (int64_t)uniq(s, 1);
+    v[F_DISTINCT_BRANDS] = (int64_t)uniq(s, 2);
+    v[F_REVENUE] = st->revenue;
+    v[F_REFUND_AMOUNT] = st->refund_amount;
+    int bought = st->first_purchase_ts >= 0;
+    v[F_TIME_TO_PURCHASE_S] = bought ? (st->first_purchase_ts - st->start_ts) / 1000000 : -1;
+    v[F_VIEWS_BEFORE_PURCHASE] = bought ? st->views_before : -1;
+    v[F_ENTRY_HOUR] = s->tz ? tz_hour(s->tz, st->start_ts) : 0;
+    v[F_ENTRY_WEEKDAY] = s->tz ? tz_weekday(s->tz, st->start_ts) : 0;
+    int64_t d = v[F_DURATION_S] > 0 ? v[F_DURATION_S] : 1;
+    v[F_EVENTS_PER_MINUTE] = events * 60 / d;
+    v[F_MIN_GAP_MS] = st->min_gap_us >= 0 ? st->min_gap_us / 1000 : -1;
+}
+
+/* Closes u's session: features, segment, emit. */
+static int finish(cs_sessionizer *s, cs_user *u, cs_err *err)
+{
+    cs_sess_state *st = &u->open;
+    cs_session out;
+    out.user_id = u->user_id;
+    out.start_ts = st->start_ts;
+    out.end_ts = st->last_ts;
+    features_of(s, st, &out.f);
+    out.segment = rules_match(s->rules, &out.f);
+    free(st->ids);
+    st->ids = NULL;
+    st->active = 0;
+    return s->emit(s->emit_ctx, u, &out, err);
+}
+
+/* 1 when event e cannot belong to the unfinished session st. */
+static int breaks(const cs_sessionizer *s, const cs_sess_state *st, const cs_event *e)
+{
+    if (s->source_mode)
+        return e->session_id != st->session_id;
+    if (e->ts - st->last_ts > s->gap_us)
+        return 1;
+    return s->max_duration_us > 0 && e->ts - st->start_ts > s->max_duration_us;
+}
+
+/* 1 when no event at or after `watermark` could extend st. */
+static int can_close(const cs_sessionizer *s, const cs_sess_state *st, int64_t watermark)
+{
+    if (s->source_mode)
+        return 0;
+    if (watermark - st->last_ts > s->gap_us)
+        return 1;
+    return s->max_duration_us > 0 && watermark - st->start_ts > s->max_duration_us;
+}
+
+/* Moves the open session's saved id lists into scratch. */
+static int load_ids(cs_sessionizer *s, cs_sess_state *st, cs_err *err)
+{
+    uint32_t n[3] = {st->nprod, st->ncat, st->nbrand};
+    uint64_t off = 0;
+    for (int k = 0; k < 3; k++) {
+        s->nscratch[k] = 0;
+        for (uint32_t i = 0; i < n[k]; i++)
+            if (push_id(s, k, st->ids[off + i], err) != CS_OK)
+                return CS_ENOMEM;
+        off += n[k];
+    }
+    free(st->ids);
+    st->ids = NULL;
+    return CS_OK;
+}
+
+/* Saves scratch (made unique) into the open session. */
+static int save_ids(cs_sessionizer *s, cs_sess_state *st, cs_err *err)
+{
+    uint64_t n[3], total = 0;
+    for (int k = 0; k < 3; k++)
+        total += n[k] = uniq(s, k);
+    st->ids = total ? cs_malloc(total * sizeof *st->ids, err, "open session ids") : NULL;
+    if (total && !st->ids)
+        return CS_ENOMEM;
+    uint64_t off = 0;
+    for (int k = 0; k < 3; k++) {
+        memcpy(st->ids + off, s->scratch[k], n[k] * sizeof *st->ids);
+        off += n[k];
+    }
+    st->nprod = (uint32_t)n[0];
+    st->ncat = (uint32_t)n[1];
+    st->nbrand = (uint32_t)n[2];
+    return CS_OK;
+}
+
+static int remember_open(cs_sessionizer *s, uint64_t id, cs_err *err)
+{
+    if (s->nopen == s->capopen) {
+        uint64_t cap = s->capopen ? 2 * s->capopen : 1024;
+        uint64_t *p = cs_realloc(s->open_ids, cap * sizeof *p, err, "open session list");
+        if (!p)
+            return CS_ENOMEM;
+        s->open_ids = p;
+        s->capopen = cap;
+    }
+    s->open_ids[s->nopen++] = id;
+    return CS_OK;
+}
+
+/* One user's run of events ev[0..n). */
+static int process_user(cs_sessionizer *s, cs_users *users, const cs_event *ev, uint64_t n,
+                        int64_t watermark, int final, cs_err *err)
+{
+    cs_user *u = users_get(users, ev[0].user_id, err);
+    if (!u)
+        return CS_ENOMEM;
+    cs_sess_state *st = &u->open;
+    int was_open = st->active, rc = CS_OK;
+    if (was_open)
+        rc = load_ids(s, st, err);
+    for (uint64_t i = 0; rc == CS_OK && i < n; i++) {
+        const cs_event *e = &ev[i];
+        if (st->active && breaks(s, st, e))
+            rc = finish(s, u, err);
+        if (rc == CS_OK && !st->active)
+            begin(s, st, e);
+        if (rc == CS_OK)
+            rc = add(s, st, e, err);
+    }
+    u->events += (int64_t)n;
+    if (ev[0].ts < u->first_ts) u->first_ts = ev[0].ts;
+    if (ev[n - 1].ts > u->last_ts) u->last_ts = ev[n - 1].ts;
+    if (rc != CS_OK)
+        return rc;
+    if (final || can_close(s, st, watermark))
+        return finish(s, u, err);
+    rc = save_ids(s, st, err);
+    if (rc == CS_OK && !was_open)
+        rc = remember_open(s, u->user_id, err);
+    return rc;
+}
+
+int sess_process(cs_sessionizer *s, cs_users *users, const cs_event *ev, uint64_t n,
+                 int64_t watermark, int final, cs_err *err)
+{
+    uint64_t i = 0;
+    while (i < n) {
+        uint64_t j = i + 1;
+        while (j < n && ev[j].user_id == ev[i].user_id)
+            j++;
+        int rc = process_user(s, users, ev + i, j - i, watermark, final, err);
+        if (rc != CS_OK)
+            return rc;
+        i = j;
+    }
+    return CS_OK;
+}
+
+int sess_close_idle(cs_sessionizer *s, cs_users *users, int64_t watermark, int final,
+                    cs_err *err)
+{
+    uint64_t keep = 0;
+    for (uint64_t i = 0; i < s->nopen; i++) {
+        cs_user *u = users_find(users, s->open_ids[i]);
+        if (!u || !u->open.active)
+            continue;
+        if (final || can_close(s, &u->open, watermark)) {
+            int rc = load_ids(s, &u->open, err);
+            if (rc == CS_OK)
+                rc = finish(s, u, err);
+            if (rc != CS_OK)
+                return rc;
+        } else {
+            s->open_ids[keep++] = s->open_ids[i];
+        }
+    }
+    s->nopen = keep;
+    return CS_OK;
+}

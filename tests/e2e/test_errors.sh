@@ -1,0 +1,59 @@
+#!/bin/bash
+# Bad input of any kind gets one clear message naming the problem, a
+# non-zero exit (the documented code), no output under the final name, and
+# no rank left hanging (every mpirun runs under a deadline).
+set -euo pipefail
+source "${SRCDIR:?}/lib/common.sh"
+export MPI_TIMEOUT=60
+R() { mpi "$NRANKS" "$CLICKSEG" run "$@"; }
+
+mpi 1 "$CLICKSEG" generate -o arch -n 5000 -d 1 -f 2 > /dev/null
+for v in bad-overflow no-events unequal; do
+    $PY "$SRCDIR/lib/make_edge_archive.py" "$v" --variant "$v" > /dev/null
+done
+
+# Flags and usage (exit 2).
+expect_fail 2 "unknown option '--bogus'" R --bogus
+expect_fail 2 "no input" R -o out
+expect_fail 2 "is not a count" R -i arch -o out --window-events many
+expect_fail 2 "--quiet and --verbose" R -i arch -o out -q -v
+"$CLICKSEG" run --help | grep -q "usage: mpirun -n N clickseg run" || fail "run --help"
+"$CLICKSEG" --help | grep -q "commands:" || fail "clickseg --help"
+expect_fail 2 "unknown command" "$CLICKSEG" frobnicate
+
+# Configs (exit 3), naming file and line.
+printf 'session: { gap = 1800; colour = 3; };\n' > unknown.cfg
+expect_fail 3 "unknown.cfg:1: .*colour" R -c unknown.cfg -i arch -o out
+printf 'session: {\n  gap = "long";\n};\n' > type.cfg
+expect_fail 3 "type.cfg:2: .*session.gap" R -c type.cfg -i arch -o out
+printf 'memory_per_rank = "12X";\n' > size.cfg
+expect_fail 3 "size.cfg:1: .*memory_per_rank" R -c size.cfg -i arch -o out
+printf 'session: { gap = 1800 \n' > syntax.cfg
+expect_fail 3 "syntax.cfg:[0-9]+: syntax error" R -c syntax.cfg -i arch -o out
+printf 'rules = ( { segment = "x"; when = ( "nonsense >= 1" ); }, { segment = "y"; } );\n' > rule.cfg
+expect_fail 3 "rule.cfg:1: .*nonsense" R -c rule.cfg -i arch -o out
+expect_fail 3 "missing.cfg: cannot read config file" R -c missing.cfg -i arch -o out
+expect_fail 3 "session.gap" R -i arch -o out --set session.gap=-5
+
+# Inputs (exit 4), naming file and dataset.
+expect_fail 4 "nothing.h5: no such file" R -i nothing.h5 -o out
+expect_fail 4 "pattern matches nothing" R -i 'nope/*.h5' -o out
+mkdir -p emptydir
+expect_fail 4 "emptydir: directory holds no .h5 files" R -i emptydir -o out
+printf 'garbage' > junk.h5
+expect_fail 4 "junk.h5: not an HDF5 file" R -i junk.h5 -o out
+head -c 3000 arch/events-0000.h5 > trunc.h5
+expect_fail 4 "trunc.h5" R -i trunc.h5 -o out
+expect_fail 4 "no /events group" R -i no-events -o out
+expect_fail 4 "has [0-9]+ rows but /events/ts has" R -i unequal -o out
+expect_fail 4 "category_id rows .* does not fit in uint32" R -i bad-overflow -o out
+expect_fail 4 "named twice" R -i arch -i arch/events-0000.h5 -o out
+expect_fail 4 "only profile tables" R -i arch/profiles.h5 -o out
+[ ! -e out ] || fail "a failed run left an output directory"
+ls -d out.tmp.* 2>/dev/null && fail "a failed run left a temporary directory"
+
+# Outputs: an existing report is kept unless --force (exit 5).
+R -q -i arch -o done
+expect_fail 5 "output exists; use --force" R -i arch -o done
+R -q -i arch -o done --force
+echo "test_errors: ok ($NRANKS ranks)"

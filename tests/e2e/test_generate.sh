@@ -1,0 +1,63 @@
+#!/bin/bash
+# clickseg generate + inspect: the archive is the same for any rank count,
+# reads in h5py and h5dump with no clickseg code, and inspect accepts an
+# archive written by plain h5py (and refuses broken ones).
+set -euo pipefail
+source "${SRCDIR:?}/lib/common.sh"
+
+mpi "$NRANKS" "$CLICKSEG" generate -o arch -n 50000 -d 2 -f 3 --seed 7 > gen.txt
+grep -q "50000 events in 3 file(s)" gen.txt || fail "generate summary: $(cat gen.txt)"
+mpi 1 "$CLICKSEG" generate -o arch1 -n 50000 -d 2 -f 3 --seed 7 > /dev/null
+$PY "$SRCDIR/lib/h5same.py" arch arch1
+
+# Readable without clickseg: h5dump and h5py.
+h5dump -H arch/events-0000.h5 | grep -q 'DATASET "ts"' || fail "h5dump cannot read the archive"
+$PY - <<'PY'
+import glob, h5py, numpy as np
+rows, prev = 0, None
+for f in sorted(glob.glob("arch/events-*.h5")):
+    with h5py.File(f, "r") as h:
+        ts = h["events/ts"][:]
+        assert (np.diff(ts) >= 0).all(), f + " not in time order"
+        if prev is not None:
+            assert ts[0] >= prev, "files not in time order"
+        prev = ts[-1]
+        rows += len(ts)
+        assert h5py.check_enum_dtype(h["events/event_type"].dtype)["purchase"] == 6
+        assert len(h["truth/intent"]) == len(ts)
+assert rows == 50000, rows
+with h5py.File("arch/profiles.h5", "r") as h:
+    assert len(h["customers/user_id"]) > 0
+print("h5py reads the generated archive:", rows, "rows")
+PY
+
+# inspect: usable archive, exit 0, with the facts a user needs.
+"$CLICKSEG" inspect arch > insp.txt || fail "inspect refused a generated archive"
+grep -q "total: 50000 event rows in 4 file(s)" insp.txt || fail "inspect totals: $(cat insp.txt)"
+grep -q "in time order" insp.txt || fail "inspect did not report order"
+grep -q "result: usable" insp.txt || fail "inspect result"
+
+# An archive written by plain h5py with none of clickseg's attributes.
+$PY "$SRCDIR/lib/make_edge_archive.py" edge > /dev/null
+"$CLICKSEG" inspect edge > edge.txt || { cat edge.txt; fail "inspect refused the plain-h5py archive"; }
+grep -q "NOT in time order" edge.txt || fail "inspect did not flag the out-of-order file"
+grep -q "outside 0..7" edge.txt || fail "inspect did not count bad event types"
+
+# Broken archives: exit 4 and the problem named with file and dataset.
+for v in bad-overflow no-events unequal; do
+    $PY "$SRCDIR/lib/make_edge_archive.py" "bad-$v" --variant "$v" > /dev/null
+done
+expect_fail 4 "archive is not usable" "$CLICKSEG" inspect bad-no-events
+grep -q "no /events group" out.txt || fail "no-events message: $(cat out.txt)"
+expect_fail 4 "archive is not usable" "$CLICKSEG" inspect bad-unequal
+grep -Eq "has [0-9]+ rows but /events/ts has" out.txt || fail "unequal message: $(cat out.txt)"
+expect_fail 4 "archive is not usable" "$CLICKSEG" inspect bad-bad-overflow
+grep -q "does not fit in uint32" out.txt || fail "overflow message: $(cat out.txt)"
+printf 'not hdf5\n' > junk.h5
+expect_fail 4 "archive is not usable" "$CLICKSEG" inspect junk.h5
+grep -q "not an HDF5 file" out.txt || fail "junk message"
+expect_fail 4 "no such file" "$CLICKSEG" inspect does-not-exist.h5
+expect_fail 2 "unknown option" "$CLICKSEG" inspect --bogus arch
+"$CLICKSEG" generate --help | grep -q "usage: mpirun -n N clickseg generate" || fail "generate --help"
+expect_fail 2 "is not a count" mpi 1 "$CLICKSEG" generate -o x -n lots
+echo "test_generate: ok ($NRANKS ranks)"

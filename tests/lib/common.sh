@@ -1,0 +1,34 @@
+# Shared helpers for the end-to-end tests (sourced, not run).
+# Every test gets CLICKSEG, NRANKS, SRCDIR, WORKDIR from CTest.
+set -euo pipefail
+: "${CLICKSEG:?CLICKSEG must point at the clickseg binary}"
+: "${NRANKS:=2}"
+: "${SRCDIR:?}"
+: "${WORKDIR:?}"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_mpi_yield_when_idle=1
+# No network interfaces but loopback are needed on one machine.
+export OMPI_MCA_btl=self,vader
+PY=/usr/bin/python3
+rm -rf "$WORKDIR"
+mkdir -p "$WORKDIR"
+cd "$WORKDIR"
+
+# mpi N cmd... : run under mpirun with N ranks, with a deadline so that a
+# hang fails the test instead of stalling CI.
+mpi() {
+    local n=$1; shift
+    timeout --kill-after=5 "${MPI_TIMEOUT:-300}" mpirun -n "$n" --oversubscribe "$@"
+}
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# expect_fail CODE PATTERN cmd... : the command must exit with CODE and
+# print PATTERN (grep -E) on stderr.
+expect_fail() {
+    local code=$1 pat=$2; shift 2
+    local rc=0
+    "$@" >out.txt 2>err.txt || rc=$?
+    [ "$rc" -eq "$code" ] || { cat err.txt >&2; fail "expected exit $code, got $rc: $*"; }
+    grep -Eq -- "$pat" err.txt || { cat err.txt >&2; fail "stderr lacks /$pat/: $*"; }
+}

@@ -1,0 +1,25 @@
+#!/bin/bash
+# The whole test suite, as README's second command and .ci/run call it:
+# installs what is missing, builds (warnings are errors), runs every CTest
+# test (cmocka unit tests; end-to-end tests under 1, 2, 3 and 4 MPI ranks),
+# then builds with ASan+UBSan and runs the unit tests and the end-to-end
+# tests at 2 ranks again.
+#   bash tests/run-all.sh
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$ROOT/jobs/lib/mpi-env.sh"
+JOBS=${CLICKSEG_TEST_JOBS:-2}
+
+echo "== build (release, warnings as errors)"
+bash "$ROOT/jobs/lib/setup.sh" "$ROOT/build" -DCLICKSEG_WERROR=ON
+echo "== tests"
+ctest --test-dir "$ROOT/build" --output-on-failure -j "$JOBS"
+
+echo "== build (ASan+UBSan)"
+bash "$ROOT/jobs/lib/setup.sh" "$ROOT/build-asan" -DCLICKSEG_WERROR=ON -DCLICKSEG_SANITIZE=ON \
+    -DCMAKE_BUILD_TYPE=Debug "-DCLICKSEG_E2E_RANKS=2"
+echo "== tests under ASan+UBSan"
+# Open MPI's own start-up allocations are reported as leaks by LeakSanitizer;
+# leak checking stays on for the unit tests, which do not start MPI.
+ASAN_OPTIONS=detect_leaks=0 ctest --test-dir "$ROOT/build-asan" --output-on-failure -j "$JOBS" -R '^e2e\.'
+ctest --test-dir "$ROOT/build-asan" --output-on-failure -j "$JOBS" -R '^unit\.'
