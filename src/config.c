@@ -44,6 +44,26 @@ const key_def cfg_keys[] = {
       "Monday) or \"month\"", period_names, 0, 0, F(report_period) },
     { "report.timezone", KT_TIMEZONE, "UTC", "timezone of periods, entry hour and weekday: "
       "\"UTC\", \"+05:30\" or an IANA name", NULL, 0, 0, F(report_timezone) },
+    { "rank", KT_GROUP, NULL, "target-customer selection: scores, tiers, top-K lists "
+      "(docs/ranking.md)", NULL, 0, 0, 0, 0 },
+    { "rank.top_k", KT_INT, "1000", "length of the targets and prospects lists", NULL, 0,
+      1000000, F(rank_top_k) },
+    { "rank.weight_recency", KT_INT, "2", "score points per recency score step (1-5)",
+      NULL, 0, 1000, F(rank_w_recency) },
+    { "rank.weight_frequency", KT_INT, "3", "score points per frequency score step (0-5)",
+      NULL, 0, 1000, F(rank_w_frequency) },
+    { "rank.weight_monetary", KT_INT, "4", "score points per monetary score step (0-5)",
+      NULL, 0, 1000, F(rank_w_monetary) },
+    { "rank.weight_intent", KT_INT, "1", "score points per intent step (0-5: collector "
+      "sessions and abandoned carts)", NULL, 0, 1000, F(rank_w_intent) },
+    { "rank.weight_risk", KT_INT, "6", "score points taken per risk step (0-5: refund "
+      "share, bot sessions, cart removals)", NULL, 0, 1000, F(rank_w_risk) },
+    { "rank.high_score", KT_INT, "30", "lowest score of the high tier", NULL, -100000,
+      100000, F(rank_high_score) },
+    { "rank.ordinary_score", KT_INT, "16", "lowest score of the ordinary tier (below: low)",
+      NULL, -100000, 100000, F(rank_ordinary_score) },
+    { "rank.risk_level", KT_INT, "3", "risk level (0-5) from which a customer is in the "
+      "risk tier, whatever the score", NULL, 0, 6, F(rank_risk_level) },
     { "rules", KT_RULES, "default", "segment rules, first match wins; replaces the "
       "default rules entirely", NULL, 0, 0, F(rules) },
 };
@@ -67,6 +87,7 @@ const char *cfg_type_expects(int type)
     case KT_BOOL: return "true or false";
     case KT_SIZE: return "a size (an integer number of bytes or a string like \"512M\")";
     case KT_SECONDS: return "an integer number of seconds";
+    case KT_INT: return "an integer";
     case KT_RULES: return "a list of rules ( { segment = \"...\"; when = ( ... ); }, ... )";
     default: return "a string";
     }
@@ -122,7 +143,7 @@ int config_parse_size(const char *s, int64_t *bytes, cs_err *err)
  * CS_ECONFIG when out of range; cfg unchanged then. */
 int cfg_set_number(cs_config *cfg, const key_def *k, int64_t v, cs_err *err)
 {
-    const char *unit = k->type == KT_SIZE ? "bytes" : "seconds";
+    const char *unit = k->type == KT_SIZE ? "bytes" : k->type == KT_INT ? "integer" : "seconds";
     if (v < k->min)
         return cs_err_set(err, CS_ECONFIG, "must be at least %" PRId64 " (%s), got %" PRId64 "%s",
                           k->min, unit, v, k->type == KT_SIZE && v <= 0 ?
@@ -205,6 +226,7 @@ int cfg_set_from_text(cs_config *cfg, const key_def *k, const char *text, cs_err
             return CS_ECONFIG;
         return cfg_set_number(cfg, k, v, err);
     case KT_SECONDS:
+    case KT_INT:
         if (parse_int_text(text, &v) != 0)
             return cs_err_set(err, CS_ECONFIG, "expected %s, got \"%s\"",
                               cfg_type_expects(k->type), text);
@@ -376,6 +398,9 @@ static void put_value(FILE *out, const cs_config *cfg, const key_def *k, const c
     case KT_SECONDS:
         fprintf(out, "%" PRId64, (int64_t)(*CFIELD(cfg, k, int64_t) / US_PER_S));
         break;
+    case KT_INT:
+        fprintf(out, "%" PRId64, *CFIELD(cfg, k, int64_t));
+        break;
     case KT_CHOICE: {
         int i = *CFIELD(cfg, k, int), n = 0;
         while (k->choices[n])
@@ -464,6 +489,15 @@ uint64_t config_hash(const cs_config *cfg)
     h = fnv_i64(h, cfg->session_mode);
     h = fnv_i64(h, cfg->report_period);
     h = fnv_str(h, cfg->report_timezone);
+    h = fnv_i64(h, cfg->rank_top_k);
+    h = fnv_i64(h, cfg->rank_w_recency);
+    h = fnv_i64(h, cfg->rank_w_frequency);
+    h = fnv_i64(h, cfg->rank_w_monetary);
+    h = fnv_i64(h, cfg->rank_w_intent);
+    h = fnv_i64(h, cfg->rank_w_risk);
+    h = fnv_i64(h, cfg->rank_high_score);
+    h = fnv_i64(h, cfg->rank_ordinary_score);
+    h = fnv_i64(h, cfg->rank_risk_level);
     const cs_rules *rs = &cfg->rules;
     h = fnv_i64(h, rs->nsegments);
     for (int i = 0; i < rs->nsegments; i++)

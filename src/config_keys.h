@@ -13,7 +13,7 @@
 #define MIB (1LL << 20)
 
 enum key_type { KT_GROUP, KT_PATHS, KT_STRING, KT_BOOL, KT_SIZE, KT_SECONDS, KT_CHOICE,
-                KT_TIMEZONE, KT_RULES };
+                KT_TIMEZONE, KT_RULES, KT_INT };
 
 typedef struct key_def {
     const char *path;     /* "session.gap"; a group's members follow it */

@@ -233,6 +233,7 @@ static int load_key(loader *ld, const key_def *k, const config_setting_t *s)
         *FIELD(ld->cfg, k, int) = config_setting_get_bool(s);
         return CS_OK;
     case KT_SECONDS:
+    case KT_INT:
     case KT_SIZE:
         if (is_int)
             rc = cfg_set_number(ld->cfg, k, config_setting_get_int64(s), ld->err);

@@ -334,7 +334,7 @@ typedef struct gen_ctx {
 static int gen_file(gen_ctx *g, int f, uint64_t s0, uint64_t s1, cs_err *err)
 {
     const cs_comm *c = g->c;
-    char path[1200];
+    char path[1300];
     snprintf(path, sizeof path, "%s/events-%04d.h5", g->p->outdir, f);
     uint64_t m = s1 - s0, file_row0 = rows_before(s0, g->base, g->rem);
     uint64_t a = s0 + m * (uint64_t)c->rank / (uint64_t)c->size;
@@ -398,7 +398,7 @@ static int gen_profiles(gen_ctx *g, cs_err *err)
     comm_exscan_u64(c, n, &before, err);
     int64_t t = (int64_t)total;
     comm_sum_i64(c, &t, 1, 1, err);
-    char path[1200];
+    char path[1300];
     snprintf(path, sizeof path, "%s/profiles.h5", g->p->outdir);
     rc = archive_write_profiles(c->comm, path, (uint64_t)t, before, n, ids, attr,
                                 attr + (hi - lo) + 1, attr + 2 * (hi - lo) + 2, err);

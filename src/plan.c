@@ -19,11 +19,17 @@ int plan_build(const cs_file_info *info, int n, int64_t memory_per_rank,
 {
     memset(plan, 0, sizeof *plan);
     plan->files = cs_calloc((size_t)(n ? n : 1), sizeof *plan->files, err, "plan");
-    if (!plan->files)
+    plan->profiles = cs_calloc((size_t)(n ? n : 1), sizeof *plan->profiles, err, "plan");
+    if (!plan->files || !plan->profiles)
         return CS_ENOMEM;
     for (int i = 0; i < n; i++) {
+        if (info[i].has_customers) {
+            cs_plan_file *p = &plan->profiles[plan->nprofiles++];
+            memcpy(p->path, info[i].path, sizeof p->path);
+            p->rows = info[i].customer_rows;
+        }
         if (!info[i].has_events) {
-            plan->nprofiles += info[i].has_customers;
+            plan->nprofile_only++;
             continue;
         }
         if (info[i].rows == 0)
@@ -52,6 +58,7 @@ int plan_build(const cs_file_info *info, int n, int64_t memory_per_rank,
 void plan_free(cs_plan *plan)
 {
     free(plan->files);
+    free(plan->profiles);
     memset(plan, 0, sizeof *plan);
 }
 
@@ -88,12 +95,16 @@ int plan_bcast(const cs_comm *c, cs_plan *plan, cs_err *err)
     if (c->rank != 0) {
         head.files = cs_calloc((size_t)(head.nfiles ? head.nfiles : 1), sizeof *head.files,
                                err, "plan");
-        if (!head.files)
+        head.profiles = cs_calloc((size_t)(head.nprofiles ? head.nprofiles : 1),
+                                  sizeof *head.profiles, err, "plan");
+        if (!head.files || !head.profiles)
             cs_err_set(err, CS_ENOMEM, "out of memory for the plan (%d files)", head.nfiles);
     }
     if (comm_agree(c, err) != CS_OK)
         return err->code;
     rc = comm_bcast(c, head.files, (size_t)head.nfiles * sizeof *head.files, err);
+    if (rc == CS_OK)
+        rc = comm_bcast(c, head.profiles, (size_t)head.nprofiles * sizeof *head.profiles, err);
     *plan = head;
     return rc;
 }

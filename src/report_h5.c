@@ -12,7 +12,8 @@
 #include "clickseg/report.h"
 
 int report_write_h5(const char *dir, const cs_config *cfg, const cs_stats *st,
-                    const cs_run_meta *meta, cs_err *err);
+                    const cs_ranking *rk, const cs_run_meta *meta, cs_err *err);
+int report_rank_h5(hid_t file, const cs_config *cfg, const cs_ranking *r, cs_err *err);
 
 /* ---- a parallel column table ---- */
 
@@ -92,13 +93,24 @@ static int cmp_user_ptr(const void *a, const void *b)
 }
 
 enum { CU_EVENTS, CU_SESSIONS, CU_PURCHASE_SESSIONS, CU_PURCHASES, CU_REVENUE, CU_REFUNDS,
-       CU_FIRST_TS, CU_LAST_TS, CU_NFIXED };
+       CU_FIRST_TS, CU_LAST_TS, CU_RECENCY, CU_FREQUENCY, CU_MONETARY, CU_R, CU_F, CU_M,
+       CU_INTENT, CU_RISK, CU_SCORE, CU_NFIXED };
 static const char *const cu_names[CU_NFIXED] = {"events", "sessions", "purchase_sessions",
-    "purchases", "revenue", "refunds", "first_ts", "last_ts"};
+    "purchases", "revenue", "refunds", "first_ts", "last_ts", "recency_days", "frequency",
+    "monetary", "r_score", "f_score", "m_score", "intent", "risk", "score"};
 
-static int64_t cu_value(const cs_user *u, int k)
+static int64_t cu_value(const cs_user *u, int k, int64_t t_end)
 {
     switch (k) {
+    case CU_RECENCY: return rank_recency_days(u, t_end);
+    case CU_FREQUENCY: return u->purchase_sessions;
+    case CU_MONETARY: return rank_monetary(u);
+    case CU_R: return u->r_score;
+    case CU_F: return u->f_score;
+    case CU_M: return u->m_score;
+    case CU_INTENT: return u->intent;
+    case CU_RISK: return u->risk;
+    case CU_SCORE: return u->score;
     case CU_EVENTS: return u->events;
     case CU_SESSIONS: return u->sessions;
     case CU_PURCHASE_SESSIONS: return u->purchase_sessions;
@@ -110,8 +122,30 @@ static int64_t cu_value(const cs_user *u, int k)
     }
 }
 
+/* An enum type of `n` names from fn (tiers, RFM segments). */
+static hid_t names_enum(const char *(*fn)(int), int n)
+{
+    hid_t t = H5Tenum_create(H5T_NATIVE_UINT8);
+    for (int i = 0; i < n; i++) {
+        uint8_t v = (uint8_t)i;
+        H5Tenum_insert(t, fn(i), &v);
+    }
+    return t;
+}
+
+static int customers_enum(ptable *t, const cs_user **list, uint64_t n, const char *name,
+                          const char *(*fn)(int), int nnames, int tier, uint8_t *buf, cs_err *err)
+{
+    for (uint64_t i = 0; i < n; i++)
+        buf[i] = tier ? list[i]->tier : list[i]->rfm;
+    hid_t et = names_enum(fn, nnames);
+    int rc = ptable_column(t, name, et, et, buf, err);
+    H5Tclose(et);
+    return rc;
+}
+
 int report_write_customers(const cs_comm *c, const char *dir, const cs_users *users,
-                           const cs_rules *rules, cs_err *err)
+                           const cs_rules *rules, const cs_ranking *rk, cs_err *err)
 {
     uint64_t n = users->n, k = 0;
     const cs_user **list = cs_malloc((n + 1) * sizeof *list, err, "customers table");
@@ -137,7 +171,7 @@ int report_write_customers(const cs_comm *c, const char *dir, const cs_users *us
         rc = ptable_column(&t, "user_id", H5T_STD_U64LE, H5T_NATIVE_UINT64, ids, err);
     for (int f = 0; rc == CS_OK && f < CU_NFIXED; f++) {
         for (uint64_t i = 0; i < n; i++)
-            col[i] = cu_value(list[i], f);
+            col[i] = cu_value(list[i], f, rk->t_end);
         rc = ptable_column(&t, cu_names[f], H5T_STD_I64LE, H5T_NATIVE_INT64, col, err);
     }
     for (int s = 0; rc == CS_OK && s < rules->nsegments; s++) {
@@ -145,6 +179,17 @@ int report_write_customers(const cs_comm *c, const char *dir, const cs_users *us
         snprintf(name, sizeof name, "sessions_%s", rules->segments[s]);
         for (uint64_t i = 0; i < n; i++)
             col[i] = list[i]->seg_sessions[s];
+        rc = ptable_column(&t, name, H5T_STD_I64LE, H5T_NATIVE_INT64, col, err);
+    }
+    if (rc == CS_OK)
+        rc = customers_enum(&t, list, n, "tier", rank_tier_name, CS_NTIERS, 1, (uint8_t *)col, err);
+    if (rc == CS_OK)
+        rc = customers_enum(&t, list, n, "rfm_segment", rank_rfm_name, CS_NRFM, 0, (uint8_t *)col, err);
+    for (int p = 0; rc == CS_OK && p < rk->nprofile_cols; p++) {
+        char name[80];
+        snprintf(name, sizeof name, "profile_%s", rk->profile_cols[p]);
+        for (uint64_t i = 0; i < n; i++)
+            col[i] = list[i]->profile[p] == CS_PROFILE_UNKNOWN ? -1 : list[i]->profile[p];
         rc = ptable_column(&t, name, H5T_STD_I64LE, H5T_NATIVE_INT64, col, err);
     }
     if (t.file > 0) {
@@ -302,7 +347,7 @@ static int h5_periods(hid_t f, const cs_config *cfg, const cs_stats *st, cs_err 
 }
 
 int report_write_h5(const char *dir, const cs_config *cfg, const cs_stats *st,
-                    const cs_run_meta *meta, cs_err *err)
+                    const cs_ranking *rk, const cs_run_meta *meta, cs_err *err)
 {
     char path[1300];
     snprintf(path, sizeof path, "%s/report.h5", dir);
@@ -315,6 +360,7 @@ int report_write_h5(const char *dir, const cs_config *cfg, const cs_stats *st,
     if (rc == CS_OK) rc = h5_totals(f, &st->tot, err);
     if (rc == CS_OK) rc = h5_segments(f, cfg, st, err);
     if (rc == CS_OK) rc = h5_periods(f, cfg, st, err);
+    if (rc == CS_OK) rc = report_rank_h5(f, cfg, rk, err);
     if (H5Fclose(f) < 0 && rc == CS_OK)
         rc = h5_fail(err, CS_EIO, "%s: closing", path);
     return rc;

@@ -10,7 +10,10 @@
 
 /* report.h5 lives in report_h5.c. */
 int report_write_h5(const char *dir, const cs_config *cfg, const cs_stats *st,
-                    const cs_run_meta *meta, cs_err *err);
+                    const cs_ranking *rk, const cs_run_meta *meta, cs_err *err);
+/* The ranking sections live in report_rank.c. */
+int report_rank_json(FILE *f, const cs_config *cfg, const cs_ranking *r);
+int report_rank_csv(const char *dir, const cs_config *cfg, const cs_ranking *r, cs_err *err);
 
 static void json_str(FILE *f, const char *s)
 {
@@ -135,7 +138,7 @@ static void json_run(FILE *f, const cs_config *cfg, const cs_run_meta *m)
 }
 
 static int write_json(const char *dir, const cs_config *cfg, const cs_stats *st,
-                      const cs_run_meta *m, cs_err *err)
+                      const cs_ranking *rk, const cs_run_meta *m, cs_err *err)
 {
     char path[1300];
     snprintf(path, sizeof path, "%s/report.json", dir);
@@ -146,6 +149,7 @@ static int write_json(const char *dir, const cs_config *cfg, const cs_stats *st,
     json_totals(f, &st->tot);
     json_segments(f, cfg, st);
     json_periods(f, cfg, st);
+    report_rank_json(f, cfg, rk);
     json_run(f, cfg, m);
     fprintf(f, "}\n");
     if (ferror(f) | (fclose(f) != 0))
@@ -221,12 +225,14 @@ static int write_csvs(const char *dir, const cs_config *cfg, const cs_stats *st,
 }
 
 int report_write_summary(const char *dir, const cs_config *cfg, const cs_stats *st,
-                         const cs_run_meta *meta, cs_err *err)
+                         const cs_ranking *rk, const cs_run_meta *meta, cs_err *err)
 {
-    int rc = write_json(dir, cfg, st, meta, err);
+    int rc = write_json(dir, cfg, st, rk, meta, err);
     if (rc == CS_OK)
         rc = write_csvs(dir, cfg, st, err);
     if (rc == CS_OK)
-        rc = report_write_h5(dir, cfg, st, meta, err);
+        rc = report_rank_csv(dir, cfg, rk, err);
+    if (rc == CS_OK)
+        rc = report_write_h5(dir, cfg, st, rk, meta, err);
     return rc;
 }

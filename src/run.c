@@ -12,6 +12,7 @@
 #include "clickseg/fsutil.h"
 #include "clickseg/period.h"
 #include "clickseg/plan.h"
+#include "clickseg/rank.h"
 #include "clickseg/report.h"
 #include "clickseg/sessionize.h"
 #include "clickseg/shuffle.h"
@@ -40,6 +41,7 @@ typedef struct run_ctx {
     int64_t maxts;                 /* max ts of every row read so far, all ranks */
     cs_session *sess;
     uint64_t nsess, sess_cap;
+    cs_ranking ranking;
     char outtmp[1200];
 } run_ctx;
 
@@ -57,6 +59,8 @@ static int on_session(void *vctx, cs_user *u, const cs_session *s, cs_err *err)
     u->revenue += v[F_REVENUE];
     u->refunds += v[F_REFUND_AMOUNT];
     u->purchase_sessions += !bot && v[F_PURCHASES] > 0;
+    u->cart_abandons += v[F_CART_ADDS] > 0 && v[F_PURCHASES] == 0;
+    u->cart_removes += v[F_CART_REMOVES];
     int64_t key = period_key(&x->tz, x->cfg->report_period, s->start_ts);
     int64_t *row = stats_period_row(&x->st, key, err);
     if (!row)
@@ -106,8 +110,11 @@ static int plan_inputs(run_ctx *x, cs_err *err)
     if (rc == CS_OK)
         rc = plan_build(info, pl.n, cfg->memory_per_rank, x->o->window_rows_per_rank,
                         x->c->size, &x->plan, err);
-    if (rc == CS_OK && x->plan.nfiles == 0 && x->plan.nprofiles == pl.n)
-        rc = cs_err_set(err, CS_EINPUT, "the inputs hold only profile tables (/customers), no events");
+    if (rc == CS_OK && x->plan.nfiles == 0)
+        rc = x->plan.nprofile_only == pl.n
+                 ? cs_err_set(err, CS_EINPUT, "the inputs hold only profile tables (/customers), no events")
+                 : cs_err_set(err, CS_EINPUT, "the inputs hold no events: %d file(s), every "
+                              "/events empty", pl.n);
     free(info);
     fs_pathlist_free(&pl);
     return rc;
@@ -118,7 +125,9 @@ static int prolog(run_ctx *x, cs_err *err)
     const cs_comm *c = x->c;
     static const char *const outputs[] = {"report.json", "report.h5", "customers.h5",
                                           "sessions.h5", "segments.csv", "periods.csv",
-                                          "totals.csv", NULL};
+                                          "totals.csv", "targets.csv", "prospects.csv",
+                                          "tiers.csv", "rfm_segments.csv", "profiles.csv",
+                                          NULL};
     timer_start(&x->tm, PH_PLAN);
     if (c->rank == 0 && plan_inputs(x, err) == CS_OK)
         fs_begin_output(x->cfg->output_dir, outputs, x->o->force, x->outtmp, sizeof x->outtmp, err);
@@ -410,11 +419,14 @@ static int epilog(run_ctx *x, double t_start, cs_err *err)
     int rc = stats_reduce(c, &x->st, err);
     if (rc == CS_OK && c->rank == 0)
         rc = check_conservation(&x->st, err);
-    timer_stop(&x->tm, PH_REDUCE);
     if (comm_agree(c, err) != CS_OK)
         return err->code;
+    rc = rank_customers(c, x->cfg, &x->plan, &x->users, x->maxts, &x->ranking, err);
+    timer_stop(&x->tm, PH_REDUCE);
+    if (rc != CS_OK)
+        return rc;
     timer_start(&x->tm, PH_WRITE);
-    rc = report_write_customers(c, x->outtmp, &x->users, &x->cfg->rules, err);
+    rc = report_write_customers(c, x->outtmp, &x->users, &x->cfg->rules, &x->ranking, err);
     if (rc == CS_OK && x->cfg->output_sessions)
         rc = report_write_sessions(c, x->outtmp, x->sess, x->nsess, &x->cfg->rules, err);
     timer_stop(&x->tm, PH_WRITE);
@@ -422,7 +434,7 @@ static int epilog(run_ctx *x, double t_start, cs_err *err)
     if (rc == CS_OK)
         rc = fill_meta(x, &meta, t_start, err);
     if (rc == CS_OK && c->rank == 0)
-        rc = report_write_summary(x->outtmp, x->cfg, &x->st, &meta, err);
+        rc = report_write_summary(x->outtmp, x->cfg, &x->st, &x->ranking, &meta, err);
     if (comm_agree(c, err) != CS_OK)
         return err->code;
     if (c->rank == 0)
@@ -460,6 +472,7 @@ static void cleanup(run_ctx *x)
     sess_free(&x->sz);
     users_free(&x->users);
     stats_free(&x->st);
+    rank_free(&x->ranking);
     tz_close(&x->tz);
     plan_free(&x->plan);
 }

@@ -15,6 +15,7 @@ static void init_entry(cs_user *u, uint64_t id)
     u->last_ts = INT64_MIN;
     for (int s = 0; s < CS_MAX_SEGMENTS; s++)
         u->last_period[s] = -1;
+    memset(u->profile, CS_PROFILE_UNKNOWN, sizeof u->profile);
 }
 
 int users_init(cs_users *t, uint64_t expect, cs_err *err)

@@ -39,6 +39,10 @@ typedef struct cs_config {
     /* report.period, report.timezone */
     int report_period;
     char report_timezone[CS_TZ_NAME_MAX];   /* 64 */
+    /* rank.*: target-customer selection (docs/ranking.md) */
+    int64_t rank_top_k;
+    int64_t rank_w_recency, rank_w_frequency, rank_w_monetary, rank_w_intent, rank_w_risk;
+    int64_t rank_high_score, rank_ordinary_score, rank_risk_level;
     /* rules: the ordered segment rules */
     cs_rules rules;
     /* where the values came from, for messages and the report */

@@ -30,7 +30,7 @@ typedef struct cs_gen_params {
     uint64_t seed;
     int64_t start_ts;    /* µs; midnight UTC of the first day */
     int profiles;        /* write profiles.h5 */
-    char outdir[1024];
+    char outdir[1200];
 } cs_gen_params;
 
 typedef struct cs_gen_summary {

@@ -29,7 +29,9 @@ typedef struct cs_plan_file {
 typedef struct cs_plan {
     int nfiles;
     cs_plan_file *files;    /* event files, in time order */
-    int nprofiles;          /* profile-only files, skipped by the reader */
+    int nprofiles;          /* files holding a /customers profile table */
+    cs_plan_file *profiles; /* their paths (rows, times unused) */
+    int nprofile_only;      /* of which hold no /events */
     uint64_t total_rows;
     uint64_t window_rows;   /* rows of one window, all ranks together */
     uint64_t nwindows;      /* at least 1 (an empty archive has one empty window) */

@@ -11,6 +11,7 @@
 #include "clickseg/comm.h"
 #include "clickseg/config.h"
 #include "clickseg/error.h"
+#include "clickseg/rank.h"
 #include "clickseg/sessionize.h"
 #include "clickseg/stats.h"
 #include "clickseg/timer.h"
@@ -32,11 +33,11 @@ typedef struct cs_run_meta {
 
 /* Rank 0: report.json, report.h5, totals.csv, segments.csv, periods.csv in dir. */
 int report_write_summary(const char *dir, const cs_config *cfg, const cs_stats *st,
-                         const cs_run_meta *meta, cs_err *err);
+                         const cs_ranking *rk, const cs_run_meta *meta, cs_err *err);
 
 /* Collective: dir/customers.h5, one row per user of every rank's table. */
 int report_write_customers(const cs_comm *c, const char *dir, const cs_users *users,
-                           const cs_rules *rules, cs_err *err);
+                           const cs_rules *rules, const cs_ranking *rk, cs_err *err);
 
 /* Collective: dir/sessions.h5 from every rank's closed sessions. */
 int report_write_sessions(const cs_comm *c, const char *dir, const cs_session *s, uint64_t n,

@@ -29,11 +29,20 @@ typedef struct cs_sess_state {
     uint32_t nprod, ncat, nbrand;
 } cs_sess_state;
 
+#define CS_MAX_PROFILE_COLS 8
+#define CS_PROFILE_UNKNOWN 255   /* no profile row, or no value */
+
 typedef struct cs_user {
     uint64_t user_id;
     int64_t events, sessions, purchase_sessions, purchases;
     int64_t revenue, refunds;
     int64_t first_ts, last_ts;
+    int64_t cart_abandons;         /* sessions with a cart add and no purchase */
+    int64_t cart_removes;          /* remove_from_cart events */
+    /* filled by rank_customers at the end of the run */
+    int32_t score, prospect_score;
+    uint8_t r_score, f_score, m_score, intent, risk, tier, rfm;
+    uint8_t profile[CS_MAX_PROFILE_COLS];
     uint32_t seg_sessions[CS_MAX_SEGMENTS];
     int32_t last_period[CS_MAX_SEGMENTS]; /* period index last counted per segment, -1 none */
     cs_sess_state open;

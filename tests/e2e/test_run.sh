@@ -10,7 +10,7 @@ CMP="$PY $SRCDIR/lib/compare.py"
 mpi 1 "$CLICKSEG" generate -o arch -n 60000 -d 3 -f 3 --seed 11 > /dev/null
 mpi "$NRANKS" "$CLICKSEG" run -q -i arch -o whole --sessions
 mpi "$NRANKS" "$CLICKSEG" run -q -i arch -o tiny --sessions --window-events 150
-mpi "$NRANKS" "$CLICKSEG" run -q -i 'arch/events-*.h5' -o glob
+mpi "$NRANKS" "$CLICKSEG" run -q -i 'arch/*.h5' -o glob
 $REF arch --out ref > /dev/null
 $CMP ref whole --sessions
 $CMP --same whole tiny --sessions

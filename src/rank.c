@@ -1,0 +1,386 @@
+/* rank.c — scores, tiers, RFM segments, profile cross-tabs and the exact
+ * global top-K lists (see rank.h and docs/ranking.md). */
+#include "clickseg/rank.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <hdf5.h>
+
+#include "clickseg/event.h"
+#include "clickseg/h5util.h"
+#include "clickseg/stats.h"
+
+#define DAY_US 86400000000LL
+#define EXACT_BINS 4096   /* recency days and frequency: exact up to 4094, then capped */
+
+static const char *const tier_names[CS_NTIERS] = {"high", "ordinary", "low", "risk"};
+static const char *const rfm_names[CS_NRFM] = {"champions", "new", "loyal",
+    "potential_loyalist", "at_risk", "about_to_sleep", "hibernating", "never_bought"};
+
+const char *rank_tier_name(int t) { return t >= 0 && t < CS_NTIERS ? tier_names[t] : NULL; }
+const char *rank_rfm_name(int r) { return r >= 0 && r < CS_NRFM ? rfm_names[r] : NULL; }
+
+int64_t rank_recency_days(const cs_user *u, int64_t t_end)
+{
+    return u->last_ts <= t_end ? (t_end - u->last_ts) / DAY_US : 0;
+}
+
+int64_t rank_monetary(const cs_user *u)
+{
+    return u->revenue - u->refunds;
+}
+
+static int64_t cap(int64_t v, int64_t hi)
+{
+    return v < 0 ? 0 : v > hi ? hi : v;
+}
+
+/* Smallest value (bin index for exact histograms) whose cumulative count
+ * reaches ceil(q * total); 0 for an empty histogram. */
+static int64_t hist_quantile(const int64_t *h, int n, double q)
+{
+    int64_t total = 0, cum = 0;
+    for (int i = 0; i < n; i++)
+        total += h[i];
+    int64_t need = (int64_t)(q * (double)total);
+    if ((double)need < q * (double)total)
+        need++;
+    if (need < 1)
+        need = 1;
+    for (int i = 0; i < n; i++) {
+        cum += h[i];
+        if (cum >= need)
+            return i;
+    }
+    return 0;
+}
+
+/* Collective: the quintile cut points of recency (all users), frequency and
+ * monetary (buyers), from histograms summed over every rank. */
+static int cut_points(const cs_comm *c, const cs_users *users, int64_t t_end, cs_ranking *r,
+                      cs_err *err)
+{
+    size_t n = 2 * EXACT_BINS + CS_HIST_BINS + 1;
+    int64_t *h = cs_calloc(n, sizeof *h, err, "ranking histograms");
+    if (!h)
+        cs_err_set(err, CS_ENOMEM, "out of memory for the ranking histograms");
+    if (comm_agree(c, err) != CS_OK) {
+        free(h);
+        return err->code;
+    }
+    int64_t *hr = h, *hf = h + EXACT_BINS, *hm = h + 2 * EXACT_BINS;
+    for (uint64_t i = 0; i < users->cap; i++) {
+        const cs_user *u = &users->slot[i];
+        if (!u->used)
+            continue;
+        hr[cap(rank_recency_days(u, t_end), EXACT_BINS - 1)]++;
+        if (u->purchase_sessions > 0) {
+            hf[cap(u->purchase_sessions, EXACT_BINS - 1)]++;
+            hm[stats_bin(cap(rank_monetary(u), INT64_MAX))]++;
+            h[n - 1]++;
+        }
+    }
+    int rc = comm_sum_i64(c, h, n, 1, err);
+    static const double q[4] = {0.2, 0.4, 0.6, 0.8};
+    for (int i = 0; rc == CS_OK && i < 4; i++) {
+        r->cut_recency[i] = hist_quantile(hr, EXACT_BINS, q[i]);
+        r->cut_frequency[i] = hist_quantile(hf, EXACT_BINS, q[i]);
+        r->cut_monetary[i] = hist_quantile(hm, CS_HIST_BINS, q[i]);   /* a bin index */
+    }
+    r->buyers = h[n - 1];
+    free(h);
+    return rc;
+}
+
+static int rfm_of(int rs, int fs)
+{
+    if (fs == 0) return RFM_NEVER_BOUGHT;
+    if (rs >= 4 && fs >= 4) return RFM_CHAMPIONS;
+    if (rs >= 5 && fs == 1) return RFM_NEW;
+    if (rs >= 3 && fs >= 3) return RFM_LOYAL;
+    if (rs >= 3) return RFM_POTENTIAL_LOYALIST;
+    if (fs >= 3) return RFM_AT_RISK;
+    if (rs == 2) return RFM_ABOUT_TO_SLEEP;
+    return RFM_HIBERNATING;
+}
+
+/* Risk 0-5: the refunded share of revenue in fifths, bot sessions, heavy
+ * cart removal. */
+static int risk_of(const cs_user *u, int bot_seg)
+{
+    int64_t risk = 0;
+    if (u->refunds > 0)
+        risk += u->revenue > 0 ? (5 * u->refunds + u->revenue - 1) / u->revenue : 3;
+    if (bot_seg >= 0 && u->seg_sessions[bot_seg] > 0)
+        risk += 5;
+    risk += u->cart_removes >= 10;
+    return (int)cap(risk, 5);
+}
+
+static void score_user(const cs_config *cfg, const cs_ranking *r, int64_t t_end, int bot_seg,
+                       int coll_seg, cs_user *u)
+{
+    int64_t days = rank_recency_days(u, t_end), mbin = stats_bin(cap(rank_monetary(u), INT64_MAX));
+    int rs = 1, fs = 0, ms = 0;
+    for (int i = 0; i < 4; i++)
+        rs += days <= r->cut_recency[i];
+    if (u->purchase_sessions > 0) {
+        fs = ms = 1;
+        for (int i = 0; i < 4; i++) {
+            fs += u->purchase_sessions > r->cut_frequency[i];
+            ms += mbin > r->cut_monetary[i];
+        }
+    }
+    int64_t collector = coll_seg >= 0 ? u->seg_sessions[coll_seg] : 0;
+    u->r_score = (uint8_t)rs;
+    u->f_score = (uint8_t)fs;
+    u->m_score = (uint8_t)ms;
+    u->intent = (uint8_t)cap(collector + u->cart_abandons, 5);
+    u->risk = (uint8_t)risk_of(u, bot_seg);
+    int64_t score = cfg->rank_w_recency * rs + cfg->rank_w_frequency * fs +
+                    cfg->rank_w_monetary * ms + cfg->rank_w_intent * u->intent -
+                    cfg->rank_w_risk * u->risk;
+    u->score = (int32_t)score;
+    u->tier = u->risk >= cfg->rank_risk_level || score < 0 ? TIER_RISK
+            : score >= cfg->rank_high_score ? TIER_HIGH
+            : score >= cfg->rank_ordinary_score ? TIER_ORDINARY : TIER_LOW;
+    u->rfm = (uint8_t)rfm_of(rs, fs);
+    /* Prospects: never bought, not risky; research, abandoned carts and
+     * recent, repeated visits make a conversion likely. */
+    u->prospect_score = fs == 0 && u->tier != TIER_RISK
+        ? (int32_t)(3 * cap(collector, 5) + 4 * cap(u->cart_abandons, 5) + 2 * rs + cap(u->sessions, 5))
+        : -1;
+}
+
+/* ---- profiles ---- */
+
+typedef struct prof_ctx {
+    char names[CS_MAX_PROFILE_COLS][48];
+    int n;
+} prof_ctx;
+
+static herr_t list_cols(hid_t g, const char *name, const H5L_info_t *info, void *data)
+{
+    (void)g; (void)info;
+    prof_ctx *p = data;
+    if (strcmp(name, "user_id") != 0 && p->n < CS_MAX_PROFILE_COLS)
+        snprintf(p->names[p->n++], sizeof p->names[0], "%s", name);
+    return 0;
+}
+
+/* Reads rows [at, at+n) of /customers/<name> as int64 (checked conversion). */
+static int read_prof(hid_t g, const char *name, hid_t mtype, uint64_t at, uint64_t n,
+                     void *buf, const char *path, cs_err *err)
+{
+    hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
+    if (d < 0)
+        return h5_fail(err, CS_EINPUT, "%s: cannot open /customers/%s", path, name);
+    hid_t fs = H5Dget_space(d);
+    hsize_t st[1] = {at}, cnt[1] = {n}, dims[1] = {0};
+    int rc = CS_OK;
+    if (H5Sget_simple_extent_ndims(fs) != 1 || (H5Sget_simple_extent_dims(fs, dims, NULL), dims[0] < at + n))
+        rc = cs_err_set(err, CS_EINPUT, "%s: /customers/%s must be 1-D with as many rows as "
+                        "/customers/user_id", path, name);
+    if (rc == CS_OK) {
+        H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, cnt, NULL);
+        hid_t ms = H5Screate_simple(1, cnt, NULL);
+        if (H5Dread(d, mtype, ms, fs, H5P_DEFAULT, buf) < 0)
+            rc = h5_fail(err, CS_EINPUT, "%s: reading /customers/%s rows %llu+%llu", path, name,
+                         (unsigned long long)at, (unsigned long long)n);
+        H5Sclose(ms);
+    }
+    H5Sclose(fs);
+    H5Dclose(d);
+    return rc;
+}
+
+/* Sets the profile values of the users this rank owns from one file. */
+static int load_profile_file(const cs_comm *c, const char *path, cs_users *users,
+                             cs_ranking *r, cs_err *err)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t g = f < 0 ? -1 : H5Gopen2(f, "customers", H5P_DEFAULT);
+    if (g < 0) {
+        if (f >= 0) H5Fclose(f);
+        return h5_fail(err, CS_EINPUT, "%s: cannot open /customers", path);
+    }
+    prof_ctx pc = {.n = 0};
+    H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, NULL, list_cols, &pc);
+    int rc = CS_OK;
+    if (r->nprofile_cols == 0) {
+        r->nprofile_cols = pc.n;
+        memcpy(r->profile_cols, pc.names, sizeof pc.names);
+    } else if (pc.n != r->nprofile_cols || memcmp(pc.names, r->profile_cols, sizeof pc.names)) {
+        rc = cs_err_set(err, CS_EINPUT, "%s: /customers has other columns than the first "
+                        "profile table; profile tables must share their columns", path);
+    }
+    hid_t d = H5Dopen2(g, "user_id", H5P_DEFAULT), s = d < 0 ? -1 : H5Dget_space(d);
+    hsize_t rows = 0;
+    if (s >= 0) H5Sget_simple_extent_dims(s, &rows, NULL);
+    if (s >= 0) H5Sclose(s);
+    if (d >= 0) H5Dclose(d);
+    const uint64_t B = 1u << 20;
+    uint64_t *ids = cs_malloc(B * sizeof *ids, err, "profile buffer");
+    int64_t *val = ids ? cs_malloc(B * sizeof *val, err, "profile buffer") : NULL;
+    if (!val)
+        rc = CS_ENOMEM;
+    for (uint64_t at = 0; rc == CS_OK && at < rows; at += B) {
+        uint64_t n = rows - at < B ? rows - at : B;
+        rc = read_prof(g, "user_id", H5T_NATIVE_UINT64, at, n, ids, path, err);
+        for (int k = 0; rc == CS_OK && k < pc.n; k++) {
+            rc = read_prof(g, pc.names[k], H5T_NATIVE_INT64, at, n, val, path, err);
+            for (uint64_t i = 0; rc == CS_OK && i < n; i++) {
+                if (val[i] < 0 || val[i] >= CS_PROFILE_UNKNOWN)
+                    rc = cs_err_set(err, CS_EINPUT, "%s: /customers/%s row %llu: value %lld "
+                                    "outside 0..254 (profile columns are small category codes)",
+                                    path, pc.names[k], (unsigned long long)(at + i),
+                                    (long long)val[i]);
+                else if (cs_owner(ids[i], c->size) == c->rank) {
+                    cs_user *u = users_find(users, ids[i]);
+                    if (u)
+                        u->profile[k] = (uint8_t)val[i];
+                }
+            }
+        }
+    }
+    free(ids);
+    free(val);
+    H5Gclose(g);
+    H5Fclose(f);
+    return rc;
+}
+
+/* ---- statistics and lists ---- */
+
+static void add_stats(cs_ranking *r, const cs_user *u, int nseg)
+{
+    r->tier_users[u->tier]++;
+    r->tier_revenue[u->tier] += u->revenue;
+    for (int s = 0; s < nseg; s++)
+        r->tier_seg_sessions[u->tier][s] += u->seg_sessions[s];
+    r->rfm_users[u->rfm]++;
+    r->rfm_revenue[u->rfm] += u->revenue;
+    for (int k = 0; k < r->nprofile_cols; k++) {
+        int64_t *cell = r->xtab + ((size_t)k * CS_PROFILE_SLOTS + u->profile[k]) * XT_WIDTH;
+        cell[XT_USERS]++;
+        cell[XT_REVENUE] += u->revenue;
+        cell[XT_PURCHASE_SESSIONS] += u->purchase_sessions;
+        for (int s = 0; s < nseg; s++)
+            cell[XT_FIXED + s] += u->seg_sessions[s];
+        cell[XT_FIXED + CS_MAX_SEGMENTS + u->tier]++;
+    }
+}
+
+static void to_target(const cs_user *u, int64_t t_end, int64_t score, cs_target *t)
+{
+    memset(t, 0, sizeof *t);
+    t->user_id = u->user_id;
+    t->score = score;
+    t->recency_days = rank_recency_days(u, t_end);
+    t->frequency = u->purchase_sessions;
+    t->monetary = rank_monetary(u);
+    t->sessions = u->sessions;
+    t->revenue = u->revenue;
+    t->refunds = u->refunds;
+    memcpy(t->seg_sessions, u->seg_sessions, sizeof t->seg_sessions);
+    t->r_score = u->r_score;
+    t->f_score = u->f_score;
+    t->m_score = u->m_score;
+    t->intent = u->intent;
+    t->risk = u->risk;
+    t->tier = u->tier;
+    t->rfm = u->rfm;
+}
+
+/* Best first: higher score, then smaller user_id. */
+static int cmp_target(const void *a, const void *b)
+{
+    const cs_target *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    return (x->user_id > y->user_id) - (x->user_id < y->user_id);
+}
+
+/* Collective: this rank's best k candidates (prospects: only users with a
+ * prospect score), gathered and merged on rank 0 into the global best k. */
+static int top_k(const cs_comm *c, const cs_users *users, int64_t t_end, uint64_t k,
+                 int prospects, cs_target **out, uint64_t *nout, cs_err *err)
+{
+    cs_target *loc = cs_malloc((users->n + 1) * sizeof *loc, err, "top-K candidates");
+    uint64_t n = 0;
+    for (uint64_t i = 0; loc && i < users->cap; i++) {
+        const cs_user *u = &users->slot[i];
+        if (!u->used || (prospects && u->prospect_score < 0))
+            continue;
+        to_target(u, t_end, prospects ? u->prospect_score : u->score, &loc[n++]);
+    }
+    if (comm_agree(c, err) != CS_OK) {
+        free(loc);
+        return err->code;
+    }
+    qsort(loc, n, sizeof *loc, cmp_target);
+    if (n > k)
+        n = k;
+    uint64_t counts[4096];
+    void *all = NULL;
+    int rc = c->size > 4096 ? cs_err_set(err, CS_EINTERNAL, "more than 4096 ranks") :
+             comm_gatherv(c, loc, n * sizeof *loc, &all, counts, err);
+    free(loc);
+    if (rc == CS_OK && c->rank == 0) {
+        uint64_t total = 0;
+        for (int r = 0; r < c->size; r++)
+            total += counts[r] / sizeof(cs_target);
+        qsort(all, total, sizeof(cs_target), cmp_target);
+        *out = all;
+        *nout = total < k ? total : k;
+        all = NULL;
+    }
+    free(all);
+    return comm_agree(c, err);
+}
+
+int rank_customers(const cs_comm *c, const cs_config *cfg, const cs_plan *plan,
+                   cs_users *users, int64_t t_end, cs_ranking *r, cs_err *err)
+{
+    memset(r, 0, sizeof *r);
+    r->t_end = t_end;
+    int nseg = cfg->rules.nsegments, bot = cfg->rules.bot_segment;
+    int coll = rules_segment_index(&cfg->rules, "information_collector");
+    int rc = CS_OK;
+    for (int i = 0; rc == CS_OK && i < plan->nprofiles; i++)
+        rc = load_profile_file(c, plan->profiles[i].path, users, r, err);
+    if (comm_agree(c, err) != CS_OK)
+        return err->code;
+    size_t xn = (size_t)r->nprofile_cols * CS_PROFILE_SLOTS * XT_WIDTH;
+    r->xtab = cs_calloc(xn + 1, sizeof *r->xtab, err, "profile cross-tabs");
+    if (!r->xtab)
+        rc = CS_ENOMEM;
+    if (comm_agree(c, err) != CS_OK || cut_points(c, users, t_end, r, err) != CS_OK)
+        return err->code;
+    for (uint64_t i = 0; i < users->cap; i++) {
+        cs_user *u = &users->slot[i];
+        if (!u->used)
+            continue;
+        score_user(cfg, r, t_end, bot, coll, u);
+        add_stats(r, u, nseg);
+    }
+    /* The sums are flat int64 runs: reduce them in place onto rank 0. */
+    rc = comm_sum_i64(c, &r->tier_users[0], (size_t)(&r->rfm_revenue[CS_NRFM] - &r->tier_users[0]),
+                      0, err);
+    if (rc == CS_OK)
+        rc = comm_sum_i64(c, r->xtab, xn, 0, err);
+    if (rc == CS_OK)
+        rc = top_k(c, users, t_end, (uint64_t)cfg->rank_top_k, 0, &r->targets, &r->ntargets, err);
+    if (rc == CS_OK)
+        rc = top_k(c, users, t_end, (uint64_t)cfg->rank_top_k, 1, &r->prospects, &r->nprospects, err);
+    return rc;
+}
+
+void rank_free(cs_ranking *r)
+{
+    free(r->targets);
+    free(r->prospects);
+    free(r->xtab);
+    memset(r, 0, sizeof *r);
+}

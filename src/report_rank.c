@@ -1,0 +1,341 @@
+/* report_rank.c — the target-customer sections of the report (rank 0):
+ * ranking cut points, tiers, RFM segments, targets, prospects and profile
+ * cross-tabs, as report.json fragments, CSV files and report.h5 groups. */
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clickseg/h5util.h"
+#include "clickseg/rank.h"
+#include "clickseg/report.h"
+
+int report_rank_json(FILE *f, const cs_config *cfg, const cs_ranking *r);
+int report_rank_csv(const char *dir, const cs_config *cfg, const cs_ranking *r, cs_err *err);
+int report_rank_h5(hid_t file, const cs_config *cfg, const cs_ranking *r, cs_err *err);
+
+static double share(int64_t a, int64_t b)
+{
+    return b ? (double)a / (double)b : 0.0;
+}
+
+static void json_cuts(FILE *f, const char *name, const int64_t *v)
+{
+    fprintf(f, "\"%s\": [%lld, %lld, %lld, %lld]", name, (long long)v[0], (long long)v[1],
+            (long long)v[2], (long long)v[3]);
+}
+
+static void json_segmix(FILE *f, const cs_config *cfg, const int64_t *v32or64, int is32)
+{
+    fprintf(f, "{");
+    for (int s = 0; s < cfg->rules.nsegments; s++)
+        fprintf(f, "%s\"%s\": %lld", s ? ", " : "", cfg->rules.segments[s],
+                is32 ? (long long)((const uint32_t *)v32or64)[s] : (long long)v32or64[s]);
+    fprintf(f, "}");
+}
+
+static void json_list(FILE *f, const char *name, const cs_config *cfg, const cs_target *t,
+                      uint64_t n)
+{
+    fprintf(f, "  \"%s\": [\n", name);
+    for (uint64_t i = 0; i < n; i++) {
+        const cs_target *x = &t[i];
+        fprintf(f, "    {\"rank\": %llu, \"user_id\": %llu, \"score\": %lld, \"tier\": \"%s\", "
+                "\"rfm_segment\": \"%s\", \"recency_days\": %lld, \"frequency\": %lld, "
+                "\"monetary\": %lld, \"r\": %d, \"f\": %d, \"m\": %d, \"intent\": %d, "
+                "\"risk\": %d, \"sessions\": %lld, \"revenue\": %lld, \"refunds\": %lld, "
+                "\"segment_sessions\": ", (unsigned long long)(i + 1),
+                (unsigned long long)x->user_id, (long long)x->score, rank_tier_name(x->tier),
+                rank_rfm_name(x->rfm), (long long)x->recency_days, (long long)x->frequency,
+                (long long)x->monetary, x->r_score, x->f_score, x->m_score, x->intent, x->risk,
+                (long long)x->sessions, (long long)x->revenue, (long long)x->refunds);
+        json_segmix(f, cfg, (const int64_t *)(const void *)x->seg_sessions, 1);
+        fprintf(f, "}%s\n", i + 1 < n ? "," : "");
+    }
+    fprintf(f, "  ],\n");
+}
+
+static void json_profiles(FILE *f, const cs_config *cfg, const cs_ranking *r)
+{
+    fprintf(f, "  \"profiles\": {");
+    for (int k = 0; k < r->nprofile_cols; k++) {
+        fprintf(f, "%s\n    \"%s\": [", k ? "," : "", r->profile_cols[k]);
+        int first = 1;
+        for (int v = 0; v < CS_PROFILE_SLOTS; v++) {
+            const int64_t *cell = r->xtab + ((size_t)k * CS_PROFILE_SLOTS + (size_t)v) * XT_WIDTH;
+            if (cell[XT_USERS] == 0)
+                continue;
+            char label[16];
+            if (v == CS_PROFILE_UNKNOWN) snprintf(label, sizeof label, "unknown");
+            else snprintf(label, sizeof label, "%d", v);
+            fprintf(f, "%s\n      {\"value\": \"%s\", \"users\": %lld, \"revenue\": %lld, "
+                    "\"purchase_sessions\": %lld, \"sessions\": ", first ? "" : ",", label,
+                    (long long)cell[XT_USERS], (long long)cell[XT_REVENUE],
+                    (long long)cell[XT_PURCHASE_SESSIONS]);
+            json_segmix(f, cfg, cell + XT_FIXED, 0);
+            fprintf(f, ", \"tiers\": {");
+            for (int t = 0; t < CS_NTIERS; t++)
+                fprintf(f, "%s\"%s\": %lld", t ? ", " : "", rank_tier_name(t),
+                        (long long)cell[XT_FIXED + CS_MAX_SEGMENTS + t]);
+            fprintf(f, "}}");
+            first = 0;
+        }
+        fprintf(f, "\n    ]");
+    }
+    fprintf(f, "%s},\n", r->nprofile_cols ? "\n  " : "");
+}
+
+int report_rank_json(FILE *f, const cs_config *cfg, const cs_ranking *r)
+{
+    int64_t users = 0, revenue = 0;
+    for (int t = 0; t < CS_NTIERS; t++) {
+        users += r->tier_users[t];
+        revenue += r->tier_revenue[t];
+    }
+    fprintf(f, "  \"ranking\": {\"t_end\": %lld, \"buyers\": %lld, \"cut_points\": {",
+            (long long)r->t_end, (long long)r->buyers);
+    json_cuts(f, "recency_days", r->cut_recency);
+    fprintf(f, ", ");
+    json_cuts(f, "frequency", r->cut_frequency);
+    fprintf(f, ", ");
+    json_cuts(f, "monetary_bin", r->cut_monetary);
+    fprintf(f, "}, \"weights\": {\"recency\": %lld, \"frequency\": %lld, \"monetary\": %lld, "
+            "\"intent\": %lld, \"risk\": %lld}, \"tier_scores\": {\"high\": %lld, \"ordinary\": %lld, "
+            "\"risk_level\": %lld}},\n", (long long)cfg->rank_w_recency,
+            (long long)cfg->rank_w_frequency, (long long)cfg->rank_w_monetary,
+            (long long)cfg->rank_w_intent, (long long)cfg->rank_w_risk,
+            (long long)cfg->rank_high_score, (long long)cfg->rank_ordinary_score,
+            (long long)cfg->rank_risk_level);
+    fprintf(f, "  \"tiers\": [\n");
+    for (int t = 0; t < CS_NTIERS; t++) {
+        fprintf(f, "    {\"name\": \"%s\", \"users\": %lld, \"user_share\": %.17g, \"revenue\": %lld, "
+                "\"revenue_share\": %.17g, \"sessions\": ", rank_tier_name(t),
+                (long long)r->tier_users[t], share(r->tier_users[t], users),
+                (long long)r->tier_revenue[t], share(r->tier_revenue[t], revenue));
+        json_segmix(f, cfg, r->tier_seg_sessions[t], 0);
+        fprintf(f, "}%s\n", t + 1 < CS_NTIERS ? "," : "");
+    }
+    fprintf(f, "  ],\n  \"rfm_segments\": [\n");
+    for (int s = 0; s < CS_NRFM; s++)
+        fprintf(f, "    {\"name\": \"%s\", \"users\": %lld, \"revenue\": %lld}%s\n",
+                rank_rfm_name(s), (long long)r->rfm_users[s], (long long)r->rfm_revenue[s],
+                s + 1 < CS_NRFM ? "," : "");
+    fprintf(f, "  ],\n");
+    json_list(f, "targets", cfg, r->targets, r->ntargets);
+    json_list(f, "prospects", cfg, r->prospects, r->nprospects);
+    json_profiles(f, cfg, r);
+    return CS_OK;
+}
+
+static int csv_list(const char *dir, const char *name, const cs_config *cfg, const cs_target *t,
+                    uint64_t n, cs_err *err)
+{
+    char path[1300];
+    snprintf(path, sizeof path, "%s/%s.csv", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return cs_err_set(err, CS_EIO, "%s: cannot write: %m", path);
+    fprintf(f, "rank,user_id,score,tier,rfm_segment,recency_days,frequency,monetary,r,f,m,"
+            "intent,risk,sessions,revenue,refunds");
+    for (int s = 0; s < cfg->rules.nsegments; s++)
+        fprintf(f, ",sessions_%s", cfg->rules.segments[s]);
+    fprintf(f, "\n");
+    for (uint64_t i = 0; i < n; i++) {
+        const cs_target *x = &t[i];
+        fprintf(f, "%llu,%llu,%lld,%s,%s,%lld,%lld,%lld,%d,%d,%d,%d,%d,%lld,%lld,%lld",
+                (unsigned long long)(i + 1), (unsigned long long)x->user_id, (long long)x->score,
+                rank_tier_name(x->tier), rank_rfm_name(x->rfm), (long long)x->recency_days,
+                (long long)x->frequency, (long long)x->monetary, x->r_score, x->f_score,
+                x->m_score, x->intent, x->risk, (long long)x->sessions, (long long)x->revenue,
+                (long long)x->refunds);
+        for (int s = 0; s < cfg->rules.nsegments; s++)
+            fprintf(f, ",%u", x->seg_sessions[s]);
+        fprintf(f, "\n");
+    }
+    if (ferror(f) | (fclose(f) != 0))
+        return cs_err_set(err, CS_EIO, "%s: write failed (disk full?)", path);
+    return CS_OK;
+}
+
+static int csv_tables(const char *dir, const cs_config *cfg, const cs_ranking *r, cs_err *err)
+{
+    char path[1300];
+    snprintf(path, sizeof path, "%s/tiers.csv", dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return cs_err_set(err, CS_EIO, "%s: cannot write: %m", path);
+    fprintf(f, "tier,users,revenue");
+    for (int s = 0; s < cfg->rules.nsegments; s++)
+        fprintf(f, ",sessions_%s", cfg->rules.segments[s]);
+    fprintf(f, "\n");
+    for (int t = 0; t < CS_NTIERS; t++) {
+        fprintf(f, "%s,%lld,%lld", rank_tier_name(t), (long long)r->tier_users[t],
+                (long long)r->tier_revenue[t]);
+        for (int s = 0; s < cfg->rules.nsegments; s++)
+            fprintf(f, ",%lld", (long long)r->tier_seg_sessions[t][s]);
+        fprintf(f, "\n");
+    }
+    fclose(f);
+    snprintf(path, sizeof path, "%s/rfm_segments.csv", dir);
+    if (!(f = fopen(path, "w")))
+        return cs_err_set(err, CS_EIO, "%s: cannot write: %m", path);
+    fprintf(f, "rfm_segment,users,revenue\n");
+    for (int s = 0; s < CS_NRFM; s++)
+        fprintf(f, "%s,%lld,%lld\n", rank_rfm_name(s), (long long)r->rfm_users[s],
+                (long long)r->rfm_revenue[s]);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/profiles.csv", dir);
+    if (!(f = fopen(path, "w")))
+        return cs_err_set(err, CS_EIO, "%s: cannot write: %m", path);
+    fprintf(f, "column,value,users,revenue,purchase_sessions");
+    for (int s = 0; s < cfg->rules.nsegments; s++)
+        fprintf(f, ",sessions_%s", cfg->rules.segments[s]);
+    for (int t = 0; t < CS_NTIERS; t++)
+        fprintf(f, ",users_%s", rank_tier_name(t));
+    fprintf(f, "\n");
+    for (int k = 0; k < r->nprofile_cols; k++)
+        for (int v = 0; v < CS_PROFILE_SLOTS; v++) {
+            const int64_t *cell = r->xtab + ((size_t)k * CS_PROFILE_SLOTS + (size_t)v) * XT_WIDTH;
+            if (!cell[XT_USERS])
+                continue;
+            if (v == CS_PROFILE_UNKNOWN)
+                fprintf(f, "%s,unknown", r->profile_cols[k]);
+            else
+                fprintf(f, "%s,%d", r->profile_cols[k], v);
+            fprintf(f, ",%lld,%lld,%lld", (long long)cell[XT_USERS], (long long)cell[XT_REVENUE],
+                    (long long)cell[XT_PURCHASE_SESSIONS]);
+            for (int s = 0; s < cfg->rules.nsegments; s++)
+                fprintf(f, ",%lld", (long long)cell[XT_FIXED + s]);
+            for (int t = 0; t < CS_NTIERS; t++)
+                fprintf(f, ",%lld", (long long)cell[XT_FIXED + CS_MAX_SEGMENTS + t]);
+            fprintf(f, "\n");
+        }
+    if (ferror(f) | (fclose(f) != 0))
+        return cs_err_set(err, CS_EIO, "%s: write failed (disk full?)", path);
+    return CS_OK;
+}
+
+int report_rank_csv(const char *dir, const cs_config *cfg, const cs_ranking *r, cs_err *err)
+{
+    int rc = csv_list(dir, "targets", cfg, r->targets, r->ntargets, err);
+    if (rc == CS_OK)
+        rc = csv_list(dir, "prospects", cfg, r->prospects, r->nprospects, err);
+    if (rc == CS_OK)
+        rc = csv_tables(dir, cfg, r, err);
+    return rc;
+}
+
+/* ---- report.h5 groups ---- */
+
+static int h5col(hid_t g, const char *name, hid_t ftype, hid_t mtype, const void *buf,
+                 uint64_t n, cs_err *err)
+{
+    hsize_t d[1] = {n};
+    hid_t s = H5Screate_simple(1, d, NULL);
+    hid_t ds = H5Dcreate2(g, name, ftype, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = ds < 0 ? -1 : (n ? H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : 0);
+    if (ds >= 0) H5Dclose(ds);
+    H5Sclose(s);
+    return rc < 0 ? h5_fail(err, CS_EIO, "report.h5: writing %s", name) : CS_OK;
+}
+
+static int h5_i64(hid_t g, const char *name, const int64_t *v, uint64_t n, cs_err *err)
+{
+    return h5col(g, name, H5T_STD_I64LE, H5T_NATIVE_INT64, v, n, err);
+}
+
+static int h5_names(hid_t g, const char *name, const char *(*fn)(int), int n, cs_err *err)
+{
+    char buf[16][32];
+    memset(buf, 0, sizeof buf);
+    for (int i = 0; i < n && i < 16; i++)
+        snprintf(buf[i], sizeof buf[i], "%s", fn(i));
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, 32);
+    int rc = h5col(g, name, t, t, buf, (uint64_t)n, err);
+    H5Tclose(t);
+    return rc;
+}
+
+static int h5_list(hid_t file, const char *name, const cs_config *cfg, const cs_target *t,
+                   uint64_t n, cs_err *err)
+{
+    hid_t g = H5Gcreate2(file, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int64_t *v = cs_malloc((n + 1) * sizeof *v, err, "report.h5 list");
+    uint64_t *ids = cs_malloc((n + 1) * sizeof *ids, err, "report.h5 list");
+    int rc = v && ids ? CS_OK : CS_ENOMEM;
+    for (uint64_t i = 0; i < n && rc == CS_OK; i++)
+        ids[i] = t[i].user_id;
+    if (rc == CS_OK)
+        rc = h5col(g, "user_id", H5T_STD_U64LE, H5T_NATIVE_UINT64, ids, n, err);
+#define COL(nm, expr) do { for (uint64_t i = 0; i < n; i++) v[i] = (int64_t)(expr); \
+        if (rc == CS_OK) rc = h5_i64(g, nm, v, n, err); } while (0)
+    if (rc == CS_OK) {
+        COL("score", t[i].score);
+        COL("tier", t[i].tier);
+        COL("rfm_segment", t[i].rfm);
+        COL("recency_days", t[i].recency_days);
+        COL("frequency", t[i].frequency);
+        COL("monetary", t[i].monetary);
+        COL("intent", t[i].intent);
+        COL("risk", t[i].risk);
+        COL("sessions", t[i].sessions);
+        COL("revenue", t[i].revenue);
+        for (int s = 0; s < cfg->rules.nsegments; s++) {
+            char nm[80];
+            snprintf(nm, sizeof nm, "sessions_%s", cfg->rules.segments[s]);
+            COL(nm, t[i].seg_sessions[s]);
+        }
+    }
+#undef COL
+    if (rc == CS_OK)
+        rc = h5_attr_string(g, "tier_values", "0=high 1=ordinary 2=low 3=risk", err);
+    free(v);
+    free(ids);
+    H5Gclose(g);
+    return rc;
+}
+
+int report_rank_h5(hid_t file, const cs_config *cfg, const cs_ranking *r, cs_err *err)
+{
+    hid_t g = H5Gcreate2(file, "tiers", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = h5_names(g, "name", rank_tier_name, CS_NTIERS, err);
+    if (rc == CS_OK) rc = h5_i64(g, "users", r->tier_users, CS_NTIERS, err);
+    if (rc == CS_OK) rc = h5_i64(g, "revenue", r->tier_revenue, CS_NTIERS, err);
+    H5Gclose(g);
+    g = H5Gcreate2(file, "rfm_segments", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (rc == CS_OK) rc = h5_names(g, "name", rank_rfm_name, CS_NRFM, err);
+    if (rc == CS_OK) rc = h5_i64(g, "users", r->rfm_users, CS_NRFM, err);
+    if (rc == CS_OK) rc = h5_i64(g, "revenue", r->rfm_revenue, CS_NRFM, err);
+    H5Gclose(g);
+    if (rc == CS_OK) rc = h5_list(file, "targets", cfg, r->targets, r->ntargets, err);
+    if (rc == CS_OK) rc = h5_list(file, "prospects", cfg, r->prospects, r->nprospects, err);
+    g = H5Gcreate2(file, "profiles", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    for (int k = 0; rc == CS_OK && k < r->nprofile_cols; k++) {
+        hid_t pg = H5Gcreate2(g, r->profile_cols[k], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        int64_t val[CS_PROFILE_SLOTS], col[CS_PROFILE_SLOTS];
+        uint64_t n = 0;
+        for (int v = 0; v < CS_PROFILE_SLOTS; v++)
+            if (r->xtab[((size_t)k * CS_PROFILE_SLOTS + (size_t)v) * XT_WIDTH + XT_USERS])
+                val[n++] = v == CS_PROFILE_UNKNOWN ? -1 : v;
+        rc = h5_i64(pg, "value", val, n, err);
+        for (int fld = 0; rc == CS_OK && fld < XT_WIDTH; fld++) {
+            char nm[80];
+            if (fld == XT_USERS) snprintf(nm, sizeof nm, "users");
+            else if (fld == XT_REVENUE) snprintf(nm, sizeof nm, "revenue");
+            else if (fld == XT_PURCHASE_SESSIONS) snprintf(nm, sizeof nm, "purchase_sessions");
+            else if (fld < XT_FIXED + CS_MAX_SEGMENTS) {
+                if (fld - XT_FIXED >= cfg->rules.nsegments) continue;
+                snprintf(nm, sizeof nm, "sessions_%s", cfg->rules.segments[fld - XT_FIXED]);
+            } else snprintf(nm, sizeof nm, "users_%s", rank_tier_name(fld - XT_FIXED - CS_MAX_SEGMENTS));
+            for (uint64_t i = 0; i < n; i++) {
+                int v = val[i] < 0 ? CS_PROFILE_UNKNOWN : (int)val[i];
+                col[i] = r->xtab[((size_t)k * CS_PROFILE_SLOTS + (size_t)v) * XT_WIDTH + (size_t)fld];
+            }
+            rc = h5_i64(pg, nm, col, n, err);
+        }
+        H5Gclose(pg);
+    }
+    H5Gclose(g);
+    return rc;
+}

@@ -1,0 +1,726 @@
+/* test_archive.c — unit tests for archive.c and archive_stats.c on small
+ * HDF5 files written here with the plain HDF5 API (default sec2 driver, no
+ * MPI): a valid file in the native types (scan fields, exact range reads),
+ * accepted conversions (int32 ids, int64 categories and event types, uint64
+ * times, enums with other codes mapped by name), missing optional columns
+ * read as 0, values that do not fit (an error naming file and dataset),
+ * out-of-range event types (rejected rows, read as 255), every rejection of
+ * archive_scan, a profile-only file, and archive_file_stats on a file with
+ * unordered rows, bad types and a negative time. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clickseg/archive.h"
+#include "clickseg/features.h"
+#include "clickseg/h5util.h"
+
+static char g_dir[64];
+
+static int group_setup(void **state)
+{
+    (void)state;
+    h5_silence();
+    snprintf(g_dir, sizeof g_dir, "/tmp/cs_test_archive_XXXXXX");
+    return mkdtemp(g_dir) ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    DIR *d = opendir(g_dir);
+    if (!d)
+        return -1;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char p[512];
+        snprintf(p, sizeof p, "%s/%s", g_dir, e->d_name);
+        unlink(p);
+    }
+    closedir(d);
+    return rmdir(g_dir);
+}
+
+/* Path of a file in the test directory (one static buffer per slot). */
+static const char *tpath(const char *name)
+{
+    static char buf[8][512];
+    static int next;
+    char *p = buf[next++ % 8];
+    snprintf(p, sizeof buf[0], "%s/%s", g_dir, name);
+    return p;
+}
+
+static hid_t new_file(const char *name)
+{
+    hid_t f = H5Fcreate(tpath(name), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(f >= 0);
+    return f;
+}
+
+static hid_t new_group(hid_t f, const char *name)
+{
+    hid_t g = H5Gcreate2(f, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(g >= 0);
+    return g;
+}
+
+/* A 1-D dataset of n values stored as ftype, written from memory type mtype;
+ * chunked (with deflate when available) when chunk > 0. */
+static void put(hid_t g, const char *name, hid_t ftype, hid_t mtype, hsize_t n,
+                const void *data, hsize_t chunk)
+{
+    hid_t s = H5Screate_simple(1, &n, NULL);
+    hid_t p = H5Pcreate(H5P_DATASET_CREATE);
+    if (chunk) {
+        assert_true(H5Pset_chunk(p, 1, &chunk) >= 0);
+        if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0)
+            assert_true(H5Pset_deflate(p, 4) >= 0);
+    }
+    hid_t d = H5Dcreate2(g, name, ftype, s, H5P_DEFAULT, p, H5P_DEFAULT);
+    assert_true(d >= 0);
+    if (n)
+        assert_true(H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0);
+    H5Dclose(d);
+    H5Pclose(p);
+    H5Sclose(s);
+}
+
+/* Minimal valid /events (ts int64, user_id uint64, event_type uint8) of n
+ * rows; the caller adds columns or leaves one out. */
+static void put_required(hid_t g, hsize_t n, int skip_col)
+{
+    int64_t ts[16];
+    uint64_t uid[16];
+    uint8_t type[16];
+    assert_true(n <= 16);
+    for (hsize_t i = 0; i < n; i++) {
+        ts[i] = 1000 * (int64_t)i;
+        uid[i] = i + 1;
+        type[i] = (uint8_t)(i % 8);
+    }
+    if (skip_col != COL_TS)
+        put(g, "ts", H5T_STD_I64LE, H5T_NATIVE_INT64, n, ts, 0);
+    if (skip_col != COL_USER_ID)
+        put(g, "user_id", H5T_STD_U64LE, H5T_NATIVE_UINT64, n, uid, 0);
+    if (skip_col != COL_EVENT_TYPE)
+        put(g, "event_type", H5T_STD_U8LE, H5T_NATIVE_UINT8, n, type, 0);
+}
+
+static void assert_has(const char *msg, const char *part)
+{
+    if (!strstr(msg, part))
+        fail_msg("message \"%s\" lacks \"%s\"", msg, part);
+}
+
+/* archive_scan must fail with CS_EINPUT and a message naming the file and
+ * containing `part`. */
+static void expect_scan_error(const char *name, const char *part)
+{
+    cs_file_info info;
+    cs_err err;
+    cs_err_clear(&err);
+    const char *p = tpath(name);
+    int rc = archive_scan(p, &info, &err);
+    if (rc != CS_EINPUT)
+        fail_msg("%s: archive_scan returned %d, want CS_EINPUT (msg \"%s\")", name, rc, err.msg);
+    assert_int_equal(err.code, CS_EINPUT);
+    assert_has(err.msg, p);
+    assert_has(err.msg, part);
+}
+
+/* ---- a valid file in the native types ---- */
+
+#define NV 6
+static const int64_t v_ts[NV] = {1000, 2000, 2000, 3500, 4000, 9000};
+static const uint64_t v_uid[NV] = {1, 2, (1ULL << 63) + 5, 4, 5, 6};
+static const uint8_t v_type[NV] = {0, 1, 2, 6, 7, 3};
+static const uint64_t v_prod[NV] = {0, 11, 12, 1ULL << 40, 14, 15};
+static const uint32_t v_cat[NV] = {0, 100, 200, 4000000000u, 5, 6};
+static const uint32_t v_brand[NV] = {7, 8, 9, 10, 11, 12};
+static const int64_t v_price[NV] = {-5, 0, 1999, INT64_MAX, 1, 2};
+static const uint64_t v_sess[NV] = {1, 1, 2, 2, 3, UINT64_MAX};
+
+static void make_valid(const char *name)
+{
+    hid_t f = new_file(name);
+    hid_t g = new_group(f, "events");
+    put(g, "ts", H5T_STD_I64LE, H5T_NATIVE_INT64, NV, v_ts, 4);
+    put(g, "user_id", H5T_STD_U64LE, H5T_NATIVE_UINT64, NV, v_uid, 0);
+    put(g, "event_type", H5T_STD_U8LE, H5T_NATIVE_UINT8, NV, v_type, 0);
+    put(g, "product_id", H5T_STD_U64LE, H5T_NATIVE_UINT64, NV, v_prod, 0);
+    put(g, "category_id", H5T_STD_U32LE, H5T_NATIVE_UINT32, NV, v_cat, 0);
+    put(g, "brand_id", H5T_STD_U32LE, H5T_NATIVE_UINT32, NV, v_brand, 0);
+    put(g, "price", H5T_STD_I64LE, H5T_NATIVE_INT64, NV, v_price, 0);
+    put(g, "session_id", H5T_STD_U64LE, H5T_NATIVE_UINT64, NV, v_sess, 0);
+    H5Gclose(g);
+    H5Fclose(f);
+}
+
+static void test_valid_scan(void **state)
+{
+    (void)state;
+    make_valid("valid.h5");
+    cs_file_info info;
+    cs_err err;
+    cs_err_clear(&err);
+    assert_int_equal(archive_scan(tpath("valid.h5"), &info, &err), CS_OK);
+    assert_string_equal(info.path, tpath("valid.h5"));
+    assert_int_equal(info.has_events, 1);
+    assert_int_equal(info.has_customers, 0);
+    assert_int_equal(info.rows, NV);
+    assert_int_equal(info.customer_rows, 0);
+    const char *desc[COL_NCOLUMNS] = {"int64", "uint64", "uint8", "uint64",
+                                      "uint32", "uint32", "int64", "uint64"};
+    for (int c = 0; c < COL_NCOLUMNS; c++) {
+        assert_int_equal(info.present[c], 1);
+        assert_string_equal(info.type_desc[c], desc[c]);
+        assert_int_equal(info.chunk_rows[c], c == COL_TS ? 4 : 0);
+        if (c != COL_TS)
+            assert_int_equal(info.compressed[c], 0);
+    }
+    assert_int_equal(info.compressed[COL_TS], H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0);
+    assert_int_equal(info.ts_first, 1000);
+    assert_int_equal(info.ts_last, 9000);
+    struct stat st;
+    assert_int_equal(stat(tpath("valid.h5"), &st), 0);
+    assert_int_equal(info.file_bytes, (int64_t)st.st_size);
+
+    assert_string_equal(archive_column_name(COL_TS), "ts");
+    assert_string_equal(archive_column_name(COL_SESSION_ID), "session_id");
+    assert_null(archive_column_name(-1));
+    assert_null(archive_column_name(COL_NCOLUMNS));
+}
+
+static void test_valid_read_range(void **state)
+{
+    (void)state;
+    make_valid("valid.h5");
+    cs_archive_reader *r = NULL;
+    cs_err err;
+    cs_err_clear(&err);
+    assert_int_equal(archive_reader_open(tpath("valid.h5"), &r, &err), CS_OK);
+    assert_non_null(r);
+    int64_t ts[NV], price[NV];
+    uint64_t uid[NV], prod[NV], sess[NV];
+    uint8_t type[NV];
+    uint32_t cat[NV], brand[NV];
+    memset(ts, 0x5a, sizeof ts);
+    memset(uid, 0x5a, sizeof uid);
+    cs_columns c = {ts, uid, type, prod, cat, brand, price, sess};
+    /* rows 2..4 */
+    assert_int_equal(archive_read_range(r, 2, 3, &c, &err), CS_OK);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(ts[i], v_ts[2 + i]);
+        assert_int_equal(uid[i], v_uid[2 + i]);
+        assert_int_equal(type[i], v_type[2 + i]);
+        assert_int_equal(prod[i], v_prod[2 + i]);
+        assert_int_equal(cat[i], v_cat[2 + i]);
+        assert_int_equal(brand[i], v_brand[2 + i]);
+        assert_int_equal(price[i], v_price[2 + i]);
+        assert_int_equal(sess[i], v_sess[2 + i]);
+    }
+    /* nothing written past count */
+    assert_int_equal(ts[3], (int64_t)0x5a5a5a5a5a5a5a5aLL);
+    /* the last row, only two columns wanted */
+    cs_columns few = {.ts = ts, .user_id = uid};
+    assert_int_equal(archive_read_range(r, NV - 1, 1, &few, &err), CS_OK);
+    assert_int_equal(ts[0], 9000);
+    assert_int_equal(uid[0], 6);
+    /* count 0 is a no-op */
+    assert_int_equal(archive_read_range(r, 0, 0, &c, &err), CS_OK);
+    /* everything */
+    assert_int_equal(archive_read_range(r, 0, NV, &c, &err), CS_OK);
+    assert_memory_equal(ts, v_ts, sizeof ts);
+    assert_memory_equal(uid, v_uid, sizeof uid);
+    assert_memory_equal(type, v_type, sizeof type);
+    assert_memory_equal(prod, v_prod, sizeof prod);
+    assert_memory_equal(cat, v_cat, sizeof cat);
+    assert_memory_equal(brand, v_brand, sizeof brand);
+    assert_memory_equal(price, v_price, sizeof price);
+    assert_memory_equal(sess, v_sess, sizeof sess);
+    archive_reader_close(r);
+    archive_reader_close(NULL);
+}
+
+/* ---- conversions ---- */
+
+static void test_conversions(void **state)
+{
+    (void)state;
+    hid_t f = new_file("conv.h5");
+    hid_t g = new_group(f, "events");
+    const uint64_t ts[4] = {10, 20, 1ULL << 62, 40};
+    const int32_t uid[4] = {1, INT32_MAX, 3, 0};
+    const int64_t type[4] = {0, 7, 300, -1};
+    const int64_t cat[4] = {0, UINT32_MAX, 5, 6};
+    const int16_t prod[4] = {1, 2, 3, INT16_MAX};
+    put(g, "ts", H5T_STD_U64LE, H5T_NATIVE_UINT64, 4, ts, 0);
+    put(g, "user_id", H5T_STD_I32LE, H5T_NATIVE_INT32, 4, uid, 0);
+    put(g, "event_type", H5T_STD_I64BE, H5T_NATIVE_INT64, 4, type, 0);
+    put(g, "category_id", H5T_STD_I64LE, H5T_NATIVE_INT64, 4, cat, 0);
+    put(g, "product_id", H5T_STD_I16LE, H5T_NATIVE_INT16, 4, prod, 0);
+    H5Gclose(g);
+    H5Fclose(f);
+
+    cs_file_info info;
+    cs_err err;
+    cs_err_clear(&err);
+    assert_int_equal(archive_scan(tpath("conv.h5"), &info, &err), CS_OK);
+    assert_int_equal(info.rows, 4);
+    assert_string_equal(info.type_desc[COL_TS], "uint64");
+    assert_string_equal(info.type_desc[COL_USER_ID], "int32");
+    assert_string_equal(info.type_desc[COL_EVENT_TYPE], "int64");
+    assert_string_equal(info.type_desc[COL_CATEGORY_ID], "int64");
+    assert_string_equal(info.type_desc[COL_PRODUCT_ID], "int16");
+    assert_int_equal(info.present[COL_BRAND_ID], 0);
+    assert_int_equal(info.present[COL_PRICE], 0);
+    assert_int_equal(info.present[COL_SESSION_ID], 0);
+    assert_int_equal(info.ts_first, 10);
+    assert_int_equal(info.ts_last, 40);
+
+    cs_archive_reader *r = NULL;
+    assert_int_equal(archive_reader_open(tpath("conv.h5"), &r, &err), CS_OK);
+    int64_t rts[4], rprice[4];
+    uint64_t ruid[4], rprod[4], rsess[4];
+    uint8_t rtype[4];
+    uint32_t rcat[4], rbrand[4];
+    memset(rprice, 0xab, sizeof rprice);
+    memset(rsess, 0xab, sizeof rsess);
+    memset(rbrand, 0xab, sizeof rbrand);
+    cs_columns c = {rts, ruid, rtype, rprod, rcat, rbrand, rprice, rsess};
+    assert_int_equal(archive_read_range(r, 0, 4, &c, &err), CS_OK);
+    const int64_t want_ts[4] = {10, 20, INT64_C(1) << 62, 40};
+    const uint64_t want_uid[4] = {1, 2147483647, 3, 0};
+    const uint8_t want_type[4] = {0, 7, 255, 255};   /* 300 and -1: rejected rows */
+    const uint32_t want_cat[4] = {0, 4294967295u, 5, 6};
+    const uint64_t want_prod[4] = {1, 2, 3, 32767};
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(rts[i], want_ts[i]);
+        assert_int_equal(ruid[i], want_uid[i]);
+        assert_int_equal(rtype[i], want_type[i]);
+        assert_int_equal(rcat[i], want_cat[i]);
+        assert_int_equal(rprod[i], want_prod[i]);
+        /* missing optional columns read as 0 */
+        assert_int_equal(rprice[i], 0);
+        assert_int_equal(rsess[i], 0);
+        assert_int_equal(rbrand[i], 0);
+    }
+    archive_reader_close(r);
+}
+
+/* An enum event_type with v1 names but other codes, inserted in another
+ * order: values map by name. A value without a member is a rejected row. */
+static void test_enum_by_name(void **state)
+{
+    (void)state;
+    static const char *const order[8] = {"search", "refund", "page_view", "checkout",
+                                         "product_view", "purchase", "add_to_cart",
+                                         "remove_from_cart"};
+    /* file code of v1 type t is 7 - t */
+    static const int v1_of[8] = {2, 7, 0, 5, 1, 6, 3, 4};
+    hid_t et = H5Tenum_create(H5T_STD_U8LE);
+    for (int i = 0; i < 8; i++) {
+        uint8_t code = (uint8_t)(7 - v1_of[i]);
+        assert_true(H5Tenum_insert(et, order[i], &code) >= 0);
+    }
+    const uint8_t data[9] = {7, 6, 5, 4, 3, 2, 1, 0, 42};
+    hid_t f = new_file("enum.h5");
+    hid_t g = new_group(f, "events");
+    int64_t ts[9];
+    uint64_t uid[9];
+    for (int i = 0; i < 9; i++) {
+        ts[i] = i;
+        uid[i] = 100 + (uint64_t)i;
+    }
+    put(g, "ts", H5T_STD_I64LE, H5T_NATIVE_INT64, 9, ts, 0);
+    put(g, "user_id", H5T_STD_U64LE, H5T_NATIVE_UINT64, 9, uid, 0);
+    put(g, "event_type", et, et, 9, data, 0);
+    H5Gclose(g);
+    H5Fclose(f);
+    H5Tclose(et);
+
+    /* a second file: an int16 enum with two members at odd codes */
+    hid_t e16 = H5Tenum_create(H5T_STD_I16LE);
+    int16_t pv = 100, pu = -3;
+    assert_true(H5Tenum_insert(e16, "purchase", &pu) >= 0);
+    assert_true(H5Tenum_insert(e16, "page_view", &pv) >= 0);
+    const int16_t d16[3] = {100, -3, 100};
+    f = new_file("enum16.h5");
+    g = new_group(f, "events");
+    put(g, "ts", H5T_STD_I64LE, H5T_NATIVE_INT64, 3, ts, 0);
+    put(g, "user_id", H5T_STD_U64LE, H5T_NATIVE_UINT64, 3, uid, 0);
+    put(g, "event_type", e16, e16, 3, d16, 0);
+    H5Gclose(g);
+    H5Fclose(f);
+    H5Tclose(e16);
+
+    cs_file_info info;
+    cs_err err;
+    cs_err_clear(&err);
+    assert_int_equal(archive_scan(tpath("enum.h5"), &info, &err), CS_OK);
+    assert_string_equal(info.type_desc[COL_EVENT_TYPE], "uint8 enum");
+    cs_archive_reader *r = NULL;
+    assert_int_equal(archive_reader_open(tpath("enum.h5"), &r, &err), CS_OK);
+    uint8_t type[9];
+    cs_columns c = {.event_type = type};
+    assert_int_equal(archive_read_range(r, 0, 9, &c, &err), CS_OK);
+    for (int i = 0; i < 8; i++)
+        if (type[i] != i)
+            fail_msg("row %d: file code %u read as %u, want v1 code %d", i, data[i], type[i], i);
+    assert_int_equal(type[8], 255);
+    /* a sub-range starting mid-file */
+    assert_int_equal(archive_read_range(r, 5, 2, &c, &err), CS_OK);
+    assert_int_equal(type[0], 5);
+    assert_int_equal(type[1], 6);
+    archive_reader_close(r);
+
+    assert_int_equal(archive_scan(tpath("enum16.h5"), &info, &err), CS_OK);
+    assert_string_equal(info.type_desc[COL_EVENT_TYPE], "int16 enum");
+    assert_int_equal(archive_reader_open(tpath("enum16.h5"), &r, &err), CS_OK);
+    assert_int_equal(archive_read_range(r, 0, 3, &c, &err), CS_OK);
+    assert_int_equal(type[0], EV_PAGE_VIEW);
+    assert_int_equal(type[1], EV_PURCHASE);
+    assert_int_equal(type[2], EV_PAGE_VIEW);
+    archive_reader_close(r);
+}
+
+/* ---- values that do not fit ---- */
+
+static void make_misfit(const char *name, int col)
+{
+    hid_t f = new_file(name);
+    hid_t g = new_group(f, "events");
+    put_required(g, 3, col);
+    if (col == COL_TS) {
+        const uint64_t ts[3] = {1, (1ULL << 63) + 5, 3};
+        put(g, "ts", H5T_STD_U64LE, H5T_NATIVE_UINT64, 3, ts, 0);
+    } else if (col == COL_USER_ID) {
+        const int64_t uid[3] = {1, -1, 3};
+        put(g, "user_id", H5T_STD_I64LE, H5T_NATIVE_INT64, 3, uid, 0);
+    } else {
+        const int64_t cat[3] = {5, INT64_C(1) << 40, 6};
+        put(g, "category_id", H5T_STD_I64LE, H5T_NATIVE_INT64, 3, cat, 0);
+    }
+    H5Gclose(g);
+    H5Fclose(f);
+}
+
+static void test_does_not_fit(void **state)
+{
+    (void)state;
+    const struct { const char *file; int col; const char *dset; } cases[] = {
+        {"big_cat.h5", COL_CATEGORY_ID, "/events/category_id"},
+        {"big_ts.h5", COL_TS, "/events/ts"},
+        {"neg_user.h5", COL_USER_ID, "/events/user_id"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        make_misfit(cases[k].file, cases[k].col);
+        const char *p = tpath(cases[k].file);
+        cs_file_info info;
+        cs_err err;
+        cs_err_clear(&err);
+        /* the schema is fine: only the values are wrong */
+        assert_int_equal(archive_scan(p, &info, &err), CS_OK);
+        cs_archive_reader *r = NULL;
+        assert_int_equal(archive_reader_open(p, &r, &err), CS_OK);
+        int64_t ts[3];
+        uint64_t uid[3];
+        uint8_t type[3];
+        uint32_t cat[3];
+        cs_columns c = {.ts = ts, .user_id = uid, .event_type = type, .category_id = cat};
+        /* rows without the bad value read fine */
+        assert_int_equal(archive_read_range(r, 0, 1, &c, &err), CS_OK);
+        assert_int_equal(ts[0], cases[k].col == COL_TS ? 1 : 0);
+        assert_int_equal(uid[0], 1);
+        assert_int_equal(archive_read_range(r, 2, 1, &c, &err), CS_OK);
+        assert_int_equal(uid[0], 3);
+        cs_err_clear(&err);
+        int rc = archive_read_range(r, 0, 3, &c, &err);
+        if (rc != CS_EINPUT)
+            fail_msg("%s: read returned %d, want CS_EINPUT", cases[k].file, rc);
+        assert_has(err.msg, p);
+        assert_has(err.msg, cases[k].dset);
+        assert_has(err.msg, "does not fit");
+        assert_has(err.msg, "rows 0..2");
+        archive_reader_close(r);
+        /* inspect's full pass reports it too */
+        cs_file_stats st;
+        cs_err_clear(&err);
+        assert_int_equal(archive_file_stats(p, &st, &err), CS_EINPUT);
+        assert_has(err.msg, cases[k].dset);
+        assert_has(err.msg, "does not fit");
+    }
+}
+
+/* ---- rejections of archive_scan ---- */
+
+static void test_reject_not_archive(void **state)
+{
+    (void)state;
+    expect_scan_error("no-such-file.h5", "cannot open");
+    FILE *t = fopen(tpath("text.h5"), "w");
+    assert_non_null(t);
+    fputs("ts,user_id,event_type\n1,2,3\n", t);
+    fclose(t);
+    expect_scan_error("text.h5", "not an HDF5 file");
+    hid_t f = new_file("nogroup.h5");
+    H5Gclose(new_group(f, "other"));
+    H5Fclose(f);
+    expect_scan_error("nogroup.h5", "no /events group");
+}
+
+static void test_reject_missing_required(void **state)
+{
+    (void)state;
+    const char *file[3] = {"no_ts.h5", "no_user.h5", "no_type.h5"};
+    const char *msg[3] = {"required dataset /events/ts is missing",
+                          "required dataset /events/user_id is missing",
+                          "required dataset /events/event_type is missing"};
+    for (int col = 0; col < 3; col++) {
+        hid_t f = new_file(file[col]);
+        hid_t g = new_group(f, "events");
+        put_required(g, 4, col);
+        H5Gclose(g);
+        H5Fclose(f);
+        expect_scan_error(file[col], msg[col]);
+        /* the reader refuses it too */
+        cs_archive_reader *r = NULL;
+        cs_err err;
+        cs_err_clear(&err);
+        assert_int_equal(archive_reader_open(tpath(file[col]), &r, &err), CS_EINPUT);
+        assert_has(err.msg, msg[col]);
+        assert_null(r);
+    }
+}
+
+static void test_reject_shapes_and_types(void **state)
+{
+    (void)state;
+    /* unequal lengths: user_id 5 rows, ts 6 */
+    hid_t f = new_file("unequal.h5");
+    hid_t g = new_group(f, "events");
+    put_required(g, 6, COL_USER_ID);
+    const uint64_t uid[5] = {1, 2, 3, 4, 5};
+    put(g, "user_id", H5T_STD_U64LE, H5T_NATIVE_UINT64, 5, uid, 0);
+    H5Gclose(g);
+    H5Fclose(f);
+    expect_scan_error("unequal.h5", "/events/user_id has 5 rows but /events/ts has 6");
+
+    /* an optional column of another length */
+    f = new_file("unequal_opt.h5");
+    g = new_group(f, "events");
+    put_required(g, 6, -1);
+    const int64_t price[7] = {0};
+    put(g, "price", H5T_STD_I64LE, H5T_NATIVE_INT64, 7, price, 0);
+    H5Gclose(g);
+    H5Fclose(f);
+    expect_scan_error("unequal_opt.h5", "/events/price has 7 rows but /events/ts has 6");
+
+    /* a 2-D column */
+    f = new_file("twod.h5");
+    g = new_group(f, "events");
+    put_required(g, 6, -1);
+    hsize_t dims[2] = {6, 2};
+    hid_t s = H5Screate_simple(2, dims, NULL);
+    hid_t d = H5Dcreate2(g, "price", H5T_STD_I64LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(d >= 0);
+    H5Dclose(d);
+    H5Sclose(s);
+    H5Gclose(g);
+    H5Fclose(f);
+    expect_scan_error("twod.h5", "/events/price has 2 dimensions");
+
+    /* a float column */
+    f = new_file("float.h5");
+    g = new_group(f, "events");
+    put_required(g, 6, -1);
+    const double br[6] = {1, 2, 3, 4, 5, 6};
+    put(g, "brand_id", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 6, br, 0);
+    H5Gclose(g);
+    H5Fclose(f);
+    expect_scan_error("float.h5", "/events/brand_id has type float64; format v1 needs an integer");
+
+    /* an enum is only accepted for event_type */
+    f = new_file("enum_uid.h5");
+    g = new_group(f, "events");
+    put_required(g, 2, COL_USER_ID);
+    hid_t et = H5Tenum_create(H5T_STD_U8LE);
+    uint8_t one = 1, two = 2;
+    H5Tenum_insert(et, "a", &one);
+    H5Tenum_insert(et, "b", &two);
+    const uint8_t ev[2] = {1, 2};
+    put(g, "user_id", et, et, 2, ev, 0);
+    H5Tclose(et);
+    H5Gclose(g);
+    H5Fclose(f);
+    expect_scan_error("enum_uid.h5", "/events/user_id has type uint8 enum; format v1 needs an integer");
+
+    /* an enum event_type with a name that is not v1's */
+    f = new_file("badenum.h5");
+    g = new_group(f, "events");
+    put_required(g, 2, COL_EVENT_TYPE);
+    et = H5Tenum_create(H5T_STD_U8LE);
+    uint8_t zero = 0;
+    H5Tenum_insert(et, "page_view", &zero);
+    H5Tenum_insert(et, "click", &one);
+    const uint8_t tv[2] = {0, 1};
+    put(g, "event_type", et, et, 2, tv, 0);
+    H5Tclose(et);
+    H5Gclose(g);
+    H5Fclose(f);
+    expect_scan_error("badenum.h5", "enum member 'click' is not an event type of format v1");
+
+    /* /customers without user_id */
+    f = new_file("cust_nouid.h5");
+    g = new_group(f, "customers");
+    const uint8_t gender[3] = {0, 1, 2};
+    put(g, "gender", H5T_STD_U8LE, H5T_NATIVE_UINT8, 3, gender, 0);
+    H5Gclose(g);
+    H5Fclose(f);
+    expect_scan_error("cust_nouid.h5", "/customers has no user_id dataset");
+}
+
+/* A profile-only file: /customers with 50 users and a gender column. */
+static void make_profiles(const char *name)
+{
+    hid_t f = new_file(name);
+    hid_t g = new_group(f, "customers");
+    uint64_t uid[50];
+    uint8_t gender[50];
+    for (int i = 0; i < 50; i++) {
+        uid[i] = 1000 + (uint64_t)i;
+        gender[i] = (uint8_t)(i % 4);
+    }
+    put(g, "user_id", H5T_STD_U64LE, H5T_NATIVE_UINT64, 50, uid, 0);
+    put(g, "gender", H5T_STD_U8LE, H5T_NATIVE_UINT8, 50, gender, 0);
+    H5Gclose(g);
+    H5Fclose(f);
+}
+
+static void test_profile_only_and_empty(void **state)
+{
+    (void)state;
+    make_profiles("profiles.h5");
+    const uint64_t uid[7] = {1, 2, 3, 4, 5, 6, 7};
+    cs_file_info info;
+    cs_err err;
+    cs_err_clear(&err);
+    assert_int_equal(archive_scan(tpath("profiles.h5"), &info, &err), CS_OK);
+    assert_int_equal(info.has_events, 0);
+    assert_int_equal(info.has_customers, 1);
+    assert_int_equal(info.customer_rows, 50);
+    assert_int_equal(info.rows, 0);
+    assert_int_equal(info.present[COL_TS], 0);
+
+    /* events of zero rows and a profile table in one file */
+    hid_t f = new_file("empty.h5");
+    hid_t g = new_group(f, "events");
+    put_required(g, 0, -1);
+    H5Gclose(g);
+    g = new_group(f, "customers");
+    put(g, "user_id", H5T_STD_U64LE, H5T_NATIVE_UINT64, 7, uid, 0);
+    H5Gclose(g);
+    H5Fclose(f);
+    assert_int_equal(archive_scan(tpath("empty.h5"), &info, &err), CS_OK);
+    assert_int_equal(info.has_events, 1);
+    assert_int_equal(info.has_customers, 1);
+    assert_int_equal(info.rows, 0);
+    assert_int_equal(info.customer_rows, 7);
+    assert_int_equal(info.present[COL_TS], 1);
+    assert_int_equal(info.ts_first, 0);
+    assert_int_equal(info.ts_last, 0);
+}
+
+/* ---- archive_file_stats ---- */
+
+#define NS 12000
+static void test_file_stats(void **state)
+{
+    (void)state;
+    int64_t *ts = malloc(NS * sizeof *ts);
+    uint64_t *uid = malloc(NS * sizeof *uid);
+    uint8_t *type = malloc(NS);
+    assert_non_null(ts);
+    assert_non_null(uid);
+    assert_non_null(type);
+    for (int i = 0; i < NS; i++) {
+        ts[i] = 1000 * (int64_t)i;
+        uid[i] = (uint64_t)(i % 10000) * 7919 + 13;   /* 10000 distinct users */
+        type[i] = (uint8_t)(i % 8);
+    }
+    ts[100] = 500;       /* before row 99: out of order */
+    ts[200] = -7;        /* negative, and out of order */
+    ts[300] = 299000;    /* equal to row 299: in order */
+    ts[400] = 398999;    /* 1 µs before row 399: out of order */
+    type[7] = 9;         /* two bad types, both in place of a 7 */
+    type[15] = 200;
+    hid_t f = new_file("stats.h5");
+    hid_t g = new_group(f, "events");
+    put(g, "ts", H5T_STD_I64LE, H5T_NATIVE_INT64, NS, ts, 1000);
+    put(g, "user_id", H5T_STD_U64LE, H5T_NATIVE_UINT64, NS, uid, 0);
+    put(g, "event_type", H5T_STD_U8LE, H5T_NATIVE_UINT8, NS, type, 0);
+    H5Gclose(g);
+    H5Fclose(f);
+    free(type);
+    free(uid);
+    free(ts);
+
+    cs_file_stats st;
+    cs_err err;
+    cs_err_clear(&err);
+    assert_int_equal(archive_file_stats(tpath("stats.h5"), &st, &err), CS_OK);
+    assert_int_equal(st.ts_min, -7);
+    assert_int_equal(st.ts_max, 1000 * (int64_t)(NS - 1));
+    assert_int_equal(st.out_of_order, 3);
+    assert_int_equal(st.negative_ts, 1);
+    assert_int_equal(st.bad_types, 2);
+    for (int t = 0; t < 7; t++)
+        assert_int_equal(st.type_counts[t], NS / 8);
+    assert_int_equal(st.type_counts[7], NS / 8 - 2);
+    if (st.distinct_users_est < 9500 || st.distinct_users_est > 10500)
+        fail_msg("distinct users estimated %llu, want 10000 +- 5%%",
+                 (unsigned long long)st.distinct_users_est);
+
+    /* a profile-only file has no event statistics, and no error */
+    make_profiles("stats_profiles.h5");
+    assert_int_equal(archive_file_stats(tpath("stats_profiles.h5"), &st, &err), CS_OK);
+    assert_int_equal(st.out_of_order, 0);
+    assert_int_equal(st.distinct_users_est, 0);
+    /* a file that does not scan fails the same way */
+    f = new_file("stats_no_ts.h5");
+    g = new_group(f, "events");
+    put_required(g, 3, COL_TS);
+    H5Gclose(g);
+    H5Fclose(f);
+    assert_int_equal(archive_file_stats(tpath("stats_no_ts.h5"), &st, &err), CS_EINPUT);
+    assert_has(err.msg, "required dataset /events/ts is missing");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid_scan),
+        cmocka_unit_test(test_valid_read_range),
+        cmocka_unit_test(test_conversions),
+        cmocka_unit_test(test_enum_by_name),
+        cmocka_unit_test(test_does_not_fit),
+        cmocka_unit_test(test_reject_not_archive),
+        cmocka_unit_test(test_reject_missing_required),
+        cmocka_unit_test(test_reject_shapes_and_types),
+        cmocka_unit_test(test_profile_only_and_empty),
+        cmocka_unit_test(test_file_stats),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

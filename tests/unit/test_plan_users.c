@@ -1,0 +1,333 @@
+/* test_plan_users.c — unit tests for plan.c and users.c: file order, dropped
+ * empty and profile-only files, row offsets, window sizing from memory or
+ * the override, every row read exactly once across ranks and windows
+ * (bitmap) with balanced ranges, plan_file_of at the file boundaries; the
+ * user table under growth (200000 ids), absent ids, and entries (with an
+ * open session's id list) kept intact across growth. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clickseg/plan.h"
+#include "clickseg/users.h"
+
+static cs_file_info event_file(const char *path, int64_t first, int64_t last, uint64_t rows)
+{
+    cs_file_info f;
+    memset(&f, 0, sizeof f);
+    snprintf(f.path, sizeof f.path, "%s", path);
+    f.has_events = 1;
+    f.rows = rows;
+    f.ts_first = first;
+    f.ts_last = last;
+    return f;
+}
+
+/* The files of the ordering test, given out of time order. */
+static int sample_files(cs_file_info *info)
+{
+    int n = 0;
+    info[n++] = event_file("/d/z.h5", 100, 200, 1001);
+    info[n++] = event_file("/d/a.h5", 50, 300, 7);
+    info[n++] = event_file("/d/empty.h5", 0, 0, 0);
+    memset(&info[n], 0, sizeof info[n]);
+    snprintf(info[n].path, sizeof info[n].path, "/d/profiles.h5");
+    info[n].has_customers = 1;
+    info[n++].customer_rows = 100;
+    info[n++] = event_file("/d/m.h5", 100, 200, 13);
+    info[n++] = event_file("/d/b.h5", 100, 150, 500);
+    info[n++] = event_file("/d/c.h5", -20, 10, 1);
+    info[n] = event_file("/d/both.h5", 400, 500, 0);   /* events (empty) and profiles */
+    info[n].has_customers = 1;
+    info[n++].customer_rows = 250;
+    return n;
+}
+
+static void test_plan_order(void **state)
+{
+    (void)state;
+    cs_file_info info[8];
+    int n = sample_files(info);
+    cs_plan plan;
+    cs_err err;
+    cs_err_clear(&err);
+    assert_int_equal(plan_build(info, n, 256 * 100, 0, 3, &plan, &err), CS_OK);
+    assert_int_equal(plan.nfiles, 5);
+    /* profile tables: profiles.h5 (no events) and both.h5 (empty events) */
+    assert_int_equal(plan.nprofiles, 2);
+    assert_int_equal(plan.nprofile_only, 1);
+    assert_string_equal(plan.profiles[0].path, "/d/profiles.h5");
+    assert_int_equal(plan.profiles[0].rows, 100);
+    assert_string_equal(plan.profiles[1].path, "/d/both.h5");
+    assert_int_equal(plan.profiles[1].rows, 250);
+    const char *want[] = {"/d/c.h5", "/d/a.h5", "/d/b.h5", "/d/m.h5", "/d/z.h5"};
+    const uint64_t rows[] = {1, 7, 500, 13, 1001};
+    const uint64_t row0[] = {0, 1, 8, 508, 521};
+    const int64_t first[] = {-20, 50, 100, 100, 100}, last[] = {10, 300, 150, 200, 200};
+    for (int i = 0; i < 5; i++) {
+        assert_string_equal(plan.files[i].path, want[i]);
+        assert_int_equal(plan.files[i].rows, rows[i]);
+        assert_int_equal(plan.files[i].row0, row0[i]);
+        assert_int_equal(plan.files[i].ts_first, first[i]);
+        assert_int_equal(plan.files[i].ts_last, last[i]);
+    }
+    assert_int_equal(plan.total_rows, 1522);
+    /* 25600 bytes / 256 = 100 rows per rank, 3 ranks */
+    assert_int_equal(plan.window_rows, 300);
+    assert_int_equal(plan.nwindows, 6);   /* ceil(1522 / 300) */
+
+    /* file boundaries */
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(plan_file_of(&plan, row0[i]), i);
+        assert_int_equal(plan_file_of(&plan, row0[i] + rows[i] - 1), i);
+    }
+    assert_int_equal(plan_file_of(&plan, 0), 0);
+    assert_int_equal(plan_file_of(&plan, 1), 1);
+    assert_int_equal(plan_file_of(&plan, 7), 1);
+    assert_int_equal(plan_file_of(&plan, 8), 2);
+    assert_int_equal(plan_file_of(&plan, 507), 2);
+    assert_int_equal(plan_file_of(&plan, 508), 3);
+    assert_int_equal(plan_file_of(&plan, 520), 3);
+    assert_int_equal(plan_file_of(&plan, 521), 4);
+    assert_int_equal(plan_file_of(&plan, 1521), 4);
+    /* every row, against a linear scan */
+    for (uint64_t r = 0; r < plan.total_rows; r++) {
+        int f = 0;
+        while (f + 1 < 5 && row0[f + 1] <= r)
+            f++;
+        assert_int_equal(plan_file_of(&plan, r), f);
+    }
+    plan_free(&plan);
+    assert_null(plan.files);
+    assert_null(plan.profiles);
+}
+
+static void test_plan_window_sizes(void **state)
+{
+    (void)state;
+    cs_file_info info[8];
+    int n = sample_files(info);
+    cs_plan plan;
+    cs_err err;
+    /* 1 MiB per rank: 4096 rows per rank */
+    assert_int_equal(plan_build(info, n, 1 << 20, 0, 3, &plan, &err), CS_OK);
+    assert_int_equal(plan.window_rows, 3 * 4096);
+    assert_int_equal(plan.nwindows, 1);
+    plan_free(&plan);
+    /* memory not a multiple of 256: floor(1000000 / 256) = 3906 */
+    assert_int_equal(plan_build(info, n, 1000000, 0, 2, &plan, &err), CS_OK);
+    assert_int_equal(plan.window_rows, 2 * 3906);
+    plan_free(&plan);
+    /* the override wins over memory */
+    assert_int_equal(plan_build(info, n, 1 << 30, 100, 4, &plan, &err), CS_OK);
+    assert_int_equal(plan.window_rows, 400);
+    assert_int_equal(plan.nwindows, 4);   /* ceil(1522 / 400) */
+    plan_free(&plan);
+    /* window exactly dividing the rows: 1522 = 2 * 761 */
+    assert_int_equal(plan_build(info, n, 0, 761, 1, &plan, &err), CS_OK);
+    assert_int_equal(plan.window_rows, 761);
+    assert_int_equal(plan.nwindows, 2);
+    plan_free(&plan);
+    /* tiny memory: the per-rank floor CS_MIN_WINDOW_ROWS */
+    assert_int_equal(plan_build(info, n, 256 * 10, 0, 2, &plan, &err), CS_OK);
+    assert_int_equal(plan.window_rows, 2 * CS_MIN_WINDOW_ROWS);
+    assert_int_equal(plan.nwindows, (1522 + 2 * CS_MIN_WINDOW_ROWS - 1) / (2 * CS_MIN_WINDOW_ROWS));
+    plan_free(&plan);
+}
+
+/* Every row of the plan is read exactly once over all windows and ranks;
+ * each window's ranks take consecutive, balanced ranges. */
+static void check_coverage(const cs_plan *plan, int nranks)
+{
+    uint64_t total = plan->total_rows;
+    uint8_t *seen = calloc(total ? total : 1, 1);
+    assert_non_null(seen);
+    uint64_t next = 0;
+    for (uint64_t w = 0; w < plan->nwindows; w++) {
+        uint64_t wlo = w * plan->window_rows;
+        uint64_t whi = wlo + plan->window_rows < total ? wlo + plan->window_rows : total;
+        assert_int_equal(next, wlo);
+        uint64_t cmin = UINT64_MAX, cmax = 0;
+        for (int r = 0; r < nranks; r++) {
+            uint64_t start = 0, count = 0;
+            plan_rank_range(plan, w, r, nranks, &start, &count);
+            assert_int_equal(start, next);
+            assert_true(start + count <= whi);
+            for (uint64_t i = start; i < start + count; i++) {
+                if (seen[i])
+                    fail_msg("row %llu read twice (window %llu rank %d of %d)",
+                             (unsigned long long)i, (unsigned long long)w, r, nranks);
+                seen[i] = 1;
+            }
+            next = start + count;
+            if (count < cmin) cmin = count;
+            if (count > cmax) cmax = count;
+        }
+        assert_int_equal(next, whi);
+        assert_true(cmax - cmin <= 1);
+    }
+    for (uint64_t i = 0; i < total; i++)
+        if (!seen[i])
+            fail_msg("row %llu never read (%d ranks, window %llu rows)", (unsigned long long)i,
+                     nranks, (unsigned long long)plan->window_rows);
+    /* past the last window there is nothing */
+    for (int r = 0; r < nranks; r++) {
+        uint64_t start = 0, count = 7;
+        plan_rank_range(plan, plan->nwindows, r, nranks, &start, &count);
+        assert_int_equal(count, 0);
+    }
+    free(seen);
+}
+
+static void test_plan_coverage(void **state)
+{
+    (void)state;
+    const uint64_t sizes[][4] = {
+        {1, 0, 0, 0}, {63, 1, 0, 0}, {1001, 7, 500, 13}, {64, 64, 65, 0}, {12345, 1, 2, 3},
+    };
+    const uint64_t per_rank[] = {64, 65, 97, 333, 4096, 100000};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        cs_file_info info[4];
+        int n = 0;
+        for (int i = 0; i < 4; i++) {
+            char name[32];
+            snprintf(name, sizeof name, "/x/f%d.h5", i);
+            info[n++] = event_file(name, 10 * i, 10 * i + 5, sizes[s][i]);
+        }
+        for (int nranks = 1; nranks <= 5; nranks++)
+            for (size_t p = 0; p < sizeof per_rank / sizeof per_rank[0]; p++) {
+                cs_plan plan;
+                cs_err err;
+                assert_int_equal(plan_build(info, n, 0, per_rank[p], nranks, &plan, &err), CS_OK);
+                uint64_t total = sizes[s][0] + sizes[s][1] + sizes[s][2] + sizes[s][3];
+                assert_int_equal(plan.total_rows, total);
+                assert_int_equal(plan.window_rows, per_rank[p] * (uint64_t)nranks);
+                assert_int_equal(plan.nwindows,
+                                 (total + plan.window_rows - 1) / plan.window_rows);
+                check_coverage(&plan, nranks);
+                plan_free(&plan);
+            }
+    }
+}
+
+/* ---- users ---- */
+
+#define NUSERS 200000
+#define ID_MUL 0x9e3779b97f4a7c15ULL   /* odd: i -> i * ID_MUL + 1 is one-to-one */
+
+static uint64_t uid(uint64_t i)
+{
+    return i * ID_MUL + 1;
+}
+
+static void test_users_growth(void **state)
+{
+    (void)state;
+    cs_users t;
+    cs_err err;
+    assert_int_equal(users_init(&t, 0, &err), CS_OK);
+    uint64_t cap0 = t.cap;
+    assert_true(cap0 > 0);
+    assert_null(users_find(&t, uid(0)));
+
+    /* an entry with an open session's id list, inserted before any growth */
+    cs_user *u = users_get(&t, 0, &err);
+    assert_non_null(u);
+    assert_int_equal(u->user_id, 0);
+    u->open.active = 1;
+    u->open.ids = malloc(3 * sizeof *u->open.ids);
+    assert_non_null(u->open.ids);
+    u->open.ids[0] = 11;
+    u->open.ids[1] = 22;
+    u->open.ids[2] = 33;
+    u->open.nprod = u->open.ncat = u->open.nbrand = 1;
+
+    for (uint64_t i = 0; i < NUSERS; i++) {
+        u = users_get(&t, uid(i), &err);
+        assert_non_null(u);
+        /* a new entry: zeroed, times unset, no period counted */
+        assert_int_equal(u->user_id, uid(i));
+        assert_int_equal(u->events, 0);
+        assert_int_equal(u->first_ts, INT64_MAX);
+        assert_int_equal(u->last_ts, INT64_MIN);
+        assert_int_equal(u->last_period[0], -1);
+        assert_int_equal(u->last_period[CS_MAX_SEGMENTS - 1], -1);
+        assert_int_equal(u->open.active, 0);
+        u->events = (int64_t)i;
+        u->revenue = -(int64_t)i * 3;
+        u->seg_sessions[3] = (uint32_t)(i % 1000);
+        u->first_ts = (int64_t)i;
+    }
+    assert_int_equal(t.n, NUSERS + 1);
+    assert_true(t.cap > cap0);
+    assert_true(t.n * 10 <= t.cap * 7);   /* load factor kept */
+
+    for (uint64_t i = 0; i < NUSERS; i++) {
+        const cs_user *f = users_find(&t, uid(i));
+        if (!f)
+            fail_msg("user %llu (#%llu) lost", (unsigned long long)uid(i), (unsigned long long)i);
+        assert_int_equal(f->user_id, uid(i));
+        assert_int_equal(f->events, (int64_t)i);
+        assert_int_equal(f->revenue, -(int64_t)i * 3);
+        assert_int_equal(f->seg_sessions[3], i % 1000);
+        assert_int_equal(f->first_ts, (int64_t)i);
+    }
+    /* getting an existing user returns its entry and inserts nothing */
+    u = users_get(&t, uid(12345), &err);
+    assert_int_equal(u->events, 12345);
+    assert_int_equal(t.n, NUSERS + 1);
+
+    /* the open session moved with its entry */
+    u = users_find(&t, 0);
+    assert_non_null(u);
+    assert_int_equal(u->open.active, 1);
+    assert_int_equal(u->open.ids[0], 11);
+    assert_int_equal(u->open.ids[2], 33);
+    assert_int_equal(users_bytes(&t), t.cap * sizeof(cs_user) + 3 * 8);
+
+    /* absent ids */
+    for (uint64_t i = NUSERS; i < 2 * NUSERS; i++)
+        if (users_find(&t, uid(i)))
+            fail_msg("absent id %llu found", (unsigned long long)uid(i));
+    assert_null(users_find(&t, UINT64_MAX));
+    users_free(&t);   /* frees the open id list too (the leak checker sees it) */
+    assert_int_equal(t.cap, 0);
+    assert_null(users_find(&t, 1));
+}
+
+static void test_users_expect(void **state)
+{
+    (void)state;
+    cs_users t;
+    cs_err err;
+    /* sized for 5000 users: no growth while inserting them */
+    assert_int_equal(users_init(&t, 5000, &err), CS_OK);
+    uint64_t cap = t.cap;
+    assert_true(cap >= 10000);
+    cs_user *first = users_get(&t, 777, &err);
+    assert_non_null(first);
+    for (uint64_t i = 1; i < 5000; i++)
+        assert_non_null(users_get(&t, uid(i), &err));
+    assert_int_equal(t.cap, cap);
+    assert_ptr_equal(users_find(&t, 777), first);   /* no growth: entry did not move */
+    assert_int_equal(t.n, 5000);
+    users_free(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_plan_order),
+        cmocka_unit_test(test_plan_window_sizes),
+        cmocka_unit_test(test_plan_coverage),
+        cmocka_unit_test(test_users_growth),
+        cmocka_unit_test(test_users_expect),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

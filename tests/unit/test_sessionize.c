@@ -1,0 +1,604 @@
+/* test_sessionize.c — unit tests for sessionize.c on hand-built, sorted
+ * event lists with the default rules and a UTC (or fixed-offset) zone:
+ * the gap boundary (equal to the gap: same session; one µs more: new),
+ * max_duration, source mode, equal timestamps, every feature of a buyer's
+ * session computed by hand, entry hour/weekday, segments, a window split
+ * mid-session giving exactly the sessions of one pass, and
+ * sess_close_idle closing only what no later event can extend. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "clickseg/sessionize.h"
+
+#define SEC 1000000LL
+/* 2024-01-01T00:00:00Z, a Monday */
+#define T0 (1704067200LL * SEC)
+
+#define MAX_SESS 512
+
+typedef struct sink {
+    int n;
+    cs_session s[MAX_SESS];
+} sink;
+
+static int collect(void *ctx, cs_user *u, const cs_session *s, cs_err *err)
+{
+    (void)err;
+    sink *k = ctx;
+    assert_non_null(u);
+    assert_int_equal(u->user_id, s->user_id);
+    assert_true(k->n < MAX_SESS);
+    k->s[k->n++] = *s;
+    return CS_OK;
+}
+
+typedef struct fixture {
+    cs_rules rules;
+    cs_tz tz;
+    cs_users users;
+    cs_sessionizer sz;
+    sink out;
+    uint64_t next_row;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *fx = calloc(1, sizeof *fx);
+    if (!fx)
+        return -1;
+    cs_err err;
+    rules_default(&fx->rules);
+    if (tz_open(&fx->tz, "UTC", &err) != CS_OK || users_init(&fx->users, 16, &err) != CS_OK) {
+        free(fx);
+        return -1;
+    }
+    sess_init(&fx->sz);
+    fx->sz.gap_us = 1800 * SEC;
+    fx->sz.max_duration_us = 0;
+    fx->sz.source_mode = 0;
+    fx->sz.rules = &fx->rules;
+    fx->sz.tz = &fx->tz;
+    fx->sz.emit = collect;
+    fx->sz.emit_ctx = &fx->out;
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *fx = *state;
+    sess_free(&fx->sz);
+    users_free(&fx->users);
+    tz_close(&fx->tz);
+    free(fx);
+    return 0;
+}
+
+/* An event; rows count up in the order the events are made. */
+static cs_event ev(fixture *fx, uint64_t user, int64_t ts, int type)
+{
+    cs_event e;
+    memset(&e, 0, sizeof e);
+    e.user_id = user;
+    e.ts = ts;
+    e.row = fx->next_row++;
+    e.type = (uint8_t)type;
+    return e;
+}
+
+static cs_event evp(fixture *fx, uint64_t user, int64_t ts, int type, uint64_t product,
+                    uint32_t category, uint32_t brand, int64_t price)
+{
+    cs_event e = ev(fx, user, ts, type);
+    e.product_id = product;
+    e.category_id = category;
+    e.brand_id = brand;
+    e.price = price;
+    return e;
+}
+
+/* Everything in one call, as with a single window. */
+static void run_all(fixture *fx, const cs_event *e, uint64_t n)
+{
+    cs_err err;
+    cs_err_clear(&err);
+    assert_int_equal(sess_process(&fx->sz, &fx->users, e, n, INT64_MAX, 1, &err), CS_OK);
+    assert_int_equal(sess_close_idle(&fx->sz, &fx->users, INT64_MAX, 1, &err), CS_OK);
+}
+
+static int seg(const fixture *fx, const char *name)
+{
+    int s = rules_segment_index(&fx->rules, name);
+    assert_true(s >= 0);
+    return s;
+}
+
+static void test_gap_boundary(void **state)
+{
+    fixture *fx = *state;
+    const int64_t gap = fx->sz.gap_us;
+    cs_event e[] = {
+        ev(fx, 1, T0, EV_PAGE_VIEW),
+        ev(fx, 1, T0 + gap, EV_PAGE_VIEW),             /* gap exactly: same session */
+        ev(fx, 1, T0 + 2 * gap + 1, EV_PAGE_VIEW),     /* gap + 1 µs: a new one */
+        ev(fx, 2, T0 + 5 * SEC, EV_PRODUCT_VIEW),      /* another user, same times */
+        ev(fx, 2, T0 + 5 * SEC + gap - 1, EV_PRODUCT_VIEW),
+    };
+    run_all(fx, e, 5);
+    assert_int_equal(fx->out.n, 3);
+    const cs_session *a = &fx->out.s[0], *b = &fx->out.s[1], *c = &fx->out.s[2];
+    assert_int_equal(a->user_id, 1);
+    assert_int_equal(a->start_ts, T0);
+    assert_int_equal(a->end_ts, T0 + gap);
+    assert_int_equal(a->f.v[F_EVENTS], 2);
+    assert_int_equal(a->f.v[F_DURATION_S], 1800);
+    assert_int_equal(a->f.v[F_MIN_GAP_MS], 1800000);
+    assert_int_equal(a->f.v[F_EVENTS_PER_MINUTE], 0);   /* 2 * 60 / 1800 */
+    assert_int_equal(a->f.v[F_PAGE_VIEWS], 2);
+    assert_int_equal(b->user_id, 1);
+    assert_int_equal(b->start_ts, T0 + 2 * gap + 1);
+    assert_int_equal(b->end_ts, T0 + 2 * gap + 1);
+    assert_int_equal(b->f.v[F_EVENTS], 1);
+    assert_int_equal(b->f.v[F_DURATION_S], 0);
+    assert_int_equal(b->f.v[F_MIN_GAP_MS], -1);
+    assert_int_equal(b->f.v[F_EVENTS_PER_MINUTE], 60);
+    assert_int_equal(c->user_id, 2);
+    assert_int_equal(c->f.v[F_EVENTS], 2);
+    assert_int_equal(c->f.v[F_DURATION_S], 1799);        /* 1799.999999 s, truncated */
+    assert_int_equal(c->f.v[F_MIN_GAP_MS], 1799999);
+    assert_int_equal(c->f.v[F_PRODUCT_VIEWS], 2);
+    /* the user table saw every event */
+    const cs_user *u = users_find(&fx->users, 1);
+    assert_non_null(u);
+    assert_int_equal(u->events, 3);
+    assert_int_equal(u->first_ts, T0);
+    assert_int_equal(u->last_ts, T0 + 2 * gap + 1);
+}
+
+static void test_max_duration(void **state)
+{
+    fixture *fx = *state;
+    fx->sz.gap_us = 3000 * SEC;
+    fx->sz.max_duration_us = 3600 * SEC;
+    const int64_t t[] = {0, 1000, 2000, 3000, 3600, 4000, 5000, 7600};
+    cs_event e[9];
+    for (int i = 0; i < 8; i++)
+        e[i] = ev(fx, 7, T0 + t[i] * SEC, EV_PAGE_VIEW);
+    e[8] = ev(fx, 7, T0 + 7600 * SEC + 1, EV_PAGE_VIEW);
+    run_all(fx, e, 9);
+    /* 3600 s after the start is allowed; 3600 s + 1 µs is not */
+    assert_int_equal(fx->out.n, 3);
+    assert_int_equal(fx->out.s[0].start_ts, T0);
+    assert_int_equal(fx->out.s[0].end_ts, T0 + 3600 * SEC);
+    assert_int_equal(fx->out.s[0].f.v[F_EVENTS], 5);
+    assert_int_equal(fx->out.s[0].f.v[F_DURATION_S], 3600);
+    assert_int_equal(fx->out.s[1].start_ts, T0 + 4000 * SEC);
+    assert_int_equal(fx->out.s[1].end_ts, T0 + 7600 * SEC);
+    assert_int_equal(fx->out.s[1].f.v[F_EVENTS], 3);
+    assert_int_equal(fx->out.s[1].f.v[F_MIN_GAP_MS], 1000000);
+    assert_int_equal(fx->out.s[2].start_ts, T0 + 7600 * SEC + 1);
+    assert_int_equal(fx->out.s[2].f.v[F_EVENTS], 1);
+}
+
+static void test_source_mode(void **state)
+{
+    fixture *fx = *state;
+    fx->sz.source_mode = 1;
+    const int64_t h = 3600 * SEC;
+    const uint64_t sid[] = {7, 7, 7, 9, 9, 7};
+    const int64_t t[] = {0, 5 * h, 10 * h, 10 * h + SEC, 10 * h + 2 * SEC, 10 * h + 3 * SEC};
+    cs_event e[6];
+    for (int i = 0; i < 6; i++) {
+        e[i] = ev(fx, 3, T0 + t[i], EV_PAGE_VIEW);
+        e[i].session_id = sid[i];
+    }
+    cs_err err;
+    /* not final: the id changes close two sessions, the last stays open
+     * whatever the watermark (a later row may still carry its id) */
+    assert_int_equal(sess_process(&fx->sz, &fx->users, e, 6, T0 + 1000 * h, 0, &err), CS_OK);
+    assert_int_equal(fx->out.n, 2);
+    assert_int_equal(sess_close_idle(&fx->sz, &fx->users, T0 + 2000 * h, 0, &err), CS_OK);
+    assert_int_equal(fx->out.n, 2);
+    assert_int_equal(sess_close_idle(&fx->sz, &fx->users, INT64_MAX, 1, &err), CS_OK);
+    assert_int_equal(fx->out.n, 3);
+    const cs_session *s = fx->out.s;
+    /* 5-hour gaps do not split a source session */
+    assert_int_equal(s[0].start_ts, T0);
+    assert_int_equal(s[0].end_ts, T0 + 10 * h);
+    assert_int_equal(s[0].f.v[F_EVENTS], 3);
+    assert_int_equal(s[0].f.v[F_DURATION_S], 36000);
+    assert_int_equal(s[1].start_ts, T0 + 10 * h + SEC);
+    assert_int_equal(s[1].end_ts, T0 + 10 * h + 2 * SEC);
+    assert_int_equal(s[1].f.v[F_EVENTS], 2);
+    /* id 7 again after 9: a new session */
+    assert_int_equal(s[2].start_ts, T0 + 10 * h + 3 * SEC);
+    assert_int_equal(s[2].f.v[F_EVENTS], 1);
+}
+
+static void test_equal_timestamps(void **state)
+{
+    fixture *fx = *state;
+    cs_event e[] = {
+        evp(fx, 4, T0 + 100 * SEC, EV_PRODUCT_VIEW, 10, 1, 1, 0),
+        evp(fx, 4, T0 + 100 * SEC, EV_PRODUCT_VIEW, 10, 1, 1, 0),
+        evp(fx, 4, T0 + 100 * SEC, EV_PAGE_VIEW, 0, 0, 0, 0),
+        evp(fx, 4, T0 + 100 * SEC + 500000, EV_PAGE_VIEW, 0, 0, 0, 0),
+    };
+    run_all(fx, e, 4);
+    assert_int_equal(fx->out.n, 1);
+    const cs_features *f = &fx->out.s[0].f;
+    assert_int_equal(f->v[F_EVENTS], 4);
+    assert_int_equal(f->v[F_DURATION_S], 0);
+    assert_int_equal(f->v[F_MIN_GAP_MS], 0);
+    assert_int_equal(f->v[F_EVENTS_PER_MINUTE], 240);     /* 4 * 60 / max(0, 1) */
+    assert_int_equal(f->v[F_DISTINCT_PRODUCTS], 1);
+    assert_int_equal(f->v[F_DISTINCT_CATEGORIES], 1);
+    assert_int_equal(f->v[F_DISTINCT_BRANDS], 1);
+    assert_int_equal(fx->out.s[0].segment, seg(fx, "simple_browser"));
+}
+
+/* A buyer's path with every feature computed by hand. */
+static void test_buyer_features(void **state)
+{
+    fixture *fx = *state;
+    const int64_t s0 = T0 + (9 * 3600 + 30 * 60) * SEC;   /* Monday 09:30 UTC */
+    cs_event e[] = {
+        evp(fx, 5, s0 + 0, EV_PAGE_VIEW, 0, 0, 0, 0),
+        evp(fx, 5, s0 + 10 * SEC, EV_PRODUCT_VIEW, 100, 7, 3, 0),
+        evp(fx, 5, s0 + 25 * SEC, EV_PRODUCT_VIEW, 101, 7, 4, 0),
+        evp(fx, 5, s0 + 40 * SEC, EV_PRODUCT_VIEW, 100, 8, 3, 0),
+        evp(fx, 5, s0 + 70 * SEC, EV_ADD_TO_CART, 100, 8, 3, 1999),
+        evp(fx, 5, s0 + 100 * SEC, EV_CHECKOUT, 0, 0, 0, 0),
+        evp(fx, 5, s0 + 130 * SEC, EV_PURCHASE, 100, 8, 3, 1999),
+        evp(fx, 5, s0 + 131 * SEC + 500000, EV_PURCHASE, 101, 7, 4, 501),
+        evp(fx, 5, s0 + 150 * SEC, EV_PAGE_VIEW, 0, 0, 0, 0),   /* after the purchase */
+        evp(fx, 5, s0 + 200 * SEC, EV_REFUND, 101, 7, 4, 501),
+    };
+    run_all(fx, e, 10);
+    assert_int_equal(fx->out.n, 1);
+    const cs_session *s = &fx->out.s[0];
+    assert_int_equal(s->user_id, 5);
+    assert_int_equal(s->start_ts, s0);
+    assert_int_equal(s->end_ts, s0 + 200 * SEC);
+    int64_t want[F_NFEATURES];
+    want[F_EVENTS] = 10;
+    want[F_DURATION_S] = 200;
+    want[F_PAGE_VIEWS] = 2;
+    want[F_PRODUCT_VIEWS] = 3;
+    want[F_SEARCHES] = 0;
+    want[F_CART_ADDS] = 1;
+    want[F_CART_REMOVES] = 0;
+    want[F_CHECKOUTS] = 1;
+    want[F_PURCHASES] = 2;
+    want[F_REFUNDS] = 1;
+    want[F_DISTINCT_PRODUCTS] = 2;     /* 100, 101; the zeros do not count */
+    want[F_DISTINCT_CATEGORIES] = 2;   /* 7, 8 */
+    want[F_DISTINCT_BRANDS] = 2;       /* 3, 4 */
+    want[F_REVENUE] = 2500;            /* 1999 + 501: purchases only */
+    want[F_REFUND_AMOUNT] = 501;
+    want[F_TIME_TO_PURCHASE_S] = 130;
+    want[F_VIEWS_BEFORE_PURCHASE] = 4; /* 1 page + 3 product views before it */
+    want[F_ENTRY_HOUR] = 9;
+    want[F_ENTRY_WEEKDAY] = 0;         /* Monday */
+    want[F_EVENTS_PER_MINUTE] = 3;     /* 10 * 60 / 200 */
+    want[F_MIN_GAP_MS] = 1500;         /* 130 s -> 131.5 s */
+    for (int i = 0; i < F_NFEATURES; i++)
+        if (s->f.v[i] != want[i])
+            fail_msg("feature %s: got %lld, want %lld", feature_name(i), (long long)s->f.v[i],
+                     (long long)want[i]);
+    assert_int_equal(s->segment, seg(fx, "immediate_buyer"));
+}
+
+/* Entry hour and weekday follow the report zone. */
+static void test_entry_time(void **state)
+{
+    fixture *fx = *state;
+    /* Sunday 2024-01-07 20:00 UTC = Monday 01:30 at +05:30 */
+    const int64_t t = T0 + (6 * 86400 + 20 * 3600) * SEC;
+    cs_event e[] = {ev(fx, 8, t, EV_PAGE_VIEW), ev(fx, 8, t + SEC, EV_PAGE_VIEW)};
+    run_all(fx, e, 2);
+    assert_int_equal(fx->out.n, 1);
+    assert_int_equal(fx->out.s[0].f.v[F_ENTRY_HOUR], 20);
+    assert_int_equal(fx->out.s[0].f.v[F_ENTRY_WEEKDAY], 6);
+
+    cs_tz ist;
+    cs_err err;
+    assert_int_equal(tz_open(&ist, "+05:30", &err), CS_OK);
+    fx->sz.tz = &ist;
+    cs_event e2[] = {ev(fx, 9, t, EV_PAGE_VIEW), ev(fx, 9, t + SEC, EV_PAGE_VIEW)};
+    run_all(fx, e2, 2);
+    assert_int_equal(fx->out.n, 2);
+    assert_int_equal(fx->out.s[1].f.v[F_ENTRY_HOUR], 1);
+    assert_int_equal(fx->out.s[1].f.v[F_ENTRY_WEEKDAY], 0);
+    fx->sz.tz = &fx->tz;
+    tz_close(&ist);
+}
+
+static void test_segments(void **state)
+{
+    fixture *fx = *state;
+    cs_event e[400];
+    uint64_t n = 0;
+    /* user 1: two page views -> simple_browser */
+    e[n++] = ev(fx, 1, T0, EV_PAGE_VIEW);
+    e[n++] = ev(fx, 1, T0 + 10 * SEC, EV_PAGE_VIEW);
+    /* user 2: a short direct purchase -> immediate_buyer */
+    e[n++] = evp(fx, 2, T0, EV_PRODUCT_VIEW, 5, 1, 1, 0);
+    e[n++] = evp(fx, 2, T0 + 20 * SEC, EV_ADD_TO_CART, 5, 1, 1, 700);
+    e[n++] = evp(fx, 2, T0 + 40 * SEC, EV_PURCHASE, 5, 1, 1, 700);
+    /* user 3: two searches -> information_collector */
+    e[n++] = ev(fx, 3, T0, EV_SEARCH);
+    e[n++] = ev(fx, 3, T0 + 30 * SEC, EV_SEARCH);
+    e[n++] = ev(fx, 3, T0 + 60 * SEC, EV_PAGE_VIEW);
+    /* user 4: a purchase after 5 product views -> information_collector */
+    for (int i = 0; i < 5; i++)
+        e[n++] = evp(fx, 4, T0 + i * 60 * SEC, EV_PRODUCT_VIEW, (uint64_t)(10 + i), 2, 0, 0);
+    e[n++] = evp(fx, 4, T0 + 400 * SEC, EV_PURCHASE, 12, 2, 0, 1500);
+    /* user 5: 100 events one second apart -> bot (6000 / 99 = 60 per minute) */
+    for (int i = 0; i < 100; i++)
+        e[n++] = ev(fx, 5, T0 + i * SEC, EV_PAGE_VIEW);
+    /* user 6: 99 such events -> not a bot, just a browser */
+    for (int i = 0; i < 99; i++)
+        e[n++] = ev(fx, 6, T0 + i * SEC, EV_PAGE_VIEW);
+    run_all(fx, e, n);
+    assert_int_equal(fx->out.n, 6);
+    const char *want[] = {"simple_browser", "immediate_buyer", "information_collector",
+                          "information_collector", "bot", "simple_browser"};
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(fx->out.s[i].user_id, (uint64_t)(i + 1));
+        if (fx->out.s[i].segment != seg(fx, want[i]))
+            fail_msg("user %d: segment %d, want %s", i + 1, fx->out.s[i].segment, want[i]);
+    }
+    const cs_features *f1 = &fx->out.s[0].f, *f2 = &fx->out.s[1].f, *f4 = &fx->out.s[3].f;
+    assert_int_equal(f1->v[F_TIME_TO_PURCHASE_S], -1);
+    assert_int_equal(f1->v[F_VIEWS_BEFORE_PURCHASE], -1);
+    assert_int_equal(f1->v[F_REVENUE], 0);
+    assert_int_equal(f1->v[F_DISTINCT_PRODUCTS], 0);
+    assert_int_equal(f2->v[F_TIME_TO_PURCHASE_S], 40);
+    assert_int_equal(f2->v[F_VIEWS_BEFORE_PURCHASE], 1);
+    assert_int_equal(f2->v[F_REVENUE], 700);             /* the cart add's price is not revenue */
+    assert_int_equal(f4->v[F_DISTINCT_PRODUCTS], 5);
+    assert_int_equal(f4->v[F_DISTINCT_CATEGORIES], 1);
+    assert_int_equal(f4->v[F_DISTINCT_BRANDS], 0);
+    assert_int_equal(f4->v[F_VIEWS_BEFORE_PURCHASE], 5);
+    assert_int_equal(fx->out.s[4].f.v[F_EVENTS_PER_MINUTE], 60);
+    assert_int_equal(fx->out.s[4].f.v[F_DURATION_S], 99);
+    assert_int_equal(fx->out.s[5].f.v[F_EVENTS_PER_MINUTE], 60);   /* 5940 / 98 */
+}
+
+/* ---- window split ---- */
+
+/* The events of the split test, sorted by (user, ts, row). W = T0 + 3000 s. */
+#define SPLIT_W (T0 + 3000 * SEC)
+static uint64_t split_events(fixture *fx, cs_event *e)
+{
+    uint64_t n = 0;
+    /* user 10: one session across the split; the smallest gap (7 s) is the
+     * one across it; product 5 on both sides */
+    e[n++] = evp(fx, 10, T0 + 2000 * SEC, EV_PAGE_VIEW, 5, 1, 0, 0);
+    e[n++] = evp(fx, 10, T0 + 2500 * SEC, EV_PRODUCT_VIEW, 0, 0, 9, 0);
+    e[n++] = evp(fx, 10, T0 + 2995 * SEC, EV_PRODUCT_VIEW, 6, 0, 0, 0);
+    e[n++] = evp(fx, 10, T0 + 3002 * SEC, EV_PURCHASE, 5, 1, 9, 300);
+    e[n++] = evp(fx, 10, T0 + 3500 * SEC, EV_PAGE_VIEW, 7, 1, 0, 0);
+    /* user 20: a closed session, then one across the split */
+    e[n++] = ev(fx, 20, T0 + 100 * SEC, EV_PAGE_VIEW);
+    e[n++] = ev(fx, 20, T0 + 200 * SEC, EV_PAGE_VIEW);
+    e[n++] = ev(fx, 20, T0 + 2900 * SEC, EV_SEARCH);
+    e[n++] = ev(fx, 20, T0 + 3100 * SEC, EV_SEARCH);
+    /* user 30: only after the split */
+    e[n++] = ev(fx, 30, T0 + 3050 * SEC, EV_PAGE_VIEW);
+    e[n++] = ev(fx, 30, T0 + 3060 * SEC, EV_PAGE_VIEW);
+    /* user 40: only before, closable at W (3000 - 1000 > 1800) */
+    e[n++] = ev(fx, 40, T0 + 500 * SEC, EV_PAGE_VIEW);
+    e[n++] = ev(fx, 40, T0 + 1000 * SEC, EV_PAGE_VIEW);
+    /* user 50: only before, still open at W (3000 - 2500 <= 1800) */
+    e[n++] = ev(fx, 50, T0 + 2500 * SEC, EV_PAGE_VIEW);
+    /* user 60: before, then gap + 1 µs later */
+    e[n++] = ev(fx, 60, T0 + 2990 * SEC, EV_PAGE_VIEW);
+    e[n++] = ev(fx, 60, T0 + (2990 + 1800) * SEC + 1, EV_PAGE_VIEW);
+    return n;
+}
+
+static int cmp_session(const void *pa, const void *pb)
+{
+    const cs_session *a = pa, *b = pb;
+    if (a->user_id != b->user_id)
+        return a->user_id < b->user_id ? -1 : 1;
+    return (a->start_ts > b->start_ts) - (a->start_ts < b->start_ts);
+}
+
+/* Each user's sessions were emitted in chronological order. */
+static void check_user_order(const sink *k)
+{
+    for (int i = 0; i < k->n; i++)
+        for (int j = i + 1; j < k->n; j++)
+            if (k->s[i].user_id == k->s[j].user_id)
+                assert_true(k->s[i].end_ts < k->s[j].start_ts);
+}
+
+static void test_window_split(void **state)
+{
+    fixture *fx = *state;
+    cs_event e[32];
+    uint64_t n = split_events(fx, e);
+
+    /* one pass */
+    run_all(fx, e, n);
+    check_user_order(&fx->out);
+    sink *one = malloc(sizeof *one);
+    assert_non_null(one);
+    *one = fx->out;
+    qsort(one->s, (size_t)one->n, sizeof one->s[0], cmp_session);
+
+    /* two windows, with a fresh table and sessionizer */
+    sess_free(&fx->sz);
+    users_free(&fx->users);
+    cs_err err;
+    assert_int_equal(users_init(&fx->users, 4, &err), CS_OK);
+    sess_init(&fx->sz);
+    fx->sz.gap_us = 1800 * SEC;
+    fx->sz.rules = &fx->rules;
+    fx->sz.tz = &fx->tz;
+    fx->sz.emit = collect;
+    fx->sz.emit_ctx = &fx->out;
+    fx->out.n = 0;
+    cs_event w1[32], w2[32];
+    uint64_t n1 = 0, n2 = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        if (e[i].ts < SPLIT_W)
+            w1[n1++] = e[i];
+        else
+            w2[n2++] = e[i];
+    }
+    assert_int_equal(sess_process(&fx->sz, &fx->users, w1, n1, SPLIT_W, 0, &err), CS_OK);
+    assert_int_equal(sess_close_idle(&fx->sz, &fx->users, SPLIT_W, 0, &err), CS_OK);
+    /* after window 1: user 20's first session and user 40's */
+    assert_int_equal(fx->out.n, 2);
+    assert_int_equal(fx->out.s[0].user_id + fx->out.s[1].user_id, 60);
+    assert_int_equal(sess_process(&fx->sz, &fx->users, w2, n2, INT64_MAX, 1, &err), CS_OK);
+    assert_int_equal(sess_close_idle(&fx->sz, &fx->users, INT64_MAX, 1, &err), CS_OK);
+    check_user_order(&fx->out);
+    sink *two = &fx->out;
+    qsort(two->s, (size_t)two->n, sizeof two->s[0], cmp_session);
+
+    /* the known answer */
+    const struct { uint64_t user; int64_t start, end, events; } want[] = {
+        {10, T0 + 2000 * SEC, T0 + 3500 * SEC, 5},
+        {20, T0 + 100 * SEC, T0 + 200 * SEC, 2},
+        {20, T0 + 2900 * SEC, T0 + 3100 * SEC, 2},
+        {30, T0 + 3050 * SEC, T0 + 3060 * SEC, 2},
+        {40, T0 + 500 * SEC, T0 + 1000 * SEC, 2},
+        {50, T0 + 2500 * SEC, T0 + 2500 * SEC, 1},
+        {60, T0 + 2990 * SEC, T0 + 2990 * SEC, 1},
+        {60, T0 + 4790 * SEC + 1, T0 + 4790 * SEC + 1, 1},
+    };
+    assert_int_equal(one->n, 8);
+    assert_int_equal(two->n, 8);
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(one->s[i].user_id, want[i].user);
+        assert_int_equal(one->s[i].start_ts, want[i].start);
+        assert_int_equal(one->s[i].end_ts, want[i].end);
+        assert_int_equal(one->s[i].f.v[F_EVENTS], want[i].events);
+    }
+    /* user 10 in full */
+    const cs_features *f = &one->s[0].f;
+    assert_int_equal(f->v[F_DURATION_S], 1500);
+    assert_int_equal(f->v[F_MIN_GAP_MS], 7000);
+    assert_int_equal(f->v[F_DISTINCT_PRODUCTS], 3);
+    assert_int_equal(f->v[F_DISTINCT_CATEGORIES], 1);
+    assert_int_equal(f->v[F_DISTINCT_BRANDS], 1);
+    assert_int_equal(f->v[F_TIME_TO_PURCHASE_S], 1002);
+    assert_int_equal(f->v[F_VIEWS_BEFORE_PURCHASE], 3);
+    assert_int_equal(f->v[F_REVENUE], 300);
+    assert_int_equal(f->v[F_PAGE_VIEWS], 2);
+    assert_int_equal(f->v[F_PRODUCT_VIEWS], 2);
+    assert_int_equal(f->v[F_SEARCHES], 0);
+    /* the two runs agree on everything */
+    for (int i = 0; i < 8; i++) {
+        const cs_session *a = &one->s[i], *b = &two->s[i];
+        assert_int_equal(a->user_id, b->user_id);
+        assert_int_equal(a->start_ts, b->start_ts);
+        assert_int_equal(a->end_ts, b->end_ts);
+        assert_int_equal(a->segment, b->segment);
+        for (int k = 0; k < F_NFEATURES; k++)
+            if (a->f.v[k] != b->f.v[k])
+                fail_msg("session %d (user %llu) %s: one pass %lld, two windows %lld", i,
+                         (unsigned long long)a->user_id, feature_name(k),
+                         (long long)a->f.v[k], (long long)b->f.v[k]);
+    }
+    const cs_user *u = users_find(&fx->users, 10);
+    assert_non_null(u);
+    assert_int_equal(u->events, 5);
+    assert_int_equal(u->first_ts, T0 + 2000 * SEC);
+    assert_int_equal(u->last_ts, T0 + 3500 * SEC);
+    free(one);
+}
+
+static void test_close_idle(void **state)
+{
+    fixture *fx = *state;
+    cs_err err;
+    cs_event e[] = {
+        evp(fx, 1, T0, EV_PRODUCT_VIEW, 5, 0, 0, 0),
+        evp(fx, 2, T0 + 1000 * SEC, EV_PAGE_VIEW, 0, 0, 0, 0),
+    };
+    assert_int_equal(sess_process(&fx->sz, &fx->users, e, 2, T0 + 1001 * SEC, 0, &err), CS_OK);
+    assert_int_equal(fx->out.n, 0);
+    /* watermark - last == gap: an event at the watermark could still join */
+    assert_int_equal(sess_close_idle(&fx->sz, &fx->users, T0 + 1800 * SEC, 0, &err), CS_OK);
+    assert_int_equal(fx->out.n, 0);
+    /* one µs more: user 1 is closed, user 2 (last at 1000 s) is kept */
+    assert_int_equal(sess_close_idle(&fx->sz, &fx->users, T0 + 1800 * SEC + 1, 0, &err), CS_OK);
+    assert_int_equal(fx->out.n, 1);
+    assert_int_equal(fx->out.s[0].user_id, 1);
+    assert_int_equal(fx->out.s[0].f.v[F_DISTINCT_PRODUCTS], 1);
+    assert_int_equal(users_find(&fx->users, 1)->open.active, 0);
+    assert_int_equal(users_find(&fx->users, 2)->open.active, 1);
+    assert_int_equal(sess_close_idle(&fx->sz, &fx->users, T0 + 2800 * SEC, 0, &err), CS_OK);
+    assert_int_equal(fx->out.n, 1);
+    assert_int_equal(sess_close_idle(&fx->sz, &fx->users, T0 + 2800 * SEC + 1, 0, &err), CS_OK);
+    assert_int_equal(fx->out.n, 2);
+    assert_int_equal(fx->out.s[1].user_id, 2);
+    /* user 1 comes back: a fresh session, nothing left of the old one */
+    cs_event later[] = {
+        evp(fx, 1, T0 + 5000 * SEC, EV_PRODUCT_VIEW, 6, 0, 0, 0),
+        evp(fx, 1, T0 + 5001 * SEC, EV_PRODUCT_VIEW, 6, 0, 0, 0),
+    };
+    assert_int_equal(sess_process(&fx->sz, &fx->users, later, 2, T0 + 5002 * SEC, 0, &err), CS_OK);
+    assert_int_equal(fx->out.n, 2);
+    assert_int_equal(sess_close_idle(&fx->sz, &fx->users, 0, 1, &err), CS_OK);
+    assert_int_equal(fx->out.n, 3);
+    assert_int_equal(fx->out.s[2].user_id, 1);
+    assert_int_equal(fx->out.s[2].start_ts, T0 + 5000 * SEC);
+    assert_int_equal(fx->out.s[2].f.v[F_EVENTS], 2);
+    assert_int_equal(fx->out.s[2].f.v[F_DISTINCT_PRODUCTS], 1);
+    assert_int_equal(fx->out.s[2].f.v[F_PRODUCT_VIEWS], 2);
+    assert_int_equal(users_find(&fx->users, 1)->events, 3);
+    /* nothing left open */
+    assert_int_equal(sess_close_idle(&fx->sz, &fx->users, 0, 1, &err), CS_OK);
+    assert_int_equal(fx->out.n, 3);
+}
+
+/* With max_duration, an idle session closes once the watermark is past
+ * start + max_duration even though the gap is not exceeded. */
+static void test_close_idle_max_duration(void **state)
+{
+    fixture *fx = *state;
+    cs_err err;
+    fx->sz.max_duration_us = 600 * SEC;
+    cs_event e[] = {ev(fx, 1, T0, EV_PAGE_VIEW), ev(fx, 1, T0 + 100 * SEC, EV_PAGE_VIEW)};
+    assert_int_equal(sess_process(&fx->sz, &fx->users, e, 2, T0 + 200 * SEC, 0, &err), CS_OK);
+    assert_int_equal(sess_close_idle(&fx->sz, &fx->users, T0 + 600 * SEC, 0, &err), CS_OK);
+    assert_int_equal(fx->out.n, 0);
+    assert_int_equal(sess_close_idle(&fx->sz, &fx->users, T0 + 600 * SEC + 1, 0, &err), CS_OK);
+    assert_int_equal(fx->out.n, 1);
+    assert_int_equal(fx->out.s[0].f.v[F_EVENTS], 2);
+    /* and sess_process closes at once what the watermark already rules out */
+    cs_event e2[] = {ev(fx, 2, T0, EV_PAGE_VIEW)};
+    assert_int_equal(sess_process(&fx->sz, &fx->users, e2, 1, T0 + 601 * SEC, 0, &err), CS_OK);
+    assert_int_equal(fx->out.n, 2);
+    assert_int_equal(fx->out.s[1].user_id, 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_gap_boundary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_max_duration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_source_mode, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_equal_timestamps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_buyer_features, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_entry_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_segments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_window_split, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_close_idle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_close_idle_max_duration, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
