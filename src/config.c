@@ -446,12 +446,12 @@ void config_dump(const cs_config *cfg, FILE *out)
 void config_print_keys(FILE *out)
 {
     static const char *const tnames[] = { "group", "paths", "string", "bool", "size",
-                                          "seconds", "choice", "timezone", "rules" };
-    fprintf(out, "%-22s %-9s %-14s %s\n", "KEY", "TYPE", "DEFAULT", "MEANING");
+                                          "seconds", "choice", "timezone", "rules", "integer" };
+    fprintf(out, "%-26s %-9s %-14s %s\n", "KEY", "TYPE", "DEFAULT", "MEANING");
     for (int i = 0; i < cfg_nkeys; i++) {
         const key_def *k = &cfg_keys[i];
         const char *def = k->type == KT_GROUP ? "" : k->type == KT_PATHS ? "()" : k->def;
-        fprintf(out, "%-22s %-9s %-14s %s\n", k->path, tnames[k->type], def, k->help);
+        fprintf(out, "%-26s %-9s %-14s %s\n", k->path, tnames[k->type], def, k->help);
     }
 }
 

@@ -70,7 +70,7 @@ static int cut_points(const cs_comm *c, const cs_users *users, int64_t t_end, cs
         return err->code;
     }
     int64_t *hr = h, *hf = h + EXACT_BINS, *hm = h + 2 * EXACT_BINS;
-    for (uint64_t i = 0; i < users->cap; i++) {
+    for (uint64_t i = 0; i < users->n; i++) {
         const cs_user *u = &users->slot[i];
         if (!u->used)
             continue;
@@ -302,26 +302,46 @@ static int cmp_target(const void *a, const void *b)
     return (x->user_id > y->user_id) - (x->user_id < y->user_id);
 }
 
+/* A candidate's sort key: 16 bytes instead of a whole cs_target. */
+typedef struct cand {
+    int64_t score;
+    uint64_t user_id;
+    uint64_t pos;
+} cand;
+
+static int cmp_cand(const void *a, const void *b)
+{
+    const cand *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    return (x->user_id > y->user_id) - (x->user_id < y->user_id);
+}
+
 /* Collective: this rank's best k candidates (prospects: only users with a
  * prospect score), gathered and merged on rank 0 into the global best k. */
 static int top_k(const cs_comm *c, const cs_users *users, int64_t t_end, uint64_t k,
                  int prospects, cs_target **out, uint64_t *nout, cs_err *err)
 {
-    cs_target *loc = cs_malloc((users->n + 1) * sizeof *loc, err, "top-K candidates");
+    cand *cd = cs_malloc((users->n + 1) * sizeof *cd, err, "top-K candidates");
     uint64_t n = 0;
-    for (uint64_t i = 0; loc && i < users->cap; i++) {
+    for (uint64_t i = 0; cd && i < users->n; i++) {
         const cs_user *u = &users->slot[i];
-        if (!u->used || (prospects && u->prospect_score < 0))
+        if (prospects && u->prospect_score < 0)
             continue;
-        to_target(u, t_end, prospects ? u->prospect_score : u->score, &loc[n++]);
+        cd[n++] = (cand){prospects ? u->prospect_score : u->score, u->user_id, i};
     }
-    if (comm_agree(c, err) != CS_OK) {
+    cs_target *loc = cd ? cs_malloc((k < n ? k : n) * sizeof *loc + 1, err, "top-K list") : NULL;
+    if (comm_agree(c, err) != CS_OK || !loc) {
+        free(cd);
         free(loc);
-        return err->code;
+        return err->code ? err->code : CS_ENOMEM;
     }
-    qsort(loc, n, sizeof *loc, cmp_target);
+    qsort(cd, n, sizeof *cd, cmp_cand);
     if (n > k)
         n = k;
+    for (uint64_t i = 0; i < n; i++)
+        to_target(&users->slot[cd[i].pos], t_end, cd[i].score, &loc[i]);
+    free(cd);
     uint64_t counts[4096];
     void *all = NULL;
     int rc = c->size > 4096 ? cs_err_set(err, CS_EINTERNAL, "more than 4096 ranks") :
@@ -358,7 +378,7 @@ int rank_customers(const cs_comm *c, const cs_config *cfg, const cs_plan *plan,
         rc = CS_ENOMEM;
     if (comm_agree(c, err) != CS_OK || cut_points(c, users, t_end, r, err) != CS_OK)
         return err->code;
-    for (uint64_t i = 0; i < users->cap; i++) {
+    for (uint64_t i = 0; i < users->n; i++) {
         cs_user *u = &users->slot[i];
         if (!u->used)
             continue;

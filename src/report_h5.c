@@ -152,7 +152,7 @@ int report_write_customers(const cs_comm *c, const char *dir, const cs_users *us
     uint64_t *ids = list ? cs_malloc((n + 1) * sizeof *ids, err, "customers table") : NULL;
     int64_t *col = ids ? cs_malloc((n + 1) * sizeof *col, err, "customers table") : NULL;
     if (col)
-        for (uint64_t i = 0; i < users->cap; i++)
+        for (uint64_t i = 0; i < users->n; i++)
             if (users->slot[i].used)
                 list[k++] = &users->slot[i];
     if (comm_agree(c, err) != CS_OK) {

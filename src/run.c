@@ -36,7 +36,7 @@ typedef struct run_ctx {
     uint8_t *keep;
     uint64_t col_cap;
     cs_archive_reader **readers;   /* one per plan file, opened on first use */
-    cs_event *work, *tmp, *carry;
+    cs_event *work, *carry;
     uint64_t work_cap, ncarry, carry_cap;
     int64_t maxts;                 /* max ts of every row read so far, all ranks */
     cs_session *sess;
@@ -266,15 +266,9 @@ static int merge_sort_split(run_ctx *x, int64_t watermark, uint64_t *nproc, cs_e
         if (!w)
             return CS_ENOMEM;
         x->work = w;
-        cs_event *t = cs_realloc(x->tmp, n * sizeof *t, err, "sort scratch");
-        if (!t)
-            return CS_ENOMEM;
-        x->tmp = t;
         x->work_cap = n;
     }
-    memcpy(x->work, x->carry, x->ncarry * sizeof *x->work);
-    memcpy(x->work + x->ncarry, x->sh.recv, x->sh.nrecv * sizeof *x->work);
-    int rc = sort_events(x->work, x->tmp, n, err);
+    int rc = sort_events_into(x->carry, x->ncarry, x->sh.recv, x->sh.nrecv, x->work, err);
     if (rc != CS_OK)
         return rc;
     uint64_t keep = 0, later = 0;
@@ -291,8 +285,8 @@ static int merge_sort_split(run_ctx *x, int64_t watermark, uint64_t *nproc, cs_e
     for (uint64_t i = 0; i < n; i++) {
         if (x->work[i].ts >= watermark)
             x->carry[x->ncarry++] = x->work[i];
-        else
-            x->work[keep++] = x->work[i];
+        else if (keep++ != i)
+            x->work[keep - 1] = x->work[i];
     }
     *nproc = keep;
     return CS_OK;
@@ -362,7 +356,7 @@ static int64_t peak_rss_kb(void)
 /* Per-segment user counts and the user total, from this rank's table. */
 static void count_users(run_ctx *x)
 {
-    for (uint64_t i = 0; i < x->users.cap; i++) {
+    for (uint64_t i = 0; i < x->users.n; i++) {
         const cs_user *u = &x->users.slot[i];
         if (!u->used)
             continue;
@@ -467,7 +461,7 @@ static void cleanup(run_ctx *x)
     free(c->ts); free(c->user_id); free(c->event_type); free(c->product_id);
     free(c->category_id); free(c->brand_id); free(c->price); free(c->session_id);
     free(x->keep);
-    free(x->work); free(x->tmp); free(x->carry); free(x->sess);
+    free(x->work); free(x->carry); free(x->sess);
     shuffle_free(&x->sh);
     sess_free(&x->sz);
     users_free(&x->users);

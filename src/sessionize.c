@@ -42,8 +42,19 @@ static uint64_t uniq(cs_sessionizer *s, int k)
 {
     uint64_t n = s->nscratch[k], m = 0;
     uint64_t *v = s->scratch[k];
-    if (n > 1)
+    if (n > 32) {
         qsort(v, n, sizeof *v, cmp_u64);
+    } else {
+        /* Sessions are short: insertion sort beats qsort's call overhead. */
+        for (uint64_t i = 1; i < n; i++) {
+            uint64_t x = v[i], j = i;
+            while (j > 0 && v[j - 1] > x) {
+                v[j] = v[j - 1];
+                j--;
+            }
+            v[j] = x;
+        }
+    }
     for (uint64_t i = 0; i < n; i++)
         if (m == 0 || v[m - 1] != v[i])
             v[m++] = v[i];

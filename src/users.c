@@ -1,4 +1,4 @@
-/* users.c — open-addressing user table (see users.h). */
+/* users.c — dense user array plus a compact open-addressing index (see users.h). */
 #include "clickseg/users.h"
 
 #include <stdlib.h>
@@ -20,42 +20,61 @@ static void init_entry(cs_user *u, uint64_t id)
 
 int users_init(cs_users *t, uint64_t expect, cs_err *err)
 {
-    uint64_t cap = 1024;
-    while (cap < expect * 2)
-        cap <<= 1;
-    t->slot = cs_calloc(cap, sizeof *t->slot, err, "user table");
-    t->cap = t->slot ? cap : 0;
-    t->n = 0;
-    return t->slot ? CS_OK : CS_ENOMEM;
+    memset(t, 0, sizeof *t);
+    uint64_t icap = 1024;
+    while (icap < expect * 2)
+        icap <<= 1;
+    t->index = cs_calloc(icap, sizeof *t->index, err, "user index");
+    t->cap = expect > 16 ? expect : 16;
+    t->slot = t->index ? cs_calloc(t->cap, sizeof *t->slot, err, "user table") : NULL;
+    if (!t->slot) {
+        free(t->index);
+        memset(t, 0, sizeof *t);
+        return CS_ENOMEM;
+    }
+    t->icap = icap;
+    return CS_OK;
 }
 
 void users_free(cs_users *t)
 {
-    for (uint64_t i = 0; i < t->cap; i++)
-        if (t->slot[i].used)
-            free(t->slot[i].open.ids);
+    for (uint64_t i = 0; i < t->n; i++)
+        free(t->slot[i].open.ids);
     free(t->slot);
+    free(t->index);
     memset(t, 0, sizeof *t);
 }
 
-static cs_user *probe(cs_user *slot, uint64_t cap, uint64_t id)
+static cs_user_ref *probe(cs_user_ref *index, uint64_t icap, uint64_t id)
 {
-    uint64_t i = cs_mix64(id) & (cap - 1);
-    while (slot[i].used && slot[i].user_id != id)
-        i = (i + 1) & (cap - 1);
-    return &slot[i];
+    uint64_t i = cs_mix64(id) & (icap - 1);
+    while (index[i].pos && index[i].user_id != id)
+        i = (i + 1) & (icap - 1);
+    return &index[i];
 }
 
-static int grow(cs_users *t, cs_err *err)
+static int grow_index(cs_users *t, cs_err *err)
+{
+    uint64_t icap = t->icap * 2;
+    cs_user_ref *ni = cs_calloc(icap, sizeof *ni, err, "user index");
+    if (!ni)
+        return CS_ENOMEM;
+    for (uint64_t i = 0; i < t->icap; i++)
+        if (t->index[i].pos)
+            *probe(ni, icap, t->index[i].user_id) = t->index[i];
+    free(t->index);
+    t->index = ni;
+    t->icap = icap;
+    return CS_OK;
+}
+
+static int grow_slots(cs_users *t, cs_err *err)
 {
     uint64_t cap = t->cap * 2;
-    cs_user *ns = cs_calloc(cap, sizeof *ns, err, "user table");
+    cs_user *ns = cs_realloc(t->slot, cap * sizeof *ns, err, "user table");
     if (!ns)
         return CS_ENOMEM;
-    for (uint64_t i = 0; i < t->cap; i++)
-        if (t->slot[i].used)
-            *probe(ns, cap, t->slot[i].user_id) = t->slot[i];
-    free(t->slot);
+    memset(ns + t->cap, 0, (cap - t->cap) * sizeof *ns);
     t->slot = ns;
     t->cap = cap;
     return CS_OK;
@@ -63,29 +82,33 @@ static int grow(cs_users *t, cs_err *err)
 
 cs_user *users_get(cs_users *t, uint64_t user_id, cs_err *err)
 {
-    if ((t->n + 1) * 10 > t->cap * 7 && grow(t, err) != CS_OK)
+    if ((t->n + 1) * 10 > t->icap * 7 && grow_index(t, err) != CS_OK)
         return NULL;
-    cs_user *u = probe(t->slot, t->cap, user_id);
-    if (!u->used) {
-        init_entry(u, user_id);
-        t->n++;
-    }
+    cs_user_ref *r = probe(t->index, t->icap, user_id);
+    if (r->pos)
+        return &t->slot[r->pos - 1];
+    if (t->n == t->cap && grow_slots(t, err) != CS_OK)
+        return NULL;
+    cs_user *u = &t->slot[t->n++];
+    init_entry(u, user_id);
+    r->user_id = user_id;
+    r->pos = t->n;
     return u;
 }
 
 cs_user *users_find(const cs_users *t, uint64_t user_id)
 {
-    if (!t->cap)
+    if (!t->icap)
         return NULL;
-    cs_user *u = probe(t->slot, t->cap, user_id);
-    return u->used ? u : NULL;
+    cs_user_ref *r = probe(t->index, t->icap, user_id);
+    return r->pos ? &t->slot[r->pos - 1] : NULL;
 }
 
 uint64_t users_bytes(const cs_users *t)
 {
-    uint64_t b = t->cap * sizeof *t->slot;
-    for (uint64_t i = 0; i < t->cap; i++)
-        if (t->slot[i].used && t->slot[i].open.ids)
+    uint64_t b = t->cap * sizeof *t->slot + t->icap * sizeof *t->index;
+    for (uint64_t i = 0; i < t->n; i++)
+        if (t->slot[i].open.ids)
             b += (t->slot[i].open.nprod + t->slot[i].open.ncat + t->slot[i].open.nbrand) * 8ULL;
     return b;
 }

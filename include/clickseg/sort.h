@@ -17,6 +17,13 @@
  * ev. Returns CS_ENOMEM if the bucket table cannot be allocated. */
 int sort_events(cs_event *ev, cs_event *tmp, uint64_t n, cs_err *err);
 
+/* Sorts the concatenation a[0..na) + b[0..nb) into out (room for na + nb),
+ * reading each record once: the bucket scatter writes straight into out.
+ * The scatter is stable, so a user's records keep their arrival order, which
+ * for time-ordered input is already (ts, row) order and sorts in one pass. */
+int sort_events_into(const cs_event *a, uint64_t na, const cs_event *b, uint64_t nb,
+                     cs_event *out, cs_err *err);
+
 /* 1 when a sorts before b in the pipeline's order (same user: ts, then row). */
 int sort_event_less(const cs_event *a, const cs_event *b);
 

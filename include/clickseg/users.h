@@ -1,8 +1,10 @@
 /* users.h — the per-rank table of the users a rank owns.
  *
- * Open addressing (linear probing) on mix64(user_id); entries live in one
- * array that grows by doubling, so an entry's index can change on growth
- * (hold indices only between inserts). Each entry carries the user's
+ * Entries live densely in one array (slot[0..n), in insertion order; the
+ * tail up to cap is zeroed, used = 0) that grows by doubling, so a pointer
+ * to an entry is valid only until the next insert. A separate open-address
+ * index (linear probing on mix64(user_id), 16-byte cells) finds them: the
+ * probe touches compact memory, and only the users that exist are paged in. Each entry carries the user's
  * running totals, per-segment session counts and the state of the user's
  * unfinished session (cs_sess_state, owned by sessionize). Plain data, so a
  * checkpoint can save it. Called by sessionize and run. Pure C, no MPI. */
@@ -49,9 +51,16 @@ typedef struct cs_user {
     uint8_t used;
 } cs_user;
 
+typedef struct cs_user_ref {
+    uint64_t user_id;
+    uint64_t pos;        /* index into slot + 1; 0 = empty cell */
+} cs_user_ref;
+
 typedef struct cs_users {
-    cs_user *slot;
+    cs_user *slot;       /* dense: slot[0..n) used, slot[n..cap) zero */
     uint64_t cap, n;
+    cs_user_ref *index;
+    uint64_t icap;       /* power of two */
 } cs_users;
 
 int users_init(cs_users *t, uint64_t expect, cs_err *err);

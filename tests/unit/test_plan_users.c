@@ -266,7 +266,10 @@ static void test_users_growth(void **state)
     }
     assert_int_equal(t.n, NUSERS + 1);
     assert_true(t.cap > cap0);
-    assert_true(t.n * 10 <= t.cap * 7);   /* load factor kept */
+    assert_true(t.n <= t.cap);             /* dense entries */
+    assert_true(t.n * 10 <= t.icap * 7);  /* index load factor kept */
+    for (uint64_t i = t.n; i < t.cap; i++)   /* the dense tail stays zeroed */
+        assert_int_equal(t.slot[i].used, 0);
 
     for (uint64_t i = 0; i < NUSERS; i++) {
         const cs_user *f = users_find(&t, uid(i));
@@ -289,7 +292,7 @@ static void test_users_growth(void **state)
     assert_int_equal(u->open.active, 1);
     assert_int_equal(u->open.ids[0], 11);
     assert_int_equal(u->open.ids[2], 33);
-    assert_int_equal(users_bytes(&t), t.cap * sizeof(cs_user) + 3 * 8);
+    assert_int_equal(users_bytes(&t), t.cap * sizeof(cs_user) + t.icap * sizeof(cs_user_ref) + 3 * 8);
 
     /* absent ids */
     for (uint64_t i = NUSERS; i < 2 * NUSERS; i++)
@@ -308,13 +311,15 @@ static void test_users_expect(void **state)
     cs_err err;
     /* sized for 5000 users: no growth while inserting them */
     assert_int_equal(users_init(&t, 5000, &err), CS_OK);
-    uint64_t cap = t.cap;
-    assert_true(cap >= 10000);
+    uint64_t cap = t.cap, icap = t.icap;
+    assert_true(cap >= 5000);
+    assert_true(icap >= 10000);
     cs_user *first = users_get(&t, 777, &err);
     assert_non_null(first);
     for (uint64_t i = 1; i < 5000; i++)
         assert_non_null(users_get(&t, uid(i), &err));
     assert_int_equal(t.cap, cap);
+    assert_int_equal(t.icap, icap);
     assert_ptr_equal(users_find(&t, 777), first);   /* no growth: entry did not move */
     assert_int_equal(t.n, 5000);
     users_free(&t);
