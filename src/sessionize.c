@@ -13,6 +13,7 @@ void sess_free(cs_sessionizer *s)
 {
     for (int k = 0; k < 3; k++)
         free(s->scratch[k]);
+    free(s->set);
     free(s->open_ids);
     memset(s, 0, sizeof *s);
 }
@@ -60,6 +61,43 @@ static uint64_t uniq(cs_sessionizer *s, int k)
             v[m++] = v[i];
     s->nscratch[k] = m;
     return m;
+}
+
+/* Number of distinct ids in scratch list k (all non-zero). Short lists are
+ * compared pairwise; long ones (bots, heavy researchers) go through an
+ * open-addressing set, where sorting would cost n log n per session. */
+static uint64_t count_distinct(cs_sessionizer *s, int k, cs_err *err)
+{
+    uint64_t n = s->nscratch[k], d = 0;
+    const uint64_t *v = s->scratch[k];
+    if (n <= 32) {
+        for (uint64_t i = 0; i < n; i++) {
+            uint64_t j = 0;
+            while (j < i && v[j] != v[i])
+                j++;
+            d += j == i;
+        }
+        return d;
+    }
+    uint64_t cap = 64;
+    while (cap < 2 * n)
+        cap <<= 1;
+    if (cap > s->capset) {
+        uint64_t *p = cs_realloc(s->set, cap * sizeof *p, err, "distinct-id set");
+        if (!p)
+            return uniq(s, k);   /* no memory for the set: sorting gives the same count */
+        s->set = p;
+        s->capset = cap;
+    }
+    memset(s->set, 0, cap * sizeof *s->set);
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t h = cs_mix64(v[i]) & (cap - 1);
+        while (s->set[h] && s->set[h] != v[i])
+            h = (h + 1) & (cap - 1);
+        d += !s->set[h];
+        s->set[h] = v[i];
+    }
+    return d;
 }
 
 static void begin(cs_sessionizer *s, cs_sess_state *st, const cs_event *e)
@@ -118,9 +156,9 @@ static void features_of(cs_sessionizer *s, const cs_sess_state *st, cs_features 
     v[F_CHECKOUTS] = st->count[EV_CHECKOUT];
     v[F_PURCHASES] = st->count[EV_PURCHASE];
     v[F_REFUNDS] = st->count[EV_REFUND];
-    v[F_DISTINCT_PRODUCTS] = (int64_t)uniq(s, 0);
-    v[F_DISTINCT_CATEGORIES] = (int64_t)uniq(s, 1);
-    v[F_DISTINCT_BRANDS] = (int64_t)uniq(s, 2);
+    v[F_DISTINCT_PRODUCTS] = (int64_t)count_distinct(s, 0, NULL);
+    v[F_DISTINCT_CATEGORIES] = (int64_t)count_distinct(s, 1, NULL);
+    v[F_DISTINCT_BRANDS] = (int64_t)count_distinct(s, 2, NULL);
     v[F_REVENUE] = st->revenue;
     v[F_REFUND_AMOUNT] = st->refund_amount;
     int bought = st->first_purchase_ts >= 0;

@@ -41,6 +41,7 @@ typedef struct cs_sessionizer {
     /* scratch id lists of the session being built */
     uint64_t *scratch[3];
     uint64_t nscratch[3], capscratch[3];
+    uint64_t *set, capset;    /* scratch hash set for distinct counts */
     /* users with an unfinished session (may hold stale entries) */
     uint64_t *open_ids;
     uint64_t nopen, capopen;
