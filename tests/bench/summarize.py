@@ -55,7 +55,7 @@ def fill(m, tool):
             m["ok"] = False
             return
         m["inprog"], m["peak"], m["rows"] = float(kv["time_s"]), float(kv["peak_rss_mib_max"]), int(kv["rows"])
-    elif tool == "run":
+    elif tool in ("run", "run-imported"):
         j = os.path.splitext(d)[0] + ".json"
         if not os.path.exists(j):
             m["ok"] = False
@@ -76,8 +76,14 @@ def fill(m, tool):
         m["counts"] = {"sessions": out["sessions"], "events": out["events"],
                        "segments": {k: {"sessions": v["sessions"], "events": v["events"]}
                                     for k, v in out["segments"].items()}}
-    else:  # import: only what /usr/bin/time saw (mpirun's largest process)
+    else:  # import: /usr/bin/time's peak (mpirun's largest process); import.json's time
         m["peak"] = m["maxrss_mib"]
+        j = os.path.splitext(d)[0] + ".json"
+        try:
+            with open(j) as f:
+                m["inprog"] = float(json.load(f)["seconds"]["total"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
 
 
 def med(xs):
@@ -99,7 +105,7 @@ def summarize(groups):
     for n in sizes:
         rows, entries = [], {}
         for (nn, tool, ranks), ms in sorted(groups.items(), key=lambda kv: order(kv[0])):
-            if nn != n:
+            if nn != n or tool == "run-imported":
                 continue
             counted = [m for m in ms if m["round"] > 0]
             bad = [m for m in ms if not m["ok"]]
@@ -128,7 +134,7 @@ def summarize(groups):
 
 def order(key):
     n, tool, ranks = key
-    return (n, ["floor", "run", "duckdb", "import"].index(tool), ranks)
+    return (n, ["floor", "run", "duckdb", "import", "run-imported"].index(tool), ranks)
 
 
 def compute_ratios(entries):
@@ -182,7 +188,16 @@ def check_counts(n, groups, problems):
             problems.append(f"{n} events: DuckDB (round {m['round']}) differs from clickseg: "
                             + "; ".join(diff))
             status = "MISMATCH"
-    out = {"status": status if peers else f"{status} (clickseg runs only; no peer)",
+    imported = [(k[2], m) for k, ms in groups.items() if k[0] == n and k[1] == "run-imported"
+                for m in ms]
+    for ranks, m in imported:
+        diff = count_diff(ref, m["counts"]) if m["ok"] and m["counts"] else ["the run failed"]
+        if diff:
+            problems.append(f"{n} events: clickseg run on the archive imported with {ranks} "
+                            "rank(s) differs: " + "; ".join(diff).replace("duckdb", "imported"))
+            status = "MISMATCH"
+    what = (["DuckDB"] if peers else []) + (["the imported archive"] if imported else [])
+    out = {"status": f"{status} (clickseg runs" + "".join(f", {w}" for w in what) + ")",
            "sessions": ref["sessions"],
            "segments": {k: v["sessions"] for k, v in ref["segments"].items()}}
     return out

@@ -63,5 +63,5 @@ expect_fail 1 "DuckDB \(round 1\) differs from clickseg: sessions" \
     $PY "$SRCDIR/bench/summarize.py" results-1.tsv
 grep -q "segment simple_browser" err.txt || fail "the mismatch does not name the segment"
 $PY "$SRCDIR/bench/summarize.py" results-0.tsv > ok.txt || fail "equal counts did not pass the check"
-grep -q "^check: ok:" ok.txt || fail "equal counts: no 'check: ok'"
+grep -q "^check: ok (clickseg runs, DuckDB):" ok.txt || fail "equal counts: no 'check: ok'"
 echo "bench: script, floor and count check ok"
