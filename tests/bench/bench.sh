@@ -36,6 +36,8 @@ usage: bash tests/bench/bench.sh [options]
   --run-args STR   extra arguments for clickseg run (e.g. "--set memory_per_rank=2G")
   -h, --help       this help
 
+Every measured command has a deadline of BENCH_TIMEOUT seconds (default 3600).
+
 Results: OUT/results.tsv (every measurement), OUT/summary.json (medians),
 the table on stdout. Exit 0 when every command succeeded and the counts
 agree, 1 otherwise, 2 on a usage error.
@@ -173,7 +175,9 @@ parquet_copy() {
 measure() {
     local n=$1 tool=$2 ranks=$3 round=$4 detail=$5; shift 5
     local tf=$detail.time status=ok
-    if ! /usr/bin/time -f '%e %M' -o "$tf" "$@" > "$detail" 2> "$detail.err"; then
+    # A deadline (BENCH_TIMEOUT seconds, default 3600) so a hang fails the round.
+    if ! /usr/bin/time -f '%e %M' -o "$tf" timeout --kill-after=10 "${BENCH_TIMEOUT:-3600}" \
+            "$@" > "$detail" 2> "$detail.err"; then
         status=failed
         FAILED=1
         say "$tool (ranks $ranks, round $round) FAILED: $*"
