@@ -1,0 +1,254 @@
+#!/bin/bash
+# The benchmark (docs/benchmark.md): clickseg against the I/O floor and DuckDB.
+#
+#   bash tests/bench/bench.sh [--events 1e7,1e8] [--reps 3] [options]
+#
+# Builds if needed, makes (and caches) the archives with `clickseg generate`
+# and their CSV and Parquet copies, then measures in one run, alternating
+# (one warm-up round, then --reps rounds; medians reported):
+#   floor      bench_floor (plain HDF5 hyperslab reads of the needed columns), 1 and 2 ranks
+#   run        clickseg run, 1 and 2 ranks
+#   duckdb     the same job in SQL (tests/bench/duckdb/peer.js), 2 threads, from Parquet
+#   import     clickseg import of the CSV, 1 and 2 ranks (only when the binary has `import`)
+# and prints events/s, wall time, peak memory per rank and the ratios. It
+# checks that DuckDB's session and per-segment counts equal clickseg's, and
+# exits 1 when they differ (or when any measured command fails).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HERE=$ROOT/tests/bench
+PY=/usr/bin/python3
+
+usage() {
+    cat <<EOF
+usage: bash tests/bench/bench.sh [options]
+
+  --events LIST    archive sizes, comma-separated (1e7, 10M, 100000000; default 1e7,1e8)
+  --reps N         measured rounds after one warm-up round (default 3; medians reported)
+  --ranks LIST     MPI ranks for floor, run and import (default 1,2)
+  --threads N      DuckDB threads (default 2)
+  --peer NAME      duckdb (default) or none (no peer, no count check)
+  --no-import      skip clickseg import even when the binary has it
+  --build DIR      build directory (default ./build); built with jobs/lib/setup.sh
+  --no-build       use the binaries in the build directory as they are
+  --data DIR       cache of archives, CSV and Parquet (default BUILD/bench-data)
+  --out DIR        outputs and results (default BUILD/bench-out; emptied first)
+  --seed S --days D --files F   generate parameters (default 1, 30, 8)
+  --run-args STR   extra arguments for clickseg run (e.g. "--set memory_per_rank=2G")
+  -h, --help       this help
+
+Every measured command has a deadline of BENCH_TIMEOUT seconds (default 3600).
+
+Results: OUT/results.tsv (every measurement), OUT/summary.json (medians),
+the table on stdout. Exit 0 when every command succeeded and the counts
+agree, 1 otherwise, 2 on a usage error.
+EOF
+}
+
+EVENTS=1e7,1e8 REPS=3 RANKS=1,2 THREADS=2 PEER=duckdb DO_IMPORT=1 BUILD=$ROOT/build
+DO_BUILD=1 DATA= OUT= SEED=1 DAYS=30 FILES=8 RUN_ARGS=
+while [ $# -gt 0 ]; do
+    case $1 in
+        --events) EVENTS=$2; shift ;;
+        --reps) REPS=$2; shift ;;
+        --ranks) RANKS=$2; shift ;;
+        --threads) THREADS=$2; shift ;;
+        --peer) PEER=$2; shift ;;
+        --no-import) DO_IMPORT=0 ;;
+        --build) BUILD=$(cd "$2" 2>/dev/null && pwd || echo "$2"); shift ;;
+        --no-build) DO_BUILD=0 ;;
+        --data) DATA=$2; shift ;;
+        --out) OUT=$2; shift ;;
+        --seed) SEED=$2; shift ;;
+        --days) DAYS=$2; shift ;;
+        --files) FILES=$2; shift ;;
+        --run-args) RUN_ARGS=$2; shift ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "bench.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+case $PEER in duckdb|none) ;; *) echo "bench.sh: --peer must be duckdb or none" >&2; exit 2 ;; esac
+[[ $REPS =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: --reps must be a positive integer" >&2; exit 2; }
+[[ $THREADS =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: --threads must be a positive integer" >&2; exit 2; }
+[[ $RANKS =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || { echo "bench.sh: --ranks: e.g. 1,2" >&2; exit 2; }
+DATA=${DATA:-$BUILD/bench-data}
+OUT=${OUT:-$BUILD/bench-out}
+
+# 1e7, 10M, 2.5e6, 100000 -> an integer; fails on anything else.
+to_int() {
+    $PY - "$1" <<'PY'
+import re, sys
+m = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?(?:[eE][0-9]+)?)([kKmMgG]?)", sys.argv[1].strip())
+if not m:
+    sys.exit(1)
+v = float(m.group(1)) * {"": 1, "k": 1e3, "m": 1e6, "g": 1e9}[m.group(2).lower()]
+if v < 1 or v != int(v):
+    sys.exit(1)
+print(int(v))
+PY
+}
+SIZES=()
+for e in ${EVENTS//,/ }; do
+    n=$(to_int "$e") || { echo "bench.sh: --events: '$e' is not a whole number of events" >&2; exit 2; }
+    SIZES+=("$n")
+done
+[ ${#SIZES[@]} -gt 0 ] || { echo "bench.sh: --events is empty" >&2; exit 2; }
+
+source "$ROOT/jobs/lib/mpi-env.sh"
+say() { echo "bench: $*" >&2; }
+
+# ---- build and tools ----
+if [ "$DO_BUILD" = 1 ]; then
+    bash "$ROOT/jobs/lib/setup.sh" "$BUILD"
+fi
+CLICKSEG=$BUILD/clickseg FLOOR=$BUILD/bench_floor H5CSV=$BUILD/bench_h5csv
+for b in "$CLICKSEG" "$FLOOR" "$H5CSV"; do
+    [ -x "$b" ] || { echo "bench.sh: $b is missing (build first, or drop --no-build)" >&2; exit 1; }
+done
+[ -x /usr/bin/time ] || { echo "bench.sh: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
+
+HAVE_IMPORT=0
+if [ "$DO_IMPORT" = 1 ] && "$CLICKSEG" import --help >/dev/null 2>&1; then
+    HAVE_IMPORT=1
+fi
+
+NODE_MODULES=
+if [ "$PEER" = duckdb ]; then
+    command -v node >/dev/null && command -v npm >/dev/null || {
+        echo "bench.sh: the DuckDB peer needs Node.js and npm (apt-get install nodejs npm), or use --peer none" >&2
+        exit 1; }
+    # @duckdb/node-api (prebuilt binary inside) from the npm registry, under
+    # the build tree; reinstalled when package.json changes.
+    DDIR=$BUILD/bench-duckdb
+    mkdir -p "$DDIR"
+    if ! cmp -s "$HERE/duckdb/package.json" "$DDIR/package.json" ||
+       [ ! -d "$DDIR/node_modules/@duckdb/node-api" ]; then
+        say "installing @duckdb/node-api into $DDIR"
+        cp "$HERE/duckdb/package.json" "$DDIR/package.json"
+        (cd "$DDIR" && npm install --no-package-lock --no-audit --no-fund --loglevel=error >&2)
+    fi
+    NODE_MODULES=$DDIR/node_modules
+fi
+
+# ---- data (cached by size, seed, days and files) ----
+mkdir -p "$DATA"
+rm -rf "$OUT"
+mkdir -p "$OUT"
+RESULTS=$OUT/results.tsv
+printf 'events\ttool\tranks\tround\tstatus\twall_s\ttime_maxrss_kib\tdetail\n' > "$RESULTS"
+FAILED=0
+
+# archive N: prints the archive directory, generating it when not cached.
+archive() {
+    local n=$1 dir=$DATA/ev$1-s$SEED-d$DAYS-f$FILES
+    local stamp="events=$n seed=$SEED days=$DAYS files=$FILES"
+    if [ "$(cat "$dir/.complete" 2>/dev/null)" != "$stamp" ]; then
+        say "generating $n events into $dir"
+        rm -rf "$dir"
+        mpirun -n 2 "$CLICKSEG" generate -o "$dir" -n "$n" -d "$DAYS" -f "$FILES" \
+            --seed "$SEED" --no-profiles >&2
+        echo "$stamp" > "$dir/.complete"
+    fi
+    echo "$dir"
+}
+
+# csv N DIR / parquet N CSV: the peers' copies, cached beside the archive.
+csv_copy() {
+    local csv=$2.csv
+    if [ ! -s "$csv" ] || [ "$csv" -ot "$2/.complete" ]; then
+        say "exporting $2 to CSV"
+        "$H5CSV" -o "$csv" "$2" >&2
+    fi
+    echo "$csv"
+}
+parquet_copy() {
+    local pq=${1%.csv}.parquet
+    if [ ! -s "$pq" ] || [ "$pq" -ot "$1" ]; then
+        say "converting $1 to Parquet"
+        NODE_PATH=$NODE_MODULES node "$HERE/duckdb/peer.js" convert "$1" "$pq" --threads 2 >/dev/null
+    fi
+    echo "$pq"
+}
+
+# measure N TOOL RANKS ROUND DETAIL cmd...: runs cmd under /usr/bin/time with
+# stdout to DETAIL (stderr to DETAIL.err) and appends one line to RESULTS.
+measure() {
+    local n=$1 tool=$2 ranks=$3 round=$4 detail=$5; shift 5
+    local tf=$detail.time status=ok
+    # A deadline (BENCH_TIMEOUT seconds, default 3600) so a hang fails the round.
+    if ! /usr/bin/time -f '%e %M' -o "$tf" timeout --kill-after=10 "${BENCH_TIMEOUT:-3600}" \
+            "$@" > "$detail" 2> "$detail.err"; then
+        status=failed
+        FAILED=1
+        say "$tool (ranks $ranks, round $round) FAILED: $*"
+        tail -n 5 "$detail.err" | sed 's/^/    /' >&2
+    fi
+    local wall maxrss
+    read -r wall maxrss < <(tail -n 1 "$tf" | grep -E '^[0-9.]+ [0-9]+$' || echo "0 0")
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$tool" "$ranks" "$round" "$status" \
+        "$wall" "$maxrss" "$detail" >> "$RESULTS"
+    say "$(printf '%-6s ranks %s round %s: %6.2f s wall%s' "$tool" "$ranks" "$round" "$wall" \
+        "$([ $status = ok ] || echo ' (failed)')")"
+}
+
+say "$(date -u +%FT%TZ) on $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); sizes ${SIZES[*]}, $REPS reps"
+[ "$PEER" = duckdb ] || say "no peer: DuckDB is not run and counts are not compared"
+if [ "$DO_IMPORT" = 1 ] && [ "$HAVE_IMPORT" = 0 ]; then
+    say "clickseg has no import command yet: the import rows are skipped"
+fi
+
+for n in "${SIZES[@]}"; do
+    arch=$(archive "$n")
+    csv= pq=
+    if [ "$PEER" = duckdb ] || [ "$HAVE_IMPORT" = 1 ]; then csv=$(csv_copy "$n" "$arch"); fi
+    if [ "$PEER" = duckdb ]; then pq=$(parquet_copy "$csv"); fi
+    w=$OUT/ev$n
+    mkdir -p "$w"
+    for round in $(seq 0 "$REPS"); do
+        for r in ${RANKS//,/ }; do
+            measure "$n" floor "$r" "$round" "$w/floor-r$r-$round.txt" \
+                mpirun -n "$r" "$FLOOR" "$arch"
+        done
+        for r in ${RANKS//,/ }; do
+            # shellcheck disable=SC2086  # RUN_ARGS is split on purpose
+            measure "$n" run "$r" "$round" "$w/run-r$r-$round.txt" \
+                mpirun -n "$r" "$CLICKSEG" run -q -i "$arch" -o "$w/run-r$r" --force $RUN_ARGS
+            cp "$w/run-r$r/report.json" "$w/run-r$r-$round.json" 2>/dev/null || true
+        done
+        if [ "$PEER" = duckdb ]; then
+            measure "$n" duckdb "$THREADS" "$round" "$w/duckdb-$round.json" \
+                env NODE_PATH="$NODE_MODULES" node "$HERE/duckdb/peer.js" job "$pq" \
+                --threads "$THREADS"
+        fi
+        if [ "$HAVE_IMPORT" = 1 ]; then
+            for r in ${RANKS//,/ }; do
+                rm -rf "$w/import-r$r"
+                measure "$n" import "$r" "$round" "$w/import-r$r-$round.txt" \
+                    mpirun -n "$r" "$CLICKSEG" import --format csv -c "$HERE/import-csv.cfg" \
+                    --output "$w/import-r$r" "$csv"
+                cp "$w/import-r$r/import.json" "$w/import-r$r-$round.json" 2>/dev/null || true
+                # Once per rank count: the imported archive holds every row (the
+                # floor reader counts them) and clickseg run on it finds the same
+                # sessions and segments (summarize.py checks "run-imported").
+                if [ "$round" = 0 ] && [ -d "$w/import-r$r" ]; then
+                    got=$(mpirun -n 1 "$FLOOR" --columns ts "$w/import-r$r" |
+                          sed -n 's/.* rows=\([0-9]*\) .*/\1/p')
+                    if [ "$got" != "$n" ]; then
+                        say "import (ranks $r) wrote ${got:-no} rows, expected $n"
+                        FAILED=1
+                    fi
+                    measure "$n" run-imported "$r" 0 "$w/run-imported-r$r-0.txt" \
+                        mpirun -n "$r" "$CLICKSEG" run -q -i "$w/import-r$r" \
+                        -o "$w/run-imported-r$r" --force
+                    cp "$w/run-imported-r$r/report.json" "$w/run-imported-r$r-0.json" \
+                        2>/dev/null || true
+                fi
+            done
+        fi
+    done
+done
+
+rc=0
+$PY "$HERE/summarize.py" "$RESULTS" --json "$OUT/summary.json" || rc=$?
+[ "$FAILED" = 0 ] || { say "some measured commands failed (see above and $OUT)"; rc=1; }
+exit "$rc"

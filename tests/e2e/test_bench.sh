@@ -1,0 +1,67 @@
+#!/bin/bash
+# ranks: 2
+# The benchmark's script and tools work (docs/benchmark.md), without the
+# network or DuckDB: bench.sh on 2*10^5 events (1 and 2 ranks, --peer none)
+# prints the table and records every measurement; the floor reader reads
+# every row and its column sums equal h5py's (blocks crossing files too);
+# and the count check fails when a peer's counts differ from clickseg's and
+# passes when they are equal.
+set -euo pipefail
+source "${SRCDIR:?}/lib/common.sh"
+BUILD=$(dirname "$CLICKSEG")
+FLOOR=$BUILD/bench_floor
+N=200000
+
+timeout 300 bash "$SRCDIR/bench/bench.sh" --no-build --build "$BUILD" --data data --out out \
+    --events 2e5 --reps 1 --peer none --no-import --days 7 --files 3 > table.txt 2> bench.err ||
+    { cat bench.err table.txt >&2; fail "bench.sh failed"; }
+cat table.txt
+grep -Eq "^floor +1 +1 " table.txt || fail "no floor row for 1 rank in the table"
+grep -Eq "^run +2 +1 " table.txt || fail "no clickseg run row for 2 ranks in the table"
+grep -q "^check: ok" table.txt || fail "the count check did not pass"
+[ "$(grep -c $'\tok\t' out/results.tsv)" -eq 8 ] || fail "expected 8 ok measurements in results.tsv"
+for f in out/ev$N/floor-r*-*.txt; do
+    grep -q " rows=$N " "$f" || fail "$f: the floor did not read $N rows"
+done
+
+# The floor's sums of every column it reads equal h5py's, with small blocks
+# so that reads cross block and file boundaries.
+arch=$(ls -d data/ev$N-*/)
+mpi "$NRANKS" "$FLOOR" --check --block-rows 7777 --columns ts,user_id,event_type,price,session_id \
+    "$arch" > floor.txt
+$PY - "$arch" floor.txt <<'PY'
+import glob, sys
+import h5py, numpy as np
+files = sorted(glob.glob(sys.argv[1] + "/events-*.h5"))
+line = [l for l in open(sys.argv[2]) if "check" in l][0]
+got = dict(kv.split("=") for kv in line.split()[2:])
+for col in ("ts", "user_id", "event_type", "price", "session_id"):
+    s = np.uint64(0)
+    for f in files:
+        with h5py.File(f) as h:
+            s += h["events"][col][:].astype(np.uint64).sum(dtype=np.uint64)
+    assert int(got["sum_" + col]) == int(s), (col, got["sum_" + col], int(s))
+print("floor sums equal h5py's for", len(files), "files")
+PY
+
+# The count check: a peer that found one session fewer fails, an exact one passes.
+run_json=$(ls out/ev$N/run-r2-1.json)
+for delta in 1 0; do
+    $PY - "$run_json" "$delta" > peer-$delta.json <<'PY'
+import json, sys
+rep, delta = json.load(open(sys.argv[1])), int(sys.argv[2])
+segs = {s["name"]: {"sessions": s["sessions"], "events": s["events"], "revenue": s["revenue"]}
+        for s in rep["segments"]}
+segs["simple_browser"]["sessions"] -= delta
+print(json.dumps({"wall_s": 1.0, "sessions": rep["totals"]["sessions"] - delta,
+                  "events": rep["totals"]["events"], "segments": segs}))
+PY
+    cp out/results.tsv results-$delta.tsv
+    printf '%s\tduckdb\t2\t1\tok\t1.0\t1024\t%s\n' "$N" "$PWD/peer-$delta.json" >> results-$delta.tsv
+done
+expect_fail 1 "DuckDB \(round 1\) differs from clickseg: sessions" \
+    $PY "$SRCDIR/bench/summarize.py" results-1.tsv
+grep -q "segment simple_browser" err.txt || fail "the mismatch does not name the segment"
+$PY "$SRCDIR/bench/summarize.py" results-0.tsv > ok.txt || fail "equal counts did not pass the check"
+grep -q "^check: ok (clickseg runs, DuckDB):" ok.txt || fail "equal counts: no 'check: ok'"
+echo "bench: script, floor and count check ok"
