@@ -373,6 +373,7 @@ static int fill_meta(run_ctx *x, cs_run_meta *m, double t_start, cs_err *err)
     m->total_rows = x->plan.total_rows;
     m->config_hash = config_hash(x->cfg);
     snprintf(m->inputs, sizeof m->inputs, "%s", x->o->inputs_desc);
+    snprintf(m->currency, sizeof m->currency, "%s", x->plan.currency);
     int64_t v[PH_N + 1];
     for (int p = 0; p < PH_N; p++)
         v[p] = (int64_t)(x->tm.total[p] * 1e6);

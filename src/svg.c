@@ -134,7 +134,7 @@ void svg_bar_chart_write(FILE *f, const svg_bar_chart *c)
 
 /* ---- line chart ---- */
 
-enum { LC_LEFT = 64, LC_RIGHT = 18, LC_TOP = 34, LC_BOTTOM = 46 };
+enum { LC_LEFT = 64, LC_RIGHT = 44, LC_TOP = 34, LC_BOTTOM = 46 };
 
 static void line_range(const svg_line_chart *c, double *lo, double *hi, double *step)
 {
@@ -189,9 +189,7 @@ static void line_axes(FILE *f, const svg_line_chart *c, double x0, double x1, do
     uint64_t stride = c->n <= room ? 1 : (c->n + room - 1) / room;
     for (uint64_t i = 0; i < c->n; i += stride) {
         double x = c->n == 1 ? (x0 + x1) / 2 : x0 + (double)i * (x1 - x0) / (double)(c->n - 1);
-        const char *anchor = c->n > 1 && i == 0 ? "start" : "middle";
-        if (c->n > 1 && i + stride >= c->n && x1 - x < (double)widest * CHAR_W / 2)
-            anchor = "end";
+        const char *anchor = "middle";
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"" AXIS_COLOR
                 "\"/><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" fill=\"" AXIS_COLOR "\">",
                 x, y0, x, y0 + 4, x, y0 + 17, anchor);
@@ -240,7 +238,8 @@ void svg_line_chart_write(FILE *f, const svg_line_chart *c)
         xml_puts(f, sr->key ? sr->key : sr->name);
         fprintf(f, "\" fill=\"none\" stroke=\"");
         xml_puts(f, sr->color);
-        fprintf(f, "\" stroke-width=\"1.6\" stroke-linejoin=\"round\" data-values=\"");
+        fprintf(f, "\" stroke-width=\"%.1f\" stroke-opacity=\"%.2f\" stroke-linejoin=\"round\" "
+                "data-values=\"", sr->width > 0 ? sr->width : 1.6, sr->opacity > 0 ? sr->opacity : 1.0);
         for (uint64_t i = 0; i < c->n; i++)
             fprintf(f, i ? " %.17g" : "%.17g", sr->y[i]);
         fprintf(f, "\" d=\"");

@@ -39,6 +39,9 @@ typedef struct cs_config {
     /* report.period, report.timezone */
     int report_period;
     char report_timezone[CS_TZ_NAME_MAX];   /* 64 */
+    /* report.currency: ISO 4217 code for the report's money; "" = the
+     * archive's `currency` attribute. Display only: not in the config hash. */
+    char report_currency[16];
     /* rules: the ordered segment rules */
     cs_rules rules;
     /* where the values came from, for messages and the report */

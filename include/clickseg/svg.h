@@ -53,6 +53,8 @@ typedef struct svg_series {
     const char *name;    /* legend */
     const char *color;
     const double *y;     /* one value per point; NaN leaves a gap */
+    double width;        /* stroke width, px; 0: 1.6 */
+    double opacity;      /* 0: opaque */
 } svg_series;
 
 typedef struct svg_line_chart {

@@ -84,7 +84,7 @@ static void test_lines(void **state)
     (void)state;
     const char *labels[] = {"d1", "d2", "d3", "d4", "d5"};
     double y1[] = {1, 2, NAN, 4, 3}, y2[] = {0, 0, 0, 0, 0};
-    svg_series ser[] = {{"one", "One", "#123456", y1}, {"two", "Two", "#654321", y2}};
+    svg_series ser[] = {{"one", "One", "#123456", y1, 0, 0}, {"two", "Two", "#654321", y2, 0, 0}};
     svg_line_chart c = {.id = "ts", .title = "T", .y_label = "count", .x_label = "day",
                         .width = 500, .height = 200, .n = 5, .x_labels = labels,
                         .nseries = 2, .series = ser};
