@@ -12,6 +12,7 @@
 #include "clickseg/fsutil.h"
 #include "clickseg/period.h"
 #include "clickseg/plan.h"
+#include "clickseg/progress.h"
 #include "clickseg/report.h"
 #include "clickseg/sessionize.h"
 #include "clickseg/shuffle.h"
@@ -116,9 +117,9 @@ static int plan_inputs(run_ctx *x, cs_err *err)
 static int prolog(run_ctx *x, cs_err *err)
 {
     const cs_comm *c = x->c;
-    static const char *const outputs[] = {"report.json", "report.h5", "customers.h5",
-                                          "sessions.h5", "segments.csv", "periods.csv",
-                                          "totals.csv", NULL};
+    static const char *const outputs[] = {"report.json", "report.h5", "report.html",
+                                          "customers.h5", "sessions.h5", "segments.csv",
+                                          "periods.csv", "totals.csv", NULL};
     timer_start(&x->tm, PH_PLAN);
     if (c->rank == 0 && plan_inputs(x, err) == CS_OK)
         fs_begin_output(x->cfg->output_dir, outputs, x->o->force, x->outtmp, sizeof x->outtmp, err);
@@ -289,25 +290,6 @@ static int merge_sort_split(run_ctx *x, int64_t watermark, uint64_t *nproc, cs_e
     return CS_OK;
 }
 
-/* One line per window on rank 0's stderr, at most every 2 s (and the last). */
-static void progress(run_ctx *x, uint64_t w, double t0, double *last)
-{
-    if (x->c->rank != 0 || x->o->quiet || x->plan.nwindows < 2)
-        return;
-    double now = timer_now(), el = now - t0;
-    if (now - *last < 2.0 && w + 1 < x->plan.nwindows && !x->o->verbose)
-        return;
-    *last = now;
-    uint64_t end = (w + 1) * x->plan.window_rows;
-    if (end > x->plan.total_rows) end = x->plan.total_rows;
-    double rate = el > 0 ? (double)end / el : 0;
-    double eta = rate > 0 ? (double)(x->plan.total_rows - end) / rate : 0;
-    fprintf(stderr, "clickseg run: window %llu/%llu, %llu/%llu rows, %.2f M rows/s, "
-            "elapsed %.1f s, ETA %.1f s\n", (unsigned long long)(w + 1),
-            (unsigned long long)x->plan.nwindows, (unsigned long long)end,
-            (unsigned long long)x->plan.total_rows, rate / 1e6, el, eta);
-}
-
 static int one_window(run_ctx *x, uint64_t w, cs_err *err)
 {
     int final = w + 1 == x->plan.nwindows;
@@ -474,11 +456,15 @@ int run_job(const cs_comm *c, const cs_config *cfg, const cs_run_opts *opts, cs_
     x.cfg = cfg;
     x.o = opts;
     int rc = prolog(&x, err);
-    double last = t_start;
+    cs_progress prog = {0};
+    if (rc == CS_OK)
+        progress_init(&prog, c, stderr, opts->progress, opts->quiet, opts->verbose, &x.plan, t_start);
     for (uint64_t w = 0; rc == CS_OK && w < x.plan.nwindows; w++) {
         rc = one_window(&x, w, err);
-        progress(&x, w, t_start, &last);
+        if (rc == CS_OK)
+            rc = progress_window(&prog, c, w, x.users.n, x.ncarry, err);
     }
+    progress_end(&prog);
     if (rc == CS_OK)
         rc = epilog(&x, t_start, err);
     if (rc != CS_OK && c->rank == 0 && x.outtmp[0])
