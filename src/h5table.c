@@ -93,6 +93,7 @@ static int read_string(hid_t d, hid_t ftype, uint64_t n, cs_tcol *c)
     if (H5Tis_variable_str(ftype) > 0) {
         hid_t mt = H5Tcopy(H5T_C_S1);
         H5Tset_size(mt, H5T_VARIABLE);
+        H5Tset_cset(mt, H5Tget_cset(ftype));   /* no conversion between character sets */
         char **v = calloc(n + 1, sizeof *v);
         if (v && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0) {
             size_t w = 1;
@@ -117,6 +118,7 @@ static int read_string(hid_t d, hid_t ftype, uint64_t n, cs_tcol *c)
     hid_t mt = H5Tcopy(H5T_C_S1);
     H5Tset_size(mt, c->width);
     H5Tset_strpad(mt, H5T_STR_NULLTERM);
+    H5Tset_cset(mt, H5Tget_cset(ftype));
     c->s = calloc(n + 1, c->width);
     if (c->s && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, c->s) >= 0)
         rc = 0;
@@ -195,6 +197,7 @@ static herr_t attr_cb(hid_t loc, const char *name, const H5A_info_t *info, void 
     } else if (ok && cls == H5T_STRING) {
         at.kind = TK_STR;
         hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_cset(mt, H5Tget_cset(ft));
         if (H5Tis_variable_str(ft) > 0) {
             char *v = NULL;
             H5Tset_size(mt, H5T_VARIABLE);

@@ -106,6 +106,7 @@ int h5_attr_get_string(hid_t obj, const char *name, char *buf, size_t n)
     int ok = 0;
     if (ft >= 0 && H5Tget_class(ft) == H5T_STRING) {
         hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_cset(mt, H5Tget_cset(ft));   /* HDF5 converts no character set into another */
         if (H5Tis_variable_str(ft) > 0) {
             char *v = NULL;
             H5Tset_size(mt, H5T_VARIABLE);

@@ -127,4 +127,12 @@ expect_fail 2 "which report" "$CLICKSEG" report
 mkdir kept && echo "<p>mine</p>" > kept/report.html
 expect_fail 5 "" mpi "$NRANKS" "$CLICKSEG" run -q -i arch -o kept
 grep -q mine kept/report.html || fail "run overwrote report.html without --force"
+# Currency: the config overrides the archive's attribute; files that
+# disagree cannot be summed.
+mpi "$NRANKS" "$CLICKSEG" run -q -i arch -o usd --set report.currency=USD --window-events 1M
+grep -q '"currency": "USD"' usd/report.json || fail "report.currency not in report.json"
+grep -q '>\$[0-9]' usd/report.html || fail "no dollar amounts in the page"
+cp -r arch mixed
+$PY -c 'import h5py; f = h5py.File("mixed/events-0001.h5", "a"); f["events"].attrs["currency"] = "USD"; f.close()'
+expect_fail 4 "currency is (USD|EUR), but another input file's is (EUR|USD)" mpi "$NRANKS" "$CLICKSEG" run -q -i mixed -o m
 echo "test_html: ok ($NRANKS ranks)"

@@ -55,6 +55,11 @@ static void make_file(void)
     H5Tset_size(vs, H5T_VARIABLE);
     const char *vv[3] = {"a", "longer string", ""};
     put(g, "note", vs, vs, 3, vv);
+    /* UTF-8 strings, as h5py writes them: HDF5 converts no character set */
+    hid_t u8 = H5Tcopy(vs);
+    H5Tset_cset(u8, H5T_CSET_UTF8);
+    const char *u8v[3] = {"gr\xc3\xbc\xc3\x9f", "b", "c"};
+    put(g, "label", u8, u8, 3, u8v);
     hid_t et = H5Tenum_create(H5T_NATIVE_UINT8);
     uint8_t e0 = 0, e1 = 1;
     H5Tenum_insert(et, "female", &e0);
@@ -76,6 +81,9 @@ static void make_file(void)
     double w = 1.5;
     H5Awrite(a, H5T_NATIVE_DOUBLE, &w);
     H5Aclose(a);
+    a = H5Acreate2(g, "utf8", u8, asp, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, u8, &u8v[0]);
+    H5Aclose(a);
     a = H5Acreate2(g, "inputs", vs, asp, H5P_DEFAULT, H5P_DEFAULT);
     const char *in = "arch/a.h5,arch/b.h5";
     H5Awrite(a, vs, &in);
@@ -88,6 +96,7 @@ static void make_file(void)
     H5Gclose(b);
     H5Tclose(fs);
     H5Tclose(vs);
+    H5Tclose(u8);
     H5Tclose(et);
     H5Gclose(g);
     H5Fclose(f);
@@ -103,7 +112,7 @@ static void test_read(void **state)
     cs_err_clear(&err);
     assert_int_equal(h5table_read(f, "/t", &t, &err), CS_OK);
     assert_int_equal(t.nrows, 3);
-    assert_int_equal(t.ncols, 7);
+    assert_int_equal(t.ncols, 8);
     /* creation order kept */
     assert_string_equal(t.cols[0].name, "zeta");
     assert_string_equal(t.cols[1].name, "user_id");
@@ -118,6 +127,8 @@ static void test_read(void **state)
     assert_string_equal(tcol_str(h5table_col(&t, "tier"), 2), "risky!");
     assert_string_equal(tcol_str(h5table_col(&t, "tier"), 0), "high");
     assert_string_equal(tcol_str(h5table_col(&t, "note"), 1), "longer string");
+    assert_string_equal(tcol_str(h5table_col(&t, "label"), 0), "gr\xc3\xbc\xc3\x9f");
+    assert_string_equal(h5table_attr_str(&t, "utf8", "?"), "gr\xc3\xbc\xc3\x9f");
     assert_string_equal(tcol_str(h5table_col(&t, "gender"), 0), "male");
     assert_string_equal(tcol_str(h5table_col(&t, "gender"), 1), "female");
     assert_int_equal(tcol_i64(h5table_col(&t, "small"), 0), -1);
