@@ -27,9 +27,12 @@ void html_tick_pct(char *buf, size_t n, double v, const void *ctx);
 
 /* A table of any report.h5 group: `first` (NULL-ended, may be NULL) names
  * columns to put first, the others follow in file order; cells are
- * formatted by column name (money, shares, ids, counts); at most max_rows
- * rows, with a note saying how many there are. */
-void html_table(html_ctx *h, const cs_table *t, const char *const *first, uint64_t max_rows);
+ * formatted by column name (money, shares, ids, counts; integer tier and
+ * RFM codes as their names; profile codes as labels); at most max_rows
+ * rows, with a note saying how many there are; numbered: a leading "#"
+ * column of row numbers. */
+void html_table(html_ctx *h, const cs_table *t, const char *const *first, uint64_t max_rows,
+                int numbered);
 
 /* Whether a file beside report.h5 exists. */
 int html_file_beside(const html_ctx *h, const char *name);

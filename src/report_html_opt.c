@@ -33,16 +33,57 @@ static int col_format(const cs_tcol *c)
     if (strcmp(n, "user_id") == 0 || ends_with(n, "_id") || strcmp(n, "rank") == 0 ||
         strcmp(n, "key") == 0)
         return CF_ID;
-    if (strstr(n, "revenue") || strstr(n, "monetary") || strstr(n, "refund") ||
-        strstr(n, "value"))
+    if (strstr(n, "revenue") || strstr(n, "monetary") || strstr(n, "refund"))
         return CF_MONEY;
+    if (strcmp(n, "value") == 0)   /* a code (profile value): no separators */
+        return CF_ID;
     return c->kind == TK_F64 ? CF_FLOAT : CF_INT;
 }
 
-static void cell(html_ctx *h, const cs_tcol *c, uint64_t r)
+/* The table whose `name` column names the integer codes of column c
+ * (targets' tier → /tiers, rfm_segment → /rfm_segments), or NULL. */
+static const cs_table *code_table(const html_ctx *h, const cs_tcol *c)
+{
+    if (c->kind != TK_I64 && c->kind != TK_U64)
+        return NULL;
+    const cs_table *t = strcmp(c->name, "tier") == 0 ? &h->d->tiers
+                      : strcmp(c->name, "rfm_segment") == 0 ? &h->d->rfm : NULL;
+    return t && h5table_col(t, "name") ? t : NULL;
+}
+
+/* Names of profile codes (docs/archive-format.md); -1 is "no profile". */
+static const char *profile_label(const char *column, int64_t v)
+{
+    static const char *const gender[] = {"unknown", "female", "male", "other"};
+    static const char *const age[] = {"unknown", "18-24", "25-34", "35-44", "45-54", "55-64", "65+"};
+    if (v == -1)
+        return "unknown";
+    if (strcmp(column, "gender") == 0 && v >= 0 && v < 4)
+        return gender[v];
+    if (strcmp(column, "age_band") == 0 && v >= 0 && v < 7)
+        return age[v];
+    return NULL;
+}
+
+static void cell(html_ctx *h, const cs_table *t, const cs_tcol *c, uint64_t r)
 {
     char b[NUMFMT_MAX];
     int fmt = col_format(c);
+    const cs_table *codes = code_table(h, c);
+    int64_t code = codes ? tcol_i64(c, r) : -1;
+    if (codes && code >= 0 && (uint64_t)code < codes->nrows) {
+        fprintf(h->f, "<td>");
+        xml_puts(h->f, tcol_str(h5table_col(codes, "name"), (uint64_t)code));
+        fprintf(h->f, "</td>");
+        return;
+    }
+    /* a cross-tab's `value` column: the profile code of /profiles/<column> */
+    const char *prof = strncmp(t->path, "/profiles/", 10) == 0 && strcmp(c->name, "value") == 0 &&
+                       c->kind == TK_I64 ? profile_label(t->path + 10, c->i[r]) : NULL;
+    if (prof) {
+        fprintf(h->f, "<td>%s</td>", prof);
+        return;
+    }
     double v = tcol_num(c, r);
     switch (fmt) {
     case CF_TEXT:
@@ -65,7 +106,8 @@ static void cell(html_ctx *h, const cs_tcol *c, uint64_t r)
     fprintf(h->f, "<td class=\"num\">%s</td>", b);
 }
 
-void html_table(html_ctx *h, const cs_table *t, const char *const *first, uint64_t max_rows)
+void html_table(html_ctx *h, const cs_table *t, const char *const *first, uint64_t max_rows,
+                int numbered)
 {
     int order[256], n = 0;
     for (int i = 0; first && first[i] && n < 256; i++) {
@@ -83,10 +125,16 @@ void html_table(html_ctx *h, const cs_table *t, const char *const *first, uint64
     fprintf(h->f, "<div class=\"scroll\"><table data-table=\"");
     xml_puts(h->f, t->path);
     fprintf(h->f, "\"><tr>");
+    if (numbered)
+        fprintf(h->f, "<th class=\"num\" data-col=\"#\">#</th>");
     for (int j = 0; j < n; j++) {
         const cs_tcol *c = &t->cols[order[j]];
-        char name[H5T_NAME_MAX + 8];
-        doc_pretty_name(c->name, name, sizeof name);
+        char name[256];
+        /* a cross-tab's value column is named by its profile column */
+        int xval = strncmp(t->path, "/profiles/", 10) == 0 && strcmp(c->name, "value") == 0;
+        doc_pretty_name(xval ? t->path + 10 : c->name, name, sizeof name);
+        if (strncmp(name, "Rfm", 3) == 0)
+            memcpy(name, "RFM", 3);
         fprintf(h->f, "<th%s data-col=\"", col_format(c) == CF_TEXT ? "" : " class=\"num\"");
         xml_puts(h->f, c->name);
         fprintf(h->f, "\">");
@@ -97,8 +145,10 @@ void html_table(html_ctx *h, const cs_table *t, const char *const *first, uint64
     uint64_t rows = t->nrows < max_rows ? t->nrows : max_rows;
     for (uint64_t r = 0; r < rows; r++) {
         fprintf(h->f, "<tr>");
+        if (numbered)
+            fprintf(h->f, "<td class=\"num\">%llu</td>", (unsigned long long)r + 1);
         for (int j = 0; j < n; j++)
-            cell(h, &t->cols[order[j]], r);
+            cell(h, t, &t->cols[order[j]], r);
         fprintf(h->f, "</tr>\n");
     }
     fprintf(h->f, "</table></div>\n");
@@ -175,14 +225,14 @@ void html_section_tiers(html_ctx *h)
         dist_chart(h, &d->tiers, "revenue", "revenue-by-tier", "Revenue by tier", "revenue", 1);
         dist_chart(h, &d->tiers, "users", "tier-users", "Customers per tier", "customers", 0);
         fprintf(h->f, "</div>\n");
-        html_table(h, &d->tiers, tier_first, 1000);
+        html_table(h, &d->tiers, tier_first, 1000, 0);
     }
     if (d->rfm.ncols) {
         fprintf(h->f, "<h3>RFM segments</h3><div class=\"grid2\">\n");
         dist_chart(h, &d->rfm, "users", "rfm-users", "Customers per RFM segment", "customers", 0);
         dist_chart(h, &d->rfm, "revenue", "rfm-revenue", "Revenue per RFM segment", "revenue", 1);
         fprintf(h->f, "</div>\n");
-        html_table(h, &d->rfm, rfm_first, 1000);
+        html_table(h, &d->rfm, rfm_first, 1000, 0);
     }
     fprintf(h->f, "</div>\n");
 }
@@ -190,12 +240,14 @@ void html_section_tiers(html_ctx *h)
 static void toplist(html_ctx *h, const cs_table *t, const char *title, const char *csv)
 {
     static const char *const first[] = {"rank", "user_id", "score", "tier", "rfm_segment",
-                                        "recency_days", "frequency", "monetary", NULL};
+                                        "recency_days", "frequency", "monetary", "revenue",
+                                        "sessions", "intent", "risk", NULL};
     if (!t->ncols)
         return;
     char a[NUMFMT_MAX];
     fprintf(h->f, "<h3>%s</h3>\n", title);
-    html_table(h, t, first, CS_HTML_TOP_ROWS);
+    /* rows come best first; number them when the table has no rank column */
+    html_table(h, t, first, CS_HTML_TOP_ROWS, !h5table_col(t, "rank"));
     fprintf(h->f, "<p class=\"note\">The full list (%s rows): ", fmt_uint(a, sizeof a, t->nrows));
     if (html_file_beside(h, csv)) {
         fprintf(h->f, "<a href=\"");
@@ -235,7 +287,9 @@ void html_section_profiles(html_ctx *h)
         fprintf(h->f, "<h3>By ");
         xml_puts(h->f, pretty);
         fprintf(h->f, "</h3>\n");
-        html_table(h, t, NULL, 500);
+        static const char *const xfirst[] = {"value", "users", "purchase_sessions", "revenue",
+                                             NULL};
+        html_table(h, t, xfirst, 500, 0);
         for (int k = 0; k < t->nskipped; k++) {
             fprintf(h->f, "<p class=\"note\">Not shown: ");
             xml_puts(h->f, t->path);

@@ -243,7 +243,7 @@ def optional_sections(root, report_dir):
         if not any(n.attrs.get("id") == sid for n in root.all()):
             errs.append("no section #%s" % sid)
     for table, rows in (("/targets", 50), ("/prospects", 50), ("/tiers", 4), ("/rfm_segments", 5),
-                        ("/profiles/gender", 12)):
+                        ("/profiles/gender", 3)):
         t = list(root.find_all("table", data_table=table))
         if not t:
             errs.append("no table %s" % table)
@@ -251,14 +251,29 @@ def optional_sections(root, report_dir):
         n = sum(1 for tr in t[0].find_all("tr")) - 1
         if n != rows:
             errs.append("table %s: %d rows, want %d" % (table, n, rows))
-    t = next(root.find_all("table", data_table="/targets"), None)
-    if t is not None:
-        cols = [th.attrs.get("data-col") for th in t.find_all("th")]
-        if cols[:4] != ["rank", "user_id", "score", "tier"]:
-            errs.append("targets columns start %r" % cols[:4])
-        first = [td.texts() for td in list(t.find_all("tr"))[1].find_all("td")]
-        if first[:2] != ["1", "18446744073709551615"]:
-            errs.append("targets first row %r" % first[:4])
+    def head_and_row(name, i):
+        t = next(root.find_all("table", data_table=name), None)
+        if t is None:
+            return [], []
+        rows = list(t.find_all("tr"))
+        return ([th.attrs.get("data-col") for th in t.find_all("th")],
+                [td.texts() for td in rows[i].find_all("td")])
+    cols, first = head_and_row("/targets", 1)
+    if cols[:6] != ["#", "user_id", "score", "tier", "rfm_segment", "recency_days"]:
+        errs.append("targets columns start %r" % cols[:6])
+    if first[:5] != ["1", "18446744073709551615", "600", "high", "champions"]:
+        errs.append("targets first row %r" % first[:6])
+    cols, last = head_and_row("/targets", 50)
+    if last[:5] != ["50", "1049", "110", "high", "loyal"]:
+        errs.append("targets row 50 %r" % last[:6])
+    cols, first = head_and_row("/prospects", 1)
+    if cols[:4] != ["rank", "user_id", "score", "tier"] or first[:4] != ["1", "5000", "0.990", "ordinary"]:
+        errs.append("prospects start %r %r" % (cols[:4], first[:4]))
+    cols, first = head_and_row("/profiles/gender", 1)
+    if cols[:4] != ["value", "users", "purchase_sessions", "revenue"]:
+        errs.append("profile columns %r" % cols)
+    if first[:1] != ["unknown"] or head_and_row("/profiles/gender", 3)[1][:1] != ["male"]:
+        errs.append("profile rows %r" % first)
     bars = {}
     for svg in root.find_all("svg", data_chart="revenue-by-tier"):
         bars = {g.attrs["data-key"]: float(g.attrs["data-value"]) for g in svg.find_all("g")
