@@ -17,4 +17,4 @@ mpirun -n 2 "$CS" run -c "$ROOT/configs/default.cfg" --input "$OUT/archive" \
 echo
 echo "segments:"; column -s, -t < "$OUT/report/segments.csv" | cut -c1-120
 echo
-echo "report: $OUT/report/report.json (also report.h5, segments.csv, periods.csv, customers.h5, sessions.h5)"
+echo "report: $OUT/report/report.html (also report.json, report.h5, segments.csv, periods.csv, customers.h5, sessions.h5)"

@@ -44,6 +44,9 @@ const key_def cfg_keys[] = {
       "Monday) or \"month\"", period_names, 0, 0, F(report_period) },
     { "report.timezone", KT_TIMEZONE, "UTC", "timezone of periods, entry hour and weekday: "
       "\"UTC\", \"+05:30\" or an IANA name", NULL, 0, 0, F(report_timezone) },
+    { "report.currency", KT_STRING, "", "ISO 4217 code of the archive's amounts (\"EUR\", "
+      "\"USD\", ...) for money in the report; \"\" = the archive's `currency` attribute",
+      NULL, 0, 0, F(report_currency) },
     { "rank", KT_GROUP, NULL, "target-customer selection: scores, tiers, top-K lists "
       "(docs/ranking.md)", NULL, 0, 0, 0, 0 },
     { "rank.top_k", KT_INT, "1000", "length of the targets and prospects lists", NULL, 0,
@@ -315,6 +318,11 @@ int cfg_validate(const cs_config *cfg, cs_err *err, const char **key)
         *key = "report.timezone";
         return cs_err_wrap(err, "key 'report.timezone'");
     }
+    const char *cur = cfg->report_currency;
+    if (cur[0] && !(strlen(cur) == 3 && isupper((unsigned char)cur[0]) &&
+                    isupper((unsigned char)cur[1]) && isupper((unsigned char)cur[2])))
+        return BAD("report.currency", "key 'report.currency': expected \"\" or a three-letter "
+                   "ISO 4217 code such as \"EUR\", got \"%s\"", cur);
     if (rules_validate(&cfg->rules, err) != CS_OK) {
         *key = "rules";
         return CS_ECONFIG;

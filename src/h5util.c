@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "clickseg/features.h"
@@ -77,6 +78,62 @@ int h5_attr_int64(hid_t obj, const char *name, int64_t value, cs_err *err)
     if (rc < 0)
         return h5_fail(err, CS_EIO, "writing attribute '%s'", name);
     return CS_OK;
+}
+
+int h5_attr_double(hid_t obj, const char *name, double value, cs_err *err)
+{
+    hid_t s = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(obj, name, H5T_IEEE_F64LE, s, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = a < 0 ? -1 : H5Awrite(a, H5T_NATIVE_DOUBLE, &value);
+    if (a >= 0)
+        H5Aclose(a);
+    H5Sclose(s);
+    if (rc < 0)
+        return h5_fail(err, CS_EIO, "writing attribute '%s'", name);
+    return CS_OK;
+}
+
+int h5_attr_get_string(hid_t obj, const char *name, char *buf, size_t n)
+{
+    if (n)
+        buf[0] = '\0';
+    if (H5Aexists(obj, name) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return 0;
+    }
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    hid_t ft = a >= 0 ? H5Aget_type(a) : -1;
+    int ok = 0;
+    if (ft >= 0 && H5Tget_class(ft) == H5T_STRING) {
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_cset(mt, H5Tget_cset(ft));   /* HDF5 converts no character set into another */
+        if (H5Tis_variable_str(ft) > 0) {
+            char *v = NULL;
+            H5Tset_size(mt, H5T_VARIABLE);
+            if (H5Aread(a, mt, &v) >= 0) {
+                snprintf(buf, n, "%s", v ? v : "");
+                free(v);   /* a scalar variable-length string is one malloc'd block */
+                ok = 1;
+            }
+        } else {
+            size_t sz = H5Tget_size(ft);
+            char *tmp = calloc(1, sz + 1);
+            H5Tset_size(mt, sz + 1);
+            H5Tset_strpad(mt, H5T_STR_NULLTERM);
+            if (tmp && H5Aread(a, mt, tmp) >= 0) {
+                snprintf(buf, n, "%s", tmp);
+                ok = 1;
+            }
+            free(tmp);
+        }
+        H5Tclose(mt);
+    }
+    if (ft >= 0)
+        H5Tclose(ft);
+    if (a >= 0)
+        H5Aclose(a);
+    H5Eclear2(H5E_DEFAULT);
+    return ok;
 }
 
 int h5_attr_get_int64(hid_t obj, const char *name, int64_t *value)

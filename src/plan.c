@@ -34,6 +34,16 @@ int plan_build(const cs_file_info *info, int n, int64_t memory_per_rank,
         }
         if (info[i].rows == 0)
             continue;
+        if (info[i].currency[0] && plan->currency[0] &&
+            strcmp(info[i].currency, plan->currency) != 0) {
+            int rc = cs_err_set(err, CS_EINPUT, "%s: currency is %s, but another input file's is "
+                                "%s; amounts in different currencies cannot be summed",
+                                info[i].path, info[i].currency, plan->currency);
+            plan_free(plan);
+            return rc;
+        }
+        if (info[i].currency[0])
+            memcpy(plan->currency, info[i].currency, sizeof plan->currency);
         cs_plan_file *f = &plan->files[plan->nfiles++];
         memcpy(f->path, info[i].path, sizeof f->path);
         f->rows = info[i].rows;

@@ -298,6 +298,53 @@ static int h5_totals(hid_t f, const cs_totals *t, cs_err *err)
     return rc;
 }
 
+static int col_f64(hid_t g, const char *name, const double *v, uint64_t n, cs_err *err)
+{
+    hsize_t d[1] = {n};
+    hid_t s = H5Screate_simple(1, d, NULL);
+    hid_t ds = H5Dcreate2(g, name, H5T_IEEE_F64LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = ds < 0 ? -1 : (n ? H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) : 0);
+    if (ds >= 0) H5Dclose(ds);
+    H5Sclose(s);
+    return rc < 0 ? h5_fail(err, CS_EIO, "report.h5: writing %s", name) : CS_OK;
+}
+
+/* Derived per-segment columns: the same doubles as report.json's. */
+static int h5_segment_rates(hid_t g, const cs_config *cfg, const cs_stats *st, cs_err *err)
+{
+    int n = st->nseg, rc = CS_OK;
+    double v[CS_MAX_SEGMENTS];
+    const char *names[] = {"share", "conversion", "cart_abandonment", "mean_duration_s",
+                           "mean_events"};
+    for (size_t k = 0; rc == CS_OK && k < sizeof names / sizeof names[0]; k++) {
+        for (int s = 0; s < n; s++) {
+            const cs_segstat *q = &st->seg[s];
+            v[s] = k == 0 ? stats_share(st, s, cfg->rules.bot_segment)
+                 : k == 1 ? stats_ratio(q->purchase_sessions, q->sessions)
+                 : k == 2 ? stats_ratio(q->abandoned_cart_sessions, q->cart_sessions)
+                 : k == 3 ? stats_ratio(q->duration_s_sum, q->sessions)
+                          : stats_ratio(q->events, q->sessions);
+        }
+        rc = col_f64(g, names[k], v, (uint64_t)n, err);
+    }
+    static const double qs[3] = {0.5, 0.9, 0.99};
+    static const char *const qn[3] = {"p50", "p90", "p99"};
+    int64_t iv[CS_MAX_SEGMENTS];
+    for (int h = 0; rc == CS_OK && h < 2; h++)
+        for (int k = 0; rc == CS_OK && k < 3; k++) {
+            char name[32];
+            snprintf(name, sizeof name, "%s_%s", h ? "events" : "duration_s", qn[k]);
+            for (int s = 0; s < n; s++)
+                iv[s] = stats_quantile(h ? st->seg[s].hist_events : st->seg[s].hist_duration, qs[k]);
+            rc = col_i64(g, name, iv, (uint64_t)n, err);
+        }
+    for (int s = 0; s < n; s++)
+        iv[s] = s != cfg->rules.bot_segment;
+    if (rc == CS_OK)
+        rc = col_i64(g, "business", iv, (uint64_t)n, err);
+    return rc;
+}
+
 static int h5_segments(hid_t f, const cs_config *cfg, const cs_stats *st, cs_err *err)
 {
     hid_t g = H5Gcreate2(f, "segments", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -305,15 +352,18 @@ static int h5_segments(hid_t f, const cs_config *cfg, const cs_stats *st, cs_err
     char names[CS_MAX_SEGMENTS][CS_SEGMENT_NAME_MAX];
     memcpy(names, cfg->rules.segments, sizeof names);
     rc = col_str(g, "name", &names[0][0], CS_SEGMENT_NAME_MAX, (uint64_t)n, err);
+    /* cs_segstat's leading int64 fields, in struct order */
     const char *fields[] = {"sessions", "users", "events", "purchase_sessions", "purchases",
                             "revenue", "refunds", "cart_sessions", "abandoned_cart_sessions",
-                            "duration_s_sum"};
+                            "duration_s_sum", "product_view_sessions", "checkout_sessions"};
     int64_t v[CS_MAX_SEGMENTS];
     for (size_t k = 0; rc == CS_OK && k < sizeof fields / sizeof fields[0]; k++) {
         for (int s = 0; s < n; s++)
             v[s] = (&st->seg[s].sessions)[k];
         rc = col_i64(g, fields[k], v, (uint64_t)n, err);
     }
+    if (rc == CS_OK)
+        rc = h5_segment_rates(g, cfg, st, err);
     H5Gclose(g);
     return rc;
 }
@@ -334,6 +384,9 @@ static int h5_periods(hid_t f, const cs_config *cfg, const cs_stats *st, cs_err 
         }
     if (rc == CS_OK) rc = col_str(g, "period", label, 16, rows, err);
     if (rc == CS_OK) rc = col_str(g, "segment", segn, CS_SEGMENT_NAME_MAX, rows, err);
+    for (uint64_t r = 0; rc == CS_OK && r < rows; r++)
+        v[r] = st->pkeys[r / (uint64_t)st->nseg];
+    if (rc == CS_OK) rc = col_i64(g, "key", v, rows, err);
     const char *fields[PS_NFIELDS] = {"sessions", "users", "events", "purchase_sessions",
                                       "revenue", "refunds"};
     for (int k = 0; rc == CS_OK && k < PS_NFIELDS; k++) {
@@ -346,6 +399,51 @@ static int h5_periods(hid_t f, const cs_config *cfg, const cs_stats *st, cs_err 
     return rc;
 }
 
+/* /config: what the run was configured with (attributes). */
+static int h5_config(hid_t f, const cs_config *cfg, const cs_run_meta *m, cs_err *err)
+{
+    hid_t g = H5Gcreate2(f, "config", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    char hash[32];
+    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)m->config_hash);
+    int rc = g < 0 ? h5_fail(err, CS_EIO, "report.h5: creating /config") : CS_OK;
+    if (rc == CS_OK) rc = h5_attr_string(g, "source", cfg->source_path[0] ? cfg->source_path : "(defaults)", err);
+    if (rc == CS_OK) rc = h5_attr_string(g, "hash", hash, err);
+    if (rc == CS_OK) rc = h5_attr_int64(g, "session_gap_s", cfg->session_gap_us / 1000000, err);
+    if (rc == CS_OK) rc = h5_attr_int64(g, "session_max_duration_s", cfg->session_max_duration_us / 1000000, err);
+    if (rc == CS_OK) rc = h5_attr_int64(g, "session_max_lateness_s", cfg->session_max_lateness_us / 1000000, err);
+    if (rc == CS_OK) rc = h5_attr_string(g, "session_mode", cfg->session_mode == SESSION_SOURCE ? "source" : "gap", err);
+    if (rc == CS_OK) rc = h5_attr_int64(g, "memory_per_rank", cfg->memory_per_rank, err);
+    if (rc == CS_OK) rc = h5_attr_string(g, "report_period", period_name(cfg->report_period), err);
+    if (rc == CS_OK) rc = h5_attr_string(g, "report_timezone", cfg->report_timezone, err);
+    if (rc == CS_OK) rc = h5_attr_string(g, "report_currency", cfg->report_currency, err);
+    if (g >= 0) H5Gclose(g);
+    return rc;
+}
+
+/* /run: the run's metadata (attributes) and per-phase times (columns). */
+static int h5_run(hid_t f, const cs_run_meta *m, cs_err *err)
+{
+    hid_t g = H5Gcreate2(f, "run", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = g < 0 ? h5_fail(err, CS_EIO, "report.h5: creating /run") : CS_OK;
+    if (rc == CS_OK) rc = h5_attr_int64(g, "ranks", m->ranks, err);
+    if (rc == CS_OK) rc = h5_attr_int64(g, "files", m->files, err);
+    if (rc == CS_OK) rc = h5_attr_int64(g, "rows", (int64_t)m->total_rows, err);
+    if (rc == CS_OK) rc = h5_attr_int64(g, "windows", (int64_t)m->windows, err);
+    if (rc == CS_OK) rc = h5_attr_int64(g, "window_rows", (int64_t)m->window_rows, err);
+    if (rc == CS_OK) rc = h5_attr_double(g, "wall_s", m->wall_s, err);
+    if (rc == CS_OK) rc = h5_attr_string(g, "finished_utc", m->started_utc, err);
+    if (rc == CS_OK) rc = h5_attr_double(g, "peak_rss_mib_max", m->peak_rss_kb_max / 1024.0, err);
+    if (rc == CS_OK) rc = h5_attr_double(g, "peak_rss_mib_rank0", m->peak_rss_kb_rank0 / 1024.0, err);
+    if (rc == CS_OK) rc = h5_attr_string(g, "inputs", m->inputs, err);
+    char names[PH_N][16];
+    for (int p = 0; p < PH_N; p++)
+        snprintf(names[p], sizeof names[p], "%s", timer_phase_name(p));
+    if (rc == CS_OK) rc = col_str(g, "phase", &names[0][0], 16, PH_N, err);
+    if (rc == CS_OK) rc = col_f64(g, "seconds", m->phase_s, PH_N, err);
+    if (g >= 0) H5Gclose(g);
+    return rc;
+}
+
 int report_write_h5(const char *dir, const cs_config *cfg, const cs_stats *st,
                     const cs_ranking *rk, const cs_run_meta *meta, cs_err *err)
 {
@@ -355,8 +453,15 @@ int report_write_h5(const char *dir, const cs_config *cfg, const cs_stats *st,
     if (f < 0)
         return h5_fail(err, CS_EIO, "%s: cannot create", path);
     int rc = h5_attr_string(f, "format", "clickseg-report", err);
+    if (rc == CS_OK) rc = h5_attr_int64(f, "version", CS_REPORT_VERSION, err);
     if (rc == CS_OK) rc = h5_attr_int64(f, "ranks", meta->ranks, err);
     if (rc == CS_OK) rc = h5_attr_string(f, "period", period_name(cfg->report_period), err);
+    if (rc == CS_OK) rc = h5_attr_string(f, "timezone", cfg->report_timezone, err);
+    if (rc == CS_OK)
+        rc = h5_attr_string(f, "currency", cfg->report_currency[0] ? cfg->report_currency
+                                                                   : meta->currency, err);
+    if (rc == CS_OK) rc = h5_config(f, cfg, meta, err);
+    if (rc == CS_OK) rc = h5_run(f, meta, err);
     if (rc == CS_OK) rc = h5_totals(f, &st->tot, err);
     if (rc == CS_OK) rc = h5_segments(f, cfg, st, err);
     if (rc == CS_OK) rc = h5_periods(f, cfg, st, err);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clickseg/html.h"
 #include "clickseg/period.h"
 #include "clickseg/report.h"
 
@@ -27,16 +28,11 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static double ratio(int64_t a, int64_t b)
-{
-    return b ? (double)a / (double)b : 0.0;
-}
 
-/* Share of a segment: of business (non-bot) sessions, or of all sessions for bots. */
-static double seg_share(const cs_stats *st, int s, int bot)
+/* The currency the report shows: the config's, else the archive's. */
+static const char *report_currency(const cs_config *cfg, const cs_run_meta *m)
 {
-    int64_t all = st->tot.sessions, business = all - st->tot.bot_sessions;
-    return s == bot ? ratio(st->seg[s].sessions, all) : ratio(st->seg[s].sessions, business);
+    return cfg->report_currency[0] ? cfg->report_currency : m->currency;
 }
 
 static void json_totals(FILE *f, const cs_totals *t)
@@ -71,15 +67,17 @@ static void json_segments(FILE *f, const cs_config *cfg, const cs_stats *st)
                 "\"conversion\": %.17g, \"revenue\": %lld, \"refunds\": %lld, "
                 "\"cart_sessions\": %lld, \"abandoned_cart_sessions\": %lld, "
                 "\"cart_abandonment\": %.17g, \"mean_duration_s\": %.17g, "
-                "\"mean_events\": %.17g, ",
+                "\"mean_events\": %.17g, \"product_view_sessions\": %lld, "
+                "\"checkout_sessions\": %lld, ",
                 s == r->bot_segment ? "false" : "true", (long long)g->sessions,
-                seg_share(st, s, r->bot_segment), (long long)g->users, (long long)g->events,
+                stats_share(st, s, r->bot_segment), (long long)g->users, (long long)g->events,
                 (long long)g->purchase_sessions, (long long)g->purchases,
-                ratio(g->purchase_sessions, g->sessions), (long long)g->revenue,
+                stats_ratio(g->purchase_sessions, g->sessions), (long long)g->revenue,
                 (long long)g->refunds, (long long)g->cart_sessions,
                 (long long)g->abandoned_cart_sessions,
-                ratio(g->abandoned_cart_sessions, g->cart_sessions),
-                ratio(g->duration_s_sum, g->sessions), ratio(g->events, g->sessions));
+                stats_ratio(g->abandoned_cart_sessions, g->cart_sessions),
+                stats_ratio(g->duration_s_sum, g->sessions), stats_ratio(g->events, g->sessions),
+                (long long)g->product_view_sessions, (long long)g->checkout_sessions);
         json_quantiles(f, "duration_s", g->hist_duration);
         fprintf(f, ", ");
         json_quantiles(f, "events_per_session", g->hist_events);
@@ -145,7 +143,9 @@ static int write_json(const char *dir, const cs_config *cfg, const cs_stats *st,
     FILE *f = fopen(path, "w");
     if (!f)
         return cs_err_set(err, CS_EIO, "%s: cannot write: %m", path);
-    fprintf(f, "{\n  \"format\": \"clickseg-report\", \"version\": 1,\n");
+    fprintf(f, "{\n  \"format\": \"clickseg-report\", \"version\": %d, \"currency\": ", CS_REPORT_VERSION);
+    json_str(f, report_currency(cfg, m));
+    fprintf(f, ",\n");
     json_totals(f, &st->tot);
     json_segments(f, cfg, st);
     json_periods(f, cfg, st);
@@ -195,12 +195,12 @@ static int write_csvs(const char *dir, const cs_config *cfg, const cs_stats *st,
         const cs_segstat *g = &st->seg[s];
         fprintf(f, "%s,%d,%lld,%.10g,%lld,%lld,%lld,%lld,%.10g,%lld,%lld,%lld,%lld,%.10g,%lld,%lld,"
                 "%lld,%lld\n", cfg->rules.segments[s], s != cfg->rules.bot_segment,
-                (long long)g->sessions, seg_share(st, s, cfg->rules.bot_segment),
+                (long long)g->sessions, stats_share(st, s, cfg->rules.bot_segment),
                 (long long)g->users, (long long)g->events, (long long)g->purchase_sessions,
-                (long long)g->purchases, ratio(g->purchase_sessions, g->sessions),
+                (long long)g->purchases, stats_ratio(g->purchase_sessions, g->sessions),
                 (long long)g->revenue, (long long)g->refunds, (long long)g->cart_sessions,
                 (long long)g->abandoned_cart_sessions,
-                ratio(g->abandoned_cart_sessions, g->cart_sessions),
+                stats_ratio(g->abandoned_cart_sessions, g->cart_sessions),
                 (long long)stats_quantile(g->hist_duration, 0.5),
                 (long long)stats_quantile(g->hist_duration, 0.9),
                 (long long)stats_quantile(g->hist_events, 0.5),
@@ -234,5 +234,8 @@ int report_write_summary(const char *dir, const cs_config *cfg, const cs_stats *
         rc = report_rank_csv(dir, cfg, rk, err);
     if (rc == CS_OK)
         rc = report_write_h5(dir, cfg, st, rk, meta, err);
+    /* Last, from report.h5 itself: `clickseg report` renders the same page. */
+    if (rc == CS_OK)
+        rc = report_html_render_dir(dir, err);
     return rc;
 }

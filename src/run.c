@@ -13,6 +13,7 @@
 #include "clickseg/period.h"
 #include "clickseg/plan.h"
 #include "clickseg/rank.h"
+#include "clickseg/progress.h"
 #include "clickseg/report.h"
 #include "clickseg/sessionize.h"
 #include "clickseg/shuffle.h"
@@ -123,11 +124,11 @@ static int plan_inputs(run_ctx *x, cs_err *err)
 static int prolog(run_ctx *x, cs_err *err)
 {
     const cs_comm *c = x->c;
-    static const char *const outputs[] = {"report.json", "report.h5", "customers.h5",
-                                          "sessions.h5", "segments.csv", "periods.csv",
-                                          "totals.csv", "targets.csv", "prospects.csv",
-                                          "tiers.csv", "rfm_segments.csv", "profiles.csv",
-                                          NULL};
+    static const char *const outputs[] = {"report.json", "report.h5", "report.html",
+                                          "customers.h5", "sessions.h5", "segments.csv",
+                                          "periods.csv", "totals.csv", "targets.csv",
+                                          "prospects.csv", "tiers.csv", "rfm_segments.csv",
+                                          "profiles.csv", NULL};
     timer_start(&x->tm, PH_PLAN);
     if (c->rank == 0 && plan_inputs(x, err) == CS_OK)
         fs_begin_output(x->cfg->output_dir, outputs, x->o->force, x->outtmp, sizeof x->outtmp, err);
@@ -292,25 +293,6 @@ static int merge_sort_split(run_ctx *x, int64_t watermark, uint64_t *nproc, cs_e
     return CS_OK;
 }
 
-/* One line per window on rank 0's stderr, at most every 2 s (and the last). */
-static void progress(run_ctx *x, uint64_t w, double t0, double *last)
-{
-    if (x->c->rank != 0 || x->o->quiet || x->plan.nwindows < 2)
-        return;
-    double now = timer_now(), el = now - t0;
-    if (now - *last < 2.0 && w + 1 < x->plan.nwindows && !x->o->verbose)
-        return;
-    *last = now;
-    uint64_t end = (w + 1) * x->plan.window_rows;
-    if (end > x->plan.total_rows) end = x->plan.total_rows;
-    double rate = el > 0 ? (double)end / el : 0;
-    double eta = rate > 0 ? (double)(x->plan.total_rows - end) / rate : 0;
-    fprintf(stderr, "clickseg run: window %llu/%llu, %llu/%llu rows, %.2f M rows/s, "
-            "elapsed %.1f s, ETA %.1f s\n", (unsigned long long)(w + 1),
-            (unsigned long long)x->plan.nwindows, (unsigned long long)end,
-            (unsigned long long)x->plan.total_rows, rate / 1e6, el, eta);
-}
-
 static int one_window(run_ctx *x, uint64_t w, cs_err *err)
 {
     int final = w + 1 == x->plan.nwindows;
@@ -376,6 +358,7 @@ static int fill_meta(run_ctx *x, cs_run_meta *m, double t_start, cs_err *err)
     m->total_rows = x->plan.total_rows;
     m->config_hash = config_hash(x->cfg);
     snprintf(m->inputs, sizeof m->inputs, "%s", x->o->inputs_desc);
+    snprintf(m->currency, sizeof m->currency, "%s", x->plan.currency);
     int64_t v[PH_N + 1];
     for (int p = 0; p < PH_N; p++)
         v[p] = (int64_t)(x->tm.total[p] * 1e6);
@@ -480,11 +463,15 @@ int run_job(const cs_comm *c, const cs_config *cfg, const cs_run_opts *opts, cs_
     x.cfg = cfg;
     x.o = opts;
     int rc = prolog(&x, err);
-    double last = t_start;
+    cs_progress prog = {0};
+    if (rc == CS_OK)
+        progress_init(&prog, c, stderr, opts->progress, opts->quiet, opts->verbose, &x.plan, t_start);
     for (uint64_t w = 0; rc == CS_OK && w < x.plan.nwindows; w++) {
         rc = one_window(&x, w, err);
-        progress(&x, w, t_start, &last);
+        if (rc == CS_OK)
+            rc = progress_window(&prog, c, w, x.users.n, x.ncarry, err);
     }
+    progress_end(&prog);
     if (rc == CS_OK)
         rc = epilog(&x, t_start, err);
     if (rc != CS_OK && c->rank == 0 && x.outtmp[0])

@@ -97,6 +97,18 @@ int64_t *stats_period_row(cs_stats *s, int64_t key, cs_err *err)
     return s->prow + lo * w;
 }
 
+double stats_ratio(int64_t a, int64_t b)
+{
+    return b ? (double)a / (double)b : 0.0;
+}
+
+double stats_share(const cs_stats *s, int seg, int bot)
+{
+    int64_t all = s->tot.sessions, business = all - s->tot.bot_sessions;
+    return seg == bot ? stats_ratio(s->seg[seg].sessions, all)
+                      : stats_ratio(s->seg[seg].sessions, business);
+}
+
 void stats_add_session(cs_stats *s, int seg, int is_bot, const cs_features *f)
 {
     cs_segstat *g = &s->seg[seg];
@@ -111,6 +123,8 @@ void stats_add_session(cs_stats *s, int seg, int is_bot, const cs_features *f)
     g->cart_sessions += carted;
     g->abandoned_cart_sessions += carted && !purchased;
     g->duration_s_sum += v[F_DURATION_S];
+    g->product_view_sessions += v[F_PRODUCT_VIEWS] > 0;
+    g->checkout_sessions += v[F_CHECKOUTS] > 0;
     g->hist_duration[stats_bin(v[F_DURATION_S])]++;
     g->hist_events[stats_bin(v[F_EVENTS])]++;
     s->tot.sessions++;

@@ -59,6 +59,7 @@ typedef struct cs_file_info {
     int compressed[COL_NCOLUMNS];
     int64_t ts_first, ts_last; /* ts of the first and last row (rows > 0) */
     int64_t file_bytes;
+    char currency[16];         /* /events attribute `currency` ("" when absent) */
 } cs_file_info;
 
 /* Opens `path` read-only and checks the format: /events with ts, user_id,

@@ -43,6 +43,9 @@ typedef struct cs_config {
     int64_t rank_top_k;
     int64_t rank_w_recency, rank_w_frequency, rank_w_monetary, rank_w_intent, rank_w_risk;
     int64_t rank_high_score, rank_ordinary_score, rank_risk_level;
+    /* report.currency: ISO 4217 code for the report's money; "" = the
+     * archive's `currency` attribute. Display only: not in the config hash. */
+    char report_currency[16];
     /* rules: the ordered segment rules */
     cs_rules rules;
     /* where the values came from, for messages and the report */

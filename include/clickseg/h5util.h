@@ -26,6 +26,12 @@ int h5_fail(cs_err *err, int code, const char *fmt, ...)
 int h5_attr_string(hid_t obj, const char *name, const char *value, cs_err *err);
 int h5_attr_int64(hid_t obj, const char *name, int64_t value, cs_err *err);
 
+int h5_attr_double(hid_t obj, const char *name, double value, cs_err *err);
+
+/* Reads a string attribute (fixed or variable length) into buf if present;
+ * returns 1 when read, 0 when absent or not a string (buf is then ""). */
+int h5_attr_get_string(hid_t obj, const char *name, char *buf, size_t n);
+
 /* Reads an int64 attribute if present; returns 1 when read, 0 when absent. */
 int h5_attr_get_int64(hid_t obj, const char *name, int64_t *value);
 

@@ -35,12 +35,14 @@ typedef struct cs_plan {
     uint64_t total_rows;
     uint64_t window_rows;   /* rows of one window, all ranks together */
     uint64_t nwindows;      /* at least 1 (an empty archive has one empty window) */
+    char currency[16];      /* the event files' `currency` attribute ("" when none has one) */
 } cs_plan;
 
 /* Orders the event files by (first ts, last ts, path), drops empty ones,
  * and sizes windows: window_rows = nranks * per-rank rows, where per-rank
  * rows = window_rows_per_rank when non-zero, else memory_per_rank /
- * CS_BYTES_PER_EVENT. CS_EINPUT when no file holds events. */
+ * CS_BYTES_PER_EVENT. CS_EINPUT when no file holds events, or when two
+ * files name different currencies (their amounts cannot be summed). */
 int plan_build(const cs_file_info *info, int n, int64_t memory_per_rank,
                uint64_t window_rows_per_rank, int nranks, cs_plan *plan, cs_err *err);
 

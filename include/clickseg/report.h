@@ -17,6 +17,10 @@
 #include "clickseg/timer.h"
 #include "clickseg/users.h"
 
+/* Version of report.json / report.h5 (2: funnel counts, rates, quantiles,
+ * currency, /config and /run in report.h5). */
+#define CS_REPORT_VERSION 2
+
 /* What the report says about the run itself. */
 typedef struct cs_run_meta {
     int ranks;
@@ -29,9 +33,11 @@ typedef struct cs_run_meta {
     int64_t peak_rss_kb_rank0;
     char started_utc[32];
     char inputs[4096];             /* comma-separated input arguments */
+    char currency[16];             /* the archive's currency attribute ("" when none) */
 } cs_run_meta;
 
-/* Rank 0: report.json, report.h5, totals.csv, segments.csv, periods.csv in dir. */
+/* Rank 0: report.json, report.h5, totals.csv, segments.csv, periods.csv in
+ * dir, then report.html rendered from report.h5 (html.h). */
 int report_write_summary(const char *dir, const cs_config *cfg, const cs_stats *st,
                          const cs_ranking *rk, const cs_run_meta *meta, cs_err *err);
 

@@ -19,6 +19,7 @@
 typedef struct cs_run_opts {
     int force;                     /* overwrite existing outputs */
     int verbose, quiet;
+    int progress;                  /* enum cs_progress_mode (progress.h) */
     uint64_t window_rows_per_rank; /* 0: from memory_per_rank */
     char inputs_desc[4096];        /* for the report */
 } cs_run_opts;

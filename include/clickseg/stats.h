@@ -23,6 +23,7 @@ typedef struct cs_segstat {
     int64_t sessions, users, events, purchase_sessions, purchases;
     int64_t revenue, refunds, cart_sessions, abandoned_cart_sessions;
     int64_t duration_s_sum;
+    int64_t product_view_sessions, checkout_sessions;   /* funnel steps */
     int64_t hist_duration[CS_HIST_BINS];   /* session duration, seconds */
     int64_t hist_events[CS_HIST_BINS];     /* events per session */
 } cs_segstat;
@@ -65,6 +66,13 @@ int64_t stats_bin_max(int bin);
 /* The value at quantile q (0..1) of a histogram: the largest value of the
  * bin where the cumulative count reaches q * total. -1 when empty. */
 int64_t stats_quantile(const int64_t *hist, double q);
+
+/* a / b, or 0 when b is 0. */
+double stats_ratio(int64_t a, int64_t b);
+
+/* Share of segment seg's sessions: of the business (non-bot) sessions, or
+ * of all sessions for the bot segment. */
+double stats_share(const cs_stats *s, int seg, int bot_segment);
 
 /* Adds one closed session of segment seg to the overall statistics. */
 void stats_add_session(cs_stats *s, int seg, int is_bot, const cs_features *f);

@@ -6,19 +6,21 @@
 
 #include "cli.h"
 #include "clickseg/config.h"
+#include "clickseg/progress.h"
 #include "clickseg/run.h"
 
 static void run_usage(FILE *out)
 {
     fprintf(out,
         "usage: mpirun -n N clickseg run [-c job.cfg] [--input PATH ...] [--output DIR]\n"
-        "                                [--sessions] [--force] [--quiet|--verbose]\n\n"
+        "                                [--sessions] [--force] [--quiet|--verbose]\n"
+        "                                [--progress auto|live|lines]\n\n"
         "Reads a clickstream archive (HDF5, format v1), cuts each user's events into\n"
         "sessions, labels every session with the segment rules (simple_browser,\n"
         "information_collector, immediate_buyer, bot by default) and writes the segment\n"
-        "report: report.json, report.h5, totals/segments/periods CSV, customers.h5 and,\n"
-        "with --sessions, sessions.h5. Flags override the config file; with no config the\n"
-        "shipped defaults apply (configs/default.cfg lists every key).\n\n"
+        "report: report.json, report.h5, report.html, totals/segments/periods CSV,\n"
+        "customers.h5 and, with --sessions, sessions.h5. Flags override the config file;\n"
+        "with no config the shipped defaults apply (configs/default.cfg lists every key).\n\n"
         "options:\n"
         "  -c, --config FILE     libconfig job file\n"
         "  -i, --input PATH      archive file, directory (every .h5 inside) or glob; repeatable;\n"
@@ -28,8 +30,11 @@ static void run_usage(FILE *out)
         "      --set KEY=VALUE   override one config key, e.g. --set session.gap=600\n"
         "      --window-events N rows per rank per window (default: from memory_per_rank)\n"
         "      --force           overwrite existing outputs in DIR\n"
+        "      --progress MODE   progress on stderr: auto (a live line on a terminal, plain\n"
+        "                        lines in a log file), live, or lines\n"
         "  -q, --quiet           print nothing but errors\n"
-        "  -v, --verbose         per-phase timings and memory at the end\n"
+        "  -v, --verbose         progress from every rank at every window (lines prefixed\n"
+        "                        [rank R]), per-phase timings and memory at the end\n"
         "  -h, --help            this help\n\n"
         "Exit status: 0 ok, 2 usage, 3 config, 4 input data, 5 I/O or output exists,\n"
         "6 out of memory, 1 internal error. Errors are reported once, by rank 0.\n");
@@ -53,7 +58,8 @@ static int run_parse(int argc, char **argv, run_args *a, cs_err *err)
         {"output", required_argument, 0, 'o'}, {"sessions", no_argument, 0, 'S'},
         {"set", required_argument, 0, 's'},    {"window-events", required_argument, 0, 'W'},
         {"force", no_argument, 0, 'F'},        {"quiet", no_argument, 0, 'q'},
-        {"verbose", no_argument, 0, 'v'},      {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"verbose", no_argument, 0, 'v'},      {"help", no_argument, 0, 'h'},
+        {"progress", required_argument, 0, 'P'}, {0, 0, 0, 0}};
     memset(a, 0, sizeof *a);
     opterr = 0;
     optind = 1;
@@ -80,6 +86,11 @@ static int run_parse(int argc, char **argv, run_args *a, cs_err *err)
         case 'F': a->o.force = 1; break;
         case 'q': a->o.quiet = 1; break;
         case 'v': a->o.verbose = 1; break;
+        case 'P':
+            a->o.progress = progress_mode_from_name(optarg);
+            if (a->o.progress < 0)
+                rc = cs_err_set(err, CS_EUSAGE, "--progress: '%s' is not auto, live or lines", optarg);
+            break;
         case 'h': a->help = 1; break;
         case ':': rc = cs_err_set(err, CS_EUSAGE, "%s needs a value", argv[optind - 1]); break;
         default: rc = cs_err_set(err, CS_EUSAGE, "unknown option '%s' (see --help)", argv[optind - 1]);

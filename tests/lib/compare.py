@@ -38,7 +38,8 @@ TOTAL_KEYS = ["events", "sessions", "users", "purchase_sessions", "revenue",
               "refunds", "bot_sessions", "late_events", "rejected_events"]
 SEGMENT_INT_KEYS = ["sessions", "users", "events", "purchase_sessions",
                     "revenue", "refunds", "cart_sessions",
-                    "abandoned_cart_sessions"]
+                    "abandoned_cart_sessions", "product_view_sessions",
+                    "checkout_sessions"]
 SEGMENT_FLOAT_KEYS = ["share", "conversion"]
 PERIOD_KEYS = ["sessions", "users", "events", "purchase_sessions", "revenue"]
 FLOAT_TOL = 1e-9

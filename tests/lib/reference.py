@@ -61,7 +61,8 @@ TOTAL_KEYS = ["events", "sessions", "users", "purchase_sessions", "revenue",
               "refunds", "bot_sessions", "late_events", "rejected_events"]
 SEGMENT_INT_KEYS = ["sessions", "users", "events", "purchase_sessions",
                     "revenue", "refunds", "cart_sessions",
-                    "abandoned_cart_sessions"]
+                    "abandoned_cart_sessions", "product_view_sessions",
+                    "checkout_sessions"]
 SEGMENT_FLOAT_KEYS = ["share", "conversion"]
 PERIOD_KEYS = ["sessions", "users", "events", "purchase_sessions", "revenue"]
 CUSTOMER_COLUMNS = (["user_id", "events", "sessions", "purchase_sessions",
@@ -403,6 +404,8 @@ def compute(paths, gap_us=DEFAULT_GAP_S * US, max_duration_us=DEFAULT_MAX_DURATI
             "conversion": ps / ns if ns else 0.0,
             "cart_sessions": int(carts.sum()),
             "abandoned_cart_sessions": int((carts & ~has_p).sum()),
+            "product_view_sessions": int((k & (F["product_views"] >= 1)).sum()),
+            "checkout_sessions": int((k & (F["checkouts"] >= 1)).sum()),
         })
     periods = []
     day = first // DAY_US

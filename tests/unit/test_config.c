@@ -82,6 +82,7 @@ static void assert_config_equal(const cs_config *a, const cs_config *b)
     assert_int_equal(a->session_mode, b->session_mode);
     assert_int_equal(a->report_period, b->report_period);
     assert_string_equal(a->report_timezone, b->report_timezone);
+    assert_string_equal(a->report_currency, b->report_currency);
     assert_rules_equal(&a->rules, &b->rules);
     assert_int_equal(config_hash(a), config_hash(b));
 }
@@ -92,7 +93,7 @@ static const char *const non_default_text =
     "output = { dir = \"/tmp/out dir\"; sessions = true; };\n"
     "memory_per_rank = \"3G\";\n"
     "session = { gap = 600; max_duration = 7200; max_lateness = 60; mode = \"source\"; };\n"
-    "report = { period = \"month\"; timezone = \"America/New_York\"; };\n"
+    "report = { period = \"month\"; timezone = \"America/New_York\"; currency = \"USD\"; };\n"
     "rules = (\n"
     "  { segment = \"robot\"; when = ( { feature = \"min_gap_ms\"; op = \"<\"; value = 50; } ); },\n"
     "  { segment = \"odd \\\"name\\\"\"; when = ( \"revenue != -7\", \"entry_hour == 3\" ); },\n"
@@ -267,6 +268,7 @@ static void test_key_errors(void **state)
     load_fails("report = { period = 7; };", "key 'report.period': expected a string, got an integer");
     load_fails("report = {\n timezone = \"Mars/Olympus\"; };", "t.cfg:2: key 'report.timezone': timezone 'Mars/Olympus'");
     load_fails("report = { timezone = \"+5:30\"; };", "+HH:MM");
+    load_fails("report = { currency = \"euro\"; };", "key 'report.currency': expected");
     /* cross-key: blamed on the max_duration line */
     load_fails("session = {\n gap = 1800;\n max_duration = 600;\n};",
                "t.cfg:3: key 'session.max_duration': must be 0 (no limit) or at least session.gap (1800 s), got 600 s");

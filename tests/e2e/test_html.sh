@@ -1,0 +1,138 @@
+#!/bin/bash
+# ranks: 2
+# report.html of a 3-year daily report (1,100 days, 2M events): self-contained,
+# under 5 MB, opens in headless Chromium (Debian's; installed here if missing)
+# without console errors and fast; every chart holds the numbers of
+# report.json (tests/lib/check_html.py); `clickseg report` re-renders the same
+# bytes from report.h5 and prints text/JSON/CSV summaries; the optional
+# sections (tiers, targets, prospects, profiles) appear when report.h5 holds
+# their tables and are absent otherwise; bad input gives clear errors.
+set -euo pipefail
+source "${SRCDIR:?}/lib/common.sh"
+
+# Chromium and a font, for this test only (the main set-up stays light).
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+dpkg-query -W -f='${Status}' fonts-dejavu-core 2>/dev/null | grep -q "install ok installed" || missing+=(fonts-dejavu-core)
+if [ ${#missing[@]} -gt 0 ]; then
+    [ "$(id -u)" -eq 0 ] || fail "needs ${missing[*]} (apt-get install ${missing[*]})"
+    echo "installing ${missing[*]}" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# chrome ARGS... : headless Chromium with no network services and a fresh profile.
+chrome() {
+    local ud
+    ud=$(mktemp -d "$WORKDIR/profile.XXXXXX")
+    timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+        --disable-background-networking --disable-component-update --disable-sync \
+        --hide-scrollbars --user-data-dir="$ud" "$@"
+}
+# console_clean LOG: Chromium logs console messages (errors included) as CONSOLE lines.
+console_clean() {
+    if grep -E "CONSOLE|Uncaught|Refused to|Failed to load" "$1"; then
+        fail "console messages in $1"
+    fi
+}
+
+mpi 2 "$CLICKSEG" generate -o arch -n 2M -d 1100 -f 4 --seed 8 > /dev/null
+mpi "$NRANKS" "$CLICKSEG" run -q -i arch -o out --window-events 400k
+bytes=$(stat -c %s out/report.html)
+[ "$bytes" -lt $((5 * 1024 * 1024)) ] || fail "report.html is $bytes bytes (limit 5 MiB)"
+$PY "$SRCDIR/lib/check_html.py" out out/report.html
+
+# Re-rendering from report.h5 gives the same bytes, in place and in a copy.
+cp out/report.html first.html
+"$CLICKSEG" report out -q
+cmp first.html out/report.html || fail "clickseg report changed report.html"
+cp -r out copy && rm copy/report.html
+"$CLICKSEG" report copy -q
+cmp first.html copy/report.html || fail "a copy of the run re-renders differently"
+"$CLICKSEG" report out --html elsewhere.html -q
+grep -q "href=\"$(cd out && pwd)/periods.csv\"" elsewhere.html || fail "a page elsewhere links the CSV absolutely"
+
+# Chromium: the parsed page holds the same numbers; no console message.
+chrome --enable-logging=stderr --v=0 --dump-dom "file://$PWD/out/report.html" > dom.html 2> chrome.log
+console_clean chrome.log
+$PY "$SRCDIR/lib/check_html.py" out out/report.html --dom dom.html
+# Opening time: the whole page parsed, laid out and painted (a screenshot of
+# its full height), less Chromium's own start-up on an empty page; medians
+# of 3 (tests/bench/html_report.sh measures more).
+echo '<!DOCTYPE html><title>empty</title>' > blank.html
+timed() {
+    local t0 t1
+    t0=$(date +%s%N)
+    chrome --window-size=1280,9000 --screenshot="$PWD/$2" "file://$PWD/$1" 2>/dev/null >/dev/null
+    t1=$(date +%s%N)
+    echo $(( (t1 - t0) / 1000000 ))
+}
+blank=() page=()
+for i in 1 2 3; do blank+=("$(timed blank.html blank.png)"); page+=("$(timed out/report.html report.png)"); done
+[ "$(stat -c %s report.png)" -gt 100000 ] || fail "screenshot too small"
+$PY - "$bytes" "${blank[@]}" "${page[@]}" <<'PY'
+import statistics, sys
+b = int(sys.argv[1]); v = [int(x) / 1000 for x in sys.argv[2:]]
+blank, page = statistics.median(v[:3]), statistics.median(v[3:])
+print("report.html %.2f MB, 1,100 days: whole page painted in %.2f s, empty page %.2f s, "
+      "the report's own cost %.2f s" % (b / 1e6, page, blank, page - blank))
+assert page - blank < 2.0, "opening the report took %.2f s beyond Chromium's start-up" % (page - blank)
+PY
+
+# Summaries on stdout.
+"$CLICKSEG" report out --no-html > text.txt
+grep -q "Simple browser" text.txt || fail "text summary lacks the segment table"
+"$CLICKSEG" report out --no-html --format json > summary.json
+"$CLICKSEG" report out --no-html --format csv > summary.csv
+$PY - <<'PY'
+import json, pandas as pd
+r = json.load(open("out/report.json"))
+s = json.load(open("summary.json"))
+for k, v in s["totals"].items():
+    assert v == r["totals"][k], k
+assert [x["name"] for x in s["segments"]] == [x["name"] for x in r["segments"]]
+for a, b in zip(s["segments"], r["segments"]):
+    for k in ("sessions", "share", "users", "conversion", "revenue"):
+        assert a[k] == b[k], (a["name"], k, a[k], b[k])
+assert s["periods"] == len(r["periods"]) and s["last_period"] == r["periods"][-1]["period"]
+c = pd.read_csv("summary.csv")
+assert list(c.segment) == [x["name"] for x in r["segments"]]
+assert list(c.sessions) == [x["sessions"] for x in r["segments"]]
+print("summaries agree with report.json")
+PY
+
+# Optional sections: shown when report.h5 holds their tables (a run writes the
+# ranking tables; the generated archive's profiles.h5 gives the cross-tabs).
+for id in tiers targets profiles; do
+    grep -q "id=\"$id\"" out/report.html || fail "section $id missing though report.h5 has its table"
+done
+cp -r out opt
+$PY "$SRCDIR/lib/add_optional.py" opt
+"$CLICKSEG" report opt -q
+$PY "$SRCDIR/lib/check_html.py" opt opt/report.html --optional
+chrome --enable-logging=stderr --v=0 --dump-dom "file://$PWD/opt/report.html" > dom2.html 2> chrome2.log
+console_clean chrome2.log
+$PY "$SRCDIR/lib/check_html.py" opt opt/report.html --dom dom2.html --optional
+chrome --window-size=1280,9000 --screenshot="$PWD/optional.png" "file://$PWD/opt/report.html" 2> /dev/null
+
+# Errors name the problem.
+expect_fail 4 "nowhere: no such file" "$CLICKSEG" report nowhere
+mkdir jsononly && cp out/report.json jsononly/
+expect_fail 4 "jsononly/report.h5: no such file" "$CLICKSEG" report jsononly
+cp -r out old
+$PY -c 'import h5py; f = h5py.File("old/report.h5", "a"); del f.attrs["version"]; f.close()'
+expect_fail 4 "report format version 1, written by an older clickseg" "$CLICKSEG" report old
+expect_fail 4 "not an HDF5 file" "$CLICKSEG" report out/report.json
+expect_fail 2 "--format: 'xml' is not text, json or csv" "$CLICKSEG" report out --format xml
+expect_fail 2 "which report" "$CLICKSEG" report
+mkdir kept && echo "<p>mine</p>" > kept/report.html
+expect_fail 5 "" mpi "$NRANKS" "$CLICKSEG" run -q -i arch -o kept
+grep -q mine kept/report.html || fail "run overwrote report.html without --force"
+# Currency: the config overrides the archive's attribute; files that
+# disagree cannot be summed.
+mpi "$NRANKS" "$CLICKSEG" run -q -i arch -o usd --set report.currency=USD --window-events 1M
+grep -q '"currency": "USD"' usd/report.json || fail "report.currency not in report.json"
+grep -q '>\$[0-9]' usd/report.html || fail "no dollar amounts in the page"
+cp -r arch mixed
+$PY -c 'import h5py; f = h5py.File("mixed/events-0001.h5", "a"); f["events"].attrs["currency"] = "USD"; f.close()'
+expect_fail 4 "currency is (USD|EUR), but another input file's is (EUR|USD)" mpi "$NRANKS" "$CLICKSEG" run -q -i mixed -o m
+echo "test_html: ok ($NRANKS ranks)"

@@ -1,0 +1,72 @@
+#!/bin/bash
+# Progress during `run` in a non-terminal log (a file, like a Slurm log):
+# rank 0 writes the plan's line and plain lines for the first and last
+# windows (no carriage returns); no other rank writes progress unless
+# --verbose, which adds every rank's line for every window, prefixed with
+# its rank (checked with mpirun --tag-output, which names the rank that
+# wrote each line); --quiet prints nothing; a one-window run prints no
+# progress; --progress live forces the live line.
+set -euo pipefail
+source "${SRCDIR:?}/lib/common.sh"
+mpi 1 "$CLICKSEG" generate -o arch -n 60000 -d 5 -f 2 --seed 3 > /dev/null
+
+mpi "$NRANKS" --tag-output "$CLICKSEG" run -i arch -o a --window-events 2000 > out.txt 2> log.txt
+$PY - "$NRANKS" <<'PY'
+import json, re, sys
+n = int(sys.argv[1])
+W = json.load(open("a/report.json"))["run"]["windows"]
+rows = json.load(open("a/report.json"))["run"]["rows"]
+assert W > 4, W
+log = open("log.txt", "rb").read().decode()
+assert "\r" not in log, "carriage return in a log file"
+lines = [l for l in log.splitlines() if l.strip()]
+tagged = [re.match(r"\[\d+,(\d+)\]<stderr>:(.*)$", l) for l in lines]
+assert all(tagged), [l for l, t in zip(lines, tagged) if not t]
+# clickseg's lines (a sanitizer build may add its own reports to stderr)
+progress = [(int(t.group(1)), t.group(2)) for t in tagged if t.group(2).startswith("clickseg")]
+assert all(r == 0 for r, _ in progress), "progress from a rank other than 0: %r" % progress
+texts = [t for _, t in progress]
+assert re.match(r"clickseg run: 2 files, 60,000 events in %d windows of up to [\d,]+ on %d ranks?$"
+                % (W, n), texts[0]), texts[0]
+win = [re.match(r"clickseg run: window (\d+)/(\d+) \((\d+)%\), ([\d,]+)/([\d,]+) events, \S+ "
+                r"events/s, elapsed .+, ETA .+, peak RSS [\d.]+ [MG]iB/rank$", t) for t in texts[1:]]
+assert all(win), texts
+nums = [int(m.group(1)) for m in win]
+assert nums[0] == 1 and nums[-1] == W and nums == sorted(nums), nums
+assert all(int(m.group(2)) == W for m in win)
+last = win[-1]
+assert int(last.group(4).replace(",", "")) == rows == int(last.group(5).replace(",", "")), last.group(0)
+assert last.group(3) == "100"
+print("%d ranks: %d progress lines from rank 0 for %d windows" % (n, len(win), W))
+PY
+
+# --verbose: every rank, every window, each line from the rank it names.
+mpi "$NRANKS" --tag-output "$CLICKSEG" run -v -i arch -o b --window-events 2000 > /dev/null 2> vlog.txt
+$PY - "$NRANKS" <<'PY'
+import json, re, sys
+n = int(sys.argv[1])
+W = json.load(open("b/report.json"))["run"]["windows"]
+seen = set()
+for l in open("vlog.txt").read().splitlines():
+    m = re.match(r"\[\d+,(\d+)\]<stderr>:clickseg run \[rank (\d+)\]: window (\d+)/(\d+): ", l)
+    if m:
+        assert m.group(1) == m.group(2), "a line for rank %s from rank %s" % (m.group(2), m.group(1))
+        seen.add((int(m.group(2)), int(m.group(3))))
+want = {(r, w) for r in range(n) for w in range(1, W + 1)}
+assert seen == want, sorted(want - seen)[:5]
+print("--verbose: %d per-rank lines, each tagged with its rank" % len(seen))
+PY
+
+# --quiet: nothing at all; one window: no progress.
+mpi "$NRANKS" "$CLICKSEG" run -q -i arch -o c --window-events 2000 > q.out 2> q.err
+[ ! -s q.out ] || fail "--quiet printed: $(cat q.out)"
+grep -q "clickseg" q.err && fail "--quiet printed: $(cat q.err)"
+mpi "$NRANKS" "$CLICKSEG" run -i arch -o d > d.out 2> d.err
+grep -q "window" d.err && fail "progress for a one-window run: $(cat d.err)"
+grep -q "clickseg run: 60000 events" d.out || fail "no summary line: $(cat d.out)"
+# --progress live: the line is rewritten in place and ends with a newline.
+mpi "$NRANKS" "$CLICKSEG" run --progress live -i arch -o e --window-events 2000 > /dev/null 2> live.txt
+grep -q $'\r' live.txt || fail "--progress live wrote no carriage return"
+[ "$(tail -c 1 live.txt | od -An -c | tr -d ' ')" = '\n' ] || fail "the live line does not end"
+expect_fail 2 "--progress: 'tty' is not auto, live or lines" mpi "$NRANKS" "$CLICKSEG" run --progress tty -i arch -o f
+echo "test_progress: ok ($NRANKS ranks)"
