@@ -44,6 +44,15 @@ const key_def cfg_keys[] = {
       "Monday) or \"month\"", period_names, 0, 0, F(report_period) },
     { "report.timezone", KT_TIMEZONE, "UTC", "timezone of periods, entry hour and weekday: "
       "\"UTC\", \"+05:30\" or an IANA name", NULL, 0, 0, F(report_timezone) },
+    { "checkpoint", KT_GROUP, NULL, "checkpoints of long runs (resume with --resume)",
+      NULL, 0, 0, 0, 0 },
+    { "checkpoint.dir", KT_STRING, "", "directory of the run's checkpoint (\"\" = the "
+      "output directory's name + \".checkpoint\")", NULL, 0, 0, F(checkpoint_dir) },
+    { "checkpoint.every", KT_COUNT, "0", "checkpoint after every N windows (0 = not by "
+      "window count)", NULL, 0, 1000000000, F(checkpoint_every) },
+    { "checkpoint.interval", KT_SECONDS, "3600", "checkpoint when this many seconds passed "
+      "since the last one (0 = not by time); a signal always checkpoints", NULL, 0,
+      1000000000, F(checkpoint_interval_us) },
     { "rules", KT_RULES, "default", "segment rules, first match wins; replaces the "
       "default rules entirely", NULL, 0, 0, F(rules) },
 };
@@ -67,6 +76,7 @@ const char *cfg_type_expects(int type)
     case KT_BOOL: return "true or false";
     case KT_SIZE: return "a size (an integer number of bytes or a string like \"512M\")";
     case KT_SECONDS: return "an integer number of seconds";
+    case KT_COUNT: return "a non-negative integer";
     case KT_RULES: return "a list of rules ( { segment = \"...\"; when = ( ... ); }, ... )";
     default: return "a string";
     }
@@ -122,7 +132,7 @@ int config_parse_size(const char *s, int64_t *bytes, cs_err *err)
  * CS_ECONFIG when out of range; cfg unchanged then. */
 int cfg_set_number(cs_config *cfg, const key_def *k, int64_t v, cs_err *err)
 {
-    const char *unit = k->type == KT_SIZE ? "bytes" : "seconds";
+    const char *unit = k->type == KT_SIZE ? "bytes" : k->type == KT_COUNT ? "a count" : "seconds";
     if (v < k->min)
         return cs_err_set(err, CS_ECONFIG, "must be at least %" PRId64 " (%s), got %" PRId64 "%s",
                           k->min, unit, v, k->type == KT_SIZE && v <= 0 ?
@@ -205,6 +215,7 @@ int cfg_set_from_text(cs_config *cfg, const key_def *k, const char *text, cs_err
             return CS_ECONFIG;
         return cfg_set_number(cfg, k, v, err);
     case KT_SECONDS:
+    case KT_COUNT:
         if (parse_int_text(text, &v) != 0)
             return cs_err_set(err, CS_ECONFIG, "expected %s, got \"%s\"",
                               cfg_type_expects(k->type), text);
@@ -376,6 +387,7 @@ static void put_value(FILE *out, const cs_config *cfg, const key_def *k, const c
     case KT_SECONDS:
         fprintf(out, "%" PRId64, (int64_t)(*CFIELD(cfg, k, int64_t) / US_PER_S));
         break;
+    case KT_COUNT: fprintf(out, "%" PRId64, *CFIELD(cfg, k, int64_t)); break;
     case KT_CHOICE: {
         int i = *CFIELD(cfg, k, int), n = 0;
         while (k->choices[n])
@@ -421,7 +433,7 @@ void config_dump(const cs_config *cfg, FILE *out)
 void config_print_keys(FILE *out)
 {
     static const char *const tnames[] = { "group", "paths", "string", "bool", "size",
-                                          "seconds", "choice", "timezone", "rules" };
+                                          "seconds", "choice", "timezone", "rules", "count" };
     fprintf(out, "%-22s %-9s %-14s %s\n", "KEY", "TYPE", "DEFAULT", "MEANING");
     for (int i = 0; i < cfg_nkeys; i++) {
         const key_def *k = &cfg_keys[i];

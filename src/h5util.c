@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "clickseg/features.h"
@@ -93,6 +94,33 @@ int h5_attr_get_int64(hid_t obj, const char *name, int64_t *value)
         return 0;
     }
     return 1;
+}
+
+int h5_attr_get_string(hid_t obj, const char *name, char *buf, size_t n)
+{
+    if (n == 0 || H5Aexists(obj, name) <= 0)
+        return 0;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    hid_t ft = a < 0 ? -1 : H5Aget_type(a);
+    int ok = 0;
+    if (ft >= 0 && H5Tget_class(ft) == H5T_STRING && !H5Tis_variable_str(ft)) {
+        size_t len = H5Tget_size(ft);
+        char *tmp = malloc(len + 1);
+        hid_t mt = H5Tcopy(ft);
+        if (tmp && H5Aread(a, mt, tmp) >= 0) {
+            tmp[len] = '\0';
+            snprintf(buf, n, "%s", tmp);
+            ok = 1;
+        }
+        H5Tclose(mt);
+        free(tmp);
+    }
+    if (ft >= 0)
+        H5Tclose(ft);
+    if (a >= 0)
+        H5Aclose(a);
+    H5Eclear2(H5E_DEFAULT);
+    return ok;
 }
 
 hid_t h5_event_enum_type(void)

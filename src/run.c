@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "clickseg/archive.h"
+#include "clickseg/checkpoint.h"
 #include "clickseg/fsutil.h"
 #include "clickseg/period.h"
 #include "clickseg/plan.h"
@@ -41,6 +42,7 @@ typedef struct run_ctx {
     cs_session *sess;
     uint64_t nsess, sess_cap;
     char outtmp[1200];
+    cs_ckpt ck;                    /* checkpoints, --resume, signals, --state */
 } run_ctx;
 
 /* ---- the emit callback: one closed session ---- */
@@ -310,7 +312,7 @@ static void progress(run_ctx *x, uint64_t w, double t0, double *last)
 
 static int one_window(run_ctx *x, uint64_t w, cs_err *err)
 {
-    int final = w + 1 == x->plan.nwindows;
+    int final = w + 1 == x->plan.nwindows + ckpt_extra_windows(&x->ck);
     uint64_t start, count, nproc = 0;
     plan_rank_range(&x->plan, w, x->c->rank, x->c->size, &start, &count);
     timer_start(&x->tm, PH_READ);
@@ -320,7 +322,8 @@ static int one_window(run_ctx *x, uint64_t w, cs_err *err)
         return err->code;
     timer_start(&x->tm, PH_SHUFFLE);
     int rc = classify(x, count, err);
-    if (rc == CS_OK && shuffle_pack(&x->sh, &x->cols, x->keep, count, start, err) != CS_OK)
+    if (rc == CS_OK && shuffle_pack(&x->sh, &x->cols, x->keep, count,
+                                    ckpt_row_base(&x->ck) + start, err) != CS_OK)
         rc = err->code;
     if (comm_agree(x->c, err) != CS_OK)
         return err->code;
@@ -462,6 +465,16 @@ static void cleanup(run_ctx *x)
     stats_free(&x->st);
     tz_close(&x->tz);
     plan_free(&x->plan);
+    ckpt_end(&x->ck);
+}
+
+/* Checkpoints and --state reach the run's state through these views. */
+static int begin_long_run(run_ctx *x, cs_err *err)
+{
+    cs_run_state s = {&x->users, &x->st, &x->sz, &x->carry, &x->ncarry, &x->carry_cap,
+                      x->cfg->output_sessions ? &x->sess : NULL, &x->nsess, &x->sess_cap,
+                      &x->maxts};
+    return ckpt_begin(&x->ck, x->c, x->cfg, x->o, &x->plan, &s, err);
 }
 
 int run_job(const cs_comm *c, const cs_config *cfg, const cs_run_opts *opts, cs_err *err)
@@ -473,13 +486,22 @@ int run_job(const cs_comm *c, const cs_config *cfg, const cs_run_opts *opts, cs_
     x.cfg = cfg;
     x.o = opts;
     int rc = prolog(&x, err);
+    if (rc == CS_OK)
+        rc = begin_long_run(&x, err);
     double last = t_start;
-    for (uint64_t w = 0; rc == CS_OK && w < x.plan.nwindows; w++) {
+    /* With --state one extra, empty window closes what the state keeps open. */
+    uint64_t nw = x.plan.nwindows + ckpt_extra_windows(&x.ck);
+    for (uint64_t w = 0; rc == CS_OK && w < nw; w++) {
         rc = one_window(&x, w, err);
-        progress(&x, w, t_start, &last);
+        if (w < x.plan.nwindows)
+            progress(&x, w, t_start, &last);
+        if (rc == CS_OK && w + 1 < nw)
+            rc = ckpt_window_end(&x.ck, &x.plan, w, err);
     }
     if (rc == CS_OK)
         rc = epilog(&x, t_start, err);
+    if (rc == CS_OK)
+        rc = ckpt_finish(&x.ck, err);
     if (rc != CS_OK && c->rank == 0 && x.outtmp[0])
         fs_abandon_output(x.outtmp);
     cleanup(&x);

@@ -279,3 +279,14 @@ int sess_close_idle(cs_sessionizer *s, cs_users *users, int64_t watermark, int f
     s->nopen = keep;
     return CS_OK;
 }
+
+int sess_reopen(cs_sessionizer *s, const cs_users *users, cs_err *err)
+{
+    s->nopen = 0;
+    for (uint64_t i = 0; i < users->cap; i++) {
+        const cs_user *u = &users->slot[i];
+        if (u->used && u->open.active && remember_open(s, u->user_id, err) != CS_OK)
+            return CS_ENOMEM;
+    }
+    return CS_OK;
+}

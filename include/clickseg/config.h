@@ -39,6 +39,12 @@ typedef struct cs_config {
     /* report.period, report.timezone */
     int report_period;
     char report_timezone[CS_TZ_NAME_MAX];   /* 64 */
+    /* checkpoint.dir ("" = "<output.dir>.checkpoint"), checkpoint.every
+     * (windows, 0 = off), checkpoint.interval (seconds in the file, stored
+     * in microseconds, 0 = off); see checkpoint.h */
+    char checkpoint_dir[CS_PATH_MAX];
+    int64_t checkpoint_every;
+    int64_t checkpoint_interval_us;
     /* rules: the ordered segment rules */
     cs_rules rules;
     /* where the values came from, for messages and the report */

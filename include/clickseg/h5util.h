@@ -29,6 +29,10 @@ int h5_attr_int64(hid_t obj, const char *name, int64_t value, cs_err *err);
 /* Reads an int64 attribute if present; returns 1 when read, 0 when absent. */
 int h5_attr_get_int64(hid_t obj, const char *name, int64_t *value);
 
+/* Reads a string attribute into buf (always terminated, truncated to n-1);
+ * returns 1 when read, 0 when absent or not a string. */
+int h5_attr_get_string(hid_t obj, const char *name, char *buf, size_t n);
+
 /* The v1 event-type enum (base uint8); the caller closes it. */
 hid_t h5_event_enum_type(void);
 

@@ -59,4 +59,8 @@ int sess_process(cs_sessionizer *s, cs_users *users, const cs_event *ev, uint64_
 int sess_close_idle(cs_sessionizer *s, cs_users *users, int64_t watermark, int final,
                     cs_err *err);
 
+/* Rebuilds the list of users with an unfinished session from the user
+ * table (after a checkpoint or state file was loaded into it). */
+int sess_reopen(cs_sessionizer *s, const cs_users *users, cs_err *err);
+
 #endif
