@@ -15,6 +15,7 @@
 
 static const char *const mode_names[] = { "gap", "source", NULL };
 static const char *const period_names[] = { "day", "week", "month", NULL };
+static const char *const split_names[] = { "none", "day", "week", "month", NULL };
 
 #define F(field) offsetof(cs_config, field), sizeof(((cs_config *)0)->field)
 
@@ -39,6 +40,9 @@ const key_def cfg_keys[] = {
       F(session_max_lateness_us) },
     { "session.mode", KT_CHOICE, "gap", "\"gap\": split on inactivity only; \"source\": "
       "also split where the archive's session_id changes", mode_names, 0, 0, F(session_mode) },
+    { "session.split", KT_CHOICE, "none", "also cut sessions where a local \"day\", \"week\" "
+      "or \"month\" ends (report.timezone), so runs over inputs split there merge exactly; "
+      "\"none\": never", split_names, 0, 0, F(session_split) },
     { "report", KT_GROUP, NULL, "the periodic segment report", NULL, 0, 0, 0, 0 },
     { "report.period", KT_CHOICE, "day", "report period: \"day\", \"week\" (ISO, from "
       "Monday) or \"month\"", period_names, 0, 0, F(report_period) },
@@ -294,6 +298,8 @@ int cfg_validate(const cs_config *cfg, cs_err *err, const char **key)
         return BAD("session.max_lateness", "key 'session.max_lateness': must not be negative");
     if (cfg->session_mode != SESSION_GAP && cfg->session_mode != SESSION_SOURCE)
         return BAD("session.mode", "key 'session.mode': unknown mode %d", cfg->session_mode);
+    if (cfg->session_split < 0 || cfg->session_split > 3)
+        return BAD("session.split", "key 'session.split': unknown value %d", cfg->session_split);
     if (!period_name(cfg->report_period))
         return BAD("report.period", "key 'report.period': unknown period %d",
                    cfg->report_period);
@@ -474,6 +480,8 @@ uint64_t config_hash(const cs_config *cfg)
     h = fnv_i64(h, cfg->session_max_duration_us);
     h = fnv_i64(h, cfg->session_max_lateness_us);
     h = fnv_i64(h, cfg->session_mode);
+    if (cfg->session_split)   /* only when set: configs without it keep their hash */
+        h = fnv_i64(h, 1000 + cfg->session_split);
     h = fnv_i64(h, cfg->report_period);
     h = fnv_str(h, cfg->report_timezone);
     const cs_rules *rs = &cfg->rules;

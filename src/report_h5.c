@@ -3,6 +3,7 @@
  * customers.h5 / sessions.h5 tables, each rank writing its own rows with
  * collective transfers at offsets from an exclusive prefix sum. */
 #include <hdf5.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,6 +254,21 @@ static int h5_totals(hid_t f, const cs_totals *t, cs_err *err)
     return rc;
 }
 
+/* A [segments][CS_HIST_BINS] int64 dataset of one histogram of cs_segstat. */
+static int hist_i64(hid_t g, const char *name, const cs_stats *st, size_t off, cs_err *err)
+{
+    int64_t v[CS_MAX_SEGMENTS * CS_HIST_BINS];
+    for (int s = 0; s < st->nseg; s++)
+        memcpy(v + s * CS_HIST_BINS, (const char *)&st->seg[s] + off, sizeof(int64_t) * CS_HIST_BINS);
+    hsize_t d[2] = {(hsize_t)st->nseg, CS_HIST_BINS};
+    hid_t sp = H5Screate_simple(2, d, NULL);
+    hid_t ds = H5Dcreate2(g, name, H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = ds < 0 ? -1 : (st->nseg ? H5Dwrite(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) : 0);
+    if (ds >= 0) H5Dclose(ds);
+    H5Sclose(sp);
+    return rc < 0 ? h5_fail(err, CS_EIO, "report.h5: writing %s", name) : CS_OK;
+}
+
 static int h5_segments(hid_t f, const cs_config *cfg, const cs_stats *st, cs_err *err)
 {
     hid_t g = H5Gcreate2(f, "segments", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -269,6 +285,11 @@ static int h5_segments(hid_t f, const cs_config *cfg, const cs_stats *st, cs_err
             v[s] = (&st->seg[s].sessions)[k];
         rc = col_i64(g, fields[k], v, (uint64_t)n, err);
     }
+    /* The histograms behind the quantiles, so reports can be merged exactly. */
+    if (rc == CS_OK)
+        rc = hist_i64(g, "hist_duration_s", st, offsetof(cs_segstat, hist_duration), err);
+    if (rc == CS_OK)
+        rc = hist_i64(g, "hist_events", st, offsetof(cs_segstat, hist_events), err);
     H5Gclose(g);
     return rc;
 }
@@ -288,6 +309,9 @@ static int h5_periods(hid_t f, const cs_config *cfg, const cs_stats *st, cs_err 
             snprintf(segn + r * CS_SEGMENT_NAME_MAX, CS_SEGMENT_NAME_MAX, "%s", cfg->rules.segments[s]);
         }
     if (rc == CS_OK) rc = col_str(g, "period", label, 16, rows, err);
+    for (uint64_t r = 0; rc == CS_OK && r < rows; r++)
+        v[r] = st->pkeys[r / (uint64_t)st->nseg];
+    if (rc == CS_OK) rc = col_i64(g, "key", v, rows, err);
     if (rc == CS_OK) rc = col_str(g, "segment", segn, CS_SEGMENT_NAME_MAX, rows, err);
     const char *fields[PS_NFIELDS] = {"sessions", "users", "events", "purchase_sessions",
                                       "revenue", "refunds"};
@@ -312,6 +336,9 @@ int report_write_h5(const char *dir, const cs_config *cfg, const cs_stats *st,
     int rc = h5_attr_string(f, "format", "clickseg-report", err);
     if (rc == CS_OK) rc = h5_attr_int64(f, "ranks", meta->ranks, err);
     if (rc == CS_OK) rc = h5_attr_string(f, "period", period_name(cfg->report_period), err);
+    char hash[32];
+    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)meta->config_hash);
+    if (rc == CS_OK) rc = h5_attr_string(f, "config_hash", hash, err);
     if (rc == CS_OK) rc = h5_totals(f, &st->tot, err);
     if (rc == CS_OK) rc = h5_segments(f, cfg, st, err);
     if (rc == CS_OK) rc = h5_periods(f, cfg, st, err);

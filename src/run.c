@@ -146,6 +146,7 @@ static int prolog(run_ctx *x, cs_err *err)
     x->sz.gap_us = x->cfg->session_gap_us;
     x->sz.max_duration_us = x->cfg->session_max_duration_us;
     x->sz.source_mode = x->cfg->session_mode == SESSION_SOURCE;
+    x->sz.split_period = x->cfg->session_split - 1;
     x->sz.rules = &x->cfg->rules;
     x->sz.tz = &x->tz;
     x->sz.emit = on_session;

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "clickseg/h5util.h"
+#include "clickseg/shuffle.h"
 
 #define SNAP_FORMAT "clickseg-snapshot"
 #define SNAP_VERSION 1
@@ -310,61 +311,6 @@ static int get(const cs_comm *c, hid_t f, const char *name, hid_t t, size_t size
     return CS_OK;
 }
 
-/* Collective: sends each record (user_id at offset 0) to its owner.
- * *out (malloc'd) receives this rank's records, *nout of them. Also sends
- * `extra` (8-byte items, nx[i] of them after record i) along when given. */
-static int spread(const cs_comm *c, const void *recs, uint64_t n, size_t size,
-                  const uint64_t *extra, const uint64_t *nx, void **out, uint64_t *nout,
-                  uint64_t **xout, uint64_t *nxout, cs_err *err)
-{
-    int R = c->size;
-    uint64_t *cnt = cs_calloc((size_t)R * 4, sizeof *cnt, err, "redistribution counts");
-    int *dest = cs_malloc((n + 1) * sizeof *dest, err, "redistribution");
-    uint64_t totx = 0;
-    for (uint64_t i = 0; extra && i < n; i++)
-        totx += nx[i];
-    char *send = cs_malloc(n * size + 1, err, "redistribution");
-    uint64_t *xsend = extra ? cs_malloc((totx + 1) * 8, err, "redistribution") : NULL;
-    int rc = cnt && dest && send && (!extra || xsend) ? CS_OK : CS_ENOMEM;
-    if (rc == CS_OK) {
-        uint64_t *xc = cnt + R, *at = cnt + 2 * R, *xat = cnt + 3 * R;
-        for (uint64_t i = 0; i < n; i++) {
-            uint64_t uid;
-            memcpy(&uid, (const char *)recs + i * size, 8);
-            dest[i] = cs_owner(uid, R);
-            cnt[dest[i]]++;
-            xc[dest[i]] += extra ? nx[i] : 0;
-        }
-        for (int r = 1; r < R; r++) {
-            at[r] = at[r - 1] + cnt[r - 1];
-            xat[r] = xat[r - 1] + xc[r - 1];
-        }
-        const uint64_t *xp = extra;
-        for (uint64_t i = 0; i < n; i++) {
-            int d = dest[i];
-            memcpy(send + at[d]++ * size, (const char *)recs + i * size, size);
-            if (extra) {
-                memcpy(xsend + xat[d], xp, nx[i] * 8);
-                xat[d] += nx[i];
-                xp += nx[i];
-            }
-        }
-    }
-    *out = NULL;
-    if (xout)
-        *xout = NULL;
-    rc = comm_agree(c, err);
-    if (rc == CS_OK) {
-        uint64_t cap = 0, xcap = 0;
-        rc = comm_alltoallv(c, send, cnt, size, out, &cap, nout, err);
-        if (extra && rc == CS_OK)
-            rc = comm_alltoallv(c, xsend, cnt + R, 8, (void **)xout, &xcap, nxout, err);
-        rc = comm_agree(c, err);
-    }
-    free(cnt); free(dest); free(send); free(xsend);
-    return rc;
-}
-
 /* Puts received user records (with their id lists) into the table. */
 static int insert_users(cs_users *t, const cs_user *u, uint64_t n, const uint64_t *ids,
                         cs_err *err)
@@ -546,7 +492,7 @@ static int read_users(const cs_comm *c, hid_t f, const cs_run_state *s, cs_err *
     get_range(f, "user_ids", before, mine, ids, err);
     if ((rc = comm_agree(c, err)) != CS_OK)
         goto out;
-    rc = spread(c, u, nu, sizeof(cs_user), ids, nx, (void **)&got, &ngot, &xgot, &nxgot, err);
+    rc = shuffle_route(c, u, nu, sizeof(cs_user), ids, nx, (void **)&got, &ngot, &xgot, &nxgot, err);
     if (rc == CS_OK) {
         insert_users(s->users, got, ngot, xgot, err);
         rc = comm_agree(c, err);
@@ -568,7 +514,7 @@ static int read_keyed(const cs_comm *c, hid_t f, const char *name, const char *t
     H5Tclose(t);
     int rc = comm_agree(c, err);
     if (rc == CS_OK)
-        rc = spread(c, mine, n, size, NULL, NULL, &got, &ngot, NULL, NULL, err);
+        rc = shuffle_route(c, mine, n, size, NULL, NULL, &got, &ngot, NULL, NULL, err);
     if (rc == CS_OK) {
         append(arr, len, cap, got, ngot, size, err, name);
         rc = comm_agree(c, err);

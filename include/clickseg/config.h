@@ -36,6 +36,7 @@ typedef struct cs_config {
     int64_t session_max_duration_us;
     int64_t session_max_lateness_us;
     int session_mode;            /* session.mode: "gap" | "source" */
+    int session_split;           /* session.split: 0 none, else 1 + enum cs_period */
     /* report.period, report.timezone */
     int report_period;
     char report_timezone[CS_TZ_NAME_MAX];   /* 64 */

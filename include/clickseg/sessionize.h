@@ -34,6 +34,7 @@ typedef struct cs_sessionizer {
     int64_t gap_us;          /* new session when the gap is strictly greater */
     int64_t max_duration_us; /* 0 = no limit */
     int source_mode;         /* cut on the archive's session_id instead of gaps */
+    int split_period;        /* -1, or cut where this local period (enum cs_period) ends */
     const cs_rules *rules;
     cs_tz *tz;
     sess_emit_fn emit;

@@ -18,6 +18,7 @@ static const struct {
     {"run", cmd_run, "sessionize and segment an archive, write the segment report"},
     {"generate", cmd_generate, "make a synthetic archive with planted session intents"},
     {"inspect", cmd_inspect, "validate an archive and summarise it before a long job"},
+    {"merge", cmd_merge, "combine the reports of runs over disjoint periods into one"},
     {"config", cmd_config, "list configuration keys, or check and print a config file"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -7,8 +7,9 @@
 #   finishes with a report identical to an uninterrupted run; stopped again
 #   on 2 tasks and resubmitted on 3, the same; SIGKILLed (every process of
 #   the job) while writing a checkpoint, resubmitted on 3 tasks, the same;
-# - periodic.sbatch: a month-by-month job array and its merge step (chained
-#   with --dependency=afterok) equal one run over all months.
+# - periodic.sbatch: a month-by-month job array (session.split = "month")
+#   and its merge step (chained with --dependency=afterok) equal one run
+#   over all months.
 # Skips (exit 77) only when the Slurm packages cannot be installed.
 # ranks: 2
 set -euo pipefail
@@ -131,4 +132,24 @@ j=$(submit -n 3 "$JOBS/reprocess.sbatch" "${ARGS[@]}" -o "$WORKDIR/rk")
 job_wait "$j" 60
 expect_done "$j" COMPLETED 0:0
 $CMP --same direct rk --sessions
+# periodic.sbatch: one task per month, then the merge step it chains with
+# --dependency=afterok; equal to one direct run over all months.
+mpi 1 "$CLICKSEG" generate -o marc -n 40000 -d 70 -f 2 --seed 17 > /dev/null
+$PY "$SRCDIR/lib/split_archive.py" marc months --by month > months.txt
+awk -v w="$WORKDIR" '{print $1, w "/months/" $1}' months.txt > periods.txt
+printf 'session = { split = "month"; };\n' > job.cfg
+nper=$(wc -l < periods.txt)
+mpi 2 "$CLICKSEG" run -q -c job.cfg -i 'months/*' -o direct_months --sessions
+a=$(submit --array=0-$((nper - 1)) -n 2 -o "$WORKDIR/job-%A_%a.log" "$JOBS/periodic.sbatch" \
+    "$WORKDIR/periods.txt" "$WORKDIR/periodic" -c "$WORKDIR/job.cfg" --sessions -q)
+wait_log "job-${a}_0.log" "merge step is job" 60
+m=$(sed -n 's/.*merge step is job \([0-9]*\).*/\1/p' "job-${a}_0.log")
+job_wait "$a" 120
+job_wait "$m" 60
+expect_done "$m" COMPLETED 0:0
+for i in $(seq 0 $((nper - 1))); do
+    grep -q "clickseg run exited with 0" "job-${a}_$i.log" || { cat "job-${a}_$i.log"; fail "task $i"; }
+done
+grep -q "clickseg merge exited with 0" "clickseg-merge-$m.log" || fail "merge step"
+$CMP --same direct_months periodic/merged --sessions
 echo "test_slurm: ok"

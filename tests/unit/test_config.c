@@ -94,7 +94,7 @@ static const char *const non_default_text =
     "input = ( \"/data/a \\\"quoted\\\" \\\\ name.h5\", \"/data/b/*.h5\" );\n"
     "output = { dir = \"/tmp/out dir\"; sessions = true; };\n"
     "memory_per_rank = \"3G\";\n"
-    "session = { gap = 600; max_duration = 7200; max_lateness = 60; mode = \"source\"; };\n"
+    "session = { gap = 600; max_duration = 7200; max_lateness = 60; mode = \"source\"; split = \"week\"; };\n"
     "report = { period = \"month\"; timezone = \"America/New_York\"; };\n"
     "checkpoint = { dir = \"/scratch/ck\"; every = 5; interval = 60; };\n"
     "rules = (\n"
@@ -142,6 +142,7 @@ static void test_defaults(void **state)
     assert_int_equal(c->session_max_duration_us, 0);
     assert_int_equal(c->session_max_lateness_us, 3600 * US);
     assert_int_equal(c->session_mode, SESSION_GAP);
+    assert_int_equal(c->session_split, 0);
     assert_int_equal(c->report_period, PERIOD_DAY);
     assert_string_equal(c->report_timezone, "UTC");
     assert_string_equal(c->checkpoint_dir, "");
@@ -255,7 +256,7 @@ static void test_key_errors(void **state)
 {
     (void)state;
     load_fails("session = {\n  gap = 1800;\n}; \nfoo = 1;", "t.cfg:4: unknown key 'foo' (known keys: input, output, memory_per_rank, session, report, checkpoint, rules)");
-    load_fails("session = {\n  gapp = 60;\n};", "t.cfg:2: unknown key 'session.gapp' (known keys in 'session': gap, max_duration, max_lateness, mode)");
+    load_fails("session = {\n  gapp = 60;\n};", "t.cfg:2: unknown key 'session.gapp' (known keys in 'session': gap, max_duration, max_lateness, mode, split)");
     load_fails("output = {\n dir = \"x\";\n deeper = { a = 1; };\n};", "t.cfg:3: unknown key 'output.deeper'");
     load_fails("report = { period = \"day\"; x = { y = { z = 1; }; }; };", "unknown key 'report.x'");
     load_fails("\n\nsession = { gap = \"30\"; };",
