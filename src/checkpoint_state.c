@@ -21,7 +21,8 @@ int state_stage(cs_ckpt *k, const cs_plan *plan, cs_err *err)
     if (c->rank == 0) {
         h = cs_calloc((size_t)(k->nhist + plan->nfiles + 1), sizeof *h, err, "state history");
         if (h) {
-            memcpy(h, k->hist, (size_t)k->nhist * sizeof *h);
+            if (k->nhist)
+                memcpy(h, k->hist, (size_t)k->nhist * sizeof *h);
             n = k->nhist;
             for (int i = 0; i < plan->nfiles; i++, n++) {
                 char buf[PATH_MAX];

@@ -266,8 +266,10 @@ static int merge_sort_split(run_ctx *x, int64_t watermark, uint64_t *nproc, cs_e
         x->tmp = t;
         x->work_cap = n;
     }
-    memcpy(x->work, x->carry, x->ncarry * sizeof *x->work);
-    memcpy(x->work + x->ncarry, x->sh.recv, x->sh.nrecv * sizeof *x->work);
+    if (x->ncarry)   /* carry and recv may be NULL while empty */
+        memcpy(x->work, x->carry, x->ncarry * sizeof *x->work);
+    if (x->sh.nrecv)
+        memcpy(x->work + x->ncarry, x->sh.recv, x->sh.nrecv * sizeof *x->work);
     int rc = sort_events(x->work, x->tmp, n, err);
     if (rc != CS_OK)
         return rc;

@@ -198,7 +198,8 @@ static int save_ids(cs_sessionizer *s, cs_sess_state *st, cs_err *err)
         return CS_ENOMEM;
     uint64_t off = 0;
     for (int k = 0; k < 3; k++) {
-        memcpy(st->ids + off, s->scratch[k], n[k] * sizeof *st->ids);
+        if (n[k])   /* ids and scratch may be NULL while empty */
+            memcpy(st->ids + off, s->scratch[k], n[k] * sizeof *st->ids);
         off += n[k];
     }
     st->nprod = (uint32_t)n[0];

@@ -339,6 +339,8 @@ static int insert_users(cs_users *t, const cs_user *u, uint64_t n, const uint64_
 static int append(void **arr, uint64_t *len, uint64_t *cap, const void *recs, uint64_t n,
                   size_t size, cs_err *err, const char *what)
 {
+    if (n == 0)
+        return CS_OK;
     if (*len + n > *cap) {
         void *p = cs_realloc(*arr, (*len + n) * size, err, what);
         if (!p)
@@ -353,7 +355,7 @@ static int append(void **arr, uint64_t *len, uint64_t *cap, const void *recs, ui
 
 static int read_attrs(hid_t f, cs_snap_meta *m, int64_t *maxts, cs_err *err)
 {
-    char sig[256], want[256], fmt[64] = "", hash[32] = "";
+    char sig[256] = "(none)", want[256], fmt[64] = "", hash[32] = "";
     layout_signature(want, sizeof want);
     int64_t v[6] = {0};
     if (h5_attr_get_string(f, "format", fmt, sizeof fmt) != 1 || strcmp(fmt, SNAP_FORMAT) != 0)

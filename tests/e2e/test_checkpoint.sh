@@ -73,6 +73,17 @@ expect_fail 4 "was made from 3 input files, this run has 2" \
     mpi 2 "$CLICKSEG" run -i arch/events-0000.h5 -i arch/events-0001.h5 --sessions -o sig --resume
 expect_fail 2 "nothing to resume: nock.checkpoint holds no checkpoint" \
     mpi 2 "$CLICKSEG" "${RUN[@]}" -o nock --resume
+cp sig.checkpoint/MANIFEST manifest.bak
+echo "next_row twelve" >> sig.checkpoint/MANIFEST
+expect_fail 4 "sig.checkpoint/MANIFEST:[0-9]+: not a clickseg checkpoint manifest" \
+    mpi 2 "$CLICKSEG" "${RUN[@]}" -o sig --resume
+cp manifest.bak sig.checkpoint/MANIFEST
+snap=sig.checkpoint/$(awk '$1 == "snapshot" {print $2}' sig.checkpoint/MANIFEST)
+cp "$snap" snap.bak
+$PY -c "import h5py, sys; f = h5py.File(sys.argv[1], 'r+'); f.attrs['layout'] = 'cs_user=1'" "$snap"
+expect_fail 4 "written by a clickseg build with another record layout" \
+    mpi 2 "$CLICKSEG" "${RUN[@]}" -o sig --resume
+cp snap.bak "$snap"
 
 mpi 3 "$CLICKSEG" run -q -i arch -o sig --sessions --window-events 3000 --resume
 $CMP --same whole sig --sessions
@@ -80,20 +91,28 @@ $CMP --same whole sig --sessions
 
 # 2. SIGKILL of the whole job while it writes a checkpoint; resume.
 hit=0
-for attempt in 1 2 3 4 5; do
+for attempt in 1 2 3 4 5 6 7 8; do
     rm -rf kill kill.checkpoint
     start_bg kill 2 "${RUN[@]}" -o kill
     wait_for kill.err "checkpoint $((3 + attempt)) written" 60
+    ranks=$(pgrep -P "$BG")   # read first: the kill follows the start of a write at once
     deadline=$((SECONDS + 20))
     until ls kill.checkpoint/*.tmp > /dev/null 2>&1; do
         [ $SECONDS -lt $deadline ] || fail "no checkpoint write seen"
         sleep 0.002
     done
-    kill -KILL "$BG" $(pgrep -P "$BG") 2> /dev/null || true
+    kill -KILL "$BG" $ranks 2> /dev/null || true
     wait_rc
-    ls kill.checkpoint/*.tmp > /dev/null 2>&1 && hit=1 && break
+    # Mid-checkpoint: a temporary file, or a snapshot MANIFEST does not name yet.
+    cur=$(awk '$1 == "snapshot" {print $2}' kill.checkpoint/MANIFEST)
+    if ls kill.checkpoint/*.tmp > /dev/null 2>&1 ||
+       ls kill.checkpoint/snapshot-*.h5 | grep -qv "/$cur\$"; then
+        hit=1
+        break
+    fi
+    echo "attempt $attempt: the kill came between two checkpoints; again"
 done
-[ "$hit" -eq 1 ] || fail "could not kill the job in the middle of a checkpoint in 5 attempts"
+[ "$hit" -eq 1 ] || fail "could not kill the job in the middle of a checkpoint in 8 attempts"
 echo "killed mid-checkpoint: $(ls kill.checkpoint | tr '\n' ' ')"
 snap=$(awk '$1 == "snapshot" {print $2}' kill.checkpoint/MANIFEST)
 [ -s "kill.checkpoint/$snap" ] || fail "MANIFEST names a missing snapshot $snap"

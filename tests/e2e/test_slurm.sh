@@ -113,19 +113,27 @@ for attempt in 1 2 3; do
     rm -rf rk rk.checkpoint
     j=$(CLICKSEG_REQUEUE=0 submit -n 2 "$JOBS/reprocess.sbatch" "${ARGS[@]}" -o "$WORKDIR/rk" "${SLOW[@]}")
     wait_log "job-$j.log" "checkpoint $((3 + attempt)) written" 60
+    # By PID: Slurm turns `scancel --signal=KILL` into a cancel (SIGTERM
+    # first), which clickseg answers with a checkpoint. The PIDs are read
+    # first so that the kill follows the start of a write at once.
+    pids=$(scontrol listpids "$j" | awk 'NR > 1 && $3 != "batch" {print $1}')
+    bpids=$(scontrol listpids "$j" | awk 'NR > 1 && $3 == "batch" {print $1}')
     deadline=$((SECONDS + 20))
     until ls rk.checkpoint/*.tmp > /dev/null 2>&1; do
         [ $SECONDS -lt $deadline ] || fail "no checkpoint write seen"
         sleep 0.002
     done
-    # By PID: Slurm turns `scancel --signal=KILL` into a cancel (SIGTERM
-    # first), which clickseg answers with a checkpoint.
-    pids=$(scontrol listpids "$j" | awk 'NR > 1 && $3 != "batch" {print $1}')
-    bpids=$(scontrol listpids "$j" | awk 'NR > 1 && $3 == "batch" {print $1}')
     kill -KILL $pids $bpids 2> /dev/null || true
     job_wait "$j" 60
-    echo "killed: $(job_field "$j" JobState) $(job_field "$j" ExitCode); left: $(ls rk.checkpoint | tr '\n' ' ')"
-    ls rk.checkpoint/*.tmp > /dev/null 2>&1 && hit=1 && break
+    left=$(ls rk.checkpoint | tr '\n' ' ')
+    echo "killed: $(job_field "$j" JobState) $(job_field "$j" ExitCode); left: $left"
+    # Mid-checkpoint: a temporary file, or a snapshot MANIFEST does not name yet.
+    cur=$(awk '$1 == "snapshot" {print $2}' rk.checkpoint/MANIFEST)
+    if ls rk.checkpoint/*.tmp > /dev/null 2>&1 ||
+       ls rk.checkpoint/snapshot-*.h5 | grep -qv "/$cur\$"; then
+        hit=1
+        break
+    fi
 done
 [ $hit -eq 1 ] || fail "could not kill the job in the middle of a checkpoint in 3 attempts"
 j=$(submit -n 3 "$JOBS/reprocess.sbatch" "${ARGS[@]}" -o "$WORKDIR/rk")
