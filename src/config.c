@@ -15,6 +15,7 @@
 
 static const char *const mode_names[] = { "gap", "source", NULL };
 static const char *const period_names[] = { "day", "week", "month", NULL };
+static const char *const split_names[] = { "none", "day", "week", "month", NULL };
 
 #define F(field) offsetof(cs_config, field), sizeof(((cs_config *)0)->field)
 
@@ -39,6 +40,9 @@ const key_def cfg_keys[] = {
       F(session_max_lateness_us) },
     { "session.mode", KT_CHOICE, "gap", "\"gap\": split on inactivity only; \"source\": "
       "also split where the archive's session_id changes", mode_names, 0, 0, F(session_mode) },
+    { "session.split", KT_CHOICE, "none", "also cut sessions where a local \"day\", \"week\" "
+      "or \"month\" ends (report.timezone), so runs over inputs split there merge exactly; "
+      "\"none\": never", split_names, 0, 0, F(session_split) },
     { "report", KT_GROUP, NULL, "the periodic segment report", NULL, 0, 0, 0, 0 },
     { "report.period", KT_CHOICE, "day", "report period: \"day\", \"week\" (ISO, from "
       "Monday) or \"month\"", period_names, 0, 0, F(report_period) },
@@ -67,6 +71,15 @@ const key_def cfg_keys[] = {
       NULL, -100000, 100000, F(rank_ordinary_score) },
     { "rank.risk_level", KT_INT, "3", "risk level (0-5) from which a customer is in the "
       "risk tier, whatever the score", NULL, 0, 6, F(rank_risk_level) },
+    { "checkpoint", KT_GROUP, NULL, "checkpoints of long runs (resume with --resume)",
+      NULL, 0, 0, 0, 0 },
+    { "checkpoint.dir", KT_STRING, "", "directory of the run's checkpoint (\"\" = the "
+      "output directory's name + \".checkpoint\")", NULL, 0, 0, F(checkpoint_dir) },
+    { "checkpoint.every", KT_COUNT, "0", "checkpoint after every N windows (0 = not by "
+      "window count)", NULL, 0, 1000000000, F(checkpoint_every) },
+    { "checkpoint.interval", KT_SECONDS, "3600", "checkpoint when this many seconds passed "
+      "since the last one (0 = not by time); a signal always checkpoints", NULL, 0,
+      1000000000, F(checkpoint_interval_us) },
     { "rules", KT_RULES, "default", "segment rules, first match wins; replaces the "
       "default rules entirely", NULL, 0, 0, F(rules) },
 };
@@ -91,6 +104,7 @@ const char *cfg_type_expects(int type)
     case KT_SIZE: return "a size (an integer number of bytes or a string like \"512M\")";
     case KT_SECONDS: return "an integer number of seconds";
     case KT_INT: return "an integer";
+    case KT_COUNT: return "a non-negative integer";
     case KT_RULES: return "a list of rules ( { segment = \"...\"; when = ( ... ); }, ... )";
     default: return "a string";
     }
@@ -146,7 +160,8 @@ int config_parse_size(const char *s, int64_t *bytes, cs_err *err)
  * CS_ECONFIG when out of range; cfg unchanged then. */
 int cfg_set_number(cs_config *cfg, const key_def *k, int64_t v, cs_err *err)
 {
-    const char *unit = k->type == KT_SIZE ? "bytes" : k->type == KT_INT ? "integer" : "seconds";
+    const char *unit = k->type == KT_SIZE ? "bytes" : k->type == KT_INT ? "integer"
+                     : k->type == KT_COUNT ? "a count" : "seconds";
     if (v < k->min)
         return cs_err_set(err, CS_ECONFIG, "must be at least %" PRId64 " (%s), got %" PRId64 "%s",
                           k->min, unit, v, k->type == KT_SIZE && v <= 0 ?
@@ -230,6 +245,7 @@ int cfg_set_from_text(cs_config *cfg, const key_def *k, const char *text, cs_err
         return cfg_set_number(cfg, k, v, err);
     case KT_SECONDS:
     case KT_INT:
+    case KT_COUNT:
         if (parse_int_text(text, &v) != 0)
             return cs_err_set(err, CS_ECONFIG, "expected %s, got \"%s\"",
                               cfg_type_expects(k->type), text);
@@ -308,6 +324,8 @@ int cfg_validate(const cs_config *cfg, cs_err *err, const char **key)
         return BAD("session.max_lateness", "key 'session.max_lateness': must not be negative");
     if (cfg->session_mode != SESSION_GAP && cfg->session_mode != SESSION_SOURCE)
         return BAD("session.mode", "key 'session.mode': unknown mode %d", cfg->session_mode);
+    if (cfg->session_split < 0 || cfg->session_split > 3)
+        return BAD("session.split", "key 'session.split': unknown value %d", cfg->session_split);
     if (!period_name(cfg->report_period))
         return BAD("report.period", "key 'report.period': unknown period %d",
                    cfg->report_period);
@@ -409,6 +427,7 @@ static void put_value(FILE *out, const cs_config *cfg, const key_def *k, const c
     case KT_INT:
         fprintf(out, "%" PRId64, *CFIELD(cfg, k, int64_t));
         break;
+    case KT_COUNT: fprintf(out, "%" PRId64, *CFIELD(cfg, k, int64_t)); break;
     case KT_CHOICE: {
         int i = *CFIELD(cfg, k, int), n = 0;
         while (k->choices[n])
@@ -454,7 +473,7 @@ void config_dump(const cs_config *cfg, FILE *out)
 void config_print_keys(FILE *out)
 {
     static const char *const tnames[] = { "group", "paths", "string", "bool", "size",
-                                          "seconds", "choice", "timezone", "rules", "integer" };
+                                          "seconds", "choice", "timezone", "rules", "integer", "count" };
     fprintf(out, "%-26s %-9s %-14s %s\n", "KEY", "TYPE", "DEFAULT", "MEANING");
     for (int i = 0; i < cfg_nkeys; i++) {
         const key_def *k = &cfg_keys[i];
@@ -495,6 +514,8 @@ uint64_t config_hash(const cs_config *cfg)
     h = fnv_i64(h, cfg->session_max_duration_us);
     h = fnv_i64(h, cfg->session_max_lateness_us);
     h = fnv_i64(h, cfg->session_mode);
+    if (cfg->session_split)   /* only when set: configs without it keep their hash */
+        h = fnv_i64(h, 1000 + cfg->session_split);
     h = fnv_i64(h, cfg->report_period);
     h = fnv_str(h, cfg->report_timezone);
     h = fnv_i64(h, cfg->rank_top_k);

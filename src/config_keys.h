@@ -13,7 +13,7 @@
 #define MIB (1LL << 20)
 
 enum key_type { KT_GROUP, KT_PATHS, KT_STRING, KT_BOOL, KT_SIZE, KT_SECONDS, KT_CHOICE,
-                KT_TIMEZONE, KT_RULES, KT_INT };
+                KT_TIMEZONE, KT_RULES, KT_INT, KT_COUNT };
 
 typedef struct key_def {
     const char *path;     /* "session.gap"; a group's members follow it */
@@ -21,7 +21,8 @@ typedef struct key_def {
     const char *def;      /* default, in the text form config_set takes */
     const char *help;
     const char *const *choices;   /* KT_CHOICE: allowed names, NULL-ended */
-    int64_t min, max;     /* KT_SIZE bytes, KT_SECONDS seconds, KT_STRING min length */
+    int64_t min, max;     /* KT_SIZE bytes, KT_SECONDS seconds, KT_COUNT the count,
+                             KT_STRING min length */
     size_t off, size;     /* field in cs_config */
 } key_def;
 

@@ -235,6 +235,7 @@ static int load_key(loader *ld, const key_def *k, const config_setting_t *s)
     case KT_SECONDS:
     case KT_INT:
     case KT_SIZE:
+    case KT_COUNT:
         if (is_int)
             rc = cfg_set_number(ld->cfg, k, config_setting_get_int64(s), ld->err);
         else if (k->type == KT_SIZE && t == CONFIG_TYPE_STRING)

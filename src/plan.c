@@ -72,10 +72,19 @@ void plan_free(cs_plan *plan)
     memset(plan, 0, sizeof *plan);
 }
 
+void plan_skip(cs_plan *plan, uint64_t start_row)
+{
+    if (start_row > plan->total_rows)
+        start_row = plan->total_rows;
+    uint64_t left = plan->total_rows - start_row;
+    plan->start_row = start_row;
+    plan->nwindows = left ? (left + plan->window_rows - 1) / plan->window_rows : 1;
+}
+
 void plan_rank_range(const cs_plan *plan, uint64_t w, int r, int nranks,
                      uint64_t *start, uint64_t *count)
 {
-    uint64_t a = w * plan->window_rows, b = a + plan->window_rows;
+    uint64_t a = plan->start_row + w * plan->window_rows, b = a + plan->window_rows;
     if (a > plan->total_rows) a = plan->total_rows;
     if (b > plan->total_rows) b = plan->total_rows;
     uint64_t m = b - a;

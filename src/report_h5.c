@@ -3,6 +3,7 @@
  * customers.h5 / sessions.h5 tables, each rank writing its own rows with
  * collective transfers at offsets from an exclusive prefix sum. */
 #include <hdf5.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,15 +94,18 @@ static int cmp_user_ptr(const void *a, const void *b)
 }
 
 enum { CU_EVENTS, CU_SESSIONS, CU_PURCHASE_SESSIONS, CU_PURCHASES, CU_REVENUE, CU_REFUNDS,
-       CU_FIRST_TS, CU_LAST_TS, CU_RECENCY, CU_FREQUENCY, CU_MONETARY, CU_R, CU_F, CU_M,
+       CU_FIRST_TS, CU_LAST_TS, CU_CART_ABANDONS, CU_CART_REMOVES, CU_RECENCY, CU_FREQUENCY, CU_MONETARY, CU_R, CU_F, CU_M,
        CU_INTENT, CU_RISK, CU_SCORE, CU_NFIXED };
 static const char *const cu_names[CU_NFIXED] = {"events", "sessions", "purchase_sessions",
-    "purchases", "revenue", "refunds", "first_ts", "last_ts", "recency_days", "frequency",
+    "purchases", "revenue", "refunds", "first_ts", "last_ts", "cart_abandons", "cart_removes",
+    "recency_days", "frequency",
     "monetary", "r_score", "f_score", "m_score", "intent", "risk", "score"};
 
 static int64_t cu_value(const cs_user *u, int k, int64_t t_end)
 {
     switch (k) {
+    case CU_CART_ABANDONS: return u->cart_abandons;
+    case CU_CART_REMOVES: return u->cart_removes;
     case CU_RECENCY: return rank_recency_days(u, t_end);
     case CU_FREQUENCY: return u->purchase_sessions;
     case CU_MONETARY: return rank_monetary(u);
@@ -345,6 +349,21 @@ static int h5_segment_rates(hid_t g, const cs_config *cfg, const cs_stats *st, c
     return rc;
 }
 
+/* A [segments][CS_HIST_BINS] int64 dataset of one histogram of cs_segstat. */
+static int hist_i64(hid_t g, const char *name, const cs_stats *st, size_t off, cs_err *err)
+{
+    int64_t v[CS_MAX_SEGMENTS * CS_HIST_BINS];
+    for (int s = 0; s < st->nseg; s++)
+        memcpy(v + s * CS_HIST_BINS, (const char *)&st->seg[s] + off, sizeof(int64_t) * CS_HIST_BINS);
+    hsize_t d[2] = {(hsize_t)st->nseg, CS_HIST_BINS};
+    hid_t sp = H5Screate_simple(2, d, NULL);
+    hid_t ds = H5Dcreate2(g, name, H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = ds < 0 ? -1 : (st->nseg ? H5Dwrite(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) : 0);
+    if (ds >= 0) H5Dclose(ds);
+    H5Sclose(sp);
+    return rc < 0 ? h5_fail(err, CS_EIO, "report.h5: writing %s", name) : CS_OK;
+}
+
 static int h5_segments(hid_t f, const cs_config *cfg, const cs_stats *st, cs_err *err)
 {
     hid_t g = H5Gcreate2(f, "segments", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -364,6 +383,11 @@ static int h5_segments(hid_t f, const cs_config *cfg, const cs_stats *st, cs_err
     }
     if (rc == CS_OK)
         rc = h5_segment_rates(g, cfg, st, err);
+    /* The histograms behind the quantiles, so reports can be merged exactly. */
+    if (rc == CS_OK)
+        rc = hist_i64(g, "hist_duration_s", st, offsetof(cs_segstat, hist_duration), err);
+    if (rc == CS_OK)
+        rc = hist_i64(g, "hist_events", st, offsetof(cs_segstat, hist_events), err);
     H5Gclose(g);
     return rc;
 }
@@ -383,10 +407,10 @@ static int h5_periods(hid_t f, const cs_config *cfg, const cs_stats *st, cs_err 
             snprintf(segn + r * CS_SEGMENT_NAME_MAX, CS_SEGMENT_NAME_MAX, "%s", cfg->rules.segments[s]);
         }
     if (rc == CS_OK) rc = col_str(g, "period", label, 16, rows, err);
-    if (rc == CS_OK) rc = col_str(g, "segment", segn, CS_SEGMENT_NAME_MAX, rows, err);
     for (uint64_t r = 0; rc == CS_OK && r < rows; r++)
         v[r] = st->pkeys[r / (uint64_t)st->nseg];
     if (rc == CS_OK) rc = col_i64(g, "key", v, rows, err);
+    if (rc == CS_OK) rc = col_str(g, "segment", segn, CS_SEGMENT_NAME_MAX, rows, err);
     const char *fields[PS_NFIELDS] = {"sessions", "users", "events", "purchase_sessions",
                                       "revenue", "refunds"};
     for (int k = 0; rc == CS_OK && k < PS_NFIELDS; k++) {
@@ -462,6 +486,9 @@ int report_write_h5(const char *dir, const cs_config *cfg, const cs_stats *st,
                                                                    : meta->currency, err);
     if (rc == CS_OK) rc = h5_config(f, cfg, meta, err);
     if (rc == CS_OK) rc = h5_run(f, meta, err);
+    char hash[32];
+    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)meta->config_hash);
+    if (rc == CS_OK) rc = h5_attr_string(f, "config_hash", hash, err);
     if (rc == CS_OK) rc = h5_totals(f, &st->tot, err);
     if (rc == CS_OK) rc = h5_segments(f, cfg, st, err);
     if (rc == CS_OK) rc = h5_periods(f, cfg, st, err);

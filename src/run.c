@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "clickseg/archive.h"
+#include "clickseg/checkpoint.h"
 #include "clickseg/fsutil.h"
 #include "clickseg/period.h"
 #include "clickseg/plan.h"
@@ -44,6 +45,7 @@ typedef struct run_ctx {
     uint64_t nsess, sess_cap;
     cs_ranking ranking;
     char outtmp[1200];
+    cs_ckpt ck;                    /* checkpoints, --resume, signals, --state */
 } run_ctx;
 
 /* ---- the emit callback: one closed session ---- */
@@ -154,6 +156,7 @@ static int prolog(run_ctx *x, cs_err *err)
     x->sz.gap_us = x->cfg->session_gap_us;
     x->sz.max_duration_us = x->cfg->session_max_duration_us;
     x->sz.source_mode = x->cfg->session_mode == SESSION_SOURCE;
+    x->sz.split_period = x->cfg->session_split - 1;
     x->sz.rules = &x->cfg->rules;
     x->sz.tz = &x->tz;
     x->sz.emit = on_session;
@@ -295,7 +298,7 @@ static int merge_sort_split(run_ctx *x, int64_t watermark, uint64_t *nproc, cs_e
 
 static int one_window(run_ctx *x, uint64_t w, cs_err *err)
 {
-    int final = w + 1 == x->plan.nwindows;
+    int final = w + 1 == x->plan.nwindows + ckpt_extra_windows(&x->ck);
     uint64_t start, count, nproc = 0;
     plan_rank_range(&x->plan, w, x->c->rank, x->c->size, &start, &count);
     timer_start(&x->tm, PH_READ);
@@ -305,7 +308,8 @@ static int one_window(run_ctx *x, uint64_t w, cs_err *err)
         return err->code;
     timer_start(&x->tm, PH_SHUFFLE);
     int rc = classify(x, count, err);
-    if (rc == CS_OK && shuffle_pack(&x->sh, &x->cols, x->keep, count, start, err) != CS_OK)
+    if (rc == CS_OK && shuffle_pack(&x->sh, &x->cols, x->keep, count,
+                                    ckpt_row_base(&x->ck) + start, err) != CS_OK)
         rc = err->code;
     if (comm_agree(x->c, err) != CS_OK)
         return err->code;
@@ -452,6 +456,16 @@ static void cleanup(run_ctx *x)
     rank_free(&x->ranking);
     tz_close(&x->tz);
     plan_free(&x->plan);
+    ckpt_end(&x->ck);
+}
+
+/* Checkpoints and --state reach the run's state through these views. */
+static int begin_long_run(run_ctx *x, cs_err *err)
+{
+    cs_run_state s = {&x->users, &x->st, &x->sz, &x->carry, &x->ncarry, &x->carry_cap,
+                      x->cfg->output_sessions ? &x->sess : NULL, &x->nsess, &x->sess_cap,
+                      &x->maxts};
+    return ckpt_begin(&x->ck, x->c, x->cfg, x->o, &x->plan, &s, err);
 }
 
 int run_job(const cs_comm *c, const cs_config *cfg, const cs_run_opts *opts, cs_err *err)
@@ -463,17 +477,25 @@ int run_job(const cs_comm *c, const cs_config *cfg, const cs_run_opts *opts, cs_
     x.cfg = cfg;
     x.o = opts;
     int rc = prolog(&x, err);
+    if (rc == CS_OK)
+        rc = begin_long_run(&x, err);
     cs_progress prog = {0};
     if (rc == CS_OK)
         progress_init(&prog, c, stderr, opts->progress, opts->quiet, opts->verbose, &x.plan, t_start);
-    for (uint64_t w = 0; rc == CS_OK && w < x.plan.nwindows; w++) {
+    /* With --state one extra, empty window closes what the state keeps open. */
+    uint64_t nw = x.plan.nwindows + ckpt_extra_windows(&x.ck);
+    for (uint64_t w = 0; rc == CS_OK && w < nw; w++) {
         rc = one_window(&x, w, err);
-        if (rc == CS_OK)
+        if (rc == CS_OK && w < x.plan.nwindows)
             rc = progress_window(&prog, c, w, x.users.n, x.ncarry, err);
+        if (rc == CS_OK && w + 1 < nw)
+            rc = ckpt_window_end(&x.ck, &x.plan, w, err);
     }
     progress_end(&prog);
     if (rc == CS_OK)
         rc = epilog(&x, t_start, err);
+    if (rc == CS_OK)
+        rc = ckpt_finish(&x.ck, err);
     if (rc != CS_OK && c->rank == 0 && x.outtmp[0])
         fs_abandon_output(x.outtmp);
     cleanup(&x);

@@ -7,6 +7,7 @@
 void sess_init(cs_sessionizer *s)
 {
     memset(s, 0, sizeof *s);
+    s->split_period = -1;
 }
 
 void sess_free(cs_sessionizer *s)
@@ -187,9 +188,18 @@ static int finish(cs_sessionizer *s, cs_user *u, cs_err *err)
     return s->emit(s->emit_ctx, u, &out, err);
 }
 
+/* 1 when ts lies in a later split period (session.split) than the session's start. */
+static int crosses_split(const cs_sessionizer *s, const cs_sess_state *st, int64_t ts)
+{
+    return s->split_period >= 0 && s->tz && ts > st->start_ts &&
+           period_key(s->tz, s->split_period, ts) != period_key(s->tz, s->split_period, st->start_ts);
+}
+
 /* 1 when event e cannot belong to the unfinished session st. */
 static int breaks(const cs_sessionizer *s, const cs_sess_state *st, const cs_event *e)
 {
+    if (crosses_split(s, st, e->ts))
+        return 1;
     if (s->source_mode)
         return e->session_id != st->session_id;
     if (e->ts - st->last_ts > s->gap_us)
@@ -200,6 +210,8 @@ static int breaks(const cs_sessionizer *s, const cs_sess_state *st, const cs_eve
 /* 1 when no event at or after `watermark` could extend st. */
 static int can_close(const cs_sessionizer *s, const cs_sess_state *st, int64_t watermark)
 {
+    if (crosses_split(s, st, watermark))
+        return 1;
     if (s->source_mode)
         return 0;
     if (watermark - st->last_ts > s->gap_us)
@@ -327,5 +339,16 @@ int sess_close_idle(cs_sessionizer *s, cs_users *users, int64_t watermark, int f
         }
     }
     s->nopen = keep;
+    return CS_OK;
+}
+
+int sess_reopen(cs_sessionizer *s, const cs_users *users, cs_err *err)
+{
+    s->nopen = 0;
+    for (uint64_t i = 0; i < users->cap; i++) {
+        const cs_user *u = &users->slot[i];
+        if (u->used && u->open.active && remember_open(s, u->user_id, err) != CS_OK)
+            return CS_ENOMEM;
+    }
     return CS_OK;
 }

@@ -78,3 +78,55 @@ int shuffle_exchange(const cs_comm *c, cs_shuffle *s, cs_err *err)
     return comm_alltoallv(c, s->send, s->counts, sizeof(cs_event), &s->recv, &s->recv_cap,
                           &s->nrecv, err);
 }
+
+int shuffle_route(const cs_comm *c, const void *recs, uint64_t n, size_t size,
+                  const uint64_t *extra, const uint64_t *nx, void **out, uint64_t *nout,
+                  uint64_t **xout, uint64_t *nxout, cs_err *err)
+{
+    int R = c->size;
+    uint64_t *cnt = cs_calloc((size_t)R * 4, sizeof *cnt, err, "redistribution counts");
+    int *dest = cs_malloc((n + 1) * sizeof *dest, err, "redistribution");
+    uint64_t totx = 0;
+    for (uint64_t i = 0; extra && i < n; i++)
+        totx += nx[i];
+    char *send = cs_malloc(n * size + 1, err, "redistribution");
+    uint64_t *xsend = extra ? cs_malloc((totx + 1) * 8, err, "redistribution") : NULL;
+    int rc = cnt && dest && send && (!extra || xsend) ? CS_OK : CS_ENOMEM;
+    if (rc == CS_OK) {
+        uint64_t *xc = cnt + R, *at = cnt + 2 * R, *xat = cnt + 3 * R;
+        for (uint64_t i = 0; i < n; i++) {
+            uint64_t uid;
+            memcpy(&uid, (const char *)recs + i * size, 8);
+            dest[i] = cs_owner(uid, R);
+            cnt[dest[i]]++;
+            xc[dest[i]] += extra ? nx[i] : 0;
+        }
+        for (int r = 1; r < R; r++) {
+            at[r] = at[r - 1] + cnt[r - 1];
+            xat[r] = xat[r - 1] + xc[r - 1];
+        }
+        const uint64_t *xp = extra;
+        for (uint64_t i = 0; i < n; i++) {
+            int d = dest[i];
+            memcpy(send + at[d]++ * size, (const char *)recs + i * size, size);
+            if (extra) {
+                memcpy(xsend + xat[d], xp, nx[i] * 8);
+                xat[d] += nx[i];
+                xp += nx[i];
+            }
+        }
+    }
+    *out = NULL;
+    if (xout)
+        *xout = NULL;
+    rc = comm_agree(c, err);
+    if (rc == CS_OK) {
+        uint64_t cap = 0, xcap = 0;
+        rc = comm_alltoallv(c, send, cnt, size, out, &cap, nout, err);
+        if (extra && rc == CS_OK)
+            rc = comm_alltoallv(c, xsend, cnt + R, 8, (void **)xout, &xcap, nxout, err);
+        rc = comm_agree(c, err);
+    }
+    free(cnt); free(dest); free(send); free(xsend);
+    return rc;
+}

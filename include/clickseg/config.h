@@ -36,6 +36,7 @@ typedef struct cs_config {
     int64_t session_max_duration_us;
     int64_t session_max_lateness_us;
     int session_mode;            /* session.mode: "gap" | "source" */
+    int session_split;           /* session.split: 0 none, else 1 + enum cs_period */
     /* report.period, report.timezone */
     int report_period;
     char report_timezone[CS_TZ_NAME_MAX];   /* 64 */
@@ -46,6 +47,12 @@ typedef struct cs_config {
     /* report.currency: ISO 4217 code for the report's money; "" = the
      * archive's `currency` attribute. Display only: not in the config hash. */
     char report_currency[16];
+    /* checkpoint.dir ("" = "<output.dir>.checkpoint"), checkpoint.every
+     * (windows, 0 = off), checkpoint.interval (seconds in the file, stored
+     * in microseconds, 0 = off); see checkpoint.h */
+    char checkpoint_dir[CS_PATH_MAX];
+    int64_t checkpoint_every;
+    int64_t checkpoint_interval_us;
     /* rules: the ordered segment rules */
     cs_rules rules;
     /* where the values came from, for messages and the report */

@@ -35,6 +35,7 @@ int h5_attr_get_string(hid_t obj, const char *name, char *buf, size_t n);
 /* Reads an int64 attribute if present; returns 1 when read, 0 when absent. */
 int h5_attr_get_int64(hid_t obj, const char *name, int64_t *value);
 
+
 /* The v1 event-type enum (base uint8); the caller closes it. */
 hid_t h5_event_enum_type(void);
 

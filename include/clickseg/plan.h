@@ -36,6 +36,7 @@ typedef struct cs_plan {
     uint64_t window_rows;   /* rows of one window, all ranks together */
     uint64_t nwindows;      /* at least 1 (an empty archive has one empty window) */
     char currency[16];      /* the event files' `currency` attribute ("" when none has one) */
+    uint64_t start_row;     /* first row of window 0 (> 0 when resuming a checkpoint) */
 } cs_plan;
 
 /* Orders the event files by (first ts, last ts, path), drops empty ones,
@@ -47,6 +48,11 @@ int plan_build(const cs_file_info *info, int n, int64_t memory_per_rank,
                uint64_t window_rows_per_rank, int nranks, cs_plan *plan, cs_err *err);
 
 void plan_free(cs_plan *plan);
+
+/* Makes window 0 start at global row `start_row` (rows before it were
+ * processed by an earlier run that checkpointed) and recounts the windows:
+ * at least 1, an empty one when start_row == total_rows. */
+void plan_skip(cs_plan *plan, uint64_t start_row);
 
 /* The rows of window w read by rank r: [*start, *start + *count) globally. */
 void plan_rank_range(const cs_plan *plan, uint64_t w, int r, int nranks,

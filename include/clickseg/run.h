@@ -16,11 +16,15 @@
 #include "clickseg/config.h"
 #include "clickseg/error.h"
 
+enum { CS_RESUME_NO = 0, CS_RESUME_YES = 1, CS_RESUME_AUTO = 2 };
+
 typedef struct cs_run_opts {
     int force;                     /* overwrite existing outputs */
     int verbose, quiet;
     int progress;                  /* enum cs_progress_mode (progress.h) */
     uint64_t window_rows_per_rank; /* 0: from memory_per_rank */
+    int resume;                    /* CS_RESUME_*: continue from checkpoint.dir */
+    char state_path[1024];         /* --state FILE ("" = none); see checkpoint.h */
     char inputs_desc[4096];        /* for the report */
 } cs_run_opts;
 

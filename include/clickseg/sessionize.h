@@ -34,6 +34,7 @@ typedef struct cs_sessionizer {
     int64_t gap_us;          /* new session when the gap is strictly greater */
     int64_t max_duration_us; /* 0 = no limit */
     int source_mode;         /* cut on the archive's session_id instead of gaps */
+    int split_period;        /* -1, or cut where this local period (enum cs_period) ends */
     const cs_rules *rules;
     cs_tz *tz;
     sess_emit_fn emit;
@@ -59,5 +60,9 @@ int sess_process(cs_sessionizer *s, cs_users *users, const cs_event *ev, uint64_
  * extend (or all of them when final). */
 int sess_close_idle(cs_sessionizer *s, cs_users *users, int64_t watermark, int final,
                     cs_err *err);
+
+/* Rebuilds the list of users with an unfinished session from the user
+ * table (after a checkpoint or state file was loaded into it). */
+int sess_reopen(cs_sessionizer *s, const cs_users *users, cs_err *err);
 
 #endif

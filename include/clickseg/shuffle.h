@@ -39,4 +39,15 @@ int shuffle_pack(cs_shuffle *s, const cs_columns *cols, const uint8_t *keep, uin
  * s->nrecv records owned by this rank. */
 int shuffle_exchange(const cs_comm *c, cs_shuffle *s, cs_err *err);
 
+/* Collective: sends each of n records of `size` bytes (a uint64 user id in
+ * the first 8 bytes: cs_user, cs_event, cs_session) to the rank that owns
+ * the user. *out (malloc'd, caller frees) receives this rank's records,
+ * *nout of them, in source rank order. When extra is given, nx[i] uint64
+ * items of extra (laid out in record order) travel with record i and arrive
+ * in *xout (malloc'd) in the order of the received records. Used to
+ * redistribute checkpoints and merged tables. */
+int shuffle_route(const cs_comm *c, const void *recs, uint64_t n, size_t size,
+                  const uint64_t *extra, const uint64_t *nx, void **out, uint64_t *nout,
+                  uint64_t **xout, uint64_t *nxout, cs_err *err);
+
 #endif

@@ -16,6 +16,7 @@ int cmd_inspect(const cs_comm *c, int argc, char **argv);
 int cmd_run(const cs_comm *c, int argc, char **argv);
 int cmd_config(const cs_comm *c, int argc, char **argv);
 int cmd_report(const cs_comm *c, int argc, char **argv);
+int cmd_merge(const cs_comm *c, int argc, char **argv);
 
 /* Parses a count: "1000", "10M", "1e6", "2.5k" (k/M/G = 10^3/10^6/10^9).
  * CS_EUSAGE naming the flag on anything else or a negative value. */

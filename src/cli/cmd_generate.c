@@ -96,10 +96,12 @@ int cmd_generate(const cs_comm *c, int argc, char **argv)
         return cli_fail(c, "generate", &err);
     comm_bcast(c, tmp, sizeof tmp, &err);
     cs_gen_params p = o.p;
-    snprintf(p.outdir, sizeof p.outdir, "%s", tmp);
+    if (snprintf(p.outdir, sizeof p.outdir, "%s", tmp) >= (int)sizeof p.outdir)
+        cs_err_set(&err, CS_EUSAGE, "--output: '%s' is too long", o.p.outdir);
     double t0 = comm_wtime();
     cs_gen_summary s;
-    gen_archive(c, &p, &s, &err);
+    if (err.code == CS_OK)   /* the same on every rank: tmp was broadcast */
+        gen_archive(c, &p, &s, &err);
     if (err.code == CS_OK && c->rank == 0)
         fs_commit_output(tmp, o.p.outdir, &err);
     if (comm_agree(c, &err) != CS_OK) {

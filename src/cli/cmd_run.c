@@ -14,7 +14,8 @@ static void run_usage(FILE *out)
     fprintf(out,
         "usage: mpirun -n N clickseg run [-c job.cfg] [--input PATH ...] [--output DIR]\n"
         "                                [--sessions] [--force] [--quiet|--verbose]\n"
-        "                                [--progress auto|live|lines]\n\n"
+        "                                [--progress auto|live|lines]\n"
+        "                                [--resume[=auto]] [--state FILE]\n\n"
         "Reads a clickstream archive (HDF5, format v1), cuts each user's events into\n"
         "sessions, labels every session with the segment rules (simple_browser,\n"
         "information_collector, immediate_buyer, bot by default) and writes the segment\n"
@@ -29,15 +30,26 @@ static void run_usage(FILE *out)
         "      --sessions        also write sessions.h5 (config output.sessions)\n"
         "      --set KEY=VALUE   override one config key, e.g. --set session.gap=600\n"
         "      --window-events N rows per rank per window (default: from memory_per_rank)\n"
-        "      --force           overwrite existing outputs in DIR\n"
         "      --progress MODE   progress on stderr: auto (a live line on a terminal, plain\n"
         "                        lines in a log file), live, or lines\n"
+        "      --force           overwrite existing outputs in DIR (and start over when\n"
+        "                        checkpoint.dir holds an unfinished run)\n"
+        "      --resume          continue from the checkpoint in checkpoint.dir (same config,\n"
+        "                        inputs and --sessions; any number of ranks)\n"
+        "      --resume=auto     the same when there is a checkpoint, else start\n"
+        "      --state FILE      load customers and open sessions from FILE (when it exists)\n"
+        "                        and save them there at the end: a chain of runs over\n"
+        "                        successive inputs equals one run over all of them\n"
         "  -q, --quiet           print nothing but errors\n"
         "  -v, --verbose         progress from every rank at every window (lines prefixed\n"
         "                        [rank R]), per-phase timings and memory at the end\n"
         "  -h, --help            this help\n\n"
+        "SIGTERM or SIGUSR1 (kill -USR1 to mpirun, Slurm's --signal) finishes the current\n"
+        "window, writes a checkpoint and exits with status 7; a second signal exits at once.\n"
+        "checkpoint.every / checkpoint.interval also checkpoint periodically (docs/checkpoint.md).\n\n"
         "Exit status: 0 ok, 2 usage, 3 config, 4 input data, 5 I/O or output exists,\n"
-        "6 out of memory, 1 internal error. Errors are reported once, by rank 0.\n");
+        "6 out of memory, 7 stopped by a signal (checkpoint written), 1 internal error.\n"
+        "Errors are reported once, by rank 0.\n");
 }
 
 typedef struct run_args {
@@ -59,7 +71,9 @@ static int run_parse(int argc, char **argv, run_args *a, cs_err *err)
         {"set", required_argument, 0, 's'},    {"window-events", required_argument, 0, 'W'},
         {"force", no_argument, 0, 'F'},        {"quiet", no_argument, 0, 'q'},
         {"verbose", no_argument, 0, 'v'},      {"help", no_argument, 0, 'h'},
-        {"progress", required_argument, 0, 'P'}, {0, 0, 0, 0}};
+        {"progress", required_argument, 0, 'P'}, 
+        {"resume", optional_argument, 0, 'R'}, {"state", required_argument, 0, 'T'},
+        {0, 0, 0, 0}};
     memset(a, 0, sizeof *a);
     opterr = 0;
     optind = 1;
@@ -92,6 +106,18 @@ static int run_parse(int argc, char **argv, run_args *a, cs_err *err)
                 rc = cs_err_set(err, CS_EUSAGE, "--progress: '%s' is not auto, live or lines", optarg);
             break;
         case 'h': a->help = 1; break;
+        case 'R':
+            if (optarg && strcmp(optarg, "auto") != 0)
+                rc = cs_err_set(err, CS_EUSAGE, "--resume=%s: only --resume or --resume=auto",
+                                optarg);
+            a->o.resume = optarg ? CS_RESUME_AUTO : CS_RESUME_YES;
+            break;
+        case 'T':
+            if (!*optarg || strlen(optarg) >= sizeof a->o.state_path)
+                rc = cs_err_set(err, CS_EUSAGE, "--state: expected a file name");
+            else
+                snprintf(a->o.state_path, sizeof a->o.state_path, "%s", optarg);
+            break;
         case ':': rc = cs_err_set(err, CS_EUSAGE, "%s needs a value", argv[optind - 1]); break;
         default: rc = cs_err_set(err, CS_EUSAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
         }
@@ -155,7 +181,13 @@ int cmd_run(const cs_comm *c, int argc, char **argv)
         used += (size_t)snprintf(a.o.inputs_desc + used, used < sizeof a.o.inputs_desc ?
                                  sizeof a.o.inputs_desc - used : 0, "%s%s", i ? "," : "",
                                  cfg.inputs[i]);
-    if (run_job(c, &cfg, &a.o, &err) != CS_OK)
+    if (run_job(c, &cfg, &a.o, &err) != CS_OK) {
+        if (err.code == CS_EINTR) {   /* a requested stop, not an error */
+            if (c->rank == 0)
+                fprintf(stderr, "clickseg run: %s\n", err.msg);
+            return cs_exit_status(CS_EINTR);
+        }
         return cli_fail(c, "run", &err);
+    }
     return 0;
 }

@@ -20,6 +20,7 @@ static const struct {
     {"generate", cmd_generate, "make a synthetic archive with planted session intents"},
     {"inspect", cmd_inspect, "validate an archive and summarise it before a long job"},
     {"report", cmd_report, "re-render report.html from a finished run and print a summary"},
+    {"merge", cmd_merge, "combine the reports of runs over disjoint periods into one"},
     {"config", cmd_config, "list configuration keys, or check and print a config file"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

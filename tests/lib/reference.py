@@ -8,7 +8,8 @@ with numpy: 10^6 events take a few seconds.
 
 Usage:
   reference.py ARCHIVE... [--gap S] [--max-duration S] [--max-lateness S]
-               [--mode gap|source] [--json OUT.json] [--customers OUT.h5]
+               [--mode gap|source] [--split none|day|week|month]
+               [--json OUT.json] [--customers OUT.h5]
                [--sessions OUT.h5] [--out DIR]
 
 An ARCHIVE that is a directory means every *.h5 file inside it.  Durations
@@ -249,15 +250,28 @@ def _distinct_per_session(sess, ids, nsess):
     return np.bincount(s[first], minlength=nsess).astype(np.int64)
 
 
+def split_key(t, split):
+    """A number per event that changes exactly where a UTC day, ISO week
+    (Monday) or month starts."""
+    days = np.floor_divide(t, DAY_US)
+    if split == "day":
+        return days
+    if split == "week":
+        return np.floor_divide(days + 3, 7)   # 1970-01-01 was a Thursday
+    if split == "month":
+        return days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    raise ValueError("split must be none, day, week or month")
+
+
 def compute(paths, gap_us=DEFAULT_GAP_S * US, max_duration_us=DEFAULT_MAX_DURATION_S * US,
             max_lateness_us=DEFAULT_MAX_LATENESS_S * US, mode="gap",
-            source_max_duration=True):
+            source_max_duration=True, split="none"):
     files, all_files = read_archive(paths)
     R = Result()
     R.files = [f.path for f in files]
     R.params = dict(gap_us=gap_us, max_duration_us=max_duration_us,
                     max_lateness_us=max_lateness_us, mode=mode,
-                    source_max_duration=source_max_duration)
+                    source_max_duration=source_max_duration, split=split)
 
     cat = {}
     for name, native, _ in COLUMNS:
@@ -301,6 +315,10 @@ def compute(paths, gap_us=DEFAULT_GAP_S * US, max_duration_us=DEFAULT_MAX_DURATI
             brk |= sid[1:] != sid[:-1]
         else:
             raise ValueError("mode must be gap or source")
+        if split != "none":
+            # session.split: a session also ends where a UTC day/week/month ends.
+            pk = split_key(t, split)
+            brk |= pk[1:] != pk[:-1]
         new[1:] = brk
     if m and max_duration_us > 0 and (mode == "gap" or source_max_duration):
         starts = np.nonzero(new)[0]
@@ -525,6 +543,8 @@ def main(argv=None):
     ap.add_argument("--source-max-duration", choices=["apply", "ignore"], default="apply",
                     help="whether max-duration also splits sessions in source mode "
                          "(default apply)")
+    ap.add_argument("--split", choices=["none", "day", "week", "month"], default="none",
+                    help="also end sessions where a UTC day/week/month ends (session.split)")
     ap.add_argument("--json", help="write the report here")
     ap.add_argument("--customers", help="write /customers here")
     ap.add_argument("--sessions", help="write /sessions here")
@@ -533,7 +553,7 @@ def main(argv=None):
     try:
         R = compute(a.archives, gap_us=a.gap, max_duration_us=a.max_duration,
                     max_lateness_us=a.max_lateness, mode=a.mode,
-                    source_max_duration=(a.source_max_duration == "apply"))
+                    source_max_duration=(a.source_max_duration == "apply"), split=a.split)
     except ArchiveError as e:
         print("reference: error: %s" % e, file=sys.stderr)
         return 2

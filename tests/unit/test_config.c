@@ -83,6 +83,9 @@ static void assert_config_equal(const cs_config *a, const cs_config *b)
     assert_int_equal(a->report_period, b->report_period);
     assert_string_equal(a->report_timezone, b->report_timezone);
     assert_string_equal(a->report_currency, b->report_currency);
+    assert_string_equal(a->checkpoint_dir, b->checkpoint_dir);
+    assert_int_equal(a->checkpoint_every, b->checkpoint_every);
+    assert_int_equal(a->checkpoint_interval_us, b->checkpoint_interval_us);
     assert_rules_equal(&a->rules, &b->rules);
     assert_int_equal(config_hash(a), config_hash(b));
 }
@@ -92,8 +95,9 @@ static const char *const non_default_text =
     "input = ( \"/data/a \\\"quoted\\\" \\\\ name.h5\", \"/data/b/*.h5\" );\n"
     "output = { dir = \"/tmp/out dir\"; sessions = true; };\n"
     "memory_per_rank = \"3G\";\n"
-    "session = { gap = 600; max_duration = 7200; max_lateness = 60; mode = \"source\"; };\n"
+    "session = { gap = 600; max_duration = 7200; max_lateness = 60; mode = \"source\"; split = \"week\"; };\n"
     "report = { period = \"month\"; timezone = \"America/New_York\"; currency = \"USD\"; };\n"
+    "checkpoint = { dir = \"/scratch/ck\"; every = 5; interval = 60; };\n"
     "rules = (\n"
     "  { segment = \"robot\"; when = ( { feature = \"min_gap_ms\"; op = \"<\"; value = 50; } ); },\n"
     "  { segment = \"odd \\\"name\\\"\"; when = ( \"revenue != -7\", \"entry_hour == 3\" ); },\n"
@@ -139,8 +143,12 @@ static void test_defaults(void **state)
     assert_int_equal(c->session_max_duration_us, 0);
     assert_int_equal(c->session_max_lateness_us, 3600 * US);
     assert_int_equal(c->session_mode, SESSION_GAP);
+    assert_int_equal(c->session_split, 0);
     assert_int_equal(c->report_period, PERIOD_DAY);
     assert_string_equal(c->report_timezone, "UTC");
+    assert_string_equal(c->checkpoint_dir, "");
+    assert_int_equal(c->checkpoint_every, 0);
+    assert_int_equal(c->checkpoint_interval_us, 3600 * US);
     assert_string_equal(c->source_path, "");
     cs_rules def;
     rules_default(&def);
@@ -248,8 +256,8 @@ static void test_memory_key(void **state)
 static void test_key_errors(void **state)
 {
     (void)state;
-    load_fails("session = {\n  gap = 1800;\n}; \nfoo = 1;", "t.cfg:4: unknown key 'foo' (known keys: input, output, memory_per_rank, session, report, rank, rules)");
-    load_fails("session = {\n  gapp = 60;\n};", "t.cfg:2: unknown key 'session.gapp' (known keys in 'session': gap, max_duration, max_lateness, mode)");
+    load_fails("session = {\n  gap = 1800;\n}; \nfoo = 1;", "t.cfg:4: unknown key 'foo' (known keys: input, output, memory_per_rank, session, report, rank, checkpoint, rules)");
+    load_fails("session = {\n  gapp = 60;\n};", "t.cfg:2: unknown key 'session.gapp' (known keys in 'session': gap, max_duration, max_lateness, mode, split)");
     load_fails("output = {\n dir = \"x\";\n deeper = { a = 1; };\n};", "t.cfg:3: unknown key 'output.deeper'");
     load_fails("report = { period = \"day\"; x = { y = { z = 1; }; }; };", "unknown key 'report.x'");
     load_fails("\n\nsession = { gap = \"30\"; };",
@@ -263,6 +271,8 @@ static void test_key_errors(void **state)
     load_fails("input = ( \"\" );", "an empty path");
     load_fails("session = { gap = 0; };", "key 'session.gap': must be at least 1 (seconds), got 0");
     load_fails("session = { max_lateness = -5; };", "key 'session.max_lateness': must be at least 0");
+    load_fails("checkpoint = { every = -1; };", "key 'checkpoint.every': must be at least 0 (a count), got -1");
+    load_fails("checkpoint = { every = \"5\"; };", "key 'checkpoint.every': expected a non-negative integer, got a string");
     load_fails("session = { mode = \"gapp\"; };", "key 'session.mode': expected one of \"gap\", \"source\", got \"gapp\"");
     load_fails("report = { period = \"year\"; };", "expected one of \"day\", \"week\", \"month\", got \"year\"");
     load_fails("report = { period = 7; };", "key 'report.period': expected a string, got an integer");

@@ -1,0 +1,85 @@
+/* checkpoint.h — long runs: checkpoints at window boundaries, --resume,
+ * stopping on SIGTERM/SIGUSR1, and --state FILE (incremental runs).
+ *
+ * run calls ckpt_begin after its prolog (it may load a checkpoint or a
+ * state file into the run's state and move the plan's start), ckpt_window_end
+ * after every window but the last (it checkpoints when checkpoint.every or
+ * checkpoint.interval says so, or when a signal arrived: then it returns
+ * CS_EINTR and the run stops), ckpt_finish once the outputs are in place,
+ * and ckpt_end always.
+ *
+ * A checkpoint directory holds MANIFEST (text: config hash, the plan's
+ * files with rows, sizes and modification times, the position, the
+ * snapshot's name) and the snapshot it names (snapshot.h). A new snapshot
+ * is written under a temporary name, synced and renamed; then MANIFEST is
+ * replaced the same way (the atomic switch); then older snapshots are
+ * removed. A run killed at any point leaves the previous checkpoint usable.
+ *
+ * With --state FILE the run keeps its last window's unfinished sessions and
+ * carried events open: the state is staged (written to FILE.tmp.PID) after
+ * the last window, then one extra, empty window closes everything for the
+ * report, and ckpt_finish moves the staged state into place once the report
+ * is committed. Signal handlers are process-wide (a sig_atomic_t flag, the
+ * one global clickseg keeps); the flag is combined across ranks at window
+ * ends so every rank stops after the same window. Collective. */
+#ifndef CLICKSEG_CHECKPOINT_H
+#define CLICKSEG_CHECKPOINT_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "clickseg/comm.h"
+#include "clickseg/config.h"
+#include "clickseg/error.h"
+#include "clickseg/plan.h"
+#include "clickseg/run.h"
+#include "clickseg/snapshot.h"
+
+typedef struct cs_ckpt {
+    const cs_comm *c;
+    const cs_config *cfg;
+    cs_run_state s;
+    char dir[CS_PATH_MAX];          /* checkpoint directory */
+    uint64_t seq;                   /* number of the newest snapshot */
+    double last_t;                  /* start, or the last checkpoint */
+    uint64_t since;                 /* windows since then */
+    uint64_t row_base;              /* rows of earlier runs of a --state chain */
+    int hold;                       /* --state: keep the last window's sessions open */
+    int staged;                     /* the state file is staged */
+    char state_path[CS_PATH_MAX], state_tmp[CS_PATH_MAX + 32];
+    int nhist;                      /* rank 0: files of earlier --state runs */
+    cs_hist_file *hist;
+    int quiet;                      /* no progress lines (--quiet) */
+    int installed;
+    struct sigaction old_usr1, old_term;
+} cs_ckpt;
+
+/* Installs the signal handlers; checks checkpoint.dir (refuses to start
+ * over a checkpoint of an unfinished run unless opts->force); with
+ * opts->resume loads the newest checkpoint after checking that its config
+ * hash (CS_ECONFIG) and its files (CS_EINPUT) are this run's, and moves
+ * the plan's start to where it stopped; with opts->state_path loads the
+ * state file when it exists (refusing files it already holds). */
+int ckpt_begin(cs_ckpt *k, const cs_comm *c, const cs_config *cfg, const cs_run_opts *opts,
+               cs_plan *plan, const cs_run_state *s, cs_err *err);
+
+/* Windows run must do after the plan's: 1 with --state (the closing one). */
+uint64_t ckpt_extra_windows(const cs_ckpt *k);
+
+/* Offset of this run's global row indices (rows of earlier --state runs). */
+uint64_t ckpt_row_base(const cs_ckpt *k);
+
+/* After window w (not the run's last): checkpoints when due or signalled;
+ * stages the state after the plan's last window. CS_EINTR (with the
+ * message to print) when a signal stopped the run. */
+int ckpt_window_end(cs_ckpt *k, const cs_plan *plan, uint64_t w, cs_err *err);
+
+/* After the outputs are committed: moves the staged state into place and
+ * removes the checkpoint (the run is complete). */
+int ckpt_finish(cs_ckpt *k, cs_err *err);
+
+/* Restores the signal handlers, removes a staged state that was not
+ * committed, frees. Safe after a failed or partial ckpt_begin. */
+void ckpt_end(cs_ckpt *k);
+
+#endif

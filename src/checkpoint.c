@@ -1,0 +1,309 @@
+/* checkpoint.c — checkpoints, --resume and stop signals (see checkpoint.h).
+ * The MANIFEST format and the checks against the current run are in
+ * checkpoint_manifest.c; --state files in checkpoint_state.c. */
+#include "clickseg/checkpoint.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "checkpoint_priv.h"
+#include "clickseg/fsutil.h"
+#include "clickseg/timer.h"
+
+/* The signal that asked the run to stop (0: none). The handler may only
+ * touch a sig_atomic_t; the window loop reads it. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    stop_signal = sig;
+    /* A second signal takes the default action: the process exits at once
+     * and the previous checkpoint stays as it was. */
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigaction(SIGUSR1, &dfl, NULL);
+    sigaction(SIGTERM, &dfl, NULL);
+}
+
+static void install_handlers(cs_ckpt *k)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    stop_signal = 0;
+    sigaction(SIGUSR1, &sa, &k->old_usr1);
+    sigaction(SIGTERM, &sa, &k->old_term);
+    k->installed = 1;
+}
+
+const char *ckpt_signal_name(int sig)
+{
+    return sig == SIGUSR1 ? "SIGUSR1" : sig == SIGTERM ? "SIGTERM" : "a signal";
+}
+
+void ckpt_default_dir(const cs_config *cfg, char *dir, size_t n)
+{
+    if (cfg->checkpoint_dir[0]) {
+        snprintf(dir, n, "%s", cfg->checkpoint_dir);
+        return;
+    }
+    char out[CS_PATH_MAX];
+    snprintf(out, sizeof out, "%s", cfg->output_dir);
+    size_t len = strlen(out);
+    while (len > 1 && out[len - 1] == '/')
+        out[--len] = '\0';
+    snprintf(dir, n, "%s.checkpoint", out);
+}
+
+int ckpt_sync_dir(const char *dir, cs_err *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return cs_err_set(err, CS_EIO, "%s: cannot open directory: %s", dir, strerror(errno));
+    int rc = fsync(dirfd(d));
+    closedir(d);
+    if (rc != 0)
+        return cs_err_set(err, CS_EIO, "%s: cannot sync directory: %s", dir, strerror(errno));
+    return CS_OK;
+}
+
+/* Rank 0: removes the snapshots (and temporaries) of dir except `keep`;
+ * with keep NULL also MANIFEST, then the directory when it is empty. */
+static void remove_snapshots(const char *dir, const char *keep)
+{
+    char p[CS_PATH_MAX + 300];
+    if (!keep) {
+        snprintf(p, sizeof p, "%s/MANIFEST", dir);
+        unlink(p);
+    }
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *n = e->d_name;
+        int ours = strncmp(n, "snapshot-", 9) == 0 || strncmp(n, "MANIFEST.tmp", 12) == 0;
+        if (!ours || (keep && strcmp(n, keep) == 0))
+            continue;
+        snprintf(p, sizeof p, "%s/%s", dir, n);
+        unlink(p);
+    }
+    closedir(d);
+    if (!keep)
+        rmdir(dir);
+}
+
+/* Collective: writes a checkpoint of the current state. */
+static int save(cs_ckpt *k, const cs_plan *plan, uint64_t next_row, cs_err *err)
+{
+    const cs_comm *c = k->c;
+    double t0 = timer_now();
+    char name[64], final[CS_PATH_MAX + 80], tmp[CS_PATH_MAX + 90];
+    uint64_t seq = k->seq + 1;
+    snprintf(name, sizeof name, "snapshot-%06llu.h5", (unsigned long long)seq);
+    snprintf(final, sizeof final, "%s/%s", k->dir, name);
+    snprintf(tmp, sizeof tmp, "%s.tmp", final);
+    if (c->rank == 0)
+        fs_mkdir_p(k->dir, err);
+    if (comm_agree(c, err) != CS_OK)
+        return err->code;
+    cs_snap_meta m = {config_hash(k->cfg), next_row, k->row_base, k->cfg->output_sessions,
+                      c->size, k->nhist, k->hist};
+    int rc = snapshot_write(c, tmp, &k->s, &m, err);
+    int written = rc == CS_OK;   /* snapshot_write's failures are agreed already */
+    if (written && c->rank == 0) {
+        if (rename(tmp, final) != 0)
+            rc = cs_err_set(err, CS_EIO, "%s: cannot rename: %s", tmp, strerror(errno));
+        if (rc == CS_OK)
+            rc = ckpt_sync_dir(k->dir, err);
+        cs_manifest mf = {0};
+        snprintf(mf.snapshot, sizeof mf.snapshot, "%s", name);
+        mf.seq = seq;
+        mf.config_hash = m.config_hash;
+        mf.sessions = k->cfg->output_sessions;
+        mf.state = k->hold;
+        mf.ranks = c->size;
+        mf.next_row = next_row;
+        mf.total_rows = plan->total_rows;
+        if (rc == CS_OK)
+            rc = manifest_write(k->dir, &mf, plan, err);
+        if (rc == CS_OK)
+            remove_snapshots(k->dir, name);
+        else
+            unlink(final);
+    }
+    if (written)
+        rc = comm_agree(c, err);
+    if (rc != CS_OK)
+        return cs_err_wrap(err, "checkpoint in %s", k->dir);
+    k->seq = seq;
+    k->last_t = timer_now();
+    k->since = 0;
+    if (c->rank == 0 && !k->quiet)
+        fprintf(stderr, "clickseg run: checkpoint %llu written to %s (%llu of %llu rows done, "
+                "%.2f s)\n", (unsigned long long)seq, k->dir, (unsigned long long)next_row,
+                (unsigned long long)plan->total_rows, k->last_t - t0);
+    return CS_OK;
+}
+
+/* Rank 0: what ckpt_begin decides before anything is loaded. */
+typedef struct begin_info {
+    int load;               /* 1: checkpoint, 2: state file */
+    uint64_t seq, next_row;
+    char snapshot[CS_PATH_MAX + 300];
+} begin_info;
+
+static int begin_rank0(cs_ckpt *k, const cs_run_opts *o, const cs_plan *plan, begin_info *b,
+                       cs_err *err)
+{
+    cs_manifest mf;
+    int have = manifest_read(k->dir, &mf, err);
+    if (have < 0)
+        return err->code;
+    if (have && o->resume == CS_RESUME_NO) {
+        manifest_free(&mf);
+        if (!o->force)
+            return cs_err_set(err, CS_EIO, "%s holds the checkpoint of an unfinished run "
+                              "(%llu of %llu rows done): continue it with --resume, or start "
+                              "over with --force", k->dir, (unsigned long long)mf.next_row,
+                              (unsigned long long)mf.total_rows);
+        remove_snapshots(k->dir, NULL);
+        have = 0;
+    }
+    if (!have && o->resume == CS_RESUME_YES)
+        return cs_err_set(err, CS_EUSAGE, "nothing to resume: %s holds no checkpoint "
+                          "(MANIFEST); run without --resume to start", k->dir);
+    if (have) {
+        int rc = manifest_check(&mf, k->dir, k->cfg, k->hold, plan, err);
+        if (rc == CS_OK) {
+            b->load = 1;
+            b->seq = mf.seq;
+            b->next_row = mf.next_row;
+            snprintf(b->snapshot, sizeof b->snapshot, "%s/%s", k->dir, mf.snapshot);
+            if (!k->quiet)
+                fprintf(stderr, "clickseg run: resuming from %s: %llu of %llu rows done "
+                        "(checkpoint %llu, written by %d ranks at %s)\n", k->dir,
+                        (unsigned long long)mf.next_row, (unsigned long long)mf.total_rows,
+                        (unsigned long long)mf.seq, mf.ranks, mf.written);
+        }
+        manifest_free(&mf);
+        return rc;
+    }
+    if (k->hold && access(k->state_path, F_OK) == 0) {
+        b->load = 2;
+        snprintf(b->snapshot, sizeof b->snapshot, "%s", k->state_path);
+    }
+    return CS_OK;
+}
+
+int ckpt_begin(cs_ckpt *k, const cs_comm *c, const cs_config *cfg, const cs_run_opts *opts,
+               cs_plan *plan, const cs_run_state *s, cs_err *err)
+{
+    memset(k, 0, sizeof *k);
+    k->c = c;
+    k->cfg = cfg;
+    k->s = *s;
+    k->quiet = opts->quiet;
+    k->last_t = timer_now();
+    ckpt_default_dir(cfg, k->dir, sizeof k->dir);
+    k->hold = opts->state_path[0] != '\0';
+    snprintf(k->state_path, sizeof k->state_path, "%s", opts->state_path);
+    install_handlers(k);
+    begin_info b;
+    memset(&b, 0, sizeof b);
+    if (c->rank == 0)
+        begin_rank0(k, opts, plan, &b, err);
+    if (comm_agree(c, err) != CS_OK || comm_bcast(c, &b, sizeof b, err) != CS_OK)
+        return err->code;
+    if (b.load == 0)
+        return CS_OK;
+    cs_snap_meta m;
+    int rc = snapshot_read(c, b.snapshot, &k->s, &m, err);
+    if (rc != CS_OK)
+        return rc;
+    k->row_base = m.row_base;
+    k->nhist = m.nhist;
+    k->hist = m.hist;
+    if (b.load == 1) {
+        k->seq = b.seq;
+        if (m.next_row != b.next_row && c->rank == 0)
+            cs_err_set(err, CS_EINPUT, "%s: the snapshot is at row %llu, MANIFEST says %llu",
+                       b.snapshot, (unsigned long long)m.next_row,
+                       (unsigned long long)b.next_row);
+        plan_skip(plan, b.next_row);
+    } else if (c->rank == 0) {
+        state_check_loaded(k, &m, plan, err);
+    }
+    return comm_agree(c, err);
+}
+
+uint64_t ckpt_extra_windows(const cs_ckpt *k)
+{
+    return k->hold ? 1 : 0;
+}
+
+uint64_t ckpt_row_base(const cs_ckpt *k)
+{
+    return k->row_base;
+}
+
+int ckpt_window_end(cs_ckpt *k, const cs_plan *plan, uint64_t w, cs_err *err)
+{
+    const cs_config *cfg = k->cfg;
+    int64_t f[3] = {stop_signal, 0, 0};
+    k->since++;
+    if (k->c->rank == 0 && cfg->checkpoint_interval_us > 0 &&
+        timer_now() - k->last_t >= (double)cfg->checkpoint_interval_us / 1e6)
+        f[1] = 1;
+    if (cfg->checkpoint_every > 0 && k->since >= (uint64_t)cfg->checkpoint_every)
+        f[2] = 1;
+    int rc = comm_max_i64(k->c, f, 3, 1, err);
+    if (rc != CS_OK)
+        return rc;
+    if (k->hold && w + 1 == plan->nwindows)
+        return state_stage(k, plan, err);
+    if (!f[0] && !f[1] && !f[2])
+        return CS_OK;
+    uint64_t next = plan->start_row + (w + 1) * plan->window_rows;
+    if (next > plan->total_rows)
+        next = plan->total_rows;
+    rc = save(k, plan, next, err);
+    if (rc == CS_OK && f[0])
+        rc = cs_err_set(err, CS_EINTR, "stopped by %s after %llu of %llu rows; checkpoint "
+                        "saved in %s: run the same command with --resume to continue",
+                        ckpt_signal_name((int)f[0]), (unsigned long long)next,
+                        (unsigned long long)plan->total_rows, k->dir);
+    return rc;
+}
+
+int ckpt_finish(cs_ckpt *k, cs_err *err)
+{
+    int rc = CS_OK;
+    if (k->c->rank == 0) {
+        if (k->staged)
+            rc = state_commit(k, err);
+        remove_snapshots(k->dir, NULL);
+    }
+    return comm_agree(k->c, err) != CS_OK ? err->code : rc;
+}
+
+void ckpt_end(cs_ckpt *k)
+{
+    if (k->installed) {
+        sigaction(SIGUSR1, &k->old_usr1, NULL);
+        sigaction(SIGTERM, &k->old_term, NULL);
+        k->installed = 0;
+    }
+    if (k->staged && k->c && k->c->rank == 0)
+        unlink(k->state_tmp);
+    k->staged = 0;
+    free(k->hist);
+    k->hist = NULL;
+}

@@ -1,0 +1,107 @@
+/* cmd_merge.c — `clickseg merge`: flags, the runs' configuration (rank 0
+ * loads and checks it, every rank gets a copy), then merge.h. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "clickseg/config.h"
+#include "clickseg/merge.h"
+
+static void merge_usage(FILE *out)
+{
+    fprintf(out,
+        "usage: mpirun -n N clickseg merge [-c job.cfg] [--set KEY=VALUE] --output DIR\n"
+        "                                  [--force] [--quiet] REPORT_DIR...\n\n"
+        "Combines the reports of several `clickseg run`s over disjoint periods (the\n"
+        "monthly or daily tasks of a job array, jobs/periodic.sbatch) into one report\n"
+        "over the whole span: report.json, report.h5, the CSV tables, customers.h5 and,\n"
+        "when every run has one, sessions.h5. Statistics add exactly; users are counted\n"
+        "once from the runs' customers.h5 tables (a customer's rows are added up). A\n"
+        "report period found in two runs is refused (its distinct users cannot be\n"
+        "added). Give merge the runs' configuration: every report must have its config\n"
+        "hash. Each run closes its sessions at the end of its input: set\n"
+        "session.split to the period the inputs are split by (e.g. \"month\") and the\n"
+        "merged report equals one run over all the inputs (docs/checkpoint.md).\n\n"
+        "options:\n"
+        "  -c, --config FILE     the runs' libconfig job file\n"
+        "      --set KEY=VALUE   override one config key, as given to the runs\n"
+        "  -o, --output DIR      output directory (config output.dir)\n"
+        "      --force           overwrite existing outputs in DIR\n"
+        "  -q, --quiet           print nothing but errors\n"
+        "  -h, --help            this help\n\n"
+        "Exit status: 0 ok, 2 usage, 3 config (a report of another config), 4 input (a\n"
+        "missing or damaged report, a period in two reports), 5 I/O or output exists,\n"
+        "6 out of memory, 1 internal error.\n");
+}
+
+int cmd_merge(const cs_comm *c, int argc, char **argv)
+{
+    static const struct option lo[] = {
+        {"config", required_argument, 0, 'c'}, {"output", required_argument, 0, 'o'},
+        {"set", required_argument, 0, 's'},    {"force", no_argument, 0, 'F'},
+        {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    cs_err err;
+    cs_err_clear(&err);
+    const char *config = NULL, *output = NULL, *sets[32];
+    int nsets = 0, help = 0, ch;
+    cs_merge_opts o;
+    memset(&o, 0, sizeof o);
+    opterr = 0;
+    optind = 1;
+    while (err.code == CS_OK && (ch = getopt_long(argc, argv, ":c:o:qh", lo, NULL)) != -1) {
+        switch (ch) {
+        case 'c': config = optarg; break;
+        case 'o': output = optarg; break;
+        case 's':
+            if (nsets == 32)
+                cs_err_set(&err, CS_EUSAGE, "--set: at most 32 overrides");
+            else
+                sets[nsets++] = optarg;
+            break;
+        case 'F': o.force = 1; break;
+        case 'q': o.quiet = 1; break;
+        case 'h': help = 1; break;
+        case ':': cs_err_set(&err, CS_EUSAGE, "%s needs a value", argv[optind - 1]); break;
+        default: cs_err_set(&err, CS_EUSAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
+        }
+    }
+    if (help && err.code == CS_OK) {
+        if (c->rank == 0)
+            merge_usage(stdout);
+        return 0;
+    }
+    o.inputs = argv + optind;
+    o.ninputs = argc - optind;
+    if (err.code == CS_OK && o.ninputs == 0)
+        cs_err_set(&err, CS_EUSAGE, "no report directories to merge (see --help)");
+    static cs_config cfg;   /* large: keep it off the stack */
+    if (err.code == CS_OK && c->rank == 0) {
+        config_defaults(&cfg);
+        if (config)
+            config_load_file(&cfg, config, &err);
+        for (int i = 0; err.code == CS_OK && i < nsets; i++) {
+            char key[128];
+            const char *eq = strchr(sets[i], '=');
+            if (!eq || eq == sets[i] || (size_t)(eq - sets[i]) >= sizeof key) {
+                cs_err_set(&err, CS_EUSAGE, "--set '%s': expected KEY=VALUE", sets[i]);
+                break;
+            }
+            memcpy(key, sets[i], (size_t)(eq - sets[i]));
+            key[eq - sets[i]] = '\0';
+            if (config_set(&cfg, key, eq + 1, &err) != CS_OK)
+                cs_err_wrap(&err, "--set");
+        }
+        if (err.code == CS_OK && output)
+            snprintf(cfg.output_dir, sizeof cfg.output_dir, "%s", output);
+        if (err.code == CS_OK && !output && !config)
+            cs_err_set(&err, CS_EUSAGE, "give the output directory with --output DIR");
+        if (err.code == CS_OK)
+            config_validate(&cfg, &err);
+    }
+    if (comm_agree(c, &err) != CS_OK || comm_bcast(c, &cfg, sizeof cfg, &err) != CS_OK)
+        return cli_fail(c, "merge", &err);
+    if (merge_reports(c, &cfg, &o, &err) != CS_OK)
+        return cli_fail(c, "merge", &err);
+    return 0;
+}

@@ -1,0 +1,510 @@
+/* merge.c — one report from several runs' reports (see merge.h): rank 0
+ * adds up the runs' report.h5 statistics; every rank reads a slab of each
+ * customers.h5 (and sessions.h5), sends each customer row to the rank that
+ * owns the user, where rows of one user are added; then the outputs are
+ * written by the same writers as `clickseg run`. */
+#include "clickseg/merge.h"
+
+#include <hdf5.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clickseg/fsutil.h"
+#include "clickseg/h5util.h"
+#include "clickseg/period.h"
+#include "clickseg/rank.h"
+#include "clickseg/report.h"
+#include "clickseg/shuffle.h"
+#include "clickseg/stats.h"
+#include "clickseg/timer.h"
+#include "clickseg/users.h"
+
+typedef struct merge_ctx {
+    const cs_comm *c;
+    const cs_config *cfg;
+    const cs_merge_opts *o;
+    cs_stats st;
+    cs_users users;
+    cs_session *sess;
+    uint64_t nsess, sess_cap;
+    int sessions;             /* every input has sessions.h5 */
+    cs_ranking ranking;
+    int64_t *seen_key;        /* rank 0: periods seen so far and their input */
+    int *seen_src;
+    int nseen;
+    char outtmp[1200];
+} merge_ctx;
+
+/* ---- report.h5, on rank 0 ---- */
+
+/* Reads all `want` values of dataset `name` (any shape) as int64. */
+static int read_all_i64(hid_t f, const char *path, const char *name, int64_t *buf,
+                        uint64_t want, cs_err *err)
+{
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    if (d < 0)
+        return h5_fail(err, CS_EINPUT, "%s: no dataset %s (a report from an older clickseg? "
+                       "rerun it)", path, name);
+    hid_t s = H5Dget_space(d);
+    uint64_t n = (uint64_t)H5Sget_simple_extent_npoints(s);
+    H5Sclose(s);
+    herr_t rc = n != want ? 0 : n ? H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : 0;
+    H5Dclose(d);
+    if (n != want)
+        return cs_err_set(err, CS_EINPUT, "%s: %s has %" PRIu64 " values, expected %" PRIu64,
+                          path, name, n, want);
+    return rc < 0 ? h5_fail(err, CS_EINPUT, "%s: reading %s", path, name) : CS_OK;
+}
+
+/* Number of rows of a 1-D dataset, or -1. */
+static int64_t rows_of(hid_t f, const char *name)
+{
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    if (d < 0)
+        return -1;
+    hid_t s = H5Dget_space(d);
+    int64_t n = H5Sget_simple_extent_npoints(s);
+    H5Sclose(s);
+    H5Dclose(d);
+    return n;
+}
+
+static int add_periods(merge_ctx *x, hid_t f, const char *path, int src, cs_err *err)
+{
+    static const char *const fields[PS_NFIELDS] = {"periods/sessions", "periods/users",
+        "periods/events", "periods/purchase_sessions", "periods/revenue", "periods/refunds"};
+    int nseg = x->st.nseg;
+    int64_t rows = rows_of(f, "periods/key");
+    if (rows < 0 || rows % nseg)
+        return cs_err_set(err, CS_EINPUT, "%s: no usable periods/key (a report from an older "
+                          "clickseg? rerun it)", path);
+    int64_t *v = cs_malloc((size_t)(rows + 1) * (PS_NFIELDS + 1) * sizeof *v, err, "periods");
+    if (!v)
+        return CS_ENOMEM;
+    int rc = read_all_i64(f, path, "periods/key", v, (uint64_t)rows, err);
+    for (int k = 0; rc == CS_OK && k < PS_NFIELDS; k++)
+        rc = read_all_i64(f, path, fields[k], v + (k + 1) * rows, (uint64_t)rows, err);
+    for (int64_t i = 0; rc == CS_OK && i < rows / nseg; i++) {
+        int64_t key = v[i * nseg];
+        for (int j = 0; j < x->nseen; j++)
+            if (x->seen_key[j] == key) {
+                char label[32];
+                period_label(x->cfg->report_period, key, label, sizeof label);
+                rc = cs_err_set(err, CS_EINPUT, "period %s is in the reports of both %s and %s: "
+                                "its distinct users cannot be added up; merge runs whose "
+                                "inputs do not share a %s", label, x->o->inputs[x->seen_src[j]],
+                                x->o->inputs[src], period_name(x->cfg->report_period));
+            }
+        int64_t *row = rc == CS_OK ? stats_period_row(&x->st, key, err) : NULL;
+        if (rc == CS_OK && !row)
+            rc = CS_ENOMEM;
+        for (int s = 0; rc == CS_OK && s < nseg; s++)
+            for (int k = 0; k < PS_NFIELDS; k++)
+                row[s * PS_NFIELDS + k] += v[(k + 1) * rows + i * nseg + s];
+        if (rc == CS_OK) {
+            int64_t *sk = cs_realloc(x->seen_key, (size_t)(x->nseen + 1) * sizeof *sk, err, "periods");
+            if (sk)
+                x->seen_key = sk;
+            int *ss = sk ? cs_realloc(x->seen_src, (size_t)(x->nseen + 1) * sizeof *ss, err, "periods") : NULL;
+            if (!ss)
+                rc = CS_ENOMEM;
+            else {
+                x->seen_src = ss;
+                x->seen_key[x->nseen] = key;
+                x->seen_src[x->nseen++] = src;
+            }
+        }
+    }
+    free(v);
+    return rc;
+}
+
+static int add_report(merge_ctx *x, int src, cs_err *err)
+{
+    static const char *const totals[] = {"rows_read", "events", "late_events", "rejected_events",
+        "sessions", "bot_sessions", "bot_events", "users", "purchase_sessions", "revenue", "refunds"};
+    static const char *const segf[] = {"sessions", "users", "events", "purchase_sessions",
+        "purchases", "revenue", "refunds", "cart_sessions", "abandoned_cart_sessions",
+        "duration_s_sum", "product_view_sessions", "checkout_sessions"};
+    char path[CS_PATH_MAX + 20], fmt[32] = "", hash[32] = "", want[32], name[64];
+    snprintf(path, sizeof path, "%s/report.h5", x->o->inputs[src]);
+    if (access(path, R_OK) != 0)
+        return cs_err_set(err, CS_EINPUT, "%s: no report.h5 (not the output directory of a "
+                          "finished clickseg run?)", x->o->inputs[src]);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0)
+        return h5_fail(err, CS_EINPUT, "%s: cannot open", path);
+    snprintf(want, sizeof want, "%016" PRIx64, config_hash(x->cfg));
+    int rc = CS_OK, nseg = x->st.nseg;
+    if (!h5_attr_get_string(f, "format", fmt, sizeof fmt) || strcmp(fmt, "clickseg-report"))
+        rc = cs_err_set(err, CS_EINPUT, "%s: not a clickseg report", path);
+    else if (!h5_attr_get_string(f, "config_hash", hash, sizeof hash))
+        rc = cs_err_set(err, CS_EINPUT, "%s: no config_hash (a report from an older "
+                        "clickseg? rerun it)", path);
+    else if (strcmp(hash, want) != 0)
+        rc = cs_err_set(err, CS_ECONFIG, "%s was made with another configuration (config hash "
+                        "%s, this merge %s): give merge the runs' config (-c, --set)", path,
+                        hash, want);
+    int64_t v[CS_MAX_SEGMENTS * CS_HIST_BINS];
+    int64_t *tot = &x->st.tot.rows_read;   /* cs_totals is a flat run of int64 in this order */
+    for (size_t i = 0; rc == CS_OK && i < sizeof totals / sizeof *totals; i++) {
+        snprintf(name, sizeof name, "totals/%s", totals[i]);
+        rc = read_all_i64(f, path, name, v, 1, err);
+        if (rc == CS_OK)
+            tot[i] += v[0];
+    }
+    for (size_t k = 0; rc == CS_OK && k < sizeof segf / sizeof *segf; k++) {
+        snprintf(name, sizeof name, "segments/%s", segf[k]);
+        rc = read_all_i64(f, path, name, v, (uint64_t)nseg, err);
+        for (int s = 0; rc == CS_OK && s < nseg; s++)
+            (&x->st.seg[s].sessions)[k] += v[s];
+    }
+    for (int h = 0; rc == CS_OK && h < 2; h++) {
+        rc = read_all_i64(f, path, h ? "segments/hist_events" : "segments/hist_duration_s", v,
+                          (uint64_t)nseg * CS_HIST_BINS, err);
+        for (int s = 0; rc == CS_OK && s < nseg; s++)
+            for (int b = 0; b < CS_HIST_BINS; b++)
+                (h ? x->st.seg[s].hist_events : x->st.seg[s].hist_duration)[b] +=
+                    v[s * CS_HIST_BINS + b];
+    }
+    if (rc == CS_OK)
+        rc = add_periods(x, f, path, src, err);
+    H5Fclose(f);
+    return rc;
+}
+
+/* ---- customers.h5 and sessions.h5, every rank ---- */
+
+/* Collective: rows [lo, lo + n) of dataset g/name as mtype into buf. */
+static int read_slab(hid_t g, const char *path, const char *name, hid_t mtype, uint64_t lo,
+                     uint64_t n, void *buf, cs_err *err)
+{
+    hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
+    if (d < 0)
+        return h5_fail(err, CS_EINPUT, "%s: no column %s", path, name);
+    hid_t fs = H5Dget_space(d);
+    hsize_t dims[1] = {0}, st[1] = {lo}, cnt[1] = {n};
+    H5Sget_simple_extent_dims(fs, dims, NULL);
+    hid_t ms = H5Screate_simple(1, cnt, NULL);
+    if (n) {
+        H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, cnt, NULL);
+    } else {
+        H5Sselect_none(fs);
+        H5Sselect_none(ms);
+    }
+    hid_t x = H5Pcreate(H5P_DATASET_XFER);
+    H5Pset_dxpl_mpio(x, H5FD_MPIO_COLLECTIVE);
+    int64_t dummy;
+    herr_t rc = dims[0] == 0 ? 0 : H5Dread(d, mtype, ms, fs, x, n ? buf : &dummy);
+    H5Pclose(x);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    H5Dclose(d);
+    return rc < 0 ? h5_fail(err, CS_EINPUT, "%s: reading %s", path, name) : CS_OK;
+}
+
+/* Collective: opens dir/file's group; *lo, *n: this rank's even slab. */
+static int open_table(const cs_comm *c, const char *dir, const char *file, const char *group,
+                      char *path, size_t pn, hid_t *f, hid_t *g, uint64_t *lo, uint64_t *n,
+                      cs_err *err)
+{
+    snprintf(path, pn, "%s/%s", dir, file);
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_fapl_mpio(fapl, c->comm, MPI_INFO_NULL);
+    *f = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+    H5Pclose(fapl);
+    *g = *f < 0 ? -1 : H5Gopen2(*f, group, H5P_DEFAULT);
+    int64_t total = *g < 0 ? -1 : rows_of(*g, "user_id");
+    if (total < 0) {
+        if (*g >= 0) H5Gclose(*g);
+        if (*f >= 0) H5Fclose(*f);
+        *f = *g = -1;
+        return h5_fail(err, CS_EINPUT, "%s: cannot read /%s/user_id", path, group);
+    }
+    *lo = (uint64_t)total * (uint64_t)c->rank / (uint64_t)c->size;
+    *n = (uint64_t)total * (uint64_t)(c->rank + 1) / (uint64_t)c->size - *lo;
+    return CS_OK;
+}
+
+static void close_table(hid_t f, hid_t g)
+{
+    if (g >= 0) H5Gclose(g);
+    if (f >= 0) H5Fclose(f);
+}
+
+/* Adds the routed customer rows into this rank's table. */
+static int merge_users(cs_users *t, const cs_user *r, uint64_t n, int nseg, cs_err *err)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        cs_user *u = users_get(t, r[i].user_id, err);
+        if (!u)
+            return CS_ENOMEM;
+        u->events += r[i].events;
+        u->sessions += r[i].sessions;
+        u->purchase_sessions += r[i].purchase_sessions;
+        u->purchases += r[i].purchases;
+        u->revenue += r[i].revenue;
+        u->refunds += r[i].refunds;
+        u->cart_abandons += r[i].cart_abandons;
+        u->cart_removes += r[i].cart_removes;
+        if (r[i].first_ts < u->first_ts) u->first_ts = r[i].first_ts;
+        if (r[i].last_ts > u->last_ts) u->last_ts = r[i].last_ts;
+        for (int s = 0; s < nseg; s++)
+            u->seg_sessions[s] += r[i].seg_sessions[s];
+    }
+    return CS_OK;
+}
+
+/* Field k of a customer row: the columns of customers.h5 in order, then
+ * sessions_<segment> from k = NCUST_COLS. */
+#define NCUST_COLS 10
+static void set_customer_field(cs_user *u, int k, int64_t v)
+{
+    switch (k) {
+    case 0: u->events = v; break;
+    case 1: u->sessions = v; break;
+    case 2: u->purchase_sessions = v; break;
+    case 3: u->purchases = v; break;
+    case 4: u->revenue = v; break;
+    case 5: u->refunds = v; break;
+    case 6: u->first_ts = v; break;
+    case 7: u->last_ts = v; break;
+    case 8: u->cart_abandons = v; break;
+    case 9: u->cart_removes = v; break;
+    default: u->seg_sessions[k - NCUST_COLS] = (uint32_t)v; break;
+    }
+}
+
+/* Collective: one run's customers.h5 into the merged table. */
+static int add_customers(merge_ctx *x, const char *dir, cs_err *err)
+{
+    static const char *const cols[NCUST_COLS] = {"events", "sessions", "purchase_sessions",
+        "purchases", "revenue", "refunds", "first_ts", "last_ts", "cart_abandons", "cart_removes"};
+    char path[CS_PATH_MAX + 20], name[96];
+    hid_t f, g;
+    uint64_t lo = 0, n = 0, ngot = 0;
+    open_table(x->c, dir, "customers.h5", "customers", path, sizeof path, &f, &g, &lo, &n, err);
+    int rc = comm_agree(x->c, err);
+    if (rc != CS_OK)
+        return rc;
+    cs_user *r = cs_calloc(n + 1, sizeof *r, err, "customer rows");
+    int64_t *v = cs_malloc((n + 1) * sizeof *v, err, "customer rows");
+    uint64_t *ids = cs_malloc((n + 1) * sizeof *ids, err, "customer rows");
+    rc = comm_agree(x->c, err);
+    if (rc == CS_OK) {
+        read_slab(g, path, "user_id", H5T_NATIVE_UINT64, lo, n, ids, err);
+        rc = comm_agree(x->c, err);
+        for (uint64_t i = 0; i < n; i++)
+            r[i].user_id = ids[i];
+    }
+    for (int k = 0; rc == CS_OK && k < NCUST_COLS + x->st.nseg; k++) {
+        if (k < NCUST_COLS)
+            snprintf(name, sizeof name, "%s", cols[k]);
+        else
+            snprintf(name, sizeof name, "sessions_%s", x->cfg->rules.segments[k - NCUST_COLS]);
+        read_slab(g, path, name, H5T_NATIVE_INT64, lo, n, v, err);
+        rc = comm_agree(x->c, err);
+        for (uint64_t i = 0; rc == CS_OK && i < n; i++)
+            set_customer_field(&r[i], k, v[i]);
+    }
+    close_table(f, g);
+    cs_user *got = NULL;
+    if (rc == CS_OK)
+        rc = shuffle_route(x->c, r, n, sizeof *r, NULL, NULL, (void **)&got, &ngot, NULL, NULL,
+                           err);
+    if (rc == CS_OK) {
+        merge_users(&x->users, got, ngot, x->st.nseg, err);
+        rc = comm_agree(x->c, err);
+    }
+    free(r); free(v); free(ids); free(got);
+    return rc;
+}
+
+static hid_t segment_enum(const cs_rules *rules)
+{
+    hid_t t = H5Tenum_create(H5T_NATIVE_UINT8);
+    for (int s = 0; s < rules->nsegments; s++) {
+        uint8_t v = (uint8_t)s;
+        H5Tenum_insert(t, rules->segments[s], &v);
+    }
+    return t;
+}
+
+/* Collective: one run's sessions.h5 rows appended to x->sess. */
+static int add_sessions(merge_ctx *x, const char *dir, cs_err *err)
+{
+    char path[CS_PATH_MAX + 20];
+    hid_t f, g;
+    uint64_t lo = 0, n = 0;
+    open_table(x->c, dir, "sessions.h5", "sessions", path, sizeof path, &f, &g, &lo, &n, err);
+    int rc = comm_agree(x->c, err);
+    if (rc != CS_OK)
+        return rc;
+    if (x->nsess + n > x->sess_cap) {
+        cs_session *p = cs_realloc(x->sess, (x->nsess + n + 1) * sizeof *p, err, "sessions");
+        if (p) {
+            x->sess = p;
+            x->sess_cap = x->nsess + n + 1;
+        }
+    }
+    int64_t *v = cs_malloc((n + 1) * sizeof *v, err, "session rows");
+    uint8_t *seg = cs_malloc(n + 1, err, "session rows");
+    rc = comm_agree(x->c, err);
+    cs_session *s = rc == CS_OK ? x->sess + x->nsess : NULL;
+    if (rc == CS_OK && n)
+        memset(s, 0, n * sizeof *s);
+    hid_t et = segment_enum(&x->cfg->rules);
+    for (int k = -4; rc == CS_OK && k < F_NFEATURES; k++) {
+        const char *name = k == -4 ? "user_id" : k == -3 ? "start_ts" : k == -2 ? "end_ts" :
+                           k == -1 ? "segment" : feature_name(k);
+        read_slab(g, path, name, k == -4 ? H5T_NATIVE_UINT64 : k == -1 ? et : H5T_NATIVE_INT64,
+                  lo, n, k == -1 ? (void *)seg : (void *)v, err);
+        rc = comm_agree(x->c, err);
+        for (uint64_t i = 0; rc == CS_OK && i < n; i++) {
+            if (k == -4) s[i].user_id = (uint64_t)v[i];
+            else if (k == -3) s[i].start_ts = v[i];
+            else if (k == -2) s[i].end_ts = v[i];
+            else if (k == -1) s[i].segment = seg[i];
+            else s[i].f.v[k] = v[i];
+        }
+    }
+    H5Tclose(et);
+    close_table(f, g);
+    if (rc == CS_OK)
+        x->nsess += n;
+    free(v); free(seg);
+    return rc;
+}
+
+/* ---- the merge ---- */
+
+static int prolog(merge_ctx *x, cs_err *err)
+{
+    static const char *const outputs[] = {"report.json", "report.h5", "report.html",
+                                          "customers.h5", "sessions.h5", "segments.csv",
+                                          "periods.csv", "totals.csv", "targets.csv",
+                                          "prospects.csv", "tiers.csv", "rfm_segments.csv",
+                                          "profiles.csv", NULL};
+    const cs_comm *c = x->c;
+    int rc = stats_init(&x->st, x->cfg->rules.nsegments, err);
+    if (rc == CS_OK)
+        rc = users_init(&x->users, 1024, err);
+    if (rc == CS_OK && c->rank == 0) {
+        if (x->o->ninputs == 0)
+            rc = cs_err_set(err, CS_EUSAGE, "no report directories to merge");
+        x->sessions = 1;
+        for (int i = 0; rc == CS_OK && i < x->o->ninputs; i++) {
+            char p[CS_PATH_MAX + 20];
+            snprintf(p, sizeof p, "%s/sessions.h5", x->o->inputs[i]);
+            x->sessions &= access(p, R_OK) == 0;
+            rc = add_report(x, i, err);
+        }
+        /* Users are counted again from the merged customer tables. */
+        x->st.tot.users = 0;
+        for (int s = 0; s < x->st.nseg; s++)
+            x->st.seg[s].users = 0;
+        if (rc == CS_OK)
+            fs_begin_output(x->cfg->output_dir, outputs, x->o->force, x->outtmp,
+                            sizeof x->outtmp, err);
+    }
+    if (comm_agree(c, err) != CS_OK)
+        return err->code;
+    rc = comm_bcast(c, x->outtmp, sizeof x->outtmp, err);
+    if (rc == CS_OK)
+        rc = comm_bcast(c, &x->sessions, sizeof x->sessions, err);
+    return rc;
+}
+
+static int write_outputs(merge_ctx *x, double t0, cs_err *err)
+{
+    const cs_comm *c = x->c;
+    x->st.tot.users += (int64_t)x->users.n;
+    for (uint64_t i = 0; i < x->users.cap; i++)
+        for (int s = 0; x->users.slot[i].used && s < x->st.nseg; s++)
+            x->st.seg[s].users += x->users.slot[i].seg_sessions[s] > 0;
+    int rc = stats_reduce(c, &x->st, err);
+    /* Rankings are recomputed over the merged customers, as one run over the
+     * whole span would: recency counts from the last event of any input. */
+    int64_t t_end = INT64_MIN;
+    for (uint64_t i = 0; i < x->users.n; i++)
+        if (x->users.slot[i].last_ts > t_end)
+            t_end = x->users.slot[i].last_ts;
+    cs_plan noprof;
+    memset(&noprof, 0, sizeof noprof);
+    if (rc == CS_OK)
+        rc = comm_max_i64(c, &t_end, 1, 1, err);
+    if (rc == CS_OK)
+        rc = rank_customers(c, x->cfg, &noprof, &x->users, t_end, &x->ranking, err);
+    if (rc == CS_OK)
+        rc = report_write_customers(c, x->outtmp, &x->users, &x->cfg->rules, &x->ranking, err);
+    if (rc == CS_OK && x->sessions)
+        rc = report_write_sessions(c, x->outtmp, x->sess, x->nsess, &x->cfg->rules, err);
+    if (rc != CS_OK)
+        return rc;
+    cs_run_meta m;
+    memset(&m, 0, sizeof m);
+    m.ranks = c->size;
+    m.files = x->o->ninputs;
+    m.total_rows = (uint64_t)x->st.tot.rows_read;
+    m.config_hash = config_hash(x->cfg);
+    size_t used = 0;
+    for (int i = 0; i < x->o->ninputs && used < sizeof m.inputs; i++)
+        used += (size_t)snprintf(m.inputs + used, sizeof m.inputs - used, "%s%s", i ? "," : "",
+                                 x->o->inputs[i]);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    m.peak_rss_kb_max = m.peak_rss_kb_rank0 = (int64_t)ru.ru_maxrss;
+    m.wall_s = timer_now() - t0;
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(m.started_utc, sizeof m.started_utc, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    const cs_totals *t = &x->st.tot;
+    if (c->rank == 0 && t->rows_read != t->events + t->late_events + t->rejected_events)
+        cs_err_set(err, CS_EINPUT, "the reports' row counts do not add up (%" PRId64 " rows "
+                   "read, %" PRId64 " used + %" PRId64 " late + %" PRId64 " rejected)",
+                   t->rows_read, t->events, t->late_events, t->rejected_events);
+    if (err->code == CS_OK && c->rank == 0)
+        report_write_summary(x->outtmp, x->cfg, &x->st, &x->ranking, &m, err);
+    if (err->code == CS_OK && c->rank == 0)
+        fs_commit_output(x->outtmp, x->cfg->output_dir, err);
+    rc = comm_agree(c, err);
+    if (rc == CS_OK && c->rank == 0 && !x->o->quiet)
+        printf("clickseg merge: %d reports, %lld events, %lld sessions, %lld users, %llu "
+               "periods; report in %s/report.json\n", x->o->ninputs, (long long)t->events,
+               (long long)t->sessions, (long long)t->users, (unsigned long long)x->st.nperiods,
+               x->cfg->output_dir);
+    return rc;
+}
+
+int merge_reports(const cs_comm *c, const cs_config *cfg, const cs_merge_opts *o, cs_err *err)
+{
+    double t0 = timer_now();
+    merge_ctx x;
+    memset(&x, 0, sizeof x);
+    x.c = c;
+    x.cfg = cfg;
+    x.o = o;
+    int rc = prolog(&x, err);
+    for (int i = 0; rc == CS_OK && i < o->ninputs; i++) {
+        rc = add_customers(&x, o->inputs[i], err);
+        if (rc == CS_OK && x.sessions)
+            rc = add_sessions(&x, o->inputs[i], err);
+    }
+    if (rc == CS_OK)
+        rc = write_outputs(&x, t0, err);
+    if (rc != CS_OK && c->rank == 0 && x.outtmp[0])
+        fs_abandon_output(x.outtmp);
+    stats_free(&x.st);
+    rank_free(&x.ranking);
+    users_free(&x.users);
+    free(x.sess);
+    free(x.seen_key);
+    free(x.seen_src);
+    return rc;
+}

@@ -1,0 +1,140 @@
+#!/bin/bash
+# Checkpoint and resume under mpirun: a run stopped by SIGUSR1 at a random
+# window (2 ranks) and resumed with 3 ranks gives a report identical to an
+# uninterrupted run; so does a run SIGKILLed while it writes a checkpoint
+# (the previous checkpoint stays usable); a checkpoint whose config, archive
+# or --sessions differ is refused with a clear message.
+# Set CKPT_K=N to replay a given window.
+# ranks: 2
+set -euo pipefail
+source "${SRCDIR:?}/lib/common.sh"
+CMP="$PY $SRCDIR/lib/compare.py"
+export MPI_TIMEOUT=120
+
+mpi 1 "$CLICKSEG" generate -o arch -n 100000 -d 4 -f 3 --seed 5 > /dev/null
+mpi 2 "$CLICKSEG" run -q -i arch -o whole --sessions
+# 1000 rows per rank per window and a checkpoint after every window: about
+# 50 windows of which most of the time goes to checkpoint writes.
+RUN=(run -i arch --sessions --window-events 1000 --set checkpoint.every=1)
+NWIN=50
+
+# start_bg LOG N args...: mpirun in the background; its pid in $BG.
+start_bg() {
+    local log=$1 n=$2; shift 2
+    mpirun -n "$n" --oversubscribe "$CLICKSEG" "$@" > "$log.out" 2> "$log.err" &
+    BG=$!
+}
+# wait_for FILE PATTERN SECONDS: polls until FILE holds PATTERN.
+wait_for() {
+    local deadline=$((SECONDS + $3))
+    until grep -q -- "$2" "$1" 2>/dev/null; do
+        [ $SECONDS -lt $deadline ] || { cat "$1" >&2; fail "no '$2' in $1 within $3 s"; }
+        kill -0 "$BG" 2>/dev/null || { cat "$1" >&2; fail "the run ended before '$2'"; }
+        sleep 0.02
+    done
+}
+# wait_rc: waits for $BG with a deadline; its exit status in $RC.
+wait_rc() {
+    local deadline=$((SECONDS + 60))
+    while kill -0 "$BG" 2>/dev/null; do
+        [ $SECONDS -lt $deadline ] || { kill -KILL "$BG"; fail "run did not end in 60 s"; }
+        sleep 0.05
+    done
+    RC=0; wait "$BG" || RC=$?
+}
+
+# 1. SIGUSR1 after a random window, resumed with 3 ranks.
+K=${CKPT_K:-$((2 + RANDOM % (NWIN - 8)))}
+echo "signal after checkpoint $K (replay with CKPT_K=$K)"
+start_bg sig 2 "${RUN[@]}" -o sig
+wait_for sig.err "checkpoint $K written" 60
+kill -USR1 "$BG"
+wait_rc
+[ "$RC" -eq 7 ] || { cat sig.err >&2; fail "a stopped run must exit 7, got $RC"; }
+grep -q "stopped by SIGUSR1 after .* rows; checkpoint saved in sig.checkpoint" sig.err \
+    || { cat sig.err >&2; fail "no stop message"; }
+[ -s sig.checkpoint/MANIFEST ] || fail "no MANIFEST after the stop"
+[ ! -e sig ] || fail "a stopped run left an output directory"
+done_rows=$(awk '$1 == "next_row" {print $2}' sig.checkpoint/MANIFEST)
+[ "$done_rows" -gt 0 ] && [ "$done_rows" -lt 100000 ] || fail "stopped at row $done_rows"
+
+# Refusals, each leaving the checkpoint in place.
+expect_fail 5 "holds the checkpoint of an unfinished run .*--resume" mpi 2 "$CLICKSEG" "${RUN[@]}" -o sig
+expect_fail 3 "written with another configuration" \
+    mpi 2 "$CLICKSEG" "${RUN[@]}" -o sig --resume --set session.gap=600
+expect_fail 2 "written by a run with sessions.h5: resume with --sessions" \
+    mpi 2 "$CLICKSEG" run -i arch -o sig --resume
+cp -p arch/events-0001.h5 saved.h5
+touch arch/events-0001.h5
+expect_fail 4 "archive changed since checkpoint sig.checkpoint: .*events-0001.h5 was modified" \
+    mpi 2 "$CLICKSEG" "${RUN[@]}" -o sig --resume
+cp -p saved.h5 arch/events-0001.h5
+expect_fail 4 "was made from 3 input files, this run has 2" \
+    mpi 2 "$CLICKSEG" run -i arch/events-0000.h5 -i arch/events-0001.h5 --sessions -o sig --resume
+expect_fail 2 "nothing to resume: nock.checkpoint holds no checkpoint" \
+    mpi 2 "$CLICKSEG" "${RUN[@]}" -o nock --resume
+cp sig.checkpoint/MANIFEST manifest.bak
+echo "next_row twelve" >> sig.checkpoint/MANIFEST
+expect_fail 4 "sig.checkpoint/MANIFEST:[0-9]+: not a clickseg checkpoint manifest" \
+    mpi 2 "$CLICKSEG" "${RUN[@]}" -o sig --resume
+cp manifest.bak sig.checkpoint/MANIFEST
+snap=sig.checkpoint/$(awk '$1 == "snapshot" {print $2}' sig.checkpoint/MANIFEST)
+cp "$snap" snap.bak
+$PY -c "import h5py, sys; f = h5py.File(sys.argv[1], 'r+'); f.attrs['layout'] = 'cs_user=1'" "$snap"
+expect_fail 4 "written by a clickseg build with another record layout" \
+    mpi 2 "$CLICKSEG" "${RUN[@]}" -o sig --resume
+cp snap.bak "$snap"
+
+mpi 3 "$CLICKSEG" run -q -i arch -o sig --sessions --window-events 3000 --resume
+$CMP --same whole sig --sessions
+[ ! -e sig.checkpoint ] || fail "a completed run left its checkpoint"
+
+# 2. SIGKILL of the whole job while it writes a checkpoint; resume.
+hit=0
+for attempt in 1 2 3 4 5 6 7 8; do
+    rm -rf kill kill.checkpoint
+    start_bg kill 2 "${RUN[@]}" -o kill
+    wait_for kill.err "checkpoint $((3 + attempt)) written" 60
+    ranks=$(pgrep -P "$BG")   # read first: the kill follows the start of a write at once
+    deadline=$((SECONDS + 20))
+    until ls kill.checkpoint/*.tmp > /dev/null 2>&1; do
+        [ $SECONDS -lt $deadline ] || fail "no checkpoint write seen"
+        sleep 0.002
+    done
+    kill -KILL "$BG" $ranks 2> /dev/null || true
+    wait_rc
+    # Mid-checkpoint: a temporary file, or a snapshot MANIFEST does not name yet.
+    cur=$(awk '$1 == "snapshot" {print $2}' kill.checkpoint/MANIFEST)
+    if ls kill.checkpoint/*.tmp > /dev/null 2>&1 ||
+       ls kill.checkpoint/snapshot-*.h5 | grep -qv "/$cur\$"; then
+        hit=1
+        break
+    fi
+    echo "attempt $attempt: the kill came between two checkpoints; again"
+done
+[ "$hit" -eq 1 ] || fail "could not kill the job in the middle of a checkpoint in 8 attempts"
+echo "killed mid-checkpoint: $(ls kill.checkpoint | tr '\n' ' ')"
+snap=$(awk '$1 == "snapshot" {print $2}' kill.checkpoint/MANIFEST)
+[ -s "kill.checkpoint/$snap" ] || fail "MANIFEST names a missing snapshot $snap"
+mpi 3 "$CLICKSEG" run -q -i arch -o kill --sessions --resume
+$CMP --same whole kill --sessions
+[ ! -e kill.checkpoint ] || fail "a completed run left its checkpoint"
+
+# 3. The edge-case archive (late and rejected rows, a 10^5-event user, equal
+# timestamps, an empty file): killed after a random checkpoint, resumed.
+$PY "$SRCDIR/lib/make_edge_archive.py" edge > /dev/null
+mpi 2 "$CLICKSEG" run -q -i edge -o e_whole --sessions
+K2=$((2 + RANDOM % 80))
+echo "edge archive: kill after checkpoint $K2"
+start_bg edge 2 run -i edge -o e_kill --sessions --window-events 500 --set checkpoint.every=1
+wait_for edge.err "checkpoint $K2 written" 60
+kill -KILL "$BG" $(pgrep -P "$BG") 2> /dev/null || true
+wait_rc
+mpi 3 "$CLICKSEG" run -q -i edge -o e_kill --sessions --window-events 700 --resume
+$CMP --same e_whole e_kill --sessions
+
+# 4. --resume=auto starts when there is nothing to resume; periodic
+# checkpoints do not change the result.
+mpi 2 "$CLICKSEG" "${RUN[@]}" -q -o auto --resume=auto
+$CMP --same whole auto --sessions
+echo "test_checkpoint: ok"

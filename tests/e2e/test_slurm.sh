@@ -1,0 +1,163 @@
+#!/bin/bash
+# The jobs/ scripts under a real single-node Slurm (munged, slurmctld,
+# slurmd; installed and started here, stopped by PID at the end):
+# - run.sbatch: the report equals a direct mpirun run;
+# - reprocess.sbatch: sent SIGUSR1 (scancel --signal=USR1 --batch) after a
+#   random window, it checkpoints and requeues itself, and the requeued job
+#   finishes with a report identical to an uninterrupted run; stopped again
+#   on 2 tasks and resubmitted on 3, the same; SIGKILLed (every process of
+#   the job) while writing a checkpoint, resubmitted on 3 tasks, the same;
+# - periodic.sbatch: a month-by-month job array (session.split = "month")
+#   and its merge step (chained with --dependency=afterok) equal one run
+#   over all months.
+# Skips (exit 77) only when the Slurm packages cannot be installed.
+# ranks: 2
+set -euo pipefail
+source "${SRCDIR:?}/lib/common.sh"
+CMP="$PY $SRCDIR/lib/compare.py"
+JOBS=$SRCDIR/../jobs
+export SLURM_RECIPE_DIR=$WORKDIR/slurm SLURM_NODE_CPUS=4
+export CLICKSEG
+
+if ! bash "$SRCDIR/lib/slurm.sh" install > install.log 2>&1; then
+    tail -5 install.log >&2
+    echo "SKIP: the Slurm packages (slurmctld slurmd slurm-client munge) cannot be installed"
+    exit 77
+fi
+trap 'bash "$SRCDIR/lib/slurm.sh" stop > /dev/null 2>&1 || true' EXIT
+bash "$SRCDIR/lib/slurm.sh" start > slurm-start.log 2>&1 || { cat slurm-start.log >&2; fail "slurm did not start"; }
+source "$SLURM_RECIPE_DIR/slurm.env"
+
+# job_wait JOBID SECONDS: polls until the job has left the queue.
+job_wait() {
+    local deadline=$((SECONDS + $2))
+    while squeue -h -j "$1" 2> /dev/null | grep -q .; do
+        if [ $SECONDS -ge "$deadline" ]; then
+            scontrol show job "$1" >&2 || true
+            scancel "$1" || true
+            fail "job $1 still queued after $2 s"
+        fi
+        sleep 0.3
+    done
+}
+# job_field JOBID KEY: a field of `scontrol show job` (read right after the end:
+# there is no accounting database).
+job_field() { scontrol show job "$1" | tr ' ' '\n' | grep "^$2=" | head -1 | cut -d= -f2-; }
+# expect_done JOBID STATE EXIT
+expect_done() {
+    local st ex
+    st=$(job_field "$1" JobState); ex=$(job_field "$1" ExitCode)
+    [ "$st" = "$2" ] && [ "$ex" = "$3" ] || { cat job-*"$1".log >&2 || true; fail "job $1: $st $ex, expected $2 $3"; }
+}
+# wait_log FILE PATTERN SECONDS
+wait_log() {
+    local deadline=$((SECONDS + $3))
+    until grep -q -- "$2" "$1" 2> /dev/null; do
+        [ $SECONDS -lt "$deadline" ] || { cat "$1" >&2 || true; fail "no '$2' in $1 within $3 s"; }
+        sleep 0.05
+    done
+}
+submit() { sbatch --parsable -o "$WORKDIR/job-%j.log" "$@"; }
+
+mpi 1 "$CLICKSEG" generate -o arch -n 100000 -d 4 -f 3 --seed 9 > /dev/null
+mpi 2 "$CLICKSEG" run -q -i arch -o direct --sessions
+ARGS=(-i "$WORKDIR/arch" --sessions)
+SLOW=(--window-events 1000 --set checkpoint.every=1)   # ~50 windows, a checkpoint after each
+
+# run.sbatch on 3 tasks.
+j=$(submit -n 3 "$JOBS/run.sbatch" "${ARGS[@]}" -o "$WORKDIR/run3" -q)
+job_wait "$j" 60
+expect_done "$j" COMPLETED 0:0
+$CMP --same direct run3 --sessions
+
+# reprocess.sbatch: USR1 after a random checkpoint, requeue, finish.
+K=$((2 + RANDOM % 40))
+echo "reprocess: signal after checkpoint $K"
+j=$(submit -n 2 "$JOBS/reprocess.sbatch" "${ARGS[@]}" -o "$WORKDIR/rq" "${SLOW[@]}")
+wait_log "job-$j.log" "checkpoint $K written" 60
+scancel --signal=USR1 --batch "$j"
+wait_log "job-$j.log" "requeueing job $j" 30
+# A requeued batch job becomes eligible 2 minutes later; start it now.
+deadline=$((SECONDS + 30))
+until [ "$(job_field "$j" JobState)" = PENDING ] && [ "$(job_field "$j" Restarts)" = 1 ]; do
+    [ $SECONDS -lt $deadline ] || fail "job $j was not requeued"
+    sleep 0.2
+done
+scontrol update JobId="$j" StartTime=now
+job_wait "$j" 90
+expect_done "$j" COMPLETED 0:0
+grep -q "stopped by SIGUSR1" "job-$j.log" || fail "job $j: no stop in the log"
+grep -q "start 2 on 2 tasks" "job-$j.log" || fail "job $j: no second start"
+grep -q "resuming from $WORKDIR/rq.checkpoint" "job-$j.log" || fail "job $j did not resume"
+$CMP --same direct rq --sessions
+[ ! -e rq.checkpoint ] || fail "the finished job left its checkpoint"
+
+# Stopped on 2 tasks, resubmitted on 3.
+K=$((2 + RANDOM % 40))
+echo "resubmit: signal after checkpoint $K"
+j=$(CLICKSEG_REQUEUE=0 submit -n 2 "$JOBS/reprocess.sbatch" "${ARGS[@]}" -o "$WORKDIR/rs" "${SLOW[@]}")
+wait_log "job-$j.log" "checkpoint $K written" 60
+scancel --signal=USR1 --batch "$j"
+job_wait "$j" 60
+expect_done "$j" FAILED 7:0
+j=$(submit -n 3 "$JOBS/reprocess.sbatch" "${ARGS[@]}" -o "$WORKDIR/rs" --window-events 3000)
+job_wait "$j" 60
+expect_done "$j" COMPLETED 0:0
+grep -q "resuming from" "job-$j.log" || fail "job $j did not resume"
+$CMP --same direct rs --sessions
+
+# SIGKILL of every rank while it writes a checkpoint (then of the batch
+# script); resubmitted on 3 tasks. Retried until the kill lands mid-write.
+hit=0
+for attempt in 1 2 3; do
+    rm -rf rk rk.checkpoint
+    j=$(CLICKSEG_REQUEUE=0 submit -n 2 "$JOBS/reprocess.sbatch" "${ARGS[@]}" -o "$WORKDIR/rk" "${SLOW[@]}")
+    wait_log "job-$j.log" "checkpoint $((3 + attempt)) written" 60
+    # By PID: Slurm turns `scancel --signal=KILL` into a cancel (SIGTERM
+    # first), which clickseg answers with a checkpoint. The PIDs are read
+    # first so that the kill follows the start of a write at once.
+    pids=$(scontrol listpids "$j" | awk 'NR > 1 && $3 != "batch" {print $1}')
+    bpids=$(scontrol listpids "$j" | awk 'NR > 1 && $3 == "batch" {print $1}')
+    deadline=$((SECONDS + 20))
+    until ls rk.checkpoint/*.tmp > /dev/null 2>&1; do
+        [ $SECONDS -lt $deadline ] || fail "no checkpoint write seen"
+        sleep 0.002
+    done
+    kill -KILL $pids $bpids 2> /dev/null || true
+    job_wait "$j" 60
+    left=$(ls rk.checkpoint | tr '\n' ' ')
+    echo "killed: $(job_field "$j" JobState) $(job_field "$j" ExitCode); left: $left"
+    # Mid-checkpoint: a temporary file, or a snapshot MANIFEST does not name yet.
+    cur=$(awk '$1 == "snapshot" {print $2}' rk.checkpoint/MANIFEST)
+    if ls rk.checkpoint/*.tmp > /dev/null 2>&1 ||
+       ls rk.checkpoint/snapshot-*.h5 | grep -qv "/$cur\$"; then
+        hit=1
+        break
+    fi
+done
+[ $hit -eq 1 ] || fail "could not kill the job in the middle of a checkpoint in 3 attempts"
+j=$(submit -n 3 "$JOBS/reprocess.sbatch" "${ARGS[@]}" -o "$WORKDIR/rk")
+job_wait "$j" 60
+expect_done "$j" COMPLETED 0:0
+$CMP --same direct rk --sessions
+# periodic.sbatch: one task per month, then the merge step it chains with
+# --dependency=afterok; equal to one direct run over all months.
+mpi 1 "$CLICKSEG" generate -o marc -n 40000 -d 70 -f 2 --seed 17 > /dev/null
+$PY "$SRCDIR/lib/split_archive.py" marc months --by month > months.txt
+awk -v w="$WORKDIR" '{print $1, w "/months/" $1}' months.txt > periods.txt
+printf 'session = { split = "month"; };\n' > job.cfg
+nper=$(wc -l < periods.txt)
+mpi 2 "$CLICKSEG" run -q -c job.cfg -i 'months/*' -o direct_months --sessions
+a=$(submit --array=0-$((nper - 1)) -n 2 -o "$WORKDIR/job-%A_%a.log" "$JOBS/periodic.sbatch" \
+    "$WORKDIR/periods.txt" "$WORKDIR/periodic" -c "$WORKDIR/job.cfg" --sessions -q)
+wait_log "job-${a}_0.log" "merge step is job" 60
+m=$(sed -n 's/.*merge step is job \([0-9]*\).*/\1/p' "job-${a}_0.log")
+job_wait "$a" 120
+job_wait "$m" 60
+expect_done "$m" COMPLETED 0:0
+for i in $(seq 0 $((nper - 1))); do
+    grep -q "clickseg run exited with 0" "job-${a}_$i.log" || { cat "job-${a}_$i.log"; fail "task $i"; }
+done
+grep -q "clickseg merge exited with 0" "clickseg-merge-$m.log" || fail "merge step"
+$CMP --same direct_months periodic/merged --sessions
+echo "test_slurm: ok"

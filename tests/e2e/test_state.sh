@@ -1,0 +1,75 @@
+#!/bin/bash
+# --state FILE: a chain of 7 daily runs (1-3 ranks, any window size) gives
+# the report of one run over the whole week, sessions across midnight
+# included (the state carries open sessions and late-arrival events); after
+# each run the report equals one run over the days so far; a run of the
+# chain killed and resumed from its checkpoint changes nothing; a day given
+# twice, another config or another --sessions choice is refused and leaves
+# the state as it was.
+# ranks: 2
+set -euo pipefail
+source "${SRCDIR:?}/lib/common.sh"
+CMP="$PY $SRCDIR/lib/compare.py"
+
+mpi 1 "$CLICKSEG" generate -o arch -n 100000 -d 7 -f 3 --seed 21 > /dev/null
+# Daily files cut at UTC midnight: 2023-12-31 (the generator's first hour), then 2024-01-01..07.
+$PY "$SRCDIR/lib/split_archive.py" arch days --by day > pieces.txt
+mapfile -t DAYS < <(awk '{print $1}' pieces.txt)
+[ "${#DAYS[@]}" -eq 8 ] || { cat pieces.txt; fail "expected 8 daily pieces"; }
+mpi 2 "$CLICKSEG" run -q -i 'days/*' -o week --sessions
+
+# Sessions that cross midnight, at a boundary between two runs of the chain.
+$PY - <<'PY'
+import h5py, numpy as np
+with h5py.File("week/sessions.h5") as f:
+    s, e = f["sessions/start_ts"][:], f["sessions/end_ts"][:]
+day = 86400 * 10**6
+cross = np.count_nonzero((s // day != e // day) & (s >= np.datetime64("2024-01-01", "us").astype(np.int64)))
+print("sessions across a midnight between two runs of the chain:", cross)
+assert cross > 0, "the archive has no session across midnight: the test would prove nothing"
+PY
+
+# The chain: run 1 takes the first two pieces, runs 2..7 one day each.
+chain_run() {   # chain_run I RANKS WINDOW INPUT...
+    local i=$1 n=$2 w=$3; shift 3
+    local inputs=()
+    for d in "$@"; do inputs+=(-i "days/$d"); done
+    mpi "$n" "$CLICKSEG" run -q "${inputs[@]}" -o "run$i" --sessions --state week.state --window-events "$w"
+}
+chain_run 1 1 4000 "${DAYS[0]}" "${DAYS[1]}"
+chain_run 2 3 700 "${DAYS[2]}"
+chain_run 3 2 100000 "${DAYS[3]}"
+# After three runs: the report of one run over the same four days.
+mpi 2 "$CLICKSEG" run -q -i "days/${DAYS[0]}" -i "days/${DAYS[1]}" -i "days/${DAYS[2]}" \
+    -i "days/${DAYS[3]}" -o upto3 --sessions
+$CMP --same upto3 run3 --sessions
+
+# Refusals leave the state unchanged.
+sum=$(md5sum < week.state)
+expect_fail 4 "already processed into state week.state" \
+    mpi 2 "$CLICKSEG" run -i "days/${DAYS[3]}" -o again --sessions --state week.state
+expect_fail 3 "state week.state was saved with another configuration" \
+    mpi 2 "$CLICKSEG" run -i "days/${DAYS[4]}" -o other --sessions --state week.state --set session.gap=900
+expect_fail 2 "saved by runs with sessions.h5" \
+    mpi 2 "$CLICKSEG" run -i "days/${DAYS[4]}" -o nosess --state week.state
+[ "$(md5sum < week.state)" = "$sum" ] || fail "a refused run changed the state"
+ls week.state.tmp.* 2> /dev/null && fail "a refused run left a temporary state"
+
+# Run 4 is killed after a checkpoint and resumed with another rank count.
+mpirun -n 2 --oversubscribe "$CLICKSEG" run -i "days/${DAYS[4]}" -o run4 --sessions --state week.state \
+    --window-events 300 --set checkpoint.every=1 > r4.out 2> r4.err &
+BG=$!
+deadline=$((SECONDS + 60))
+until grep -q "checkpoint 3 written" r4.err; do
+    [ $SECONDS -lt $deadline ] && kill -0 $BG 2> /dev/null || { cat r4.err >&2; fail "run 4 did not checkpoint"; }
+    sleep 0.02
+done
+kill -KILL $BG $(pgrep -P $BG) 2> /dev/null || true
+wait $BG 2> /dev/null || true
+[ "$(md5sum < week.state)" = "$sum" ] || fail "a killed run changed the state"
+mpi 3 "$CLICKSEG" run -q -i "days/${DAYS[4]}" -o run4 --sessions --state week.state --resume
+chain_run 5 2 2000 "${DAYS[5]}"
+chain_run 6 1 900 "${DAYS[6]}"
+chain_run 7 3 5000 "${DAYS[7]}"
+$CMP --same week run7 --sessions
+echo "test_state: ok"
