@@ -16,6 +16,7 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"run", cmd_run, "sessionize and segment an archive, write the segment report"},
+    {"import", cmd_import, "read clickstream exports (rees46, otto, ga, csv, ...) into an archive"},
     {"generate", cmd_generate, "make a synthetic archive with planted session intents"},
     {"inspect", cmd_inspect, "validate an archive and summarise it before a long job"},
     {"config", cmd_config, "list configuration keys, or check and print a config file"},
