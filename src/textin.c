@@ -74,7 +74,7 @@ struct cs_textin {
     int64_t pos;          /* offset of buf[0] */
     char *buf;
     size_t cap, lo, hi;   /* unread data is buf[lo..hi) */
-    int eof, skip_first, at_start;
+    int eof, skip_first;
     int64_t line_start;
 };
 
@@ -93,7 +93,6 @@ int textin_open(const char *path, int gzip, int64_t start, int64_t end, cs_texti
         return CS_ENOMEM;
     }
     t->end = gzip ? INT64_MAX : end;
-    t->at_start = start == 0;
     if (gzip) {
         t->gz = gzopen(path, "rb");
         if (t->gz)
@@ -145,9 +144,11 @@ static int fill(cs_textin *t, cs_err *err)
     long got;
     if (t->gz) {
         got = gzread(t->gz, t->buf + t->hi, (unsigned)(want > INT_MAX ? INT_MAX : want));
-        if (got < 0) {
-            int zerr = 0;
-            const char *msg = gzerror(t->gz, &zerr);
+        int zerr = Z_OK;
+        const char *msg = got <= 0 ? gzerror(t->gz, &zerr) : "";
+        /* zlib reports a truncated stream (Z_BUF_ERROR, "unexpected end of
+         * file") as a short read followed by end of file: ask at the end. */
+        if (got < 0 || (got == 0 && zerr != Z_OK)) {
             return cs_err_set(err, CS_EINPUT, "%s: gzip data unreadable after %lld bytes: %s "
                               "(the file is corrupt or truncated)", t->path,
                               (long long)(t->pos + (int64_t)t->hi),
@@ -164,12 +165,6 @@ static int fill(cs_textin *t, cs_err *err)
     if (got == 0)
         t->eof = 1;
     t->hi += (size_t)got;
-    if (t->at_start && t->pos == 0 && t->hi >= 3 && memcmp(t->buf, "\xef\xbb\xbf", 3) == 0) {
-        t->lo = 3;   /* a UTF-8 byte-order mark is not part of the first line */
-        t->at_start = 0;
-    } else if (t->hi >= 3 || t->eof) {
-        t->at_start = 0;
-    }
     return CS_OK;
 }
 
@@ -198,6 +193,12 @@ int textin_next(cs_textin *t, const char **line, size_t *len, cs_err *err)
         size_t n = stop - start;
         if (n && t->buf[start + n - 1] == '\r')
             n--;
+        /* A UTF-8 byte-order mark is not part of the first line (it still
+         * counts for which range owns the line: that line starts at 0). */
+        if (t->line_start == 0 && n >= 3 && memcmp(t->buf + start, "\xef\xbb\xbf", 3) == 0) {
+            start += 3;
+            n -= 3;
+        }
         *line = t->buf + start;
         *len = n;
         return 1;
