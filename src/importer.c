@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const cs_importer imp_rees46, imp_csv;
+extern const cs_importer imp_rees46, imp_retailrocket, imp_yoochoose, imp_otto,
+    imp_diginetica, imp_ga, imp_csv;
 
 static const cs_importer *const registry[] = {
-    &imp_rees46, &imp_csv,
+    &imp_rees46, &imp_retailrocket, &imp_yoochoose, &imp_otto, &imp_diginetica, &imp_ga,
+    &imp_csv,
 };
 #define NFORMATS (sizeof registry / sizeof registry[0])
 

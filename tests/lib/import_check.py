@@ -67,15 +67,99 @@ def raw_rees46(paths, skip):
     return pd.DataFrame({
         "ts": iso_us(d.event_time), "user": d.user_id, "type": d.event_type.map(kinds),
         "product": d.product_id, "session": d.user_session,
-        "price": [cents(x) for x in d.price]})
+        "price": [cents(x) for x in d.price],
+        "category": np.where(d.category_id != "", d.category_id, d.category_code),
+        "brand": d.brand})
 
 
-RAW = {"rees46": raw_rees46}
+def us_of(text, scale):
+    """Exact decimal text (seconds or ms with a fraction) -> integer µs."""
+    return int((Decimal(text) * scale).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def raw_yoochoose(paths, skip):
+    """Prepared TSV copies (SessionId, ItemId, Time in seconds): every row a
+    product view; YOOCHOOSE has no users, the session is the user."""
+    frames = []
+    for p in paths:
+        d = pd.read_csv(p, sep="\t", dtype=str, keep_default_na=False)
+        frames.append(pd.DataFrame({
+            "ts": [us_of(t, US) for t in d.Time], "user": d.SessionId, "type": "product_view",
+            "product": d.ItemId, "session": d.SessionId, "price": 0}))
+    return pd.concat(frames)
+
+
+def raw_otto(paths, skip):
+    kinds = {"clicks": "product_view", "carts": "add_to_cart", "orders": "purchase"}
+    rows = []
+    for p in paths:
+        for line in open(p):
+            o = json.loads(line)
+            for e in o["events"]:
+                rows.append((e["ts"] * 1000, str(o["session"]), kinds[e["type"]], str(e["aid"]),
+                             str(o["session"]), 0))
+    return pd.DataFrame(rows, columns=["ts", "user", "type", "product", "session", "price"])
+
+
+def raw_diginetica(paths, skip):
+    """Every row a product view at eventdate (UTC midnight) + timeframe ms;
+    an anonymous row (user_id NA) belongs to the user 'session:<id>'."""
+    d = pd.concat(pd.read_csv(p, sep=";", dtype=str, keep_default_na=False) for p in paths)
+    day = pd.to_datetime(d.eventdate).astype("datetime64[ns]").astype("int64") // 1000
+    return pd.DataFrame({
+        "ts": day + d.timeframe.astype("int64") * 1000,
+        "user": np.where(d.user_id == "NA", "session:" + d.session_id, d.user_id),
+        "type": "product_view", "product": d.item_id, "session": d.session_id, "price": 0})
+
+
+def raw_ga(paths, skip):
+    """GA hits: visit start (visitId, seconds) + time (ms); funnel steps by
+    eCommerceAction_type; money in millionths -> cents."""
+    steps = ["page_view", "page_view", "product_view", "add_to_cart", "remove_from_cart",
+             "checkout", "purchase", "refund", "checkout"]
+    d = pd.concat(pd.read_csv(p, dtype=str, keep_default_na=False) for p in paths)
+    act = d.eCommerceAction_type.astype(int)
+    kind = [("search" if a == 0 and k else steps[a]) for a, k in zip(act, d.searchKeyword)]
+
+    def money(row, k):
+        if k in ("purchase", "refund"):
+            m = int(row.productRevenue) if row.productRevenue else \
+                int(row.productPrice or 0) * (int(row.productQuantity) if row.productQuantity else 1)
+        else:
+            m = int(row.productPrice or 0)
+        return cents(str(Decimal(m) / 1000000))
+    return pd.DataFrame({
+        "ts": d.visitId.astype("int64") * US + d.time.astype("int64") * 1000,
+        "user": d.fullVisitorId, "type": kind, "product": d.productSKU,
+        "session": d.fullVisitorId + "-" + d.visitId,
+        "price": [money(r, k) for r, k in zip(d.itertuples(), kind)],
+        "category": d.v2ProductCategory.replace("(not set)", "")})
+
+
+def raw_truth(paths, skip):
+    """A canonical CSV a test wrote beside the file it imports: ts (µs),
+    user, type (v1 name), product, session, price (cents)."""
+    return pd.concat(pd.read_csv(p, dtype=str, keep_default_na=False) for p in paths).astype(
+        {"ts": "int64", "price": "int64"})
+
+
+RAW = {"rees46": raw_rees46, "yoochoose": raw_yoochoose, "otto": raw_otto,
+       "diginetica": raw_diginetica, "ga": raw_ga, "truth": raw_truth}
 
 
 # ---- the archive ----
 
-def read_archive(adir):
+def period_label(ts_us, split):
+    t = pd.to_datetime(ts_us, unit="us")
+    if split == "day":
+        return set(t.dt.strftime("%Y-%m-%d"))
+    if split == "month":
+        return set(t.dt.strftime("%Y-%m"))
+    iso = t.dt.isocalendar()
+    return {f"{y}-W{w:02d}" for y, w in zip(iso.year, iso.week)}
+
+
+def read_archive(adir, split="day"):
     files = sorted(glob.glob(os.path.join(adir, "events*.h5")))
     assert files, f"no archive files in {adir}"
     parts, prev = [], None
@@ -87,10 +171,12 @@ def read_archive(adir):
             if prev is not None:
                 assert d.ts.iloc[0] >= prev, f"{f}: files not in time order"
             prev = d.ts.iloc[-1]
-            days = set(pd.to_datetime(d.ts, unit="us").dt.strftime("%Y-%m-%d"))
-            if "split-day" in os.environ.get("IMPORT_CHECK", "split-day"):
-                name = os.path.basename(f)
-                assert days == {name[len("events-"):-3]}, f"{f}: holds days {sorted(days)}"
+            name = os.path.basename(f)
+            if split == "none":
+                assert name == "events.h5", name
+            else:
+                got = period_label(d.ts, split)
+                assert got == {name[len("events-"):-3]}, f"{f}: holds periods {sorted(got)}"
             parts.append(d)
     ev = pd.concat(parts, ignore_index=True)
     dicts = {}
@@ -133,19 +219,25 @@ def main():
     ap.add_argument("raw", nargs="+")
     ap.add_argument("--report")
     ap.add_argument("--skip-lines", default="")
+    ap.add_argument("--split", default="day", choices=["day", "week", "month", "none"])
     a = ap.parse_args()
     skip = {int(x) for x in a.skip_lines.split(",") if x}
     raw = RAW[a.format](a.raw, skip)
-    ev, dicts = read_archive(a.archive)
+    ev, dicts = read_archive(a.archive, a.split)
     got = pd.DataFrame({
         "ts": ev.ts.values, "user": decode(ev.user_id, dicts, "user"),
         "type": [TYPES[int(t)] for t in ev.event_type],
         "product": decode(ev.product_id, dicts, "product"),
         "session": decode(ev.session_id, dicts, "session"), "price": ev.price.values})
     raw = raw.astype({"ts": "int64", "price": "int64"})
-    raw["product"] = raw["product"].replace("", "0")
-    raw["session"] = raw["session"].replace("", "0")
     cols = ["ts", "user", "type", "product", "session", "price"]
+    for c in ("category", "brand"):   # checked when the raw reader knows them
+        if c in raw:
+            got[c] = decode(ev[c + "_id"], dicts, c)
+            cols.append(c)
+    for c in cols[3:]:
+        if c != "price":
+            raw[c] = raw[c].astype(str).replace("", "0")
     a_rows = raw[cols].sort_values(cols).reset_index(drop=True)
     b_rows = got[cols].sort_values(cols).reset_index(drop=True)
     assert len(a_rows) == len(b_rows), f"raw has {len(a_rows)} events, archive {len(b_rows)}"
