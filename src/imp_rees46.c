@@ -20,7 +20,7 @@ static const char *const names[C_N] = { "event_time", "event_type", "product_id"
 static int rees46_sniff(imp_parser *p, imp_file *f, const char *line, size_t len, cs_err *err)
 {
     if (imp_split(p, line, len, ',', 0) != 0)
-        return cs_err_set(err, CS_EINPUT, "%s: line 1 is not a CSV header", f->path);
+        p->f.n = 0;   /* not even CSV: every column is missing below */
     for (int c = 0; c < C_N; c++) {
         f->col[c] = imp_find_column(&p->f, names[c]);
         if (f->col[c] < 0 || f->col[c] >= p->f.n || !tp_eq(p->f.p[f->col[c]],

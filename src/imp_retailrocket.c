@@ -13,7 +13,7 @@ static const char *const names[C_N] = { "timestamp", "visitorid", "event", "item
 static int rr_sniff(imp_parser *p, imp_file *f, const char *line, size_t len, cs_err *err)
 {
     if (imp_split(p, line, len, ',', 0) != 0)
-        return cs_err_set(err, CS_EINPUT, "%s: line 1 is not a CSV header", f->path);
+        p->f.n = 0;   /* not even CSV: every column is missing below */
     for (int c = 0; c < C_N; c++)
         if ((f->col[c] = imp_find_column(&p->f, names[c])) < 0 || f->col[c] >= p->f.n ||
             !tp_eq(p->f.p[f->col[c]], p->f.len[f->col[c]], names[c]))

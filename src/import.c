@@ -289,7 +289,7 @@ static int build_archive(imp_ctx *x, cs_err *err)
                           100 * x->cfg->import_max_reject_share, x->final, x->final);
     }
     double t = comm_wtime();
-    int rc = idict_merge_write(x, err);
+    int rc = idict_merge(x, err);
     x->t_dict = comm_wtime() - t;
     if (rc != CS_OK)
         return rc;
@@ -298,10 +298,10 @@ static int build_archive(imp_ctx *x, cs_err *err)
         return rc;
     x->t_sort = comm_wtime() - t;
     t = comm_wtime();
-    rc = iwrite_events(x, err);
-    x->t_write = comm_wtime() - t;
-    if (rc != CS_OK)
+    if ((rc = iwrite_plan(x, err)) != CS_OK || (rc = iwrite_reserve(x, err)) != CS_OK ||
+        (rc = idict_write(x, err)) != CS_OK || (rc = iwrite_events(x, err)) != CS_OK)
         return rc;
+    x->t_write = comm_wtime() - t;
     /* Nothing lost: every parsed event is written or a dropped duplicate. */
     uint64_t written = 0;
     for (int i = 0; i < x->nperiods; i++)
@@ -330,9 +330,11 @@ int import_run(const cs_comm *c, const cs_config *cfg, const cs_import_opts *o,
     if (!x->imp) {
         char names[256];
         importer_names(names, sizeof names);
-        return cs_err_set(err, o->format ? CS_EUSAGE : CS_ECONFIG, "%s '%s' (known: %s)",
-                          *fmt ? "unknown format" : "no format given: use --format;",
-                          fmt, names);
+        if (!*fmt)
+            return cs_err_set(err, CS_EUSAGE, "no format: give --format NAME (or import.format "
+                              "in the config); known: %s", names);
+        return cs_err_set(err, o->format ? CS_EUSAGE : CS_ECONFIG, "unknown format '%s'%s "
+                          "(known: %s)", fmt, o->format ? "" : " in import.format", names);
     }
     int rc = imp_parser_init(&x->p, cfg, err);
     if (rc == CS_OK && c->rank == 0)
@@ -364,5 +366,9 @@ int import_run(const cs_comm *c, const cs_config *cfg, const cs_import_opts *o,
     free(x->remap_hash);
     free(x->remap_id);
     free(x->per);
+    free(x->pfirst);
+    free(x->pcnt);
+    free(x->poff);
+    free(x->pmost);
     return rc;
 }

@@ -277,7 +277,7 @@ static int write_all(imp_ctx *x, const uint64_t *off, const int64_t *kw, const i
     return rc;
 }
 
-int idict_merge_write(imp_ctx *x, cs_err *err)
+int idict_merge(imp_ctx *x, cs_err *err)
 {
     const cs_comm *c = x->c;
     int rc = CS_OK;
@@ -288,32 +288,35 @@ int idict_merge_write(imp_ctx *x, cs_err *err)
             rc = assign32(x, d, err);
     if (comm_agree(c, err) != CS_OK || share_remap(x, err) != CS_OK)
         return err->code;
-    uint64_t mine[DICT_N], off[DICT_N];
-    int64_t kw[DICT_N], lw[DICT_N];
+    uint64_t mine[DICT_N];
     for (int d = 0; d < DICT_N; d++) {
         const cs_dict *dd = &x->p.dict[d];
         mine[d] = dd->n;
         x->dict_sizes[d] = (int64_t)dd->n;
-        kw[d] = lw[d] = 1;
+        x->dict_kw[d] = x->dict_lw[d] = 1;
         for (uint64_t i = 0; i < dd->n; i++) {
-            if (dd->e[i].klen > kw[d])
-                kw[d] = dd->e[i].klen;
-            if (dd->e[i].llen > lw[d])
-                lw[d] = dd->e[i].llen;
+            if (dd->e[i].klen > x->dict_kw[d])
+                x->dict_kw[d] = dd->e[i].klen;
+            if (dd->e[i].llen > x->dict_lw[d])
+                x->dict_lw[d] = dd->e[i].llen;
         }
     }
-    if ((rc = comm_exscan_u64v(c, mine, off, DICT_N, err)) != CS_OK ||
+    if ((rc = comm_exscan_u64v(c, mine, x->dict_off, DICT_N, err)) != CS_OK ||
         (rc = comm_sum_i64(c, x->dict_sizes, DICT_N, 1, err)) != CS_OK ||
-        (rc = comm_max_i64(c, kw, DICT_N, 1, err)) != CS_OK ||
-        (rc = comm_max_i64(c, lw, DICT_N, 1, err)) != CS_OK)
+        (rc = comm_max_i64(c, x->dict_kw, DICT_N, 1, err)) != CS_OK)
         return rc;
+    return comm_max_i64(c, x->dict_lw, DICT_N, 1, err);
+}
+
+int idict_write(imp_ctx *x, cs_err *err)
+{
     int any = 0;
     for (int d = 0; d < DICT_N; d++)
         any |= x->dict_sizes[d] > 0;
-    if (any)
-        rc = write_all(x, off, kw, lw, err);
+    if (any)   /* a failure is in err, for the agreement below */
+        write_all(x, x->dict_off, x->dict_kw, x->dict_lw, err);
     /* The text is in the file now; only the 32-bit remap is needed later. */
     for (int d = 0; d < DICT_N; d++)
         dict_free(&x->p.dict[d]);
-    return comm_agree(c, err) != CS_OK ? err->code : CS_OK;
+    return comm_agree(x->c, err) != CS_OK ? err->code : CS_OK;
 }

@@ -40,17 +40,24 @@ typedef struct imp_ctx {
     uint64_t *remap_hash;
     uint32_t *remap_id;
     uint64_t nremap;
-    int64_t dict_sizes[DICT_N];
+    int64_t dict_sizes[DICT_N];     /* entries over all ranks */
+    uint64_t dict_off[DICT_N];      /* this rank's first row in each dictionary */
+    int64_t dict_kw[DICT_N], dict_lw[DICT_N];   /* string widths of key and label */
     uint64_t duplicates, dropped;
     int64_t type_counts[8];     /* events written, by type */
     int nperiods;
     imp_period *per;
+    /* this rank's share of each period: first event, count, file row, and
+     * the most any rank has (the number of collective write rounds) */
+    uint64_t *pfirst, *pcnt, *poff, *pmost;
     double t_start, t_parse, t_dict, t_sort, t_write;
 } imp_ctx;
 
-/* import_dict.c: merges the ranks' dictionaries, assigns 32-bit ids
- * (x->remap_*), writes x->tmp/dictionaries.h5 when any is non-empty. */
-int idict_merge_write(imp_ctx *x, cs_err *err);
+/* import_dict.c: merges the ranks' dictionaries and assigns 32-bit ids
+ * (x->remap_*, x->dict_*); then writes x->tmp/dictionaries.h5 when any is
+ * non-empty (and frees them). Both collective. */
+int idict_merge(imp_ctx *x, cs_err *err);
+int idict_write(imp_ctx *x, cs_err *err);
 /* The archive's 32-bit id of a category or brand value of an imp_event. */
 uint32_t idict_id32(const imp_ctx *x, uint64_t v);
 
@@ -61,8 +68,11 @@ int isort_same_event(const imp_event *a, const imp_event *b);
 int isort_global(imp_ctx *x, cs_err *err);
 int isort_dedupe(imp_ctx *x, cs_err *err);
 
-/* import_write.c: the archive files, the reject spill, rejects.csv and
- * import.json. */
+/* import_write.c: the archive files (plan the periods; make sure the
+ * space is there; write), the reject spill, rejects.csv. Collective but
+ * for the spill and rejects.csv. */
+int iwrite_plan(imp_ctx *x, cs_err *err);
+int iwrite_reserve(imp_ctx *x, cs_err *err);
 int iwrite_events(imp_ctx *x, cs_err *err);
 int iwrite_spill(imp_ctx *x, int file, uint64_t line, int global_line, int reason,
                  const char *detail, const char *raw, size_t rawlen, cs_err *err);

@@ -3,9 +3,12 @@
  * time order), the rejects (spilled by each rank while parsing, turned into
  * rejects.csv by rank 0 in input order) and import.json, the summary. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "clickseg/archive.h"
@@ -169,7 +172,7 @@ static int write_period(imp_ctx *x, const imp_period *per, uint64_t first, uint6
     return rc;
 }
 
-int iwrite_events(imp_ctx *x, cs_err *err)
+int iwrite_plan(imp_ctx *x, cs_err *err)
 {
     const cs_comm *c = x->c;
     local_period *lp = NULL;
@@ -182,13 +185,13 @@ int iwrite_events(imp_ctx *x, cs_err *err)
         return err->code;
     }
     /* per global period: this rank's count and first row; totals, offsets, times */
-    uint64_t *cnt = cs_calloc((size_t)nk + 1, sizeof *cnt, err, "periods");
-    uint64_t *first = cs_calloc((size_t)nk + 1, sizeof *first, err, "periods");
-    uint64_t *off = cs_calloc((size_t)nk + 1, sizeof *off, err, "periods");
+    x->pcnt = cs_calloc((size_t)nk + 1, sizeof *x->pcnt, err, "periods");
+    x->pfirst = cs_calloc((size_t)nk + 1, sizeof *x->pfirst, err, "periods");
+    x->poff = cs_calloc((size_t)nk + 1, sizeof *x->poff, err, "periods");
+    x->pmost = cs_calloc((size_t)nk + 1, sizeof *x->pmost, err, "periods");
     int64_t *v = cs_calloc(4 * (size_t)nk + 1, sizeof *v, err, "periods");
     x->per = cs_calloc((size_t)nk + 1, sizeof *x->per, err, "periods");
-    colbuf b = { 0 };
-    rc = cnt && first && off && v && x->per ? colbuf_init(&b, err) : CS_ENOMEM;
+    rc = x->pcnt && x->pfirst && x->poff && x->pmost && v && x->per ? CS_OK : CS_ENOMEM;
     int64_t *tot = v, *tmin = v + nk, *tmax = v + 2 * nk, *most = v + 3 * nk;
     for (int k = 0; k < nk && rc == CS_OK; k++) {
         tmin[k] = INT64_MAX;
@@ -197,15 +200,16 @@ int iwrite_events(imp_ctx *x, cs_err *err)
     for (int i = 0, k = 0; rc == CS_OK && i < nlp; i++) {
         while (keys[k] != lp[i].key)
             k++;
-        cnt[k] = lp[i].count;
-        first[k] = lp[i].first;
+        x->pcnt[k] = lp[i].count;
+        x->pfirst[k] = lp[i].first;
         tot[k] = most[k] = (int64_t)lp[i].count;
         tmin[k] = x->p.ev[lp[i].first].ts;
         tmax[k] = x->p.ev[lp[i].first + lp[i].count - 1].ts;
     }
     for (uint64_t i = 0; i < x->p.nev; i++)
         x->type_counts[x->p.ev[i].type & 7]++;
-    if (comm_agree(c, err) != CS_OK || comm_exscan_u64v(c, cnt, off, (size_t)nk, err) != CS_OK ||
+    if (comm_agree(c, err) != CS_OK ||
+        comm_exscan_u64v(c, x->pcnt, x->poff, (size_t)nk, err) != CS_OK ||
         comm_sum_i64(c, x->type_counts, 8, 1, err) != CS_OK ||
         comm_sum_i64(c, tot, (size_t)nk, 1, err) != CS_OK ||
         comm_min_i64(c, tmin, (size_t)nk, 1, err) != CS_OK ||
@@ -220,24 +224,92 @@ int iwrite_events(imp_ctx *x, cs_err *err)
         per->rows = (uint64_t)tot[k];
         per->ts_min = tmin[k];
         per->ts_max = tmax[k];
+        x->pmost[k] = (uint64_t)most[k];
         char label[32] = "";
         if (x->cfg->import_split != IMPORT_SPLIT_NONE)
             period_label(x->cfg->import_split, keys[k], label, sizeof label);
         snprintf(per->name, sizeof per->name, "events%s%s.h5", label[0] ? "-" : "", label);
-        uint64_t rounds = ((uint64_t)most[k] + WRITE_ROWS - 1) / WRITE_ROWS;
-        int r = write_period(x, per, first[k], cnt[k], off[k], rounds, &b, err);
-        if (rc == CS_OK)
-            rc = r;
-        x->nperiods = k + 1;
     }
-    free(b.mem);
+    x->nperiods = nk;
     free(lp);
     free(keys);
-    free(cnt);
-    free(first);
-    free(off);
     free(v);
-    return comm_agree(c, err) != CS_OK ? err->code : CS_OK;
+    return rc;
+}
+
+/* Bytes the archive files, dictionaries.h5, rejects.csv and import.json
+ * will take, with room to spare (chunks are allocated whole). */
+static uint64_t bytes_needed(const imp_ctx *x)
+{
+    const uint64_t row = 8 + 8 + 1 + 8 + 4 + 4 + 8 + 8, file = 32 << 10;
+    uint64_t need = 1 << 20;
+    for (int k = 0; k < x->nperiods; k++) {
+        uint64_t rows = x->per[k].rows, chunk = rows < (1u << 18) ? rows : 1u << 18;
+        need += file + (chunk ? (rows + chunk - 1) / chunk * chunk : 0) * row;
+    }
+    for (int d = 0; d < DICT_N; d++)
+        if (x->dict_sizes[d])
+            need += file + (uint64_t)x->dict_sizes[d] *
+                    ((imp_dict_is32(d) ? 4 : 8) + (uint64_t)x->dict_kw[d] + (uint64_t)x->dict_lw[d]);
+    for (int r = 0; r < x->c->size; r++)
+        for (int pass = 0; pass < 2; pass++) {
+            char sp[1300];
+            struct stat st;
+            snprintf(sp, sizeof sp, "%s/.rejects-%d.%s", x->tmp, r, pass ? "dups" : "part");
+            if (stat(sp, &st) == 0)
+                need += 2 * (uint64_t)st.st_size;   /* quoting and numbers as text */
+        }
+    return need + need / 20;
+}
+
+/* Rank 0: takes the space (fallocate: quotas count) and gives it back at
+ * once. Parallel HDF5 1.10 can hang in a collective close when a write
+ * fails for want of space, so a full disk must be found before writing. */
+static int reserve(const imp_ctx *x, uint64_t need, cs_err *err)
+{
+    char path[1300];
+    snprintf(path, sizeof path, "%s/.reserve", x->tmp);
+    int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+    if (fd < 0)
+        return cs_err_set(err, CS_EIO, "%s: cannot create: %s", path, strerror(errno));
+    int rc = fallocate(fd, 0, 0, (off_t)need) == 0 ? 0 : errno;
+    close(fd);
+    unlink(path);
+    if (rc == EOPNOTSUPP || rc == ENOSYS) {
+        struct statvfs sv;
+        if (statvfs(x->tmp, &sv) != 0)
+            return CS_OK;   /* nothing to tell: let the writes find out */
+        rc = (uint64_t)sv.f_bavail * sv.f_frsize < need ? ENOSPC : 0;
+    }
+    if (rc)
+        return cs_err_set(err, CS_EIO, "%s: not enough space for the archive (it needs about "
+                          "%.1f MiB): %s", x->final, (double)need / 1048576.0, strerror(rc));
+    return CS_OK;
+}
+
+int iwrite_reserve(imp_ctx *x, cs_err *err)
+{
+    if (x->c->rank == 0)
+        reserve(x, bytes_needed(x), err);
+    return comm_agree(x->c, err);
+}
+
+int iwrite_events(imp_ctx *x, cs_err *err)
+{
+    colbuf b = { 0 };
+    int rc = colbuf_init(&b, err);
+    if (comm_agree(x->c, err) != CS_OK) {
+        free(b.mem);
+        return err->code;
+    }
+    for (int k = 0; k < x->nperiods; k++) {
+        uint64_t rounds = (x->pmost[k] + WRITE_ROWS - 1) / WRITE_ROWS;
+        int r = write_period(x, &x->per[k], x->pfirst[k], x->pcnt[k], x->poff[k], rounds, &b, err);
+        if (rc == CS_OK)
+            rc = r;
+    }
+    free(b.mem);
+    return comm_agree(x->c, err) != CS_OK ? err->code : CS_OK;
 }
 
 /* ---- rejects ---- */
