@@ -164,6 +164,11 @@ int archive_write_rows(cs_archive_writer *w, uint64_t offset, uint64_t count,
     return rc;
 }
 
+void archive_set_independent(cs_archive_writer *w)
+{
+    H5Pset_dxpl_mpio(w->dxpl, H5FD_MPIO_INDEPENDENT);
+}
+
 int archive_set_attr(cs_archive_writer *w, const char *name, const char *value, cs_err *err)
 {
     if (H5Aexists(w->events, name) > 0 && H5Adelete(w->events, name) < 0)

@@ -16,6 +16,10 @@
 #include "import_impl.h"
 
 #define MAX_INPUT_FILES 65535
+/* What an event costs a rank at the peak (the exchange of the sort): its
+ * record (72 bytes) twice, plus slack. memory_per_rank caps the events. */
+#define BYTES_PER_EVENT 150
+#define CHECK_EVERY 4096u
 
 /* ---- prolog (rank 0) ---- */
 
@@ -121,8 +125,30 @@ static int blank(const char *s, size_t n)
     return 1;
 }
 
-/* Parses one segment; counts into cnt (file's row of FC_N). */
-static int parse_segment(imp_ctx *x, const textin_seg *s, int64_t *cnt, cs_err *err)
+/* CS_ENOMEM when this rank's events would pass memory_per_rank, with an
+ * estimate of what the whole share needs (from the bytes read so far). */
+static int over_budget(imp_ctx *x, int64_t bytes_done, int64_t bytes_all, cs_err *err)
+{
+    uint64_t limit = (uint64_t)x->cfg->memory_per_rank / BYTES_PER_EVENT;
+    if (x->p.nev <= limit)
+        return CS_OK;
+    double need = (double)x->p.nev * BYTES_PER_EVENT * (double)bytes_all /
+                  (double)(bytes_done > 0 ? bytes_done : 1);
+    return cs_err_set(err, CS_ENOMEM, "import keeps every event in memory until it is written "
+                      "(about %d bytes each at the peak), and this rank's share of the input "
+                      "holds more than memory_per_rank (%.0f MiB) allows: %llu events after "
+                      "%.0f%% of it; use more ranks or set memory_per_rank to about %.0f MiB "
+                      "(see docs/import.md)", BYTES_PER_EVENT,
+                      (double)x->cfg->memory_per_rank / 1048576.0,
+                      (unsigned long long)x->p.nev, 100.0 * (double)bytes_done / (double)bytes_all,
+                      need / 1048576.0 * 1.1);
+}
+
+/* Parses one segment; counts into cnt (file's row of FC_N). bytes_before
+ * and bytes_all (this rank's input bytes before the segment, and in all)
+ * serve the memory check. */
+static int parse_segment(imp_ctx *x, const textin_seg *s, int64_t *cnt, int64_t bytes_before,
+                         int64_t bytes_all, cs_err *err)
 {
     const imp_file *f = &x->files[s->file];
     imp_parser *p = &x->p;
@@ -162,6 +188,9 @@ static int parse_segment(imp_ctx *x, const textin_seg *s, int64_t *cnt, cs_err *
         } else {
             cnt[FC_EVENTS] += (int64_t)(p->nev - mark);
         }
+        if (cnt[FC_ROWS] % CHECK_EVERY == 0 && rc == CS_OK)
+            rc = over_budget(x, bytes_before + (f->gzip ? s->end / 2 : textin_offset(t) - s->start),
+                             bytes_all, err);
     }
     if (rc == CS_OK && got < 0)
         rc = err->code;
@@ -193,14 +222,25 @@ static int parse_all(imp_ctx *x, cs_err *err)
         gz[i] = x->files[i].gzip;
     }
     int nseg = rc == CS_OK ? textin_plan(bytes, gz, nf, c->rank, c->size, seg) : 0;
+    int64_t all = 0, done = 0;
+    for (int i = 0; i < nseg; i++)
+        all += seg[i].end - seg[i].start;
     for (int i = 0; rc == CS_OK && i < nseg; i++) {
         int64_t before = x->cnt[seg[i].file * FC_N + FC_LINES];
-        rc = parse_segment(x, &seg[i], &x->cnt[seg[i].file * FC_N], err);
+        rc = parse_segment(x, &seg[i], &x->cnt[seg[i].file * FC_N], done, all, err);
+        done += seg[i].end - seg[i].start;
         x->lines[c->rank * nf + seg[i].file] = x->cnt[seg[i].file * FC_N + FC_LINES] - before;
     }
     if (x->spill && fclose(x->spill) != 0 && rc == CS_OK)
         rc = cs_err_set(err, CS_EIO, "%s: %s", x->spill_path, strerror(errno));
     x->spill = NULL;
+    if (x->p.nev && x->p.cap > x->p.nev) {   /* give back the growth slack */
+        imp_event *e = realloc(x->p.ev, x->p.nev * sizeof *e);
+        if (e) {
+            x->p.ev = e;
+            x->p.cap = x->p.nev;
+        }
+    }
     free(seg);
     free(bytes);
     free(gz);

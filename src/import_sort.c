@@ -36,47 +36,90 @@ int isort_cmp(const void *pa, const void *pb)
     return 0;
 }
 
-/* Sorts n events: a radix sort on the time (stable, 16-bit digits over
- * the span of the times), then the rare runs of equal times by the full
- * order. tmp holds n events. */
-static void sort_local(imp_event *ev, uint64_t n, imp_event *tmp)
+/* A compact sort key: the records move once, at the end. */
+typedef struct skey {
+    uint64_t ts;      /* ts - min ts */
+    uint64_t user;
+    uint64_t idx;
+} skey;
+
+/* One stable LSD pass on 16 bits of ts (field 0) or user (field 1);
+ * returns 0 without moving anything when every key has the same digit. */
+static int radix_pass(skey *src, skey *dst, uint64_t n, int field, int shift, uint64_t *count)
+{
+    memset(count, 0, (1 << 16) * sizeof *count);
+    for (uint64_t i = 0; i < n; i++)
+        count[((field ? src[i].user : src[i].ts) >> shift) & 0xffff]++;
+    uint64_t sum = 0;
+    for (int d = 0; d < 1 << 16; d++) {
+        if (count[d] == n)
+            return 0;
+        uint64_t k = count[d];
+        count[d] = sum;
+        sum += k;
+    }
+    for (uint64_t i = 0; i < n; i++)
+        dst[count[((field ? src[i].user : src[i].ts) >> shift) & 0xffff]++] = src[i];
+    return 1;
+}
+
+/* Puts ev[a[j].idx] at position j for every j, in place (cycle by cycle). */
+static void permute(imp_event *ev, skey *a, uint64_t n)
+{
+    const uint64_t done = UINT64_MAX;
+    for (uint64_t i = 0; i < n; i++) {
+        if (a[i].idx == done)
+            continue;
+        imp_event t = ev[i];
+        for (uint64_t j = i;;) {
+            uint64_t k = a[j].idx;
+            a[j].idx = done;
+            if (k == i) {
+                ev[j] = t;
+                break;
+            }
+            ev[j] = ev[k];
+            j = k;
+        }
+    }
+}
+
+/* Sorts n events by the full order: a radix sort of (ts, user) keys (the
+ * digits every key shares are skipped), one permutation of the records in
+ * place, then the runs of equal (ts, user), short in any real log, by the
+ * full comparison. 48 bytes of keys per event; qsort without them. */
+static void sort_local(imp_event *ev, uint64_t n)
 {
     if (n < 2)
         return;
-    int64_t lo = ev[0].ts, hi = ev[0].ts;
-    for (uint64_t i = 1; i < n; i++) {
-        lo = ev[i].ts < lo ? ev[i].ts : lo;
-        hi = ev[i].ts > hi ? ev[i].ts : hi;
-    }
-    uint64_t span = (uint64_t)(hi - lo);
-    uint64_t *count = calloc(1 << 16, sizeof *count);
-    if (!count) {   /* 512 KiB not to be had: the slower sort still sorts */
+    skey *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    uint64_t *count = malloc((1 << 16) * sizeof *count);
+    if (!a || !b || !count) {
+        free(a);
+        free(b);
+        free(count);
         qsort(ev, n, sizeof *ev, isort_cmp);
         return;
     }
-    imp_event *src = ev, *dst = tmp;
-    for (int shift = 0; shift < 64 && (span >> shift) > 0; shift += 16) {
-        memset(count, 0, (1 << 16) * sizeof *count);
-        for (uint64_t i = 0; i < n; i++)
-            count[((uint64_t)(src[i].ts - lo) >> shift) & 0xffff]++;
-        uint64_t sum = 0;
-        for (int d = 0; d < 1 << 16; d++) {
-            uint64_t k = count[d];
-            count[d] = sum;
-            sum += k;
-        }
-        for (uint64_t i = 0; i < n; i++)
-            dst[count[((uint64_t)(src[i].ts - lo) >> shift) & 0xffff]++] = src[i];
-        imp_event *t = src;
-        src = dst;
-        dst = t;
-    }
+    int64_t lo = ev[0].ts;
+    for (uint64_t i = 1; i < n; i++)
+        lo = ev[i].ts < lo ? ev[i].ts : lo;
+    for (uint64_t i = 0; i < n; i++)
+        a[i] = (skey){ (uint64_t)(ev[i].ts - lo), ev[i].user_id, i };
+    for (int field = 1; field >= 0; field--)   /* user first: it is the less significant */
+        for (int shift = 0; shift < 64; shift += 16)
+            if (radix_pass(a, b, n, field, shift, count)) {
+                skey *t = a;
+                a = b;
+                b = t;
+            }
+    permute(ev, a, n);
+    free(a);
+    free(b);
     free(count);
-    if (src != ev)
-        memcpy(ev, src, n * sizeof *ev);
     for (uint64_t i = 0; i < n;) {
         uint64_t j = i + 1;
-        while (j < n && ev[j].ts == ev[i].ts)
+        while (j < n && ev[j].ts == ev[i].ts && ev[j].user_id == ev[i].user_id)
             j++;
         if (j - i > 1)
             qsort(ev + i, j - i, sizeof *ev, isort_cmp);
@@ -84,21 +127,9 @@ static void sort_local(imp_event *ev, uint64_t n, imp_event *tmp)
     }
 }
 
-/* First index in ev[0..n) not ordered before key. */
-static uint64_t lower_bound(const imp_event *ev, uint64_t n, const imp_event *key)
-{
-    uint64_t lo = 0, hi = n;
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (isort_cmp(&ev[mid], key) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-/* Rank 0: from every rank's regular samples, the nranks-1 splitters. */
+/* Rank 0: from every rank's samples (events at regular positions), the
+ * nranks-1 splitters, sent to all. The final order is total, so the
+ * splitters decide only how evenly the ranks share the events. */
 static int pick_splitters(const cs_comm *c, const imp_event *ev, uint64_t n,
                           imp_event *split, cs_err *err)
 {
@@ -112,7 +143,7 @@ static int pick_splitters(const cs_comm *c, const imp_event *ev, uint64_t n,
     }
     int m = n < (uint64_t)k ? (int)n : k;
     for (int i = 0; i < m; i++)
-        mine[i] = ev[(uint64_t)(i + 1) * n / (uint64_t)(m + 1)];
+        mine[i] = ev[(uint64_t)i * n / (uint64_t)m];
     void *all = NULL;
     int rc = comm_gatherv(c, mine, (uint64_t)m * sizeof *mine, &all, counts, err);
     if (rc == CS_OK && c->rank == 0) {
@@ -132,58 +163,87 @@ static int pick_splitters(const cs_comm *c, const imp_event *ev, uint64_t n,
     return rc;
 }
 
+/* The rank an event goes to: the number of splitters not after it. */
+static uint32_t dest_of(const imp_event *e, const imp_event *split, int nsplit)
+{
+    int lo = 0, hi = nsplit;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (isort_cmp(&split[mid], e) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (uint32_t)lo;
+}
+
+/* Groups ev by destination in place (counts[r] events for rank r, in rank
+ * order): an American-flag permutation; d holds each event's destination.
+ * next and stop are scratch of nranks values each. */
+static void group_by_dest(imp_event *ev, uint32_t *d, uint64_t n, const uint64_t *counts,
+                          int nranks, uint64_t *next, uint64_t *stop)
+{
+    uint64_t at = 0;
+    for (int r = 0; r < nranks; r++) {
+        next[r] = at;
+        at += counts[r];
+        stop[r] = at;
+    }
+    (void)n;
+    for (int r = 0; r < nranks; r++)
+        while (next[r] < stop[r]) {
+            uint64_t i = next[r];
+            uint32_t dr = d[i];
+            if (dr == (uint32_t)r) {
+                next[r]++;
+                continue;
+            }
+            uint64_t j = next[dr]++;   /* the next open slot of its destination */
+            imp_event te = ev[i];
+            ev[i] = ev[j];
+            ev[j] = te;
+            d[i] = d[j];
+            d[j] = dr;
+        }
+}
+
 int isort_global(imp_ctx *x, cs_err *err)
 {
     const cs_comm *c = x->c;
     imp_parser *p = &x->p;
     uint64_t n = p->nev;
-    imp_event *tmp = cs_malloc((n ? n : 1) * sizeof *tmp, err, "sort buffer");
-    if (comm_agree(c, err) != CS_OK) {
-        free(tmp);
-        return err->code;
-    }
-    sort_local(p->ev, n, tmp);
     if (c->size == 1) {
-        free(tmp);
+        sort_local(p->ev, n);
         return CS_OK;
     }
     imp_event *split = cs_calloc((size_t)c->size, sizeof *split, err, "splitters");
-    uint64_t *sendcounts = cs_calloc((size_t)c->size, sizeof *sendcounts, err, "sort counts");
-    int rc = split && sendcounts ? CS_OK : CS_ENOMEM;
+    uint64_t *counts = cs_calloc(3 * (size_t)c->size, sizeof *counts, err, "sort counts");
+    uint32_t *d = cs_malloc((n ? n : 1) * sizeof *d, err, "destinations");
+    int rc = split && counts && d ? CS_OK : CS_ENOMEM;
     if (comm_agree(c, err) == CS_OK)
         rc = pick_splitters(c, p->ev, n, split, err);
     if (rc == CS_OK) {
-        uint64_t prev = 0;
-        for (int r = 0; r < c->size; r++) {
-            uint64_t b = r + 1 < c->size ? lower_bound(p->ev, n, &split[r]) : n;
-            sendcounts[r] = b - prev;
-            prev = b;
-        }
-        /* The receive buffer reuses the sort scratch (its capacity is n). */
-        void *recv = tmp;
-        uint64_t recvcap = n ? n : 1, nrecv = 0;
-        rc = comm_alltoallv(c, p->ev, sendcounts, sizeof *p->ev, &recv, &recvcap, &nrecv, err);
-        tmp = recv;
+        for (uint64_t i = 0; i < n; i++)
+            counts[d[i] = dest_of(&p->ev[i], split, c->size - 1)]++;
+        group_by_dest(p->ev, d, n, counts, c->size, counts + c->size, counts + 2 * c->size);
+        free(d);
+        d = NULL;
+        void *recv = NULL;
+        uint64_t recvcap = 0, nrecv = 0;
+        rc = comm_alltoallv(c, p->ev, counts, sizeof *p->ev, &recv, &recvcap, &nrecv, err);
         if (rc == CS_OK) {
-            /* The old events become the scratch of the final sort. */
-            imp_event *old = p->ev;
-            uint64_t oldcap = p->cap;
+            free(p->ev);
             p->ev = recv;
             p->cap = recvcap;
             p->nev = nrecv;
-            tmp = old;
-            if (oldcap < nrecv) {
-                free(tmp);
-                tmp = cs_malloc(nrecv * sizeof *tmp, err, "sort buffer");
-                rc = tmp ? CS_OK : CS_ENOMEM;
-            }
-            if (rc == CS_OK)
-                sort_local(p->ev, p->nev, tmp);
+            sort_local(p->ev, p->nev);
+        } else {
+            free(recv);
         }
     }
-    free(tmp);
+    free(d);
     free(split);
-    free(sendcounts);
+    free(counts);
     return comm_agree(c, err) != CS_OK ? err->code : rc;
 }
 

@@ -144,6 +144,7 @@ static int write_period(imp_ctx *x, const imp_period *per, uint64_t first, uint6
         rc = archive_set_attr(w, "currency", x->imp->currency, err);
     if (rc == CS_OK)
         rc = archive_set_attr(w, "source", src, err);
+    archive_set_independent(w);   /* one contiguous slice per rank and column */
     const imp_event *ev = x->p.ev + first;
     for (uint64_t r = 0, done = 0; r < rounds; r++) {
         uint64_t m = count - done < WRITE_ROWS ? count - done : WRITE_ROWS;

@@ -112,6 +112,13 @@ int archive_write_rows(cs_archive_writer *w, uint64_t offset, uint64_t count,
                        const cs_columns *cols, const uint8_t *truth,
                        cs_err *err);
 
+/* Local: later archive_write_rows calls of this rank transfer
+ * independently instead of collectively (valid because the archive's
+ * columns are not compressed; faster when each rank writes one large
+ * contiguous slice, as import does). Every rank still calls
+ * archive_write_rows the same number of times. */
+void archive_set_independent(cs_archive_writer *w);
+
 /* Collective: sets (or replaces) a string attribute of /events, e.g. the
  * currency or where the events came from. */
 int archive_set_attr(cs_archive_writer *w, const char *name, const char *value, cs_err *err);

@@ -1,8 +1,8 @@
 #!/bin/bash
 # clickseg import on bad input: a wrong or missing format, a file of another
 # format, missing, directory and unreadable inputs, corrupt and truncated
-# gzip, a full disk, a header-only file, a bad config key, an existing
-# archive. Each is one clear message, the documented exit status, no rank
+# gzip, a full disk, too little memory_per_rank, a header-only file, a bad
+# config key, an existing archive. Each is one clear message, the documented exit status, no rank
 # left hanging, and nothing under the output name (nor a temporary
 # directory beside it).
 # ranks: 1 2 3
@@ -71,6 +71,12 @@ if setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
 else
     echo "note: setpriv cannot drop privileges here; unreadable-file case not run"
 fi
+
+# More events than memory_per_rank allows (exit 6), with the figure needed.
+expect_fail 6 "this rank's share of the input holds more than memory_per_rank \(1 MiB\).*set memory_per_rank to about" \
+    I --format yoochoose "$SHARED_DATA/yoochoose/yoochoose-clicks-100k_train_full.txt" -o out \
+    --set memory_per_rank=1M
+nothing_left
 
 # A full disk (exit 5): a 256 KiB tmpfs when mounting is allowed, else a
 # file-size limit (ulimit -f) standing in for it.
