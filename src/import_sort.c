@@ -136,10 +136,10 @@ static int pick_splitters(const cs_comm *c, const imp_event *ev, uint64_t n,
     int k = c->size < 16 ? 64 : 4 * c->size;   /* samples per rank */
     imp_event *mine = cs_calloc((size_t)k, sizeof *mine, err, "sort samples");
     uint64_t *counts = cs_calloc((size_t)c->size, sizeof *counts, err, "sort samples");
-    if (!mine || !counts) {
+    if (comm_agree(c, err) != CS_OK) {   /* before the collectives: no rank left waiting */
         free(mine);
         free(counts);
-        return CS_ENOMEM;
+        return err->code;
     }
     int m = n < (uint64_t)k ? (int)n : k;
     for (int i = 0; i < m; i++)
@@ -180,8 +180,8 @@ static uint32_t dest_of(const imp_event *e, const imp_event *split, int nsplit)
 /* Groups ev by destination in place (counts[r] events for rank r, in rank
  * order): an American-flag permutation; d holds each event's destination.
  * next and stop are scratch of nranks values each. */
-static void group_by_dest(imp_event *ev, uint32_t *d, uint64_t n, const uint64_t *counts,
-                          int nranks, uint64_t *next, uint64_t *stop)
+static void group_by_dest(imp_event *ev, uint32_t *d, const uint64_t *counts, int nranks,
+                          uint64_t *next, uint64_t *stop)
 {
     uint64_t at = 0;
     for (int r = 0; r < nranks; r++) {
@@ -189,7 +189,6 @@ static void group_by_dest(imp_event *ev, uint32_t *d, uint64_t n, const uint64_t
         at += counts[r];
         stop[r] = at;
     }
-    (void)n;
     for (int r = 0; r < nranks; r++)
         while (next[r] < stop[r]) {
             uint64_t i = next[r];
@@ -222,10 +221,10 @@ int isort_global(imp_ctx *x, cs_err *err)
     int rc = split && counts && d ? CS_OK : CS_ENOMEM;
     if (comm_agree(c, err) == CS_OK)
         rc = pick_splitters(c, p->ev, n, split, err);
-    if (rc == CS_OK) {
+    if (comm_agree(c, err) == CS_OK) {
         for (uint64_t i = 0; i < n; i++)
             counts[d[i] = dest_of(&p->ev[i], split, c->size - 1)]++;
-        group_by_dest(p->ev, d, n, counts, c->size, counts + c->size, counts + 2 * c->size);
+        group_by_dest(p->ev, d, counts, c->size, counts + c->size, counts + 2 * c->size);
         free(d);
         d = NULL;
         void *recv = NULL;

@@ -1,11 +1,15 @@
 #!/bin/bash
 # Benchmark of `clickseg import` (not part of the test suite): generates a
-# CSV of N rows (default 10^8, about 5.5 GB) and imports it on 1 and on 2
+# CSV of N rows (default 10^8, about 4.3 GB) and imports it on 1 and on 2
 # ranks, a warm-up run first, printing wall time, rows/s, the phases from
 # import.json and the peak memory (RSS) of each rank.
 #   bash tests/bench/import_bench.sh [ROWS] [WORKDIR]
-# Needs about 2 x 5.5 GB of disk per 10^8 rows (the CSV and one archive at a
-# time) and about 15 GB of memory in all for 10^8 rows (see docs/import.md).
+# Needs about 10 GB of disk per 10^8 rows (the CSV and one archive at a
+# time) and about 12-14 GB of memory in all for 10^8 rows.
+# Measured (2 cores, 24 GiB, load average 1.8), 10^8 rows, 31 daily files:
+#   1 rank: 55.5 s (1.80 M rows/s), peak RSS 11.5 GiB
+#   2 ranks: 34.7 s (2.88 M rows/s), peak RSS 6.9 GiB per rank
+# (docs/import.md has the phases).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 ROWS=${1:-100000000}
