@@ -193,8 +193,9 @@ int archive_scan(const char *path, cs_file_info *info, cs_err *err)
     int rc = CS_OK;
     info->has_events = H5Lexists(f, "events", H5P_DEFAULT) > 0;
     info->has_customers = H5Lexists(f, "customers", H5P_DEFAULT) > 0;
+    info->has_dictionaries = H5Lexists(f, "dictionaries", H5P_DEFAULT) > 0;
     H5Eclear2(H5E_DEFAULT);
-    if (!info->has_events && !info->has_customers)
+    if (!info->has_events && !info->has_customers && !info->has_dictionaries)
         rc = cs_err_set(err, CS_EINPUT, "%s: no /events group (and no /customers profile table); "
                         "not a clickseg archive file (format v1)", path);
     if (rc == CS_OK && info->has_events) {

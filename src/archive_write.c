@@ -164,6 +164,22 @@ int archive_write_rows(cs_archive_writer *w, uint64_t offset, uint64_t count,
     return rc;
 }
 
+void archive_set_independent(cs_archive_writer *w)
+{
+    H5Pset_dxpl_mpio(w->dxpl, H5FD_MPIO_INDEPENDENT);
+}
+
+int archive_set_attr(cs_archive_writer *w, const char *name, const char *value, cs_err *err)
+{
+    if (H5Aexists(w->events, name) > 0 && H5Adelete(w->events, name) < 0)
+        return h5_fail(err, CS_EIO, "%s: replacing attribute '%s'", w->path, name);
+    H5Eclear2(H5E_DEFAULT);
+    int rc = h5_attr_string(w->events, name, value, err);
+    if (rc != CS_OK)
+        cs_err_wrap(err, "%s", w->path);
+    return rc;
+}
+
 int archive_close(cs_archive_writer *w, int64_t ts_min, int64_t ts_max, cs_err *err)
 {
     int rc = h5_attr_int64(w->events, "ts_min", ts_min, err);

@@ -99,6 +99,19 @@ int comm_exscan_u64(const cs_comm *c, uint64_t mine, uint64_t *before, cs_err *e
     return CS_OK;
 }
 
+int comm_exscan_u64v(const cs_comm *c, const uint64_t *mine, uint64_t *before, size_t n,
+                     cs_err *err)
+{
+    if (n > INT_MAX)
+        return cs_err_set(err, CS_EINTERNAL, "prefix sum of %zu values is too large", n);
+    if (n == 0)
+        return CS_OK;
+    MPI_CHECK(MPI_Exscan((void *)mine, before, (int)n, MPI_UINT64_T, MPI_SUM, c->comm), err);
+    if (c->rank == 0)
+        memset(before, 0, n * sizeof *before);
+    return CS_OK;
+}
+
 int comm_exscan_max_i64(const cs_comm *c, int64_t mine, int64_t *before, cs_err *err)
 {
     int64_t r = INT64_MIN;

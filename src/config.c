@@ -11,11 +11,15 @@
 #include <string.h>
 #include <strings.h>
 
+#include "clickseg/textparse.h"
 #include "config_keys.h"
 
 static const char *const mode_names[] = { "gap", "source", NULL };
 static const char *const period_names[] = { "day", "week", "month", NULL };
 static const char *const split_names[] = { "none", "day", "week", "month", NULL };
+static const char *const import_split_names[] = { "day", "week", "month", "none", NULL };
+static const char *const dup_names[] = { "keep", "drop", NULL };
+static const char *const price_unit_names[] = { "major", "minor", "micros", NULL };
 
 #define F(field) offsetof(cs_config, field), sizeof(((cs_config *)0)->field)
 
@@ -82,6 +86,51 @@ const key_def cfg_keys[] = {
       1000000000, F(checkpoint_interval_us) },
     { "rules", KT_RULES, "default", "segment rules, first match wins; replaces the "
       "default rules entirely", NULL, 0, 0, F(rules) },
+    { "import", KT_GROUP, NULL, "`clickseg import`: clickstream exports into an archive "
+      "(docs/import.md)", NULL, 0, 0, 0, 0 },
+    { "import.format", KT_STRING, "", "input format: rees46, retailrocket, yoochoose, otto, "
+      "diginetica, ga or csv (--format overrides; \"\" = --format is required)", NULL, 0, 0,
+      F(import_format) },
+    { "import.split", KT_CHOICE, "day", "one archive file per UTC \"day\", \"week\" (ISO, "
+      "from Monday) or \"month\", or \"none\" (one file)", import_split_names, 0, 0, F(import_split) },
+    { "import.timezone", KT_TIMEZONE, "UTC", "zone of source times that carry none: \"UTC\", "
+      "\"+05:30\" or an IANA name", NULL, 0, 0, F(import_timezone) },
+    { "import.max_reject_share", KT_SHARE, "0.01", "the import fails (no archive) when more "
+      "than this share of the rows is rejected: 0 to 1, or a string like \"1%\"", NULL, 0, 0,
+      F(import_max_reject_share) },
+    { "import.duplicates", KT_CHOICE, "keep", "events that repeat an earlier event exactly: "
+      "\"keep\" or \"drop\" (counted either way)", dup_names, 0, 0, F(import_duplicates) },
+    { "import.csv", KT_GROUP, NULL, "format csv: columns, times and event names", NULL, 0, 0,
+      0, 0 },
+    { "import.csv.delimiter", KT_STRING, ",", "field delimiter: one character, or \"tab\"",
+      NULL, 1, 0, F(import_csv_delimiter) },
+    { "import.csv.header", KT_BOOL, "true", "the first line of each file names the columns",
+      NULL, 0, 0, F(import_csv_header) },
+    { "import.csv.time", KT_STRING, "ts", "time column: a header name or a 1-based number",
+      NULL, 1, 0, F(import_csv_time) },
+    { "import.csv.time_format", KT_STRING, "iso8601", "\"iso8601\", \"unix_s\", "
+      "\"unix_ms\", \"unix_us\" or a pattern like \"%d/%m/%Y %H:%M:%S\"", NULL, 1, 0,
+      F(import_csv_time_format) },
+    { "import.csv.user", KT_STRING, "user_id", "user (customer or visitor) column", NULL, 1, 0,
+      F(import_csv_user) },
+    { "import.csv.event", KT_STRING, "event_type", "event-name column (\"\": none, every row "
+      "maps as \"*\")", NULL, 0, 0, F(import_csv_event) },
+    { "import.csv.events", KT_STRING, "", "event names to types: \"view=product_view, "
+      "buy=purchase, *=page_view\" (type names and codes 0-7 always map)", NULL, 0, 0,
+      F(import_csv_events) },
+    { "import.csv.product", KT_STRING, "", "product column (\"\": none)", NULL, 0, 0,
+      F(import_csv_product) },
+    { "import.csv.category", KT_STRING, "", "category column (\"\": none)", NULL, 0, 0,
+      F(import_csv_category) },
+    { "import.csv.brand", KT_STRING, "", "brand column (\"\": none)", NULL, 0, 0,
+      F(import_csv_brand) },
+    { "import.csv.price", KT_STRING, "", "price column (\"\": none)", NULL, 0, 0,
+      F(import_csv_price) },
+    { "import.csv.price_unit", KT_CHOICE, "major", "prices in \"major\" units with decimals "
+      "(35.79), \"minor\" units (3579) or \"micros\" (35790000)", price_unit_names, 0, 0,
+      F(import_csv_price_unit) },
+    { "import.csv.session", KT_STRING, "", "the source's session-id column (\"\": none)",
+      NULL, 0, 0, F(import_csv_session) },
 };
 const int cfg_nkeys = (int)(sizeof cfg_keys / sizeof cfg_keys[0]);
 
@@ -106,6 +155,7 @@ const char *cfg_type_expects(int type)
     case KT_INT: return "an integer";
     case KT_COUNT: return "a non-negative integer";
     case KT_RULES: return "a list of rules ( { segment = \"...\"; when = ( ... ); }, ... )";
+    case KT_SHARE: return "a share from 0 to 1 (0.01) or a percentage string (\"1%\")";
     default: return "a string";
     }
 }
@@ -171,6 +221,28 @@ int cfg_set_number(cs_config *cfg, const key_def *k, int64_t v, cs_err *err)
         return cs_err_set(err, CS_ECONFIG, "must be at most %" PRId64 " (%s), got %" PRId64,
                           k->max, unit, v);
     *FIELD(cfg, k, int64_t) = k->type == KT_SECONDS ? v * US_PER_S : v;
+    return CS_OK;
+}
+
+/* Parses "0.05", "5%", "0", "1" into a share; CS_ECONFIG otherwise. */
+int cfg_parse_share(const char *s, double *v, cs_err *err)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(s, &end);
+    int pct = end != s && *end == '%';
+    if (end == s || errno || isspace((unsigned char)*s) || *(end + pct) != '\0' || x != x)
+        return cs_err_set(err, CS_ECONFIG, "expected %s, got \"%s\"", cfg_type_expects(KT_SHARE), s);
+    *v = pct ? x / 100 : x;
+    return CS_OK;
+}
+
+/* Stores a share after its range check; CS_ECONFIG (cfg unchanged) outside [0, 1]. */
+int cfg_set_share(cs_config *cfg, const key_def *k, double v, cs_err *err)
+{
+    if (!(v >= 0 && v <= 1))
+        return cs_err_set(err, CS_ECONFIG, "must be from 0 to 1 (or \"0%%\" to \"100%%\"), got %g", v);
+    *FIELD(cfg, k, double) = v;
     return CS_OK;
 }
 
@@ -256,6 +328,12 @@ int cfg_set_from_text(cs_config *cfg, const key_def *k, const char *text, cs_err
                               "write rules in a config file");
         rules_default(&cfg->rules);
         return CS_OK;
+    case KT_SHARE: {
+        double d;
+        if (cfg_parse_share(text, &d, err) != CS_OK)
+            return CS_ECONFIG;
+        return cfg_set_share(cfg, k, d, err);
+    }
     case KT_GROUP:
         return cs_err_set(err, CS_ECONFIG, "is a group; set one of its keys");
     default:
@@ -299,6 +377,33 @@ void config_defaults(cs_config *cfg)
 
 /* Blames key k: sets *key and returns CS_ECONFIG with the message. */
 #define BAD(k, ...) (*key = (k), cs_err_set(err, CS_ECONFIG, __VA_ARGS__))
+
+/* The import.* checks that need more than one key's table entry. */
+static int validate_import(const cs_config *cfg, cs_err *err, const char **key)
+{
+    const char *d = cfg->import_csv_delimiter;
+    if (!(strlen(d) == 1 || strcmp(d, "tab") == 0) || d[0] == '"' || d[0] == '\n' || d[0] == '\r')
+        return BAD("import.csv.delimiter", "key 'import.csv.delimiter': must be one character "
+                   "(not a quote or a line break) or \"tab\", got \"%s\"", d);
+    tp_time_spec ts;
+    if (tp_time_spec_parse(cfg->import_csv_time_format, &ts, err) != CS_OK) {
+        *key = "import.csv.time_format";
+        return cs_err_wrap(err, "key 'import.csv.time_format'");
+    }
+    tp_evmap *m = cs_malloc(sizeof *m, err, "event map");
+    if (!m)
+        return CS_ENOMEM;
+    int rc = tp_evmap_parse(cfg->import_csv_events, m, err);
+    free(m);
+    if (rc != CS_OK) {
+        *key = "import.csv.events";
+        return cs_err_wrap(err, "key 'import.csv.events'");
+    }
+    if (!(cfg->import_max_reject_share >= 0 && cfg->import_max_reject_share <= 1))
+        return BAD("import.max_reject_share", "key 'import.max_reject_share': must be from 0 "
+                   "to 1");
+    return CS_OK;
+}
 
 /* Every single-key and cross-key check; CS_ECONFIG "key '...': ..."
  * with *key set on the first failure. */
@@ -345,7 +450,7 @@ int cfg_validate(const cs_config *cfg, cs_err *err, const char **key)
         *key = "rules";
         return CS_ECONFIG;
     }
-    return CS_OK;
+    return validate_import(cfg, err, key);
 }
 
 /* As cfg_validate, without the key. */
@@ -386,6 +491,21 @@ static void put_size(FILE *out, int64_t v)
         }
     }
     fprintf(out, "\"%" PRId64 "\"", v);
+}
+
+/* Writes a share as a libconfig float with the fewest digits that read
+ * back as the same double ("0.01", "1.0"). */
+static void put_share(FILE *out, double v)
+{
+    char buf[40];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    fputs(buf, out);
+    if (!strpbrk(buf, ".e"))
+        fputs(".0", out);
 }
 
 /* Writes the rules as a libconfig list, one rule a line. */
@@ -436,44 +556,54 @@ static void put_value(FILE *out, const cs_config *cfg, const key_def *k, const c
         break;
     }
     case KT_RULES: put_rules(out, &cfg->rules, indent); break;
+    case KT_SHARE: put_share(out, *CFIELD(cfg, k, double)); break;
     default: put_string(out, CFIELD(cfg, k, char)); break;
     }
 }
 
-/* Writes every key, with its help as a comment, in table order. */
+/* Depth of a key path: the number of dots ("import.csv.time" = 2). */
+static int key_depth(const char *path)
+{
+    int d = 0;
+    for (; *path; path++)
+        d += *path == '.';
+    return d;
+}
+
+/* Writes every key, with its help as a comment, in table order; a group's
+ * keys (which follow it in the table) go inside its braces. */
 void config_dump(const cs_config *cfg, FILE *out)
 {
+    static const char pad[] = "                ";
     fputs("# clickseg configuration: every key with its value (see docs/config.md)\n", out);
-    int in_group = 0;
+    int open = 0;   /* groups open */
     for (int i = 0; i < cfg_nkeys; i++) {
         const key_def *k = &cfg_keys[i];
-        int nested = strchr(k->path, '.') != NULL;
-        if (in_group && !nested) {
-            fputs("};\n", out);
-            in_group = 0;
-        }
-        const char *indent = nested ? "  " : "";
+        int depth = key_depth(k->path);
+        for (; open > depth; open--)
+            fprintf(out, "%.*s};\n", 2 * (open - 1), pad);
+        const char *indent = pad + sizeof pad - 1 - 2 * depth;
         int first_in_group = i > 0 && cfg_keys[i - 1].type == KT_GROUP;
         fprintf(out, "%s%s# %s\n", first_in_group ? "" : "\n", indent, k->help);
-        const char *name = nested ? strrchr(k->path, '.') + 1 : k->path;
+        const char *name = depth ? strrchr(k->path, '.') + 1 : k->path;
         if (k->type == KT_GROUP) {
-            fprintf(out, "%s = {\n", name);
-            in_group = 1;
+            fprintf(out, "%s%s = {\n", indent, name);
+            open++;
             continue;
         }
         fprintf(out, "%s%s = ", indent, name);
         put_value(out, cfg, k, indent);
         fputs(";\n", out);
     }
-    if (in_group)
-        fputs("};\n", out);
+    for (; open > 0; open--)
+        fprintf(out, "%.*s};\n", 2 * (open - 1), pad);
 }
 
 /* Prints the key table: path, type, default, help. */
 void config_print_keys(FILE *out)
 {
     static const char *const tnames[] = { "group", "paths", "string", "bool", "size",
-                                          "seconds", "choice", "timezone", "rules", "integer", "count" };
+                                          "seconds", "choice", "timezone", "rules", "integer", "count", "share" };
     fprintf(out, "%-26s %-9s %-14s %s\n", "KEY", "TYPE", "DEFAULT", "MEANING");
     for (int i = 0; i < cfg_nkeys; i++) {
         const key_def *k = &cfg_keys[i];

@@ -13,7 +13,7 @@
 #define MIB (1LL << 20)
 
 enum key_type { KT_GROUP, KT_PATHS, KT_STRING, KT_BOOL, KT_SIZE, KT_SECONDS, KT_CHOICE,
-                KT_TIMEZONE, KT_RULES, KT_INT, KT_COUNT };
+                KT_TIMEZONE, KT_RULES, KT_INT, KT_COUNT, KT_SHARE };
 
 typedef struct key_def {
     const char *path;     /* "session.gap"; a group's members follow it */
@@ -50,6 +50,12 @@ int cfg_choice_index(const char *const *choices, const char *name);
 /* Stores an integer key (bytes or seconds) after its range check; on
  * error returns CS_ECONFIG (message without the key) and cfg is unchanged. */
 int cfg_set_number(cs_config *cfg, const key_def *k, int64_t v, cs_err *err);
+
+/* Stores a share (KT_SHARE, a double in [0, 1]) after its range check. */
+int cfg_set_share(cs_config *cfg, const key_def *k, double v, cs_err *err);
+
+/* Parses a share: "0.05", "5%", "0", "1". CS_ECONFIG otherwise. */
+int cfg_parse_share(const char *s, double *v, cs_err *err);
 
 /* Stores a string, choice or timezone key after its checks; as above. */
 int cfg_set_string_key(cs_config *cfg, const key_def *k, const char *s, cs_err *err);

@@ -243,6 +243,16 @@ static int load_key(loader *ld, const key_def *k, const config_setting_t *s)
         else
             return type_error(ld, s, k->path, cfg_type_expects(k->type));
         break;
+    case KT_SHARE:
+        if (t == CONFIG_TYPE_FLOAT)
+            rc = cfg_set_share(ld->cfg, k, config_setting_get_float(s), ld->err);
+        else if (is_int)
+            rc = cfg_set_share(ld->cfg, k, (double)config_setting_get_int64(s), ld->err);
+        else if (t == CONFIG_TYPE_STRING)
+            rc = cfg_set_from_text(ld->cfg, k, config_setting_get_string(s), ld->err);
+        else
+            return type_error(ld, s, k->path, cfg_type_expects(k->type));
+        break;
     default:
         if (t != CONFIG_TYPE_STRING)
             return type_error(ld, s, k->path, cfg_type_expects(k->type));

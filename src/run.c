@@ -113,9 +113,13 @@ static int plan_inputs(run_ctx *x, cs_err *err)
     if (rc == CS_OK)
         rc = plan_build(info, pl.n, cfg->memory_per_rank, x->o->window_rows_per_rank,
                         x->c->size, &x->plan, err);
+    int aside = 0;   /* files without events: profile tables, dictionaries */
+    for (int i = 0; rc == CS_OK && i < pl.n; i++)
+        aside += !info[i].has_events;
     if (rc == CS_OK && x->plan.nfiles == 0)
-        rc = x->plan.nprofile_only == pl.n
-                 ? cs_err_set(err, CS_EINPUT, "the inputs hold only profile tables (/customers), no events")
+        rc = aside == pl.n
+                 ? cs_err_set(err, CS_EINPUT, "the inputs hold only profile tables (/customers) or "
+                              "dictionaries, no events")
                  : cs_err_set(err, CS_EINPUT, "the inputs hold no events: %d file(s), every "
                               "/events empty", pl.n);
     free(info);

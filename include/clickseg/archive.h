@@ -51,6 +51,7 @@ typedef struct cs_file_info {
     char path[1024];
     int has_events;            /* has group /events */
     int has_customers;         /* has group /customers */
+    int has_dictionaries;      /* has group /dictionaries (import's id texts) */
     uint64_t rows;             /* rows of /events (0 when none) */
     uint64_t customer_rows;
     int present[COL_NCOLUMNS]; /* column exists */
@@ -66,7 +67,9 @@ typedef struct cs_file_info {
  * event_type as 1-D integer datasets of equal length, optional columns of
  * integer type and the same length, event_type an integer or an enum whose
  * member names are format v1's. A file with only /customers is valid (a
- * profile table). On error returns CS_EINPUT naming the file and dataset. */
+ * profile table), and so is one with only /dictionaries (the text behind
+ * imported ids, dictionaries.h5; readers skip it). On error returns
+ * CS_EINPUT naming the file and dataset. */
 int archive_scan(const char *path, cs_file_info *info, cs_err *err);
 
 /* An open file for reading ranges; cached by the caller across windows. */
@@ -109,6 +112,17 @@ int archive_create(MPI_Comm comm, const char *path, uint64_t total_rows,
 int archive_write_rows(cs_archive_writer *w, uint64_t offset, uint64_t count,
                        const cs_columns *cols, const uint8_t *truth,
                        cs_err *err);
+
+/* Local: later archive_write_rows calls of this rank transfer
+ * independently instead of collectively (valid because the archive's
+ * columns are not compressed; faster when each rank writes one large
+ * contiguous slice, as import does). Every rank still calls
+ * archive_write_rows the same number of times. */
+void archive_set_independent(cs_archive_writer *w);
+
+/* Collective: sets (or replaces) a string attribute of /events, e.g. the
+ * currency or where the events came from. */
+int archive_set_attr(cs_archive_writer *w, const char *name, const char *value, cs_err *err);
 
 /* Collective: sets the ts range attributes and closes. */
 int archive_close(cs_archive_writer *w, int64_t ts_min, int64_t ts_max,

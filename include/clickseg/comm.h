@@ -40,6 +40,9 @@ int comm_max_i64(const cs_comm *c, int64_t *v, size_t n, int all, cs_err *err);
 
 /* Exclusive prefix sum across ranks (rank 0 gets 0). */
 int comm_exscan_u64(const cs_comm *c, uint64_t mine, uint64_t *before, cs_err *err);
+/* Element-wise exclusive prefix sums of n values (rank 0 gets zeros). */
+int comm_exscan_u64v(const cs_comm *c, const uint64_t *mine, uint64_t *before, size_t n,
+                     cs_err *err);
 /* Exclusive prefix max across ranks (rank 0 gets INT64_MIN). */
 int comm_exscan_max_i64(const cs_comm *c, int64_t mine, int64_t *before, cs_err *err);
 

@@ -19,7 +19,13 @@
 #define CS_PATH_MAX 1024
 
 enum cs_session_mode { SESSION_GAP = 0, SESSION_SOURCE = 1 };
-/* enum cs_period (PERIOD_DAY, PERIOD_WEEK, PERIOD_MONTH) is in period.h. */
+/* enum cs_period (PERIOD_DAY, PERIOD_WEEK, PERIOD_MONTH) is in period.h;
+ * import.split adds "none" (one file) after them. */
+#define IMPORT_SPLIT_NONE 3
+enum cs_import_dup { IMPORT_DUP_KEEP = 0, IMPORT_DUP_DROP = 1 };
+enum cs_price_unit { PRICE_MAJOR = 0, PRICE_MINOR = 1, PRICE_MICROS = 2 };
+#define CS_COLNAME_MAX 128
+#define CS_EVMAP_TEXT_MAX 1024
 
 typedef struct cs_config {
     /* input: a string or a list of strings (files, directories, globs) */
@@ -55,6 +61,26 @@ typedef struct cs_config {
     int64_t checkpoint_interval_us;
     /* rules: the ordered segment rules */
     cs_rules rules;
+    /* import.*: `clickseg import` only (see docs/import.md) */
+    char import_format[32];          /* "" = give --format */
+    int import_split;                /* PERIOD_DAY/WEEK/MONTH or IMPORT_SPLIT_NONE */
+    char import_timezone[CS_TZ_NAME_MAX];   /* zone of source times without one */
+    double import_max_reject_share;  /* 0..1: more rejects fail the import */
+    int import_duplicates;           /* enum cs_import_dup */
+    /* import.csv.*: the generic delimited-text format */
+    char import_csv_delimiter[8];    /* one character, or "tab" */
+    int import_csv_header;           /* first line names the columns */
+    char import_csv_time[CS_COLNAME_MAX];       /* column: a header name or 1-based number */
+    char import_csv_time_format[64];            /* textparse.h time format */
+    char import_csv_user[CS_COLNAME_MAX];
+    char import_csv_event[CS_COLNAME_MAX];      /* "" = every row is "*" for the map */
+    char import_csv_events[CS_EVMAP_TEXT_MAX];  /* "name=type, ..." */
+    char import_csv_product[CS_COLNAME_MAX];    /* optional columns: "" = absent */
+    char import_csv_category[CS_COLNAME_MAX];
+    char import_csv_brand[CS_COLNAME_MAX];
+    char import_csv_price[CS_COLNAME_MAX];
+    int import_csv_price_unit;                  /* enum cs_price_unit */
+    char import_csv_session[CS_COLNAME_MAX];
     /* where the values came from, for messages and the report */
     char source_path[CS_PATH_MAX];  /* "" when defaults only */
 } cs_config;

@@ -12,6 +12,7 @@
 typedef int (*cli_cmd_fn)(const cs_comm *c, int argc, char **argv);
 
 int cmd_generate(const cs_comm *c, int argc, char **argv);
+int cmd_import(const cs_comm *c, int argc, char **argv);
 int cmd_inspect(const cs_comm *c, int argc, char **argv);
 int cmd_run(const cs_comm *c, int argc, char **argv);
 int cmd_config(const cs_comm *c, int argc, char **argv);

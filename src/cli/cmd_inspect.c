@@ -70,6 +70,11 @@ static int inspect_file(const char *path, int quick, totals *t)
     t->files++;
     t->bytes += fi.file_bytes;
     t->customers += fi.customer_rows;
+    if (!fi.has_events && !fi.has_customers) {
+        printf("  %s: dictionaries (the text of imported ids), %.1f MiB\n", path,
+               fi.file_bytes / 1048576.0);
+        return 0;
+    }
     if (!fi.has_events) {
         printf("  %s: profile table /customers, %llu rows, %.1f MiB\n", path,
                (unsigned long long)fi.customer_rows, fi.file_bytes / 1048576.0);

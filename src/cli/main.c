@@ -17,6 +17,7 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"run", cmd_run, "sessionize and segment an archive, write the segment report"},
+    {"import", cmd_import, "read clickstream exports (rees46, otto, ga, csv, ...) into an archive"},
     {"generate", cmd_generate, "make a synthetic archive with planted session intents"},
     {"inspect", cmd_inspect, "validate an archive and summarise it before a long job"},
     {"report", cmd_report, "re-render report.html from a finished run and print a summary"},

@@ -167,8 +167,8 @@ def read_file(path):
     import h5py
     with h5py.File(path, "r") as f:
         if "events" not in f:
-            if "customers" in f:
-                return ArchiveFile(path, {}, 0)   # profile-only file
+            if "customers" in f or "dictionaries" in f:
+                return ArchiveFile(path, {}, 0)   # profile-only or dictionary file
             raise ArchiveError("%s: no /events group" % path)
         g = f["events"]
         if not isinstance(g, h5py.Group):

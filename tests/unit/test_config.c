@@ -88,6 +88,24 @@ static void assert_config_equal(const cs_config *a, const cs_config *b)
     assert_int_equal(a->checkpoint_interval_us, b->checkpoint_interval_us);
     assert_rules_equal(&a->rules, &b->rules);
     assert_int_equal(config_hash(a), config_hash(b));
+    assert_string_equal(a->import_format, b->import_format);
+    assert_int_equal(a->import_split, b->import_split);
+    assert_string_equal(a->import_timezone, b->import_timezone);
+    assert_true(a->import_max_reject_share == b->import_max_reject_share);
+    assert_int_equal(a->import_duplicates, b->import_duplicates);
+    assert_string_equal(a->import_csv_delimiter, b->import_csv_delimiter);
+    assert_int_equal(a->import_csv_header, b->import_csv_header);
+    assert_string_equal(a->import_csv_time, b->import_csv_time);
+    assert_string_equal(a->import_csv_time_format, b->import_csv_time_format);
+    assert_string_equal(a->import_csv_user, b->import_csv_user);
+    assert_string_equal(a->import_csv_event, b->import_csv_event);
+    assert_string_equal(a->import_csv_events, b->import_csv_events);
+    assert_string_equal(a->import_csv_product, b->import_csv_product);
+    assert_string_equal(a->import_csv_category, b->import_csv_category);
+    assert_string_equal(a->import_csv_brand, b->import_csv_brand);
+    assert_string_equal(a->import_csv_price, b->import_csv_price);
+    assert_int_equal(a->import_csv_price_unit, b->import_csv_price_unit);
+    assert_string_equal(a->import_csv_session, b->import_csv_session);
 }
 
 /* A config where every key differs from its default. */
@@ -102,7 +120,12 @@ static const char *const non_default_text =
     "  { segment = \"robot\"; when = ( { feature = \"min_gap_ms\"; op = \"<\"; value = 50; } ); },\n"
     "  { segment = \"odd \\\"name\\\"\"; when = ( \"revenue != -7\", \"entry_hour == 3\" ); },\n"
     "  { segment = \"other\"; when = ( ); }\n"
-    ");\n";
+    ");\n"
+    "import = { format = \"otto\"; split = \"week\"; timezone = \"+05:30\";\n"
+    "  max_reject_share = \"2.5%\"; duplicates = \"drop\";\n"
+    "  csv = { delimiter = \"tab\"; header = false; time = \"1\"; time_format = \"%d/%m/%Y\";\n"
+    "    user = \"2\"; event = \"\"; events = \"*=page_view\"; product = \"3\"; category = \"4\";\n"
+    "    brand = \"5\"; price = \"6\"; price_unit = \"micros\"; session = \"7\"; }; };\n";
 
 /* Loads text over fresh defaults into a new config; asserts success. */
 static cs_config *load_ok(const char *text)
@@ -256,8 +279,18 @@ static void test_memory_key(void **state)
 static void test_key_errors(void **state)
 {
     (void)state;
-    load_fails("session = {\n  gap = 1800;\n}; \nfoo = 1;", "t.cfg:4: unknown key 'foo' (known keys: input, output, memory_per_rank, session, report, rank, checkpoint, rules)");
+    load_fails("session = {\n  gap = 1800;\n}; \nfoo = 1;", "t.cfg:4: unknown key 'foo' (known keys: input, output, memory_per_rank, session, report, rank, checkpoint, rules, import)");
     load_fails("session = {\n  gapp = 60;\n};", "t.cfg:2: unknown key 'session.gapp' (known keys in 'session': gap, max_duration, max_lateness, mode, split)");
+    load_fails("import = { csv = { colour = 1; }; };", "t.cfg:1: unknown key 'import.csv.colour'");
+    load_fails("import = { max_reject_share = 1.5; };", "t.cfg:1: key 'import.max_reject_share': must be from 0 to 1");
+    load_fails("import = { max_reject_share = \"5 %\"; };", "key 'import.max_reject_share': expected a share");
+    load_fails("import = { max_reject_share = true; };", "key 'import.max_reject_share': expected a share");
+    load_fails("import = { split = \"year\"; };", "key 'import.split': expected one of \"day\", \"week\", \"month\", \"none\"");
+    load_fails("import = { timezone = \"Mars/Olympus\"; };", "key 'import.timezone'");
+    load_fails("import = { csv = { delimiter = \";;\"; }; };", "t.cfg:1: key 'import.csv.delimiter': must be one character");
+    load_fails("import = { csv = { time_format = \"%Y-%Q\"; }; };", "t.cfg:1: key 'import.csv.time_format': time pattern");
+    load_fails("import = { csv = { events = \"view=looked\"; }; };", "t.cfg:1: key 'import.csv.events': event map entry 'view=looked'");
+    load_fails("import = { csv = { user = \"\"; }; };", "key 'import.csv.user': must not be empty");
     load_fails("output = {\n dir = \"x\";\n deeper = { a = 1; };\n};", "t.cfg:3: unknown key 'output.deeper'");
     load_fails("report = { period = \"day\"; x = { y = { z = 1; }; }; };", "unknown key 'report.x'");
     load_fails("\n\nsession = { gap = \"30\"; };",

@@ -1,0 +1,414 @@
+/* import.c — `clickseg import`, the job: inputs and sniffing (rank 0),
+ * parallel parsing of byte ranges, line numbers and counts, the reject
+ * limit, then dictionaries, sort, files and reports (import_*.c), and the
+ * all-or-nothing move into place. See import.h for the flow. */
+#include "clickseg/import.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clickseg/fsutil.h"
+#include "clickseg/textin.h"
+#include "import_impl.h"
+
+#define MAX_INPUT_FILES 65535
+/* What an event costs a rank at the peak (the exchange of the sort): its
+ * record (72 bytes) twice, plus slack. memory_per_rank caps the events. */
+#define BYTES_PER_EVENT 150
+#define CHECK_EVERY 4096u
+
+/* ---- prolog (rank 0) ---- */
+
+/* 1 when dir holds an earlier import's archive files. */
+static int holds_archive(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    struct dirent *e;
+    int found = 0;
+    while (!found && (e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        found = n > 3 && strcmp(e->d_name + n - 3, ".h5") == 0;
+    }
+    closedir(d);
+    return found;
+}
+
+/* Reads the first line of file f and lets the format check it. */
+static int sniff_file(imp_ctx *x, imp_file *f, cs_err *err)
+{
+    if (f->bytes == 0)
+        return CS_OK;
+    cs_textin *t;
+    int rc = textin_open(f->path, f->gzip, 0, INT64_MAX, &t, err);
+    if (rc != CS_OK)
+        return rc;
+    const char *line;
+    size_t len;
+    int got = textin_next(t, &line, &len, err);
+    if (got == 1)
+        rc = x->imp->sniff(&x->p, f, line, len, err);
+    else if (got < 0)
+        rc = err->code;
+    textin_close(t);
+    return rc;
+}
+
+/* Expands the inputs, probes and sniffs each file, prepares the
+ * temporary output directory. */
+static int prepare(imp_ctx *x, cs_err *err)
+{
+    const cs_import_opts *o = x->o;
+    if (o->ninputs == 0)
+        return cs_err_set(err, CS_EUSAGE, "no input files (see --help)");
+    cs_pathlist pl = {0};
+    int rc = CS_OK;
+    for (int i = 0; rc == CS_OK && i < o->ninputs; i++) {
+        struct stat st;
+        if (stat(o->inputs[i], &st) == 0 && S_ISDIR(st.st_mode))
+            rc = cs_err_set(err, CS_EINPUT, "%s: is a directory (name the files, e.g. with a "
+                            "glob like '%s/*.csv')", o->inputs[i], o->inputs[i]);
+        else
+            rc = fs_expand_input(&pl, o->inputs[i], err);
+    }
+    if (rc == CS_OK && pl.n > MAX_INPUT_FILES)
+        rc = cs_err_set(err, CS_EUSAGE, "%d input files, at most %d", pl.n, MAX_INPUT_FILES);
+    if (rc == CS_OK && !(x->files = cs_calloc((size_t)pl.n, sizeof *x->files, err, "input list")))
+        rc = CS_ENOMEM;
+    for (int i = 0; rc == CS_OK && i < pl.n; i++) {
+        imp_file *f = &x->files[i];
+        snprintf(f->path, sizeof f->path, "%s", pl.path[i]);
+        int gz = textin_probe(f->path, &f->bytes, err);
+        rc = gz < 0 ? err->code : CS_OK;
+        f->gzip = gz > 0;
+        if (rc == CS_OK)
+            rc = sniff_file(x, f, err);
+        x->nfiles = i + 1;
+    }
+    fs_pathlist_free(&pl);
+    if (rc == CS_OK && holds_archive(x->final) && !o->force)
+        rc = cs_err_set(err, CS_EIO, "%s: holds an archive already; use --force to replace it "
+                        "or choose another output directory", x->final);
+    static const char *const outputs[] = { "import.json", "rejects.csv", NULL };
+    if (rc == CS_OK)
+        rc = fs_begin_output(x->final, outputs, o->force, x->tmp, sizeof x->tmp, err);
+    return rc;
+}
+
+/* Every rank gets the file list and the temporary directory. */
+static int share_inputs(imp_ctx *x, cs_err *err)
+{
+    int rc = comm_bcast(x->c, &x->nfiles, sizeof x->nfiles, err);
+    if (rc == CS_OK && x->c->rank != 0 &&
+        !(x->files = cs_calloc((size_t)x->nfiles, sizeof *x->files, err, "input list")))
+        rc = CS_ENOMEM;
+    if (comm_agree(x->c, err) != CS_OK)
+        return err->code;
+    rc = comm_bcast(x->c, x->files, (size_t)x->nfiles * sizeof *x->files, err);
+    if (rc == CS_OK)
+        rc = comm_bcast(x->c, x->tmp, sizeof x->tmp, err);
+    return rc;
+}
+
+/* ---- parsing (every rank) ---- */
+
+static int blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t')
+            return 0;
+    return 1;
+}
+
+/* CS_ENOMEM when this rank's events would pass memory_per_rank, with an
+ * estimate of what the whole share needs (from the bytes read so far). */
+static int over_budget(imp_ctx *x, int64_t bytes_done, int64_t bytes_all, cs_err *err)
+{
+    uint64_t limit = (uint64_t)x->cfg->memory_per_rank / BYTES_PER_EVENT;
+    if (x->p.nev <= limit)
+        return CS_OK;
+    double need = (double)x->p.nev * BYTES_PER_EVENT * (double)bytes_all /
+                  (double)(bytes_done > 0 ? bytes_done : 1);
+    return cs_err_set(err, CS_ENOMEM, "import keeps every event in memory until it is written "
+                      "(about %d bytes each at the peak), and this rank's share of the input "
+                      "holds more than memory_per_rank (%.0f MiB) allows: %llu events after "
+                      "%.0f%% of it; use more ranks or set memory_per_rank to about %.0f MiB "
+                      "(see docs/import.md)", BYTES_PER_EVENT,
+                      (double)x->cfg->memory_per_rank / 1048576.0,
+                      (unsigned long long)x->p.nev, 100.0 * (double)bytes_done / (double)bytes_all,
+                      need / 1048576.0 * 1.1);
+}
+
+/* Parses one segment; counts into cnt (file's row of FC_N). bytes_before
+ * and bytes_all (this rank's input bytes before the segment, and in all)
+ * serve the memory check. */
+static int parse_segment(imp_ctx *x, const textin_seg *s, int64_t *cnt, int64_t bytes_before,
+                         int64_t bytes_all, cs_err *err)
+{
+    const imp_file *f = &x->files[s->file];
+    imp_parser *p = &x->p;
+    cs_textin *t;
+    int rc = textin_open(f->path, f->gzip, s->start, s->end, &t, err);
+    if (rc != CS_OK)
+        return rc;
+    const char *line;
+    size_t len;
+    uint64_t local = 0;
+    int got;
+    while (rc == CS_OK && (got = textin_next(t, &line, &len, err)) == 1) {
+        local++;
+        if (s->start == 0 && local == 1 && f->has_header) {
+            cnt[FC_HEADER]++;
+            continue;
+        }
+        if (blank(line, len)) {
+            cnt[FC_BLANK]++;
+            continue;
+        }
+        cnt[FC_ROWS]++;
+        uint64_t mark = p->nev;
+        p->cur_file = (uint16_t)s->file;
+        p->cur_line = local;
+        p->sub = 0;
+        p->detail[0] = '\0';
+        int r = x->imp->parse(p, f, line, len);
+        if (r == IMP_FATAL) {
+            *err = p->err;
+            rc = cs_err_wrap(err, "%s: line at byte %lld", f->path, (long long)textin_offset(t));
+        } else if (r != IMP_ACCEPT) {
+            p->nev = mark;
+            cnt[FC_REJECTED]++;
+            x->reasons[r]++;
+            rc = iwrite_spill(x, s->file, local, 0, r, p->detail, line, len, err);
+        } else {
+            cnt[FC_EVENTS] += (int64_t)(p->nev - mark);
+        }
+        if (cnt[FC_ROWS] % CHECK_EVERY == 0 && rc == CS_OK)
+            rc = over_budget(x, bytes_before + (f->gzip ? s->end / 2 : textin_offset(t) - s->start),
+                             bytes_all, err);
+    }
+    if (rc == CS_OK && got < 0)
+        rc = err->code;
+    textin_close(t);
+    cnt[FC_LINES] += (int64_t)local;
+    return rc;
+}
+
+/* Parses this rank's ranges; then line numbers become file line numbers
+ * and the counters are summed over ranks. */
+static int parse_all(imp_ctx *x, cs_err *err)
+{
+    const cs_comm *c = x->c;
+    int nf = x->nfiles, rc = CS_OK;
+    textin_seg *seg = cs_calloc((size_t)nf + 1, sizeof *seg, err, "input ranges");
+    int64_t *bytes = cs_calloc((size_t)nf + 1, sizeof *bytes, err, "input sizes");
+    int *gz = cs_calloc((size_t)nf + 1, sizeof *gz, err, "input kinds");
+    x->cnt = cs_calloc((size_t)nf * FC_N + 1, sizeof *x->cnt, err, "counters");
+    x->lines = cs_calloc((size_t)nf * (size_t)c->size + 1, sizeof *x->lines, err, "line counts");
+    if (!seg || !bytes || !gz || !x->cnt || !x->lines)
+        rc = CS_ENOMEM;
+    snprintf(x->spill_path, sizeof x->spill_path, "%s/.rejects-%d.part", x->tmp, c->rank);
+    if (rc == CS_OK && !(x->spill = fopen(x->spill_path, "wb")))
+        rc = cs_err_set(err, CS_EIO, "%s: cannot create: %s", x->spill_path, strerror(errno));
+    for (int i = 0; i < nf; i++) {
+        if (rc != CS_OK)
+            break;
+        bytes[i] = x->files[i].bytes;
+        gz[i] = x->files[i].gzip;
+    }
+    int nseg = rc == CS_OK ? textin_plan(bytes, gz, nf, c->rank, c->size, seg) : 0;
+    int64_t all = 0, done = 0;
+    for (int i = 0; i < nseg; i++)
+        all += seg[i].end - seg[i].start;
+    for (int i = 0; rc == CS_OK && i < nseg; i++) {
+        int64_t before = x->cnt[seg[i].file * FC_N + FC_LINES];
+        rc = parse_segment(x, &seg[i], &x->cnt[seg[i].file * FC_N], done, all, err);
+        done += seg[i].end - seg[i].start;
+        x->lines[c->rank * nf + seg[i].file] = x->cnt[seg[i].file * FC_N + FC_LINES] - before;
+    }
+    if (x->spill && fclose(x->spill) != 0 && rc == CS_OK)
+        rc = cs_err_set(err, CS_EIO, "%s: %s", x->spill_path, strerror(errno));
+    x->spill = NULL;
+    if (x->p.nev && x->p.cap > x->p.nev) {   /* give back the growth slack */
+        imp_event *e = realloc(x->p.ev, x->p.nev * sizeof *e);
+        if (e) {
+            x->p.ev = e;
+            x->p.cap = x->p.nev;
+        }
+    }
+    free(seg);
+    free(bytes);
+    free(gz);
+    if (comm_agree(c, err) != CS_OK)
+        return err->code;
+    /* Line numbers: add the lines of the file that ranks before this one read. */
+    rc = comm_sum_i64(c, x->lines, (size_t)nf * (size_t)c->size, 1, err);
+    if (rc != CS_OK)
+        return rc;
+    uint64_t *base = cs_calloc((size_t)nf + 1, sizeof *base, err, "line numbers");
+    if (!base)
+        rc = CS_ENOMEM;
+    for (int f = 0; rc == CS_OK && f < nf; f++)
+        for (int r = 0; r < c->rank; r++)
+            base[f] += (uint64_t)x->lines[r * nf + f];
+    for (uint64_t i = 0; rc == CS_OK && i < x->p.nev; i++)
+        x->p.ev[i].line += base[x->p.ev[i].file];
+    free(base);
+    if (comm_agree(c, err) != CS_OK)
+        return err->code;
+    rc = comm_sum_i64(c, x->cnt, (size_t)nf * FC_N, 1, err);
+    if (rc == CS_OK)
+        rc = comm_sum_i64(c, x->reasons, IMP_NREASONS, 1, err);
+    return rc;
+}
+
+/* ---- epilog ---- */
+
+/* Rank 0: replaces an earlier import in the final directory (only with
+ * --force, checked in prepare) and moves the new files into place. */
+static int commit(imp_ctx *x, cs_err *err)
+{
+    DIR *d = opendir(x->final);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if ((n > 3 && strcmp(e->d_name + n - 3, ".h5") == 0) ||
+            strcmp(e->d_name, "import.json") == 0 || strcmp(e->d_name, "rejects.csv") == 0) {
+            char p[2400];
+            snprintf(p, sizeof p, "%s/%s", x->final, e->d_name);
+            unlink(p);
+        }
+    }
+    if (d)
+        closedir(d);
+    return fs_commit_output(x->tmp, x->final, err);
+}
+
+int64_t imp_total(const imp_ctx *x, int what)
+{
+    int64_t s = 0;
+    for (int i = 0; i < x->nfiles; i++)
+        s += x->cnt[i * FC_N + what];
+    return s;
+}
+
+/* Rank 0: rejects.csv, import.json, then the move into place. */
+static int finish(imp_ctx *x, const char *status, cs_err *err)
+{
+    int rc = CS_OK;
+    if (x->c->rank == 0) {
+        rc = iwrite_rejects_csv(x, err);
+        if (rc == CS_OK)
+            rc = iwrite_summary(x, status, err);
+        if (rc == CS_OK)
+            rc = commit(x, err);
+    }
+    return comm_agree(x->c, err);
+}
+
+/* The import after parsing: the reject limit, then the archive. */
+static int build_archive(imp_ctx *x, cs_err *err)
+{
+    int64_t rows = imp_total(x, FC_ROWS), rej = imp_total(x, FC_REJECTED);
+    double share = rows ? (double)rej / (double)rows : 0;
+    if (rows == 0)
+        return cs_err_set(err, CS_EINPUT, "the inputs hold no rows (%lld lines: %lld header, "
+                          "%lld blank)", (long long)imp_total(x, FC_LINES),
+                          (long long)imp_total(x, FC_HEADER), (long long)imp_total(x, FC_BLANK));
+    if (share > x->cfg->import_max_reject_share) {
+        if (finish(x, "too_many_rejects", err) != CS_OK)
+            return err->code;
+        return cs_err_set(err, CS_EINPUT, "%lld of %lld rows rejected (%.2f%%), more than "
+                          "import.max_reject_share (%g%%); no archive written, see %s/rejects.csv "
+                          "and %s/import.json", (long long)rej, (long long)rows, 100 * share,
+                          100 * x->cfg->import_max_reject_share, x->final, x->final);
+    }
+    double t = comm_wtime();
+    int rc = idict_merge(x, err);
+    x->t_dict = comm_wtime() - t;
+    if (rc != CS_OK)
+        return rc;
+    t = comm_wtime();
+    if ((rc = isort_global(x, err)) != CS_OK || (rc = isort_dedupe(x, err)) != CS_OK)
+        return rc;
+    x->t_sort = comm_wtime() - t;
+    t = comm_wtime();
+    if ((rc = iwrite_plan(x, err)) != CS_OK || (rc = iwrite_reserve(x, err)) != CS_OK ||
+        (rc = idict_write(x, err)) != CS_OK || (rc = iwrite_events(x, err)) != CS_OK)
+        return rc;
+    x->t_write = comm_wtime() - t;
+    /* Nothing lost: every parsed event is written or a dropped duplicate. */
+    uint64_t written = 0;
+    for (int i = 0; i < x->nperiods; i++)
+        written += x->per[i].rows;
+    if (written + x->dropped != (uint64_t)imp_total(x, FC_EVENTS))
+        return cs_err_set(err, CS_EINTERNAL, "events do not add up: %llu written + %llu "
+                          "duplicates dropped != %lld parsed", (unsigned long long)written,
+                          (unsigned long long)x->dropped, (long long)imp_total(x, FC_EVENTS));
+    return finish(x, "ok", err);
+}
+
+int import_run(const cs_comm *c, const cs_config *cfg, const cs_import_opts *o,
+               cs_import_result *res, cs_err *err)
+{
+    static imp_ctx ctx;   /* large (the parser's scratch): off the stack */
+    imp_ctx *x = &ctx;
+    memset(x, 0, sizeof *x);
+    memset(res, 0, sizeof *res);
+    x->c = c;
+    x->cfg = cfg;
+    x->o = o;
+    x->t_start = comm_wtime();
+    snprintf(x->final, sizeof x->final, "%s", o->output);
+    const char *fmt = o->format ? o->format : cfg->import_format;
+    x->imp = importer_find(fmt);
+    if (!x->imp) {
+        char names[256];
+        importer_names(names, sizeof names);
+        if (!*fmt)
+            return cs_err_set(err, CS_EUSAGE, "no format: give --format NAME (or import.format "
+                              "in the config); known: %s", names);
+        return cs_err_set(err, o->format ? CS_EUSAGE : CS_ECONFIG, "unknown format '%s'%s "
+                          "(known: %s)", fmt, o->format ? "" : " in import.format", names);
+    }
+    int rc = imp_parser_init(&x->p, cfg, err);
+    if (rc == CS_OK && c->rank == 0)
+        rc = prepare(x, err);
+    if (comm_agree(c, err) == CS_OK && share_inputs(x, err) == CS_OK) {
+        double t = comm_wtime();
+        rc = parse_all(x, err);
+        x->t_parse = comm_wtime() - t;
+        if (rc == CS_OK)
+            rc = build_archive(x, err);
+    }
+    rc = err->code;
+    if (rc != CS_OK && c->rank == 0 && x->tmp[0])
+        fs_abandon_output(x->tmp);
+    if (x->cnt) {
+        res->rows = (uint64_t)imp_total(x, FC_ROWS);
+        res->rejected = (uint64_t)imp_total(x, FC_REJECTED);
+    }
+    for (int i = 0; i < x->nperiods; i++)
+        res->events += x->per[i].rows;
+    res->duplicates = x->duplicates;
+    res->dropped = x->dropped;
+    res->files = x->nperiods;
+    res->seconds = comm_wtime() - x->t_start;
+    imp_parser_free(&x->p);
+    free(x->files);
+    free(x->cnt);
+    free(x->lines);
+    free(x->remap_hash);
+    free(x->remap_id);
+    free(x->per);
+    free(x->pfirst);
+    free(x->pcnt);
+    free(x->poff);
+    free(x->pmost);
+    return rc;
+}

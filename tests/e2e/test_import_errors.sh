@@ -1,0 +1,106 @@
+#!/bin/bash
+# clickseg import on bad input: a wrong or missing format, a file of another
+# format, missing, directory and unreadable inputs, corrupt and truncated
+# gzip, a full disk, too little memory_per_rank, a header-only file, a bad
+# config key, an existing archive. Each is one clear message, the documented exit status, no rank
+# left hanging, and nothing under the output name (nor a temporary
+# directory beside it).
+# ranks: 1 2 3
+set -euo pipefail
+source "${SRCDIR:?}/lib/common.sh"
+export MPI_TIMEOUT=60
+RAW=${SHARED_DATA:?}/rees46/2019-Oct-sample_sidatKSTX.csv
+I() { mpi "$NRANKS" "$CLICKSEG" import "$@"; }
+nothing_left() {
+    [ ! -e out ] || fail "a failed import left 'out': $(ls -la out)"
+    ! ls -d out.tmp.* 2>/dev/null || fail "a failed import left a temporary directory"
+}
+
+# Usage (exit 2) and config (exit 3) errors are found by rank 0 before any
+# parallel work: checked once, at 1 rank, without mpirun's start-up.
+if [ "$NRANKS" -eq 1 ]; then
+I() { "$CLICKSEG" import "$@"; }
+expect_fail 2 "unknown format 'rees47' \(known: rees46, retailrocket, yoochoose, otto, diginetica, ga, csv\)" \
+    I --format rees47 "$RAW" -o out
+expect_fail 2 "no format: give --format" I "$RAW" -o out
+expect_fail 2 "--output DIR is required" I --format rees46 "$RAW"
+expect_fail 2 "no input files" I --format rees46 -o out
+"$CLICKSEG" import --help | grep -q "usage: mpirun -n N clickseg import" || fail "import --help"
+nothing_left
+# config, naming file and line
+printf 'import = { csv = { colour = "red"; }; };\n' > bad.cfg
+expect_fail 3 "bad.cfg:1: unknown key 'import.csv.colour'" I --format csv "$RAW" -o out -c bad.cfg
+printf 'import = {\n  max_reject_share = 1.5;\n};\n' > share.cfg
+expect_fail 3 "share.cfg:2: key 'import.max_reject_share'" I --format rees46 "$RAW" -o out -c share.cfg
+printf 'import = { format = "foo"; };\n' > fmt.cfg
+expect_fail 3 "unknown format 'foo' in import.format" I "$RAW" -o out -c fmt.cfg
+nothing_left
+fi
+I() { mpi "$NRANKS" "$CLICKSEG" import "$@"; }
+
+# Inputs (exit 4), naming the file.
+expect_fail 4 "nothing.csv: no such file" I --format rees46 nothing.csv -o out
+mkdir -p somedir
+expect_fail 4 "somedir: is a directory" I --format rees46 somedir -o out
+expect_fail 4 "train_head.jsonl: line 1 is not a rees46 header" \
+    I --format rees46 "$SHARED_DATA/otto/train_head.jsonl" -o out
+expect_fail 4 "line 1 is not a JSON object" I --format otto "$RAW" -o out
+head -1 "$RAW" > header-only.csv
+expect_fail 4 "the inputs hold no rows" I --format rees46 header-only.csv -o out
+# gzip: a copy cut in half, and one with bytes overwritten in the middle
+seq 1 20 | while read -r k; do tail -n +2 "$RAW"; done | cat <(head -1 "$RAW") - | gzip -c > big.csv.gz
+size=$(stat -c %s big.csv.gz)
+head -c $((size / 2)) big.csv.gz > truncated.csv.gz
+cp big.csv.gz corrupt.csv.gz
+printf 'garbage!garbage!garbage!' | dd of=corrupt.csv.gz bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+expect_fail 4 "truncated.csv.gz: gzip data unreadable .*corrupt or truncated" \
+    I --format rees46 truncated.csv.gz -o out
+expect_fail 4 "corrupt.csv.gz: gzip data unreadable .*corrupt or truncated" \
+    I --format rees46 corrupt.csv.gz -o out
+I -q --format rees46 big.csv.gz -o whole_gz   # the intact copy imports
+grep -q '"rows": 20000,' whole_gz/import.json || fail "the intact gzip copy"
+nothing_left
+# unreadable: root reads any file, so read it as nobody (if setpriv can)
+mkdir -p asnobody && chmod 777 asnobody && cp "$RAW" asnobody/secret.csv && chmod 000 asnobody/secret.csv
+if setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
+    (cd asnobody && expect_fail 4 "secret.csv: cannot open: Permission denied" \
+        setpriv --reuid=65534 --regid=65534 --clear-groups env TMPDIR=/tmp HOME=/tmp \
+        timeout 60 mpirun -n "$NRANKS" --oversubscribe "$CLICKSEG" import --format rees46 \
+        secret.csv -o out)
+    [ ! -e asnobody/out ] || fail "an unreadable input left an output"
+else
+    echo "note: setpriv cannot drop privileges here; unreadable-file case not run"
+fi
+
+# More events than memory_per_rank allows (exit 6), with the figure needed.
+expect_fail 6 "this rank's share of the input holds more than memory_per_rank \(1 MiB\).*set memory_per_rank to about" \
+    I --format yoochoose "$SHARED_DATA/yoochoose/yoochoose-clicks-100k_train_full.txt" -o out \
+    --set memory_per_rank=1M
+nothing_left
+
+# A full disk (exit 5): a 256 KiB tmpfs when mounting is allowed, else a
+# file-size limit (ulimit -f) standing in for it.
+mkdir -p small
+if mount -t tmpfs -o size=256k tmpfs small 2>/dev/null; then
+    trap 'umount small 2>/dev/null || true' EXIT
+    expect_fail 5 "small/out: not enough space for the archive .*No space left on device" \
+        I --format ga "$SHARED_DATA/google_merch_store_ga/all_sessions.csv" -o small/out
+    [ -z "$(ls -A small)" ] || fail "a full disk left files: $(ls -A small)"
+    umount small
+    trap - EXIT
+else
+    echo "note: cannot mount a tmpfs; a file-size limit stands in for a full disk"
+    expect_fail 5 "small/out: not enough space for the archive .*File too large" \
+        bash -c "ulimit -f 256; trap '' XFSZ; exec timeout 60 mpirun -n $NRANKS --oversubscribe \
+        $CLICKSEG import --format ga $SHARED_DATA/google_merch_store_ga/all_sessions.csv -o small/out"
+    [ -z "$(ls -A small)" ] || fail "a full disk left files: $(ls -A small)"
+fi
+
+# An existing archive is kept unless --force (exit 5); --force replaces it
+# whole: files of the earlier split do not survive.
+I -q --format rees46 "$RAW" -o done --set import.split=none
+expect_fail 5 "done: holds an archive already; use --force" I --format rees46 "$RAW" -o done
+[ -e done/events.h5 ] || fail "the refused import touched the archive"
+I -q --format rees46 "$RAW" -o done --force
+[ ! -e done/events.h5 ] && [ -e done/events-2019-10-01.h5 ] || fail "--force left files: $(ls done)"
+echo "test_import_errors: ok ($NRANKS ranks)"

@@ -1,0 +1,134 @@
+#!/bin/bash
+# clickseg import of every other format: the real samples (yoochoose,
+# otto, diginetica, Google Analytics) and files written here (yoochoose
+# raw clicks + buys, retailrocket, a generic csv with its own delimiter,
+# time pattern, zone, event names and string ids). Each archive must hold
+# exactly the rows pandas reads from the raw file, be the same for any
+# rank count, and clickseg run on it must give the pandas events, users,
+# source-mode sessions and revenue.
+# ranks: 2 3
+set -euo pipefail
+source "${SRCDIR:?}/lib/common.sh"
+D=${SHARED_DATA:?}
+CHECK="$PY $SRCDIR/lib/import_check.py"
+I() { mpi "$NRANKS" "$CLICKSEG" import -q "$@"; }
+RUN() { mpi "$NRANKS" "$CLICKSEG" run -q --set session.mode=source "$@"; }
+
+# Real samples: FORMAT ARCHIVE SPLIT FILES...
+sample() {
+    local fmt=$1 out=$2 split=$3; shift 3
+    I --format "$fmt" "$@" -o "$out" --set import.split="$split"
+    grep -q '"rows_rejected": 0,' "$out/import.json" || fail "$fmt: rejects: $(head "$out/rejects.csv")"
+    RUN -i "$out" -o "rep_$out"
+    $CHECK "$fmt" "$out" "$@" --split "$split" --report "rep_$out"
+}
+sample yoochoose yc day "$D/yoochoose/yoochoose-clicks-100k_train_full.txt" \
+    "$D/yoochoose/yoochoose-clicks-100k_test.txt"
+sample otto otto week "$D/otto/train_head.jsonl"
+sample diginetica dg month "$D/diginetica/sample_train-item-views.csv"
+sample ga ga month "$D/google_merch_store_ga/all_sessions.csv"
+mpi 1 "$CLICKSEG" import -q --format ga "$D/google_merch_store_ga/all_sessions.csv" -o ga1 \
+    --set import.split=month
+$PY "$SRCDIR/lib/h5same.py" ga ga1
+
+# Written here: the files and, beside them, the truth (canonical CSV).
+$PY - <<'PY'
+import csv, datetime as dt, random
+from zoneinfo import ZoneInfo
+R = random.Random(5)
+US = 1_000_000
+T0 = int(dt.datetime(2014, 4, 6, tzinfo=dt.timezone.utc).timestamp())
+def iso(us):
+    t = dt.datetime.fromtimestamp(us // US, dt.timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%S") + ".%03dZ" % (us % US // 1000)
+truth_cols = ["ts", "user", "type", "product", "session", "price", "category", "brand"]
+
+# yoochoose raw: clicks (Category 0, S, 1-12 or a brand number) and buys.
+clicks, buys, truth = [], [], []
+for s in range(1, 41):
+    t = (T0 + R.randrange(3 * 86400)) * US + R.randrange(1000) * 1000
+    for k in range(R.randrange(1, 6)):
+        t += R.randrange(1, 600) * US
+        item = 214500000 + R.randrange(400)
+        cat = R.choice(["0", "S", str(R.randrange(1, 13)), str(R.randrange(10**8, 2 * 10**9))])
+        clicks.append(f"{s},{iso(t)},{item},{cat}")
+        c, b = ("0", "0") if cat == "0" else ("S", "0") if cat == "S" else \
+               (cat, "0") if int(cat) <= 12 else ("0", cat)
+        truth.append([t, s, "product_view", item, s, 0, c, b])
+    if s % 4 == 0:
+        price, qty = R.randrange(100, 20000), R.randrange(1, 4)
+        t += 60 * US
+        buys.append(f"{s},{iso(t)},{item},{price},{qty}")
+        truth.append([t, s, "purchase", item, s, price * qty, "0", "0"])
+open("clicks.dat", "w").write("\n".join(clicks) + "\n")
+open("buys.dat", "w").write("\n".join(buys) + "\n")
+csv.writer(open("yc_truth.csv", "w", newline="")).writerows([truth_cols] + truth)
+
+# retailrocket events.csv (no sample here): ms times, three event kinds.
+rows, truth = [], []
+kinds = {"view": "product_view", "addtocart": "add_to_cart", "transaction": "purchase"}
+for i in range(300):
+    ms = 1433221332117 + R.randrange(10 * 86400 * 1000)
+    v, item, ev = R.randrange(50), R.randrange(1000), R.choice(list(kinds) + ["view"] * 4)
+    tx = str(R.randrange(9000)) if ev == "transaction" else ""
+    rows.append([ms, v, ev, item, tx])
+    truth.append([ms * 1000, v, kinds[ev], item, 0, 0])
+csv.writer(open("events.csv", "w", newline="")).writerows(
+    [["timestamp", "visitorid", "event", "itemid", "transactionid"]] + rows)
+csv.writer(open("rr_truth.csv", "w", newline="")).writerows([truth_cols[:6]] + truth)
+
+# Generic csv: ';', times "%d.%m.%Y %H:%M:%S" in Europe/Berlin (across the
+# October DST change), own event names, e-mail users, quoted brands.
+zone = ZoneInfo("Europe/Berlin")
+names = {"pv": "page_view", "look": "product_view", "find": "search", "basket": "add_to_cart",
+         "unbasket": "remove_from_cart", "pay": "checkout", "buy": "purchase", "back": "refund"}
+brands = ["Acme", "Smith; Sons", 'The "Best"', "", "4711"]
+lines, truth = ["when;who;what;item;price;brand;visit"], []
+for i in range(400):
+    local = dt.datetime(2019, 10, 26, 12) + dt.timedelta(seconds=R.randrange(2 * 86400))
+    local = local.replace(fold=0)
+    utc_us = int(local.replace(tzinfo=zone).timestamp()) * US
+    who, what = f"user{R.randrange(30)}@example.com", R.choice(list(names))
+    price, brand = R.choice(["", "12.5", "0.99", "100"]), R.choice(brands)
+    visit = f"v-{R.randrange(80)}"
+    q = '"' + brand.replace('"', '""') + '"' if (";" in brand or '"' in brand) else brand
+    lines.append(f"{local.strftime('%d.%m.%Y %H:%M:%S')};{who};{what};{R.randrange(1, 50)};{price};{q};{visit}")
+    truth.append([utc_us, who, names[what], lines[-1].split(";")[3], visit,
+                  round(float(price or 0) * 100), "0", brand])
+lines.append("01.01.2020 00:00:00;x@example.com;wave;1;;;v-1")   # an unknown event name
+open("generic.csv", "w").write("\n".join(lines) + "\n")
+csv.writer(open("csv_truth.csv", "w", newline="")).writerows([truth_cols] + truth)
+PY
+
+I --format yoochoose clicks.dat buys.dat -o ycraw
+RUN -i ycraw -o rep_ycraw
+$CHECK truth ycraw yc_truth.csv --report rep_ycraw
+
+I --format retailrocket events.csv -o rr --set import.split=week
+RUN -i rr -o rep_rr
+$CHECK truth rr rr_truth.csv --split week --report rep_rr
+
+cat > generic.cfg <<'CFG'
+import = {
+  timezone = "Europe/Berlin";
+  split = "none";
+  csv = {
+    delimiter = ";";
+    time = "when"; time_format = "%d.%m.%Y %H:%M:%S";
+    user = "who"; event = "what";
+    events = "pv=page_view, look=product_view, find=search, basket=add_to_cart, unbasket=remove_from_cart, pay=checkout, buy=purchase, back=refund";
+    product = "item"; price = "price"; brand = "brand"; session = "visit";
+  };
+};
+CFG
+I --format csv generic.csv -o gen -c generic.cfg
+RUN -i gen -o rep_gen
+$CHECK truth gen csv_truth.csv --split none --report rep_gen
+$PY - <<'PY'
+import csv
+r = list(csv.DictReader(open("gen/rejects.csv", newline="")))
+assert [(x["line"], x["reason"]) for x in r] == [("402", "unknown_event")], r
+assert r[0]["raw"].startswith("01.01.2020 00:00:00;x@example.com;wave"), r
+print("generic csv: the unknown event name rejected at line 402")
+PY
+echo "test_import_formats: ok ($NRANKS ranks)"
