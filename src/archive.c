@@ -6,11 +6,13 @@
 #include "clickseg/archive.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "clickseg/features.h"
 #include "clickseg/h5util.h"
@@ -182,7 +184,20 @@ int archive_scan(const char *path, cs_file_info *info, cs_err *err)
     struct stat st;
     if (stat(path, &st) != 0)
         return cs_err_set(err, CS_EINPUT, "%s: cannot open archive file: %s", path, strerror(errno));
+    /* Opening a named pipe would block until a writer comes: never wait. */
+    if (!S_ISREG(st.st_mode))
+        return cs_err_set(err, CS_EINPUT, "%s: not a regular file (%s); an archive file is a "
+                          "plain HDF5 file", path, S_ISDIR(st.st_mode) ? "a directory"
+                          : S_ISFIFO(st.st_mode) ? "a named pipe" : "a device or socket");
     info->file_bytes = (int64_t)st.st_size;
+    /* HDF5 says only "not HDF5" when it cannot open a file: ask the system
+     * first, so a permission problem is named as one. */
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return cs_err_set(err, CS_EINPUT, "%s: cannot open archive file: %s", path, strerror(errno));
+    close(fd);
+    if (st.st_size == 0)
+        return cs_err_set(err, CS_EINPUT, "%s: an empty file (0 bytes), not an HDF5 file", path);
     if (H5Fis_hdf5(path) <= 0) {
         H5Eclear2(H5E_DEFAULT);
         return cs_err_set(err, CS_EINPUT, "%s: not an HDF5 file (or truncated/corrupted)", path);
