@@ -220,7 +220,8 @@ int archive_scan(const char *path, cs_file_info *info, cs_err *err)
             rc = scan_column(g, c, info, err);
         if (rc == CS_OK && info->rows > 0 &&
             (read_ts_at(g, 0, &info->ts_first) < 0 || read_ts_at(g, info->rows - 1, &info->ts_last) < 0))
-            rc = h5_fail(err, CS_EINPUT, "%s: cannot read /events/ts", path);
+            rc = h5_fail(err, CS_EINPUT, "%s: cannot read dataset /events/ts (first and last "
+                         "rows)", path);
         if (g >= 0)
             H5Gclose(g);
     }

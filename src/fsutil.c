@@ -163,7 +163,9 @@ int fs_begin_output(const char *final, const char *const *outputs, int force,
     }
     snprintf(tmp, tmpsize, "%s.tmp.%ld", final, (long)getpid());
     fs_abandon_output(tmp);
-    return fs_mkdir_p(tmp, err);
+    if (fs_mkdir_p(tmp, err) != CS_OK)
+        return cs_err_wrap(err, "%s: cannot create the output directory", final);
+    return CS_OK;
 }
 
 int fs_commit_output(const char *tmp, const char *final, cs_err *err)
