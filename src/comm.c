@@ -39,7 +39,7 @@ void comm_world(cs_comm *c)
     if (MPI_Get_processor_name(name, &len) != MPI_SUCCESS)
         len = 0;
     name[len] = '\0';
-    snprintf(c->node, sizeof c->node, "%s", len ? name : "?");
+    snprintf(c->node, sizeof c->node, "%.63s", len ? name : "?");   /* node[64] */
 }
 
 int comm_agree(const cs_comm *c, cs_err *err)
