@@ -6,11 +6,13 @@
 #include "clickseg/archive.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "clickseg/features.h"
 #include "clickseg/h5util.h"
@@ -182,7 +184,20 @@ int archive_scan(const char *path, cs_file_info *info, cs_err *err)
     struct stat st;
     if (stat(path, &st) != 0)
         return cs_err_set(err, CS_EINPUT, "%s: cannot open archive file: %s", path, strerror(errno));
+    /* Opening a named pipe would block until a writer comes: never wait. */
+    if (!S_ISREG(st.st_mode))
+        return cs_err_set(err, CS_EINPUT, "%s: not a regular file (%s); an archive file is a "
+                          "plain HDF5 file", path, S_ISDIR(st.st_mode) ? "a directory"
+                          : S_ISFIFO(st.st_mode) ? "a named pipe" : "a device or socket");
     info->file_bytes = (int64_t)st.st_size;
+    /* HDF5 says only "not HDF5" when it cannot open a file: ask the system
+     * first, so a permission problem is named as one. */
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return cs_err_set(err, CS_EINPUT, "%s: cannot open archive file: %s", path, strerror(errno));
+    close(fd);
+    if (st.st_size == 0)
+        return cs_err_set(err, CS_EINPUT, "%s: an empty file (0 bytes), not an HDF5 file", path);
     if (H5Fis_hdf5(path) <= 0) {
         H5Eclear2(H5E_DEFAULT);
         return cs_err_set(err, CS_EINPUT, "%s: not an HDF5 file (or truncated/corrupted)", path);
@@ -208,7 +223,8 @@ int archive_scan(const char *path, cs_file_info *info, cs_err *err)
             h5_attr_get_string(g, "currency", info->currency, sizeof info->currency);
         if (rc == CS_OK && info->rows > 0 &&
             (read_ts_at(g, 0, &info->ts_first) < 0 || read_ts_at(g, info->rows - 1, &info->ts_last) < 0))
-            rc = h5_fail(err, CS_EINPUT, "%s: cannot read /events/ts", path);
+            rc = h5_fail(err, CS_EINPUT, "%s: cannot read dataset /events/ts (first and last "
+                         "rows)", path);
         if (g >= 0)
             H5Gclose(g);
     }

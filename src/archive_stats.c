@@ -3,6 +3,7 @@
  * HyperLogLog estimate of distinct users (exact counts would need memory
  * proportional to the users; an estimate is what a pre-flight check needs). */
 #include "clickseg/archive.h"
+#include "clickseg/event.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -54,6 +55,7 @@ static void stats_block(cs_file_stats *st, const int64_t *ts, const uint64_t *ui
         st->out_of_order += ts[i] < *prev;
         *prev = ts[i];
         st->negative_ts += ts[i] < 0;
+        st->far_future_ts += ts[i] > CS_TS_MAX;
         if (type[i] < 8)
             st->type_counts[type[i]]++;
         else

@@ -52,7 +52,9 @@ static const void *col_cptr(const cs_columns *c, int col)
 }
 
 /* Creates a 1-D chunked dataset of `rows` rows (extendible, so a zero-row
- * file is still a valid chunked dataset). */
+ * file is still a valid chunked dataset). Every chunk carries a Fletcher32
+ * checksum: without one a flipped bit on disk reads back as a plausible
+ * wrong value; with it the read fails naming the file and dataset. */
 static hid_t create_column(hid_t loc, const char *name, hid_t type, uint64_t rows)
 {
     hsize_t dims[1] = {rows}, maxd[1] = {H5S_UNLIMITED};
@@ -60,6 +62,7 @@ static hid_t create_column(hid_t loc, const char *name, hid_t type, uint64_t row
     hid_t s = H5Screate_simple(1, dims, maxd);
     hid_t p = H5Pcreate(H5P_DATASET_CREATE);
     H5Pset_chunk(p, 1, chunk);
+    H5Pset_fletcher32(p);
     H5Pset_fill_time(p, H5D_FILL_TIME_NEVER);
     hid_t d = H5Dcreate2(loc, name, type, s, H5P_DEFAULT, p, H5P_DEFAULT);
     H5Pclose(p);

@@ -3,6 +3,7 @@
 #include "clickseg/comm.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,19 @@ void comm_world(cs_comm *c)
     c->comm = MPI_COMM_WORLD;
     MPI_Comm_rank(c->comm, &c->rank);
     MPI_Comm_size(c->comm, &c->size);
+    MPI_Comm node;
+    c->node_size = 1;
+    if (MPI_Comm_split_type(c->comm, MPI_COMM_TYPE_SHARED, c->rank, MPI_INFO_NULL,
+                            &node) == MPI_SUCCESS) {
+        MPI_Comm_size(node, &c->node_size);
+        MPI_Comm_free(&node);
+    }
+    char name[MPI_MAX_PROCESSOR_NAME];
+    int len = 0;
+    if (MPI_Get_processor_name(name, &len) != MPI_SUCCESS)
+        len = 0;
+    name[len] = '\0';
+    snprintf(c->node, sizeof c->node, "%.63s", len ? name : "?");   /* node[64] */
 }
 
 int comm_agree(const cs_comm *c, cs_err *err)

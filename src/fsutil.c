@@ -11,14 +11,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Appends p unless it names a file already listed: the same real path
+ * (also through a symbolic link) or the same inode (a hard link). */
 static int push(cs_pathlist *pl, const char *p, cs_err *err)
 {
     char real[PATH_MAX];
+    struct stat st, ost;
+    int have = stat(p, &st) == 0;
     if (!realpath(p, real))
         snprintf(real, sizeof real, "%s", p);
     for (int i = 0; i < pl->n; i++) {
         char other[PATH_MAX];
-        if (realpath(pl->path[i], other) && strcmp(other, real) == 0)
+        int same = realpath(pl->path[i], other) && strcmp(other, real) == 0;
+        if (!same && have && stat(pl->path[i], &ost) == 0)
+            same = ost.st_dev == st.st_dev && ost.st_ino == st.st_ino;
+        if (same)
             return cs_err_set(err, CS_EINPUT, "%s: named twice among the inputs (also as %s)",
                               p, pl->path[i]);
     }
@@ -48,19 +55,25 @@ static int expand_dir(cs_pathlist *pl, const char *dir, cs_err *err)
     if (!d)
         return cs_err_set(err, CS_EINPUT, "%s: cannot read directory: %s", dir, strerror(errno));
     cs_pathlist tmp = {0};
-    int rc = CS_OK;
+    int rc = CS_OK, others = 0;
     struct dirent *e;
     while (rc == CS_OK && (e = readdir(d))) {
         size_t L = strlen(e->d_name);
-        if (L < 4 || strcmp(e->d_name + L - 3, ".h5") != 0 || e->d_name[0] == '.')
+        if (L < 4 || strcmp(e->d_name + L - 3, ".h5") != 0 || e->d_name[0] == '.') {
+            others += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
             continue;
+        }
         char p[PATH_MAX];
         snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
         rc = push(&tmp, p, err);
     }
     closedir(d);
     if (rc == CS_OK && tmp.n == 0)
-        rc = cs_err_set(err, CS_EINPUT, "%s: directory holds no .h5 files", dir);
+        rc = others ? cs_err_set(err, CS_EINPUT, "%s: directory holds no .h5 files (%d other "
+                                 "entr%s; archive files must end in .h5)", dir, others,
+                                 others == 1 ? "y" : "ies")
+                    : cs_err_set(err, CS_EINPUT, "%s: directory holds no .h5 files (it is empty)",
+                                 dir);
     if (rc == CS_OK)
         qsort(tmp.path, (size_t)tmp.n, sizeof *tmp.path, cmp_str);
     for (int i = 0; rc == CS_OK && i < tmp.n; i++)
@@ -69,13 +82,31 @@ static int expand_dir(cs_pathlist *pl, const char *dir, cs_err *err)
     return rc;
 }
 
+/* Why `arg` cannot be used, for a failed stat: a dangling link or a path
+ * through a file say so; otherwise the system's reason. */
+static int stat_error(const char *arg, int e, cs_err *err)
+{
+    struct stat lst;
+    if (e == ENOENT && lstat(arg, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+        char to[PATH_MAX];
+        ssize_t n = readlink(arg, to, sizeof to - 1);
+        to[n > 0 ? n : 0] = '\0';
+        return cs_err_set(err, CS_EINPUT, "%s: a symbolic link to '%s', which does not exist",
+                          arg, to);
+    }
+    if (e == ENOENT)
+        return cs_err_set(err, CS_EINPUT, "%s: no such file or directory", arg);
+    return cs_err_set(err, CS_EINPUT, "%s: cannot use this input: %s", arg, strerror(e));
+}
+
 int fs_expand_input(cs_pathlist *pl, const char *arg, cs_err *err)
 {
     struct stat st;
     if (stat(arg, &st) == 0)
         return S_ISDIR(st.st_mode) ? expand_dir(pl, arg, err) : push(pl, arg, err);
+    int e = errno;
     if (!strpbrk(arg, "*?["))
-        return cs_err_set(err, CS_EINPUT, "%s: no such file or directory", arg);
+        return stat_error(arg, e, err);
     glob_t g;
     int grc = glob(arg, 0, NULL, &g);
     if (grc == GLOB_NOMATCH || (grc == 0 && g.gl_pathc == 0)) {
@@ -132,7 +163,9 @@ int fs_begin_output(const char *final, const char *const *outputs, int force,
     }
     snprintf(tmp, tmpsize, "%s.tmp.%ld", final, (long)getpid());
     fs_abandon_output(tmp);
-    return fs_mkdir_p(tmp, err);
+    if (fs_mkdir_p(tmp, err) != CS_OK)
+        return cs_err_wrap(err, "%s: cannot create the output directory", final);
+    return CS_OK;
 }
 
 int fs_commit_output(const char *tmp, const char *final, cs_err *err)

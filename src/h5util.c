@@ -8,11 +8,6 @@
 
 #include "clickseg/features.h"
 
-void h5_silence(void)
-{
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-}
-
 typedef struct walk_ctx {
     char *buf;
     size_t n;
@@ -28,12 +23,40 @@ static herr_t walk_cb(unsigned nth, const H5E_error2_t *e, void *data)
     return 0;
 }
 
+/* HDF5 clears its error stack at the start of every API call, so the cause
+ * of a failed H5Dread would be gone after the H5Sclose calls that tidy up
+ * before the caller reports it. HDF5 calls this handler (in place of
+ * printing) as the failing API call returns: it copies the deepest message
+ * of that moment. The copy is process state, like the HDF5 error stack it
+ * mirrors; h5_describe consumes it. */
+static char last_cause[512];
+
+static herr_t record_cb(hid_t estack, void *data)
+{
+    (void)data;
+    char buf[sizeof last_cause] = "";
+    walk_ctx w = {buf, sizeof buf};
+    H5Ewalk2(estack, H5E_WALK_DOWNWARD, walk_cb, &w);
+    if (buf[0])
+        memcpy(last_cause, buf, sizeof buf);
+    return 0;
+}
+
+void h5_silence(void)
+{
+    last_cause[0] = '\0';
+    H5Eset_auto2(H5E_DEFAULT, record_cb, NULL);
+}
+
 void h5_describe(char *buf, size_t n)
 {
     walk_ctx w = {buf, n};
     if (n)
         buf[0] = '\0';
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walk_cb, &w);
+    if (n && !buf[0] && last_cause[0])
+        snprintf(buf, n, "%s", last_cause);
+    last_cause[0] = '\0';
     H5Eclear2(H5E_DEFAULT);
 }
 

@@ -49,8 +49,20 @@ int plan_build(const cs_file_info *info, int n, int64_t memory_per_rank,
         f->rows = info[i].rows;
         f->ts_first = info[i].ts_first;
         f->ts_last = info[i].ts_last;
+        f->bytes = info[i].file_bytes;
     }
     qsort(plan->files, (size_t)plan->nfiles, sizeof *plan->files, cmp_file);
+    /* Files with the same times are adjacent now; a copy matches in all. */
+    for (int i = 0; i < plan->nfiles; i++)
+        for (int j = i + 1; j < plan->nfiles && plan->files[j].ts_first == plan->files[i].ts_first &&
+                            plan->files[j].ts_last == plan->files[i].ts_last; j++) {
+            const cs_plan_file *a = &plan->files[i], *b = &plan->files[j];
+            if (a->rows == b->rows && a->bytes == b->bytes)
+                return cs_err_set(err, CS_EINPUT, "%s and %s look like copies of each other "
+                                  "(same size, %llu rows each, same first and last time): their "
+                                  "events would be counted twice; remove one from the inputs",
+                                  a->path, b->path, (unsigned long long)a->rows);
+        }
     for (int i = 0; i < plan->nfiles; i++) {
         plan->files[i].row0 = plan->total_rows;
         plan->total_rows += plan->files[i].rows;

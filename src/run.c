@@ -10,6 +10,7 @@
 
 #include "clickseg/archive.h"
 #include "clickseg/checkpoint.h"
+#include "clickseg/event.h"
 #include "clickseg/fsutil.h"
 #include "clickseg/period.h"
 #include "clickseg/plan.h"
@@ -20,6 +21,7 @@
 #include "clickseg/shuffle.h"
 #include "clickseg/sort.h"
 #include "clickseg/stats.h"
+#include "clickseg/sysmem.h"
 #include "clickseg/timer.h"
 #include "clickseg/users.h"
 
@@ -127,6 +129,28 @@ static int plan_inputs(run_ctx *x, cs_err *err)
     return rc;
 }
 
+/* Collective: every node must hold its ranks' budgets (memory_per_rank, or
+ * what --window-events implies), else the kernel would kill a rank mid-run. */
+static int check_memory(run_ctx *x, cs_err *err)
+{
+    uint64_t w = x->o->window_rows_per_rank;
+    int64_t per_rank = x->cfg->memory_per_rank;
+    if (w)
+        per_rank = w > (uint64_t)(INT64_MAX / CS_BYTES_PER_EVENT) ? INT64_MAX
+                   : (int64_t)w * CS_BYTES_PER_EVENT;
+    cs_sysmem m;
+    sysmem_query(&m);
+    if (sysmem_check_budget(per_rank, x->c->node_size, x->c->node, w ? CS_BYTES_PER_EVENT : 0,
+                            &m, err) != CS_OK) {
+        if (w)
+            cs_err_wrap(err, "out of memory: --window-events %llu (%d bytes an event)",
+                        (unsigned long long)w, CS_BYTES_PER_EVENT);
+        else
+            cs_err_wrap(err, "out of memory: memory_per_rank");
+    }
+    return comm_agree(x->c, err);
+}
+
 static int prolog(run_ctx *x, cs_err *err)
 {
     const cs_comm *c = x->c;
@@ -136,6 +160,8 @@ static int prolog(run_ctx *x, cs_err *err)
                                           "prospects.csv", "tiers.csv", "rfm_segments.csv",
                                           "profiles.csv", NULL};
     timer_start(&x->tm, PH_PLAN);
+    if (check_memory(x, err) != CS_OK)
+        return err->code;
     if (c->rank == 0 && plan_inputs(x, err) == CS_OK)
         fs_begin_output(x->cfg->output_dir, outputs, x->o->force, x->outtmp, sizeof x->outtmp, err);
     if (comm_agree(c, err) != CS_OK)
@@ -227,7 +253,8 @@ static int read_rows(run_ctx *x, uint64_t start, uint64_t count, cs_err *err)
     return rc;
 }
 
-/* Marks each row used, rejected or late (see docs/semantics: a row is late
+/* Marks each row used, rejected (event_type outside 0..7, ts < 0 or after
+ * CS_TS_MAX) or late (see docs/run.md: a row is late
  * when its ts is more than max_lateness older than the largest ts of any
  * earlier row in archive order), and advances the global running max. */
 static int classify(run_ctx *x, uint64_t n, cs_err *err)
@@ -235,7 +262,7 @@ static int classify(run_ctx *x, uint64_t n, cs_err *err)
     const int64_t L = x->cfg->session_max_lateness_us;
     int64_t local_max = INT64_MIN, before;
     for (uint64_t i = 0; i < n; i++) {
-        int bad = x->cols.event_type[i] >= EV_NTYPES || x->cols.ts[i] < 0;
+        int bad = x->cols.event_type[i] >= EV_NTYPES || x->cols.ts[i] < 0 || x->cols.ts[i] > CS_TS_MAX;
         x->keep[i] = !bad;
         if (!bad && x->cols.ts[i] > local_max)
             local_max = x->cols.ts[i];

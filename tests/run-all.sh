@@ -3,7 +3,9 @@
 # installs what is missing, builds (warnings are errors), runs every CTest
 # test (cmocka unit tests; end-to-end tests under 1, 2, 3 and 4 MPI ranks),
 # then builds with ASan+UBSan and runs the unit tests and the end-to-end
-# tests at 2 ranks again.
+# tests at 2 ranks again, then fuzzes the config loader and the rule parser
+# for CLICKSEG_FUZZ_SECONDS (default 15) each (tests/fuzz/run.sh). The MPI
+# end-to-end run under valgrind is one of the CTest tests (test_valgrind).
 #   bash tests/run-all.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -23,3 +25,5 @@ echo "== tests under ASan+UBSan"
 # leak checking stays on for the unit tests, which do not start MPI.
 ASAN_OPTIONS=detect_leaks=0 ctest --test-dir "$ROOT/build-asan" --output-on-failure -j "$JOBS" -R '^e2e\.'
 ctest --test-dir "$ROOT/build-asan" --output-on-failure -j "$JOBS" -R '^unit\.'
+echo "== fuzzing (libFuzzer, clang): ${CLICKSEG_FUZZ_SECONDS:-15} s per target"
+bash "$ROOT/tests/fuzz/run.sh" "${CLICKSEG_FUZZ_SECONDS:-15}" "$ROOT/build-fuzz"

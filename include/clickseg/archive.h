@@ -93,6 +93,7 @@ typedef struct cs_file_stats {
     uint64_t type_counts[8];
     uint64_t bad_types;             /* event_type > 7 */
     uint64_t negative_ts;
+    uint64_t far_future_ts;         /* ts > CS_TS_MAX (after 9999-12-31) */
     uint64_t distinct_users_est;    /* estimate (HyperLogLog-style) */
 } cs_file_stats;
 int archive_file_stats(const char *path, cs_file_stats *st, cs_err *err);

@@ -19,9 +19,12 @@ typedef struct cs_comm {
     MPI_Comm comm;
     int rank;
     int size;
+    int node_size;        /* ranks of this job on this rank's node (shared memory) */
+    char node[64];        /* this node's name, for messages */
 } cs_comm;
 
-/* Wraps MPI_COMM_WORLD (MPI must be initialised). */
+/* Wraps MPI_COMM_WORLD (MPI must be initialised) and counts the ranks that
+ * share this rank's node (MPI_COMM_TYPE_SHARED): they share its memory. */
 void comm_world(cs_comm *c);
 
 /* Collective error agreement: returns CS_OK on every rank when every rank's

@@ -7,6 +7,12 @@
 
 #include <stdint.h>
 
+/* The last valid ts, 9999-12-31T23:59:59.999999Z: a later time is no real
+ * click but a corrupt or misscaled value (nanoseconds stored as µs pass
+ * this bound from the year 2286 on, but seconds · 10^9 do not), so such rows
+ * are rejected and counted like negative times. */
+#define CS_TS_MAX INT64_C(253402300799999999)
+
 typedef struct cs_event {
     uint64_t user_id;
     int64_t ts;          /* µs since the epoch, UTC */

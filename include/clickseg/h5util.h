@@ -11,11 +11,15 @@
 
 #include "clickseg/error.h"
 
-/* Stops HDF5 from printing its error stack (we report errors ourselves). */
+/* Stops HDF5 from printing its error stack (we report errors ourselves);
+ * instead, the cause of each failed HDF5 call is kept until h5_describe
+ * (HDF5 itself clears its stack at the next call, e.g. the H5Sclose that
+ * tidies up after a failed H5Dread). Called once at start-up. */
 void h5_silence(void);
 
-/* Writes the deepest message of HDF5's current error stack into buf
- * ("" when the stack is empty) and clears the stack. */
+/* Writes the deepest message of HDF5's current error stack into buf, or,
+ * when the stack was cleared since, the cause kept from the last failed
+ * call ("" when neither); clears both. */
 void h5_describe(char *buf, size_t n);
 
 /* Sets err to "what: <HDF5's deepest message>" with the given code. */

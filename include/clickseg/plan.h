@@ -24,6 +24,7 @@ typedef struct cs_plan_file {
     uint64_t rows;
     uint64_t row0;          /* global index of the file's first row */
     int64_t ts_first, ts_last;
+    int64_t bytes;          /* file size, to recognise copies */
 } cs_plan_file;
 
 typedef struct cs_plan {
@@ -42,8 +43,10 @@ typedef struct cs_plan {
 /* Orders the event files by (first ts, last ts, path), drops empty ones,
  * and sizes windows: window_rows = nranks * per-rank rows, where per-rank
  * rows = window_rows_per_rank when non-zero, else memory_per_rank /
- * CS_BYTES_PER_EVENT. CS_EINPUT when no file holds events, or when two
- * files name different currencies (their amounts cannot be summed). */
+ * CS_BYTES_PER_EVENT. CS_EINPUT when no file holds events, when two files
+ * name different currencies (their amounts cannot be summed), or when two
+ * files look like copies of each other (same rows, first and last ts, and
+ * size): their events would count twice. */
 int plan_build(const cs_file_info *info, int n, int64_t memory_per_rank,
                uint64_t window_rows_per_rank, int nranks, cs_plan *plan, cs_err *err);
 

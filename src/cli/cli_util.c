@@ -55,8 +55,11 @@ void cli_format_ts(int64_t ts, char *buf, size_t n)
 {
     time_t t = (time_t)(ts >= 0 ? ts / 1000000 : -((-ts + 999999) / 1000000));
     struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
+    /* A corrupt ts can lie beyond what struct tm holds: print it raw. */
+    if (!gmtime_r(&t, &tm) || tm.tm_year > 9999 - 1900 || tm.tm_year < -1900)
+        snprintf(buf, n, "ts=%lld us", (long long)ts);
+    else
+        strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
 int cli_fail(const cs_comm *c, const char *cmd, const cs_err *err)

@@ -28,7 +28,7 @@ static void inspect_usage(FILE *out)
 
 typedef struct totals {
     uint64_t rows, files, problems, customers, users_est;
-    uint64_t types[8], bad_types, negative_ts, out_of_order;
+    uint64_t types[8], bad_types, negative_ts, far_future_ts, out_of_order;
     int64_t bytes, ts_min, ts_max;
 } totals;
 
@@ -107,11 +107,15 @@ static int inspect_file(const char *path, int quick, totals *t)
     if (st.negative_ts)
         printf("    note: %llu rows have a negative ts; run rejects and counts them\n",
                (unsigned long long)st.negative_ts);
+    if (st.far_future_ts)
+        printf("    note: %llu rows have a ts after 9999-12-31 (corrupt or not in microseconds); "
+               "run rejects and counts them\n", (unsigned long long)st.far_future_ts);
     printf("    users (estimated): %llu\n", (unsigned long long)st.distinct_users_est);
     for (int i = 0; i < 8; i++)
         t->types[i] += st.type_counts[i];
     t->bad_types += st.bad_types;
     t->negative_ts += st.negative_ts;
+    t->far_future_ts += st.far_future_ts;
     t->out_of_order += st.out_of_order;
     if (st.ts_min < t->ts_min) t->ts_min = st.ts_min;
     if (st.ts_max > t->ts_max) t->ts_max = st.ts_max;

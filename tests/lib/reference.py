@@ -282,7 +282,8 @@ def compute(paths, gap_us=DEFAULT_GAP_S * US, max_duration_us=DEFAULT_MAX_DURATI
 
     # Rejected rows, then late rows among the non-rejected ones in global order.
     ts_all, et_all = cat["ts"], cat["event_type"]
-    rejected = (et_all > 7) | (ts_all < 0)
+    TS_MAX = 253402300799999999                  # 9999-12-31T23:59:59.999999Z
+    rejected = (et_all > 7) | (ts_all < 0) | (ts_all > TS_MAX)
     ok_idx = np.nonzero(~rejected)[0]
     t_ok = ts_all[ok_idx]
     late = np.zeros(t_ok.size, bool)

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "clickseg/archive.h"
+#include "clickseg/event.h"
 #include "clickseg/features.h"
 #include "clickseg/h5util.h"
 
@@ -664,6 +665,8 @@ static void test_file_stats(void **state)
     ts[200] = -7;        /* negative, and out of order */
     ts[300] = 299000;    /* equal to row 299: in order */
     ts[400] = 398999;    /* 1 µs before row 399: out of order */
+    ts[500] = CS_TS_MAX + 1;   /* after 9999-12-31: far future (row 501 is out of order) */
+    ts[600] = CS_TS_MAX;       /* the last valid µs: not far future (601 out of order) */
     type[7] = 9;         /* two bad types, both in place of a 7 */
     type[15] = 200;
     hid_t f = new_file("stats.h5");
@@ -682,9 +685,10 @@ static void test_file_stats(void **state)
     cs_err_clear(&err);
     assert_int_equal(archive_file_stats(tpath("stats.h5"), &st, &err), CS_OK);
     assert_int_equal(st.ts_min, -7);
-    assert_int_equal(st.ts_max, 1000 * (int64_t)(NS - 1));
-    assert_int_equal(st.out_of_order, 3);
+    assert_int_equal(st.ts_max, CS_TS_MAX + 1);
+    assert_int_equal(st.out_of_order, 5);
     assert_int_equal(st.negative_ts, 1);
+    assert_int_equal(st.far_future_ts, 1);
     assert_int_equal(st.bad_types, 2);
     for (int t = 0; t < 7; t++)
         assert_int_equal(st.type_counts[t], NS / 8);

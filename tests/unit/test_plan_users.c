@@ -141,6 +141,31 @@ static void test_plan_window_sizes(void **state)
     plan_free(&plan);
 }
 
+/* Two files with the same size, rows, first and last time are a copy given
+ * twice: refused, naming both; the same times with other sizes are not. */
+static void test_plan_copies(void **state)
+{
+    (void)state;
+    cs_file_info info[4];
+    info[0] = event_file("/d/a.h5", 100, 200, 50);
+    info[1] = event_file("/d/b.h5", 300, 400, 50);
+    info[2] = event_file("/d/a-copy.h5", 100, 200, 50);
+    info[3] = event_file("/d/c.h5", 100, 200, 50);
+    for (int i = 0; i < 4; i++)
+        info[i].file_bytes = 9000;
+    info[3].file_bytes = 9001;
+    cs_plan plan;
+    cs_err err;
+    cs_err_clear(&err);
+    assert_int_equal(plan_build(info, 4, 1 << 20, 0, 2, &plan, &err), CS_EINPUT);
+    assert_non_null(strstr(err.msg, "/d/a-copy.h5 and /d/a.h5 look like copies"));
+    plan_free(&plan);
+    info[2].rows = 51;   /* same times and size, other rows: a different file */
+    assert_int_equal(plan_build(info, 4, 1 << 20, 0, 2, &plan, &err), CS_OK);
+    assert_int_equal(plan.nfiles, 4);
+    plan_free(&plan);
+}
+
 /* Every row of the plan is read exactly once over all windows and ranks;
  * each window's ranks take consecutive, balanced ranges. */
 static void check_coverage(const cs_plan *plan, int nranks)
@@ -330,6 +355,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plan_order),
         cmocka_unit_test(test_plan_window_sizes),
+        cmocka_unit_test(test_plan_copies),
         cmocka_unit_test(test_plan_coverage),
         cmocka_unit_test(test_users_growth),
         cmocka_unit_test(test_users_expect),

@@ -1,0 +1,51 @@
+#!/bin/bash
+# ranks: 2
+# The MPI end-to-end path under valgrind memcheck: generate, a run over several
+# windows with sessions.h5 (every phase, carry and writer), a run that fails
+# mid-way on a corrupt chunk read by rank 1 (the error path's clean-up), and
+# inspect. Fails on any definite leak or memory error whose stack has a frame
+# in clickseg's own src/ (tests/lib/vgcheck.py; Open MPI's own reports are
+# filtered by that rule, not by suppressions).
+set -euo pipefail
+source "${SRCDIR:?}/lib/common.sh"
+command -v valgrind > /dev/null || fail "valgrind is not installed (jobs/lib/setup.sh installs it)"
+# An ASan build cannot run under valgrind (both own the heap): that build's
+# own checks cover it, so the ASan pass of tests/run-all.sh skips this test.
+if ldd "$CLICKSEG" | grep -q libasan; then
+    echo "test_valgrind: skipped (an AddressSanitizer build)"
+    exit 0
+fi
+SRC=$(cd "$SRCDIR/../src" && pwd -P)
+export MPI_TIMEOUT=120
+$PY "$SRCDIR/lib/vgcheck.py" --selftest
+VG=(valgrind -q --leak-check=full --show-leak-kinds=definite --num-callers=40
+    --xml=yes)
+
+mpi 2 "${VG[@]}" --xml-file=vg-gen.%p.xml "$CLICKSEG" generate -o arch -n 20000 -d 2 -f 2 \
+    > /dev/null
+mpi 2 "${VG[@]}" --xml-file=vg-run.%p.xml "$CLICKSEG" run -q -i arch -o out --sessions \
+    --window-events 2500
+[ -s out/report.json ] && [ -s out/sessions.h5 ] || fail "the run under valgrind wrote no report"
+
+# A flipped byte in the second file's user_id chunk; with 10000-row windows
+# per rank, rank 0 reads the first file and rank 1 the second, so rank 1
+# fails alone and its error must reach rank 0.
+mkdir -p bad && cp arch/events-*.h5 bad/
+$PY - <<'PY'
+import h5py
+p = "bad/events-0001.h5"
+with h5py.File(p, "r") as f:
+    c = f["events/user_id"].id.get_chunk_info(0)
+with open(p, "r+b") as f:
+    f.seek(c.byte_offset + c.size // 2)
+    b = f.read(1)
+    f.seek(c.byte_offset + c.size // 2)
+    f.write(bytes([b[0] ^ 0x10]))
+PY
+expect_fail 4 "rank 1: .*events-0001.h5: cannot read dataset /events/user_id.*Fletcher32" \
+    mpi 2 "${VG[@]}" --xml-file=vg-err.%p.xml "$CLICKSEG" run -i bad -o badout --window-events 10000
+[ ! -e badout ] || fail "the failed run left its output"
+mpi 2 "${VG[@]}" --xml-file=vg-inspect.%p.xml "$CLICKSEG" inspect arch > /dev/null
+
+$PY "$SRCDIR/lib/vgcheck.py" "$SRC" vg-*.xml
+echo "test_valgrind: ok ($NRANKS ranks)"
