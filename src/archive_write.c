@@ -55,14 +55,15 @@ static const void *col_cptr(const cs_columns *c, int col)
  * file is still a valid chunked dataset). Every chunk carries a Fletcher32
  * checksum: without one a flipped bit on disk reads back as a plausible
  * wrong value; with it the read fails naming the file and dataset. */
-static hid_t create_column(hid_t loc, const char *name, hid_t type, uint64_t rows)
+static hid_t create_column(hid_t loc, const char *name, hid_t type, uint64_t rows, int checksum)
 {
     hsize_t dims[1] = {rows}, maxd[1] = {H5S_UNLIMITED};
     hsize_t chunk[1] = {rows < WRITE_CHUNK_ROWS ? (rows ? rows : 1) : WRITE_CHUNK_ROWS};
     hid_t s = H5Screate_simple(1, dims, maxd);
     hid_t p = H5Pcreate(H5P_DATASET_CREATE);
     H5Pset_chunk(p, 1, chunk);
-    H5Pset_fletcher32(p);
+    if (checksum)
+        H5Pset_fletcher32(p);
     H5Pset_fill_time(p, H5D_FILL_TIME_NEVER);
     hid_t d = H5Dcreate2(loc, name, type, s, H5P_DEFAULT, p, H5P_DEFAULT);
     H5Pclose(p);
@@ -91,7 +92,7 @@ static int write_event_attrs(hid_t g, cs_err *err)
 }
 
 int archive_create(MPI_Comm comm, const char *path, uint64_t total_rows,
-                   int with_truth, cs_archive_writer **out, cs_err *err)
+                   int flags, cs_archive_writer **out, cs_err *err)
 {
     cs_archive_writer *w = cs_calloc(1, sizeof *w, err, "archive writer");
     if (!w)
@@ -108,14 +109,16 @@ int archive_create(MPI_Comm comm, const char *path, uint64_t total_rows,
     hid_t etype = h5_event_enum_type();
     for (int c = 0; rc == CS_OK && c < COL_NCOLUMNS; c++) {
         w->dset[c] = create_column(w->events, archive_column_name(c),
-                                   c == COL_EVENT_TYPE ? etype : file_type(c), total_rows);
+                                   c == COL_EVENT_TYPE ? etype : file_type(c), total_rows,
+                                   flags & CS_ARCHIVE_CHECKSUM);
         if (w->dset[c] < 0)
             rc = h5_fail(err, CS_EIO, "%s: cannot create /events/%s", path, archive_column_name(c));
     }
     H5Tclose(etype);
-    if (rc == CS_OK && with_truth) {
+    if (rc == CS_OK && (flags & CS_ARCHIVE_TRUTH)) {
         hid_t g = H5Gcreate2(w->file, "truth", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        w->truth = create_column(g, "intent", H5T_STD_U8LE, total_rows);
+        w->truth = create_column(g, "intent", H5T_STD_U8LE, total_rows,
+                                 flags & CS_ARCHIVE_CHECKSUM);
         h5_attr_string(g, "intent_values",
                        "0=simple_browser 1=information_collector 2=immediate_buyer 3=bot", err);
         H5Gclose(g);
@@ -220,7 +223,7 @@ int archive_write_profiles(MPI_Comm comm, const char *path, uint64_t total,
     hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
     H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
     for (int i = 0; i < 4; i++) {
-        hid_t d = create_column(g, names[i], i == 0 ? H5T_STD_U64LE : H5T_STD_U8LE, total);
+        hid_t d = create_column(g, names[i], i == 0 ? H5T_STD_U64LE : H5T_STD_U8LE, total, 1);
         if (d < 0 || write_rows(d, i == 0 ? H5T_NATIVE_UINT64 : H5T_NATIVE_UINT8, dxpl,
                                 offset, count, bufs[i]) < 0) {
             if (rc == CS_OK)

@@ -343,7 +343,8 @@ static int gen_file(gen_ctx *g, int f, uint64_t s0, uint64_t s1, cs_err *err)
     uint64_t rounds = (most + g->batch_slots - 1) / g->batch_slots;
     cs_archive_writer *w = NULL;
     int rc = archive_create(c->comm, path,
-                            rows_before(s1, g->base, g->rem) - file_row0, 1, &w, err);
+                            rows_before(s1, g->base, g->rem) - file_row0,
+                            CS_ARCHIVE_TRUTH | CS_ARCHIVE_CHECKSUM, &w, err);
     if (comm_agree(c, err) != CS_OK)
         return err->code;
     int64_t tmin = INT64_MAX, tmax = INT64_MIN;

@@ -104,9 +104,14 @@ typedef struct cs_archive_writer cs_archive_writer;
 
 /* Collective: creates `path` (truncating) with /events datasets of
  * `total_rows` rows, all columns, chunked; attributes of format v1.
- * `with_truth` adds /truth/intent (uint8) for generated archives. */
+ * Flags: CS_ARCHIVE_TRUTH adds /truth/intent (uint8) for generated
+ * archives; CS_ARCHIVE_CHECKSUM gives every chunk a Fletcher32 checksum
+ * (a filter: such files must then be written collectively, so a writer that
+ * calls archive_set_independent must not ask for it). */
+#define CS_ARCHIVE_TRUTH 1
+#define CS_ARCHIVE_CHECKSUM 2
 int archive_create(MPI_Comm comm, const char *path, uint64_t total_rows,
-                   int with_truth, cs_archive_writer **out, cs_err *err);
+                   int flags, cs_archive_writer **out, cs_err *err);
 
 /* Collective: every rank calls it (count may be 0); writes rows
  * [offset, offset+count) of every column (and truth when given). */
