@@ -175,6 +175,19 @@ int h5_attr_get_int64(hid_t obj, const char *name, int64_t *value)
     return 1;
 }
 
+int h5_write_column(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *buf,
+                    uint64_t n, cs_err *err)
+{
+    hsize_t d[1] = {n};
+    hid_t s = H5Screate_simple(1, d, NULL);
+    hid_t ds = H5Dcreate2(loc, name, ftype, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = ds < 0 ? -1 : (n ? H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : 0);
+    if (ds >= 0)
+        H5Dclose(ds);
+    H5Sclose(s);
+    return rc < 0 ? h5_fail(err, CS_EIO, "report.h5: writing %s", name) : CS_OK;
+}
+
 hid_t h5_event_enum_type(void)
 {
     hid_t t = H5Tenum_create(H5T_NATIVE_UINT8);

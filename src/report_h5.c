@@ -264,13 +264,7 @@ int report_write_sessions(const cs_comm *c, const char *dir, const cs_session *s
 
 static int col_i64(hid_t g, const char *name, const int64_t *v, uint64_t n, cs_err *err)
 {
-    hsize_t d[1] = {n};
-    hid_t s = H5Screate_simple(1, d, NULL);
-    hid_t ds = H5Dcreate2(g, name, H5T_STD_I64LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = ds < 0 ? -1 : (n ? H5Dwrite(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) : 0);
-    if (ds >= 0) H5Dclose(ds);
-    H5Sclose(s);
-    return rc < 0 ? h5_fail(err, CS_EIO, "report.h5: writing %s", name) : CS_OK;
+    return h5_write_column(g, name, H5T_STD_I64LE, H5T_NATIVE_INT64, v, n, err);
 }
 
 static int col_str(hid_t g, const char *name, const char *v, size_t width, uint64_t n, cs_err *err)
@@ -278,14 +272,9 @@ static int col_str(hid_t g, const char *name, const char *v, size_t width, uint6
     hid_t t = H5Tcopy(H5T_C_S1);
     H5Tset_size(t, width);
     H5Tset_strpad(t, H5T_STR_NULLPAD);
-    hsize_t d[1] = {n};
-    hid_t s = H5Screate_simple(1, d, NULL);
-    hid_t ds = H5Dcreate2(g, name, t, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = ds < 0 ? -1 : (n ? H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) : 0);
-    if (ds >= 0) H5Dclose(ds);
-    H5Sclose(s);
+    int rc = h5_write_column(g, name, t, t, v, n, err);
     H5Tclose(t);
-    return rc < 0 ? h5_fail(err, CS_EIO, "report.h5: writing %s", name) : CS_OK;
+    return rc;
 }
 
 static int h5_totals(hid_t f, const cs_totals *t, cs_err *err)
@@ -304,13 +293,7 @@ static int h5_totals(hid_t f, const cs_totals *t, cs_err *err)
 
 static int col_f64(hid_t g, const char *name, const double *v, uint64_t n, cs_err *err)
 {
-    hsize_t d[1] = {n};
-    hid_t s = H5Screate_simple(1, d, NULL);
-    hid_t ds = H5Dcreate2(g, name, H5T_IEEE_F64LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = ds < 0 ? -1 : (n ? H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) : 0);
-    if (ds >= 0) H5Dclose(ds);
-    H5Sclose(s);
-    return rc < 0 ? h5_fail(err, CS_EIO, "report.h5: writing %s", name) : CS_OK;
+    return h5_write_column(g, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, v, n, err);
 }
 
 /* Derived per-segment columns: the same doubles as report.json's. */

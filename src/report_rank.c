@@ -227,21 +227,9 @@ int report_rank_csv(const char *dir, const cs_config *cfg, const cs_ranking *r, 
 
 /* ---- report.h5 groups ---- */
 
-static int h5col(hid_t g, const char *name, hid_t ftype, hid_t mtype, const void *buf,
-                 uint64_t n, cs_err *err)
-{
-    hsize_t d[1] = {n};
-    hid_t s = H5Screate_simple(1, d, NULL);
-    hid_t ds = H5Dcreate2(g, name, ftype, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = ds < 0 ? -1 : (n ? H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : 0);
-    if (ds >= 0) H5Dclose(ds);
-    H5Sclose(s);
-    return rc < 0 ? h5_fail(err, CS_EIO, "report.h5: writing %s", name) : CS_OK;
-}
-
 static int h5_i64(hid_t g, const char *name, const int64_t *v, uint64_t n, cs_err *err)
 {
-    return h5col(g, name, H5T_STD_I64LE, H5T_NATIVE_INT64, v, n, err);
+    return h5_write_column(g, name, H5T_STD_I64LE, H5T_NATIVE_INT64, v, n, err);
 }
 
 static int h5_names(hid_t g, const char *name, const char *(*fn)(int), int n, cs_err *err)
@@ -252,7 +240,7 @@ static int h5_names(hid_t g, const char *name, const char *(*fn)(int), int n, cs
         snprintf(buf[i], sizeof buf[i], "%s", fn(i));
     hid_t t = H5Tcopy(H5T_C_S1);
     H5Tset_size(t, 32);
-    int rc = h5col(g, name, t, t, buf, (uint64_t)n, err);
+    int rc = h5_write_column(g, name, t, t, buf, (uint64_t)n, err);
     H5Tclose(t);
     return rc;
 }
@@ -267,7 +255,7 @@ static int h5_list(hid_t file, const char *name, const cs_config *cfg, const cs_
     for (uint64_t i = 0; i < n && rc == CS_OK; i++)
         ids[i] = t[i].user_id;
     if (rc == CS_OK)
-        rc = h5col(g, "user_id", H5T_STD_U64LE, H5T_NATIVE_UINT64, ids, n, err);
+        rc = h5_write_column(g, "user_id", H5T_STD_U64LE, H5T_NATIVE_UINT64, ids, n, err);
 #define COL(nm, expr) do { for (uint64_t i = 0; i < n; i++) v[i] = (int64_t)(expr); \
         if (rc == CS_OK) rc = h5_i64(g, nm, v, n, err); } while (0)
     if (rc == CS_OK) {

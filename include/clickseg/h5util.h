@@ -40,6 +40,11 @@ int h5_attr_get_string(hid_t obj, const char *name, char *buf, size_t n);
 int h5_attr_get_int64(hid_t obj, const char *name, int64_t *value);
 
 
+/* Writes a 1-D dataset `name` of n values under loc (plain HDF5, one
+ * process): ftype on disk, mtype in memory. CS_EIO naming the dataset. */
+int h5_write_column(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *buf,
+                    uint64_t n, cs_err *err);
+
 /* The v1 event-type enum (base uint8); the caller closes it. */
 hid_t h5_event_enum_type(void);
 
