@@ -90,11 +90,13 @@ int h5_attr_string(hid_t obj, const char *name, const char *value, cs_err *err)
     return CS_OK;
 }
 
-int h5_attr_int64(hid_t obj, const char *name, int64_t value, cs_err *err)
+/* Writes one scalar attribute: ftype on disk, mtype for *value. */
+static int attr_scalar(hid_t obj, const char *name, hid_t ftype, hid_t mtype,
+                       const void *value, cs_err *err)
 {
     hid_t s = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, H5T_STD_I64LE, s, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = a < 0 ? -1 : H5Awrite(a, H5T_NATIVE_INT64, &value);
+    hid_t a = H5Acreate2(obj, name, ftype, s, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = a < 0 ? -1 : H5Awrite(a, mtype, value);
     if (a >= 0)
         H5Aclose(a);
     H5Sclose(s);
@@ -103,17 +105,14 @@ int h5_attr_int64(hid_t obj, const char *name, int64_t value, cs_err *err)
     return CS_OK;
 }
 
+int h5_attr_int64(hid_t obj, const char *name, int64_t value, cs_err *err)
+{
+    return attr_scalar(obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value, err);
+}
+
 int h5_attr_double(hid_t obj, const char *name, double value, cs_err *err)
 {
-    hid_t s = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, H5T_IEEE_F64LE, s, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = a < 0 ? -1 : H5Awrite(a, H5T_NATIVE_DOUBLE, &value);
-    if (a >= 0)
-        H5Aclose(a);
-    H5Sclose(s);
-    if (rc < 0)
-        return h5_fail(err, CS_EIO, "writing attribute '%s'", name);
-    return CS_OK;
+    return attr_scalar(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value, err);
 }
 
 int h5_attr_get_string(hid_t obj, const char *name, char *buf, size_t n)

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "clickseg/comm.h"
+#include "clickseg/config.h"
 #include "clickseg/error.h"
 
 /* A subcommand: runs on every rank after MPI_Init; returns an exit status. */
@@ -18,6 +19,13 @@ int cmd_run(const cs_comm *c, int argc, char **argv);
 int cmd_config(const cs_comm *c, int argc, char **argv);
 int cmd_report(const cs_comm *c, int argc, char **argv);
 int cmd_merge(const cs_comm *c, int argc, char **argv);
+
+/* Rank 0: the defaults, then the libconfig file (path may be NULL), then
+ * each --set "KEY=VALUE" override in order. CS_EUSAGE for a malformed
+ * override, CS_ECONFIG (with file:line or the key) for a bad value. The
+ * caller applies its own flags and then calls config_validate. */
+int cli_load_config(const char *path, const char *const *sets, int nsets, cs_config *cfg,
+                    cs_err *err);
 
 /* Parses a count: "1000", "10M", "1e6", "2.5k" (k/M/G = 10^3/10^6/10^9).
  * CS_EUSAGE naming the flag on anything else or a negative value. */

@@ -8,6 +8,24 @@
 
 #include "cli.h"
 
+int cli_load_config(const char *path, const char *const *sets, int nsets, cs_config *cfg,
+                    cs_err *err)
+{
+    config_defaults(cfg);
+    int rc = path ? config_load_file(cfg, path, err) : CS_OK;
+    for (int i = 0; rc == CS_OK && i < nsets; i++) {
+        char key[128];
+        const char *eq = strchr(sets[i], '=');
+        if (!eq || eq == sets[i] || (size_t)(eq - sets[i]) >= sizeof key)
+            return cs_err_set(err, CS_EUSAGE, "--set '%s': expected KEY=VALUE", sets[i]);
+        memcpy(key, sets[i], (size_t)(eq - sets[i]));
+        key[eq - sets[i]] = '\0';
+        if ((rc = config_set(cfg, key, eq + 1, err)) != CS_OK)
+            cs_err_wrap(err, "--set");
+    }
+    return rc;
+}
+
 int cli_parse_count(const char *flag, const char *s, uint64_t *out, cs_err *err)
 {
     char *end = NULL;

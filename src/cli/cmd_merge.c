@@ -77,21 +77,7 @@ int cmd_merge(const cs_comm *c, int argc, char **argv)
         cs_err_set(&err, CS_EUSAGE, "no report directories to merge (see --help)");
     static cs_config cfg;   /* large: keep it off the stack */
     if (err.code == CS_OK && c->rank == 0) {
-        config_defaults(&cfg);
-        if (config)
-            config_load_file(&cfg, config, &err);
-        for (int i = 0; err.code == CS_OK && i < nsets; i++) {
-            char key[128];
-            const char *eq = strchr(sets[i], '=');
-            if (!eq || eq == sets[i] || (size_t)(eq - sets[i]) >= sizeof key) {
-                cs_err_set(&err, CS_EUSAGE, "--set '%s': expected KEY=VALUE", sets[i]);
-                break;
-            }
-            memcpy(key, sets[i], (size_t)(eq - sets[i]));
-            key[eq - sets[i]] = '\0';
-            if (config_set(&cfg, key, eq + 1, &err) != CS_OK)
-                cs_err_wrap(&err, "--set");
-        }
+        cli_load_config(config, sets, nsets, &cfg, &err);
         if (err.code == CS_OK && output)
             snprintf(cfg.output_dir, sizeof cfg.output_dir, "%s", output);
         if (err.code == CS_OK && !output && !config)

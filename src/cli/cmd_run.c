@@ -133,19 +133,7 @@ static int run_parse(int argc, char **argv, run_args *a, cs_err *err)
 /* Rank 0: defaults, then the file, then the flags; then cross-checks. */
 static int build_config(const run_args *a, cs_config *cfg, cs_err *err)
 {
-    config_defaults(cfg);
-    int rc = a->config ? config_load_file(cfg, a->config, err) : CS_OK;
-    for (int i = 0; rc == CS_OK && i < a->nsets; i++) {
-        char key[128];
-        const char *eq = strchr(a->sets[i], '=');
-        if (!eq || eq == a->sets[i] || (size_t)(eq - a->sets[i]) >= sizeof key)
-            return cs_err_set(err, CS_EUSAGE, "--set '%s': expected KEY=VALUE", a->sets[i]);
-        memcpy(key, a->sets[i], (size_t)(eq - a->sets[i]));
-        key[eq - a->sets[i]] = '\0';
-        rc = config_set(cfg, key, eq + 1, err);
-        if (rc != CS_OK)
-            cs_err_wrap(err, "--set");
-    }
+    int rc = cli_load_config(a->config, a->sets, a->nsets, cfg, err);
     if (rc == CS_OK && a->ninputs) {
         cfg->ninputs = a->ninputs;
         for (int i = 0; i < a->ninputs; i++)
