@@ -317,28 +317,62 @@ static int cmp_cand(const void *a, const void *b)
     return (x->user_id > y->user_id) - (x->user_id < y->user_id);
 }
 
+/* The heap keeps its worst candidate (largest by cmp_cand) at cd[0]. */
+static void heap_up(cand *h, uint64_t i, cand x)
+{
+    while (i > 0 && cmp_cand(&h[(i - 1) / 2], &x) < 0) {
+        h[i] = h[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h[i] = x;
+}
+
+/* Replaces the root with x and restores the heap of n. */
+static void heap_down(cand *h, uint64_t n, cand x)
+{
+    uint64_t i = 0;
+    for (;;) {
+        uint64_t l = 2 * i + 1, m = l;
+        if (l >= n)
+            break;
+        if (l + 1 < n && cmp_cand(&h[l + 1], &h[l]) > 0)
+            m = l + 1;
+        if (cmp_cand(&h[m], &x) <= 0)
+            break;
+        h[i] = h[m];
+        i = m;
+    }
+    h[i] = x;
+}
+
 /* Collective: this rank's best k candidates (prospects: only users with a
  * prospect score), gathered and merged on rank 0 into the global best k. */
 static int top_k(const cs_comm *c, const cs_users *users, int64_t t_end, uint64_t k,
                  int prospects, cs_target **out, uint64_t *nout, cs_err *err)
 {
-    cand *cd = cs_malloc((users->n + 1) * sizeof *cd, err, "top-K candidates");
+    uint64_t kk = k < users->n ? k : users->n;
+    cand *cd = cs_malloc((kk + 1) * sizeof *cd, err, "top-K candidates");
     uint64_t n = 0;
-    for (uint64_t i = 0; cd && i < users->n; i++) {
+    /* A heap of the best kk so far, worst at the root: one comparison
+     * for most users instead of sorting them all. */
+    for (uint64_t i = 0; cd && kk && i < users->n; i++) {
         const cs_user *u = &users->slot[i];
         if (prospects && u->prospect_score < 0)
             continue;
-        cd[n++] = (cand){prospects ? u->prospect_score : u->score, u->user_id, i};
+        cand x = {prospects ? u->prospect_score : u->score, u->user_id, i};
+        if (n < kk) {
+            heap_up(cd, n++, x);
+        } else if (cmp_cand(&x, &cd[0]) < 0) {
+            heap_down(cd, n, x);
+        }
     }
-    cs_target *loc = cd ? cs_malloc((k < n ? k : n) * sizeof *loc + 1, err, "top-K list") : NULL;
+    cs_target *loc = cd ? cs_malloc(n * sizeof *loc + 1, err, "top-K list") : NULL;
     if (comm_agree(c, err) != CS_OK || !loc) {
         free(cd);
         free(loc);
         return err->code ? err->code : CS_ENOMEM;
     }
     qsort(cd, n, sizeof *cd, cmp_cand);
-    if (n > k)
-        n = k;
     for (uint64_t i = 0; i < n; i++)
         to_target(&users->slot[cd[i].pos], t_end, cd[i].score, &loc[i]);
     free(cd);

@@ -11,6 +11,7 @@
 #include "clickseg/h5util.h"
 #include "clickseg/period.h"
 #include "clickseg/report.h"
+#include "clickseg/sort.h"
 
 int report_write_h5(const char *dir, const cs_config *cfg, const cs_stats *st,
                     const cs_ranking *rk, const cs_run_meta *meta, cs_err *err);
@@ -87,12 +88,6 @@ static int ptable_close(ptable *t, cs_err *err)
 
 /* ---- customers.h5 ---- */
 
-static int cmp_user_ptr(const void *a, const void *b)
-{
-    uint64_t x = (*(const cs_user *const *)a)->user_id, y = (*(const cs_user *const *)b)->user_id;
-    return (x > y) - (x < y);
-}
-
 enum { CU_EVENTS, CU_SESSIONS, CU_PURCHASE_SESSIONS, CU_PURCHASES, CU_REVENUE, CU_REFUNDS,
        CU_FIRST_TS, CU_LAST_TS, CU_CART_ABANDONS, CU_CART_REMOVES, CU_RECENCY, CU_FREQUENCY, CU_MONETARY, CU_R, CU_F, CU_M,
        CU_INTENT, CU_RISK, CU_SCORE, CU_NFIXED };
@@ -155,18 +150,25 @@ int report_write_customers(const cs_comm *c, const char *dir, const cs_users *us
     const cs_user **list = cs_malloc((n + 1) * sizeof *list, err, "customers table");
     uint64_t *ids = list ? cs_malloc((n + 1) * sizeof *ids, err, "customers table") : NULL;
     int64_t *col = ids ? cs_malloc((n + 1) * sizeof *col, err, "customers table") : NULL;
-    if (col)
+    cs_kv *kv = col ? cs_malloc((2 * n + 1) * sizeof *kv, err, "customers order") : NULL;
+    /* Rows in user_id order within each rank: easier to read, same content. */
+    if (kv) {
         for (uint64_t i = 0; i < users->n; i++)
             if (users->slot[i].used)
-                list[k++] = &users->slot[i];
+                kv[k++] = (cs_kv){users->slot[i].user_id, i};
+        n = k;
+        if (sort_kv(kv, kv + n, n, err) != CS_OK)
+            n = 0;
+        for (uint64_t i = 0; i < n; i++) {
+            list[i] = &users->slot[kv[i].val];
+            ids[i] = kv[i].key;
+        }
+    }
+    free(kv);
     if (comm_agree(c, err) != CS_OK) {
         free(list); free(ids); free(col);
         return err->code;
     }
-    /* Rows in user_id order within each rank: easier to read, same content. */
-    qsort(list, n, sizeof *list, cmp_user_ptr);
-    for (uint64_t i = 0; i < n; i++)
-        ids[i] = list[i]->user_id;
     char path[1300];
     snprintf(path, sizeof path, "%s/customers.h5", dir);
     ptable t;

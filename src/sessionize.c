@@ -272,12 +272,9 @@ static int remember_open(cs_sessionizer *s, uint64_t id, cs_err *err)
 }
 
 /* One user's run of events ev[0..n). */
-static int process_user(cs_sessionizer *s, cs_users *users, const cs_event *ev, uint64_t n,
+static int process_user(cs_sessionizer *s, cs_user *u, const cs_event *ev, uint64_t n,
                         int64_t watermark, int final, cs_err *err)
 {
-    cs_user *u = users_get(users, ev[0].user_id, err);
-    if (!u)
-        return CS_ENOMEM;
     cs_sess_state *st = &u->open;
     int was_open = st->active, rc = CS_OK;
     if (was_open)
@@ -304,18 +301,51 @@ static int process_user(cs_sessionizer *s, cs_users *users, const cs_event *ev, 
     return rc;
 }
 
+/* Users looked up per batch: the lookups stream through the index (sorted
+ * order, see cs_user_key), and the entries, scattered over the table,
+ * are fetched ahead while earlier users are processed. */
+#define BATCH 1024
+#define AHEAD 6
+
+static void prefetch_user(const cs_user *u)
+{
+    const char *p = (const char *)u;
+    for (size_t off = 0; off < sizeof *u; off += 64)
+        __builtin_prefetch(p + off, 1, 1);
+}
+
 int sess_process(cs_sessionizer *s, cs_users *users, const cs_event *ev, uint64_t n,
                  int64_t watermark, int final, cs_err *err)
 {
-    uint64_t i = 0;
+    uint64_t start[BATCH + 1], pos[BATCH];
+    uint64_t i = 0, groups = 0;
+    for (uint64_t k = 0; k < n; k++)
+        groups += k == 0 || ev[k].user_id != ev[k - 1].user_id;
+    if (users_reserve(users, groups, err) != CS_OK)
+        return CS_ENOMEM;
     while (i < n) {
-        uint64_t j = i + 1;
-        while (j < n && ev[j].user_id == ev[i].user_id)
-            j++;
-        int rc = process_user(s, users, ev + i, j - i, watermark, final, err);
-        if (rc != CS_OK)
-            return rc;
-        i = j;
+        int g = 0;
+        start[0] = i;
+        while (g < BATCH && i < n) {
+            uint64_t j = i + 1;
+            while (j < n && ev[j].user_id == ev[i].user_id)
+                j++;
+            cs_user *u = users_get(users, ev[i].user_id, err);
+            if (!u)
+                return CS_ENOMEM;
+            pos[g++] = (uint64_t)(u - users->slot);
+            start[g] = i = j;
+        }
+        for (int k = 0; k < g && k < AHEAD; k++)
+            prefetch_user(&users->slot[pos[k]]);
+        for (int k = 0; k < g; k++) {
+            if (k + AHEAD < g)
+                prefetch_user(&users->slot[pos[k + AHEAD]]);
+            int rc = process_user(s, &users->slot[pos[k]], ev + start[k], start[k + 1] - start[k],
+                                  watermark, final, err);
+            if (rc != CS_OK)
+                return rc;
+        }
     }
     return CS_OK;
 }

@@ -15,8 +15,7 @@
 
 static inline uint64_t bucket_key(uint64_t user)
 {
-    /* A different mix from the owner's, so a rank's users spread evenly. */
-    return cs_mix64(user ^ 0x5bd1e9955bd1e995ULL);
+    return cs_user_key(user);
 }
 
 int sort_event_less(const cs_event *a, const cs_event *b)
@@ -108,4 +107,37 @@ int sort_events(cs_event *ev, cs_event *tmp, uint64_t n, cs_err *err)
     if (rc == CS_OK && n)
         memcpy(ev, tmp, n * sizeof *ev);
     return rc;
+}
+
+int sort_kv(cs_kv *kv, cs_kv *tmp, uint64_t n, cs_err *err)
+{
+    enum { DIGIT = 16, NB = 1 << DIGIT, PASSES = 64 / DIGIT };
+    uint64_t *cnt = cs_calloc((size_t)NB * PASSES, sizeof *cnt, err, "radix counters");
+    if (!cnt)
+        return CS_ENOMEM;
+    for (uint64_t i = 0; i < n; i++)
+        for (int p = 0; p < PASSES; p++)
+            cnt[(size_t)p * NB + ((kv[i].key >> (p * DIGIT)) & (NB - 1))]++;
+    cs_kv *src = kv, *dst = tmp;
+    for (int p = 0; p < PASSES; p++) {
+        uint64_t *c = cnt + (size_t)p * NB, at = 0;
+        int trivial = 0;
+        for (int d = 0; d < NB; d++) {
+            uint64_t k = c[d];
+            trivial |= k == n;   /* every key has this digit: nothing to move */
+            c[d] = at;
+            at += k;
+        }
+        if (trivial)
+            continue;
+        for (uint64_t i = 0; i < n; i++)
+            dst[c[(src[i].key >> (p * DIGIT)) & (NB - 1)]++] = src[i];
+        cs_kv *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != kv)
+        memcpy(kv, src, n * sizeof *kv);
+    free(cnt);
+    return CS_OK;
 }

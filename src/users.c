@@ -45,9 +45,12 @@ void users_free(cs_users *t)
     memset(t, 0, sizeof *t);
 }
 
+/* Home cell: the top bits of cs_user_key, the order SORT hands users over
+ * in, so sessionize's lookups move forwards through the index. */
 static cs_user_ref *probe(cs_user_ref *index, uint64_t icap, uint64_t id)
 {
-    uint64_t i = cs_mix64(id) & (icap - 1);
+    int bits = __builtin_ctzll(icap);
+    uint64_t i = cs_user_key(id) >> (64 - bits);
     while (index[i].pos && index[i].user_id != id)
         i = (i + 1) & (icap - 1);
     return &index[i];
@@ -77,6 +80,17 @@ static int grow_slots(cs_users *t, cs_err *err)
     memset(ns + t->cap, 0, (cap - t->cap) * sizeof *ns);
     t->slot = ns;
     t->cap = cap;
+    return CS_OK;
+}
+
+int users_reserve(cs_users *t, uint64_t more, cs_err *err)
+{
+    while ((t->n + more) * 10 > t->icap * 7)
+        if (grow_index(t, err) != CS_OK)
+            return CS_ENOMEM;
+    while (t->n + more > t->cap)
+        if (grow_slots(t, err) != CS_OK)
+            return CS_ENOMEM;
     return CS_OK;
 }
 

@@ -38,6 +38,16 @@ static inline uint64_t cs_mix64(uint64_t x)
     return x;
 }
 
+/* The order in which a rank keeps its users: SORT groups events by the top
+ * bits of this key and the user table's index homes each user at the top
+ * bits of the same key, so walking sorted events walks the index forwards
+ * (streaming memory, no random probe). A different mix from the owner's,
+ * so a rank's users still spread evenly. */
+static inline uint64_t cs_user_key(uint64_t user_id)
+{
+    return cs_mix64(user_id ^ 0x5bd1e9955bd1e995ULL);
+}
+
 /* The rank that owns a user: every event of a user meets on it. */
 static inline int cs_owner(uint64_t user_id, int nranks)
 {

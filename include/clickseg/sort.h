@@ -27,4 +27,14 @@ int sort_events_into(const cs_event *a, uint64_t na, const cs_event *b, uint64_t
 /* 1 when a sorts before b in the pipeline's order (same user: ts, then row). */
 int sort_event_less(const cs_event *a, const cs_event *b);
 
+/* A 64-bit key with a 64-bit payload (a user id and its table slot). */
+typedef struct cs_kv {
+    uint64_t key, val;
+} cs_kv;
+
+/* Sorts kv[0..n) by key (stable LSD radix, 16 bits a pass; passes over
+ * digits every key shares are skipped), using tmp (room for n) as scratch.
+ * CS_ENOMEM if the counters cannot be allocated. */
+int sort_kv(cs_kv *kv, cs_kv *tmp, uint64_t n, cs_err *err);
+
 #endif

@@ -66,6 +66,12 @@ typedef struct cs_users {
 int users_init(cs_users *t, uint64_t expect, cs_err *err);
 void users_free(cs_users *t);
 
+/* Makes room for `more` new users without growing. Sessionize reserves a
+ * window's users before inserting them in cs_user_key order: growing in
+ * the middle of such an ordered insert would pile every key into the first
+ * cells of the small index (their top bits are all alike). */
+int users_reserve(cs_users *t, uint64_t more, cs_err *err);
+
 /* The entry of user_id, inserted (zeroed, first/last ts unset) when new;
  * NULL with CS_ENOMEM when the table cannot grow. */
 cs_user *users_get(cs_users *t, uint64_t user_id, cs_err *err);

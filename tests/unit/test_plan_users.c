@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clickseg/event.h"
 #include "clickseg/plan.h"
 #include "clickseg/users.h"
 
@@ -329,6 +330,46 @@ static void test_users_growth(void **state)
     assert_null(users_find(&t, 1));
 }
 
+/* Users inserted in cs_user_key order (as sessionize does) after a
+ * reserve: every one is found again, the index never grew mid-insert, and
+ * probes stay short (the index homes users on the key's top bits, so an
+ * ordered insert into a table that grows would pile them up). */
+static int cmp_user_key(const void *a, const void *b)
+{
+    uint64_t x = cs_user_key(*(const uint64_t *)a), y = cs_user_key(*(const uint64_t *)b);
+    return (x > y) - (x < y);
+}
+
+static void test_users_reserve_ordered(void **state)
+{
+    (void)state;
+    enum { N = 100000 };
+    uint64_t *ids = malloc(N * sizeof *ids);
+    for (uint64_t i = 0; i < N; i++)
+        ids[i] = uid(i);
+    qsort(ids, N, sizeof *ids, cmp_user_key);
+    cs_users t;
+    cs_err err = {0};
+    assert_int_equal(users_init(&t, 16, &err), CS_OK);
+    assert_int_equal(users_reserve(&t, N, &err), CS_OK);
+    uint64_t icap = t.icap, cap = t.cap;
+    assert_true(N * 10 <= icap * 7);
+    for (uint64_t i = 0; i < N; i++)
+        assert_non_null(users_get(&t, ids[i], &err));
+    assert_int_equal(t.icap, icap);
+    assert_int_equal(t.cap, cap);
+    uint64_t disp = 0;
+    int bits = __builtin_ctzll(t.icap);
+    for (uint64_t i = 0; i < t.icap; i++)
+        if (t.index[i].pos)
+            disp += (i - (cs_user_key(t.index[i].user_id) >> (64 - bits))) & (t.icap - 1);
+    assert_true(disp < 5 * (uint64_t)N);   /* about 1 a user at this load */
+    for (uint64_t i = 0; i < N; i++)
+        assert_int_equal(users_find(&t, ids[i])->user_id, ids[i]);
+    users_free(&t);
+    free(ids);
+}
+
 static void test_users_expect(void **state)
 {
     (void)state;
@@ -359,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_plan_coverage),
         cmocka_unit_test(test_users_growth),
         cmocka_unit_test(test_users_expect),
+        cmocka_unit_test(test_users_reserve_ordered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -208,6 +208,43 @@ static void test_sort_event_less(void **state)
     assert_true(sort_event_less(&a, &b));
 }
 
+static int cmp_kv_ref(const void *pa, const void *pb)
+{
+    const cs_kv *a = pa, *b = pb;
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    return (a->val > b->val) - (a->val < b->val);   /* vals ascend: the input order */
+}
+
+/* sort_kv against qsort: full 64-bit keys, keys sharing their high digits
+ * (skipped passes), many equal keys (stability), n = 0 and 1. */
+static void test_sort_kv(void **state)
+{
+    (void)state;
+    const uint64_t n = 50000;
+    cs_kv *kv = malloc(n * sizeof *kv), *tmp = malloc(n * sizeof *tmp), *ref = malloc(n * sizeof *ref);
+    cs_err err = {0};
+    uint64_t x = 88172645463325252ULL;
+    for (int shape = 0; shape < 3; shape++) {
+        for (uint64_t i = 0; i < n; i++) {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            uint64_t k = shape == 0 ? x : shape == 1 ? (x & 0xffffff) | (7ULL << 50) : x % 97;
+            kv[i] = ref[i] = (cs_kv){k, i};
+        }
+        assert_int_equal(sort_kv(kv, tmp, n, &err), CS_OK);
+        qsort(ref, n, sizeof *ref, cmp_kv_ref);
+        for (uint64_t i = 0; i < n; i++) {
+            assert_int_equal(kv[i].key, ref[i].key);
+            assert_int_equal(kv[i].val, ref[i].val);
+        }
+    }
+    assert_int_equal(sort_kv(kv, tmp, 0, &err), CS_OK);
+    kv[0] = (cs_kv){5, 9};
+    assert_int_equal(sort_kv(kv, tmp, 1, &err), CS_OK);
+    assert_int_equal(kv[0].val, 9);
+    free(kv); free(tmp); free(ref);
+}
+
 /* ---- stats ---- */
 
 static void test_bins(void **state)
@@ -429,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_sort_one_user),
         cmocka_unit_test(test_sort_small),
         cmocka_unit_test(test_sort_event_less),
+        cmocka_unit_test(test_sort_kv),
         cmocka_unit_test(test_bins),
         cmocka_unit_test(test_quantile),
         cmocka_unit_test(test_period_rows),
