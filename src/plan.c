@@ -93,17 +93,24 @@ void plan_skip(cs_plan *plan, uint64_t start_row)
     plan->nwindows = left ? (left + plan->window_rows - 1) / plan->window_rows : 1;
 }
 
-void plan_rank_range(const cs_plan *plan, uint64_t w, int r, int nranks,
-                     uint64_t *start, uint64_t *count)
+void plan_part_range(const cs_plan *plan, uint64_t w, uint64_t part, uint64_t nparts, int r,
+                     int nranks, uint64_t *start, uint64_t *count)
 {
     uint64_t a = plan->start_row + w * plan->window_rows, b = a + plan->window_rows;
     if (a > plan->total_rows) a = plan->total_rows;
     if (b > plan->total_rows) b = plan->total_rows;
-    uint64_t m = b - a;
-    uint64_t lo = a + m * (uint64_t)r / (uint64_t)nranks;
-    uint64_t hi = a + m * (uint64_t)(r + 1) / (uint64_t)nranks;
+    uint64_t pa = a + (b - a) * part / nparts, pb = a + (b - a) * (part + 1) / nparts;
+    uint64_t m = pb - pa;
+    uint64_t lo = pa + m * (uint64_t)r / (uint64_t)nranks;
+    uint64_t hi = pa + m * (uint64_t)(r + 1) / (uint64_t)nranks;
     *start = lo;
     *count = hi - lo;
+}
+
+void plan_rank_range(const cs_plan *plan, uint64_t w, int r, int nranks,
+                     uint64_t *start, uint64_t *count)
+{
+    plan_part_range(plan, w, 0, 1, r, nranks, start, count);
 }
 
 int plan_file_of(const cs_plan *plan, uint64_t row)

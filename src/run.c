@@ -327,11 +327,69 @@ static int merge_sort_split(run_ctx *x, int64_t watermark, uint64_t *nproc, cs_e
     return CS_OK;
 }
 
-static int one_window(run_ctx *x, uint64_t w, cs_err *err)
+/* Frees the per-window buffers; the next window allocates them again at
+ * its own size. */
+static void release_window_buffers(run_ctx *x)
 {
-    int final = w + 1 == x->plan.nwindows + ckpt_extra_windows(&x->ck);
-    uint64_t start, count, nproc = 0;
+    cs_columns *c = &x->cols;
+    free(c->ts); free(c->user_id); free(c->event_type); free(c->product_id);
+    free(c->category_id); free(c->brand_id); free(c->price); free(c->session_id);
+    free(x->keep);
+    memset(c, 0, sizeof *c);
+    x->keep = NULL;
+    x->col_cap = 0;
+    free(x->work);
+    x->work = NULL;
+    x->work_cap = 0;
+    shuffle_release(&x->sh);
+}
+
+/* Collective: into how many consecutive parts window w must be cut so that
+ * one part's in-flight events fit in what the lasting state leaves of
+ * memory_per_rank (the same count on every rank). The lasting state (user
+ * table, open sessions, the epilog's per-user arrays) grows with the users
+ * a rank has seen; once it takes more than 7/8 of the budget, the run
+ * stops with the figures to fix it. With --window-events the windows are
+ * what the user asked for. */
+static int window_parts(run_ctx *x, uint64_t w, uint64_t *nparts, cs_err *err)
+{
+    *nparts = 1;
+    if (x->o->window_rows_per_rank)
+        return CS_OK;
+    uint64_t start, count;
     plan_rank_range(&x->plan, w, x->c->rank, x->c->size, &start, &count);
+    int64_t budget = x->cfg->memory_per_rank;
+    uint64_t lasting = users_bytes(&x->users) + x->sz.open_id_bytes +
+                       x->users.n * CS_EPILOG_BYTES_PER_USER;
+    int64_t need = 1;
+    if (lasting > (uint64_t)budget / 8 * 7) {
+        cs_err_set(err, CS_ENOMEM, "out of memory: rank %d holds %llu users in %.0f MiB, more "
+                   "than 7/8 of memory_per_rank (%.0f MiB); raise memory_per_rank (this rank "
+                   "needs at least %.0f MiB by now) or run with more ranks (each holds about "
+                   "1/N of the users); a checkpoint lets the run resume with either",
+                   x->c->rank, (unsigned long long)x->users.n, lasting / 1048576.0,
+                   budget / 1048576.0, lasting * 8.0 / 7 / 1048576.0 * 1.25);
+    } else {
+        uint64_t fit = ((uint64_t)budget - lasting) / CS_BYTES_PER_EVENT;
+        need = (int64_t)((count + x->ncarry + fit - 1) / fit);
+    }
+    if (comm_agree(x->c, err) != CS_OK)
+        return err->code;
+    int rc = comm_max_i64(x->c, &need, 1, 1, err);
+    *nparts = need > 1 ? (uint64_t)need : 1;
+    /* Smaller parts than before: give the larger buffers back. */
+    if (rc == CS_OK && *nparts > 1 && x->col_cap > count / *nparts + count / *nparts / 8 + 1)
+        release_window_buffers(x);
+    return rc;
+}
+
+/* One part of a window: read, classify, shuffle, sort, sessionize. The
+ * last part of the last window is final: every session closes. */
+static int one_part(run_ctx *x, uint64_t w, uint64_t part, uint64_t nparts, int final,
+                    cs_err *err)
+{
+    uint64_t start, count, nproc = 0;
+    plan_part_range(&x->plan, w, part, nparts, x->c->rank, x->c->size, &start, &count);
     timer_start(&x->tm, PH_READ);
     read_rows(x, start, count, err);
     timer_stop(&x->tm, PH_READ);
@@ -359,6 +417,16 @@ static int one_window(run_ctx *x, uint64_t w, cs_err *err)
         rc = sess_close_idle(&x->sz, &x->users, wm, final, err);
     timer_stop(&x->tm, PH_SESSIONIZE);
     return comm_agree(x->c, err);
+}
+
+static int one_window(run_ctx *x, uint64_t w, cs_err *err)
+{
+    int last = w + 1 == x->plan.nwindows + ckpt_extra_windows(&x->ck);
+    uint64_t nparts = 1;
+    int rc = window_parts(x, w, &nparts, err);
+    for (uint64_t p = 0; rc == CS_OK && p < nparts; p++)
+        rc = one_part(x, w, p, nparts, last && p + 1 == nparts, err);
+    return rc;
 }
 
 /* ---- epilog ---- */
@@ -426,6 +494,7 @@ static int check_conservation(const cs_stats *st, cs_err *err)
 static int epilog(run_ctx *x, double t_start, cs_err *err)
 {
     const cs_comm *c = x->c;
+    release_window_buffers(x);   /* the customers table needs the room */
     timer_start(&x->tm, PH_REDUCE);
     count_users(x);
     int rc = stats_reduce(c, &x->st, err);

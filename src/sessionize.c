@@ -231,6 +231,7 @@ static int load_ids(cs_sessionizer *s, cs_sess_state *st, cs_err *err)
                 return CS_ENOMEM;
         off += n[k];
     }
+    s->open_id_bytes -= off * sizeof *st->ids;
     free(st->ids);
     st->ids = NULL;
     return CS_OK;
@@ -251,6 +252,7 @@ static int save_ids(cs_sessionizer *s, cs_sess_state *st, cs_err *err)
             memcpy(st->ids + off, s->scratch[k], n[k] * sizeof *st->ids);
         off += n[k];
     }
+    s->open_id_bytes += total * sizeof *st->ids;
     st->nprod = (uint32_t)n[0];
     st->ncat = (uint32_t)n[1];
     st->nbrand = (uint32_t)n[2];
@@ -318,10 +320,11 @@ int sess_process(cs_sessionizer *s, cs_users *users, const cs_event *ev, uint64_
                  int64_t watermark, int final, cs_err *err)
 {
     uint64_t start[BATCH + 1], pos[BATCH];
-    uint64_t i = 0, groups = 0;
+    uint64_t i = 0, fresh = 0;
     for (uint64_t k = 0; k < n; k++)
-        groups += k == 0 || ev[k].user_id != ev[k - 1].user_id;
-    if (users_reserve(users, groups, err) != CS_OK)
+        if ((k == 0 || ev[k].user_id != ev[k - 1].user_id) && !users_find(users, ev[k].user_id))
+            fresh++;
+    if (users_reserve(users, fresh, err) != CS_OK)
         return CS_ENOMEM;
     while (i < n) {
         int g = 0;
@@ -375,10 +378,13 @@ int sess_close_idle(cs_sessionizer *s, cs_users *users, int64_t watermark, int f
 int sess_reopen(cs_sessionizer *s, const cs_users *users, cs_err *err)
 {
     s->nopen = 0;
+    s->open_id_bytes = 0;
     for (uint64_t i = 0; i < users->cap; i++) {
         const cs_user *u = &users->slot[i];
         if (u->used && u->open.active && remember_open(s, u->user_id, err) != CS_OK)
             return CS_ENOMEM;
+        if (u->used && u->open.ids)
+            s->open_id_bytes += ((uint64_t)u->open.nprod + u->open.ncat + u->open.nbrand) * 8;
     }
     return CS_OK;
 }

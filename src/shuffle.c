@@ -22,6 +22,17 @@ void shuffle_free(cs_shuffle *s)
     memset(s, 0, sizeof *s);
 }
 
+void shuffle_release(cs_shuffle *s)
+{
+    free(s->dest);
+    free(s->send);
+    free(s->recv);
+    s->dest = NULL;
+    s->send = s->recv = NULL;
+    s->dest_cap = s->send_cap = s->recv_cap = 0;
+    s->nsend = s->nrecv = 0;
+}
+
 static int reserve(void **p, uint64_t *cap, uint64_t n, size_t size, cs_err *err, const char *what)
 {
     if (n <= *cap)

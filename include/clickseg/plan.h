@@ -18,6 +18,9 @@
  * columns, the packed send record, the received copy and the sort scratch. */
 #define CS_BYTES_PER_EVENT 256
 #define CS_MIN_WINDOW_ROWS 64
+/* Bytes each user of a rank costs at the end of the run beyond its table
+ * entry: the customers table's order and columns, the top-K candidates. */
+#define CS_EPILOG_BYTES_PER_USER 64
 
 typedef struct cs_plan_file {
     char path[1024];
@@ -56,6 +59,13 @@ void plan_free(cs_plan *plan);
  * processed by an earlier run that checkpointed) and recounts the windows:
  * at least 1, an empty one when start_row == total_rows. */
 void plan_skip(cs_plan *plan, uint64_t start_row);
+
+/* The rows of part `part` (of `nparts`, consecutive in archive order) of
+ * window w read by rank r: [*start, *start + *count) globally. run cuts a
+ * window into parts when the users a rank holds leave too little of
+ * memory_per_rank for a whole window. */
+void plan_part_range(const cs_plan *plan, uint64_t w, uint64_t part, uint64_t nparts, int r,
+                     int nranks, uint64_t *start, uint64_t *count);
 
 /* The rows of window w read by rank r: [*start, *start + *count) globally. */
 void plan_rank_range(const cs_plan *plan, uint64_t w, int r, int nranks,

@@ -46,6 +46,7 @@ typedef struct cs_sessionizer {
     /* users with an unfinished session (may hold stale entries) */
     uint64_t *open_ids;
     uint64_t nopen, capopen;
+    uint64_t open_id_bytes;   /* held by the unfinished sessions' id lists */
 } cs_sessionizer;
 
 void sess_init(cs_sessionizer *s);

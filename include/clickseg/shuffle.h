@@ -50,4 +50,9 @@ int shuffle_route(const cs_comm *c, const void *recs, uint64_t n, size_t size,
                   const uint64_t *extra, const uint64_t *nx, void **out, uint64_t *nout,
                   uint64_t **xout, uint64_t *nxout, cs_err *err);
 
+/* Frees the send, receive and scratch buffers (they are allocated again,
+ * at the size then needed, by the next pack and exchange): run calls it
+ * when its windows shrink, so the memory really goes back. */
+void shuffle_release(cs_shuffle *s);
+
 #endif

@@ -79,7 +79,8 @@ cs_user *users_get(cs_users *t, uint64_t user_id, cs_err *err);
 /* The entry of user_id or NULL. */
 cs_user *users_find(const cs_users *t, uint64_t user_id);
 
-/* Approximate bytes held (table plus open-session id lists). */
+/* Bytes held by the table and its index (the open sessions' id lists are
+ * counted by the sessionizer: cs_sessionizer.open_id_bytes). */
 uint64_t users_bytes(const cs_users *t);
 
 #endif
