@@ -59,7 +59,7 @@ int cs_exit_status(int code)
     return code;
 }
 
-/* Large buffers (window columns, shuffle and sort buffers, the user table)
+/* Large buffers allocated once (window columns, shuffle and sort buffers)
  * ask for transparent huge pages: one fault per 2 MiB instead of per 4 KiB,
  * which matters on VMs where first touch of a page is slow. Advice only:
  * where THP is off or the range is unaligned, nothing changes. */
@@ -93,9 +93,13 @@ void *cs_calloc(size_t n, size_t size, cs_err *err, const char *what)
     return p;
 }
 
+/* No huge-page advice here: glibc grows a large block with mremap, and
+ * moving a range advised MADV_HUGEPAGE costs a transient second copy of
+ * it in RSS (measured: a 450 MiB user table grown by 1/8 peaked at twice
+ * its size), which would break memory_per_rank for the user table. */
 void *cs_realloc(void *p, size_t n, cs_err *err, const char *what)
 {
-    void *q = hint_huge(realloc(p, n ? n : 1), n);
+    void *q = realloc(p, n ? n : 1);
     if (!q)
         cs_err_set(err, CS_ENOMEM, "out of memory growing %s to %zu bytes; "
                    "lower memory_per_rank or use more ranks", what, n);

@@ -48,6 +48,7 @@ typedef struct run_ctx {
     cs_ranking ranking;
     char outtmp[1200];
     cs_ckpt ck;                    /* checkpoints, --resume, signals, --state */
+    uint64_t passes;               /* window parts run (window_parts) */
 } run_ctx;
 
 /* ---- the emit callback: one closed session ---- */
@@ -209,14 +210,16 @@ static int ensure_columns(run_ctx *x, uint64_t n, cs_err *err)
     c->ts = cs_malloc(n * 8, err, "read buffer");
     c->user_id = cs_malloc(n * 8, err, "read buffer");
     c->product_id = cs_malloc(n * 8, err, "read buffer");
-    c->session_id = cs_malloc(n * 8, err, "read buffer");
+    /* Only source mode reads the archive's session ids. */
+    c->session_id = x->sz.source_mode ? cs_malloc(n * 8, err, "read buffer") : NULL;
     c->price = cs_malloc(n * 8, err, "read buffer");
     c->category_id = cs_malloc(n * 4, err, "read buffer");
     c->brand_id = cs_malloc(n * 4, err, "read buffer");
     c->event_type = cs_malloc(n, err, "read buffer");
     x->keep = cs_malloc(n, err, "read buffer");
     x->col_cap = n;
-    if (!(c->ts && c->user_id && c->product_id && c->session_id && c->price && c->category_id &&
+    if (!(c->ts && c->user_id && c->product_id && (c->session_id || !x->sz.source_mode) &&
+          c->price && c->category_id &&
           c->brand_id && c->event_type && x->keep)) {
         x->col_cap = 0;
         return CS_ENOMEM;
@@ -246,7 +249,8 @@ static int read_rows(run_ctx *x, uint64_t start, uint64_t count, cs_err *err)
             k = count - done;
         cs_columns at = {x->cols.ts + done, x->cols.user_id + done, x->cols.event_type + done,
                          x->cols.product_id + done, x->cols.category_id + done,
-                         x->cols.brand_id + done, x->cols.price + done, x->cols.session_id + done};
+                         x->cols.brand_id + done, x->cols.price + done,
+                         x->cols.session_id ? x->cols.session_id + done : NULL};
         rc = archive_read_range(x->readers[f], local, k, &at, err);
         done += k;
     }
@@ -359,7 +363,10 @@ static int window_parts(run_ctx *x, uint64_t w, uint64_t *nparts, cs_err *err)
     uint64_t start, count;
     plan_rank_range(&x->plan, w, x->c->rank, x->c->size, &start, &count);
     int64_t budget = x->cfg->memory_per_rank;
-    uint64_t lasting = users_bytes(&x->users) + x->sz.open_id_bytes +
+    /* The table may grow once more during the window (by 1/8, the index
+     * by doubling): count that step in now. */
+    uint64_t lasting = users_bytes(&x->users) + x->users.cap / 8 * sizeof(cs_user) +
+                       x->users.icap * sizeof(cs_user_ref) + x->sz.open_id_bytes +
                        x->users.n * CS_EPILOG_BYTES_PER_USER;
     int64_t need = 1;
     if (lasting > (uint64_t)budget / 8 * 7) {
@@ -424,6 +431,7 @@ static int one_window(run_ctx *x, uint64_t w, cs_err *err)
     int last = w + 1 == x->plan.nwindows + ckpt_extra_windows(&x->ck);
     uint64_t nparts = 1;
     int rc = window_parts(x, w, &nparts, err);
+    x->passes += nparts;
     for (uint64_t p = 0; rc == CS_OK && p < nparts; p++)
         rc = one_part(x, w, p, nparts, last && p + 1 == nparts, err);
     return rc;
@@ -457,6 +465,7 @@ static int fill_meta(run_ctx *x, cs_run_meta *m, double t_start, cs_err *err)
     m->ranks = x->c->size;
     m->files = x->plan.nfiles;
     m->windows = x->plan.nwindows;
+    m->passes = x->passes;
     m->window_rows = x->plan.window_rows;
     m->total_rows = x->plan.total_rows;
     m->config_hash = config_hash(x->cfg);

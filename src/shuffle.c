@@ -74,7 +74,7 @@ int shuffle_pack(cs_shuffle *s, const cs_columns *cols, const uint8_t *keep, uin
         e->ts = cols->ts[i];
         e->row = row0 + i;
         e->product_id = cols->product_id[i];
-        e->session_id = cols->session_id[i];
+        e->session_id = cols->session_id ? cols->session_id[i] : 0;
         e->price = cols->price[i];
         e->category_id = cols->category_id[i];
         e->brand_id = cols->brand_id[i];

@@ -73,9 +73,10 @@ static int grow_index(cs_users *t, cs_err *err)
 
 static int grow_slots(cs_users *t, cs_err *err)
 {
-    /* 1.5x: the table is most of a rank's lasting memory, and realloc
-     * moves large blocks by remapping pages, not by copying them. */
-    uint64_t cap = t->cap + t->cap / 2;
+    /* Large tables grow by 1/8: the table is most of a rank's lasting
+     * memory (a doubling could overshoot memory_per_rank in one step), and
+     * realloc moves large blocks by remapping pages, not by copying. */
+    uint64_t cap = t->cap + (t->cap < (1u << 16) ? t->cap : t->cap / 8);
     cs_user *ns = cs_realloc(t->slot, cap * sizeof *ns, err, "user table");
     if (!ns)
         return CS_ENOMEM;
