@@ -153,6 +153,10 @@ static int fill(cs_textin *t, cs_err *err)
         const char *msg = got <= 0 ? gzerror(t->gz, &zerr) : "";
         /* zlib reports a truncated stream (Z_BUF_ERROR, "unexpected end of
          * file") as a short read followed by end of file: ask at the end. */
+        /* zlib's message may start with "PATH: "; the error names the path once. */
+        size_t pl = strlen(t->path);
+        if (strncmp(msg, t->path, pl) == 0 && strncmp(msg + pl, ": ", 2) == 0)
+            msg += pl + 2;
         if (got < 0 || (got == 0 && zerr != Z_OK)) {
             return cs_err_set(err, CS_EINPUT, "%s: gzip data unreadable after %lld bytes: %s "
                               "(the file is corrupt or truncated)", t->path,
