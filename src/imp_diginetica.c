@@ -44,7 +44,9 @@ static int dg_parse(imp_parser *p, const imp_file *f, const char *line, size_t l
         return imp_reject(p, R_BAD_TIME, "eventdate '%.*s' is not a date", SHOW(C_DATE));
     if (tp_i64(FLD(C_FRAME), &frame) != 0 || frame < 0)
         return imp_reject(p, R_BAD_TIME, "timeframe '%.*s' is not milliseconds", SHOW(C_FRAME));
-    e.ts = day + frame * 1000;
+    if (__builtin_mul_overflow(frame, 1000, &frame) || __builtin_add_overflow(day, frame, &e.ts))
+        return imp_reject(p, R_BAD_TIME, "eventdate '%.*s' + timeframe '%.*s' ms is after 9999",
+                          SHOW(C_DATE), SHOW(C_FRAME));
     if (tp_u64(FLD(C_SESSION), &e.session_id) != 0)
         return imp_reject(p, R_BAD_ID, "session_id '%.*s' is not a number", SHOW(C_SESSION));
     if (tp_eq(FLD(C_USER), "NA") || p->f.len[f->col[C_USER]] == 0) {

@@ -93,7 +93,10 @@ static int ga_parse(imp_parser *p, const imp_file *f, const char *line, size_t l
     if (tp_i64(FLD(sc), &start) != 0 || tp_i64(FLD(C_TIME), &ms) != 0 || ms < 0)
         return imp_reject(p, R_BAD_TIME, "%s '%.*s' + time '%.*s' is not seconds + milliseconds",
                           names[sc], SHOW(sc), SHOW(C_TIME));
-    e.ts = start * 1000000 + ms * 1000;
+    if (__builtin_mul_overflow(start, 1000000, &start) || __builtin_mul_overflow(ms, 1000, &ms) ||
+        __builtin_add_overflow(start, ms, &e.ts))
+        return imp_reject(p, R_BAD_TIME, "%s '%.*s' + time '%.*s' is after 9999", names[sc],
+                          SHOW(sc), SHOW(C_TIME));
     if (tp_i64(FLD(C_ACTION), &action) != 0 || action < 0 || action > 8)
         return imp_reject(p, R_UNKNOWN_EVENT, "eCommerceAction_type '%.*s' (GA has 0 to 8)",
                           SHOW(C_ACTION));

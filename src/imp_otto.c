@@ -119,8 +119,9 @@ static int event(imp_parser *p, js *j, uint64_t session, int k)
         return imp_reject(p, R_BAD_TIME, "events[%d] has no %s", k, ts < 0 ? "ts" : "type");
     if (aid < 0)
         return imp_reject(p, R_BAD_PRODUCT, "events[%d] has no aid", k);
-    imp_event e = { .ts = ts * 1000, .user_id = session, .session_id = session,
-                    .product_id = (uint64_t)aid };
+    imp_event e = { .user_id = session, .session_id = session, .product_id = (uint64_t)aid };
+    if (__builtin_mul_overflow(ts, 1000, &e.ts))   /* imp_emit rejects what is past 9999 */
+        return imp_reject(p, R_BAD_TIME, "events[%d].ts %lld ms is after 9999", k, (long long)ts);
     if (tp_eq(type, tn, "clicks"))
         e.type = EV_PRODUCT_VIEW;
     else if (tp_eq(type, tn, "carts"))

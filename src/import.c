@@ -39,6 +39,35 @@ static int holds_archive(const char *dir)
     return found;
 }
 
+/* CS_EINPUT when line 1 shows that the file is not UTF-8 or ASCII text
+ * with \n line ends (every format is): UTF-16/32 (a byte-order mark, or
+ * NULs), or old Mac line ends (a lone \r: the whole file is one line). A
+ * format's sniff would see a header with no known column and say only that. */
+static int check_text(const imp_file *f, const char *line, size_t len, cs_err *err)
+{
+    static const struct { const char *bom; size_t n; const char *name; } boms[] = {
+        { "\xff\xfe\0\0", 4, "UTF-32LE" }, { "\0\0\xfe\xff", 4, "UTF-32BE" },
+        { "\xff\xfe", 2, "UTF-16LE" }, { "\xfe\xff", 2, "UTF-16BE" },
+    };
+    for (size_t i = 0; i < sizeof boms / sizeof boms[0]; i++)
+        if (len >= boms[i].n && memcmp(line, boms[i].bom, boms[i].n) == 0)
+            return cs_err_set(err, CS_EINPUT, "%s: line 1 starts with a %s byte-order mark: the "
+                              "file is %s text, not UTF-8; convert it first (iconv -f %s -t "
+                              "UTF-8)", f->path, boms[i].name, boms[i].name, boms[i].name);
+    const char *nul = memchr(line, '\0', len);
+    if (nul)
+        return cs_err_set(err, CS_EINPUT, "%s: line 1 holds a NUL byte (at byte %zu): a binary "
+                          "file, or UTF-16/32 text without a byte-order mark? (import reads "
+                          "UTF-8 text)", f->path, (size_t)(nul - line) + 1);
+    const char *cr = memchr(line, '\r', len);
+    if (cr)
+        return cs_err_set(err, CS_EINPUT, "%s: line 1 holds a carriage return not followed by a "
+                          "line feed (at byte %zu): old Mac line ends? Lines must end in \\n or "
+                          "\\r\\n (convert with tr '\\r' '\\n')", f->path,
+                          (size_t)(cr - line) + 1);
+    return CS_OK;
+}
+
 /* Reads the first line of file f and lets the format check it. */
 static int sniff_file(imp_ctx *x, imp_file *f, cs_err *err)
 {
@@ -51,7 +80,7 @@ static int sniff_file(imp_ctx *x, imp_file *f, cs_err *err)
     const char *line;
     size_t len;
     int got = textin_next(t, &line, &len, err);
-    if (got == 1)
+    if (got == 1 && (rc = check_text(f, line, len, err)) == CS_OK)
         rc = x->imp->sniff(&x->p, f, line, len, err);
     else if (got < 0)
         rc = err->code;
@@ -316,17 +345,34 @@ static int build_archive(imp_ctx *x, cs_err *err)
 {
     int64_t rows = imp_total(x, FC_ROWS), rej = imp_total(x, FC_REJECTED);
     double share = rows ? (double)rej / (double)rows : 0;
-    if (rows == 0)
+    if (rows == 0) {
+        /* Name the files: with one input the message is about that file. */
+        char names[600] = "";
+        size_t used = 0;
+        for (int i = 0; i < x->nfiles && i < 3 && used < sizeof names; i++)
+            used += (size_t)snprintf(names + used, sizeof names - used, "%s%s (%lld bytes)",
+                                     i ? ", " : "", x->files[i].path,
+                                     (long long)x->files[i].bytes);
         return cs_err_set(err, CS_EINPUT, "the inputs hold no rows (%lld lines: %lld header, "
-                          "%lld blank)", (long long)imp_total(x, FC_LINES),
-                          (long long)imp_total(x, FC_HEADER), (long long)imp_total(x, FC_BLANK));
+                          "%lld blank): %s%s", (long long)imp_total(x, FC_LINES),
+                          (long long)imp_total(x, FC_HEADER), (long long)imp_total(x, FC_BLANK),
+                          names, x->nfiles > 3 ? ", ..." : "");
+    }
     if (share > x->cfg->import_max_reject_share) {
         if (finish(x, "too_many_rejects", err) != CS_OK)
             return err->code;
+        /* The commonest reason and the first reject: usually the whole story
+         * (a wrong time format, a wrong delimiter) without opening a file. */
+        int top = 1;
+        for (int r = 2; r < IMP_NREASONS; r++)
+            if (x->reasons[r] > x->reasons[top])
+                top = r;
         return cs_err_set(err, CS_EINPUT, "%lld of %lld rows rejected (%.2f%%), more than "
                           "import.max_reject_share (%g%%); no archive written, see %s/rejects.csv "
-                          "and %s/import.json", (long long)rej, (long long)rows, 100 * share,
-                          100 * x->cfg->import_max_reject_share, x->final, x->final);
+                          "and %s/import.json; most are %s (%lld), the first: %s", (long long)rej,
+                          (long long)rows, 100 * share, 100 * x->cfg->import_max_reject_share,
+                          x->final, x->final, imp_reason_name(top), (long long)x->reasons[top],
+                          x->c->rank == 0 ? x->first_reject : "");
     }
     double t = comm_wtime();
     int rc = idict_merge(x, err);

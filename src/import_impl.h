@@ -35,6 +35,7 @@ typedef struct imp_ctx {
     char spill_path[1300];
     int64_t *cnt;               /* nfiles x FC_N, summed over ranks */
     int64_t reasons[IMP_NREASONS];
+    char first_reject[640];      /* rank 0: "FILE:LINE: reason: detail" of rejects.csv's first row */
     int64_t *lines;             /* nranks x nfiles: lines each rank's range started */
     /* 32-bit ids that differ from dict_fold32(hash, 0): sorted by hash */
     uint64_t *remap_hash;
@@ -74,6 +75,9 @@ int isort_dedupe(imp_ctx *x, cs_err *err);
 int iwrite_plan(imp_ctx *x, cs_err *err);
 int iwrite_reserve(imp_ctx *x, cs_err *err);
 int iwrite_events(imp_ctx *x, cs_err *err);
+/* rejects.csv keeps this much of a rejected line's text (a spreadsheet
+ * cell holds 32767 characters); a longer one is cut, saying how long it was. */
+#define REJECT_RAW_MAX 32000
 int iwrite_spill(imp_ctx *x, int file, uint64_t line, int global_line, int reason,
                  const char *detail, const char *raw, size_t rawlen, cs_err *err);
 int iwrite_rejects_csv(imp_ctx *x, cs_err *err);                 /* rank 0 */

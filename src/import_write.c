@@ -326,22 +326,39 @@ typedef struct spill_hdr {
 int iwrite_spill(imp_ctx *x, int file, uint64_t line, int global_line, int reason,
                  const char *detail, const char *raw, size_t rawlen, cs_err *err)
 {
-    spill_hdr h = { line, (uint32_t)strlen(detail), (uint32_t)rawlen, (uint16_t)file,
+    /* A huge line (up to 64 MiB) keeps its start only, and says so: a
+     * spreadsheet cell holds 32767 characters, and the input has the rest. */
+    char more[64] = "";
+    size_t keep = rawlen;
+    if (rawlen > REJECT_RAW_MAX) {
+        keep = REJECT_RAW_MAX;
+        snprintf(more, sizeof more, " [... %zu bytes in all]", rawlen);
+    }
+    size_t mlen = strlen(more);
+    spill_hdr h = { line, (uint32_t)strlen(detail), (uint32_t)(keep + mlen), (uint16_t)file,
                     (uint8_t)reason, (uint8_t)global_line, { 0 } };
     if (fwrite(&h, sizeof h, 1, x->spill) != 1 || fwrite(detail, 1, h.dlen, x->spill) != h.dlen ||
-        fwrite(raw, 1, rawlen, x->spill) != rawlen)
+        fwrite(raw, 1, keep, x->spill) != keep || fwrite(more, 1, mlen, x->spill) != mlen)
         return cs_err_set(err, CS_EIO, "%s: cannot write: %s", x->spill_path, strerror(errno));
     return CS_OK;
 }
 
-/* Writes s[0..n) as a quoted CSV field. */
+/* Writes s[0..n) as a quoted CSV field. Bytes that are not UTF-8, and
+ * NULs, are written as \xNN: rejects.csv stays a UTF-8 text that pandas
+ * and spreadsheets read (the input itself holds the original bytes). */
 static void csv_field(FILE *out, const char *s, size_t n)
 {
     fputc('"', out);
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"')
-            fputc('"', out);
-        fputc(s[i], out);
+    size_t i = 0;
+    while (i < n) {
+        size_t good = i + tp_utf8_bad(s + i, n - i);
+        for (; i < good; i++) {
+            if (s[i] == '"')
+                fputc('"', out);
+            fputc(s[i], out);
+        }
+        if (i < n)
+            fprintf(out, "\\x%02x", (unsigned char)s[i++]);
     }
     fputc('"', out);
 }
@@ -375,6 +392,10 @@ static int copy_spill(imp_ctx *x, const char *path, int rank, FILE *out, cs_err 
         uint64_t line = h.line;
         for (int r = 0; !h.global_line && r < rank; r++)
             line += (uint64_t)x->lines[r * x->nfiles + h.file];
+        if (!x->first_reject[0])
+            snprintf(x->first_reject, sizeof x->first_reject, "%.300s:%" PRIu64 ": %s: %.*s",
+                     x->files[h.file].path, line, imp_reason_name(h.reason),
+                     (int)(h.dlen > 250 ? 250 : h.dlen), buf);
         csv_field(out, x->files[h.file].path, strlen(x->files[h.file].path));
         fprintf(out, ",%" PRIu64 ",%s,", line, imp_reason_name(h.reason));
         csv_field(out, buf, h.dlen);

@@ -42,7 +42,7 @@ const char *imp_reason_name(int reason)
 {
     static const char *const names[IMP_NREASONS] = {
         "accepted", "field_count", "bad_quotes", "bad_time", "bad_user", "unknown_event",
-        "bad_product", "bad_price", "bad_id", "bad_json", "bad_value", "duplicate",
+        "bad_product", "bad_price", "bad_id", "bad_json", "bad_value", "bad_encoding", "duplicate",
     };
     return reason >= 0 && reason < IMP_NREASONS ? names[reason] : NULL;
 }
@@ -162,6 +162,16 @@ static int id_of(imp_parser *p, int d, const char *s, size_t n, const char *labe
         *id = v;
         return 0;
     }
+    /* The text goes to dictionaries.h5 as a string that h5py decodes as
+     * UTF-8, and a NUL would cut it there: such text is not an id. */
+    size_t bad = tp_utf8_bad(s, n);
+    if (bad < n)
+        return imp_reject(p, R_BAD_ENCODING, "%s id: byte %zu (0x%02x) is %s", imp_dict_name(d),
+                          bad + 1, (unsigned char)s[bad], s[bad] ? "not UTF-8" : "a NUL");
+    if (label && (bad = tp_utf8_bad(label, ln)) < ln)
+        return imp_reject(p, R_BAD_ENCODING, "%s label: byte %zu (0x%02x) is %s",
+                          imp_dict_name(d), bad + 1, (unsigned char)label[bad],
+                          label[bad] ? "not UTF-8" : "a NUL");
     uint64_t h = dict_hash(s, n);
     int rc = dict_put(&p->dict[d], h, s, n, label ? label : "", label ? ln : 0, &p->err);
     if (rc != CS_OK) {

@@ -55,6 +55,41 @@ int tp_split(const char *line, size_t len, char delim, tp_fields *f, char *scrat
     }
 }
 
+size_t tp_utf8_bad(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = u[i];
+        if (c >= 0x01 && c < 0x80) {
+            i++;
+            continue;
+        }
+        /* lead byte: sequence length and the allowed range of the second byte */
+        size_t len;
+        unsigned lo = 0x80, hi = 0xBF;
+        if (c >= 0xC2 && c <= 0xDF)
+            len = 2;
+        else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            if (c == 0xE0) lo = 0xA0;        /* overlong */
+            if (c == 0xED) hi = 0x9F;        /* surrogates */
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            if (c == 0xF0) lo = 0x90;        /* overlong */
+            if (c == 0xF4) hi = 0x8F;        /* past U+10FFFF */
+        } else
+            return i;                        /* NUL, a continuation byte, C0, C1, F5..FF */
+        if (i + len > n || u[i + 1] < lo || u[i + 1] > hi)
+            return i;
+        for (size_t k = 2; k < len; k++)
+            if (u[i + k] < 0x80 || u[i + k] > 0xBF)
+                return i;
+        i += len;
+    }
+    return n;
+}
+
 int tp_eq(const char *s, size_t n, const char *z)
 {
     return strlen(z) == n && memcmp(s, z, n) == 0;

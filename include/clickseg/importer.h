@@ -58,6 +58,7 @@ enum imp_reason {
     R_BAD_ID,         /* malformed or over-long session, category or brand id */
     R_BAD_JSON,       /* not the JSON object the format has */
     R_BAD_VALUE,      /* another field is malformed */
+    R_BAD_ENCODING,   /* id or label text that is not UTF-8, or holds a NUL */
     R_DUPLICATE,      /* repeats an earlier event exactly (import.duplicates = "drop") */
     IMP_NREASONS
 };

@@ -33,6 +33,11 @@ typedef struct tp_fields {
  * closing quote, -2 for more than TP_MAX_FIELDS fields. */
 int tp_split(const char *line, size_t len, char delim, tp_fields *f, char *scratch);
 
+/* Offset of the first byte of s[0..n) that is not part of well-formed
+ * UTF-8 (overlong forms, surrogates and code points past U+10FFFF are not)
+ * or is a NUL; n when there is none. */
+size_t tp_utf8_bad(const char *s, size_t n);
+
 /* 1 when field text s[0..n) equals the C string z. */
 int tp_eq(const char *s, size_t n, const char *z);
 

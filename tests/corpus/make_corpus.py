@@ -19,6 +19,8 @@ import sys
 import h5py
 import numpy as np
 
+import import_cases
+
 EVENT_TYPES = ["page_view", "product_view", "search", "add_to_cart",
                "remove_from_cart", "checkout", "purchase", "refund"]
 TS_MAX = 253402300799999999          # 9999-12-31T23:59:59.999999Z, clickseg's bound
@@ -443,6 +445,10 @@ def gen_out_is_file(base, d):
 @case
 def config_is_dir(base, d):
     os.mkdir(os.path.join(d, "job.cfg"))
+
+
+for _fn in import_cases.MAKERS:     # the text inputs of `clickseg import`
+    case(_fn)
 
 
 def main(argv):

@@ -269,6 +269,29 @@ static int pick_half(uint64_t h, void *arg)
     return (int)((h >> 20) & 1);
 }
 
+/* tp_utf8_bad against Unicode's table of well-formed byte sequences. */
+static void test_utf8(void **state)
+{
+    (void)state;
+    static const struct { const char *s; size_t n, bad; } cases[] = {
+        { "plain", 5, 5 },                 { "M\xc3\xbcller", 7, 7 },
+        { "\xf0\x9f\x98\x80", 4, 4 },      { "\xef\xbb\xbf", 3, 3 },
+        { "\xf4\x8f\xbf\xbf", 4, 4 },      /* U+10FFFF, the last */
+        { "M\xfcller", 7, 1 },             /* Latin-1 */
+        { "ab\x00" "c", 4, 2 },           /* NUL */
+        { "\xc0\xaf", 2, 0 },              /* overlong '/' */
+        { "\xe0\x80\xaf", 3, 0 },          /* overlong, 3 bytes */
+        { "\xed\xa0\x80", 3, 0 },          /* a surrogate */
+        { "\xf4\x90\x80\x80", 4, 0 },      /* past U+10FFFF */
+        { "x\xe2\x82", 3, 1 },             /* cut at the end */
+        { "\x80", 1, 0 },                  /* a lone continuation */
+        { "a\xe2\x28\xa1", 4, 1 },          /* a bad continuation */
+        { "\xf5\x80\x80\x80", 4, 0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_int_equal(tp_utf8_bad(cases[i].s, cases[i].n), cases[i].bad);
+}
+
 static void test_dict(void **state)
 {
     (void)state;
@@ -331,7 +354,7 @@ int main(void)
         cmocka_unit_test(test_split),       cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_times),       cmocka_unit_test(test_evmap),
         cmocka_unit_test(test_textin_ranges), cmocka_unit_test(test_textin_plan),
-        cmocka_unit_test(test_dict),
+        cmocka_unit_test(test_dict),        cmocka_unit_test(test_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
