@@ -67,9 +67,11 @@ int plan_build(const cs_file_info *info, int n, int64_t memory_per_rank,
         plan->files[i].row0 = plan->total_rows;
         plan->total_rows += plan->files[i].rows;
     }
+    /* A quarter of the budget stays for the user table the first windows
+     * fill; later windows are cut into parts as it grows (run.c). */
     uint64_t per_rank = window_rows_per_rank
                             ? window_rows_per_rank
-                            : (uint64_t)memory_per_rank / CS_BYTES_PER_EVENT;
+                            : (uint64_t)memory_per_rank / 4 * 3 / CS_BYTES_PER_EVENT;
     if (per_rank < CS_MIN_WINDOW_ROWS)
         per_rank = CS_MIN_WINDOW_ROWS;
     plan->window_rows = per_rank * (uint64_t)nranks;

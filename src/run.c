@@ -49,6 +49,7 @@ typedef struct run_ctx {
     char outtmp[1200];
     cs_ckpt ck;                    /* checkpoints, --resume, signals, --state */
     uint64_t passes;               /* window parts run (window_parts) */
+    uint64_t shuffle_bytes;        /* records this rank sent to other ranks */
 } run_ctx;
 
 /* ---- the emit callback: one closed session ---- */
@@ -409,6 +410,7 @@ static int one_part(run_ctx *x, uint64_t w, uint64_t part, uint64_t nparts, int 
         rc = err->code;
     if (comm_agree(x->c, err) != CS_OK)
         return err->code;
+    x->shuffle_bytes += (x->sh.nsend - x->sh.counts[x->c->rank]) * sizeof(cs_event);
     rc = shuffle_exchange(x->c, &x->sh, err);
     timer_stop(&x->tm, PH_SHUFFLE);
     int64_t L = x->cfg->session_max_lateness_us;
@@ -477,6 +479,10 @@ static int fill_meta(run_ctx *x, cs_run_meta *m, double t_start, cs_err *err)
     v[PH_N] = peak_rss_kb();
     m->peak_rss_kb_rank0 = v[PH_N];
     int rc = comm_max_i64(x->c, v, PH_N + 1, 0, err);
+    int64_t sent = (int64_t)x->shuffle_bytes;
+    if (rc == CS_OK)
+        rc = comm_sum_i64(x->c, &sent, 1, 0, err);
+    m->shuffle_bytes = (uint64_t)sent;
     for (int p = 0; p < PH_N; p++)
         m->phase_s[p] = (double)v[p] / 1e6;
     m->peak_rss_kb_max = v[PH_N];

@@ -45,7 +45,7 @@ typedef struct cs_plan {
 
 /* Orders the event files by (first ts, last ts, path), drops empty ones,
  * and sizes windows: window_rows = nranks * per-rank rows, where per-rank
- * rows = window_rows_per_rank when non-zero, else memory_per_rank /
+ * rows = window_rows_per_rank when non-zero, else 3/4 of memory_per_rank /
  * CS_BYTES_PER_EVENT. CS_EINPUT when no file holds events, when two files
  * name different currencies (their amounts cannot be summed), or when two
  * files look like copies of each other (same rows, first and last ts, and

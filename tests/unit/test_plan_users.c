@@ -79,9 +79,9 @@ static void test_plan_order(void **state)
         assert_int_equal(plan.files[i].ts_last, last[i]);
     }
     assert_int_equal(plan.total_rows, 1522);
-    /* 25600 bytes / 256 = 100 rows per rank, 3 ranks */
-    assert_int_equal(plan.window_rows, 300);
-    assert_int_equal(plan.nwindows, 6);   /* ceil(1522 / 300) */
+    /* 3/4 of 25600 bytes / 256 = 75 rows per rank, 3 ranks */
+    assert_int_equal(plan.window_rows, 225);
+    assert_int_equal(plan.nwindows, 7);   /* ceil(1522 / 225) */
 
     /* file boundaries */
     for (int i = 0; i < 5; i++) {
@@ -116,14 +116,14 @@ static void test_plan_window_sizes(void **state)
     int n = sample_files(info);
     cs_plan plan;
     cs_err err;
-    /* 1 MiB per rank: 4096 rows per rank */
+    /* 1 MiB per rank: 3/4 of it / 256 = 3072 rows per rank */
     assert_int_equal(plan_build(info, n, 1 << 20, 0, 3, &plan, &err), CS_OK);
-    assert_int_equal(plan.window_rows, 3 * 4096);
+    assert_int_equal(plan.window_rows, 3 * 3072);
     assert_int_equal(plan.nwindows, 1);
     plan_free(&plan);
-    /* memory not a multiple of 256: floor(1000000 / 256) = 3906 */
+    /* memory not a multiple of 256: floor(1000000 / 4 * 3 / 256) = 2929 */
     assert_int_equal(plan_build(info, n, 1000000, 0, 2, &plan, &err), CS_OK);
-    assert_int_equal(plan.window_rows, 2 * 3906);
+    assert_int_equal(plan.window_rows, 2 * 2929);
     plan_free(&plan);
     /* the override wins over memory */
     assert_int_equal(plan_build(info, n, 1 << 30, 100, 4, &plan, &err), CS_OK);
