@@ -11,7 +11,7 @@
 #include "clickseg/h5util.h"
 #include "clickseg/period.h"
 #include "clickseg/report.h"
-#include "clickseg/sort.h"
+#include "clickseg/users.h"
 
 int report_write_h5(const char *dir, const cs_config *cfg, const cs_stats *st,
                     const cs_ranking *rk, const cs_run_meta *meta, cs_err *err);
@@ -143,28 +143,23 @@ static int customers_enum(ptable *t, const cs_user **list, uint64_t n, const cha
     return rc;
 }
 
-int report_write_customers(const cs_comm *c, const char *dir, const cs_users *users,
+int report_write_customers(const cs_comm *c, const char *dir, cs_users *users,
                            const cs_rules *rules, const cs_ranking *rk, cs_err *err)
 {
     uint64_t n = users->n, k = 0;
     const cs_user **list = cs_malloc((n + 1) * sizeof *list, err, "customers table");
     uint64_t *ids = list ? cs_malloc((n + 1) * sizeof *ids, err, "customers table") : NULL;
     int64_t *col = ids ? cs_malloc((n + 1) * sizeof *col, err, "customers table") : NULL;
-    cs_kv *kv = col ? cs_malloc((2 * n + 1) * sizeof *kv, err, "customers order") : NULL;
-    /* Rows in user_id order within each rank: easier to read, same content. */
-    if (kv) {
+    /* Rows in user_id order within each rank: easier to read, same content;
+     * and the columns below then read the table in order. */
+    if (col && users_sort_by_id(users, err) == CS_OK) {
         for (uint64_t i = 0; i < users->n; i++)
-            if (users->slot[i].used)
-                kv[k++] = (cs_kv){users->slot[i].user_id, i};
+            if (users->slot[i].used) {
+                list[k] = &users->slot[i];
+                ids[k++] = users->slot[i].user_id;
+            }
         n = k;
-        if (sort_kv(kv, kv + n, n, err) != CS_OK)
-            n = 0;
-        for (uint64_t i = 0; i < n; i++) {
-            list[i] = &users->slot[kv[i].val];
-            ids[i] = kv[i].key;
-        }
     }
-    free(kv);
     if (comm_agree(c, err) != CS_OK) {
         free(list); free(ids); free(col);
         return err->code;

@@ -311,7 +311,7 @@ static int merge_sort_split(run_ctx *x, int64_t watermark, uint64_t *nproc, cs_e
     int rc = sort_events_into(x->carry, x->ncarry, x->sh.recv, x->sh.nrecv, x->work, err);
     if (rc != CS_OK)
         return rc;
-    uint64_t keep = 0, later = 0;
+    uint64_t later = 0;
     for (uint64_t i = 0; i < n; i++)
         later += x->work[i].ts >= watermark;
     if (later > x->carry_cap) {
@@ -321,14 +321,14 @@ static int merge_sort_split(run_ctx *x, int64_t watermark, uint64_t *nproc, cs_e
         x->carry = cbuf;
         x->carry_cap = later;
     }
+    /* The later events move to the carry; the rest stay where they are
+     * (sessionize skips a user's later events, a suffix of its run):
+     * compacting them would copy the whole window once more. */
     x->ncarry = 0;
-    for (uint64_t i = 0; i < n; i++) {
+    for (uint64_t i = 0; later && i < n; i++)
         if (x->work[i].ts >= watermark)
             x->carry[x->ncarry++] = x->work[i];
-        else if (keep++ != i)
-            x->work[keep - 1] = x->work[i];
-    }
-    *nproc = keep;
+    *nproc = n;
     return CS_OK;
 }
 

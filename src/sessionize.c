@@ -309,6 +309,15 @@ static int process_user(cs_sessionizer *s, cs_user *u, const cs_event *ev, uint6
 #define BATCH 1024
 #define AHEAD 6
 
+/* The end of the run of ev[i].user_id. */
+static uint64_t run_end(const cs_event *ev, uint64_t n, uint64_t i)
+{
+    uint64_t j = i + 1;
+    while (j < n && ev[j].user_id == ev[i].user_id)
+        j++;
+    return j;
+}
+
 static void prefetch_user(const cs_user *u)
 {
     const char *p = (const char *)u;
@@ -319,32 +328,39 @@ static void prefetch_user(const cs_user *u)
 int sess_process(cs_sessionizer *s, cs_users *users, const cs_event *ev, uint64_t n,
                  int64_t watermark, int final, cs_err *err)
 {
-    uint64_t start[BATCH + 1], pos[BATCH];
-    uint64_t i = 0, fresh = 0;
-    for (uint64_t k = 0; k < n; k++)
-        if ((k == 0 || ev[k].user_id != ev[k - 1].user_id) && !users_find(users, ev[k].user_id))
-            fresh++;
+    uint64_t start[BATCH], pos[BATCH];
+    uint64_t i = 0, fresh = 0, end[BATCH];
+    /* A user's run is ts-ordered, so its events at or after the watermark
+     * are a suffix; a run that starts there is skipped whole. */
+    for (uint64_t k = 0; k < n;) {
+        uint64_t j = run_end(ev, n, k);
+        fresh += ev[k].ts < watermark && !users_find(users, ev[k].user_id);
+        k = j;
+    }
     if (users_reserve(users, fresh, err) != CS_OK)
         return CS_ENOMEM;
     while (i < n) {
         int g = 0;
-        start[0] = i;
         while (g < BATCH && i < n) {
-            uint64_t j = i + 1;
-            while (j < n && ev[j].user_id == ev[i].user_id)
-                j++;
-            cs_user *u = users_get(users, ev[i].user_id, err);
-            if (!u)
-                return CS_ENOMEM;
-            pos[g++] = (uint64_t)(u - users->slot);
-            start[g] = i = j;
+            uint64_t j = run_end(ev, n, i), e = j;
+            while (e > i && ev[e - 1].ts >= watermark)
+                e--;
+            if (e > i) {
+                cs_user *u = users_get(users, ev[i].user_id, err);
+                if (!u)
+                    return CS_ENOMEM;
+                pos[g] = (uint64_t)(u - users->slot);
+                start[g] = i;
+                end[g++] = e;
+            }
+            i = j;
         }
         for (int k = 0; k < g && k < AHEAD; k++)
             prefetch_user(&users->slot[pos[k]]);
         for (int k = 0; k < g; k++) {
             if (k + AHEAD < g)
                 prefetch_user(&users->slot[pos[k + AHEAD]]);
-            int rc = process_user(s, &users->slot[pos[k]], ev + start[k], start[k + 1] - start[k],
+            int rc = process_user(s, &users->slot[pos[k]], ev + start[k], end[k] - start[k],
                                   watermark, final, err);
             if (rc != CS_OK)
                 return rc;

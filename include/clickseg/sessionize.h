@@ -1,9 +1,9 @@
 /* sessionize.h — cutting each user's ordered events into sessions and
  * computing their features.
  *
- * run hands over a rank's events of one window, sorted by (user, ts, row)
- * and all older than the window's watermark (no event still to come can be
- * older). A user's unfinished session lives in the user table
+ * run hands over a rank's events of one window, sorted by (user, ts, row);
+ * those older than the window's watermark (no event still to come can be
+ * older) are processed. A user's unfinished session lives in the user table
  * (cs_user.open) between windows, and is closed as soon as no event still
  * to come could extend it, so the sessions are the same whatever the window
  * size. Each closed session goes to the caller's emit callback in the
@@ -52,8 +52,9 @@ typedef struct cs_sessionizer {
 void sess_init(cs_sessionizer *s);
 void sess_free(cs_sessionizer *s);
 
-/* Processes ev[0..n) (sorted; every ts < watermark). With final = 1 the
- * stream has ended and every session is closed. */
+/* Processes the events of ev[0..n) (sorted) before `watermark`; those at
+ * or after it are skipped (the caller carries them to the next window).
+ * With final = 1 the stream has ended and every session is closed. */
 int sess_process(cs_sessionizer *s, cs_users *users, const cs_event *ev, uint64_t n,
                  int64_t watermark, int final, cs_err *err);
 
