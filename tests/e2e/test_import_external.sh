@@ -118,6 +118,13 @@ I 2 -o ref2
 ext ref2 false
 same ref ref2
 
+# one gzip file is read by one rank: the others spill nothing but still
+# own buckets and write
+mpi 1 "$CLICKSEG" import -q --format csv b.csv.gz -c imp.cfg -o gz1
+mpi 3 "$CLICKSEG" import -q --format csv b.csv.gz -c imp.cfg -o gz3 --set memory_per_rank=1M
+ext gz3 true
+same gz1 gz3
+
 # duplicates kept: the same again, and every parsed event is written
 I 1 -o keep --set import.duplicates=keep
 I 3 -o keep3 --set import.duplicates=keep --set memory_per_rank=1M
