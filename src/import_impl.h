@@ -133,6 +133,17 @@ int iext_add(imp_ctx *x, cs_err *err);
 int iext_finish_parse(imp_ctx *x, cs_err *err);
 int iext_build(imp_ctx *x, cs_err *err);
 void iext_cleanup(imp_ctx *x);
+/* Reads events [start, start+n) of this rank's run j into dst, with file
+ * line numbers. */
+int iext_read_run(imp_ctx *x, int j, uint64_t start, uint64_t n, imp_event *dst, cs_err *err);
+
+/* import_window.c: the passes over the windows, given pos (per run, the
+ * events before each bucket bound; x->nwindows windows of one bucket per
+ * rank). Collective. The counting pass (duplicates dropped) sets the rows
+ * of x->per; the write pass writes the events files, rejects the dropped
+ * duplicates, and sums duplicates and event types. */
+int iwin_count_pass(imp_ctx *x, const uint64_t *pos, cs_err *err);
+int iwin_write_pass(imp_ctx *x, const uint64_t *pos, cs_err *err);
 
 /* import_summary.c: import.json (rank 0). */
 int iwrite_summary(imp_ctx *x, const char *status, cs_err *err);
