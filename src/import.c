@@ -16,10 +16,6 @@
 #include "import_impl.h"
 
 #define MAX_INPUT_FILES 65535
-/* What an event costs a rank at the peak (the exchange of the sort): its
- * record (72 bytes) twice, plus slack. memory_per_rank caps the events. */
-#define BYTES_PER_EVENT 150
-#define CHECK_EVERY 4096u
 
 /* ---- prolog (rank 0) ---- */
 
@@ -154,30 +150,9 @@ static int blank(const char *s, size_t n)
     return 1;
 }
 
-/* CS_ENOMEM when this rank's events would pass memory_per_rank, with an
- * estimate of what the whole share needs (from the bytes read so far). */
-static int over_budget(imp_ctx *x, int64_t bytes_done, int64_t bytes_all, cs_err *err)
-{
-    uint64_t limit = (uint64_t)x->cfg->memory_per_rank / BYTES_PER_EVENT;
-    if (x->p.nev <= limit)
-        return CS_OK;
-    double need = (double)x->p.nev * BYTES_PER_EVENT * (double)bytes_all /
-                  (double)(bytes_done > 0 ? bytes_done : 1);
-    return cs_err_set(err, CS_ENOMEM, "import keeps every event in memory until it is written "
-                      "(about %d bytes each at the peak), and this rank's share of the input "
-                      "holds more than memory_per_rank (%.0f MiB) allows: %llu events after "
-                      "%.0f%% of it; use more ranks or set memory_per_rank to about %.0f MiB "
-                      "(see docs/import.md)", BYTES_PER_EVENT,
-                      (double)x->cfg->memory_per_rank / 1048576.0,
-                      (unsigned long long)x->p.nev, 100.0 * (double)bytes_done / (double)bytes_all,
-                      need / 1048576.0 * 1.1);
-}
-
-/* Parses one segment; counts into cnt (file's row of FC_N). bytes_before
- * and bytes_all (this rank's input bytes before the segment, and in all)
- * serve the memory check. */
-static int parse_segment(imp_ctx *x, const textin_seg *s, int64_t *cnt, int64_t bytes_before,
-                         int64_t bytes_all, cs_err *err)
+/* Parses one segment; counts into cnt (file's row of FC_N). A full
+ * buffer of events goes to disk as a sorted run (import_ext.c). */
+static int parse_segment(imp_ctx *x, const textin_seg *s, int64_t *cnt, cs_err *err)
 {
     const imp_file *f = &x->files[s->file];
     imp_parser *p = &x->p;
@@ -217,9 +192,8 @@ static int parse_segment(imp_ctx *x, const textin_seg *s, int64_t *cnt, int64_t 
         } else {
             cnt[FC_EVENTS] += (int64_t)(p->nev - mark);
         }
-        if (cnt[FC_ROWS] % CHECK_EVERY == 0 && rc == CS_OK)
-            rc = over_budget(x, bytes_before + (f->gzip ? s->end / 2 : textin_offset(t) - s->start),
-                             bytes_all, err);
+        if (rc == CS_OK)
+            rc = iext_add(x, err);
     }
     if (rc == CS_OK && got < 0)
         rc = err->code;
@@ -251,13 +225,9 @@ static int parse_all(imp_ctx *x, cs_err *err)
         gz[i] = x->files[i].gzip;
     }
     int nseg = rc == CS_OK ? textin_plan(bytes, gz, nf, c->rank, c->size, seg) : 0;
-    int64_t all = 0, done = 0;
-    for (int i = 0; i < nseg; i++)
-        all += seg[i].end - seg[i].start;
     for (int i = 0; rc == CS_OK && i < nseg; i++) {
         int64_t before = x->cnt[seg[i].file * FC_N + FC_LINES];
-        rc = parse_segment(x, &seg[i], &x->cnt[seg[i].file * FC_N], done, all, err);
-        done += seg[i].end - seg[i].start;
+        rc = parse_segment(x, &seg[i], &x->cnt[seg[i].file * FC_N], err);
         x->lines[c->rank * nf + seg[i].file] = x->cnt[seg[i].file * FC_N + FC_LINES] - before;
     }
     if (x->spill && fclose(x->spill) != 0 && rc == CS_OK)
@@ -273,13 +243,14 @@ static int parse_all(imp_ctx *x, cs_err *err)
     free(seg);
     free(bytes);
     free(gz);
-    if (comm_agree(c, err) != CS_OK)
+    if (comm_agree(c, err) != CS_OK || iext_finish_parse(x, err) != CS_OK)
         return err->code;
-    /* Line numbers: add the lines of the file that ranks before this one read. */
+    /* Line numbers: add the lines of the file that ranks before this one
+     * read (to the sorted runs when they are read back). */
     rc = comm_sum_i64(c, x->lines, (size_t)nf * (size_t)c->size, 1, err);
     if (rc != CS_OK)
         return rc;
-    uint64_t *base = cs_calloc((size_t)nf + 1, sizeof *base, err, "line numbers");
+    uint64_t *base = x->line_base = cs_calloc((size_t)nf + 1, sizeof *base, err, "line numbers");
     if (!base)
         rc = CS_ENOMEM;
     for (int f = 0; rc == CS_OK && f < nf; f++)
@@ -287,7 +258,6 @@ static int parse_all(imp_ctx *x, cs_err *err)
             base[f] += (uint64_t)x->lines[r * nf + f];
     for (uint64_t i = 0; rc == CS_OK && i < x->p.nev; i++)
         x->p.ev[i].line += base[x->p.ev[i].file];
-    free(base);
     if (comm_agree(c, err) != CS_OK)
         return err->code;
     rc = comm_sum_i64(c, x->cnt, (size_t)nf * FC_N, 1, err);
@@ -340,6 +310,22 @@ static int finish(imp_ctx *x, const char *status, cs_err *err)
     return comm_agree(x->c, err);
 }
 
+/* Sort, duplicates and files when every rank's events fit in its memory. */
+static int build_in_memory(imp_ctx *x, cs_err *err)
+{
+    double t = comm_wtime();
+    int rc;
+    if ((rc = isort_global(x, err)) != CS_OK || (rc = isort_dedupe(x, err)) != CS_OK)
+        return rc;
+    x->t_sort = comm_wtime() - t;
+    t = comm_wtime();
+    if ((rc = iwrite_plan(x, err)) != CS_OK || (rc = iwrite_reserve(x, err)) != CS_OK ||
+        (rc = idict_write(x, err)) != CS_OK || (rc = iwrite_events(x, err)) != CS_OK)
+        return rc;
+    x->t_write = comm_wtime() - t;
+    return CS_OK;
+}
+
 /* The import after parsing: the reject limit, then the archive. */
 static int build_archive(imp_ctx *x, cs_err *err)
 {
@@ -379,15 +365,12 @@ static int build_archive(imp_ctx *x, cs_err *err)
     x->t_dict = comm_wtime() - t;
     if (rc != CS_OK)
         return rc;
-    t = comm_wtime();
-    if ((rc = isort_global(x, err)) != CS_OK || (rc = isort_dedupe(x, err)) != CS_OK)
+    if (x->external)
+        rc = iext_build(x, err);
+    else
+        rc = build_in_memory(x, err);
+    if (rc != CS_OK)
         return rc;
-    x->t_sort = comm_wtime() - t;
-    t = comm_wtime();
-    if ((rc = iwrite_plan(x, err)) != CS_OK || (rc = iwrite_reserve(x, err)) != CS_OK ||
-        (rc = idict_write(x, err)) != CS_OK || (rc = iwrite_events(x, err)) != CS_OK)
-        return rc;
-    x->t_write = comm_wtime() - t;
     /* Nothing lost: every parsed event is written or a dropped duplicate. */
     uint64_t written = 0;
     for (int i = 0; i < x->nperiods; i++)
@@ -409,6 +392,7 @@ int import_run(const cs_comm *c, const cs_config *cfg, const cs_import_opts *o,
     x->c = c;
     x->cfg = cfg;
     x->o = o;
+    iext_init(x);
     x->t_start = comm_wtime();
     snprintf(x->final, sizeof x->final, "%s", o->output);
     const char *fmt = o->format ? o->format : cfg->import_format;
@@ -445,7 +429,9 @@ int import_run(const cs_comm *c, const cs_config *cfg, const cs_import_opts *o,
     res->dropped = x->dropped;
     res->files = x->nperiods;
     res->seconds = comm_wtime() - x->t_start;
+    iext_cleanup(x);
     imp_parser_free(&x->p);
+    free(x->wmem);
     free(x->files);
     free(x->cnt);
     free(x->lines);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "clickseg/archive.h"
 #include "clickseg/comm.h"
 #include "clickseg/import.h"
 #include "clickseg/importer.h"
@@ -46,12 +47,31 @@ typedef struct imp_ctx {
     int64_t dict_kw[DICT_N], dict_lw[DICT_N];   /* string widths of key and label */
     uint64_t duplicates, dropped;
     int64_t type_counts[8];     /* events written, by type */
+    uint32_t spill_window;      /* the window tag of the next reject spilled (import_ext.c) */
+    /* write buffers: columns for wrows rows (iwrite_buffers) */
+    void *wmem;
+    cs_columns wcols;
+    uint64_t wrows;
+    /* external sort (import_ext.c): sorted runs of this rank in one file */
+    int external;               /* some rank spilled: the windowed path */
+    uint64_t run_cap;           /* events a rank holds before it spills a run */
+    uint64_t win_cap;           /* events a rank sends or receives per window */
+    int run_fd;                 /* -1 when no run file is open */
+    char run_path[1300];
+    struct imp_run *runs;
+    int nruns, runs_cap;
+    uint64_t *line_base;        /* per input: added to this rank's line numbers */
+    struct imp_tally *tally;    /* periods of the parsed events (key, rows, times) */
+    int ntally, tally_cap;
+    int nwindows;               /* over all ranks */
+    int64_t runs_all;           /* runs over all ranks */
+    int64_t spill_bytes;        /* run bytes over all ranks */
     int nperiods;
     imp_period *per;
     /* this rank's share of each period: first event, count, file row, and
      * the most any rank has (the number of collective write rounds) */
     uint64_t *pfirst, *pcnt, *poff, *pmost;
-    double t_start, t_parse, t_dict, t_sort, t_write;
+    double t_start, t_parse, t_spill, t_dict, t_sort, t_write;
 } imp_ctx;
 
 /* import_dict.c: merges the ranks' dictionaries and assigns 32-bit ids
@@ -66,13 +86,37 @@ uint32_t idict_id32(const imp_ctx *x, uint64_t v);
  * then input position), the global sort, duplicates. */
 int isort_cmp(const void *a, const void *b);
 int isort_same_event(const imp_event *a, const imp_event *b);
+/* Sorts ev[0..n) by isort_cmp (radix keys: 48 bytes an event). */
+void isort_local(imp_event *ev, uint64_t n);
 int isort_global(imp_ctx *x, cs_err *err);
 int isort_dedupe(imp_ctx *x, cs_err *err);
+/* Where duplicates are looked for across slices: the last event of the
+ * global order so far and the first event equal to it (named in the
+ * reject's detail). */
+typedef struct isort_carry {
+    int has;
+    imp_event last, first;
+} isort_carry;
+/* Collective: duplicates in ev[0..*n), this rank's slice of one globally
+ * sorted stretch (ranks in order) that follows *carry; drops them (when
+ * import.duplicates = "drop", spilling them with window tag x->spill_window
+ * when spill is set; *n shrinks) and counts them into *dups; then *carry
+ * follows the stretch. */
+int isort_dedupe_slice(imp_ctx *x, imp_event *ev, uint64_t *n, isort_carry *carry, int spill,
+                       uint64_t *dups, cs_err *err);
 
 /* import_write.c: the archive files (plan the periods; make sure the
  * space is there; write), the reject spill, rejects.csv. Collective but
  * for the spill and rejects.csv. */
 int iwrite_plan(imp_ctx *x, cs_err *err);
+/* Column buffers for x->wrows rows, sized by memory_per_rank. */
+int iwrite_buffers(imp_ctx *x, cs_err *err);
+/* Collective: creates the period's file (attributes set, independent writes). */
+int iwrite_open(imp_ctx *x, const imp_period *per, cs_archive_writer **w, cs_err *err);
+/* Collective: every rank writes ev[0..count) at file row off, in `rounds`
+ * writes of x->wrows (the same number on every rank); counts event types. */
+int iwrite_slice(imp_ctx *x, cs_archive_writer *w, const imp_event *ev, uint64_t count,
+                 uint64_t off, uint64_t rounds, cs_err *err);
 int iwrite_reserve(imp_ctx *x, cs_err *err);
 int iwrite_events(imp_ctx *x, cs_err *err);
 /* rejects.csv keeps this much of a rejected line's text (a spreadsheet
@@ -81,6 +125,29 @@ int iwrite_events(imp_ctx *x, cs_err *err);
 int iwrite_spill(imp_ctx *x, int file, uint64_t line, int global_line, int reason,
                  const char *detail, const char *raw, size_t rawlen, cs_err *err);
 int iwrite_rejects_csv(imp_ctx *x, cs_err *err);                 /* rank 0 */
+
+/* import_ext.c: the external sort, for imports larger than memory_per_rank.
+ * iext_init sets the budgets; iext_add is called after each parsed line
+ * (spills a sorted run when the buffer is full); iext_finish_parse decides
+ * (collectively) whether the import goes external, spilling the rest;
+ * iext_build then does the sort, duplicates and the archive files window
+ * by window. iext_cleanup removes the run file. */
+void iext_init(imp_ctx *x);
+int iext_add(imp_ctx *x, cs_err *err);
+int iext_finish_parse(imp_ctx *x, cs_err *err);
+int iext_build(imp_ctx *x, cs_err *err);
+void iext_cleanup(imp_ctx *x);
+/* Reads events [start, start+n) of this rank's run j into dst, with file
+ * line numbers. */
+int iext_read_run(imp_ctx *x, int j, uint64_t start, uint64_t n, imp_event *dst, cs_err *err);
+
+/* import_window.c: the passes over the windows, given pos (per run, the
+ * events before each bucket bound; x->nwindows windows of one bucket per
+ * rank). Collective. The counting pass (duplicates dropped) sets the rows
+ * of x->per; the write pass writes the events files, rejects the dropped
+ * duplicates, and sums duplicates and event types. */
+int iwin_count_pass(imp_ctx *x, const uint64_t *pos, cs_err *err);
+int iwin_write_pass(imp_ctx *x, const uint64_t *pos, cs_err *err);
 
 /* import_summary.c: import.json (rank 0). */
 int iwrite_summary(imp_ctx *x, const char *status, cs_err *err);

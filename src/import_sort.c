@@ -88,7 +88,7 @@ static void permute(imp_event *ev, skey *a, uint64_t n)
  * digits every key shares are skipped), one permutation of the records in
  * place, then the runs of equal (ts, user), short in any real log, by the
  * full comparison. 48 bytes of keys per event; qsort without them. */
-static void sort_local(imp_event *ev, uint64_t n)
+void isort_local(imp_event *ev, uint64_t n)
 {
     if (n < 2)
         return;
@@ -212,7 +212,7 @@ int isort_global(imp_ctx *x, cs_err *err)
     imp_parser *p = &x->p;
     uint64_t n = p->nev;
     if (c->size == 1) {
-        sort_local(p->ev, n);
+        isort_local(p->ev, n);
         return CS_OK;
     }
     imp_event *split = cs_calloc((size_t)c->size, sizeof *split, err, "splitters");
@@ -235,7 +235,7 @@ int isort_global(imp_ctx *x, cs_err *err)
             p->ev = recv;
             p->cap = recvcap;
             p->nev = nrecv;
-            sort_local(p->ev, p->nev);
+            isort_local(p->ev, p->nev);
         } else {
             free(recv);
         }
@@ -246,31 +246,94 @@ int isort_global(imp_ctx *x, cs_err *err)
     return comm_agree(c, err) != CS_OK ? err->code : rc;
 }
 
-/* Sends each rank's event count and last event to every rank. */
-static int share_ends(const cs_comm *c, const imp_parser *p, imp_event *last, uint64_t *cnt,
+/* What each rank tells the others about its slice: its count, its last
+ * event, the first event of the slice equal to that last one, and whether
+ * the whole slice equals it. */
+typedef struct slice_end {
+    uint64_t n;
+    int32_t whole, pad;
+    imp_event last, first;
+} slice_end;
+
+/* Every rank gets every rank's slice_end. */
+static int share_ends(const cs_comm *c, const imp_event *ev, uint64_t n, slice_end *ends,
                       cs_err *err)
 {
-    struct { uint64_t n; imp_event last; } mine = { p->nev, { 0 } }, *all = NULL;
-    if (p->nev)
-        mine.last = p->ev[p->nev - 1];
+    slice_end mine = { n, 0, 0, { 0 }, { 0 } }, *all = NULL;
+    if (n) {
+        uint64_t t = n - 1;
+        while (t > 0 && isort_same_event(&ev[t - 1], &ev[n - 1]))
+            t--;
+        mine.last = ev[n - 1];
+        mine.first = ev[t];
+        mine.whole = t == 0;
+    }
     uint64_t *counts = cs_calloc((size_t)c->size, sizeof *counts, err, "ends");
-    int rc = counts ? CS_OK : CS_ENOMEM;
     if (comm_agree(c, err) != CS_OK) {
         free(counts);
         return err->code;
     }
-    rc = comm_gatherv(c, &mine, sizeof mine, (void **)&all, counts, err);
+    int rc = comm_gatherv(c, &mine, sizeof mine, (void **)&all, counts, err);
     if (rc == CS_OK && c->rank == 0)
-        for (int r = 0; r < c->size; r++) {
-            cnt[r] = all[r].n;
-            last[r] = all[r].last;
-        }
+        memcpy(ends, all, (size_t)c->size * sizeof *ends);
     free(all);
     free(counts);
     if (rc == CS_OK)
-        rc = comm_bcast(c, cnt, (size_t)c->size * sizeof *cnt, err);
-    if (rc == CS_OK)
-        rc = comm_bcast(c, last, (size_t)c->size * sizeof *last, err);
+        rc = comm_bcast(c, ends, (size_t)c->size * sizeof *ends, err);
+    return rc;
+}
+
+int isort_dedupe_slice(imp_ctx *x, imp_event *ev, uint64_t *n, isort_carry *carry, int spill,
+                       uint64_t *dups, cs_err *err)
+{
+    const cs_comm *c = x->c;
+    int drop = x->cfg->import_duplicates == IMPORT_DUP_DROP;
+    slice_end *ends = cs_calloc((size_t)c->size, sizeof *ends, err, "ends");
+    if (comm_agree(c, err) != CS_OK || share_ends(c, ev, *n, ends, err) != CS_OK) {
+        free(ends);
+        return err->code;
+    }
+    /* Walk the ranks in order: what precedes this rank's slice, and what
+     * follows the whole stretch. A slice made only of one repeated event
+     * passes on the first of that event from before it. */
+    isort_carry run = *carry, prev = { 0 };
+    for (int r = 0; r < c->size; r++) {
+        if (r == c->rank)
+            prev = run;
+        if (!ends[r].n)
+            continue;
+        int cont = ends[r].whole && run.has && isort_same_event(&run.last, &ends[r].last);
+        run.first = cont ? run.first : ends[r].first;
+        run.last = ends[r].last;
+        run.has = 1;
+    }
+    free(ends);
+    *carry = run;
+    /* `before` is the first of the events equal to the one before: the one
+     * a dropped duplicate is named after. */
+    imp_event before = prev.first;
+    uint64_t out = 0, nd = 0;
+    int rc = CS_OK;
+    for (uint64_t i = 0; rc == CS_OK && i < *n; i++) {
+        const imp_event *e = &ev[i];
+        if ((i > 0 || prev.has) && isort_same_event(e, &before)) {
+            nd++;
+            if (drop) {
+                if (spill) {
+                    char detail[1100];
+                    snprintf(detail, sizeof detail, "the same event as %s line %llu",
+                             x->files[before.file].path, (unsigned long long)before.line);
+                    rc = iwrite_spill(x, e->file, e->line, 1, R_DUPLICATE, detail, "", 0, err);
+                }
+                continue;
+            }
+        } else {
+            before = *e;
+        }
+        ev[out++] = *e;
+    }
+    *n = out;
+    *dups += nd;
     return rc;
 }
 
@@ -279,49 +342,20 @@ int isort_dedupe(imp_ctx *x, cs_err *err)
     const cs_comm *c = x->c;
     imp_parser *p = &x->p;
     int drop = x->cfg->import_duplicates == IMPORT_DUP_DROP;
-    imp_event *last = cs_calloc((size_t)c->size, sizeof *last, err, "ends");
-    uint64_t *cnt = cs_calloc((size_t)c->size, sizeof *cnt, err, "ends");
-    int rc = last && cnt ? CS_OK : CS_ENOMEM;
-    if (comm_agree(c, err) == CS_OK)
-        rc = share_ends(c, p, last, cnt, err);
-    /* The event before this rank's first: the last of the nearest
-     * non-empty rank before. */
-    const imp_event *prev = NULL;
-    for (int r = c->rank - 1; rc == CS_OK && r >= 0 && !prev; r--)
-        if (cnt[r])
-            prev = &last[r];
-    imp_event before = { 0 };
-    if (prev)
-        before = *prev;
-    if (rc == CS_OK && drop) {
+    int rc = CS_OK;
+    if (drop) {
         snprintf(x->spill_path + strlen(x->spill_path) - 5, 6, ".dups");
         if (!(x->spill = fopen(x->spill_path, "wb")))
             rc = cs_err_set(err, CS_EIO, "%s: cannot create", x->spill_path);
     }
-    uint64_t dups = 0, out = 0;
-    for (uint64_t i = 0; rc == CS_OK && i < p->nev; i++) {
-        const imp_event *e = &p->ev[i];
-        int dup = (i == 0 ? prev != NULL : 1) && isort_same_event(e, &before);
-        if (dup) {
-            dups++;
-            if (drop) {
-                char detail[1100];
-                snprintf(detail, sizeof detail, "the same event as %s line %llu",
-                         x->files[before.file].path, (unsigned long long)before.line);
-                rc = iwrite_spill(x, e->file, e->line, 1, R_DUPLICATE, detail, "", 0, err);
-                continue;
-            }
-        }
-        before = *e;
-        p->ev[out++] = *e;
-    }
-    if (rc == CS_OK)
-        p->nev = out;
+    isort_carry carry = { 0 };
+    uint64_t dups = 0;
+    x->spill_window = 0;
+    if (comm_agree(c, err) == CS_OK)
+        rc = isort_dedupe_slice(x, p->ev, &p->nev, &carry, 1, &dups, err);
     if (x->spill && fclose(x->spill) != 0 && rc == CS_OK)
         rc = cs_err_set(err, CS_EIO, "%s: cannot write", x->spill_path);
     x->spill = NULL;
-    free(last);
-    free(cnt);
     if (comm_agree(c, err) != CS_OK)
         return err->code;
     int64_t d[2] = { (int64_t)dups, drop ? (int64_t)dups : 0 };

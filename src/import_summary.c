@@ -87,9 +87,15 @@ int iwrite_summary(imp_ctx *x, const char *status, cs_err *err)
     fputs(",\n  \"status\": ", out);
     json_str(out, status);
     fprintf(out, ",\n  \"ranks\": %d,\n", x->c->size);
-    fprintf(out, "  \"seconds\": {\"total\": %.3f, \"parse\": %.3f, \"dictionaries\": %.3f, "
-            "\"sort\": %.3f, \"write\": %.3f},\n", comm_wtime() - x->t_start, x->t_parse,
-            x->t_dict, x->t_sort, x->t_write);
+    fprintf(out, "  \"seconds\": {\"total\": %.3f, \"parse\": %.3f, \"spill\": %.3f, "
+            "\"dictionaries\": %.3f, \"sort\": %.3f, \"write\": %.3f},\n",
+            comm_wtime() - x->t_start, x->t_parse, x->t_spill, x->t_dict, x->t_sort, x->t_write);
+    /* rank 0's own figures for run_events and window_events: every rank has the same */
+    fprintf(out, "  \"external_sort\": {\"used\": %s, \"runs\": %lld, \"windows\": %d, "
+            "\"spill_bytes\": %lld, \"run_events\": %llu, \"window_events\": %llu},\n",
+            x->external ? "true" : "false", (long long)x->runs_all, x->nwindows,
+            (long long)x->spill_bytes, (unsigned long long)x->run_cap,
+            (unsigned long long)x->win_cap);
     write_inputs(x, out);
     fprintf(out, "  \"rows\": %" PRId64 ",\n  \"rows_imported\": %" PRId64 ",\n"
             "  \"rows_rejected\": %" PRId64 ",\n  \"reject_share\": %.6g,\n"

@@ -103,39 +103,37 @@ static int global_periods(imp_ctx *x, const local_period *lp, int n, int64_t **k
     return rc;
 }
 
-/* Column buffers for WRITE_ROWS rows. */
-typedef struct colbuf {
-    cs_columns cols;
-    void *mem;
-} colbuf;
-
-static int colbuf_init(colbuf *b, cs_err *err)
+/* Rows per write: WRITE_ROWS, fewer when memory_per_rank is small (a
+ * sixteenth of it). */
+int iwrite_buffers(imp_ctx *x, cs_err *err)
 {
-    size_t n = WRITE_ROWS;
-    char *m = cs_malloc(n * (8 * 5 + 4 * 2 + 1), err, "write buffers");
-    b->mem = m;
+    const uint64_t row = 8 * 5 + 4 * 2 + 1;
+    uint64_t n = (uint64_t)x->cfg->memory_per_rank / 16 / row;
+    n = n < 4096 ? 4096 : n > WRITE_ROWS ? WRITE_ROWS : n;
+    char *m = cs_malloc(n * row, err, "write buffers");
+    x->wmem = m;
+    x->wrows = n;
     if (!m)
         return CS_ENOMEM;
-    b->cols.ts = (int64_t *)(void *)m;
-    b->cols.user_id = (uint64_t *)(void *)(m + 8 * n);
-    b->cols.product_id = (uint64_t *)(void *)(m + 16 * n);
-    b->cols.session_id = (uint64_t *)(void *)(m + 24 * n);
-    b->cols.price = (int64_t *)(void *)(m + 32 * n);
-    b->cols.category_id = (uint32_t *)(void *)(m + 40 * n);
-    b->cols.brand_id = (uint32_t *)(void *)(m + 44 * n);
-    b->cols.event_type = (uint8_t *)(m + 48 * n);
+    cs_columns *c = &x->wcols;
+    c->ts = (int64_t *)(void *)m;
+    c->user_id = (uint64_t *)(void *)(m + 8 * n);
+    c->product_id = (uint64_t *)(void *)(m + 16 * n);
+    c->session_id = (uint64_t *)(void *)(m + 24 * n);
+    c->price = (int64_t *)(void *)(m + 32 * n);
+    c->category_id = (uint32_t *)(void *)(m + 40 * n);
+    c->brand_id = (uint32_t *)(void *)(m + 44 * n);
+    c->event_type = (uint8_t *)(m + 48 * n);
     return CS_OK;
 }
 
-/* Writes period k: every rank its rows [first, first+count) at file row
- * `off`, in collective rounds of WRITE_ROWS (the same number on every rank). */
-static int write_period(imp_ctx *x, const imp_period *per, uint64_t first, uint64_t count,
-                        uint64_t off, uint64_t rounds, colbuf *b, cs_err *err)
+int iwrite_open(imp_ctx *x, const imp_period *per, cs_archive_writer **out, cs_err *err)
 {
     char path[1400];
     snprintf(path, sizeof path, "%s/%s", x->tmp, per->name);
     cs_archive_writer *w = NULL;
     int rc = archive_create(x->c->comm, path, per->rows, 0, &w, err);
+    *out = w;
     if (!w)
         return rc;
     char src[256];
@@ -145,27 +143,49 @@ static int write_period(imp_ctx *x, const imp_period *per, uint64_t first, uint6
     if (rc == CS_OK)
         rc = archive_set_attr(w, "source", src, err);
     archive_set_independent(w);   /* one contiguous slice per rank and column */
-    const imp_event *ev = x->p.ev + first;
+    return rc;
+}
+
+int iwrite_slice(imp_ctx *x, cs_archive_writer *w, const imp_event *ev, uint64_t count,
+                 uint64_t off, uint64_t rounds, cs_err *err)
+{
+    cs_columns *c = &x->wcols;
+    int rc = CS_OK;
     for (uint64_t r = 0, done = 0; r < rounds; r++) {
-        uint64_t m = count - done < WRITE_ROWS ? count - done : WRITE_ROWS;
+        uint64_t m = count - done < x->wrows ? count - done : x->wrows;
         for (uint64_t i = 0; i < m; i++) {
             const imp_event *e = &ev[done + i];
-            b->cols.ts[i] = e->ts;
-            b->cols.user_id[i] = e->user_id;
-            b->cols.event_type[i] = e->type;
-            b->cols.product_id[i] = e->product_id;
-            b->cols.category_id[i] = idict_id32(x, e->category);
-            b->cols.brand_id[i] = idict_id32(x, e->brand);
-            b->cols.price[i] = e->price;
-            b->cols.session_id[i] = e->session_id;
+            c->ts[i] = e->ts;
+            c->user_id[i] = e->user_id;
+            c->event_type[i] = e->type;
+            c->product_id[i] = e->product_id;
+            c->category_id[i] = idict_id32(x, e->category);
+            c->brand_id[i] = idict_id32(x, e->brand);
+            c->price[i] = e->price;
+            c->session_id[i] = e->session_id;
+            x->type_counts[e->type & 7]++;
         }
         cs_err werr;
         cs_err_clear(&werr);
         /* every rank calls every round, even after a failure: it is collective */
-        if (archive_write_rows(w, off + done, m, &b->cols, NULL, &werr) != CS_OK && rc == CS_OK)
+        if (archive_write_rows(w, off + done, m, c, NULL, &werr) != CS_OK && rc == CS_OK)
             *err = werr, rc = werr.code;
         done += m;
     }
+    return rc;
+}
+
+/* Writes period k: every rank its rows [first, first+count) at file row
+ * `off`, in collective rounds (the same number on every rank). */
+static int write_period(imp_ctx *x, const imp_period *per, uint64_t first, uint64_t count,
+                        uint64_t off, uint64_t rounds, cs_err *err)
+{
+    cs_archive_writer *w = NULL;
+    int rc = iwrite_open(x, per, &w, err);
+    if (!w)
+        return rc;
+    int r = iwrite_slice(x, w, x->p.ev + first, count, off, rounds, err);
+    rc = rc == CS_OK ? r : rc;
     cs_err cerr;
     cs_err_clear(&cerr);
     if (archive_close(w, per->ts_min, per->ts_max, &cerr) != CS_OK && rc == CS_OK)
@@ -207,11 +227,8 @@ int iwrite_plan(imp_ctx *x, cs_err *err)
         tmin[k] = x->p.ev[lp[i].first].ts;
         tmax[k] = x->p.ev[lp[i].first + lp[i].count - 1].ts;
     }
-    for (uint64_t i = 0; i < x->p.nev; i++)
-        x->type_counts[x->p.ev[i].type & 7]++;
     if (comm_agree(c, err) != CS_OK ||
         comm_exscan_u64v(c, x->pcnt, x->poff, (size_t)nk, err) != CS_OK ||
-        comm_sum_i64(c, x->type_counts, 8, 1, err) != CS_OK ||
         comm_sum_i64(c, tot, (size_t)nk, 1, err) != CS_OK ||
         comm_min_i64(c, tmin, (size_t)nk, 1, err) != CS_OK ||
         comm_max_i64(c, tmax, (size_t)nk, 1, err) != CS_OK ||
@@ -297,20 +314,18 @@ int iwrite_reserve(imp_ctx *x, cs_err *err)
 
 int iwrite_events(imp_ctx *x, cs_err *err)
 {
-    colbuf b = { 0 };
-    int rc = colbuf_init(&b, err);
-    if (comm_agree(x->c, err) != CS_OK) {
-        free(b.mem);
+    int rc = iwrite_buffers(x, err);
+    if (comm_agree(x->c, err) != CS_OK)
         return err->code;
-    }
     for (int k = 0; k < x->nperiods; k++) {
-        uint64_t rounds = (x->pmost[k] + WRITE_ROWS - 1) / WRITE_ROWS;
-        int r = write_period(x, &x->per[k], x->pfirst[k], x->pcnt[k], x->poff[k], rounds, &b, err);
+        uint64_t rounds = (x->pmost[k] + x->wrows - 1) / x->wrows;
+        int r = write_period(x, &x->per[k], x->pfirst[k], x->pcnt[k], x->poff[k], rounds, err);
         if (rc == CS_OK)
             rc = r;
     }
-    free(b.mem);
-    return comm_agree(x->c, err) != CS_OK ? err->code : CS_OK;
+    if (comm_agree(x->c, err) != CS_OK)
+        return err->code;
+    return comm_sum_i64(x->c, x->type_counts, 8, 1, err);
 }
 
 /* ---- rejects ---- */
@@ -320,7 +335,7 @@ typedef struct spill_hdr {
     uint32_t dlen, rlen;
     uint16_t file;
     uint8_t reason, global_line;
-    uint8_t pad[4];
+    uint32_t window;      /* duplicates: the window of the external sort (0 in memory) */
 } spill_hdr;
 
 int iwrite_spill(imp_ctx *x, int file, uint64_t line, int global_line, int reason,
@@ -336,7 +351,7 @@ int iwrite_spill(imp_ctx *x, int file, uint64_t line, int global_line, int reaso
     }
     size_t mlen = strlen(more);
     spill_hdr h = { line, (uint32_t)strlen(detail), (uint32_t)(keep + mlen), (uint16_t)file,
-                    (uint8_t)reason, (uint8_t)global_line, { 0 } };
+                    (uint8_t)reason, (uint8_t)global_line, x->spill_window };
     if (fwrite(&h, sizeof h, 1, x->spill) != 1 || fwrite(detail, 1, h.dlen, x->spill) != h.dlen ||
         fwrite(raw, 1, keep, x->spill) != keep || fwrite(more, 1, mlen, x->spill) != mlen)
         return cs_err_set(err, CS_EIO, "%s: cannot write: %s", x->spill_path, strerror(errno));
@@ -363,52 +378,80 @@ static void csv_field(FILE *out, const char *s, size_t n)
     fputc('"', out);
 }
 
-/* Appends one rank's spill file to rejects.csv; line numbers of parse
- * rejects become file line numbers. Removes the spill. */
-static int copy_spill(imp_ctx *x, const char *path, int rank, FILE *out, cs_err *err)
-{
-    FILE *in = fopen(path, "rb");
-    if (!in)
-        return errno == ENOENT ? CS_OK : cs_err_set(err, CS_EIO, "%s: %s", path, strerror(errno));
+/* One rank's spill file, read record by record. */
+typedef struct spill_in {
+    FILE *in;
+    const char *path;
+    int rank, have;       /* have: h and buf hold the next record */
     spill_hdr h;
-    char *buf = NULL;
-    size_t cap = 0;
-    int rc = CS_OK;
-    while (rc == CS_OK && fread(&h, sizeof h, 1, in) == 1) {
-        size_t need = (size_t)h.dlen + h.rlen + 1;
-        if (need > cap) {
-            char *nb = cs_realloc(buf, need, err, "rejects");
-            if (!nb) {
-                rc = CS_ENOMEM;
-                break;
-            }
-            buf = nb;
-            cap = need;
-        }
-        if (fread(buf, 1, need - 1, in) != need - 1) {
-            rc = cs_err_set(err, CS_EIO, "%s: truncated", path);
-            break;
-        }
-        uint64_t line = h.line;
-        for (int r = 0; !h.global_line && r < rank; r++)
-            line += (uint64_t)x->lines[r * x->nfiles + h.file];
-        if (!x->first_reject[0])
-            snprintf(x->first_reject, sizeof x->first_reject, "%.300s:%" PRIu64 ": %s: %.*s",
-                     x->files[h.file].path, line, imp_reason_name(h.reason),
-                     (int)(h.dlen > 250 ? 250 : h.dlen), buf);
-        csv_field(out, x->files[h.file].path, strlen(x->files[h.file].path));
-        fprintf(out, ",%" PRIu64 ",%s,", line, imp_reason_name(h.reason));
-        csv_field(out, buf, h.dlen);
-        fputc(',', out);
-        csv_field(out, buf + h.dlen, h.rlen);
-        fputc('\n', out);
+    char *buf;
+    size_t cap;
+} spill_in;
+
+/* Reads the next record into s (s->have = 0 at the end). */
+static int spill_next(spill_in *s, cs_err *err)
+{
+    s->have = 0;
+    if (!s->in || fread(&s->h, sizeof s->h, 1, s->in) != 1)
+        return CS_OK;
+    size_t need = (size_t)s->h.dlen + s->h.rlen + 1;
+    if (need > s->cap) {
+        char *nb = cs_realloc(s->buf, need, err, "rejects");
+        if (!nb)
+            return CS_ENOMEM;
+        s->buf = nb;
+        s->cap = need;
     }
-    free(buf);
-    fclose(in);
-    unlink(path);
-    return rc;
+    if (fread(s->buf, 1, need - 1, s->in) != need - 1)
+        return cs_err_set(err, CS_EIO, "%s: truncated", s->path);
+    s->have = 1;
+    return CS_OK;
 }
 
+static int spill_open(spill_in *s, const char *path, int rank, cs_err *err)
+{
+    memset(s, 0, sizeof *s);
+    s->path = path;
+    s->rank = rank;
+    if (!(s->in = fopen(path, "rb")) && errno != ENOENT)
+        return cs_err_set(err, CS_EIO, "%s: %s", path, strerror(errno));
+    return spill_next(s, err);
+}
+
+static void spill_close(spill_in *s)
+{
+    if (s->in) {
+        fclose(s->in);
+        unlink(s->path);
+    }
+    free(s->buf);
+    s->in = NULL;
+    s->buf = NULL;
+}
+
+/* Writes s's record as a line of rejects.csv (line numbers of parse
+ * rejects become file line numbers) and reads the next. */
+static int spill_emit(imp_ctx *x, spill_in *s, FILE *out, cs_err *err)
+{
+    const spill_hdr *h = &s->h;
+    uint64_t line = h->line;
+    for (int r = 0; !h->global_line && r < s->rank; r++)
+        line += (uint64_t)x->lines[r * x->nfiles + h->file];
+    if (!x->first_reject[0])
+        snprintf(x->first_reject, sizeof x->first_reject, "%.300s:%" PRIu64 ": %s: %.*s",
+                 x->files[h->file].path, line, imp_reason_name(h->reason),
+                 (int)(h->dlen > 250 ? 250 : h->dlen), s->buf);
+    csv_field(out, x->files[h->file].path, strlen(x->files[h->file].path));
+    fprintf(out, ",%" PRIu64 ",%s,", line, imp_reason_name(h->reason));
+    csv_field(out, s->buf, h->dlen);
+    fputc(',', out);
+    csv_field(out, s->buf + h->dlen, h->rlen);
+    fputc('\n', out);
+    return spill_next(s, err);
+}
+
+/* The parse rejects, rank by rank (input order), then the duplicates in
+ * the global order: window by window, rank by rank within a window. */
 int iwrite_rejects_csv(imp_ctx *x, cs_err *err)
 {
     char path[1300];
@@ -417,13 +460,36 @@ int iwrite_rejects_csv(imp_ctx *x, cs_err *err)
     if (!out)
         return cs_err_set(err, CS_EIO, "%s: cannot create: %s", path, strerror(errno));
     fputs("file,line,reason,detail,raw\n", out);
-    int rc = CS_OK;
-    for (int pass = 0; pass < 2; pass++)
-        for (int r = 0; rc == CS_OK && r < x->c->size; r++) {
-            char sp[1300];
-            snprintf(sp, sizeof sp, "%s/.rejects-%d.%s", x->tmp, r, pass ? "dups" : "part");
-            rc = copy_spill(x, sp, r, out, err);
+    int n = x->c->size, rc = CS_OK;
+    spill_in *s = cs_calloc((size_t)n, sizeof *s, err, "rejects");
+    char (*sp)[1300] = cs_calloc((size_t)n, sizeof *sp, err, "rejects");
+    if (!s || !sp)
+        rc = CS_ENOMEM;
+    for (int pass = 0; rc == CS_OK && pass < 2; pass++) {
+        for (int r = 0; r < n; r++) {
+            snprintf(sp[r], sizeof sp[r], "%s/.rejects-%d.%s", x->tmp, r, pass ? "dups" : "part");
+            if (rc == CS_OK)
+                rc = spill_open(&s[r], sp[r], r, err);
         }
+        for (int r = 0; pass == 0 && r < n; r++)
+            while (rc == CS_OK && s[r].have)
+                rc = spill_emit(x, &s[r], out, err);
+        while (rc == CS_OK && pass == 1) {
+            uint32_t w = UINT32_MAX;
+            for (int r = 0; r < n; r++)
+                if (s[r].have && s[r].h.window < w)
+                    w = s[r].h.window;
+            if (w == UINT32_MAX)
+                break;
+            for (int r = 0; r < n; r++)
+                while (rc == CS_OK && s[r].have && s[r].h.window == w)
+                    rc = spill_emit(x, &s[r], out, err);
+        }
+        for (int r = 0; r < n; r++)
+            spill_close(&s[r]);
+    }
+    free(s);
+    free(sp);
     if ((ferror(out) | fclose(out)) && rc == CS_OK)
         rc = cs_err_set(err, CS_EIO, "%s: cannot write: %s", path, strerror(errno));
     return rc;

@@ -3,6 +3,8 @@
  *
  *   every rank: parse its byte ranges (textin) with the format's importer
  *               ─► rejects to a spill file, events to memory, ids to dictionaries
+ *               (past its share of memory_per_rank: sorted runs to disk, merged
+ *               window by window later: the external sort of import_ext.c)
  *   fix up line numbers ─► count (rows = imported + rejected, by reason)
  *   ─► too many rejects? stop: rejects.csv + import.json only, no archive
  *   ─► merge dictionaries (dictionaries.h5) ─► sort by time across ranks

@@ -3,17 +3,19 @@
 # CSV of N rows (default 10^8, about 4.3 GB) and imports it on 1 and on 2
 # ranks, a warm-up run first, printing wall time, rows/s, the phases from
 # import.json and the peak memory (RSS) of each rank.
-#   bash tests/bench/import_bench.sh [ROWS] [WORKDIR]
-# Needs about 10 GB of disk per 10^8 rows (the CSV and one archive at a
-# time) and about 12-14 GB of memory in all for 10^8 rows.
-# Measured (2 cores, 24 GiB, load average 1.8), 10^8 rows, 31 daily files:
-#   1 rank: 55.5 s (1.80 M rows/s), peak RSS 11.5 GiB
-#   2 ranks: 34.7 s (2.88 M rows/s), peak RSS 6.9 GiB per rank
+#   [MEM=1G] [RANKS="1 2"] bash tests/bench/import_bench.sh [ROWS] [WORKDIR]
+# Needs about 17 GB of disk per 10^8 rows (the CSV, the external sort's
+# runs and one archive at a time). Memory: memory_per_rank (MEM) per rank.
+# Measured (2 cores, 24 GiB, load average 4-5), 10^8 rows, 31 daily files:
+#   MEM=1G, 1 rank: 102.1 s (0.98 M rows/s), peak RSS 780 MiB
+#   MEM=1G, 2 ranks: 80.2 s (1.25 M rows/s), peak RSS 690 MiB per rank
+#   MEM=16G (in memory), 2 ranks: 125.4 s, peak RSS 6.9 GiB per rank
 # (docs/import.md has the phases).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 ROWS=${1:-100000000}
 WORK=${2:-/tmp/clickseg-import-bench}
+RANKS=${RANKS:-1 2}
 CLICKSEG=${CLICKSEG:-$ROOT/build/clickseg}
 source "$ROOT/jobs/lib/mpi-env.sh"
 mkdir -p "$WORK"
@@ -40,10 +42,10 @@ if [ ! -s "$CSV" ]; then
 fi
 ls -la "$CSV"
 
-# memory_per_rank: an upper bound for the guard (150 bytes an event at the
-# peak: 15 GB for 10^8 events on one rank).
-cat > bench.cfg <<'CFG'
-memory_per_rank = "16G";
+# memory_per_rank (MEM, default 1G): beyond it each rank spills sorted runs
+# (the external sort); 16G keeps 10^8 events in memory on one rank.
+cat > bench.cfg <<CFG
+memory_per_rank = "${MEM:-1G}";
 import = {
   split = "day";
   csv = {
@@ -79,9 +81,9 @@ echo "== warm-up (1 rank, small)"
 head -1000001 "$CSV" > warm.csv
 mpirun -n 1 "$CLICKSEG" import -q --format csv warm.csv -o warm -c bench.cfg --force
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores" >&2
-echo "== 1 rank"
-one 1
-rm -rf arch1
-echo "== 2 ranks"
-one 2
-rm -rf arch2 warm warm.csv
+for n in $RANKS; do
+    echo "== $n rank(s), memory_per_rank ${MEM:-1G}"
+    one "$n"
+    rm -rf "arch$n"
+done
+rm -rf warm warm.csv
