@@ -329,15 +329,14 @@ int sess_process(cs_sessionizer *s, cs_users *users, const cs_event *ev, uint64_
                  int64_t watermark, int final, cs_err *err)
 {
     uint64_t start[BATCH], pos[BATCH];
-    uint64_t i = 0, fresh = 0, end[BATCH];
+    uint64_t i = 0, runs = 0, end[BATCH];
     /* A user's run is ts-ordered, so its events at or after the watermark
-     * are a suffix; a run that starts there is skipped whole. */
-    for (uint64_t k = 0; k < n;) {
-        uint64_t j = run_end(ev, n, k);
-        fresh += ev[k].ts < watermark && !users_find(users, ev[k].user_id);
-        k = j;
-    }
-    if (users_reserve(users, fresh, err) != CS_OK)
+     * are a suffix; a run that starts there is skipped whole. The index
+     * gets room for every run's user (most exist already: slots grow only
+     * for the new ones). */
+    for (uint64_t k = 0; k < n; k++)
+        runs += (k == 0 || ev[k].user_id != ev[k - 1].user_id) && ev[k].ts < watermark;
+    if (users_reserve_index(users, runs, err) != CS_OK)
         return CS_ENOMEM;
     while (i < n) {
         int g = 0;

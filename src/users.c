@@ -98,6 +98,14 @@ int users_reserve(cs_users *t, uint64_t more, cs_err *err)
     return CS_OK;
 }
 
+int users_reserve_index(cs_users *t, uint64_t more, cs_err *err)
+{
+    while ((t->n + more) * 10 > t->icap * 7)
+        if (grow_index(t, err) != CS_OK)
+            return CS_ENOMEM;
+    return CS_OK;
+}
+
 cs_user *users_get(cs_users *t, uint64_t user_id, cs_err *err)
 {
     if ((t->n + 1) * 10 > t->icap * 7 && grow_index(t, err) != CS_OK)

@@ -72,6 +72,10 @@ void users_free(cs_users *t);
  * cells of the small index (their top bits are all alike). */
 int users_reserve(cs_users *t, uint64_t more, cs_err *err);
 
+/* Makes room in the index (only) for `more` new users: the same guard for
+ * an ordered insert, when most of the users inserted exist already. */
+int users_reserve_index(cs_users *t, uint64_t more, cs_err *err);
+
 /* The entry of user_id, inserted (zeroed, first/last ts unset) when new;
  * NULL with CS_ENOMEM when the table cannot grow. */
 cs_user *users_get(cs_users *t, uint64_t user_id, cs_err *err);
