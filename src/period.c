@@ -544,6 +544,17 @@ static int64_t ymd_key(int64_t days)
     return y * 10000 + m * 100 + d;
 }
 
+/* ymd_key through tz's small cache: a run's sessions fall on few days. */
+static int64_t ymd_key_cached(cs_tz *tz, int64_t days)
+{
+    int i = (int)(days & 15);
+    if (tz->ymd_key[i] == 0 || tz->ymd_days[i] != days) {
+        tz->ymd_days[i] = days;
+        tz->ymd_key[i] = ymd_key(days);   /* never 0: the month is at least 1 */
+    }
+    return tz->ymd_key[i];
+}
+
 /* yyyymmdd key of the local day, ISO week (its Monday) or month
  * (yyyymm01) of ts_us; -1 for an unknown period. */
 int64_t period_key(cs_tz *tz, int period, int64_t ts_us)
@@ -551,9 +562,9 @@ int64_t period_key(cs_tz *tz, int period, int64_t ts_us)
     int64_t t = floor_div(ts_us, 1000000);
     int64_t days = floor_div(t + tz_offset(tz, t), DAY_S);
     switch (period) {
-    case PERIOD_DAY: return ymd_key(days);
-    case PERIOD_WEEK: return ymd_key(days - weekday_of_days(days));
-    case PERIOD_MONTH: return ymd_key(days) / 100 * 100 + 1;
+    case PERIOD_DAY: return ymd_key_cached(tz, days);
+    case PERIOD_WEEK: return ymd_key_cached(tz, days - weekday_of_days(days));
+    case PERIOD_MONTH: return ymd_key_cached(tz, days) / 100 * 100 + 1;
     default: return -1;
     }
 }

@@ -42,6 +42,9 @@ typedef struct cs_tz {
     int64_t cache_lo, cache_hi;
     int32_t cache_off;
     uint64_t lookups;   /* cache misses so far (for tests and timing) */
+    /* yyyymmdd of recent local day numbers (period_key per session):
+     * direct-mapped on the day, an entry valid when its key is non-zero */
+    int64_t ymd_days[16], ymd_key[16];
 } cs_tz;
 
 /* Local calendar fields of an instant. */
