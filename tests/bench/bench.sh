@@ -122,9 +122,10 @@ else
 fi
 
 # memory_per_rank N: the budget of clickseg run on an archive of N events.
-# auto: 512M (the default) holds the windows of 10^7 events; at 10^8 the user
-# table alone takes most of it, so 1536M there (3 x 1.5 GiB of 24 GiB with
-# DuckDB's peak is what the machine holds).
+# auto: clickseg's default 512M below 10^8 events; at 10^8 the user table
+# alone would take most of 512M (many more windows), so 1536M there, which
+# still leaves the peak under a quarter of DuckDB's (~6.5 GiB at 10^8) as long
+# as it stays within the budget + 8%.
 memory_per_rank() {
     if [ "$MEMORY" != auto ]; then echo "$MEMORY"
     elif [ "$1" -ge 100000000 ]; then echo 1536M
