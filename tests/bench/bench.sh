@@ -10,7 +10,11 @@
 #   run        clickseg run, 1 and 2 ranks
 #   duckdb     the same job in SQL (tests/bench/duckdb/peer.js), 2 threads, from Parquet
 #   import     clickseg import of the CSV, 1 and 2 ranks (only when the binary has `import`)
-# and prints events/s, wall time, peak memory per rank and the ratios. It
+#   generate   clickseg generate, once per size per run (the cache fill, or into a scratch dir)
+#   weak       clickseg run on --weak-events per rank, ranks 1, 2, 4 (4 oversubscribed)
+# and prints events/s, wall time, peak memory per rank against memory_per_rank,
+# bytes sent per event, the ratios and each target of issue #9 with PASS/MISS
+# (also as markdown in OUT/table.md). It
 # checks that DuckDB's session and per-segment counts equal clickseg's, and
 # exits 1 when they differ (or when any measured command fails).
 set -euo pipefail
@@ -33,19 +37,26 @@ usage: bash tests/bench/bench.sh [options]
   --data DIR       cache of archives, CSV and Parquet (default BUILD/bench-data)
   --out DIR        outputs and results (default BUILD/bench-out; emptied first)
   --seed S --days D --files F   generate parameters (default 1, 30, 8)
-  --run-args STR   extra arguments for clickseg run (e.g. "--set memory_per_rank=2G")
+  --memory SIZE    memory_per_rank for every clickseg run (--set memory_per_rank=SIZE);
+                   "auto" (default): 1536M for archives of 10^8 events or more, 512M below
+  --gen-ranks N    ranks of the timed clickseg generate (default 2)
+  --weak-events N  weak scaling: events per rank (default 5e6; 0 skips weak scaling)
+  --weak-ranks L   weak scaling rank counts (default 1,2,4; more than the cores oversubscribe)
+  --run-args STR   extra arguments for clickseg run (e.g. "--set session.gap=900")
   -h, --help       this help
 
 Every measured command has a deadline of BENCH_TIMEOUT seconds (default 3600).
 
-Results: OUT/results.tsv (every measurement), OUT/summary.json (medians),
-the table on stdout. Exit 0 when every command succeeded and the counts
+Results: OUT/results.tsv (every measurement), OUT/summary.json (medians,
+ratios, targets), OUT/table.md (the final table in markdown), the tables on
+stdout. Exit 0 when every command succeeded and the counts
 agree, 1 otherwise, 2 on a usage error.
 EOF
 }
 
 EVENTS=1e7,1e8 REPS=3 RANKS=1,2 THREADS=2 PEER=duckdb DO_IMPORT=1 BUILD=$ROOT/build
-DO_BUILD=1 DATA= OUT= SEED=1 DAYS=30 FILES=8 RUN_ARGS=
+DO_BUILD=1 DATA= OUT= SEED=1 DAYS=30 FILES=8 RUN_ARGS= MEMORY=auto GEN_RANKS=2
+WEAK_EVENTS=5e6 WEAK_RANKS=1,2,4
 while [ $# -gt 0 ]; do
     case $1 in
         --events) EVENTS=$2; shift ;;
@@ -62,6 +73,10 @@ while [ $# -gt 0 ]; do
         --days) DAYS=$2; shift ;;
         --files) FILES=$2; shift ;;
         --run-args) RUN_ARGS=$2; shift ;;
+        --memory) MEMORY=$2; shift ;;
+        --gen-ranks) GEN_RANKS=$2; shift ;;
+        --weak-events) WEAK_EVENTS=$2; shift ;;
+        --weak-ranks) WEAK_RANKS=$2; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "bench.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
@@ -71,6 +86,12 @@ case $PEER in duckdb|none) ;; *) echo "bench.sh: --peer must be duckdb or none" 
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: --reps must be a positive integer" >&2; exit 2; }
 [[ $THREADS =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: --threads must be a positive integer" >&2; exit 2; }
 [[ $RANKS =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || { echo "bench.sh: --ranks: e.g. 1,2" >&2; exit 2; }
+[[ $WEAK_RANKS =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || { echo "bench.sh: --weak-ranks: e.g. 1,2,4" >&2; exit 2; }
+[[ $GEN_RANKS =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: --gen-ranks must be a positive integer" >&2; exit 2; }
+# A size as clickseg's config reads it (512M, 1.5G, 1073741824); clickseg
+# itself rejects what is out of range, naming the key.
+[[ $MEMORY =~ ^(auto|[0-9]+(\.[0-9]+)?[kKmMgGtT]?)$ ]] ||
+    { echo "bench.sh: --memory: '$MEMORY' is not auto or a size such as 512M, 1536M, 2G" >&2; exit 2; }
 DATA=${DATA:-$BUILD/bench-data}
 OUT=${OUT:-$BUILD/bench-out}
 
@@ -93,6 +114,24 @@ for e in ${EVENTS//,/ }; do
     SIZES+=("$n")
 done
 [ ${#SIZES[@]} -gt 0 ] || { echo "bench.sh: --events is empty" >&2; exit 2; }
+if [ "$WEAK_EVENTS" = 0 ]; then
+    WEAK_N=0
+else
+    WEAK_N=$(to_int "$WEAK_EVENTS") ||
+        { echo "bench.sh: --weak-events: '$WEAK_EVENTS' is not a whole number of events" >&2; exit 2; }
+fi
+
+# memory_per_rank N: the budget of clickseg run on an archive of N events.
+# auto: clickseg's default 512M below 10^8 events; at 10^8 the user table
+# alone would take most of 512M (many more windows), so 1536M there, which
+# still leaves the peak under a quarter of DuckDB's (~6.5 GiB at 10^8) as long
+# as it stays within the budget + 8%.
+memory_per_rank() {
+    if [ "$MEMORY" != auto ]; then echo "$MEMORY"
+    elif [ "$1" -ge 100000000 ]; then echo 1536M
+    else echo 512M
+    fi
+}
 
 source "$ROOT/jobs/lib/mpi-env.sh"
 say() { echo "bench: $*" >&2; }
@@ -138,18 +177,54 @@ RESULTS=$OUT/results.tsv
 printf 'events\ttool\tranks\tround\tstatus\twall_s\ttime_maxrss_kib\tdetail\n' > "$RESULTS"
 FAILED=0
 
-# archive N: prints the archive directory, generating it when not cached.
+# gen_cmd N DIR: the command that generates the benchmark's archive of N events.
+gen_cmd() {
+    echo mpirun -n "$GEN_RANKS" "$CLICKSEG" generate -o "$2" -n "$1" -d "$DAYS" -f "$FILES" \
+        --seed "$SEED" --no-profiles
+}
+
+# archive N [timed]: sets ARCH to the archive of N events, generating it when
+# not cached. With "timed", that generation is the size's measured generate
+# (GEN_TIMED=1), so a cold cache is not generated twice.
 archive() {
-    local n=$1 dir=$DATA/ev$1-s$SEED-d$DAYS-f$FILES
+    local n=$1
+    ARCH=$DATA/ev$n-s$SEED-d$DAYS-f$FILES GEN_TIMED=0
     local stamp="events=$n seed=$SEED days=$DAYS files=$FILES"
-    if [ "$(cat "$dir/.complete" 2>/dev/null)" != "$stamp" ]; then
-        say "generating $n events into $dir"
-        rm -rf "$dir"
-        mpirun -n 2 "$CLICKSEG" generate -o "$dir" -n "$n" -d "$DAYS" -f "$FILES" \
-            --seed "$SEED" --no-profiles >&2
-        echo "$stamp" > "$dir/.complete"
+    [ "$(cat "$ARCH/.complete" 2>/dev/null)" = "$stamp" ] && return 0
+    say "generating $n events into $ARCH"
+    rm -rf "$ARCH"
+    if [ "${2:-}" = timed ]; then
+        # shellcheck disable=SC2046  # gen_cmd's words are the command
+        measure "$n" generate "$GEN_RANKS" 1 "$OUT/ev$n/generate-r$GEN_RANKS-1.txt" $(gen_cmd "$n" "$ARCH")
+        GEN_TIMED=1
+    else
+        # shellcheck disable=SC2046
+        $(gen_cmd "$n" "$ARCH") >&2 || { say "generate of $n events failed"; FAILED=1; return 1; }
     fi
-    echo "$dir"
+    [ -d "$ARCH" ] || return 1
+    echo "$stamp" > "$ARCH/.complete"
+}
+
+# timed_generate N: when the archive was cached, one measured generate of the
+# same N events into a scratch directory (deleted after), which must hold the
+# same data as the cached archive (the floor reader's column sums), so the
+# figure is for a complete, identical archive. Done before the size's warm-up
+# round, which re-reads the archive into the page cache.
+timed_generate() {
+    local n=$1 scratch=$OUT/ev$1/generate-scratch
+    [ "$GEN_TIMED" = 1 ] && return 0
+    # shellcheck disable=SC2046
+    measure "$n" generate "$GEN_RANKS" 1 "$OUT/ev$n/generate-r$GEN_RANKS-1.txt" $(gen_cmd "$n" "$scratch")
+    if [ -d "$scratch" ]; then
+        local a b
+        a=$(mpirun -n 1 "$FLOOR" --check "$ARCH" | grep 'check ')
+        b=$(mpirun -n 1 "$FLOOR" --check "$scratch" | grep 'check ')
+        if [ -z "$a" ] || [ "$a" != "$b" ]; then
+            say "the timed generate of $n events differs from the cached archive: $b vs $a"
+            FAILED=1
+        fi
+    fi
+    rm -rf "$scratch"
 }
 
 # csv N DIR / parquet N CSV: the peers' copies, cached beside the archive.
@@ -191,19 +266,22 @@ measure() {
         "$([ $status = ok ] || echo ' (failed)')")"
 }
 
-say "$(date -u +%FT%TZ) on $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); sizes ${SIZES[*]}, $REPS reps"
+say "$(date -u +%FT%TZ) on $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); sizes ${SIZES[*]}, $REPS reps, memory_per_rank $MEMORY, weak $WEAK_N per rank"
 [ "$PEER" = duckdb ] || say "no peer: DuckDB is not run and counts are not compared"
 if [ "$DO_IMPORT" = 1 ] && [ "$HAVE_IMPORT" = 0 ]; then
     say "clickseg has no import command yet: the import rows are skipped"
 fi
 
 for n in "${SIZES[@]}"; do
-    arch=$(archive "$n")
+    w=$OUT/ev$n
+    mkdir -p "$w"
+    archive "$n" timed || continue
+    arch=$ARCH
+    timed_generate "$n"
+    mem=$(memory_per_rank "$n")
     csv= pq=
     if [ "$PEER" = duckdb ] || [ "$HAVE_IMPORT" = 1 ]; then csv=$(csv_copy "$n" "$arch"); fi
     if [ "$PEER" = duckdb ]; then pq=$(parquet_copy "$csv"); fi
-    w=$OUT/ev$n
-    mkdir -p "$w"
     for round in $(seq 0 "$REPS"); do
         for r in ${RANKS//,/ }; do
             measure "$n" floor "$r" "$round" "$w/floor-r$r-$round.txt" \
@@ -212,7 +290,8 @@ for n in "${SIZES[@]}"; do
         for r in ${RANKS//,/ }; do
             # shellcheck disable=SC2086  # RUN_ARGS is split on purpose
             measure "$n" run "$r" "$round" "$w/run-r$r-$round.txt" \
-                mpirun -n "$r" "$CLICKSEG" run -q -i "$arch" -o "$w/run-r$r" --force $RUN_ARGS
+                mpirun -n "$r" "$CLICKSEG" run -q -i "$arch" -o "$w/run-r$r" --force \
+                --set memory_per_rank="$mem" $RUN_ARGS
             cp "$w/run-r$r/report.json" "$w/run-r$r-$round.json" 2>/dev/null || true
         done
         if [ "$PEER" = duckdb ]; then
@@ -239,7 +318,7 @@ for n in "${SIZES[@]}"; do
                     fi
                     measure "$n" run-imported "$r" 0 "$w/run-imported-r$r-0.txt" \
                         mpirun -n "$r" "$CLICKSEG" run -q -i "$w/import-r$r" \
-                        -o "$w/run-imported-r$r" --force
+                        -o "$w/run-imported-r$r" --force --set memory_per_rank="$mem"
                     cp "$w/run-imported-r$r/report.json" "$w/run-imported-r$r-0.json" \
                         2>/dev/null || true
                 fi
@@ -248,7 +327,32 @@ for n in "${SIZES[@]}"; do
     done
 done
 
+# Weak scaling: WEAK_N events per rank, so the archive of r ranks holds
+# r * WEAK_N events; alternating rank counts in each round, as above.
+if [ "$WEAK_N" -gt 0 ]; then
+    declare -A WARCH
+    for r in ${WEAK_RANKS//,/ }; do
+        n=$((WEAK_N * r))
+        archive "$n" || continue
+        WARCH[$r]=$ARCH
+    done
+    w=$OUT/weak
+    mkdir -p "$w"
+    for round in $(seq 0 "$REPS"); do
+        for r in ${WEAK_RANKS//,/ }; do
+            [ -n "${WARCH[$r]:-}" ] || continue
+            n=$((WEAK_N * r))
+            # shellcheck disable=SC2086
+            measure "$n" weak "$r" "$round" "$w/run-r$r-$round.txt" \
+                mpirun -n "$r" "$CLICKSEG" run -q -i "${WARCH[$r]}" -o "$w/run-r$r" --force \
+                --set memory_per_rank="$(memory_per_rank "$n")" $RUN_ARGS
+            cp "$w/run-r$r/report.json" "$w/run-r$r-$round.json" 2>/dev/null || true
+        done
+    done
+fi
+
 rc=0
-$PY "$HERE/summarize.py" "$RESULTS" --json "$OUT/summary.json" || rc=$?
+$PY "$HERE/summarize.py" "$RESULTS" --json "$OUT/summary.json" --markdown "$OUT/table.md" \
+    --weak-per-rank "$WEAK_N" || rc=$?
 [ "$FAILED" = 0 ] || { say "some measured commands failed (see above and $OUT)"; rc=1; }
 exit "$rc"

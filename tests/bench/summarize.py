@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """summarize.py — the benchmark's table and its count check (docs/benchmark.md).
 
-    summarize.py OUT/results.tsv [--json OUT/summary.json]
+    summarize.py OUT/results.tsv [--json OUT/summary.json] [--markdown OUT/table.md]
+                 [--weak-per-rank N]
 
 Reads every measurement bench.sh recorded (round 0 is the warm-up and is not
 counted), prints per archive size the medians of wall time and time inside
@@ -9,16 +10,21 @@ the program, events/s, peak memory per rank, clickseg's phase times, and the
 ratios clickseg/floor, DuckDB/clickseg and 1-to-2-rank scaling. Then it
 checks that the work was the same: every floor read all rows, every clickseg
 run gave the same session and per-segment counts, and DuckDB's counts equal
-clickseg's. Exit 0 when all holds, 1 otherwise (what differs is printed).
+clickseg's. Then the final table, issue #9's targets with PASS/MISS and the
+weak-scaling series (targets.py), also as markdown. Exit 0 when all holds, 1
+otherwise (what differs is printed); a missed target is reported, not an error.
 """
 import argparse
 import csv
 import json
 import os
 import platform
+import re
 import statistics
 import sys
 import time
+
+import targets as tg
 
 
 def floor_detail(path):
@@ -39,7 +45,7 @@ def load(results):
             m = {"round": int(row["round"]), "ok": row["status"] == "ok",
                  "wall": float(row["wall_s"]), "maxrss_mib": int(row["time_maxrss_kib"]) / 1024,
                  "detail": row["detail"], "inprog": None, "peak": None, "counts": None,
-                 "phases": None, "rows": None}
+                 "phases": None, "rows": None, "budget_mib": None, "bytes_per_event": None}
             if m["ok"]:
                 fill(m, tool)
             groups.setdefault((n, tool, ranks), []).append(m)
@@ -55,7 +61,7 @@ def fill(m, tool):
             m["ok"] = False
             return
         m["inprog"], m["peak"], m["rows"] = float(kv["time_s"]), float(kv["peak_rss_mib_max"]), int(kv["rows"])
-    elif tool in ("run", "run-imported"):
+    elif tool in ("run", "run-imported", "weak"):
         j = os.path.splitext(d)[0] + ".json"
         if not os.path.exists(j):
             m["ok"] = False
@@ -65,6 +71,10 @@ def fill(m, tool):
         m["inprog"] = float(rep["run"]["wall_s"])
         m["peak"] = float(rep["run"]["peak_rss_mib_max"])
         m["phases"] = rep["run"].get("phase_s", {})
+        budget = rep.get("config", {}).get("memory_per_rank")
+        m["budget_mib"] = budget / 2**20 if budget else None
+        if rep["run"].get("shuffle_bytes") is not None and rep["run"].get("rows"):
+            m["bytes_per_event"] = rep["run"]["shuffle_bytes"] / rep["run"]["rows"]
         m["counts"] = {"sessions": rep["totals"]["sessions"], "events": rep["totals"]["events"],
                        "segments": {s["name"]: {"sessions": s["sessions"], "events": s["events"]}
                                     for s in rep["segments"]}}
@@ -76,6 +86,14 @@ def fill(m, tool):
         m["counts"] = {"sessions": out["sessions"], "events": out["events"],
                        "segments": {k: {"sessions": v["sessions"], "events": v["events"]}
                                     for k, v in out["segments"].items()}}
+    elif tool == "generate":  # its own line: "generated DIR: N events ... T s (..."
+        m["peak"] = m["maxrss_mib"]
+        with open(d) as f:
+            g = re.search(r"^generated .*: (\d+) events in .*, ([0-9.]+) s \(", f.read(), re.M)
+        if not g:
+            m["ok"] = False
+            return
+        m["rows"], m["inprog"] = int(g.group(1)), float(g.group(2))
     else:  # import: /usr/bin/time's peak (mpirun's largest process); import.json's time
         m["peak"] = m["maxrss_mib"]
         j = os.path.splitext(d)[0] + ".json"
@@ -99,42 +117,64 @@ def rate(n, t):
     return n / t / 1e6 if t else None
 
 
+def entry(n, tool, ranks, ms, problems):
+    """The medians of one (size, tool, ranks) group; failures become problems."""
+    counted = [m for m in ms if m["round"] > 0]
+    bad = [m for m in ms if not m["ok"]]
+    ok = [m for m in counted if m["ok"]]
+    e = {"tool": tool, "ranks": ranks, "events": n, "reps": len(ok), "failed": len(bad),
+         "wall_s": med(m["wall"] for m in ok), "inprog_s": med(m["inprog"] for m in ok),
+         "wall_min_s": min((m["wall"] for m in ok), default=None),
+         "wall_max_s": max((m["wall"] for m in ok), default=None),
+         "peak_mib_per_rank": med(m["peak"] for m in ok),
+         "budget_mib": med(m["budget_mib"] for m in ok),
+         "bytes_per_event": med(m["bytes_per_event"] for m in ok)}
+    if tool in ("run", "weak") and ok:
+        keys = ok[0]["phases"].keys()
+        e["phase_s"] = {k: med(m["phases"].get(k) for m in ok) for k in keys}
+    if bad:
+        problems.append(f"{n} events: {tool} ({ranks}) failed in {len(bad)} of {len(ms)} rounds")
+    for m in ms:
+        if tool in ("floor", "generate") and m["ok"] and m["rows"] != n:
+            what = "the floor read" if tool == "floor" else "generate made"
+            problems.append(f"{n} events: {what} {m['rows']} rows ({ranks} ranks)")
+    return e
+
+
 def summarize(groups):
-    sizes = sorted({k[0] for k in groups})
-    summary, problems = {}, []
+    sizes = sorted({k[0] for k in groups if k[1] != "weak"})
+    summary, problems, final = {}, [], []
     for n in sizes:
         rows, entries = [], {}
         for (nn, tool, ranks), ms in sorted(groups.items(), key=lambda kv: order(kv[0])):
-            if nn != n or tool == "run-imported":
+            if nn != n or tool in ("run-imported", "weak"):
                 continue
-            counted = [m for m in ms if m["round"] > 0]
-            bad = [m for m in ms if not m["ok"]]
-            ok = [m for m in counted if m["ok"]]
-            e = {"tool": tool, "ranks": ranks, "reps": len(ok), "failed": len(bad),
-                 "wall_s": med(m["wall"] for m in ok), "inprog_s": med(m["inprog"] for m in ok),
-                 "wall_min_s": min((m["wall"] for m in ok), default=None),
-                 "wall_max_s": max((m["wall"] for m in ok), default=None),
-                 "peak_mib_per_rank": med(m["peak"] for m in ok)}
-            if tool == "run" and ok:
-                keys = ok[0]["phases"].keys()
-                e["phase_s"] = {k: med(m["phases"].get(k) for m in ok) for k in keys}
+            e = entry(n, tool, ranks, ms, problems)
             entries[(tool, ranks)] = e
             rows.append(e)
-            if bad:
-                problems.append(f"{n} events: {tool} ({ranks}) failed in {len(bad)} of {len(ms)} rounds")
-            for m in ms:
-                if tool == "floor" and m["ok"] and m["rows"] != n:
-                    problems.append(f"{n} events: the floor ({ranks} ranks) read {m['rows']} rows")
         ratios = compute_ratios(entries)
         check = check_counts(n, groups, problems)
-        summary[str(n)] = {"measures": rows, "ratios": ratios, "check": check}
+        tgts = tg.targets(n, rows)
+        summary[str(n)] = {"measures": rows, "ratios": ratios, "check": check, "targets": tgts}
+        final.append((n, tg.final_rows(n, rows), tgts))
         print_size(n, rows, ratios, check)
-    return summary, problems
+    weak = tg.weak_rows([entry(n, tool, ranks, ms, problems)
+                         for (n, tool, ranks), ms in groups.items() if tool == "weak"])
+    for e in weak:   # every round of one archive gives the same counts
+        ref = None
+        for m in groups[(e["events"], "weak", e["ranks"])]:
+            if m["ok"] and m["counts"]:
+                ref = ref or m["counts"]
+                if m["counts"] != ref:
+                    problems.append(f"weak scaling, {e['ranks']} ranks: round {m['round']} "
+                                    f"gave other counts: {m['counts']} vs {ref}")
+    return summary, problems, final, weak
 
 
 def order(key):
     n, tool, ranks = key
-    return (n, ["floor", "run", "duckdb", "import", "run-imported"].index(tool), ranks)
+    return (n, ["generate", "floor", "run", "duckdb", "import", "run-imported", "weak"].index(tool),
+            ranks)
 
 
 def compute_ratios(entries):
@@ -232,6 +272,11 @@ def print_size(n, rows, ratios, check):
               f"{fmt(e['inprog_s'], '9.3f')} {fmt(rate(n, e['wall_s']), '10.2f')} "
               f"{fmt(rate(n, e['inprog_s']), '9.2f')} {fmt(e['peak_mib_per_rank'], '13.1f')}{fail}")
     for e in rows:
+        if e["tool"] == "run" and e["peak_mib_per_rank"] is not None:
+            print(f"run {e['ranks']} rank(s): peak {e['peak_mib_per_rank']:.0f} MiB/rank of "
+                  f"memory_per_rank {fmt(e['budget_mib'], '.0f')} MiB, "
+                  f"{fmt(e['bytes_per_event'], '.1f')} bytes sent per event")
+    for e in rows:
         if e.get("phase_s"):
             ph = " ".join(f"{k} {v:.3f}" for k, v in e["phase_s"].items() if v is not None)
             print(f"run phases, {e['ranks']} rank(s), s: {ph}")
@@ -244,20 +289,26 @@ def print_size(n, rows, ratios, check):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("results")
-    ap.add_argument("--json", help="write the medians, ratios and check here")
+    ap.add_argument("--json", help="write the medians, ratios, targets and check here")
+    ap.add_argument("--markdown", help="write the final table, targets and weak scaling here")
+    ap.add_argument("--weak-per-rank", type=int, default=0, help="weak scaling: events per rank")
     a = ap.parse_args()
     groups = load(a.results)
     if not groups:
         print("summarize.py: no measurements in " + a.results, file=sys.stderr)
         return 1
-    summary, problems = summarize(groups)
+    summary, problems, final, weak = summarize(groups)
+    tg.print_final(final, weak, a.weak_per_rank)
+    info = {"date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "host": platform.node(), "cpus": os.cpu_count(), "cpu": cpu_model(),
+            "loadavg": open("/proc/loadavg").read().split()[:3], "sizes": summary,
+            "weak": {"events_per_rank": a.weak_per_rank, "measures": weak},
+            "problems": problems}
     if a.json:
-        info = {"date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "host": platform.node(), "cpus": os.cpu_count(), "cpu": cpu_model(),
-                "loadavg": open("/proc/loadavg").read().split()[:3], "sizes": summary,
-                "problems": problems}
         with open(a.json, "w") as f:
             json.dump(info, f, indent=1)
+    if a.markdown:
+        tg.markdown(a.markdown, info, final, weak, a.weak_per_rank)
     for p in problems:
         print("PROBLEM: " + p, file=sys.stderr)
     return 1 if problems else 0

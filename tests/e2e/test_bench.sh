@@ -2,7 +2,10 @@
 # ranks: 2
 # The benchmark's script and tools work (docs/benchmark.md), without the
 # network or DuckDB: bench.sh on 2*10^5 events (1 and 2 ranks, --peer none)
-# prints the table and records every measurement; the floor reader reads
+# prints the table and records every measurement, times generate, runs the
+# weak-scaling series (10^5 events per rank, 1 and 2 ranks) with bytes sent
+# per event equal to what the shuffle must send, and writes the final table
+# and the targets (also in markdown); the floor reader reads
 # every row and its column sums equal h5py's (blocks crossing files too);
 # and the count check fails when a peer's counts differ from clickseg's and
 # passes when they are equal.
@@ -13,13 +16,42 @@ FLOOR=$BUILD/bench_floor
 N=200000
 
 timeout 300 bash "$SRCDIR/bench/bench.sh" --no-build --build "$BUILD" --data data --out out \
-    --events 2e5 --reps 1 --peer none --no-import --days 7 --files 3 > table.txt 2> bench.err ||
+    --events 2e5 --reps 1 --peer none --no-import --days 7 --files 3 \
+    --weak-events 1e5 --weak-ranks 1,2 --memory 300M > table.txt 2> bench.err ||
     { cat bench.err table.txt >&2; fail "bench.sh failed"; }
 cat table.txt
 grep -Eq "^floor +1 +1 " table.txt || fail "no floor row for 1 rank in the table"
 grep -Eq "^run +2 +1 " table.txt || fail "no clickseg run row for 2 ranks in the table"
 grep -q "^check: ok" table.txt || fail "the count check did not pass"
-[ "$(grep -c $'\tok\t' out/results.tsv)" -eq 8 ] || fail "expected 8 ok measurements in results.tsv"
+# generate 1 + floor 2x2 + run 2x2 + weak 2x2
+[ "$(grep -c $'\tok\t' out/results.tsv)" -eq 13 ] || fail "expected 13 ok measurements in results.tsv"
+grep -Eq "^generate +2 +1 " table.txt || fail "no timed generate in the table"
+grep -Eq "^200,000 +peak RSS / memory_per_rank, run 2 rank\(s\) .* (PASS|MISS) +[0-9]+ of 300 MiB" \
+    table.txt || fail "no memory target against the --memory budget"
+grep -Eq "^200,000 +strong scaling run 1 -> 2 ranks.* (PASS|MISS)" table.txt ||
+    fail "no strong-scaling target"
+grep -q "^| 200,000 | clickseg generate | 2 |" out/table.md || fail "table.md has no generate row"
+grep -q "^| 2 | 200,000 |" out/table.md || fail "table.md has no weak-scaling row for 2 ranks"
+# Bytes per event: the shuffle sends each event record (64 bytes) to its
+# user's home rank, so about half of them on 2 ranks and none on 1, as an
+# independent count from the data (user_id modulo 2 is not the home, so only
+# the bounds are checked: 1 rank exactly 0, 2 ranks within 25-40 bytes).
+$PY - out/summary.json <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+weak = {e["ranks"]: e for e in s["weak"]["measures"]}
+assert s["weak"]["events_per_rank"] == 100000, s["weak"]
+assert sorted(weak) == [1, 2] and weak[2]["events"] == 200000, weak
+assert weak[1]["bytes_per_event"] == 0, weak[1]
+assert 25 <= weak[2]["bytes_per_event"] <= 40, weak[2]
+runs = {e["ranks"]: e for e in s["sizes"]["200000"]["measures"] if e["tool"] == "run"}
+assert runs[1]["budget_mib"] == 300 and runs[2]["budget_mib"] == 300, runs
+t = {x["what"]: x for x in s["sizes"]["200000"]["targets"]}
+x = t["peak RSS / memory_per_rank, run 2 rank(s)"]
+assert abs(x["value"] - runs[2]["peak_mib_per_rank"] / 300) < 1e-9, x
+assert x["status"] == ("PASS" if x["value"] <= 1.2 else "MISS"), x
+print("weak scaling, bytes per event and the memory target ok")
+PY
 for f in out/ev$N/floor-r*-*.txt; do
     grep -q " rows=$N " "$f" || fail "$f: the floor did not read $N rows"
 done
