@@ -65,6 +65,33 @@ static void sort_bucket(cs_event *ev, uint64_t n)
         qsort(ev, n, sizeof *ev, cmp_event);
 }
 
+/* Two scatter passes instead of one: the first over at most 2^L1_BITS
+ * buckets (few enough output streams for the write-combining buffers and
+ * the TLB), the second inside each first-level bucket, which fits in L2.
+ * One pass straight into n/8 buckets scattered every record to a random
+ * page. */
+#define L1_BITS 8
+
+static inline uint64_t digit(uint64_t key, int shift, uint64_t mask)
+{
+    return (key >> shift) & mask;
+}
+
+/* Scatters src[0..n) into dst by bits [shift, shift + bits) of the key,
+ * stably; cnt (2^bits + 1 entries) ends as each bucket's end offset. */
+static void scatter(const cs_event *src, uint64_t n, cs_event *dst, uint64_t *cnt, int shift,
+                    int bits)
+{
+    uint64_t nb = 1ULL << bits, mask = nb - 1;
+    memset(cnt, 0, (nb + 1) * sizeof *cnt);
+    for (uint64_t i = 0; i < n; i++)
+        cnt[digit(bucket_key(src[i].user_id), shift, mask) + 1]++;
+    for (uint64_t k = 1; k <= nb; k++)
+        cnt[k] += cnt[k - 1];
+    for (uint64_t i = 0; i < n; i++)
+        dst[cnt[digit(bucket_key(src[i].user_id), shift, mask)]++] = src[i];
+}
+
 int sort_events_into(const cs_event *a, uint64_t na, const cs_event *b, uint64_t nb,
                      cs_event *out, cs_err *err)
 {
@@ -74,30 +101,61 @@ int sort_events_into(const cs_event *a, uint64_t na, const cs_event *b, uint64_t
     int bits = 0;
     while (bits < MAX_BUCKET_BITS && (n >> bits) > TARGET_BUCKET)
         bits++;
-    uint64_t nbk = 1ULL << bits;
-    uint64_t *cnt = cs_calloc(nbk + 1, sizeof *cnt, err, "sort buckets");
-    if (!cnt)
+    int b1 = bits < L1_BITS ? bits : L1_BITS, b2 = bits - b1;
+    uint64_t n1 = 1ULL << b1, n2 = 1ULL << b2;
+    uint64_t *cnt1 = cs_calloc(n1 + 1, sizeof *cnt1, err, "sort buckets");
+    uint64_t *cnt2 = cnt1 ? cs_calloc(n2 + 1, sizeof *cnt2, err, "sort buckets") : NULL;
+    if (!cnt2) {
+        free(cnt1);
         return CS_ENOMEM;
-    int shift = 64 - bits;
-#define BUCKET(e) (bits ? bucket_key((e)->user_id) >> shift : 0)
-    for (uint64_t i = 0; i < na; i++)
-        cnt[BUCKET(&a[i]) + 1]++;
-    for (uint64_t i = 0; i < nb; i++)
-        cnt[BUCKET(&b[i]) + 1]++;
-    for (uint64_t k = 1; k <= nbk; k++)
-        cnt[k] += cnt[k - 1];
-    for (uint64_t i = 0; i < na; i++)
-        out[cnt[BUCKET(&a[i])]++] = a[i];
-    for (uint64_t i = 0; i < nb; i++)
-        out[cnt[BUCKET(&b[i])]++] = b[i];
-#undef BUCKET
-    /* cnt[k] is now the end of bucket k. */
-    uint64_t start = 0;
-    for (uint64_t k = 0; k < nbk; k++) {
-        sort_bucket(out + start, cnt[k] - start);
-        start = cnt[k];
     }
-    free(cnt);
+    /* First level: a then b, stably, into out. */
+    uint64_t mask1 = n1 - 1;
+    int shift1 = 64 - b1;
+    for (uint64_t i = 0; b1 && i < na; i++)
+        cnt1[digit(bucket_key(a[i].user_id), shift1, mask1) + 1]++;
+    for (uint64_t i = 0; b1 && i < nb; i++)
+        cnt1[digit(bucket_key(b[i].user_id), shift1, mask1) + 1]++;
+    if (!b1)
+        cnt1[1] = n;
+    for (uint64_t k = 1; k <= n1; k++)
+        cnt1[k] += cnt1[k - 1];
+    for (uint64_t i = 0; i < na; i++)
+        out[cnt1[b1 ? digit(bucket_key(a[i].user_id), shift1, mask1) : 0]++] = a[i];
+    for (uint64_t i = 0; i < nb; i++)
+        out[cnt1[b1 ? digit(bucket_key(b[i].user_id), shift1, mask1) : 0]++] = b[i];
+    /* cnt1[k] is now the end of bucket k. */
+    uint64_t big = 0, start = 0;
+    for (uint64_t k = 0; k < n1; k++) {
+        if (cnt1[k] - start > big)
+            big = cnt1[k] - start;
+        start = cnt1[k];
+    }
+    cs_event *scratch = b2 ? cs_malloc(big * sizeof *scratch + 1, err, "sort scratch") : NULL;
+    if (b2 && !scratch) {
+        free(cnt1);
+        free(cnt2);
+        return CS_ENOMEM;
+    }
+    start = 0;
+    for (uint64_t k = 0; k < n1; k++) {
+        uint64_t m = cnt1[k] - start;
+        if (b2 && m > 1) {
+            scatter(out + start, m, scratch, cnt2, 64 - bits, b2);
+            uint64_t s2 = 0;
+            for (uint64_t j = 0; j < n2; j++) {
+                sort_bucket(scratch + s2, cnt2[j] - s2);
+                s2 = cnt2[j];
+            }
+            memcpy(out + start, scratch, m * sizeof *out);
+        } else {
+            sort_bucket(out + start, m);
+        }
+        start = cnt1[k];
+    }
+    free(scratch);
+    free(cnt1);
+    free(cnt2);
     return CS_OK;
 }
 

@@ -3,7 +3,9 @@
  * Within a user the order is total (row breaks ties), so sessions never
  * depend on arrival order. Users are grouped by a hash bucket first (a
  * counting sort on the top bits of mix64(user)), then each small bucket is
- * sorted in cache: users come out grouped, though not in user_id order,
+ * sorted in cache (the counting sort runs in two passes, 256 buckets then
+ * sub-buckets inside each, which keeps the scatter within the caches): users
+ * come out grouped, though not in user_id order,
  * which nothing downstream needs. Called by run after SHUFFLE. Pure C. */
 #ifndef CLICKSEG_SORT_H
 #define CLICKSEG_SORT_H
