@@ -11,6 +11,7 @@
 #include "clickseg/h5util.h"
 #include "clickseg/period.h"
 #include "clickseg/report.h"
+#include "clickseg/sort.h"
 #include "clickseg/users.h"
 
 int report_write_h5(const char *dir, const cs_config *cfg, const cs_stats *st,
@@ -43,38 +44,47 @@ static int ptable_open(const cs_comm *c, ptable *t, const char *path, const char
         return h5_fail(err, CS_EIO, "%s: cannot create", path);
     t->group = H5Gcreate2(t->file, group, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     t->dxpl = H5Pcreate(H5P_DATASET_XFER);
-    H5Pset_dxpl_mpio(t->dxpl, H5FD_MPIO_COLLECTIVE);
+    H5Pset_dxpl_mpio(t->dxpl, H5FD_MPIO_INDEPENDENT);
     return t->group < 0 ? h5_fail(err, CS_EIO, "%s: cannot create group", path) : CS_OK;
 }
 
-/* Collective: one column of the table (every rank passes its n values). */
+/* Collective: creates column `name` of the table (contiguous: each rank's
+ * rows are one slab, written by plain MPI-IO writes). */
+static hid_t ptable_create(ptable *t, const char *name, hid_t ftype, cs_err *err)
+{
+    hsize_t dims[1] = {t->total};
+    hid_t fs = H5Screate_simple(1, dims, NULL);
+    hid_t d = H5Dcreate2(t->group, name, ftype, fs, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Sclose(fs);
+    if (d < 0)
+        h5_fail(err, CS_EIO, "%s: creating column %s", t->path, name);
+    return d;
+}
+
+/* Independent: rows [t->offset + at, + count) of column d from buf. */
+static int ptable_write(ptable *t, hid_t d, const char *name, hid_t mtype, uint64_t at,
+                        uint64_t count, const void *buf, cs_err *err)
+{
+    if (count == 0)
+        return CS_OK;
+    hsize_t dims[1] = {t->total}, st[1] = {t->offset + at}, cnt[1] = {count};
+    hid_t fs = H5Screate_simple(1, dims, NULL), ms = H5Screate_simple(1, cnt, NULL);
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, cnt, NULL);
+    herr_t rc = H5Dwrite(d, mtype, ms, fs, t->dxpl, buf);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    return rc < 0 ? h5_fail(err, CS_EIO, "%s: writing column %s", t->path, name) : CS_OK;
+}
+
+/* Collective: one whole column of the table (every rank passes its n values). */
 static int ptable_column(ptable *t, const char *name, hid_t ftype, hid_t mtype,
                          const void *buf, cs_err *err)
 {
-    hsize_t dims[1] = {t->total}, st[1] = {t->offset}, cnt[1] = {t->n};
-    hid_t fs = H5Screate_simple(1, dims, NULL);
-    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    if (t->total > 0) {
-        hsize_t chunk[1] = {t->total < 65536 ? t->total : 65536};
-        H5Pset_chunk(dcpl, 1, chunk);
-    }
-    hid_t d = H5Dcreate2(t->group, name, ftype, fs, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    hid_t ms = H5Screate_simple(1, cnt, NULL);
-    if (t->n) {
-        H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, cnt, NULL);
-    } else {
-        H5Sselect_none(fs);
-        H5Sselect_none(ms);
-    }
-    herr_t rc = d < 0 ? -1 : H5Dwrite(d, mtype, ms, fs, t->dxpl, buf);
-    H5Sclose(ms);
-    H5Sclose(fs);
-    H5Pclose(dcpl);
+    hid_t d = ptable_create(t, name, ftype, err);
+    int rc = d < 0 ? CS_EIO : ptable_write(t, d, name, mtype, 0, t->n, buf, err);
     if (d >= 0)
         H5Dclose(d);
-    if (rc < 0)
-        return h5_fail(err, CS_EIO, "%s: writing column %s", t->path, name);
-    return CS_OK;
+    return rc;
 }
 
 static int ptable_close(ptable *t, cs_err *err)
@@ -132,72 +142,134 @@ static hid_t names_enum(const char *(*fn)(int), int n)
     return t;
 }
 
-static int customers_enum(ptable *t, const cs_user **list, uint64_t n, const char *name,
-                          const char *(*fn)(int), int nnames, int tier, uint8_t *buf, cs_err *err)
+/* The customers table has CU_COLS columns at most: user_id, the fixed
+ * ones, one per segment, tier, RFM segment and one per profile column. */
+#define CU_COLS (1 + CU_NFIXED + CS_MAX_SEGMENTS + 2 + CS_MAX_PROFILE_COLS)
+#define CU_BLOCK 16384   /* rows gathered at a time */
+
+typedef struct cu_writer {
+    ptable t;
+    hid_t d[CU_COLS];
+    char name[CU_COLS][80];
+    int ncols, nseg, nprof;
+    int64_t *buf;        /* CU_COLS x CU_BLOCK values */
+} cu_writer;
+
+/* Collective: creates every column, in the table's order. */
+static int cu_create(cu_writer *w, const cs_rules *rules, const cs_ranking *rk, cs_err *err)
 {
-    for (uint64_t i = 0; i < n; i++)
-        buf[i] = tier ? list[i]->tier : list[i]->rfm;
-    hid_t et = names_enum(fn, nnames);
-    int rc = ptable_column(t, name, et, et, buf, err);
-    H5Tclose(et);
+    int k = 0, rc = CS_OK;
+    hid_t tier = names_enum(rank_tier_name, CS_NTIERS), rfm = names_enum(rank_rfm_name, CS_NRFM);
+    snprintf(w->name[k], sizeof w->name[k], "user_id");
+    w->d[k++] = ptable_create(&w->t, "user_id", H5T_STD_U64LE, err);
+    for (int f = 0; f < CU_NFIXED; f++) {
+        snprintf(w->name[k], sizeof w->name[k], "%s", cu_names[f]);
+        w->d[k++] = ptable_create(&w->t, cu_names[f], H5T_STD_I64LE, err);
+    }
+    for (int s = 0; s < w->nseg; s++) {
+        snprintf(w->name[k], sizeof w->name[k], "sessions_%s", rules->segments[s]);
+        w->d[k] = ptable_create(&w->t, w->name[k], H5T_STD_I64LE, err);
+        k++;
+    }
+    snprintf(w->name[k], sizeof w->name[k], "tier");
+    w->d[k++] = ptable_create(&w->t, "tier", tier, err);
+    snprintf(w->name[k], sizeof w->name[k], "rfm_segment");
+    w->d[k++] = ptable_create(&w->t, "rfm_segment", rfm, err);
+    for (int p = 0; p < w->nprof; p++) {
+        snprintf(w->name[k], sizeof w->name[k], "profile_%s", rk->profile_cols[p]);
+        w->d[k] = ptable_create(&w->t, w->name[k], H5T_STD_I64LE, err);
+        k++;
+    }
+    w->ncols = k;
+    for (int i = 0; i < k; i++)
+        if (w->d[i] < 0)
+            rc = CS_EIO;
+    H5Tclose(tier);
+    H5Tclose(rfm);
     return rc;
 }
 
-int report_write_customers(const cs_comm *c, const char *dir, cs_users *users,
+/* Rows [at, at + m) of this rank: users kv[at..) (sorted by user_id),
+ * gathered once each (fetched a few rows ahead) into every column. */
+static int cu_block(cu_writer *w, const cs_users *users, const cs_kv *kv, uint64_t at,
+                    uint64_t m, int64_t t_end, cs_err *err)
+{
+    int64_t *col[CU_COLS];
+    for (int c = 0; c < w->ncols; c++)
+        col[c] = w->buf + (size_t)c * CU_BLOCK;
+    int ktier = 1 + CU_NFIXED + w->nseg;
+    uint8_t *tier = (uint8_t *)col[ktier], *rfm = (uint8_t *)col[ktier + 1];
+    for (uint64_t i = 0; i < m; i++) {
+        if (at + i + 8 < users->n)
+            __builtin_prefetch(&users->slot[kv[at + i + 8].val]);
+        const cs_user *u = &users->slot[kv[at + i].val];
+        int c = 0;
+        col[c++][i] = (int64_t)u->user_id;
+        for (int f = 0; f < CU_NFIXED; f++)
+            col[c++][i] = cu_value(u, f, t_end);
+        for (int s = 0; s < w->nseg; s++)
+            col[c++][i] = u->seg_sessions[s];
+        tier[i] = u->tier;
+        rfm[i] = u->rfm;
+        c += 2;
+        for (int p = 0; p < w->nprof; p++)
+            col[c++][i] = u->profile[p] == CS_PROFILE_UNKNOWN ? -1 : u->profile[p];
+    }
+    int rc = CS_OK;
+    for (int c = 0; rc == CS_OK && c < w->ncols; c++) {
+        hid_t mt = c == 0 ? H5T_NATIVE_UINT64 : c == ktier || c == ktier + 1 ? H5T_NATIVE_UINT8
+                 : H5T_NATIVE_INT64;
+        if (c == ktier || c == ktier + 1) {
+            hid_t et = H5Dget_type(w->d[c]);
+            rc = ptable_write(&w->t, w->d[c], w->name[c], et, at, m, col[c], err);
+            H5Tclose(et);
+        } else {
+            rc = ptable_write(&w->t, w->d[c], w->name[c], mt, at, m, col[c], err);
+        }
+    }
+    return rc;
+}
+
+int report_write_customers(const cs_comm *c, const char *dir, const cs_users *users,
                            const cs_rules *rules, const cs_ranking *rk, cs_err *err)
 {
-    uint64_t n = users->n, k = 0;
-    const cs_user **list = cs_malloc((n + 1) * sizeof *list, err, "customers table");
-    uint64_t *ids = list ? cs_malloc((n + 1) * sizeof *ids, err, "customers table") : NULL;
-    int64_t *col = ids ? cs_malloc((n + 1) * sizeof *col, err, "customers table") : NULL;
-    /* Rows in user_id order within each rank: easier to read, same content;
-     * and the columns below then read the table in order. */
-    if (col && users_sort_by_id(users, err) == CS_OK) {
-        for (uint64_t i = 0; i < users->n; i++)
-            if (users->slot[i].used) {
-                list[k] = &users->slot[i];
-                ids[k++] = users->slot[i].user_id;
-            }
-        n = k;
+    uint64_t n = users->n;
+    /* Rows in user_id order within each rank: easier to read, same content. */
+    cs_kv *kv = cs_malloc((2 * n + 1) * sizeof *kv, err, "customers order");
+    cu_writer w;
+    memset(&w, 0, sizeof w);
+    w.nseg = rules->nsegments;
+    w.nprof = rk->nprofile_cols;
+    w.buf = kv ? cs_malloc((size_t)CU_COLS * CU_BLOCK * sizeof *w.buf, err, "customers table")
+               : NULL;
+    if (w.buf) {
+        for (uint64_t i = 0; i < n; i++)
+            kv[i] = (cs_kv){users->slot[i].user_id, i};
+        sort_kv(kv, kv + n, n, err);
     }
     if (comm_agree(c, err) != CS_OK) {
-        free(list); free(ids); free(col);
+        free(kv);
+        free(w.buf);
         return err->code;
     }
     char path[1300];
     snprintf(path, sizeof path, "%s/customers.h5", dir);
-    ptable t;
-    int rc = ptable_open(c, &t, path, "customers", n, err);
+    int rc = ptable_open(c, &w.t, path, "customers", n, err);
     if (rc == CS_OK)
-        rc = ptable_column(&t, "user_id", H5T_STD_U64LE, H5T_NATIVE_UINT64, ids, err);
-    for (int f = 0; rc == CS_OK && f < CU_NFIXED; f++) {
-        for (uint64_t i = 0; i < n; i++)
-            col[i] = cu_value(list[i], f, rk->t_end);
-        rc = ptable_column(&t, cu_names[f], H5T_STD_I64LE, H5T_NATIVE_INT64, col, err);
-    }
-    for (int s = 0; rc == CS_OK && s < rules->nsegments; s++) {
-        char name[80];
-        snprintf(name, sizeof name, "sessions_%s", rules->segments[s]);
-        for (uint64_t i = 0; i < n; i++)
-            col[i] = list[i]->seg_sessions[s];
-        rc = ptable_column(&t, name, H5T_STD_I64LE, H5T_NATIVE_INT64, col, err);
-    }
-    if (rc == CS_OK)
-        rc = customers_enum(&t, list, n, "tier", rank_tier_name, CS_NTIERS, 1, (uint8_t *)col, err);
-    if (rc == CS_OK)
-        rc = customers_enum(&t, list, n, "rfm_segment", rank_rfm_name, CS_NRFM, 0, (uint8_t *)col, err);
-    for (int p = 0; rc == CS_OK && p < rk->nprofile_cols; p++) {
-        char name[80];
-        snprintf(name, sizeof name, "profile_%s", rk->profile_cols[p]);
-        for (uint64_t i = 0; i < n; i++)
-            col[i] = list[i]->profile[p] == CS_PROFILE_UNKNOWN ? -1 : list[i]->profile[p];
-        rc = ptable_column(&t, name, H5T_STD_I64LE, H5T_NATIVE_INT64, col, err);
-    }
-    if (t.file > 0) {
-        int rc2 = ptable_close(&t, err);
+        rc = cu_create(&w, rules, rk, err);
+    /* Independent writes from here: a failing rank stops writing, and the
+     * ranks agree on the outcome below. */
+    for (uint64_t at = 0; rc == CS_OK && at < n; at += CU_BLOCK)
+        rc = cu_block(&w, users, kv, at, n - at < CU_BLOCK ? n - at : CU_BLOCK, rk->t_end, err);
+    for (int i = 0; i < w.ncols; i++)
+        if (w.d[i] >= 0)
+            H5Dclose(w.d[i]);
+    if (w.t.file > 0) {
+        int rc2 = ptable_close(&w.t, err);
         if (rc == CS_OK) rc = rc2;
     }
-    free(list); free(ids); free(col);
+    free(kv);
+    free(w.buf);
     return comm_agree(c, err);
 }
 

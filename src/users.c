@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "clickseg/event.h"
-#include "clickseg/sort.h"
 
 static void init_entry(cs_user *u, uint64_t id)
 {
@@ -128,45 +127,6 @@ cs_user *users_find(const cs_users *t, uint64_t user_id)
         return NULL;
     cs_user_ref *r = probe(t->index, t->icap, user_id);
     return r->pos ? &t->slot[r->pos - 1] : NULL;
-}
-
-int users_sort_by_id(cs_users *t, cs_err *err)
-{
-    uint64_t n = t->n;
-    cs_kv *kv = cs_malloc((2 * n + 1) * sizeof *kv, err, "user order");
-    if (!kv)
-        return CS_ENOMEM;
-    for (uint64_t i = 0; i < n; i++)
-        kv[i] = (cs_kv){t->slot[i].user_id, i};
-    if (sort_kv(kv, kv + n, n, err) != CS_OK) {
-        free(kv);
-        return CS_ENOMEM;
-    }
-    /* slot[i] must receive old slot[kv[i].val]; kv[i].val = n marks done. */
-    for (uint64_t i = 0; i < n; i++) {
-        if (kv[i].val == n || kv[i].val == i)
-            continue;
-        cs_user tmp = t->slot[i];
-        uint64_t j = i;
-        for (;;) {
-            uint64_t k = kv[j].val;
-            kv[j].val = n;
-            if (k == i) {
-                t->slot[j] = tmp;
-                break;
-            }
-            t->slot[j] = t->slot[k];
-            j = k;
-        }
-    }
-    free(kv);
-    memset(t->index, 0, t->icap * sizeof *t->index);
-    for (uint64_t i = 0; i < n; i++) {
-        cs_user_ref *r = probe(t->index, t->icap, t->slot[i].user_id);
-        r->user_id = t->slot[i].user_id;
-        r->pos = i + 1;
-    }
-    return CS_OK;
 }
 
 uint64_t users_bytes(const cs_users *t)

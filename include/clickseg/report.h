@@ -44,9 +44,8 @@ int report_write_summary(const char *dir, const cs_config *cfg, const cs_stats *
                          const cs_ranking *rk, const cs_run_meta *meta, cs_err *err);
 
 /* Collective: dir/customers.h5, one row per user of every rank's table,
- * in user_id order within each rank's rows (the table is reordered so:
- * see users_sort_by_id). */
-int report_write_customers(const cs_comm *c, const char *dir, cs_users *users,
+ * in user_id order within each rank's rows. */
+int report_write_customers(const cs_comm *c, const char *dir, const cs_users *users,
                            const cs_rules *rules, const cs_ranking *rk, cs_err *err);
 
 /* Collective: dir/sessions.h5 from every rank's closed sessions. */

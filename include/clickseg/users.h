@@ -83,13 +83,6 @@ cs_user *users_get(cs_users *t, uint64_t user_id, cs_err *err);
 /* The entry of user_id or NULL. */
 cs_user *users_find(const cs_users *t, uint64_t user_id);
 
-/* Reorders the entries by user_id (in place, following the permutation's
- * cycles: one move per entry) and rebuilds the index. Entry pointers and
- * positions taken before are invalid after. The customers table is written
- * from the ordered entries: column by column, a sequential read of the
- * table instead of one cache miss per user and column. */
-int users_sort_by_id(cs_users *t, cs_err *err);
-
 /* Bytes held by the table and its index (the open sessions' id lists are
  * counted by the sessionizer: cs_sessionizer.open_id_bytes). */
 uint64_t users_bytes(const cs_users *t);
