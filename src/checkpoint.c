@@ -249,10 +249,6 @@ uint64_t ckpt_extra_windows(const cs_ckpt *k)
     return k->hold ? 1 : 0;
 }
 
-uint64_t ckpt_row_base(const cs_ckpt *k)
-{
-    return k->row_base;
-}
 
 int ckpt_window_end(cs_ckpt *k, const cs_plan *plan, uint64_t w, cs_err *err)
 {

@@ -405,8 +405,7 @@ static int one_part(run_ctx *x, uint64_t w, uint64_t part, uint64_t nparts, int 
         return err->code;
     timer_start(&x->tm, PH_SHUFFLE);
     int rc = classify(x, count, err);
-    if (rc == CS_OK && shuffle_pack(&x->sh, &x->cols, x->keep, count,
-                                    ckpt_row_base(&x->ck) + start, err) != CS_OK)
+    if (rc == CS_OK && shuffle_pack(&x->sh, &x->cols, x->keep, count, err) != CS_OK)
         rc = err->code;
     if (comm_agree(x->c, err) != CS_OK)
         return err->code;

@@ -46,7 +46,7 @@ static int reserve(void **p, uint64_t *cap, uint64_t n, size_t size, cs_err *err
 }
 
 int shuffle_pack(cs_shuffle *s, const cs_columns *cols, const uint8_t *keep, uint64_t n,
-                 uint64_t row0, cs_err *err)
+                 cs_err *err)
 {
     int nr = s->nranks;
     if (reserve((void **)&s->dest, &s->dest_cap, n, sizeof *s->dest, err, "shuffle scratch") ||
@@ -72,7 +72,6 @@ int shuffle_pack(cs_shuffle *s, const cs_columns *cols, const uint8_t *keep, uin
         cs_event *e = &s->send[s->fill[d]++];
         e->user_id = cols->user_id[i];
         e->ts = cols->ts[i];
-        e->row = row0 + i;
         e->product_id = cols->product_id[i];
         e->session_id = cols->session_id ? cols->session_id[i] : 0;
         e->price = cols->price[i];

@@ -3,7 +3,8 @@
  * Buckets are small (about 8 records) so the second pass is an insertion
  * sort in cache; a bucket that is large (a heavy user) is usually already in
  * order, which insertion sort handles in one pass; a large unordered one
- * falls back to qsort. */
+ * falls back to a merge sort. Both are stable: events of equal (user, ts)
+ * keep their arrival order, which is their row order (event.h). */
 #include "clickseg/sort.h"
 
 #include <stdlib.h>
@@ -22,19 +23,31 @@ int sort_event_less(const cs_event *a, const cs_event *b)
 {
     if (a->user_id != b->user_id)
         return a->user_id < b->user_id;
-    if (a->ts != b->ts)
-        return a->ts < b->ts;
-    return a->row < b->row;
+    return a->ts < b->ts;
 }
 
-static int cmp_event(const void *pa, const void *pb)
+/* Stable merge sort of ev[0..n) by sort_event_less, tmp (room for n) as
+ * scratch: the fallback for a large unordered bucket, where equal events
+ * must keep their order (they are in row order). */
+static void merge_sort(cs_event *ev, cs_event *tmp, uint64_t n)
 {
-    const cs_event *a = pa, *b = pb;
-    return sort_event_less(a, b) ? -1 : sort_event_less(b, a) ? 1 : 0;
+    for (uint64_t w = 1; w < n; w *= 2) {
+        for (uint64_t lo = 0; lo < n; lo += 2 * w) {
+            uint64_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            uint64_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                tmp[k++] = sort_event_less(&ev[j], &ev[i]) ? ev[j++] : ev[i++];
+            while (i < mid)
+                tmp[k++] = ev[i++];
+            while (j < hi)
+                tmp[k++] = ev[j++];
+        }
+        memcpy(ev, tmp, n * sizeof *ev);
+    }
 }
 
 /* Insertion sort; gives up (returns 0) after too many moves so a large
- * unordered bucket goes to qsort instead. */
+ * unordered bucket goes to the merge sort instead. */
 static int insertion(cs_event *ev, uint64_t n, uint64_t budget)
 {
     uint64_t moves = 0;
@@ -47,7 +60,7 @@ static int insertion(cs_event *ev, uint64_t n, uint64_t budget)
             ev[j] = ev[j - 1];
             j--;
             if (++moves > budget) {
-                ev[j] = x;   /* keep every record: qsort finishes the job */
+                ev[j] = x;   /* keep every record: the merge sort finishes the job */
                 return 0;
             }
         }
@@ -61,8 +74,14 @@ static void sort_bucket(cs_event *ev, uint64_t n)
     if (n < 2)
         return;
     uint64_t budget = n <= INSERTION_MAX ? UINT64_MAX : 4 * n;
-    if (!insertion(ev, n, budget))
-        qsort(ev, n, sizeof *ev, cmp_event);
+    if (insertion(ev, n, budget))
+        return;
+    cs_event *tmp = malloc(n * sizeof *tmp);
+    if (tmp)
+        merge_sort(ev, tmp, n);
+    else
+        insertion(ev, n, UINT64_MAX);   /* no scratch: slow, still right */
+    free(tmp);
 }
 
 /* Two scatter passes instead of one: the first over at most 2^L1_BITS

@@ -66,9 +66,6 @@ int ckpt_begin(cs_ckpt *k, const cs_comm *c, const cs_config *cfg, const cs_run_
 /* Windows run must do after the plan's: 1 with --state (the closing one). */
 uint64_t ckpt_extra_windows(const cs_ckpt *k);
 
-/* Offset of this run's global row indices (rows of earlier --state runs). */
-uint64_t ckpt_row_base(const cs_ckpt *k);
-
 /* After window w (not the run's last): checkpoints when due or signalled;
  * stages the state after the plan's last window. CS_EINTR (with the
  * message to print) when a signal stopped the run. */

@@ -1,7 +1,10 @@
 /* event.h — the fixed-size event record that moves through the pipeline:
  * built from the archive's columns after READ, sent to the owning rank by
- * SHUFFLE, ordered by SORT, consumed by SESSIONIZE. 48 bytes, no padding
- * surprises, so MPI moves it as bytes. */
+ * SHUFFLE, ordered by SORT, consumed by SESSIONIZE. 56 bytes, no padding
+ * surprises, so MPI moves it as bytes. It holds no row number: records
+ * reach SORT in archive row order (the carry first, then each source
+ * rank's rows in rank order) and SORT is stable, so equal (user, ts)
+ * events keep their row order without carrying it. */
 #ifndef CLICKSEG_EVENT_H
 #define CLICKSEG_EVENT_H
 
@@ -16,7 +19,6 @@
 typedef struct cs_event {
     uint64_t user_id;
     int64_t ts;          /* µs since the epoch, UTC */
-    uint64_t row;        /* global row index: the tie-breaker that makes order unique */
     uint64_t product_id;
     uint64_t session_id; /* the archive's own session id (source mode) */
     int64_t price;       /* minor units */
@@ -25,6 +27,8 @@ typedef struct cs_event {
     uint8_t type;        /* enum cs_event_type */
     uint8_t pad[7];
 } cs_event;
+
+_Static_assert(sizeof(cs_event) == 56, "cs_event is moved as 56 bytes");
 
 /* A 64-bit mix (splitmix64's finaliser): spreads user ids over ranks and
  * sort buckets whatever their distribution. */

@@ -30,11 +30,11 @@ typedef struct cs_shuffle {
 int shuffle_init(cs_shuffle *s, int nranks, cs_err *err);
 void shuffle_free(cs_shuffle *s);
 
-/* Packs rows [0, n) of cols whose keep[i] is non-zero, giving row i the
- * global index row0 + i. cols->session_id may be NULL (gap mode reads no
- * session ids): the records then carry 0. */
+/* Packs rows [0, n) of cols whose keep[i] is non-zero, in row order per
+ * destination (SORT relies on it: see event.h). cols->session_id may be
+ * NULL (gap mode reads no session ids): the records then carry 0. */
 int shuffle_pack(cs_shuffle *s, const cs_columns *cols, const uint8_t *keep, uint64_t n,
-                 uint64_t row0, cs_err *err);
+                 cs_err *err);
 
 /* Collective: exchanges the packed records; afterwards s->recv holds
  * s->nrecv records owned by this rank. */

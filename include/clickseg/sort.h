@@ -1,7 +1,8 @@
 /* sort.h — ordering a rank's events by (user_id, ts, row).
  *
- * Within a user the order is total (row breaks ties), so sessions never
- * depend on arrival order. Users are grouped by a hash bucket first (a
+ * Within a user the order is total: the sort is stable and records arrive
+ * in row order (event.h), so equal (user, ts) events stay in row order and
+ * sessions never depend on how the rows were spread over ranks and windows. Users are grouped by a hash bucket first (a
  * counting sort on the top bits of mix64(user)), then each small bucket is
  * sorted in cache (the counting sort runs in two passes, 256 buckets then
  * sub-buckets inside each, which keeps the scatter within the caches): users
@@ -26,7 +27,8 @@ int sort_events(cs_event *ev, cs_event *tmp, uint64_t n, cs_err *err);
 int sort_events_into(const cs_event *a, uint64_t na, const cs_event *b, uint64_t nb,
                      cs_event *out, cs_err *err);
 
-/* 1 when a sorts before b in the pipeline's order (same user: ts, then row). */
+/* 1 when a sorts before b: by user, then ts (the sort keeps row order among
+ * equals). */
 int sort_event_less(const cs_event *a, const cs_event *b);
 
 /* A 64-bit key with a 64-bit payload (a user id and its table slot). */

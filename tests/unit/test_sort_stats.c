@@ -27,10 +27,17 @@ static uint64_t rng_next(uint64_t *s)
 }
 
 /* A payload that depends only on the row, so a record that lost its fields
- * on the way through the sort is seen. */
+ * on the way through the sort is seen; the row is read back from it (the
+ * record has no row field: rows are the input order, which the sort keeps
+ * among equal (user, ts)). */
 static uint64_t payload_of(uint64_t row)
 {
     return row * 1000003ULL + 17;
+}
+
+static uint64_t row_of(const cs_event *e)
+{
+    return (e->product_id - 17) / 1000003ULL;
 }
 
 static cs_event make_event(uint64_t user, int64_t ts, uint64_t row)
@@ -39,7 +46,6 @@ static cs_event make_event(uint64_t user, int64_t ts, uint64_t row)
     memset(&e, 0, sizeof e);
     e.user_id = user;
     e.ts = ts;
-    e.row = row;
     e.product_id = payload_of(row);
     e.session_id = ~payload_of(row);
     e.price = (int64_t)(row % 9973);
@@ -65,21 +71,21 @@ static void check_sorted(const cs_event *ev, uint64_t n)
     assert_non_null(used);
     for (uint64_t i = 0; i < n; i++) {
         const cs_event *e = &ev[i];
-        assert_true(e->row < n);
-        assert_int_equal(seen_row[e->row], 0);
-        seen_row[e->row] = 1;
-        assert_int_equal(e->product_id, payload_of(e->row));
-        assert_int_equal(e->session_id, ~payload_of(e->row));
-        assert_int_equal(e->price, (int64_t)(e->row % 9973));
-        assert_int_equal(e->category_id, (uint32_t)(e->row * 7));
-        assert_int_equal(e->brand_id, (uint32_t)(e->row * 11));
-        assert_int_equal(e->type, e->row % 8);
+        assert_true(row_of(e) < n);
+        assert_int_equal(seen_row[row_of(e)], 0);
+        seen_row[row_of(e)] = 1;
+        assert_int_equal(e->product_id, payload_of(row_of(e)));
+        assert_int_equal(e->session_id, ~payload_of(row_of(e)));
+        assert_int_equal(e->price, (int64_t)(row_of(e) % 9973));
+        assert_int_equal(e->category_id, (uint32_t)(row_of(e) * 7));
+        assert_int_equal(e->brand_id, (uint32_t)(row_of(e) * 11));
+        assert_int_equal(e->type, row_of(e) % 8);
         if (i > 0 && ev[i - 1].user_id == e->user_id) {
             const cs_event *p = &ev[i - 1];
-            if (!(p->ts < e->ts || (p->ts == e->ts && p->row < e->row)))
+            if (!(p->ts < e->ts || (p->ts == e->ts && row_of(p) < row_of(e))))
                 fail_msg("user %llu: row %llu (ts %lld) before row %llu (ts %lld)",
-                         (unsigned long long)e->user_id, (unsigned long long)p->row,
-                         (long long)p->ts, (unsigned long long)e->row, (long long)e->ts);
+                         (unsigned long long)e->user_id, (unsigned long long)row_of(p),
+                         (long long)p->ts, (unsigned long long)row_of(e), (long long)e->ts);
             continue;
         }
         if (i > 0) {
@@ -112,16 +118,8 @@ static void test_sort_random_ties(void **state)
     assert_non_null(ev);
     assert_non_null(tmp);
     uint64_t s = 0x1234567887654321ULL;
-    /* rows are a permutation of 0..n-1 (Fisher-Yates), users and ts few */
-    uint64_t *perm = malloc(n * sizeof *perm);
-    assert_non_null(perm);
-    for (uint64_t i = 0; i < n; i++)
-        perm[i] = i;
-    for (uint64_t i = n - 1; i > 0; i--) {
-        uint64_t j = rng_next(&s) % (i + 1), t = perm[i];
-        perm[i] = perm[j];
-        perm[j] = t;
-    }
+    /* rows in input order (as the pipeline hands them over), users and ts
+     * few, so most (user, ts) repeat: their rows must come out in order */
     for (uint64_t i = 0; i < n; i++) {
         uint64_t r = rng_next(&s);
         /* 1500 users, some with huge ids (top bits set) */
@@ -129,18 +127,19 @@ static void test_sort_random_ties(void **state)
         if (user % 3 == 0)
             user |= 0xfff0000000000000ULL;
         int64_t ts = (int64_t)((r >> 20) % 40) - 5;   /* many equal, some negative */
-        ev[i] = make_event(user, ts, perm[i]);
+        ev[i] = make_event(user, ts, i);
     }
     cs_err err;
     cs_err_clear(&err);
     assert_int_equal(sort_events(ev, tmp, n, &err), CS_OK);
     check_sorted(ev, n);
-    free(perm);
     free(tmp);
     free(ev);
 }
 
-/* One user only: the whole array is one run, ordered by (ts, row). */
+/* One user only: the whole array is one run, ordered by ts, rows (the
+ * input order) ascending within equal ts; large enough for the merge sort
+ * fallback (ts descending in blocks defeats the insertion sort). */
 static void test_sort_one_user(void **state)
 {
     (void)state;
@@ -148,13 +147,13 @@ static void test_sort_one_user(void **state)
     cs_event *ev = malloc(n * sizeof *ev), *tmp = malloc(n * sizeof *tmp);
     assert_non_null(ev);
     assert_non_null(tmp);
-    for (uint64_t i = 0; i < n; i++)   /* ts descending in blocks, rows descending */
-        ev[i] = make_event(42, (int64_t)((n - 1 - i) / 10), n - 1 - i);
+    for (uint64_t i = 0; i < n; i++)   /* ts descending in blocks of 10 */
+        ev[i] = make_event(42, (int64_t)((n - 1 - i) / 10), i);
     cs_err err;
     assert_int_equal(sort_events(ev, tmp, n, &err), CS_OK);
     for (uint64_t i = 0; i < n; i++) {
-        assert_int_equal(ev[i].row, i);
         assert_int_equal(ev[i].ts, (int64_t)(i / 10));
+        assert_int_equal(row_of(&ev[i]), n - 10 - 10 * (i / 10) + i % 10);
     }
     check_sorted(ev, n);
     free(tmp);
@@ -172,26 +171,26 @@ static void test_sort_small(void **state)
     ev[0] = make_event(9, 5, 0);
     assert_int_equal(sort_events(ev, tmp, 1, &err), CS_OK);
     assert_int_equal(ev[0].user_id, 9);
-    assert_int_equal(ev[0].row, 0);
+    assert_int_equal(row_of(&ev[0]), 0);
     /* n = 2, same user, ts reversed */
     ev[0] = make_event(9, 7, 0);
     ev[1] = make_event(9, 3, 1);
     assert_int_equal(sort_events(ev, tmp, 2, &err), CS_OK);
-    assert_int_equal(ev[0].row, 1);
-    assert_int_equal(ev[1].row, 0);
+    assert_int_equal(row_of(&ev[0]), 1);
+    assert_int_equal(row_of(&ev[1]), 0);
     assert_int_equal(ev[0].product_id, payload_of(1));
-    /* n = 2, same user and ts: the row decides */
-    ev[0] = make_event(9, 3, 1);
-    ev[1] = make_event(9, 3, 0);
+    /* n = 2, same user and ts: the input (row) order stays */
+    ev[0] = make_event(9, 3, 0);
+    ev[1] = make_event(9, 3, 1);
     assert_int_equal(sort_events(ev, tmp, 2, &err), CS_OK);
-    assert_int_equal(ev[0].row, 0);
-    assert_int_equal(ev[1].row, 1);
+    assert_int_equal(row_of(&ev[0]), 0);
+    assert_int_equal(row_of(&ev[1]), 1);
     /* n = 2, two users: both kept */
     ev[0] = make_event(2, 1, 1);
     ev[1] = make_event(1, 1, 0);
     assert_int_equal(sort_events(ev, tmp, 2, &err), CS_OK);
     assert_int_equal(ev[0].user_id + ev[1].user_id, 3);
-    assert_int_equal(ev[0].row + ev[1].row, 1);
+    assert_int_equal(row_of(&ev[0]) + row_of(&ev[1]), 1);
     check_sorted(ev, 2);
 }
 
@@ -199,7 +198,7 @@ static void test_sort_event_less(void **state)
 {
     (void)state;
     cs_event a = make_event(1, 10, 5), b = make_event(1, 10, 6);
-    assert_true(sort_event_less(&a, &b));
+    assert_false(sort_event_less(&a, &b));   /* equal: the sort keeps their order */
     assert_false(sort_event_less(&b, &a));
     assert_false(sort_event_less(&a, &a));
     b = make_event(1, 9, 0);
