@@ -308,12 +308,11 @@ static int merge_sort_split(run_ctx *x, int64_t watermark, uint64_t *nproc, cs_e
         x->work = w;
         x->work_cap = n;
     }
-    int rc = sort_events_into(x->carry, x->ncarry, x->sh.recv, x->sh.nrecv, x->work, err);
+    uint64_t later = 0;
+    int rc = sort_events_into(x->carry, x->ncarry, x->sh.recv, x->sh.nrecv, x->work, watermark,
+                              &later, err);
     if (rc != CS_OK)
         return rc;
-    uint64_t later = 0;
-    for (uint64_t i = 0; i < n; i++)
-        later += x->work[i].ts >= watermark;
     if (later > x->carry_cap) {
         cs_event *cbuf = cs_realloc(x->carry, later * sizeof *cbuf, err, "late-arrival carry");
         if (!cbuf)
@@ -321,13 +320,9 @@ static int merge_sort_split(run_ctx *x, int64_t watermark, uint64_t *nproc, cs_e
         x->carry = cbuf;
         x->carry_cap = later;
     }
-    /* The later events move to the carry; the rest stay where they are
-     * (sessionize skips a user's later events, a suffix of its run):
-     * compacting them would copy the whole window once more. */
+    /* Sessionize moves the later events (a suffix of each user's run) to
+     * the carry as it passes them: no pass of its own over the window. */
     x->ncarry = 0;
-    for (uint64_t i = 0; later && i < n; i++)
-        if (x->work[i].ts >= watermark)
-            x->carry[x->ncarry++] = x->work[i];
     *nproc = n;
     return CS_OK;
 }
@@ -420,7 +415,8 @@ static int one_part(run_ctx *x, uint64_t w, uint64_t part, uint64_t nparts, int 
     timer_stop(&x->tm, PH_SORT);
     timer_start(&x->tm, PH_SESSIONIZE);
     if (rc == CS_OK)
-        rc = sess_process(&x->sz, &x->users, x->work, nproc, wm, final, err);
+        rc = sess_process(&x->sz, &x->users, x->work, nproc, wm, final, x->carry, &x->ncarry,
+                          err);
     if (rc == CS_OK)
         rc = sess_close_idle(&x->sz, &x->users, wm, final, err);
     timer_stop(&x->tm, PH_SESSIONIZE);

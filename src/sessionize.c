@@ -326,7 +326,7 @@ static void prefetch_user(const cs_user *u)
 }
 
 int sess_process(cs_sessionizer *s, cs_users *users, const cs_event *ev, uint64_t n,
-                 int64_t watermark, int final, cs_err *err)
+                 int64_t watermark, int final, cs_event *carry, uint64_t *ncarry, cs_err *err)
 {
     uint64_t start[BATCH], pos[BATCH];
     uint64_t i = 0, runs = 0, end[BATCH];
@@ -344,6 +344,10 @@ int sess_process(cs_sessionizer *s, cs_users *users, const cs_event *ev, uint64_
             uint64_t j = run_end(ev, n, i), e = j;
             while (e > i && ev[e - 1].ts >= watermark)
                 e--;
+            if (e < j && carry) {
+                memcpy(carry + *ncarry, ev + e, (j - e) * sizeof *ev);
+                *ncarry += j - e;
+            }
             if (e > i) {
                 cs_user *u = users_get(users, ev[i].user_id, err);
                 if (!u)

@@ -112,9 +112,11 @@ static void scatter(const cs_event *src, uint64_t n, cs_event *dst, uint64_t *cn
 }
 
 int sort_events_into(const cs_event *a, uint64_t na, const cs_event *b, uint64_t nb,
-                     cs_event *out, cs_err *err)
+                     cs_event *out, int64_t later, uint64_t *nlater, cs_err *err)
 {
-    uint64_t n = na + nb;
+    uint64_t n = na + nb, nl = 0;
+    if (nlater)
+        *nlater = 0;
     if (n == 0)
         return CS_OK;
     int bits = 0;
@@ -131,12 +133,16 @@ int sort_events_into(const cs_event *a, uint64_t na, const cs_event *b, uint64_t
     /* First level: a then b, stably, into out. */
     uint64_t mask1 = n1 - 1;
     int shift1 = 64 - b1;
-    for (uint64_t i = 0; b1 && i < na; i++)
-        cnt1[digit(bucket_key(a[i].user_id), shift1, mask1) + 1]++;
-    for (uint64_t i = 0; b1 && i < nb; i++)
-        cnt1[digit(bucket_key(b[i].user_id), shift1, mask1) + 1]++;
-    if (!b1)
-        cnt1[1] = n;
+    for (uint64_t i = 0; i < na; i++) {
+        cnt1[b1 ? digit(bucket_key(a[i].user_id), shift1, mask1) + 1 : 1]++;
+        nl += a[i].ts >= later;
+    }
+    for (uint64_t i = 0; i < nb; i++) {
+        cnt1[b1 ? digit(bucket_key(b[i].user_id), shift1, mask1) + 1 : 1]++;
+        nl += b[i].ts >= later;
+    }
+    if (nlater)
+        *nlater = nl;
     for (uint64_t k = 1; k <= n1; k++)
         cnt1[k] += cnt1[k - 1];
     for (uint64_t i = 0; i < na; i++)
@@ -180,7 +186,7 @@ int sort_events_into(const cs_event *a, uint64_t na, const cs_event *b, uint64_t
 
 int sort_events(cs_event *ev, cs_event *tmp, uint64_t n, cs_err *err)
 {
-    int rc = sort_events_into(ev, n, NULL, 0, tmp, err);
+    int rc = sort_events_into(ev, n, NULL, 0, tmp, INT64_MAX, NULL, err);
     if (rc == CS_OK && n)
         memcpy(ev, tmp, n * sizeof *ev);
     return rc;

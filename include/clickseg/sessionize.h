@@ -53,10 +53,11 @@ void sess_init(cs_sessionizer *s);
 void sess_free(cs_sessionizer *s);
 
 /* Processes the events of ev[0..n) (sorted) before `watermark`; those at
- * or after it are skipped (the caller carries them to the next window).
- * With final = 1 the stream has ended and every session is closed. */
+ * or after it are appended, in order, to carry[*ncarry..) for the next
+ * window (carry must have room for them all; NULL drops them). With
+ * final = 1 the stream has ended and every session is closed. */
 int sess_process(cs_sessionizer *s, cs_users *users, const cs_event *ev, uint64_t n,
-                 int64_t watermark, int final, cs_err *err);
+                 int64_t watermark, int final, cs_event *carry, uint64_t *ncarry, cs_err *err);
 
 /* Closes the unfinished sessions that no event at or after `watermark` can
  * extend (or all of them when final). */

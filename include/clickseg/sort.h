@@ -23,9 +23,11 @@ int sort_events(cs_event *ev, cs_event *tmp, uint64_t n, cs_err *err);
 /* Sorts the concatenation a[0..na) + b[0..nb) into out (room for na + nb),
  * reading each record once: the bucket scatter writes straight into out.
  * The scatter is stable, so a user's records keep their arrival order, which
- * for time-ordered input is already (ts, row) order and sorts in one pass. */
+ * for time-ordered input is already (ts, row) order and sorts in one pass.
+ * When nlater is not NULL it receives the number of records with ts at or
+ * after `later` (run sizes its carry with it, at no extra pass). */
 int sort_events_into(const cs_event *a, uint64_t na, const cs_event *b, uint64_t nb,
-                     cs_event *out, cs_err *err);
+                     cs_event *out, int64_t later, uint64_t *nlater, cs_err *err);
 
 /* 1 when a sorts before b: by user, then ts (the sort keeps row order among
  * equals). */

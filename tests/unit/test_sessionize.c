@@ -107,7 +107,7 @@ static void run_all(fixture *fx, const cs_event *e, uint64_t n)
 {
     cs_err err;
     cs_err_clear(&err);
-    assert_int_equal(sess_process(&fx->sz, &fx->users, e, n, INT64_MAX, 1, &err), CS_OK);
+    assert_int_equal(sess_process(&fx->sz, &fx->users, e, n, INT64_MAX, 1, NULL, NULL, &err), CS_OK);
     assert_int_equal(sess_close_idle(&fx->sz, &fx->users, INT64_MAX, 1, &err), CS_OK);
 }
 
@@ -200,7 +200,7 @@ static void test_source_mode(void **state)
     cs_err err;
     /* not final: the id changes close two sessions, the last stays open
      * whatever the watermark (a later row may still carry its id) */
-    assert_int_equal(sess_process(&fx->sz, &fx->users, e, 6, T0 + 1000 * h, 0, &err), CS_OK);
+    assert_int_equal(sess_process(&fx->sz, &fx->users, e, 6, T0 + 1000 * h, 0, NULL, NULL, &err), CS_OK);
     assert_int_equal(fx->out.n, 2);
     assert_int_equal(sess_close_idle(&fx->sz, &fx->users, T0 + 2000 * h, 0, &err), CS_OK);
     assert_int_equal(fx->out.n, 2);
@@ -455,12 +455,12 @@ static void test_window_split(void **state)
         else
             w2[n2++] = e[i];
     }
-    assert_int_equal(sess_process(&fx->sz, &fx->users, w1, n1, SPLIT_W, 0, &err), CS_OK);
+    assert_int_equal(sess_process(&fx->sz, &fx->users, w1, n1, SPLIT_W, 0, NULL, NULL, &err), CS_OK);
     assert_int_equal(sess_close_idle(&fx->sz, &fx->users, SPLIT_W, 0, &err), CS_OK);
     /* after window 1: user 20's first session and user 40's */
     assert_int_equal(fx->out.n, 2);
     assert_int_equal(fx->out.s[0].user_id + fx->out.s[1].user_id, 60);
-    assert_int_equal(sess_process(&fx->sz, &fx->users, w2, n2, INT64_MAX, 1, &err), CS_OK);
+    assert_int_equal(sess_process(&fx->sz, &fx->users, w2, n2, INT64_MAX, 1, NULL, NULL, &err), CS_OK);
     assert_int_equal(sess_close_idle(&fx->sz, &fx->users, INT64_MAX, 1, &err), CS_OK);
     check_user_order(&fx->out);
     sink *two = &fx->out;
@@ -527,7 +527,7 @@ static void test_close_idle(void **state)
         evp(fx, 1, T0, EV_PRODUCT_VIEW, 5, 0, 0, 0),
         evp(fx, 2, T0 + 1000 * SEC, EV_PAGE_VIEW, 0, 0, 0, 0),
     };
-    assert_int_equal(sess_process(&fx->sz, &fx->users, e, 2, T0 + 1001 * SEC, 0, &err), CS_OK);
+    assert_int_equal(sess_process(&fx->sz, &fx->users, e, 2, T0 + 1001 * SEC, 0, NULL, NULL, &err), CS_OK);
     assert_int_equal(fx->out.n, 0);
     /* watermark - last == gap: an event at the watermark could still join */
     assert_int_equal(sess_close_idle(&fx->sz, &fx->users, T0 + 1800 * SEC, 0, &err), CS_OK);
@@ -549,7 +549,7 @@ static void test_close_idle(void **state)
         evp(fx, 1, T0 + 5000 * SEC, EV_PRODUCT_VIEW, 6, 0, 0, 0),
         evp(fx, 1, T0 + 5001 * SEC, EV_PRODUCT_VIEW, 6, 0, 0, 0),
     };
-    assert_int_equal(sess_process(&fx->sz, &fx->users, later, 2, T0 + 5002 * SEC, 0, &err), CS_OK);
+    assert_int_equal(sess_process(&fx->sz, &fx->users, later, 2, T0 + 5002 * SEC, 0, NULL, NULL, &err), CS_OK);
     assert_int_equal(fx->out.n, 2);
     assert_int_equal(sess_close_idle(&fx->sz, &fx->users, 0, 1, &err), CS_OK);
     assert_int_equal(fx->out.n, 3);
@@ -572,7 +572,7 @@ static void test_close_idle_max_duration(void **state)
     cs_err err;
     fx->sz.max_duration_us = 600 * SEC;
     cs_event e[] = {ev(fx, 1, T0, EV_PAGE_VIEW), ev(fx, 1, T0 + 100 * SEC, EV_PAGE_VIEW)};
-    assert_int_equal(sess_process(&fx->sz, &fx->users, e, 2, T0 + 200 * SEC, 0, &err), CS_OK);
+    assert_int_equal(sess_process(&fx->sz, &fx->users, e, 2, T0 + 200 * SEC, 0, NULL, NULL, &err), CS_OK);
     assert_int_equal(sess_close_idle(&fx->sz, &fx->users, T0 + 600 * SEC, 0, &err), CS_OK);
     assert_int_equal(fx->out.n, 0);
     assert_int_equal(sess_close_idle(&fx->sz, &fx->users, T0 + 600 * SEC + 1, 0, &err), CS_OK);
@@ -580,7 +580,7 @@ static void test_close_idle_max_duration(void **state)
     assert_int_equal(fx->out.s[0].f.v[F_EVENTS], 2);
     /* and sess_process closes at once what the watermark already rules out */
     cs_event e2[] = {ev(fx, 2, T0, EV_PAGE_VIEW)};
-    assert_int_equal(sess_process(&fx->sz, &fx->users, e2, 1, T0 + 601 * SEC, 0, &err), CS_OK);
+    assert_int_equal(sess_process(&fx->sz, &fx->users, e2, 1, T0 + 601 * SEC, 0, NULL, NULL, &err), CS_OK);
     assert_int_equal(fx->out.n, 2);
     assert_int_equal(fx->out.s[1].user_id, 2);
 }
