@@ -38,7 +38,8 @@ usage: bash tests/bench/bench.sh [options]
   --out DIR        outputs and results (default BUILD/bench-out; emptied first)
   --seed S --days D --files F   generate parameters (default 1, 30, 8)
   --memory SIZE    memory_per_rank for every clickseg run (--set memory_per_rank=SIZE);
-                   "auto" (default): 1536M for archives of 10^8 events or more, 512M below
+                   "auto" (default): for archives of 10^8 events or more 3G over the ranks
+                   (1 rank 3072M, 2 ranks 1536M: the user table must fit), 512M below
   --gen-ranks N    ranks of the timed clickseg generate (default 2)
   --weak-events N  weak scaling: events per rank (default 5e6; 0 skips weak scaling)
   --weak-ranks L   weak scaling rank counts (default 1,2,4; more than the cores oversubscribe)
@@ -121,14 +122,14 @@ else
         { echo "bench.sh: --weak-events: '$WEAK_EVENTS' is not a whole number of events" >&2; exit 2; }
 fi
 
-# memory_per_rank N: the budget of clickseg run on an archive of N events.
-# auto: clickseg's default 512M below 10^8 events; at 10^8 the user table
-# alone would take most of 512M (many more windows), so 1536M there, which
-# still leaves the peak under a quarter of DuckDB's (~6.5 GiB at 10^8) as long
-# as it stays within the budget + 8%.
+# memory_per_rank N R: the budget of clickseg run on R ranks over an
+# archive of N events. auto: clickseg's default 512M below 10^8 events; at
+# 10^8 the user table (3.9 million users, about 500 bytes each, spread over
+# the ranks) needs more: 3G shared by the ranks, 1536M each on 2 ranks,
+# which keeps the 2-rank peak under a quarter of DuckDB's (~6.5 GiB).
 memory_per_rank() {
     if [ "$MEMORY" != auto ]; then echo "$MEMORY"
-    elif [ "$1" -ge 100000000 ]; then echo 1536M
+    elif [ "$1" -ge 100000000 ]; then echo "$((3072 / ${2:-1}))M"
     else echo 512M
     fi
 }
@@ -278,7 +279,6 @@ for n in "${SIZES[@]}"; do
     archive "$n" timed || continue
     arch=$ARCH
     timed_generate "$n"
-    mem=$(memory_per_rank "$n")
     csv= pq=
     if [ "$PEER" = duckdb ] || [ "$HAVE_IMPORT" = 1 ]; then csv=$(csv_copy "$n" "$arch"); fi
     if [ "$PEER" = duckdb ]; then pq=$(parquet_copy "$csv"); fi
@@ -291,7 +291,7 @@ for n in "${SIZES[@]}"; do
             # shellcheck disable=SC2086  # RUN_ARGS is split on purpose
             measure "$n" run "$r" "$round" "$w/run-r$r-$round.txt" \
                 mpirun -n "$r" "$CLICKSEG" run -q -i "$arch" -o "$w/run-r$r" --force \
-                --set memory_per_rank="$mem" $RUN_ARGS
+                --set memory_per_rank="$(memory_per_rank "$n" "$r")" $RUN_ARGS
             cp "$w/run-r$r/report.json" "$w/run-r$r-$round.json" 2>/dev/null || true
         done
         if [ "$PEER" = duckdb ]; then
@@ -318,7 +318,7 @@ for n in "${SIZES[@]}"; do
                     fi
                     measure "$n" run-imported "$r" 0 "$w/run-imported-r$r-0.txt" \
                         mpirun -n "$r" "$CLICKSEG" run -q -i "$w/import-r$r" \
-                        -o "$w/run-imported-r$r" --force --set memory_per_rank="$mem"
+                        -o "$w/run-imported-r$r" --force --set memory_per_rank="$(memory_per_rank "$n" "$r")"
                     cp "$w/run-imported-r$r/report.json" "$w/run-imported-r$r-0.json" \
                         2>/dev/null || true
                 fi
@@ -345,7 +345,7 @@ if [ "$WEAK_N" -gt 0 ]; then
             # shellcheck disable=SC2086
             measure "$n" weak "$r" "$round" "$w/run-r$r-$round.txt" \
                 mpirun -n "$r" "$CLICKSEG" run -q -i "${WARCH[$r]}" -o "$w/run-r$r" --force \
-                --set memory_per_rank="$(memory_per_rank "$n")" $RUN_ARGS
+                --set memory_per_rank="$(memory_per_rank "$n" "$r")" $RUN_ARGS
             cp "$w/run-r$r/report.json" "$w/run-r$r-$round.json" 2>/dev/null || true
         done
     done
