@@ -1,6 +1,7 @@
 /* rank.c — scores, tiers, RFM segments, profile cross-tabs and the exact
  * global top-K lists (see rank.h and docs/ranking.md). */
 #include "clickseg/rank.h"
+#include "clickseg/userkeys.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -433,6 +434,8 @@ int rank_customers(const cs_comm *c, const cs_config *cfg, const cs_plan *plan,
 
 void rank_free(cs_ranking *r)
 {
+    userkeys_free(r->target_keys, r->ntargets);
+    userkeys_free(r->prospect_keys, r->nprospects);
     free(r->targets);
     free(r->prospects);
     free(r->xtab);

@@ -34,18 +34,26 @@ static void json_segmix(FILE *f, const cs_config *cfg, const int64_t *v32or64, i
     fprintf(f, "}");
 }
 
+/* keys: the source's user text per entry (NULL when the archive has no
+ * user dictionary): then each entry gets "user_key" ("" for a number). */
 static void json_list(FILE *f, const char *name, const cs_config *cfg, const cs_target *t,
-                      uint64_t n)
+                      char *const *keys, uint64_t n)
 {
     fprintf(f, "  \"%s\": [\n", name);
     for (uint64_t i = 0; i < n; i++) {
         const cs_target *x = &t[i];
-        fprintf(f, "    {\"rank\": %llu, \"user_id\": %llu, \"score\": %lld, \"tier\": \"%s\", "
+        fprintf(f, "    {\"rank\": %llu, \"user_id\": %llu, ", (unsigned long long)(i + 1),
+                (unsigned long long)x->user_id);
+        if (keys) {
+            fprintf(f, "\"user_key\": ");
+            report_json_str(f, keys[i]);
+            fprintf(f, ", ");
+        }
+        fprintf(f, "\"score\": %lld, \"tier\": \"%s\", "
                 "\"rfm_segment\": \"%s\", \"recency_days\": %lld, \"frequency\": %lld, "
                 "\"monetary\": %lld, \"r\": %d, \"f\": %d, \"m\": %d, \"intent\": %d, "
                 "\"risk\": %d, \"sessions\": %lld, \"revenue\": %lld, \"refunds\": %lld, "
-                "\"segment_sessions\": ", (unsigned long long)(i + 1),
-                (unsigned long long)x->user_id, (long long)x->score, rank_tier_name(x->tier),
+                "\"segment_sessions\": ", (long long)x->score, rank_tier_name(x->tier),
                 rank_rfm_name(x->rfm), (long long)x->recency_days, (long long)x->frequency,
                 (long long)x->monetary, x->r_score, x->f_score, x->m_score, x->intent, x->risk,
                 (long long)x->sessions, (long long)x->revenue, (long long)x->refunds);
@@ -121,29 +129,33 @@ int report_rank_json(FILE *f, const cs_config *cfg, const cs_ranking *r)
                 rank_rfm_name(s), (long long)r->rfm_users[s], (long long)r->rfm_revenue[s],
                 s + 1 < CS_NRFM ? "," : "");
     fprintf(f, "  ],\n");
-    json_list(f, "targets", cfg, r->targets, r->ntargets);
-    json_list(f, "prospects", cfg, r->prospects, r->nprospects);
+    json_list(f, "targets", cfg, r->targets, r->target_keys, r->ntargets);
+    json_list(f, "prospects", cfg, r->prospects, r->prospect_keys, r->nprospects);
     json_profiles(f, cfg, r);
     return CS_OK;
 }
 
 static int csv_list(const char *dir, const char *name, const cs_config *cfg, const cs_target *t,
-                    uint64_t n, cs_err *err)
+                    char *const *keys, uint64_t n, cs_err *err)
 {
     char path[1300];
     snprintf(path, sizeof path, "%s/%s.csv", dir, name);
     FILE *f = fopen(path, "w");
     if (!f)
         return cs_err_set(err, CS_EIO, "%s: cannot write: %m", path);
-    fprintf(f, "rank,user_id,score,tier,rfm_segment,recency_days,frequency,monetary,r,f,m,"
-            "intent,risk,sessions,revenue,refunds");
+    fprintf(f, "rank,user_id,%sscore,tier,rfm_segment,recency_days,frequency,monetary,r,f,m,"
+            "intent,risk,sessions,revenue,refunds", keys ? "user_key," : "");
     for (int s = 0; s < cfg->rules.nsegments; s++)
         fprintf(f, ",sessions_%s", cfg->rules.segments[s]);
     fprintf(f, "\n");
     for (uint64_t i = 0; i < n; i++) {
         const cs_target *x = &t[i];
-        fprintf(f, "%llu,%llu,%lld,%s,%s,%lld,%lld,%lld,%d,%d,%d,%d,%d,%lld,%lld,%lld",
-                (unsigned long long)(i + 1), (unsigned long long)x->user_id, (long long)x->score,
+        fprintf(f, "%llu,%llu,", (unsigned long long)(i + 1), (unsigned long long)x->user_id);
+        if (keys) {
+            report_csv_str(f, keys[i]);
+            fputc(',', f);
+        }
+        fprintf(f, "%lld,%s,%s,%lld,%lld,%lld,%d,%d,%d,%d,%d,%lld,%lld,%lld", (long long)x->score,
                 rank_tier_name(x->tier), rank_rfm_name(x->rfm), (long long)x->recency_days,
                 (long long)x->frequency, (long long)x->monetary, x->r_score, x->f_score,
                 x->m_score, x->intent, x->risk, (long long)x->sessions, (long long)x->revenue,
@@ -217,9 +229,9 @@ static int csv_tables(const char *dir, const cs_config *cfg, const cs_ranking *r
 
 int report_rank_csv(const char *dir, const cs_config *cfg, const cs_ranking *r, cs_err *err)
 {
-    int rc = csv_list(dir, "targets", cfg, r->targets, r->ntargets, err);
+    int rc = csv_list(dir, "targets", cfg, r->targets, r->target_keys, r->ntargets, err);
     if (rc == CS_OK)
-        rc = csv_list(dir, "prospects", cfg, r->prospects, r->nprospects, err);
+        rc = csv_list(dir, "prospects", cfg, r->prospects, r->prospect_keys, r->nprospects, err);
     if (rc == CS_OK)
         rc = csv_tables(dir, cfg, r, err);
     return rc;

@@ -16,7 +16,7 @@ int report_write_h5(const char *dir, const cs_config *cfg, const cs_stats *st,
 int report_rank_json(FILE *f, const cs_config *cfg, const cs_ranking *r);
 int report_rank_csv(const char *dir, const cs_config *cfg, const cs_ranking *r, cs_err *err);
 
-static void json_str(FILE *f, const char *s)
+void report_json_str(FILE *f, const char *s)
 {
     fputc('"', f);
     for (; *s; s++) {
@@ -24,6 +24,17 @@ static void json_str(FILE *f, const char *s)
         if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
         else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
         else fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+void report_csv_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
     }
     fputc('"', f);
 }
@@ -61,7 +72,7 @@ static void json_segments(FILE *f, const cs_config *cfg, const cs_stats *st)
     for (int s = 0; s < st->nseg; s++) {
         const cs_segstat *g = &st->seg[s];
         fprintf(f, "    {\"name\": ");
-        json_str(f, r->segments[s]);
+        report_json_str(f, r->segments[s]);
         fprintf(f, ", \"business\": %s, \"sessions\": %lld, \"share\": %.17g, \"users\": %lld, "
                 "\"events\": %lld, \"purchase_sessions\": %lld, \"purchases\": %lld, "
                 "\"conversion\": %.17g, \"revenue\": %lld, \"refunds\": %lld, "
@@ -89,7 +100,7 @@ static void json_segments(FILE *f, const cs_config *cfg, const cs_stats *st)
 static void json_periods(FILE *f, const cs_config *cfg, const cs_stats *st)
 {
     fprintf(f, "  \"period\": \"%s\", \"timezone\": ", period_name(cfg->report_period));
-    json_str(f, cfg->report_timezone);
+    report_json_str(f, cfg->report_timezone);
     fprintf(f, ",\n  \"periods\": [\n");
     for (uint64_t i = 0; i < st->nperiods; i++) {
         char label[32];
@@ -100,7 +111,7 @@ static void json_periods(FILE *f, const cs_config *cfg, const cs_stats *st)
         for (int s = 0; s < st->nseg; s++) {
             const int64_t *v = row + (size_t)s * PS_NFIELDS;
             fprintf(f, "%s{\"name\": ", s ? ", " : "");
-            json_str(f, cfg->rules.segments[s]);
+            report_json_str(f, cfg->rules.segments[s]);
             fprintf(f, ", \"sessions\": %lld, \"users\": %lld, \"events\": %lld, "
                     "\"purchase_sessions\": %lld, \"revenue\": %lld, \"refunds\": %lld}",
                     (long long)v[PS_SESSIONS], (long long)v[PS_USERS], (long long)v[PS_EVENTS],
@@ -115,7 +126,7 @@ static void json_periods(FILE *f, const cs_config *cfg, const cs_stats *st)
 static void json_run(FILE *f, const cs_config *cfg, const cs_run_meta *m)
 {
     fprintf(f, "  \"config\": {\"source\": ");
-    json_str(f, cfg->source_path[0] ? cfg->source_path : "(defaults)");
+    report_json_str(f, cfg->source_path[0] ? cfg->source_path : "(defaults)");
     fprintf(f, ", \"hash\": \"%016llx\", \"session_gap_s\": %lld, \"session_max_duration_s\": %lld, "
             "\"session_max_lateness_s\": %lld, \"session_mode\": \"%s\", \"memory_per_rank\": %lld},\n",
             (unsigned long long)m->config_hash, (long long)(cfg->session_gap_us / 1000000),
@@ -129,7 +140,7 @@ static void json_run(FILE *f, const cs_config *cfg, const cs_run_meta *m)
             (unsigned long long)m->passes, (unsigned long long)m->shuffle_bytes,
             (unsigned long long)m->window_rows, m->wall_s, m->started_utc,
             m->peak_rss_kb_max / 1024.0, m->peak_rss_kb_rank0 / 1024.0);
-    json_str(f, m->inputs);
+    report_json_str(f, m->inputs);
     fprintf(f, ", \"phase_s\": {");
     for (int p = 0; p < PH_N; p++)
         fprintf(f, "%s\"%s\": %.6f", p ? ", " : "", timer_phase_name(p), m->phase_s[p]);
@@ -145,7 +156,7 @@ static int write_json(const char *dir, const cs_config *cfg, const cs_stats *st,
     if (!f)
         return cs_err_set(err, CS_EIO, "%s: cannot write: %m", path);
     fprintf(f, "{\n  \"format\": \"clickseg-report\", \"version\": %d, \"currency\": ", CS_REPORT_VERSION);
-    json_str(f, report_currency(cfg, m));
+    report_json_str(f, report_currency(cfg, m));
     fprintf(f, ",\n");
     json_totals(f, &st->tot);
     json_segments(f, cfg, st);

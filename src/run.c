@@ -23,6 +23,7 @@
 #include "clickseg/stats.h"
 #include "clickseg/sysmem.h"
 #include "clickseg/timer.h"
+#include "clickseg/userkeys.h"
 #include "clickseg/users.h"
 
 typedef struct run_ctx {
@@ -47,6 +48,7 @@ typedef struct run_ctx {
     uint64_t nsess, sess_cap;
     cs_ranking ranking;
     char outtmp[1200];
+    char dict_path[1024];          /* rank 0: an input holding /dictionaries ("" none) */
     cs_ckpt ck;                    /* checkpoints, --resume, signals, --state */
     uint64_t passes;               /* window parts run (window_parts) */
     uint64_t shuffle_bytes;        /* records this rank sent to other ranks */
@@ -118,8 +120,11 @@ static int plan_inputs(run_ctx *x, cs_err *err)
         rc = plan_build(info, pl.n, cfg->memory_per_rank, x->o->window_rows_per_rank,
                         x->c->size, &x->plan, err);
     int aside = 0;   /* files without events: profile tables, dictionaries */
-    for (int i = 0; rc == CS_OK && i < pl.n; i++)
+    for (int i = 0; rc == CS_OK && i < pl.n; i++) {
         aside += !info[i].has_events;
+        if (info[i].has_dictionaries && !x->dict_path[0])
+            snprintf(x->dict_path, sizeof x->dict_path, "%s", info[i].path);
+    }
     if (rc == CS_OK && x->plan.nfiles == 0)
         rc = aside == pl.n
                  ? cs_err_set(err, CS_EINPUT, "the inputs hold only profile tables (/customers) or "
@@ -501,6 +506,36 @@ static int check_conservation(const cs_stats *st, cs_err *err)
     return CS_OK;
 }
 
+/* Rank 0: the user text behind the targets' and prospects' ids. */
+static int target_keys(run_ctx *x, cs_err *err)
+{
+    cs_ranking *r = &x->ranking;
+    uint64_t n = r->ntargets + r->nprospects;
+    uint64_t *ids = cs_malloc((n + 1) * sizeof *ids, err, "target ids");
+    if (!ids)
+        return CS_ENOMEM;
+    for (uint64_t i = 0; i < r->ntargets; i++)
+        ids[i] = r->targets[i].user_id;
+    for (uint64_t i = 0; i < r->nprospects; i++)
+        ids[r->ntargets + i] = r->prospects[i].user_id;
+    char **keys = NULL;
+    int rc = userkeys_lookup(x->dict_path, ids, n, &keys, err);
+    free(ids);
+    if (rc != CS_OK || !keys)
+        return rc;
+    /* One lookup, two lists: the prospects' keys are the tail. */
+    r->target_keys = cs_calloc(r->ntargets + 1, sizeof *r->target_keys, err, "target keys");
+    r->prospect_keys = cs_calloc(r->nprospects + 1, sizeof *r->prospect_keys, err, "target keys");
+    if (!r->target_keys || !r->prospect_keys) {
+        userkeys_free(keys, n);
+        return CS_ENOMEM;
+    }
+    memcpy(r->target_keys, keys, r->ntargets * sizeof *keys);
+    memcpy(r->prospect_keys, keys + r->ntargets, r->nprospects * sizeof *keys);
+    free(keys);
+    return CS_OK;
+}
+
 static int epilog(run_ctx *x, double t_start, cs_err *err)
 {
     const cs_comm *c = x->c;
@@ -524,6 +559,8 @@ static int epilog(run_ctx *x, double t_start, cs_err *err)
     cs_run_meta meta;
     if (rc == CS_OK)
         rc = fill_meta(x, &meta, t_start, err);
+    if (rc == CS_OK && c->rank == 0 && x->dict_path[0])
+        rc = target_keys(x, err);
     if (rc == CS_OK && c->rank == 0)
         rc = report_write_summary(x->outtmp, x->cfg, &x->st, &x->ranking, &meta, err);
     if (comm_agree(c, err) != CS_OK)

@@ -52,6 +52,10 @@ typedef struct cs_ranking {
     int64_t rfm_users[CS_NRFM], rfm_revenue[CS_NRFM];
     cs_target *targets, *prospects;        /* rank 0 only */
     uint64_t ntargets, nprospects;
+    /* rank 0: the source's text of each target's and prospect's user id
+     * ("" when it was a number), from the archive's user dictionary; NULL
+     * when there is none (userkeys.h) */
+    char **target_keys, **prospect_keys;
     int nprofile_cols;
     char profile_cols[CS_MAX_PROFILE_COLS][48];
     int64_t *xtab;     /* [col][CS_PROFILE_SLOTS][XT_WIDTH]; rank 0 holds the sums */

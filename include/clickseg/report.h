@@ -43,6 +43,11 @@ typedef struct cs_run_meta {
 int report_write_summary(const char *dir, const cs_config *cfg, const cs_stats *st,
                          const cs_ranking *rk, const cs_run_meta *meta, cs_err *err);
 
+/* s as a JSON string (quoted, escaped) and as an RFC 4180 CSV field
+ * (always quoted): the report's writers share them. */
+void report_json_str(FILE *f, const char *s);
+void report_csv_str(FILE *f, const char *s);
+
 /* Collective: dir/customers.h5, one row per user of every rank's table,
  * in user_id order within each rank's rows. */
 int report_write_customers(const cs_comm *c, const char *dir, const cs_users *users,

@@ -30,6 +30,34 @@ sample ga ga month "$D/google_merch_store_ga/all_sessions.csv"
 mpi 1 "$CLICKSEG" import -q --format ga "$D/google_merch_store_ga/all_sessions.csv" -o ga1 \
     --set import.split=month
 $PY "$SRCDIR/lib/h5same.py" ga ga1
+# Visitor ids past 2^63 are hashed on import; the target lists show the
+# visitor id the source used (user_key) beside every id: the dictionary's
+# text for a hashed one, "" for one that was a number. Checked against the
+# raw file's fullVisitorId values and the archive's dictionary.
+$PY - "$D/google_merch_store_ga/all_sessions.csv" ga rep_ga <<'PY'
+import json, sys
+import h5py, pandas as pd
+raw, arch, rep = sys.argv[1:]
+visitors = set(pd.read_csv(raw, usecols=["fullVisitorId"], dtype=str)["fullVisitorId"])
+with h5py.File(f"{arch}/dictionaries.h5") as f:
+    g = f["dictionaries/user"]
+    text = dict(zip(g["id"][()].tolist(), (k.decode() for k in g["key"][()])))
+report = json.load(open(f"{rep}/report.json"))
+hashed = 0
+for name in ("targets", "prospects"):
+    t = pd.read_csv(f"{rep}/{name}.csv", dtype={"user_key": str}, keep_default_na=False)
+    assert list(t.columns[:3]) == ["rank", "user_id", "user_key"], t.columns
+    js = report[name]
+    assert [e["user_key"] for e in js] == list(t["user_key"]), name
+    for uid, key in zip(t["user_id"].tolist(), t["user_key"]):
+        if uid in text:
+            assert key == text[uid] and key in visitors, (uid, key)
+            hashed += 1
+        else:
+            assert key == "" and str(uid) in visitors, (uid, key)
+assert hashed > 0, "no hashed visitor among the targets: the test shows nothing"
+print(f"ga: {hashed} hashed visitor ids shown with their text in targets/prospects")
+PY
 
 # Written here: the files and, beside them, the truth (canonical CSV).
 $PY - <<'PY'

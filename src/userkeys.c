@@ -1,0 +1,141 @@
+/* userkeys.c — target ids back to the source's user text (see userkeys.h). */
+#include "clickseg/userkeys.h"
+
+#include <hdf5.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clickseg/h5util.h"
+
+void userkeys_free(char **keys, uint64_t n)
+{
+    for (uint64_t i = 0; keys && i < n; i++)
+        free(keys[i]);
+    free(keys);
+}
+
+/* Index of id in the sorted ids[0..n), or n. */
+static uint64_t find(const uint64_t *ids, uint64_t n, uint64_t id)
+{
+    uint64_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (ids[mid] < id) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < n && ids[lo] == id ? lo : n;
+}
+
+/* Reads the keys at rows[0..m) of the fixed-length string dataset kd into
+ * keys[want[j]] (one read of m points). */
+static int read_keys(hid_t kd, const hsize_t *rows, const uint64_t *want, uint64_t m, char **keys,
+                     const char *path, cs_err *err)
+{
+    hid_t ft = H5Dget_type(kd);
+    size_t w = ft >= 0 && H5Tget_class(ft) == H5T_STRING && !H5Tis_variable_str(ft)
+                   ? H5Tget_size(ft) : 0;
+    if (ft >= 0)
+        H5Tclose(ft);
+    if (w == 0)
+        return cs_err_set(err, CS_EINPUT, "%s: /dictionaries/user/key is not a fixed-length "
+                          "string dataset", path);
+    char *buf = cs_malloc(m * w + 1, err, "user keys");
+    if (!buf)
+        return CS_ENOMEM;
+    /* The file's own string type (its padding too): a memory type with
+     * NUL termination would cut a key that fills the whole width. */
+    hid_t mt = H5Dget_type(kd);
+    hid_t fs = H5Dget_space(kd), ms = H5Screate_simple(1, (hsize_t[]){m}, NULL);
+    herr_t hr = H5Sselect_elements(fs, H5S_SELECT_SET, m, rows);
+    if (hr >= 0)
+        hr = H5Dread(kd, mt, ms, fs, H5P_DEFAULT, buf);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    H5Tclose(mt);
+    int rc = hr < 0 ? h5_fail(err, CS_EINPUT, "%s: cannot read /dictionaries/user/key", path)
+                    : CS_OK;
+    for (uint64_t j = 0; rc == CS_OK && j < m; j++) {
+        const char *k = buf + j * w;
+        size_t len = strnlen(k, w);
+        char *s = cs_malloc(len + 1, err, "user key");
+        if (!s) {
+            rc = CS_ENOMEM;
+            break;
+        }
+        memcpy(s, k, len);
+        s[len] = '\0';
+        free(keys[want[j]]);
+        keys[want[j]] = s;
+    }
+    free(buf);
+    return rc;
+}
+
+static int lookup(hid_t f, const char *path, const uint64_t *ids, uint64_t n, char **keys,
+                  cs_err *err)
+{
+    hid_t idd = H5Dopen2(f, "/dictionaries/user/id", H5P_DEFAULT);
+    hid_t kd = idd >= 0 ? H5Dopen2(f, "/dictionaries/user/key", H5P_DEFAULT) : -1;
+    if (kd < 0) {
+        if (idd >= 0)
+            H5Dclose(idd);
+        return h5_fail(err, CS_EINPUT, "%s: /dictionaries/user lacks its id or key dataset", path);
+    }
+    hid_t sp = H5Dget_space(idd);
+    hssize_t total = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    if (sp >= 0)
+        H5Sclose(sp);
+    uint64_t nd = total > 0 ? (uint64_t)total : 0;
+    uint64_t *dict = cs_malloc(nd * sizeof *dict + 1, err, "user dictionary ids");
+    hsize_t *rows = dict ? cs_malloc(n * sizeof *rows + 1, err, "user keys") : NULL;
+    uint64_t *want = rows ? cs_malloc(n * sizeof *want + 1, err, "user keys") : NULL;
+    int rc = want ? CS_OK : CS_ENOMEM;
+    if (rc == CS_OK && total < 0)
+        rc = h5_fail(err, CS_EINPUT, "%s: /dictionaries/user/id has no extent", path);
+    if (rc == CS_OK && nd &&
+        H5Dread(idd, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, dict) < 0)
+        rc = h5_fail(err, CS_EINPUT, "%s: cannot read /dictionaries/user/id", path);
+    uint64_t m = 0;
+    for (uint64_t i = 0; rc == CS_OK && i < n; i++) {
+        uint64_t at = find(dict, nd, ids[i]);
+        if (at < nd) {
+            rows[m] = at;
+            want[m++] = i;
+        }
+    }
+    if (rc == CS_OK && m)
+        rc = read_keys(kd, rows, want, m, keys, path, err);
+    free(dict);
+    free(rows);
+    free(want);
+    H5Dclose(kd);
+    H5Dclose(idd);
+    return rc;
+}
+
+int userkeys_lookup(const char *dict_path, const uint64_t *ids, uint64_t n, char ***keys,
+                    cs_err *err)
+{
+    *keys = NULL;
+    hid_t f = H5Fopen(dict_path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0)
+        return h5_fail(err, CS_EINPUT, "%s: cannot open", dict_path);
+    int rc = CS_OK;
+    if (H5Lexists(f, "/dictionaries", H5P_DEFAULT) > 0 &&
+        H5Lexists(f, "/dictionaries/user", H5P_DEFAULT) > 0) {
+        char **k = cs_calloc(n + 1, sizeof *k, err, "user keys");
+        rc = k ? CS_OK : CS_ENOMEM;
+        for (uint64_t i = 0; rc == CS_OK && i < n; i++)
+            if (!(k[i] = cs_calloc(1, 1, err, "user key")))
+                rc = CS_ENOMEM;
+        if (rc == CS_OK)
+            rc = lookup(f, dict_path, ids, n, k, err);
+        if (rc == CS_OK)
+            *keys = k;
+        else
+            userkeys_free(k, n);
+    }
+    H5Eclear2(H5E_DEFAULT);
+    H5Fclose(f);
+    return rc;
+}
