@@ -20,8 +20,8 @@ expect_fail 2 "unknown option '--bogus'" R --bogus
 expect_fail 2 "no input" R -o out
 expect_fail 2 "is not a count" R -i arch -o out --window-events many
 expect_fail 2 "--quiet and --verbose" R -i arch -o out -q -v
-"$CLICKSEG" run --help | grep -q "usage: mpirun -n N clickseg run" || fail "run --help"
-"$CLICKSEG" --help | grep -q "commands:" || fail "clickseg --help"
+"$CLICKSEG" run --help | grep "usage: mpirun -n N clickseg run" > /dev/null || fail "run --help"
+"$CLICKSEG" --help | grep "commands:" > /dev/null || fail "clickseg --help"
 expect_fail 2 "unknown command" "$CLICKSEG" frobnicate
 
 # Configs (exit 3), naming file and line.

@@ -11,7 +11,7 @@ mpi 1 "$CLICKSEG" generate -o arch1 -n 50000 -d 2 -f 3 --seed 7 > /dev/null
 $PY "$SRCDIR/lib/h5same.py" arch arch1
 
 # Readable without clickseg: h5dump and h5py.
-h5dump -H arch/events-0000.h5 | grep -q 'DATASET "ts"' || fail "h5dump cannot read the archive"
+h5dump -H arch/events-0000.h5 | grep 'DATASET "ts"' > /dev/null || fail "h5dump cannot read the archive"
 $PY - <<'PY'
 import glob, h5py, numpy as np
 rows, prev = 0, None
@@ -58,6 +58,6 @@ expect_fail 4 "archive is not usable" "$CLICKSEG" inspect junk.h5
 grep -q "not an HDF5 file" out.txt || fail "junk message"
 expect_fail 4 "no such file" "$CLICKSEG" inspect does-not-exist.h5
 expect_fail 2 "unknown option" "$CLICKSEG" inspect --bogus arch
-"$CLICKSEG" generate --help | grep -q "usage: mpirun -n N clickseg generate" || fail "generate --help"
+"$CLICKSEG" generate --help | grep "usage: mpirun -n N clickseg generate" > /dev/null || fail "generate --help"
 expect_fail 2 "is not a count" mpi 1 "$CLICKSEG" generate -o x -n lots
 echo "test_generate: ok ($NRANKS ranks)"
