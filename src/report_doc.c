@@ -265,30 +265,18 @@ static void print_text(const cs_report_doc *d, FILE *out)
     }
 }
 
-static void json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') fprintf(out, "\\%c", ch);
-        else if (ch < 0x20) fprintf(out, "\\u%04x", ch);
-        else fputc(ch, out);
-    }
-    fputc('"', out);
-}
-
 static void print_json(const cs_report_doc *d, FILE *out)
 {
     fprintf(out, "{\"report\": ");
-    json_string(out, d->path);
+    report_json_str(out, d->path);
     fprintf(out, ", \"currency\": ");
-    json_string(out, d->currency);
+    report_json_str(out, d->currency);
     fprintf(out, ", \"period\": ");
-    json_string(out, d->period);
+    report_json_str(out, d->period);
     fprintf(out, ", \"periods\": %llu, \"first_period\": ", (unsigned long long)d->nperiods);
-    json_string(out, d->nperiods ? doc_period_label(d, 0) : "");
+    report_json_str(out, d->nperiods ? doc_period_label(d, 0) : "");
     fprintf(out, ", \"last_period\": ");
-    json_string(out, d->nperiods ? doc_period_label(d, d->nperiods - 1) : "");
+    report_json_str(out, d->nperiods ? doc_period_label(d, d->nperiods - 1) : "");
     fprintf(out, ", \"totals\": {");
     for (int i = 0; total_keys[i]; i++)
         fprintf(out, "%s\"%s\": %lld", i ? ", " : "", total_keys[i],
@@ -296,7 +284,7 @@ static void print_json(const cs_report_doc *d, FILE *out)
     fprintf(out, "}, \"segments\": [");
     for (int s = 0; s < d->nseg; s++) {
         fprintf(out, "%s{\"name\": ", s ? ", " : "");
-        json_string(out, doc_seg_name(d, s));
+        report_json_str(out, doc_seg_name(d, s));
         fprintf(out, ", \"business\": %s, \"sessions\": %lld, \"share\": %.17g, \"users\": %lld, "
                 "\"conversion\": %.17g, \"revenue\": %lld}", doc_seg_business(d, s) ? "true" : "false",
                 (long long)tcol_i64(doc_seg_col(d, "sessions"), (uint64_t)s),
