@@ -86,17 +86,6 @@ static int grow_slots(cs_users *t, cs_err *err)
     return CS_OK;
 }
 
-int users_reserve(cs_users *t, uint64_t more, cs_err *err)
-{
-    while ((t->n + more) * 10 > t->icap * 7)
-        if (grow_index(t, err) != CS_OK)
-            return CS_ENOMEM;
-    while (t->n + more > t->cap)
-        if (grow_slots(t, err) != CS_OK)
-            return CS_ENOMEM;
-    return CS_OK;
-}
-
 int users_reserve_index(cs_users *t, uint64_t more, cs_err *err)
 {
     while ((t->n + more) * 10 > t->icap * 7)

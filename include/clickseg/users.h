@@ -66,14 +66,11 @@ typedef struct cs_users {
 int users_init(cs_users *t, uint64_t expect, cs_err *err);
 void users_free(cs_users *t);
 
-/* Makes room for `more` new users without growing. Sessionize reserves a
- * window's users before inserting them in cs_user_key order: growing in
- * the middle of such an ordered insert would pile every key into the first
- * cells of the small index (their top bits are all alike). */
-int users_reserve(cs_users *t, uint64_t more, cs_err *err);
-
-/* Makes room in the index (only) for `more` new users: the same guard for
- * an ordered insert, when most of the users inserted exist already. */
+/* Makes room in the index for `more` new users without growing it.
+ * Sessionize reserves for a window's users before inserting them in
+ * cs_user_key order: an index growing in the middle of such an ordered
+ * insert would pile every key into its first cells (their top bits are all
+ * alike). The entries themselves grow as needed (positions stay valid). */
 int users_reserve_index(cs_users *t, uint64_t more, cs_err *err);
 
 /* The entry of user_id, inserted (zeroed, first/last ts unset) when new;
