@@ -150,6 +150,8 @@ static hid_t names_enum(const char *(*fn)(int), int n)
 typedef struct cu_writer {
     ptable t;
     hid_t d[CU_COLS];
+    hid_t mt[CU_COLS];   /* memory type of each column */
+    hid_t tier_t, rfm_t; /* the enum types of tier and rfm_segment */
     char name[CU_COLS][80];
     int ncols, nseg, nprof;
     int64_t *buf;        /* CU_COLS x CU_BLOCK values */
@@ -159,24 +161,31 @@ typedef struct cu_writer {
 static int cu_create(cu_writer *w, const cs_rules *rules, const cs_ranking *rk, cs_err *err)
 {
     int k = 0, rc = CS_OK;
-    hid_t tier = names_enum(rank_tier_name, CS_NTIERS), rfm = names_enum(rank_rfm_name, CS_NRFM);
+    w->tier_t = names_enum(rank_tier_name, CS_NTIERS);
+    w->rfm_t = names_enum(rank_rfm_name, CS_NRFM);
     snprintf(w->name[k], sizeof w->name[k], "user_id");
+    w->mt[k] = H5T_NATIVE_UINT64;
     w->d[k++] = ptable_create(&w->t, "user_id", H5T_STD_U64LE, err);
     for (int f = 0; f < CU_NFIXED; f++) {
         snprintf(w->name[k], sizeof w->name[k], "%s", cu_names[f]);
+        w->mt[k] = H5T_NATIVE_INT64;
         w->d[k++] = ptable_create(&w->t, cu_names[f], H5T_STD_I64LE, err);
     }
     for (int s = 0; s < w->nseg; s++) {
         snprintf(w->name[k], sizeof w->name[k], "sessions_%s", rules->segments[s]);
+        w->mt[k] = H5T_NATIVE_INT64;
         w->d[k] = ptable_create(&w->t, w->name[k], H5T_STD_I64LE, err);
         k++;
     }
     snprintf(w->name[k], sizeof w->name[k], "tier");
-    w->d[k++] = ptable_create(&w->t, "tier", tier, err);
+    w->mt[k] = w->tier_t;
+    w->d[k++] = ptable_create(&w->t, "tier", w->tier_t, err);
     snprintf(w->name[k], sizeof w->name[k], "rfm_segment");
-    w->d[k++] = ptable_create(&w->t, "rfm_segment", rfm, err);
+    w->mt[k] = w->rfm_t;
+    w->d[k++] = ptable_create(&w->t, "rfm_segment", w->rfm_t, err);
     for (int p = 0; p < w->nprof; p++) {
         snprintf(w->name[k], sizeof w->name[k], "profile_%s", rk->profile_cols[p]);
+        w->mt[k] = H5T_NATIVE_INT64;
         w->d[k] = ptable_create(&w->t, w->name[k], H5T_STD_I64LE, err);
         k++;
     }
@@ -184,8 +193,6 @@ static int cu_create(cu_writer *w, const cs_rules *rules, const cs_ranking *rk, 
     for (int i = 0; i < k; i++)
         if (w->d[i] < 0)
             rc = CS_EIO;
-    H5Tclose(tier);
-    H5Tclose(rfm);
     return rc;
 }
 
@@ -216,17 +223,8 @@ static int cu_block(cu_writer *w, const cs_users *users, const cs_kv *kv, uint64
             col[c++][i] = u->profile[p] == CS_PROFILE_UNKNOWN ? -1 : u->profile[p];
     }
     int rc = CS_OK;
-    for (int c = 0; rc == CS_OK && c < w->ncols; c++) {
-        hid_t mt = c == 0 ? H5T_NATIVE_UINT64 : c == ktier || c == ktier + 1 ? H5T_NATIVE_UINT8
-                 : H5T_NATIVE_INT64;
-        if (c == ktier || c == ktier + 1) {
-            hid_t et = H5Dget_type(w->d[c]);
-            rc = ptable_write(&w->t, w->d[c], w->name[c], et, at, m, col[c], err);
-            H5Tclose(et);
-        } else {
-            rc = ptable_write(&w->t, w->d[c], w->name[c], mt, at, m, col[c], err);
-        }
-    }
+    for (int c = 0; rc == CS_OK && c < w->ncols; c++)
+        rc = ptable_write(&w->t, w->d[c], w->name[c], w->mt[c], at, m, col[c], err);
     return rc;
 }
 
@@ -264,6 +262,10 @@ int report_write_customers(const cs_comm *c, const char *dir, const cs_users *us
     for (int i = 0; i < w.ncols; i++)
         if (w.d[i] >= 0)
             H5Dclose(w.d[i]);
+    if (w.tier_t > 0)
+        H5Tclose(w.tier_t);
+    if (w.rfm_t > 0)
+        H5Tclose(w.rfm_t);
     if (w.t.file > 0) {
         int rc2 = ptable_close(&w.t, err);
         if (rc == CS_OK) rc = rc2;

@@ -31,20 +31,18 @@ static uint64_t find(const uint64_t *ids, uint64_t n, uint64_t id)
 static int read_keys(hid_t kd, const hsize_t *rows, const uint64_t *want, uint64_t m, char **keys,
                      const char *path, cs_err *err)
 {
-    hid_t ft = H5Dget_type(kd);
-    size_t w = ft >= 0 && H5Tget_class(ft) == H5T_STRING && !H5Tis_variable_str(ft)
-                   ? H5Tget_size(ft) : 0;
-    if (ft >= 0)
-        H5Tclose(ft);
-    if (w == 0)
-        return cs_err_set(err, CS_EINPUT, "%s: /dictionaries/user/key is not a fixed-length "
-                          "string dataset", path);
-    char *buf = cs_malloc(m * w + 1, err, "user keys");
-    if (!buf)
-        return CS_ENOMEM;
-    /* The file's own string type (its padding too): a memory type with
-     * NUL termination would cut a key that fills the whole width. */
+    /* Read with the file's own string type (its padding too): a memory type
+     * with NUL termination would cut a key that fills the whole width. */
     hid_t mt = H5Dget_type(kd);
+    size_t w = mt >= 0 && H5Tget_class(mt) == H5T_STRING && !H5Tis_variable_str(mt)
+                   ? H5Tget_size(mt) : 0;
+    char *buf = w ? cs_malloc(m * w + 1, err, "user keys") : NULL;
+    if (!buf) {
+        if (mt >= 0)
+            H5Tclose(mt);
+        return w ? CS_ENOMEM : cs_err_set(err, CS_EINPUT, "%s: /dictionaries/user/key is not a "
+                                          "fixed-length string dataset", path);
+    }
     hid_t fs = H5Dget_space(kd), ms = H5Screate_simple(1, (hsize_t[]){m}, NULL);
     herr_t hr = H5Sselect_elements(fs, H5S_SELECT_SET, m, rows);
     if (hr >= 0)
