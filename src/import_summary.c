@@ -7,23 +7,8 @@
 #include <time.h>
 
 #include "clickseg/features.h"
+#include "clickseg/report.h"
 #include "import_impl.h"
-
-/* Writes s as a JSON string. */
-static void json_str(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(out, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(out, "\\u%04x", ch);
-        else
-            fputc(ch, out);
-    }
-    fputc('"', out);
-}
 
 /* Writes a time as "2019-10-01T00:00:00.000000Z". */
 static void json_time(FILE *out, int64_t us)
@@ -44,7 +29,7 @@ static void write_inputs(const imp_ctx *x, FILE *out)
     for (int i = 0; i < x->nfiles; i++) {
         const imp_file *f = &x->files[i];
         fputs("    {\"path\": ", out);
-        json_str(out, f->path);
+        report_json_str(out, f->path);
         fprintf(out, ", \"bytes\": %" PRId64 ", \"gzip\": %s", f->bytes, f->gzip ? "true" : "false");
         for (int k = 0; k < FC_N; k++)
             fprintf(out, ", \"%s\": %" PRId64, names[k], x->cnt[i * FC_N + k]);
@@ -59,7 +44,7 @@ static void write_files(const imp_ctx *x, FILE *out)
     for (int k = 0; k < x->nperiods; k++) {
         const imp_period *p = &x->per[k];
         fputs("    {\"name\": ", out);
-        json_str(out, p->name);
+        report_json_str(out, p->name);
         fprintf(out, ", \"rows\": %" PRIu64 ", \"ts_min\": ", p->rows);
         json_time(out, p->ts_min);
         fputs(", \"ts_max\": ", out);
@@ -83,9 +68,9 @@ int iwrite_summary(imp_ctx *x, const char *status, cs_err *err)
     for (int k = 0; k < x->nperiods; k++)
         written += x->per[k].rows;
     fputs("{\n  \"format\": ", out);
-    json_str(out, x->imp->name);
+    report_json_str(out, x->imp->name);
     fputs(",\n  \"status\": ", out);
-    json_str(out, status);
+    report_json_str(out, status);
     fprintf(out, ",\n  \"ranks\": %d,\n", x->c->size);
     fprintf(out, "  \"seconds\": {\"total\": %.3f, \"parse\": %.3f, \"spill\": %.3f, "
             "\"dictionaries\": %.3f, \"sort\": %.3f, \"write\": %.3f},\n",
@@ -116,7 +101,7 @@ int iwrite_summary(imp_ctx *x, const char *status, cs_err *err)
     for (int t = 0; t < 8; t++)
         fprintf(out, "%s\"%s\": %" PRId64, t ? ", " : "", ev_type_name(t), x->type_counts[t]);
     fputs("},\n  \"split\": ", out);
-    json_str(out, split[x->cfg->import_split & 3]);
+    report_json_str(out, split[x->cfg->import_split & 3]);
     fputs(",\n", out);
     write_files(x, out);
     fputs("  \"dictionaries\": {", out);
