@@ -23,10 +23,26 @@ $PY "$SRCDIR/lib/vgcheck.py" --selftest
 VG=(valgrind -q --leak-check=full --show-leak-kinds=definite --num-callers=40
     --xml=yes)
 
-mpi 2 "${VG[@]}" --xml-file=vg-gen.%p.xml "$CLICKSEG" generate -o arch -n 20000 -d 2 -f 2 \
-    > /dev/null
-mpi 2 "${VG[@]}" --xml-file=vg-run.%p.xml "$CLICKSEG" run -q -i arch -o out --sessions \
-    --window-events 2500
+# vg TAG N cmd...: cmd on N ranks under valgrind, its reports in vg-TAG.*.xml.
+# Under valgrind's slow start Open MPI 4's PMIx client has once (in five CI
+# runs) failed to reach mpirun's server inside MPI_Init ("OPAL ERROR:
+# Unreachable"); no clickseg code has run then, so such a launch is made
+# once more, its reports dropped. Any other outcome stands as it is.
+vg() {
+    local tag=$1 n=$2 rc=0; shift 2
+    mpi "$n" "${VG[@]}" --xml-file="vg-$tag.%p.xml" "$@" 2> "vg-$tag.err" || rc=$?
+    if [ "$rc" -ne 0 ] && grep -q "OPAL ERROR: Unreachable" "vg-$tag.err"; then
+        echo "test_valgrind: $tag: MPI_Init could not reach mpirun (Open MPI); launching again" >&2
+        rm -f vg-"$tag".*.xml
+        rc=0
+        mpi "$n" "${VG[@]}" --xml-file="vg-$tag.%p.xml" "$@" 2> "vg-$tag.err" || rc=$?
+    fi
+    cat "vg-$tag.err" >&2
+    return "$rc"
+}
+
+vg gen 2 "$CLICKSEG" generate -o arch -n 20000 -d 2 -f 2 > /dev/null
+vg run 2 "$CLICKSEG" run -q -i arch -o out --sessions --window-events 2500
 [ -s out/report.json ] && [ -s out/sessions.h5 ] || fail "the run under valgrind wrote no report"
 
 # A flipped byte in the second file's user_id chunk; with 10000-row windows
@@ -45,9 +61,9 @@ with open(p, "r+b") as f:
     f.write(bytes([b[0] ^ 0x10]))
 PY
 expect_fail 4 "rank 1: .*events-0001.h5: cannot read dataset /events/user_id.*Fletcher32" \
-    mpi 2 "${VG[@]}" --xml-file=vg-err.%p.xml "$CLICKSEG" run -i bad -o badout --window-events 10000
+    vg err 2 "$CLICKSEG" run -i bad -o badout --window-events 10000
 [ ! -e badout ] || fail "the failed run left its output"
-mpi 2 "${VG[@]}" --xml-file=vg-inspect.%p.xml "$CLICKSEG" inspect arch > /dev/null
+vg inspect 2 "$CLICKSEG" inspect arch > /dev/null
 
 $PY "$SRCDIR/lib/vgcheck.py" "$SRC" vg-*.xml
 echo "test_valgrind: ok ($NRANKS ranks)"
