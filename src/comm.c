@@ -136,9 +136,9 @@ int comm_exscan_max_i64(const cs_comm *c, int64_t mine, int64_t *before, cs_err 
 
 /* Exchanges in rounds so that no single block count exceeds INT_MAX bytes:
  * each round moves at most `per` records per destination. */
-int comm_alltoallv(const cs_comm *c, const void *sendbuf, const uint64_t *sendcounts,
-                   size_t rec, void **recvbuf, uint64_t *recvcap, uint64_t *nrecv,
-                   cs_err *err)
+static int alltoallv(const cs_comm *c, const void *sendbuf, const uint64_t *sendcounts,
+                     size_t rec, void **recvbuf, uint64_t *recvcap, uint64_t *nrecv,
+                     int skip_self, cs_err *err)
 {
     int n = c->size;
     uint64_t *rcounts = cs_calloc((size_t)n * 4, sizeof(uint64_t), err, "shuffle counts");
@@ -154,12 +154,16 @@ int comm_alltoallv(const cs_comm *c, const void *sendbuf, const uint64_t *sendco
         free(rcounts); free(sc);
         return mpi_fail(err, rc, "MPI_Alltoall");
     }
+    uint64_t *scount = rcounts + 3 * n;
+    memcpy(scount, sendcounts, (size_t)n * sizeof *scount);
+    if (skip_self)
+        scount[c->rank] = rcounts[c->rank] = 0;
     uint64_t total = 0, maxblock = 0;
     for (int r = 0; r < n; r++) {
-        soff[r] = r ? soff[r - 1] + sendcounts[r - 1] : 0;
+        soff[r] = r ? soff[r - 1] + sendcounts[r - 1] : 0;   /* the block stays in place */
         roff[r] = total;
         total += rcounts[r];
-        if (sendcounts[r] > maxblock) maxblock = sendcounts[r];
+        if (scount[r] > maxblock) maxblock = scount[r];
         if (rcounts[r] > maxblock) maxblock = rcounts[r];
     }
     if (total > *recvcap) {
@@ -180,7 +184,7 @@ int comm_alltoallv(const cs_comm *c, const void *sendbuf, const uint64_t *sendco
     for (uint64_t k = 0; k < rounds && rc == MPI_SUCCESS; k++) {
         uint64_t s0 = k * per;
         for (int r = 0; r < n && rc == MPI_SUCCESS; r++) {
-            uint64_t sl = sendcounts[r] > s0 ? sendcounts[r] - s0 : 0;
+            uint64_t sl = scount[r] > s0 ? scount[r] - s0 : 0;
             uint64_t rl = rcounts[r] > s0 ? rcounts[r] - s0 : 0;
             uint64_t sdisp = soff[r] + s0, rdisp = roff[r] + s0;
             if (sdisp > INT_MAX || rdisp > INT_MAX)
@@ -199,6 +203,30 @@ int comm_alltoallv(const cs_comm *c, const void *sendbuf, const uint64_t *sendco
     if (rc != MPI_SUCCESS)
         return mpi_fail(err, rc, "MPI_Alltoallv");
     *nrecv = total;
+    return CS_OK;
+}
+
+int comm_alltoallv(const cs_comm *c, const void *sendbuf, const uint64_t *sendcounts,
+                   size_t rec, void **recvbuf, uint64_t *recvcap, uint64_t *nrecv,
+                   cs_err *err)
+{
+    return alltoallv(c, sendbuf, sendcounts, rec, recvbuf, recvcap, nrecv, 0, err);
+}
+
+int comm_alltoallv_others(const cs_comm *c, const void *sendbuf, const uint64_t *sendcounts,
+                          size_t rec, void **recvbuf, uint64_t *recvcap, uint64_t *nrecv,
+                          cs_err *err)
+{
+    return alltoallv(c, sendbuf, sendcounts, rec, recvbuf, recvcap, nrecv, 1, err);
+}
+
+int comm_alltoall_u64(const cs_comm *c, const uint64_t *send, uint64_t *recv, size_t per,
+                      cs_err *err)
+{
+    if (per > INT_MAX)
+        return cs_err_set(err, CS_EINTERNAL, "all-to-all of %zu values is too large", per);
+    MPI_CHECK(MPI_Alltoall((void *)send, (int)per, MPI_UINT64_T, recv, (int)per, MPI_UINT64_T,
+                           c->comm), err);
     return CS_OK;
 }
 

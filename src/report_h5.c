@@ -146,6 +146,7 @@ static hid_t names_enum(const char *(*fn)(int), int n)
  * ones, one per segment, tier, RFM segment and one per profile column. */
 #define CU_COLS (1 + CU_NFIXED + CS_MAX_SEGMENTS + 2 + CS_MAX_PROFILE_COLS)
 #define CU_BLOCK 16384   /* rows gathered at a time */
+#define CU_AHEAD 16      /* rows prefetched ahead */
 
 typedef struct cu_writer {
     ptable t;
@@ -207,8 +208,13 @@ static int cu_block(cu_writer *w, const cs_users *users, const cs_kv *kv, uint64
     int ktier = 1 + CU_NFIXED + w->nseg;
     uint8_t *tier = (uint8_t *)col[ktier], *rfm = (uint8_t *)col[ktier + 1];
     for (uint64_t i = 0; i < m; i++) {
-        if (at + i + 8 < users->n)
-            __builtin_prefetch(&users->slot[kv[at + i + 8].val]);
+        /* Entries are scattered over the table and read whole: fetch every
+         * line of one far enough ahead to hide the memory latency. */
+        if (at + i + CU_AHEAD < users->n) {
+            const char *p = (const char *)&users->slot[kv[at + i + CU_AHEAD].val];
+            for (size_t off = 0; off < sizeof(cs_user); off += 64)
+                __builtin_prefetch(p + off);
+        }
         const cs_user *u = &users->slot[kv[at + i].val];
         int c = 0;
         col[c++][i] = (int64_t)u->user_id;

@@ -181,7 +181,7 @@ static int prolog(run_ctx *x, cs_err *err)
     if (rc == CS_OK)
         rc = users_init(&x->users, 1024, err);
     if (rc == CS_OK)
-        rc = shuffle_init(&x->sh, c->size, err);
+        rc = shuffle_init(&x->sh, c->size, c->rank, err);
     if (rc == CS_OK)
         rc = stats_init(&x->st, x->cfg->rules.nsegments, err);
     if (rc == CS_OK) {
@@ -301,11 +301,50 @@ static int classify(run_ctx *x, uint64_t n, cs_err *err)
     return rc;
 }
 
-/* Received records plus the carried ones, sorted; then those at or after
- * the watermark move back into the carry. Returns the count to process. */
+/* Counts the carry's records per level-1 bucket and makes sure they are
+ * grouped by bucket: a carry left by the previous window is (it is in
+ * sorted order), one restored from a checkpoint on another rank count is
+ * not. Regrouping is a stable scatter, so each user's records keep their
+ * order. */
+static int group_carry(run_ctx *x, int l1, uint64_t *carry_n, cs_err *err)
+{
+    int grouped = 1;
+    uint64_t prev = 0;
+    memset(carry_n, 0, ((size_t)1 << l1) * sizeof *carry_n);
+    for (uint64_t i = 0; i < x->ncarry; i++) {
+        uint64_t b = sort_l1_bucket(x->carry[i].user_id, l1);
+        grouped &= b >= prev;
+        prev = b;
+        carry_n[b]++;
+    }
+    if (grouped)
+        return CS_OK;
+    uint64_t cap = x->carry_cap > x->ncarry ? x->carry_cap : x->ncarry;
+    cs_event *g = cs_malloc((cap + 1) * sizeof *g, err, "late-arrival carry");
+    uint64_t *at = cs_calloc((size_t)1 << l1, sizeof *at, err, "sort runs");
+    if (!g || !at) {
+        free(g);
+        free(at);
+        return CS_ENOMEM;
+    }
+    for (size_t k = 1; k < (size_t)1 << l1; k++)
+        at[k] = at[k - 1] + carry_n[k - 1];
+    for (uint64_t i = 0; i < x->ncarry; i++)
+        g[at[sort_l1_bucket(x->carry[i].user_id, l1)]++] = x->carry[i];
+    free(at);
+    free(x->carry);
+    x->carry = g;
+    x->carry_cap = cap;
+    return CS_OK;
+}
+
+/* The carried records (already in sorted order, so bucket-grouped) and
+ * every source's records, sorted into the work buffer: the carry first,
+ * then the sources in rank order, which is row order (sort.h). Sessionize
+ * then moves those at or after the watermark back into the carry. */
 static int merge_sort_split(run_ctx *x, int64_t watermark, uint64_t *nproc, cs_err *err)
 {
-    uint64_t n = x->ncarry + x->sh.nrecv;
+    uint64_t n = x->ncarry + shuffle_owned(&x->sh);
     if (n > x->work_cap) {
         cs_event *w = cs_realloc(x->work, n * sizeof *w, err, "sort buffer");
         if (!w)
@@ -313,9 +352,26 @@ static int merge_sort_split(run_ctx *x, int64_t watermark, uint64_t *nproc, cs_e
         x->work = w;
         x->work_cap = n;
     }
+    int l1 = x->sh.l1_bits;
+    cs_sort_run *runs = cs_calloc((size_t)x->c->size + 1, sizeof *runs, err, "sort runs");
+    uint64_t *carry_n = cs_calloc((size_t)1 << l1, sizeof *carry_n, err, "sort runs");
+    if (!runs || !carry_n) {
+        free(runs);
+        free(carry_n);
+        return CS_ENOMEM;
+    }
+    if (group_carry(x, l1, carry_n, err) != CS_OK) {
+        free(runs);
+        free(carry_n);
+        return CS_ENOMEM;
+    }
+    runs[0].ev = x->carry;
+    runs[0].bucket_n = carry_n;
+    shuffle_runs(&x->sh, runs + 1);
     uint64_t later = 0;
-    int rc = sort_events_into(x->carry, x->ncarry, x->sh.recv, x->sh.nrecv, x->work, watermark,
-                              &later, err);
+    int rc = sort_runs_into(runs, x->c->size + 1, l1, x->work, watermark, &later, err);
+    free(runs);
+    free(carry_n);
     if (rc != CS_OK)
         return rc;
     if (later > x->carry_cap) {

@@ -4,18 +4,47 @@
 #include <stdlib.h>
 #include <string.h>
 
-int shuffle_init(cs_shuffle *s, int nranks, cs_err *err)
+#define WC 16   /* records staged per (destination, bucket) cell in the pack */
+
+/* Enough level-1 buckets for the receiver's level 2 to run in cache,
+ * few enough (destination, bucket) cells for the pack's scatter to stream:
+ * about 4096 cells, 64..256 buckets a destination. */
+static int l1_bits_for(int nranks)
+{
+    int lg = 0;
+    while ((1 << lg) < nranks)
+        lg++;
+    int b = 12 - lg;
+    return b < 6 ? 6 : b > 8 ? 8 : b;
+}
+
+int shuffle_init(cs_shuffle *s, int nranks, int self, cs_err *err)
 {
     memset(s, 0, sizeof *s);
     s->nranks = nranks;
-    s->counts = cs_calloc((size_t)nranks * 2, sizeof *s->counts, err, "shuffle counts");
-    s->fill = s->counts ? s->counts + nranks : NULL;
-    return s->counts ? CS_OK : CS_ENOMEM;
+    s->self = self;
+    s->l1_bits = l1_bits_for(nranks);
+    size_t cells = (size_t)nranks << s->l1_bits;
+    s->counts = cs_calloc((size_t)nranks + 3 * cells, sizeof *s->counts, err, "shuffle counts");
+    if (!s->counts)
+        return CS_ENOMEM;
+    s->bcounts = s->counts + nranks;
+    s->rbcounts = s->bcounts + cells;
+    s->fill = s->rbcounts + cells;
+    s->stage = cs_malloc(cells * WC * sizeof *s->stage, err, "shuffle stage");
+    s->nstage = cs_malloc(cells, err, "shuffle stage");
+    if (!s->stage || !s->nstage) {
+        shuffle_free(s);
+        return CS_ENOMEM;
+    }
+    return CS_OK;
 }
 
 void shuffle_free(cs_shuffle *s)
 {
     free(s->counts);
+    free(s->stage);
+    free(s->nstage);
     free(s->dest);
     free(s->send);
     free(s->recv);
@@ -48,45 +77,97 @@ static int reserve(void **p, uint64_t *cap, uint64_t n, size_t size, cs_err *err
 int shuffle_pack(cs_shuffle *s, const cs_columns *cols, const uint8_t *keep, uint64_t n,
                  cs_err *err)
 {
-    int nr = s->nranks;
+    int nr = s->nranks, l1 = s->l1_bits;
+    size_t cells = (size_t)nr << l1;
     if (reserve((void **)&s->dest, &s->dest_cap, n, sizeof *s->dest, err, "shuffle scratch") ||
         reserve((void **)&s->send, &s->send_cap, n, sizeof *s->send, err, "shuffle send buffer"))
         return CS_ENOMEM;
-    memset(s->counts, 0, (size_t)nr * sizeof *s->counts);
+    memset(s->bcounts, 0, cells * sizeof *s->bcounts);
     for (uint64_t i = 0; i < n; i++) {
-        int d = keep[i] ? cs_owner(cols->user_id[i], nr) : -1;
+        uint64_t u = cols->user_id[i];
+        uint32_t d = keep[i] ? (uint32_t)(((uint64_t)cs_owner(u, nr) << l1) | sort_l1_bucket(u, l1))
+                             : UINT32_MAX;
         s->dest[i] = d;
-        if (d >= 0)
-            s->counts[d]++;
+        if (d != UINT32_MAX)
+            s->bcounts[d]++;
     }
     uint64_t at = 0;
-    for (int r = 0; r < nr; r++) {
-        s->fill[r] = at;
-        at += s->counts[r];
+    for (size_t k = 0; k < cells; k++) {
+        s->fill[k] = at;
+        at += s->bcounts[k];
     }
+    for (int r = 0; r < nr; r++)
+        s->counts[r] = (r + 1 < nr ? s->fill[(size_t)(r + 1) << l1] : at) - s->fill[(size_t)r << l1];
     s->nsend = at;
+    /* Records are built in a small per-cell stage (in cache) and copied out
+     * WC at a time: hundreds of scattered output streams then write whole
+     * cache lines instead of reading each line before filling it. */
+    memset(s->nstage, 0, cells);
+    /* Local copies: the stores into records must not make the compiler
+     * reload every column pointer for every row. */
+    const uint64_t *restrict user = cols->user_id, *restrict prod = cols->product_id;
+    const uint64_t *restrict sess = cols->session_id;
+    const int64_t *restrict ts = cols->ts, *restrict price = cols->price;
+    const uint32_t *restrict cat = cols->category_id, *restrict brand = cols->brand_id;
+    const uint8_t *restrict type = cols->event_type;
+    const uint32_t *restrict dest = s->dest;
+    cs_event *restrict stage = s->stage, *restrict send = s->send;
+    uint8_t *restrict nst = s->nstage;
+    uint64_t *restrict fill = s->fill;
     for (uint64_t i = 0; i < n; i++) {
-        int d = s->dest[i];
-        if (d < 0)
+        uint32_t d = dest[i];
+        if (d == UINT32_MAX)
             continue;
-        cs_event *e = &s->send[s->fill[d]++];
-        e->user_id = cols->user_id[i];
-        e->ts = cols->ts[i];
-        e->product_id = cols->product_id[i];
-        e->session_id = cols->session_id ? cols->session_id[i] : 0;
-        e->price = cols->price[i];
-        e->category_id = cols->category_id[i];
-        e->brand_id = cols->brand_id[i];
-        e->type = cols->event_type[i];
-        memset(e->pad, 0, sizeof e->pad);
+        cs_event *e = &stage[(size_t)d * WC + nst[d]];
+        *e = (cs_event){.user_id = user[i], .ts = ts[i], .product_id = prod[i],
+                        .session_id = sess ? sess[i] : 0, .price = price[i],
+                        .category_id = cat[i], .brand_id = brand[i], .type = type[i]};
+        if (++nst[d] == WC) {
+            memcpy(send + fill[d], e - (WC - 1), WC * sizeof *e);
+            fill[d] += WC;
+            nst[d] = 0;
+        }
+    }
+    for (size_t k = 0; k < cells; k++) {
+        memcpy(s->send + s->fill[k], s->stage + k * WC, s->nstage[k] * sizeof *s->send);
+        s->fill[k] += s->nstage[k];
     }
     return CS_OK;
 }
 
 int shuffle_exchange(const cs_comm *c, cs_shuffle *s, cs_err *err)
 {
-    return comm_alltoallv(c, s->send, s->counts, sizeof(cs_event), &s->recv, &s->recv_cap,
-                          &s->nrecv, err);
+    int rc = comm_alltoall_u64(c, s->bcounts, s->rbcounts, (size_t)1 << s->l1_bits, err);
+    if (rc != CS_OK)
+        return rc;
+    /* A rank's own records stay in the send buffer: the sort reads them
+     * there (shuffle_runs). */
+    return comm_alltoallv_others(c, s->send, s->counts, sizeof(cs_event), &s->recv,
+                                 &s->recv_cap, &s->nrecv, err);
+}
+
+void shuffle_runs(const cs_shuffle *s, cs_sort_run *runs)
+{
+    size_t nb = (size_t)1 << s->l1_bits;
+    const cs_event *recv = s->recv, *mine = s->send;
+    for (int r = 0; r < s->self; r++)
+        mine += s->counts[r];
+    for (int r = 0; r < s->nranks; r++) {
+        const uint64_t *bn = s->rbcounts + (size_t)r * nb;
+        runs[r].bucket_n = bn;
+        if (r == s->self) {
+            runs[r].ev = mine;
+            continue;
+        }
+        runs[r].ev = recv;
+        for (size_t k = 0; k < nb; k++)
+            recv += bn[k];
+    }
+}
+
+uint64_t shuffle_owned(const cs_shuffle *s)
+{
+    return s->nrecv + s->counts[s->self];
 }
 
 int shuffle_route(const cs_comm *c, const void *recs, uint64_t n, size_t size,

@@ -84,111 +84,124 @@ static void sort_bucket(cs_event *ev, uint64_t n)
     free(tmp);
 }
 
-/* Two scatter passes instead of one: the first over at most 2^L1_BITS
- * buckets (few enough output streams for the write-combining buffers and
- * the TLB), the second inside each first-level bucket, which fits in L2.
- * One pass straight into n/8 buckets scattered every record to a random
- * page. */
-#define L1_BITS 8
-
 static inline uint64_t digit(uint64_t key, int shift, uint64_t mask)
 {
     return (key >> shift) & mask;
 }
 
-/* Scatters src[0..n) into dst by bits [shift, shift + bits) of the key,
- * stably; cnt (2^bits + 1 entries) ends as each bucket's end offset. */
-static void scatter(const cs_event *src, uint64_t n, cs_event *dst, uint64_t *cnt, int shift,
-                    int bits)
+uint64_t sort_l1_bucket(uint64_t user_id, int l1_bits)
 {
-    uint64_t nb = 1ULL << bits, mask = nb - 1;
-    memset(cnt, 0, (nb + 1) * sizeof *cnt);
-    for (uint64_t i = 0; i < n; i++)
-        cnt[digit(bucket_key(src[i].user_id), shift, mask) + 1]++;
-    for (uint64_t k = 1; k <= nb; k++)
-        cnt[k] += cnt[k - 1];
-    for (uint64_t i = 0; i < n; i++)
-        dst[cnt[digit(bucket_key(src[i].user_id), shift, mask)]++] = src[i];
+    return cs_user_key(user_id) >> (64 - l1_bits);
 }
 
-int sort_events_into(const cs_event *a, uint64_t na, const cs_event *b, uint64_t nb,
-                     cs_event *out, int64_t later, uint64_t *nlater, cs_err *err)
+void sort_count_buckets(const cs_event *ev, uint64_t n, int l1_bits, uint64_t *bucket_n)
 {
-    uint64_t n = na + nb, nl = 0;
+    memset(bucket_n, 0, ((size_t)1 << l1_bits) * sizeof *bucket_n);
+    for (uint64_t i = 0; i < n; i++)
+        bucket_n[sort_l1_bucket(ev[i].user_id, l1_bits)]++;
+}
+
+/* Level 2 of one level-1 bucket: the bucket's pieces (one per run, in run
+ * order) scattered stably by the next b2 key bits straight into out, then
+ * each sub-bucket sorted in cache. cnt has 2^b2 + 1 entries. */
+static void sort_one_bucket(const cs_event *const *piece, const uint64_t *len, int nruns,
+                            cs_event *out, uint64_t m, int shift, int b2, uint64_t *cnt,
+                            int64_t later, uint64_t *nl)
+{
+    uint64_t nb = 1ULL << b2, mask = nb - 1, late = 0;
+    if (b2 == 0 || m < 2 * TARGET_BUCKET) {
+        uint64_t at = 0;
+        for (int r = 0; r < nruns; r++) {
+            for (uint64_t i = 0; i < len[r]; i++)
+                late += piece[r][i].ts >= later;
+            memcpy(out + at, piece[r], len[r] * sizeof *out);
+            at += len[r];
+        }
+        sort_bucket(out, m);
+        *nl += late;
+        return;
+    }
+    memset(cnt, 0, (nb + 1) * sizeof *cnt);
+    for (int r = 0; r < nruns; r++)
+        for (uint64_t i = 0; i < len[r]; i++) {
+            cnt[digit(bucket_key(piece[r][i].user_id), shift, mask) + 1]++;
+            late += piece[r][i].ts >= later;
+        }
+    for (uint64_t k = 1; k <= nb; k++)
+        cnt[k] += cnt[k - 1];
+    for (int r = 0; r < nruns; r++)
+        for (uint64_t i = 0; i < len[r]; i++)
+            out[cnt[digit(bucket_key(piece[r][i].user_id), shift, mask)]++] = piece[r][i];
+    uint64_t s2 = 0;
+    for (uint64_t j = 0; j < nb; j++) {
+        sort_bucket(out + s2, cnt[j] - s2);
+        s2 = cnt[j];
+    }
+    *nl += late;
+}
+
+int sort_runs_into(const cs_sort_run *runs, int nruns, int l1_bits, cs_event *out,
+                   int64_t later, uint64_t *nlater, cs_err *err)
+{
+    uint64_t n = 0, nl = 0, n1 = 1ULL << l1_bits;
+    for (int r = 0; r < nruns; r++)
+        for (uint64_t k = 0; k < n1; k++)
+            n += runs[r].bucket_n[k];
     if (nlater)
         *nlater = 0;
     if (n == 0)
         return CS_OK;
+    /* Enough level-2 bits that a sub-bucket holds about TARGET_BUCKET. */
     int bits = 0;
     while (bits < MAX_BUCKET_BITS && (n >> bits) > TARGET_BUCKET)
         bits++;
-    int b1 = bits < L1_BITS ? bits : L1_BITS, b2 = bits - b1;
-    uint64_t n1 = 1ULL << b1, n2 = 1ULL << b2;
-    uint64_t *cnt1 = cs_calloc(n1 + 1, sizeof *cnt1, err, "sort buckets");
-    uint64_t *cnt2 = cnt1 ? cs_calloc(n2 + 1, sizeof *cnt2, err, "sort buckets") : NULL;
-    if (!cnt2) {
-        free(cnt1);
-        return CS_ENOMEM;
-    }
-    /* First level: a then b, stably, into out. */
-    uint64_t mask1 = n1 - 1;
-    int shift1 = 64 - b1;
-    for (uint64_t i = 0; i < na; i++) {
-        cnt1[b1 ? digit(bucket_key(a[i].user_id), shift1, mask1) + 1 : 1]++;
-        nl += a[i].ts >= later;
-    }
-    for (uint64_t i = 0; i < nb; i++) {
-        cnt1[b1 ? digit(bucket_key(b[i].user_id), shift1, mask1) + 1 : 1]++;
-        nl += b[i].ts >= later;
-    }
-    if (nlater)
-        *nlater = nl;
-    for (uint64_t k = 1; k <= n1; k++)
-        cnt1[k] += cnt1[k - 1];
-    for (uint64_t i = 0; i < na; i++)
-        out[cnt1[b1 ? digit(bucket_key(a[i].user_id), shift1, mask1) : 0]++] = a[i];
-    for (uint64_t i = 0; i < nb; i++)
-        out[cnt1[b1 ? digit(bucket_key(b[i].user_id), shift1, mask1) : 0]++] = b[i];
-    /* cnt1[k] is now the end of bucket k. */
-    uint64_t big = 0, start = 0;
-    for (uint64_t k = 0; k < n1; k++) {
-        if (cnt1[k] - start > big)
-            big = cnt1[k] - start;
-        start = cnt1[k];
-    }
-    cs_event *scratch = b2 ? cs_malloc(big * sizeof *scratch + 1, err, "sort scratch") : NULL;
-    if (b2 && !scratch) {
-        free(cnt1);
-        free(cnt2);
-        return CS_ENOMEM;
-    }
-    start = 0;
-    for (uint64_t k = 0; k < n1; k++) {
-        uint64_t m = cnt1[k] - start;
-        if (b2 && m > 1) {
-            scatter(out + start, m, scratch, cnt2, 64 - bits, b2);
-            uint64_t s2 = 0;
-            for (uint64_t j = 0; j < n2; j++) {
-                sort_bucket(scratch + s2, cnt2[j] - s2);
-                s2 = cnt2[j];
-            }
-            memcpy(out + start, scratch, m * sizeof *out);
-        } else {
-            sort_bucket(out + start, m);
+    int b2 = bits > l1_bits ? bits - l1_bits : 0;
+    uint64_t *cnt = cs_calloc((1ULL << b2) + 1, sizeof *cnt, err, "sort buckets");
+    const cs_event **piece = cs_calloc((size_t)nruns * 2 + 1, sizeof *piece, err, "sort runs");
+    uint64_t *len = cs_calloc((size_t)nruns + 1, sizeof *len, err, "sort runs");
+    int rc = cnt && piece && len ? CS_OK : CS_ENOMEM;
+    const cs_event **cursor = piece + nruns;
+    for (int r = 0; rc == CS_OK && r < nruns; r++)
+        cursor[r] = runs[r].ev;
+    uint64_t at = 0;
+    for (uint64_t k = 0; rc == CS_OK && k < n1; k++) {
+        uint64_t m = 0;
+        for (int r = 0; r < nruns; r++) {
+            piece[r] = cursor[r];
+            len[r] = runs[r].bucket_n[k];
+            cursor[r] += len[r];
+            m += len[r];
         }
-        start = cnt1[k];
+        if (m)
+            sort_one_bucket(piece, len, nruns, out + at, m, 64 - l1_bits - b2, b2, cnt, later,
+                            &nl);
+        at += m;
     }
-    free(scratch);
-    free(cnt1);
-    free(cnt2);
-    return CS_OK;
+    free(cnt);
+    free(piece);
+    free(len);
+    if (rc == CS_OK && nlater)
+        *nlater = nl;
+    return rc;
 }
 
 int sort_events(cs_event *ev, cs_event *tmp, uint64_t n, cs_err *err)
 {
-    int rc = sort_events_into(ev, n, NULL, 0, tmp, INT64_MAX, NULL, err);
-    if (rc == CS_OK && n)
-        memcpy(ev, tmp, n * sizeof *ev);
+    enum { L1 = 8 };
+    uint64_t *bn = cs_calloc((size_t)1 << L1, sizeof *bn, err, "sort buckets");
+    uint64_t *at = cs_calloc((size_t)1 << L1, sizeof *at, err, "sort buckets");
+    int rc = bn && at ? CS_OK : CS_ENOMEM;
+    if (rc == CS_OK) {
+        sort_count_buckets(ev, n, L1, bn);
+        for (int k = 1; k < 1 << L1; k++)
+            at[k] = at[k - 1] + bn[k - 1];
+        for (uint64_t i = 0; i < n; i++)
+            tmp[at[sort_l1_bucket(ev[i].user_id, L1)]++] = ev[i];
+        cs_sort_run run = {tmp, bn};
+        rc = sort_runs_into(&run, 1, L1, ev, INT64_MAX, NULL, err);
+    }
+    free(bn);
+    free(at);
     return rc;
 }
 

@@ -58,6 +58,17 @@ int comm_alltoallv(const cs_comm *c, const void *sendbuf, const uint64_t *sendco
                    size_t rec, void **recvbuf, uint64_t *recvcap, uint64_t *nrecv,
                    cs_err *err);
 
+/* The same without the block a rank addresses to itself (it stays in
+ * sendbuf, uncopied): *recvbuf holds the other ranks' blocks in rank order. */
+int comm_alltoallv_others(const cs_comm *c, const void *sendbuf, const uint64_t *sendcounts,
+                          size_t rec, void **recvbuf, uint64_t *recvcap, uint64_t *nrecv,
+                          cs_err *err);
+
+/* All-to-all of `per` uint64 values for each rank: send[r * per ..] goes to
+ * rank r, recv[r * per ..] comes from rank r. */
+int comm_alltoall_u64(const cs_comm *c, const uint64_t *send, uint64_t *recv, size_t per,
+                      cs_err *err);
+
 /* Gathers variable-length byte blocks to rank 0: on rank 0 *out holds the
  * concatenation in rank order and counts[r] each rank's length (caller frees). */
 int comm_gatherv(const cs_comm *c, const void *buf, uint64_t bytes, void **out,

@@ -1,10 +1,14 @@
 /* shuffle.h — sending each event to the rank that owns its user.
  *
- * PACK turns a rank's read columns into 48-byte records grouped by
- * destination (a counting sort on cs_owner), EXCHANGE moves them with one
- * Alltoall of counts and one Alltoallv of records. Buffers live in the
- * cs_shuffle and are reused across windows (first touch of fresh memory is
- * the slow part on these machines). Called by run. */
+ * PACK turns a rank's read columns into 56-byte records grouped by
+ * destination and, inside each destination, by the sort's level-1 bucket
+ * (one counting sort on (cs_owner, bucket)), so the receiving rank's sort
+ * starts at level 2 (sort.h). EXCHANGE sends the per-bucket counts with one
+ * Alltoall and the records with one Alltoallv, leaving a rank's records for
+ * itself where they are (no copy through MPI). RUNS then lists the received
+ * blocks and the kept one in source rank order for the sort. Buffers live
+ * in the cs_shuffle and are reused across windows (first touch of fresh
+ * memory is the slow part on these machines). Called by run. */
 #ifndef CLICKSEG_SHUFFLE_H
 #define CLICKSEG_SHUFFLE_H
 
@@ -14,20 +18,26 @@
 #include "clickseg/comm.h"
 #include "clickseg/error.h"
 #include "clickseg/event.h"
+#include "clickseg/sort.h"
 
 typedef struct cs_shuffle {
-    int nranks;
+    int nranks, self;
+    int l1_bits;             /* level-1 sort buckets per destination: 1 << l1_bits */
     uint64_t *counts;        /* records per destination */
-    uint64_t *fill;          /* scratch cursor per destination */
-    int32_t *dest;           /* destination of each row (scratch) */
+    uint64_t *bcounts;       /* records per (destination, bucket) */
+    uint64_t *rbcounts;      /* records per (source, bucket) after EXCHANGE */
+    uint64_t *fill;          /* scratch cursor per (destination, bucket) */
+    uint32_t *dest;          /* (destination, bucket) cell of each row (scratch) */
+    cs_event *stage;         /* a few records per cell on their way out (pack) */
+    uint8_t *nstage;
     uint64_t dest_cap;
     cs_event *send;
     uint64_t send_cap, nsend;
-    void *recv;              /* cs_event records received */
+    void *recv;              /* cs_event records received from the other ranks */
     uint64_t recv_cap, nrecv;
 } cs_shuffle;
 
-int shuffle_init(cs_shuffle *s, int nranks, cs_err *err);
+int shuffle_init(cs_shuffle *s, int nranks, int self, cs_err *err);
 void shuffle_free(cs_shuffle *s);
 
 /* Packs rows [0, n) of cols whose keep[i] is non-zero, in row order per
@@ -36,9 +46,17 @@ void shuffle_free(cs_shuffle *s);
 int shuffle_pack(cs_shuffle *s, const cs_columns *cols, const uint8_t *keep, uint64_t n,
                  cs_err *err);
 
-/* Collective: exchanges the packed records; afterwards s->recv holds
- * s->nrecv records owned by this rank. */
+/* Collective: exchanges the packed records; afterwards s->recv holds the
+ * s->nrecv records the other ranks sent, and s->rbcounts every source's
+ * per-bucket counts (this rank's own records stay in s->send). */
 int shuffle_exchange(const cs_comm *c, cs_shuffle *s, cs_err *err);
+
+/* After EXCHANGE: one sort run per source rank, in rank order (runs has
+ * room for nranks); records this rank owns, bucket-grouped. */
+void shuffle_runs(const cs_shuffle *s, cs_sort_run *runs);
+
+/* Records owned by this rank after EXCHANGE (received plus kept). */
+uint64_t shuffle_owned(const cs_shuffle *s);
 
 /* Collective: sends each of n records of `size` bytes (a uint64 user id in
  * the first 8 bytes: cs_user, cs_event, cs_session) to the rank that owns

@@ -4,7 +4,8 @@
  * in row order (event.h), so equal (user, ts) events stay in row order and
  * sessions never depend on how the rows were spread over ranks and windows. Users are grouped by a hash bucket first (a
  * counting sort on the top bits of mix64(user)), then each small bucket is
- * sorted in cache (the counting sort runs in two passes, 256 buckets then
+ * sorted in cache (the counting sort runs in two passes: the level-1
+ * buckets, which SHUFFLE's pack already forms on the sending rank, then
  * sub-buckets inside each, which keeps the scatter within the caches): users
  * come out grouped, though not in user_id order,
  * which nothing downstream needs. Called by run after SHUFFLE. Pure C. */
@@ -20,14 +21,31 @@
  * ev. Returns CS_ENOMEM if the bucket table cannot be allocated. */
 int sort_events(cs_event *ev, cs_event *tmp, uint64_t n, cs_err *err);
 
-/* Sorts the concatenation a[0..na) + b[0..nb) into out (room for na + nb),
- * reading each record once: the bucket scatter writes straight into out.
- * The scatter is stable, so a user's records keep their arrival order, which
- * for time-ordered input is already (ts, row) order and sorts in one pass.
- * When nlater is not NULL it receives the number of records with ts at or
- * after `later` (run sizes its carry with it, at no extra pass). */
-int sort_events_into(const cs_event *a, uint64_t na, const cs_event *b, uint64_t nb,
-                     cs_event *out, int64_t later, uint64_t *nlater, cs_err *err);
+/* A run of records grouped by level-1 bucket (the top l1_bits of
+ * cs_user_key), buckets in ascending order: bucket_n[k] records of bucket k
+ * follow those of bucket k-1. SHUFFLE packs each destination's records
+ * this way, so the receiver's sort starts at level 2. */
+typedef struct cs_sort_run {
+    const cs_event *ev;
+    const uint64_t *bucket_n;   /* 1 << l1_bits counts */
+} cs_sort_run;
+
+/* The level-1 bucket of a user (l1_bits in 1..16). */
+uint64_t sort_l1_bucket(uint64_t user_id, int l1_bits);
+
+/* Counts ev[0..n)'s records per level-1 bucket into bucket_n (1 << l1_bits). */
+void sort_count_buckets(const cs_event *ev, uint64_t n, int l1_bits, uint64_t *bucket_n);
+
+/* Sorts the union of the runs into out (room for all their records),
+ * reading each record once: bucket by bucket, the runs' pieces of it are
+ * scattered by the next key bits straight into out and the small
+ * sub-buckets sorted in cache. Stable, taking the runs in the order given:
+ * a user's records keep that order among equal ts, so pass the runs in
+ * arrival (row) order. When nlater is not NULL it receives the number of
+ * records with ts at or after `later` (run sizes its carry with it, at no
+ * extra pass). CS_ENOMEM if the counters cannot be allocated. */
+int sort_runs_into(const cs_sort_run *runs, int nruns, int l1_bits, cs_event *out,
+                   int64_t later, uint64_t *nlater, cs_err *err);
 
 /* 1 when a sorts before b: by user, then ts (the sort keeps row order among
  * equals). */

@@ -1,7 +1,8 @@
 /* test_sort_stats.c — unit tests for sort.c and stats.c: sort_events on
  * random events with many ties (checked by an independent pass: users
  * contiguous, (ts, row) strictly increasing within a user, every row kept
- * with its payload), the small sizes 0, 1, 2; the histogram bins against
+ * with its payload), sort_runs_into on bucket-grouped runs from several
+ * sources, the small sizes 0, 1, 2; the histogram bins against
  * their limits, quantiles of hand-made histograms, the sorted period table
  * under out-of-order inserts and growth, and the session totals (bots kept
  * out of the business sums). */
@@ -135,6 +136,63 @@ static void test_sort_random_ties(void **state)
     check_sorted(ev, n);
     free(tmp);
     free(ev);
+}
+
+/* Runs as SHUFFLE hands them over: rows split over several sources in row
+ * order (one source empty), each source's records grouped by level-1
+ * bucket with a stable scatter. sort_runs_into must give a full sort with
+ * row order among ties, buckets ascending (run's carry relies on it), and
+ * the count of records at or after `later`. */
+static void test_sort_runs(void **state)
+{
+    (void)state;
+    for (int l1 = 6; l1 <= 8; l1 += 2) {
+        const uint64_t n = 60000;
+        const int nruns = 5;
+        uint64_t nb = 1ULL << l1;
+        cs_event *ev = malloc(n * sizeof *ev), *grouped = malloc(n * sizeof *ev);
+        cs_event *out = malloc(n * sizeof *ev);
+        uint64_t *bn = calloc((size_t)nruns * nb, sizeof *bn), at[256];
+        assert_non_null(ev);
+        assert_non_null(grouped);
+        assert_non_null(out);
+        assert_non_null(bn);
+        uint64_t s = 0x9e3779b97f4a7c15ULL + (uint64_t)l1, later = 0;
+        for (uint64_t i = 0; i < n; i++) {
+            uint64_t r = rng_next(&s);
+            ev[i] = make_event(r % 3000 + (r % 7 == 0 ? 0xff00000000000000ULL : 0),
+                               (int64_t)((r >> 24) % 50), i);
+            later += ev[i].ts >= 30;
+        }
+        /* sources: rows [0, 20000), [20000, 20000) (empty), then thirds */
+        uint64_t bound[6] = {0, 20000, 20000, 33000, 47000, n};
+        cs_sort_run runs[5];
+        for (int r = 0; r < nruns; r++) {
+            uint64_t lo = bound[r], hi = bound[r + 1], *c = bn + (size_t)r * nb;
+            for (uint64_t i = lo; i < hi; i++)
+                c[sort_l1_bucket(ev[i].user_id, l1)]++;
+            at[0] = lo;
+            for (uint64_t k = 1; k < nb; k++)
+                at[k] = at[k - 1] + c[k - 1];
+            for (uint64_t i = lo; i < hi; i++)
+                grouped[at[sort_l1_bucket(ev[i].user_id, l1)]++] = ev[i];
+            runs[r].ev = grouped + lo;
+            runs[r].bucket_n = c;
+        }
+        cs_err err;
+        cs_err_clear(&err);
+        uint64_t nl = 0;
+        assert_int_equal(sort_runs_into(runs, nruns, l1, out, 30, &nl, &err), CS_OK);
+        assert_int_equal(nl, later);
+        check_sorted(out, n);
+        for (uint64_t i = 1; i < n; i++)
+            assert_true(sort_l1_bucket(out[i - 1].user_id, l1) <=
+                        sort_l1_bucket(out[i].user_id, l1));
+        free(bn);
+        free(out);
+        free(grouped);
+        free(ev);
+    }
 }
 
 /* One user only: the whole array is one run, ordered by ts, rows (the
@@ -463,6 +521,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sort_random_ties),
         cmocka_unit_test(test_sort_one_user),
+        cmocka_unit_test(test_sort_runs),
         cmocka_unit_test(test_sort_small),
         cmocka_unit_test(test_sort_event_less),
         cmocka_unit_test(test_sort_kv),
