@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clickseg/chunkread.h"
 #include "clickseg/features.h"
 #include "clickseg/h5util.h"
 
@@ -242,6 +243,7 @@ struct cs_archive_reader {
     hid_t dset[COL_NCOLUMNS];  /* -1 when the column is absent */
     hid_t mem_enum;            /* v1 enum, when event_type is an enum */
     hid_t dxpl;                /* with the overflow callback */
+    cs_chunk_reader cr[COL_NCOLUMNS]; /* direct chunk reads where possible */
 };
 
 typedef struct conv_ctx {
@@ -287,6 +289,8 @@ int archive_reader_open(const char *path, cs_archive_reader **out, cs_err *err)
             H5Lexists(r->file, name, H5P_DEFAULT) > 0)
             r->dset[c] = H5Dopen2(r->file, name, H5P_DEFAULT);
         H5Eclear2(H5E_DEFAULT);
+        if (r->dset[c] >= 0)
+            chunkread_open(&r->cr[c], r->dset[c], col_mem_type(c));
         if (r->dset[c] < 0 && c <= COL_EVENT_TYPE) {
             archive_reader_close(r);
             return cs_err_set(err, CS_EINPUT, "%s: required dataset %s is missing", path, name);
@@ -304,9 +308,11 @@ void archive_reader_close(cs_archive_reader *r)
 {
     if (!r)
         return;
-    for (int c = 0; c < COL_NCOLUMNS; c++)
+    for (int c = 0; c < COL_NCOLUMNS; c++) {
         if (r->dset[c] >= 0)
             H5Dclose(r->dset[c]);
+        chunkread_close(&r->cr[c]);
+    }
     if (r->mem_enum >= 0)
         H5Tclose(r->mem_enum);
     if (r->dxpl >= 0)
@@ -325,6 +331,11 @@ static int read_column(cs_archive_reader *r, int col, uint64_t start, uint64_t c
         memset(dst, 0, count * col_elem_size(col));
         return CS_OK;
     }
+    char what[64];
+    snprintf(what, sizeof what, "/events/%s", col_names[col]);
+    int crc = chunkread_rows(&r->cr[col], d, start, count, dst, r->path, what, err);
+    if (crc != CHUNKREAD_FALLBACK)
+        return crc;
     hid_t fs = H5Dget_space(d);
     hsize_t st[1] = {start}, cnt[1] = {count};
     H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, cnt, NULL);

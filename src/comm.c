@@ -166,18 +166,27 @@ static int alltoallv(const cs_comm *c, const void *sendbuf, const uint64_t *send
         if (scount[r] > maxblock) maxblock = scount[r];
         if (rcounts[r] > maxblock) maxblock = rcounts[r];
     }
+    uint64_t nomem = 0;
     if (total > *recvcap) {
-        void *p = cs_realloc(*recvbuf, total * rec, err, "shuffle receive buffer");
-        if (!p) {
-            free(rcounts); free(sc);
-            return CS_ENOMEM;
+        uint64_t cap = total + total / 16;   /* sizes creep from window to window */
+        void *p = cs_realloc(*recvbuf, cap * rec, err, "shuffle receive buffer");
+        if (p) {
+            *recvbuf = p;
+            *recvcap = cap;
         }
-        *recvbuf = p;
-        *recvcap = total;
+        nomem = !p;
     }
-    /* Agree on the number of rounds: every rank must take part in each. */
-    uint64_t per = (uint64_t)(INT_MAX / 2) / rec, rounds = maxblock ? (maxblock + per - 1) / per : 0;
-    MPI_Allreduce(MPI_IN_PLACE, &rounds, 1, MPI_UINT64_T, MPI_MAX, c->comm);
+    /* Agree on the number of rounds, and that every rank has room: every
+     * rank must take part in each round, or none does. */
+    uint64_t per = (uint64_t)(INT_MAX / 2) / rec;
+    uint64_t agree[2] = {maxblock ? (maxblock + per - 1) / per : 0, nomem};
+    MPI_Allreduce(MPI_IN_PLACE, agree, 2, MPI_UINT64_T, MPI_MAX, c->comm);
+    uint64_t rounds = agree[0];
+    if (agree[1]) {
+        free(rcounts); free(sc);
+        return nomem ? CS_ENOMEM : cs_err_set(err, CS_ENOMEM, "another rank ran out of memory "
+                                              "for its shuffle receive buffer");
+    }
     MPI_Datatype t;
     MPI_Type_contiguous((int)rec, MPI_BYTE, &t);
     MPI_Type_commit(&t);

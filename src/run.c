@@ -209,6 +209,10 @@ static int ensure_columns(run_ctx *x, uint64_t n, cs_err *err)
 {
     if (n <= x->col_cap)
         return CS_OK;
+    /* Parts differ by a few rows from rank to rank and window to window:
+     * growing to the exact count would map fresh (kernel-zeroed) pages
+     * for every column again and again. */
+    n += n / 16;
     cs_columns *c = &x->cols;
     free(c->ts); free(c->user_id); free(c->event_type); free(c->product_id);
     free(c->category_id); free(c->brand_id); free(c->price); free(c->session_id);
@@ -346,11 +350,12 @@ static int merge_sort_split(run_ctx *x, int64_t watermark, uint64_t *nproc, cs_e
 {
     uint64_t n = x->ncarry + shuffle_owned(&x->sh);
     if (n > x->work_cap) {
-        cs_event *w = cs_realloc(x->work, n * sizeof *w, err, "sort buffer");
+        uint64_t cap = n + n / 16;   /* headroom, as the read buffers */
+        cs_event *w = cs_realloc(x->work, cap * sizeof *w, err, "sort buffer");
         if (!w)
             return CS_ENOMEM;
         x->work = w;
-        x->work_cap = n;
+        x->work_cap = cap;
     }
     int l1 = x->sh.l1_bits;
     cs_sort_run *runs = cs_calloc((size_t)x->c->size + 1, sizeof *runs, err, "sort runs");

@@ -66,6 +66,7 @@ static int reserve(void **p, uint64_t *cap, uint64_t n, size_t size, cs_err *err
 {
     if (n <= *cap)
         return CS_OK;
+    n += n / 16;   /* sizes creep from window to window: grow once, with headroom */
     void *q = cs_realloc(*p, n * size, err, what);
     if (!q)
         return CS_ENOMEM;

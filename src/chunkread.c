@@ -1,0 +1,193 @@
+/* chunkread.c — direct, checked reads of stored chunks (see chunkread.h). */
+#include "clickseg/chunkread.h"
+
+#include <stdlib.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#include "clickseg/h5util.h"
+
+static uint32_t fold(uint32_t s)
+{
+    return (s & 0xffff) + (s >> 16);
+}
+
+/* Sums of one block of t <= 360 words: sum of w_i and of (t - i) * w_i,
+ * exact (they fit in 32 bits: that is why HDF5 folds every 360 words). */
+static void block_sums(const uint8_t *d, size_t t, uint32_t *sw, uint32_t *sww)
+{
+    uint32_t a = 0, b = 0;
+    size_t i = 0;
+#ifdef __SSE2__
+    /* 8 words a step. A 16-bit lane read little-endian holds the word's
+     * high byte low: w = (v & 0xff) * 256 + (v >> 8). Each byte times a
+     * weight (<= 360) fits madd's signed 16-bit inputs. */
+    __m128i mask = _mm_set1_epi16(0xff), one = _mm_set1_epi16(1), eight = _mm_set1_epi16(8);
+    __m128i w = _mm_setr_epi16((short)t, (short)(t - 1), (short)(t - 2), (short)(t - 3),
+                               (short)(t - 4), (short)(t - 5), (short)(t - 6), (short)(t - 7));
+    __m128i s_hi = _mm_setzero_si128(), s_lo = s_hi, ws_hi = s_hi, ws_lo = s_hi;
+    for (; i + 8 <= t; i += 8, d += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)d);
+        __m128i hi = _mm_and_si128(v, mask), lo = _mm_srli_epi16(v, 8);
+        s_hi = _mm_add_epi32(s_hi, _mm_madd_epi16(hi, one));
+        s_lo = _mm_add_epi32(s_lo, _mm_madd_epi16(lo, one));
+        ws_hi = _mm_add_epi32(ws_hi, _mm_madd_epi16(hi, w));
+        ws_lo = _mm_add_epi32(ws_lo, _mm_madd_epi16(lo, w));
+        w = _mm_sub_epi16(w, eight);
+    }
+    uint32_t l[4][4];
+    _mm_storeu_si128((__m128i *)(void *)l[0], s_hi);
+    _mm_storeu_si128((__m128i *)(void *)l[1], s_lo);
+    _mm_storeu_si128((__m128i *)(void *)l[2], ws_hi);
+    _mm_storeu_si128((__m128i *)(void *)l[3], ws_lo);
+    for (int k = 0; k < 4; k++) {
+        a += 256 * l[0][k] + l[1][k];
+        b += 256 * l[2][k] + l[3][k];
+    }
+#endif
+    for (; i < t; i++, d += 2) {
+        uint32_t x = (uint32_t)d[0] << 8 | d[1];
+        a += x;
+        b += (uint32_t)(t - i) * x;
+    }
+    *sw = a;
+    *sww = b;
+}
+
+uint32_t cs_fletcher32(const void *data, size_t nbytes)
+{
+    const uint8_t *d = data;
+    size_t len = nbytes / 2;
+    uint32_t s1 = 0, s2 = 0;
+    /* HDF5 adds word by word (s1 += w; s2 += s1) and folds after every
+     * 360 words. Over a block of t words that adds sum(w) to s1 and
+     * t * s1 + sum((t - i) * w_i) to s2, modulo 2^32 like HDF5's: the same
+     * blocks then give the same folds, so the same value. */
+    while (len) {
+        size_t t = len > 360 ? 360 : len;
+        uint32_t sw, sww;
+        block_sums(d, t, &sw, &sww);
+        s2 += (uint32_t)t * s1 + sww;
+        s1 += sw;
+        s1 = fold(s1);
+        s2 = fold(s2);
+        len -= t;
+        d += 2 * t;
+    }
+    if (nbytes % 2) {
+        s1 += (uint32_t)d[0] << 8;
+        s2 += s1;
+        s1 = fold(s1);
+        s2 = fold(s2);
+    }
+    return fold(s2) << 16 | fold(s1);
+}
+
+void chunkread_open(cs_chunk_reader *cr, hid_t dset, hid_t mem_type)
+{
+    memset(cr, 0, sizeof *cr);
+    cr->buf_chunk = UINT64_MAX;
+    hid_t dcpl = H5Dget_create_plist(dset), ftype = H5Dget_type(dset), fs = H5Dget_space(dset);
+    hsize_t cdim[1] = {0}, dim[1] = {0};
+    int ok = dcpl >= 0 && ftype >= 0 && fs >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED &&
+             H5Sget_simple_extent_ndims(fs) == 1 && H5Pget_chunk(dcpl, 1, cdim) == 1 &&
+             cdim[0] > 0 && H5Tequal(ftype, mem_type) > 0;
+    int nf = ok ? H5Pget_nfilters(dcpl) : -1;
+    if (nf == 1) {
+        unsigned flags = 0;
+        size_t nv = 0;
+        ok = H5Pget_filter2(dcpl, 0, &flags, &nv, NULL, 0, NULL, NULL) == H5Z_FILTER_FLETCHER32;
+        cr->checksum = 1;
+    } else {
+        ok = ok && nf == 0;
+    }
+    if (ok && H5Sget_simple_extent_dims(fs, dim, NULL) == 1) {
+        cr->esize = H5Tget_size(mem_type);
+        cr->chunk_rows = cdim[0];
+        cr->nrows = dim[0];
+        cr->buf = malloc(cr->chunk_rows * cr->esize + 4);
+        cr->usable = cr->buf != NULL;
+    }
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (ftype >= 0) H5Tclose(ftype);
+    if (fs >= 0) H5Sclose(fs);
+    H5Eclear2(H5E_DEFAULT);
+}
+
+void chunkread_close(cs_chunk_reader *cr)
+{
+    free(cr->buf);
+    memset(cr, 0, sizeof *cr);
+    cr->buf_chunk = UINT64_MAX;
+}
+
+/* Reads chunk k whole into `into` (room for the chunk and its checksum)
+ * and checks it. */
+static int read_chunk(cs_chunk_reader *cr, hid_t dset, uint64_t k, uint8_t *into,
+                      const char *path, const char *what, cs_err *err)
+{
+    size_t bytes = cr->chunk_rows * cr->esize;
+    hsize_t off[1] = {k * cr->chunk_rows}, stored = 0;
+    uint32_t mask = 0;
+    /* A chunk of another size (never written, or stored unfiltered) is
+     * H5Dread's business. */
+    if (H5Dget_chunk_storage_size(dset, off, &stored) < 0 ||
+        stored != bytes + (cr->checksum ? 4 : 0)) {
+        H5Eclear2(H5E_DEFAULT);
+        return CHUNKREAD_FALLBACK;
+    }
+    if (H5Dread_chunk(dset, H5P_DEFAULT, off, &mask, into) < 0)
+        return h5_fail(err, CS_EINPUT, "%s: cannot read dataset %s rows %llu..%llu", path, what,
+                       (unsigned long long)off[0],
+                       (unsigned long long)(off[0] + cr->chunk_rows - 1));
+    if (mask != 0)
+        return CHUNKREAD_FALLBACK;
+    if (!cr->checksum)
+        return CS_OK;
+    const uint8_t *s = into + bytes;
+    uint32_t want = (uint32_t)s[0] | (uint32_t)s[1] << 8 | (uint32_t)s[2] << 16 |
+                    (uint32_t)s[3] << 24;
+    uint32_t got = cs_fletcher32(into, bytes);
+    /* HDF5 before 1.6.3 stored the halves byte-swapped on little-endian
+     * machines; HDF5 still accepts both, and so do we. */
+    uint32_t swapped = (got & 0x00ff00ffu) << 8 | (got & 0xff00ff00u) >> 8;
+    if (want != got && want != swapped)
+        return cs_err_set(err, CS_EINPUT, "%s: cannot read dataset %s rows %llu..%llu: data "
+                          "error detected by Fletcher32 checksum (stored %08x, computed %08x)",
+                          path, what, (unsigned long long)off[0],
+                          (unsigned long long)(off[0] + cr->chunk_rows - 1), want, got);
+    return CS_OK;
+}
+
+int chunkread_rows(cs_chunk_reader *cr, hid_t dset, uint64_t start, uint64_t count, void *dst,
+                   const char *path, const char *what, cs_err *err)
+{
+    if (!cr->usable || count == 0 || start + count > cr->nrows)
+        return count == 0 ? CS_OK : CHUNKREAD_FALLBACK;
+    uint64_t R = cr->chunk_rows, end = start + count, last = (end - 1) / R;
+    size_t es = cr->esize;
+    uint8_t *out = dst;
+    for (uint64_t k = start / R; k <= last; k++) {
+        uint64_t lo = k * R > start ? k * R : start, hi = (k + 1) * R < end ? (k + 1) * R : end;
+        uint8_t *at = out + (lo - start) * es;
+        /* Whole, and at least 4 bytes of the range after it: read in place
+         * (its checksum lands where the next chunk's rows go). */
+        if (lo == k * R && hi == (k + 1) * R && (end - hi) * es >= 4) {
+            int rc = read_chunk(cr, dset, k, at, path, what, err);
+            if (rc != CS_OK)
+                return rc;
+            continue;
+        }
+        if (cr->buf_chunk != k) {
+            cr->buf_chunk = UINT64_MAX;
+            int rc = read_chunk(cr, dset, k, cr->buf, path, what, err);
+            if (rc != CS_OK)
+                return rc;
+            cr->buf_chunk = k;
+        }
+        memcpy(at, cr->buf + (lo - k * R) * es, (hi - lo) * es);
+    }
+    return CS_OK;
+}
