@@ -3,6 +3,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define WC 16   /* records staged per (destination, bucket) cell in the pack */
 
@@ -75,6 +78,21 @@ static int reserve(void **p, uint64_t *cap, uint64_t n, size_t size, cs_err *err
     return CS_OK;
 }
 
+/* Copies WC staged records out. The send buffer is far larger than the
+ * caches and read next by MPI or the sort, not by this loop: streaming
+ * stores skip reading each destination line before writing it. */
+static inline void flush(cs_event *restrict to, const cs_event *restrict from)
+{
+#ifdef __SSE2__
+    long long *t = (long long *)(void *)to;
+    const long long *f = (const long long *)(const void *)from;
+    for (size_t k = 0; k < WC * sizeof *to / 8; k++)
+        _mm_stream_si64(t + k, f[k]);
+#else
+    memcpy(to, from, WC * sizeof *to);
+#endif
+}
+
 int shuffle_pack(cs_shuffle *s, const cs_columns *cols, const uint8_t *keep, uint64_t n,
                  cs_err *err)
 {
@@ -85,8 +103,9 @@ int shuffle_pack(cs_shuffle *s, const cs_columns *cols, const uint8_t *keep, uin
         return CS_ENOMEM;
     memset(s->bcounts, 0, cells * sizeof *s->bcounts);
     for (uint64_t i = 0; i < n; i++) {
-        uint64_t u = cols->user_id[i];
-        uint32_t d = keep[i] ? (uint32_t)(((uint64_t)cs_owner(u, nr) << l1) | sort_l1_bucket(u, l1))
+        uint64_t m = cs_mix64(cols->user_id[i]);
+        uint32_t d = keep[i] ? (uint32_t)((uint64_t)cs_owner_of_mix(m, nr) << l1 |
+                                          cs_key_of_mix(m) >> (64 - l1))
                              : UINT32_MAX;
         s->dest[i] = d;
         if (d != UINT32_MAX)
@@ -124,11 +143,14 @@ int shuffle_pack(cs_shuffle *s, const cs_columns *cols, const uint8_t *keep, uin
                         .session_id = sess ? sess[i] : 0, .price = price[i],
                         .category_id = cat[i], .brand_id = brand[i], .type = type[i]};
         if (++nst[d] == WC) {
-            memcpy(send + fill[d], e - (WC - 1), WC * sizeof *e);
+            flush(send + fill[d], e - (WC - 1));
             fill[d] += WC;
             nst[d] = 0;
         }
     }
+#ifdef __SSE2__
+    _mm_sfence();   /* the streamed stores are visible before MPI reads the buffer */
+#endif
     for (size_t k = 0; k < cells; k++) {
         memcpy(s->send + s->fill[k], s->stage + k * WC, s->nstage[k] * sizeof *s->send);
         s->fill[k] += s->nstage[k];

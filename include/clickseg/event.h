@@ -45,18 +45,29 @@ static inline uint64_t cs_mix64(uint64_t x)
 /* The order in which a rank keeps its users: SORT groups events by the top
  * bits of this key and the user table's index homes each user at the top
  * bits of the same key, so walking sorted events walks the index forwards
- * (streaming memory, no random probe). A different mix from the owner's,
- * so a rank's users still spread evenly. */
-static inline uint64_t cs_user_key(uint64_t user_id)
+ * (streaming memory, no random probe). The owner (below) takes the top
+ * bits of the same mix, the key its low half rotated up, so a rank's users
+ * still spread evenly over the key and one mix serves both. */
+static inline uint64_t cs_key_of_mix(uint64_t mix)
 {
-    return cs_mix64(user_id ^ 0x5bd1e9955bd1e995ULL);
+    return mix << 32 | mix >> 32;
 }
 
-/* The rank that owns a user: every event of a user meets on it. */
+static inline uint64_t cs_user_key(uint64_t user_id)
+{
+    return cs_key_of_mix(cs_mix64(user_id));
+}
+
+/* The rank that owns a user: every event of a user meets on it. The high
+ * half of mix * nranks: a fair range map without a division. */
+static inline int cs_owner_of_mix(uint64_t mix, int nranks)
+{
+    return (int)(((unsigned __int128)mix * (uint64_t)nranks) >> 64);
+}
+
 static inline int cs_owner(uint64_t user_id, int nranks)
 {
-    /* The high half of mix * nranks: a fair range map without a division. */
-    return (int)(((unsigned __int128)cs_mix64(user_id) * (uint64_t)nranks) >> 64);
+    return cs_owner_of_mix(cs_mix64(user_id), nranks);
 }
 
 #endif
