@@ -65,8 +65,8 @@ int snapshot_write(const cs_comm *c, const char *path, const cs_run_state *s,
 
 /* Reads `path` into the (empty) state: each rank keeps the users, carried
  * events and sessions it owns under the current rank count; rank 0 gets
- * the statistics and the history (m->hist, caller frees). The sessionizer's
- * list of open sessions is rebuilt. CS_EINPUT naming the file when it is not
+ * the statistics and the history (m->hist, caller frees). The unfinished
+ * sessions go to the owners' sessionizer pools, bound to their users. CS_EINPUT naming the file when it is not
  * a snapshot of this build's layout. */
 int snapshot_read(const cs_comm *c, const char *path, const cs_run_state *s,
                   cs_snap_meta *m, cs_err *err);
