@@ -714,10 +714,10 @@ static void test_pool_many_windows(void **state)
     fx->out.n = 0;
     cs_event w[NU * MAXE];
     uint64_t moved = 0, maxpool = 0;
-    for (int64_t lo = INT64_MIN, hi = T0 + 1500 * SEC; lo < INT64_MAX; lo = hi, hi += 1500 * SEC) {
-        int final = hi > T0 + 80000 * SEC;
-        if (final)
-            hi = INT64_MAX;
+    /* windows of 1500 s, the last one open-ended and final */
+    for (int64_t lo = INT64_MIN, next = T0 + 1500 * SEC; lo < INT64_MAX; next += 1500 * SEC) {
+        int final = next > T0 + 80000 * SEC;
+        int64_t hi = final ? INT64_MAX : next;
         uint64_t m = 0;
         for (uint64_t i = 0; i < n; i++)
             if (e[i].ts >= lo && e[i].ts < hi)
@@ -735,6 +735,7 @@ static void test_pool_many_windows(void **state)
             moved += pool_index_of(fx, before[i]) != 0 && pool_index_of(fx, before[i]) != i + 1;
         if (fx->sz.npool > maxpool)
             maxpool = fx->sz.npool;
+        lo = hi;
     }
     assert_int_equal(fx->sz.npool, 0);
     assert_true(maxpool >= 5);   /* many open at once */
