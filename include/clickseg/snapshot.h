@@ -2,11 +2,12 @@
  * written by every rank in parallel, and loaded back by any number of ranks.
  *
  * What a run must carry over to continue exactly: every rank's user table
- * (running totals, last counted period per segment, each unfinished session
- * with its id lists), the carried events at or after the watermark, the
- * closed sessions kept for sessions.h5, the partial statistics and the
- * global running max ts. Users, carried events and sessions are keyed by
- * user, so loading with a different rank count redistributes them to their
+ * (running totals, last counted period per segment), its pool of unfinished
+ * sessions with their id lists, the carried events at or after the
+ * watermark, the closed sessions kept for sessions.h5, the partial
+ * statistics and the global running max ts. Users, unfinished sessions,
+ * carried events and sessions are keyed by user (each record's first field
+ * is the user id), so loading with a different rank count redistributes them to their
  * owners (cs_owner); statistics are sums, so they are saved reduced and
  * loaded on rank 0 only. Used by checkpoint (resume) and state (--state).
  *
