@@ -301,7 +301,8 @@ static int process_user(cs_sessionizer *s, cs_users *users, uint64_t pos, const 
     uint32_t slot = u->open_slot;
     int rc = CS_OK;
     if (slot) {
-        rc = load_ids(s, &s->pool[slot - 1], err);
+        if ((rc = load_ids(s, &s->pool[slot - 1], err)) != CS_OK)
+            return rc;   /* the entry keeps its ids */
         *st = s->pool[slot - 1];
     } else {
         st->active = 0;
@@ -423,8 +424,9 @@ int sess_close_idle(cs_sessionizer *s, cs_users *users, int64_t watermark, int f
         }
         /* pool[i] is refilled by the last entry: look at i again. */
         int rc = load_ids(s, p, err);
-        if (rc == CS_OK)
-            rc = finish(s, &users->slot[p->user_pos], p, err);
+        if (rc != CS_OK)
+            return rc;   /* the entry keeps its ids */
+        rc = finish(s, &users->slot[p->user_pos], p, err);
         pool_remove(s, users, i);
         if (rc != CS_OK)
             return rc;
