@@ -413,7 +413,7 @@ static void release_window_buffers(run_ctx *x)
 /* Collective: into how many consecutive parts window w must be cut so that
  * one part's in-flight events fit in what the lasting state leaves of
  * memory_per_rank (the same count on every rank). The lasting state (user
- * table, open sessions, the epilog's per-user arrays) grows with the users
+ * table, the pool of unfinished sessions, the epilog's per-user arrays) grows with the users
  * a rank has seen; once it takes more than 7/8 of the budget, the run
  * stops with the figures to fix it. With --window-events the windows are
  * what the user asked for. */
@@ -428,7 +428,7 @@ static int window_parts(run_ctx *x, uint64_t w, uint64_t *nparts, cs_err *err)
     /* The table may grow once more during the window (by 1/8, the index
      * by doubling): count that step in now. */
     uint64_t lasting = users_bytes(&x->users) + x->users.cap / 8 * sizeof(cs_user) +
-                       x->users.icap * sizeof(cs_user_ref) + x->sz.open_id_bytes +
+                       x->users.icap * sizeof(cs_user_ref) + sess_bytes(&x->sz) +
                        x->users.n * CS_EPILOG_BYTES_PER_USER;
     int64_t need = 1;
     if (lasting > (uint64_t)budget / 8 * 7) {

@@ -15,7 +15,10 @@ void sess_free(cs_sessionizer *s)
     for (int k = 0; k < 3; k++)
         free(s->scratch[k]);
     free(s->set);
-    free(s->open_ids);
+    for (uint64_t i = 0; i < s->npool; i++)
+        free(s->pool[i].ids);
+    free(s->pool);
+    free(s->cur.ids);
     memset(s, 0, sizeof *s);
 }
 
@@ -172,10 +175,9 @@ static void features_of(cs_sessionizer *s, const cs_sess_state *st, cs_features 
     v[F_MIN_GAP_MS] = st->min_gap_us >= 0 ? st->min_gap_us / 1000 : -1;
 }
 
-/* Closes u's session: features, segment, emit. */
-static int finish(cs_sessionizer *s, cs_user *u, cs_err *err)
+/* Closes u's session st (its ids in scratch): features, segment, emit. */
+static int finish(cs_sessionizer *s, cs_user *u, cs_sess_state *st, cs_err *err)
 {
-    cs_sess_state *st = &u->open;
     cs_session out;
     out.user_id = u->user_id;
     out.start_ts = st->start_ts;
@@ -259,32 +261,56 @@ static int save_ids(cs_sessionizer *s, cs_sess_state *st, cs_err *err)
     return CS_OK;
 }
 
-static int remember_open(cs_sessionizer *s, uint64_t id, cs_err *err)
+/* Room for one more pool entry. */
+static int pool_reserve(cs_sessionizer *s, cs_err *err)
 {
-    if (s->nopen == s->capopen) {
-        uint64_t cap = s->capopen ? 2 * s->capopen : 1024;
-        uint64_t *p = cs_realloc(s->open_ids, cap * sizeof *p, err, "open session list");
-        if (!p)
-            return CS_ENOMEM;
-        s->open_ids = p;
-        s->capopen = cap;
-    }
-    s->open_ids[s->nopen++] = id;
+    if (s->npool >= UINT32_MAX - 1)   /* cs_user.open_slot holds index + 1 */
+        return cs_err_set(err, CS_ENOMEM, "more than %u unfinished sessions on one rank",
+                          UINT32_MAX - 2);
+    if (s->npool < s->cappool)
+        return CS_OK;
+    uint64_t cap = s->cappool ? 2 * s->cappool : 1024;
+    cs_sess_state *p = cs_realloc(s->pool, cap * sizeof *p, err, "unfinished sessions");
+    if (!p)
+        return CS_ENOMEM;
+    s->pool = p;
+    s->cappool = cap;
     return CS_OK;
 }
 
-/* One user's run of events ev[0..n). */
-static int process_user(cs_sessionizer *s, cs_user *u, const cs_event *ev, uint64_t n,
-                        int64_t watermark, int final, cs_err *err)
+/* Drops pool[i] (its ids already freed): the last entry moves into the
+ * hole and its user's handle follows. */
+static void pool_remove(cs_sessionizer *s, cs_users *users, uint64_t i)
 {
-    cs_sess_state *st = &u->open;
-    int was_open = st->active, rc = CS_OK;
-    if (was_open)
-        rc = load_ids(s, st, err);
+    cs_sess_state *p = s->pool;
+    users->slot[p[i].user_pos].open_slot = 0;
+    if (i != --s->npool) {
+        p[i] = p[s->npool];
+        users->slot[p[i].user_pos].open_slot = (uint32_t)(i + 1);
+    }
+}
+
+/* One user's run of events ev[0..n); the user sits at users->slot[pos].
+ * The session is built in s->cur; the pool is touched only when the user
+ * had an unfinished session or still has one at the end. */
+static int process_user(cs_sessionizer *s, cs_users *users, uint64_t pos, const cs_event *ev,
+                        uint64_t n, int64_t watermark, int final, cs_err *err)
+{
+    cs_user *u = &users->slot[pos];
+    cs_sess_state *st = &s->cur;
+    uint32_t slot = u->open_slot;
+    int rc = CS_OK;
+    if (slot) {
+        if ((rc = load_ids(s, &s->pool[slot - 1], err)) != CS_OK)
+            return rc;   /* the entry keeps its ids */
+        *st = s->pool[slot - 1];
+    } else {
+        st->active = 0;
+    }
     for (uint64_t i = 0; rc == CS_OK && i < n; i++) {
         const cs_event *e = &ev[i];
         if (st->active && breaks(s, st, e))
-            rc = finish(s, u, err);
+            rc = finish(s, u, st, err);
         if (rc == CS_OK && !st->active)
             begin(s, st, e);
         if (rc == CS_OK)
@@ -295,11 +321,24 @@ static int process_user(cs_sessionizer *s, cs_user *u, const cs_event *ev, uint6
     if (ev[n - 1].ts > u->last_ts) u->last_ts = ev[n - 1].ts;
     if (rc != CS_OK)
         return rc;
-    if (final || can_close(s, st, watermark))
-        return finish(s, u, err);
+    if (final || can_close(s, st, watermark)) {
+        rc = finish(s, u, st, err);
+        if (slot)
+            pool_remove(s, users, slot - 1);
+        return rc;
+    }
+    if (!slot) {
+        if ((rc = pool_reserve(s, err)) != CS_OK)
+            return rc;
+        slot = (uint32_t)++s->npool;
+        u->open_slot = slot;
+    }
     rc = save_ids(s, st, err);
-    if (rc == CS_OK && !was_open)
-        rc = remember_open(s, u->user_id, err);
+    st->user_id = u->user_id;
+    st->user_pos = pos;
+    s->pool[slot - 1] = *st;   /* the pool owns the ids now */
+    st->ids = NULL;
+    st->active = 0;
     return rc;
 }
 
@@ -323,6 +362,7 @@ static void prefetch_user(const cs_user *u)
     const char *p = (const char *)u;
     for (size_t off = 0; off < sizeof *u; off += 64)
         __builtin_prefetch(p + off, 1, 1);
+    __builtin_prefetch(p + sizeof *u - 1, 1, 1);   /* the line the last field starts in */
 }
 
 int sess_process(cs_sessionizer *s, cs_users *users, const cs_event *ev, uint64_t n,
@@ -363,7 +403,7 @@ int sess_process(cs_sessionizer *s, cs_users *users, const cs_event *ev, uint64_
         for (int k = 0; k < g; k++) {
             if (k + AHEAD < g)
                 prefetch_user(&users->slot[pos[k + AHEAD]]);
-            int rc = process_user(s, &users->slot[pos[k]], ev + start[k], end[k] - start[k],
+            int rc = process_user(s, users, pos[k], ev + start[k], end[k] - start[k],
                                   watermark, final, err);
             if (rc != CS_OK)
                 return rc;
@@ -375,35 +415,52 @@ int sess_process(cs_sessionizer *s, cs_users *users, const cs_event *ev, uint64_
 int sess_close_idle(cs_sessionizer *s, cs_users *users, int64_t watermark, int final,
                     cs_err *err)
 {
-    uint64_t keep = 0;
-    for (uint64_t i = 0; i < s->nopen; i++) {
-        cs_user *u = users_find(users, s->open_ids[i]);
-        if (!u || !u->open.active)
+    uint64_t i = 0;
+    while (i < s->npool) {
+        cs_sess_state *p = &s->pool[i];
+        if (!final && !can_close(s, p, watermark)) {
+            i++;
             continue;
-        if (final || can_close(s, &u->open, watermark)) {
-            int rc = load_ids(s, &u->open, err);
-            if (rc == CS_OK)
-                rc = finish(s, u, err);
-            if (rc != CS_OK)
-                return rc;
-        } else {
-            s->open_ids[keep++] = s->open_ids[i];
         }
+        /* pool[i] is refilled by the last entry: look at i again. */
+        int rc = load_ids(s, p, err);
+        if (rc != CS_OK)
+            return rc;   /* the entry keeps its ids */
+        rc = finish(s, &users->slot[p->user_pos], p, err);
+        pool_remove(s, users, i);
+        if (rc != CS_OK)
+            return rc;
     }
-    s->nopen = keep;
     return CS_OK;
 }
 
-int sess_reopen(cs_sessionizer *s, const cs_users *users, cs_err *err)
+int sess_pool_append(cs_sessionizer *s, const cs_sess_state *st, cs_err *err)
 {
-    s->nopen = 0;
+    if (pool_reserve(s, err) != CS_OK)
+        return err->code;
+    s->pool[s->npool++] = *st;
+    return CS_OK;
+}
+
+int sess_reopen(cs_sessionizer *s, cs_users *users, cs_err *err)
+{
     s->open_id_bytes = 0;
-    for (uint64_t i = 0; i < users->cap; i++) {
-        const cs_user *u = &users->slot[i];
-        if (u->used && u->open.active && remember_open(s, u->user_id, err) != CS_OK)
-            return CS_ENOMEM;
-        if (u->used && u->open.ids)
-            s->open_id_bytes += ((uint64_t)u->open.nprod + u->open.ncat + u->open.nbrand) * 8;
+    for (uint64_t i = 0; i < s->npool; i++) {
+        cs_sess_state *p = &s->pool[i];
+        cs_user *u = users_find(users, p->user_id);
+        if (!u || u->open_slot)
+            return cs_err_set(err, CS_EINPUT, "unfinished session of user %llu %s",
+                              (unsigned long long)p->user_id,
+                              u ? "saved twice" : "without the user's record");
+        u->open_slot = (uint32_t)(i + 1);
+        p->user_pos = (uint64_t)(u - users->slot);
+        p->active = 1;
+        s->open_id_bytes += ((uint64_t)p->nprod + p->ncat + p->nbrand) * sizeof *p->ids;
     }
     return CS_OK;
+}
+
+uint64_t sess_bytes(const cs_sessionizer *s)
+{
+    return s->cappool * sizeof *s->pool + s->open_id_bytes;
 }

@@ -2,9 +2,10 @@
  *
  * Layout: attributes (format, version, layout signature, config hash,
  * next_row, row_base, maxts, sessions, ranks) and 1-D datasets: `users`
- * (opaque cs_user records, id list pointers cleared), `user_ids` (every
- * user's product, category and brand id lists, concatenated in the order
- * of `users`), `carry` (opaque cs_event), `sessions` (opaque cs_session),
+ * (opaque cs_user records), `open` (opaque cs_sess_state records: the
+ * unfinished sessions, id list pointers cleared), `open_ids` (their
+ * product, category and brand id lists, concatenated in the order of
+ * `open`), `carry` (opaque cs_event), `sessions` (opaque cs_session),
  * `stats_totals`, `stats_segments`, `stats_period_keys`, `stats_period_rows`
  * (int64, the reduced statistics), and `history_*` (the files of earlier
  * runs of a --state chain). Each rank writes its records at the offset of
@@ -24,14 +25,15 @@
 #include "clickseg/shuffle.h"
 
 #define SNAP_FORMAT "clickseg-snapshot"
-#define SNAP_VERSION 1
+#define SNAP_VERSION 2   /* 2: unfinished sessions in `open`, no longer inside `users` */
 
 /* The struct sizes and constants a snapshot's records depend on. */
 static void layout_signature(char *buf, size_t n)
 {
-    snprintf(buf, n, "cs_user=%zu/%zu cs_event=%zu cs_session=%zu cs_totals=%zu "
-             "cs_segstat=%zu segments=%d features=%d period_fields=%d",
-             sizeof(cs_user), offsetof(cs_user, open), sizeof(cs_event), sizeof(cs_session),
+    snprintf(buf, n, "cs_user=%zu/%zu cs_sess_state=%zu/%zu cs_event=%zu cs_session=%zu "
+             "cs_totals=%zu cs_segstat=%zu segments=%d features=%d period_fields=%d",
+             sizeof(cs_user), offsetof(cs_user, profile), sizeof(cs_sess_state),
+             offsetof(cs_sess_state, ids), sizeof(cs_event), sizeof(cs_session),
              sizeof(cs_totals), sizeof(cs_segstat), CS_MAX_SEGMENTS, F_NFEATURES, PS_NFIELDS);
 }
 
@@ -99,33 +101,42 @@ static int put_root(const cs_comm *c, hid_t f, const char *name, hid_t t, uint64
     return put_at(f, name, t, n, 0, c->rank == 0 ? n : 0, buf, err);
 }
 
-/* Every used entry of the table packed (id pointers cleared), and the id
- * lists concatenated in the same order. */
-static int pack_users(const cs_users *t, cs_user **out, uint64_t **ids, uint64_t *nids,
-                      cs_err *err)
+/* Every used entry of the table, packed. */
+static int pack_users(const cs_users *t, cs_user **out, cs_err *err)
 {
-    uint64_t n = 0, m = 0;
-    for (uint64_t i = 0; i < t->cap; i++)
-        if (t->slot[i].used) {
-            const cs_sess_state *o = &t->slot[i].open;
-            m += o->ids ? (uint64_t)o->nprod + o->ncat + o->nbrand : 0;
-        }
+    uint64_t n = 0;
     *out = cs_malloc((t->n + 1) * sizeof **out, err, "checkpoint user records");
+    if (!*out)
+        return CS_ENOMEM;
+    for (uint64_t i = 0; i < t->cap; i++)
+        if (t->slot[i].used)
+            (*out)[n++] = t->slot[i];
+    return CS_OK;
+}
+
+/* The unfinished sessions (id pointers cleared) and their id lists
+ * concatenated in the same order. */
+static int pack_open(const cs_sessionizer *s, cs_sess_state **out, uint64_t **ids,
+                     uint64_t *nids, cs_err *err)
+{
+    uint64_t m = 0;
+    for (uint64_t i = 0; i < s->npool; i++)
+        m += s->pool[i].ids ? (uint64_t)s->pool[i].nprod + s->pool[i].ncat + s->pool[i].nbrand : 0;
+    *out = cs_malloc((s->npool + 1) * sizeof **out, err, "checkpoint open sessions");
     *ids = cs_malloc((m + 1) * sizeof **ids, err, "checkpoint id lists");
     if (!*out || !*ids)
         return CS_ENOMEM;
     m = 0;
-    for (uint64_t i = 0; i < t->cap; i++) {
-        const cs_user *u = &t->slot[i];
-        if (!u->used)
-            continue;
-        cs_user *p = &(*out)[n++];
-        *p = *u;
-        p->open.ids = NULL;
-        uint64_t k = u->open.ids ? (uint64_t)u->open.nprod + u->open.ncat + u->open.nbrand : 0;
-        if (!u->open.ids)
-            p->open.nprod = p->open.ncat = p->open.nbrand = 0;
-        memcpy(*ids + m, u->open.ids ? u->open.ids : *ids, k * sizeof **ids);
+    for (uint64_t i = 0; i < s->npool; i++) {
+        const cs_sess_state *o = &s->pool[i];
+        cs_sess_state *p = &(*out)[i];
+        *p = *o;
+        p->ids = NULL;
+        p->user_pos = 0;   /* a position in this run's table only */
+        uint64_t k = o->ids ? (uint64_t)o->nprod + o->ncat + o->nbrand : 0;
+        if (!o->ids)
+            p->nprod = p->ncat = p->nbrand = 0;
+        memcpy(*ids + m, o->ids ? o->ids : *ids, k * sizeof **ids);
         m += k;
     }
     *nids = m;
@@ -220,19 +231,22 @@ int snapshot_write(const cs_comm *c, const char *path, const cs_run_state *s,
                    const cs_snap_meta *m, cs_err *err)
 {
     cs_user *urec = NULL;
+    cs_sess_state *orec = NULL;
     uint64_t *ids = NULL, nids = 0;
-    pack_users(s->users, &urec, &ids, &nids, err);
+    if (pack_users(s->users, &urec, err) == CS_OK)
+        pack_open(s->sz, &orec, &ids, &nids, err);
     if (comm_agree(c, err) != CS_OK) {
-        free(urec); free(ids);
+        free(urec); free(orec); free(ids);
         return err->code;
     }
     hid_t f = open_file(c, path, 1);
     int rc = f < 0 ? h5_fail(err, CS_EIO, "%s: cannot create", path) : CS_OK;
     if (comm_agree(c, err) != CS_OK) {
-        free(urec); free(ids);
+        free(urec); free(orec); free(ids);
         return err->code;
     }
     hid_t tu = rec_type("clickseg cs_user", sizeof(cs_user));
+    hid_t to = rec_type("clickseg cs_sess_state", sizeof(cs_sess_state));
     hid_t te = rec_type("clickseg cs_event", sizeof(cs_event));
     hid_t ts = rec_type("clickseg cs_session", sizeof(cs_session));
     /* Each step is collective; agreeing after each keeps the ranks in step
@@ -240,14 +254,15 @@ int snapshot_write(const cs_comm *c, const char *path, const cs_run_state *s,
 #define STEP(call) do { if (rc == CS_OK) { call; rc = comm_agree(c, err); } } while (0)
     STEP(write_attrs(f, m, *s->maxts, c->size, err));
     STEP(put_all(c, f, "users", tu, s->users->n, urec, err));
-    STEP(put_all(c, f, "user_ids", H5T_NATIVE_UINT64, nids, ids, err));
+    STEP(put_all(c, f, "open", to, s->sz->npool, orec, err));
+    STEP(put_all(c, f, "open_ids", H5T_NATIVE_UINT64, nids, ids, err));
     STEP(put_all(c, f, "carry", te, *s->ncarry, *s->carry, err));
     STEP(put_all(c, f, "sessions", ts, s->sess ? *s->nsess : 0, s->sess ? *s->sess : NULL, err));
     STEP(write_stats(c, f, s->st, err));
     STEP(write_history(c, f, m, err));
 #undef STEP
-    H5Tclose(tu); H5Tclose(te); H5Tclose(ts);
-    free(urec); free(ids);
+    H5Tclose(tu); H5Tclose(to); H5Tclose(te); H5Tclose(ts);
+    free(urec); free(orec); free(ids);
     int agreed = rc != CS_OK;   /* a failed STEP was agreed already */
     if (H5Fclose(f) < 0 && rc == CS_OK)
         rc = h5_fail(err, CS_EIO, "closing");
@@ -311,24 +326,38 @@ static int get(const cs_comm *c, hid_t f, const char *name, hid_t t, size_t size
     return CS_OK;
 }
 
-/* Puts received user records (with their id lists) into the table. */
-static int insert_users(cs_users *t, const cs_user *u, uint64_t n, const uint64_t *ids,
-                        cs_err *err)
+/* Puts received user records into the table (no unfinished session
+ * bound yet: sess_reopen binds the pool once it is loaded). */
+static int insert_users(cs_users *t, const cs_user *u, uint64_t n, cs_err *err)
 {
     for (uint64_t i = 0; i < n; i++) {
-        uint64_t k = (uint64_t)u[i].open.nprod + u[i].open.ncat + u[i].open.nbrand;
         cs_user *e = users_get(t, u[i].user_id, err);
         if (!e)
             return CS_ENOMEM;
-        free(e->open.ids);
         *e = u[i];
         e->used = 1;
-        e->open.ids = NULL;
+        e->open_slot = 0;
+    }
+    return CS_OK;
+}
+
+/* Puts received unfinished sessions (with their id lists) into the pool. */
+static int insert_open(cs_sessionizer *s, const cs_sess_state *o, uint64_t n,
+                       const uint64_t *ids, cs_err *err)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        cs_sess_state st = o[i];
+        uint64_t k = (uint64_t)st.nprod + st.ncat + st.nbrand;
+        st.ids = NULL;
         if (k) {
-            e->open.ids = cs_malloc(k * sizeof *ids, err, "open session ids");
-            if (!e->open.ids)
+            st.ids = cs_malloc(k * sizeof *ids, err, "open session ids");
+            if (!st.ids)
                 return CS_ENOMEM;
-            memcpy(e->open.ids, ids, k * sizeof *ids);
+            memcpy(st.ids, ids, k * sizeof *ids);
+        }
+        if (sess_pool_append(s, &st, err) != CS_OK) {
+            free(st.ids);
+            return err->code;
         }
         ids += k;
     }
@@ -362,7 +391,8 @@ static int read_attrs(hid_t f, cs_snap_meta *m, int64_t *maxts, cs_err *err)
         return cs_err_set(err, CS_EINPUT, "not a clickseg snapshot (no format attribute '%s')",
                           SNAP_FORMAT);
     if (!h5_attr_get_int64(f, "version", &v[0]) || v[0] != SNAP_VERSION)
-        return cs_err_set(err, CS_EINPUT, "snapshot version %lld, this clickseg reads %d",
+        return cs_err_set(err, CS_EINPUT, "snapshot version %lld, this clickseg reads %d; "
+                          "finish it with the build that wrote it or start over",
                           (long long)v[0], SNAP_VERSION);
     if (h5_attr_get_string(f, "layout", sig, sizeof sig) != 1 || strcmp(sig, want) != 0)
         return cs_err_set(err, CS_EINPUT, "written by a clickseg build with another record "
@@ -439,9 +469,9 @@ static int read_history(const cs_comm *c, hid_t f, cs_snap_meta *m, cs_err *err)
     return rc;
 }
 
-static uint64_t nids_of(const cs_user *u)
+static uint64_t nids_of(const cs_sess_state *o)
 {
-    return (uint64_t)u->open.nprod + u->open.ncat + u->open.nbrand;
+    return (uint64_t)o->nprod + o->ncat + o->nbrand;
 }
 
 /* Collective: reads [off, off + n) of the uint64 dataset `name` into buf
@@ -473,34 +503,56 @@ static int get_range(hid_t f, const char *name, uint64_t off, uint64_t n, uint64
     return rc < 0 ? h5_fail(err, CS_EINPUT, "reading %s", name) : CS_OK;
 }
 
-/* Collective: the users and their id lists, spread to their owners. */
+/* Collective: the users, spread to their owners. */
 static int read_users(const cs_comm *c, hid_t f, const cs_run_state *s, cs_err *err)
 {
     hid_t tu = rec_type("clickseg cs_user", sizeof(cs_user));
     cs_user *u = NULL, *got = NULL;
-    uint64_t nu = 0, mine = 0, before = 0, *ids = NULL, *nx = NULL, *xgot = NULL, ngot, nxgot;
+    uint64_t nu = 0, ngot = 0;
     get(c, f, "users", tu, sizeof(cs_user), 0, (void **)&u, &nu, err);
     H5Tclose(tu);
     int rc = comm_agree(c, err);
+    if (rc == CS_OK)
+        rc = shuffle_route(c, u, nu, sizeof(cs_user), NULL, NULL, (void **)&got, &ngot, NULL,
+                           NULL, err);
+    if (rc == CS_OK) {
+        insert_users(s->users, got, ngot, err);
+        rc = comm_agree(c, err);
+    }
+    free(u); free(got);
+    return rc;
+}
+
+/* Collective: the unfinished sessions and their id lists, spread to their
+ * users' owners (by user_id, the record's first field). */
+static int read_open(const cs_comm *c, hid_t f, const cs_run_state *s, cs_err *err)
+{
+    hid_t to = rec_type("clickseg cs_sess_state", sizeof(cs_sess_state));
+    cs_sess_state *o = NULL, *got = NULL;
+    uint64_t no = 0, mine = 0, before = 0, *ids = NULL, *nx = NULL, *xgot = NULL, ngot, nxgot;
+    get(c, f, "open", to, sizeof(cs_sess_state), 0, (void **)&o, &no, err);
+    H5Tclose(to);
+    int rc = comm_agree(c, err);
     if (rc != CS_OK)
         goto out;
-    nx = cs_malloc((nu + 1) * sizeof *nx, err, "checkpoint id lists");
-    for (uint64_t i = 0; nx && i < nu; i++)
-        mine += nx[i] = nids_of(&u[i]);
+    nx = cs_malloc((no + 1) * sizeof *nx, err, "checkpoint id lists");
+    for (uint64_t i = 0; nx && i < no; i++)
+        mine += nx[i] = nids_of(&o[i]);
     ids = nx ? cs_malloc((mine + 1) * 8, err, "checkpoint id lists") : NULL;
     /* This slab's id lists follow those of the slabs before it. */
     if ((rc = comm_exscan_u64(c, mine, &before, err)) != CS_OK)
         goto out;
-    get_range(f, "user_ids", before, mine, ids, err);
+    get_range(f, "open_ids", before, mine, ids, err);
     if ((rc = comm_agree(c, err)) != CS_OK)
         goto out;
-    rc = shuffle_route(c, u, nu, sizeof(cs_user), ids, nx, (void **)&got, &ngot, &xgot, &nxgot, err);
+    rc = shuffle_route(c, o, no, sizeof(cs_sess_state), ids, nx, (void **)&got, &ngot, &xgot,
+                       &nxgot, err);
     if (rc == CS_OK) {
-        insert_users(s->users, got, ngot, xgot, err);
+        insert_open(s->sz, got, ngot, xgot, err);
         rc = comm_agree(c, err);
     }
 out:
-    free(u); free(ids); free(nx); free(got); free(xgot);
+    free(o); free(ids); free(nx); free(got); free(xgot);
     return rc;
 }
 
@@ -540,6 +592,8 @@ int snapshot_read(const cs_comm *c, const char *path, const cs_run_state *s,
     }
     if (rc == CS_OK)
         rc = read_users(c, f, s, err);
+    if (rc == CS_OK)
+        rc = read_open(c, f, s, err);
     if (rc == CS_OK)
         rc = read_keyed(c, f, "carry", "clickseg cs_event", sizeof(cs_event), (void **)s->carry,
                         s->ncarry, s->carry_cap, err);

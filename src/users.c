@@ -38,8 +38,6 @@ int users_init(cs_users *t, uint64_t expect, cs_err *err)
 
 void users_free(cs_users *t)
 {
-    for (uint64_t i = 0; i < t->n; i++)
-        free(t->slot[i].open.ids);
     free(t->slot);
     free(t->index);
     memset(t, 0, sizeof *t);

@@ -3,11 +3,14 @@
  *
  * run hands over a rank's events of one window, sorted by (user, ts, row);
  * those older than the window's watermark (no event still to come can be
- * older) are processed. A user's unfinished session lives in the user table
- * (cs_user.open) between windows, and is closed as soon as no event still
- * to come could extend it, so the sessions are the same whatever the window
- * size. Each closed session goes to the caller's emit callback in the
- * user's chronological order. Pure C, no MPI. */
+ * older) are processed. A user's unfinished session waits between windows
+ * in the sessionizer's pool (a dense array of cs_sess_state, reached from
+ * the user's entry through cs_user.open_slot: only the users active in the
+ * last session.gap hold one, so the pool is small and the user entries
+ * stay lean), and is closed as soon as no event still to come could extend
+ * it, so the sessions are the same whatever the window size. Each closed
+ * session goes to the caller's emit callback in the user's chronological
+ * order. Pure C, no MPI. */
 #ifndef CLICKSEG_SESSIONIZE_H
 #define CLICKSEG_SESSIONIZE_H
 
@@ -19,6 +22,24 @@
 #include "clickseg/period.h"
 #include "clickseg/rules.h"
 #include "clickseg/users.h"
+
+/* A session being built or an unfinished one carried across windows. */
+typedef struct cs_sess_state {
+    uint64_t user_id;              /* the owner (first: shuffle_route routes pool records) */
+    uint64_t user_pos;             /* the owner's position in cs_users.slot (pool only) */
+    int64_t start_ts, last_ts;
+    uint64_t session_id;
+    int64_t first_purchase_ts;     /* -1 until a purchase */
+    int64_t views_before;          /* views before the first purchase so far */
+    int64_t min_gap_us;            /* -1 until a second event */
+    int64_t count[8];              /* events by type */
+    int64_t revenue, refund_amount;
+    /* distinct ids seen so far, each list sorted and unique (pool only;
+     * the session being built keeps them in the sessionizer's scratch) */
+    uint64_t *ids;                 /* products, then categories, then brands */
+    uint32_t nprod, ncat, nbrand;
+    int32_t active;
+} cs_sess_state;
 
 typedef struct cs_session {
     uint64_t user_id;
@@ -43,10 +64,14 @@ typedef struct cs_sessionizer {
     uint64_t *scratch[3];
     uint64_t nscratch[3], capscratch[3];
     uint64_t *set, capset;    /* scratch hash set for distinct counts */
-    /* users with an unfinished session (may hold stale entries) */
-    uint64_t *open_ids;
-    uint64_t nopen, capopen;
-    uint64_t open_id_bytes;   /* held by the unfinished sessions' id lists */
+    /* the session of the user being processed (stays in cache) */
+    cs_sess_state cur;
+    /* the unfinished sessions, one per user that has one, in no order:
+     * pool[i] belongs to users->slot[pool[i].user_pos], whose open_slot
+     * is i + 1. Removal moves the last entry into the hole. */
+    cs_sess_state *pool;
+    uint64_t npool, cappool;
+    uint64_t open_id_bytes;   /* held by the pool's id lists */
 } cs_sessionizer;
 
 void sess_init(cs_sessionizer *s);
@@ -64,8 +89,18 @@ int sess_process(cs_sessionizer *s, cs_users *users, const cs_event *ev, uint64_
 int sess_close_idle(cs_sessionizer *s, cs_users *users, int64_t watermark, int final,
                     cs_err *err);
 
-/* Rebuilds the list of users with an unfinished session from the user
- * table (after a checkpoint or state file was loaded into it). */
-int sess_reopen(cs_sessionizer *s, const cs_users *users, cs_err *err);
+/* Binds the pool to the user table after a checkpoint or state file was
+ * loaded into both (each pool entry's id lists malloc'd, user entries'
+ * open_slot 0): sets every entry's user_pos and its user's open_slot, and
+ * counts the id lists. CS_EINPUT when an entry's user is not in the table
+ * or holds two entries. */
+int sess_reopen(cs_sessionizer *s, cs_users *users, cs_err *err);
+
+/* Appends an unfinished session loaded from a checkpoint (st->ids, when
+ * set, now belongs to the pool); sess_reopen binds it afterwards. */
+int sess_pool_append(cs_sessionizer *s, const cs_sess_state *st, cs_err *err);
+
+/* Bytes held by the pool and its id lists. */
+uint64_t sess_bytes(const cs_sessionizer *s);
 
 #endif

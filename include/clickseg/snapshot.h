@@ -2,11 +2,12 @@
  * written by every rank in parallel, and loaded back by any number of ranks.
  *
  * What a run must carry over to continue exactly: every rank's user table
- * (running totals, last counted period per segment, each unfinished session
- * with its id lists), the carried events at or after the watermark, the
- * closed sessions kept for sessions.h5, the partial statistics and the
- * global running max ts. Users, carried events and sessions are keyed by
- * user, so loading with a different rank count redistributes them to their
+ * (running totals, last counted period per segment), its pool of unfinished
+ * sessions with their id lists, the carried events at or after the
+ * watermark, the closed sessions kept for sessions.h5, the partial
+ * statistics and the global running max ts. Users, unfinished sessions,
+ * carried events and sessions are keyed by user (each record's first field
+ * is the user id), so loading with a different rank count redistributes them to their
  * owners (cs_owner); statistics are sums, so they are saved reduced and
  * loaded on rank 0 only. Used by checkpoint (resume) and state (--state).
  *
@@ -65,8 +66,8 @@ int snapshot_write(const cs_comm *c, const char *path, const cs_run_state *s,
 
 /* Reads `path` into the (empty) state: each rank keeps the users, carried
  * events and sessions it owns under the current rank count; rank 0 gets
- * the statistics and the history (m->hist, caller frees). The sessionizer's
- * list of open sessions is rebuilt. CS_EINPUT naming the file when it is not
+ * the statistics and the history (m->hist, caller frees). The unfinished
+ * sessions go to the owners' sessionizer pools, bound to their users. CS_EINPUT naming the file when it is not
  * a snapshot of this build's layout. */
 int snapshot_read(const cs_comm *c, const char *path, const cs_run_state *s,
                   cs_snap_meta *m, cs_err *err);

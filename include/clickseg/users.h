@@ -2,12 +2,15 @@
  *
  * Entries live densely in one array (slot[0..n), in insertion order; the
  * tail up to cap is zeroed, used = 0) that grows by doubling, so a pointer
- * to an entry is valid only until the next insert. A separate open-address
+ * to an entry is valid only until the next insert, while its position
+ * (index into slot) stays valid for the whole run. A separate open-address
  * index (linear probing on mix64(user_id), 16-byte cells) finds them: the
- * probe touches compact memory, and only the users that exist are paged in. Each entry carries the user's
- * running totals, per-segment session counts and the state of the user's
- * unfinished session (cs_sess_state, owned by sessionize). Plain data, so a
- * checkpoint can save it. Called by sessionize and run. Pure C, no MPI. */
+ * probe touches compact memory, and only the users that exist are paged in.
+ * Each entry carries the user's running totals and per-segment session
+ * counts; the state of a user's unfinished session lives in the
+ * sessionizer's pool (cs_sessionizer.pool), reached through open_slot, so
+ * the entries stay small. Plain data, so a checkpoint can save it. Called
+ * by sessionize and run. Pure C, no MPI. */
 #ifndef CLICKSEG_USERS_H
 #define CLICKSEG_USERS_H
 
@@ -16,39 +19,28 @@
 #include "clickseg/error.h"
 #include "clickseg/rules.h"
 
-/* The unfinished session of a user, carried across windows. */
-typedef struct cs_sess_state {
-    int active;
-    int64_t start_ts, last_ts;
-    uint64_t session_id;
-    int64_t first_purchase_ts;    /* -1 until a purchase */
-    int64_t views_before;          /* views before the first purchase so far */
-    int64_t min_gap_us;            /* -1 until a second event */
-    int64_t count[8];              /* events by type */
-    int64_t revenue, refund_amount;
-    /* distinct ids seen so far, each list sorted and unique */
-    uint64_t *ids;                 /* products, then categories, then brands */
-    uint32_t nprod, ncat, nbrand;
-} cs_sess_state;
-
 #define CS_MAX_PROFILE_COLS 8
 #define CS_PROFILE_UNKNOWN 255   /* no profile row, or no value */
 
+/* Field order follows use: the first lines hold what sessionize (per
+ * window) and run's on_session (per closed session) update, the segment
+ * arrays follow (segments are few, their first entries are the ones
+ * touched), and the fields only the epilog writes come last. */
 typedef struct cs_user {
-    uint64_t user_id;
-    int64_t events, sessions, purchase_sessions, purchases;
+    uint64_t user_id;              /* first: shuffle_route routes records by it */
+    uint32_t open_slot;            /* the unfinished session: sessionizer pool index + 1; 0 none */
+    uint32_t used;
+    int64_t events, first_ts, last_ts;
+    int64_t sessions, purchase_sessions, purchases;
     int64_t revenue, refunds;
-    int64_t first_ts, last_ts;
     int64_t cart_abandons;         /* sessions with a cart add and no purchase */
     int64_t cart_removes;          /* remove_from_cart events */
+    uint32_t seg_sessions[CS_MAX_SEGMENTS];
+    int32_t last_period[CS_MAX_SEGMENTS]; /* period index last counted per segment, -1 none */
     /* filled by rank_customers at the end of the run */
     int32_t score, prospect_score;
     uint8_t r_score, f_score, m_score, intent, risk, tier, rfm;
     uint8_t profile[CS_MAX_PROFILE_COLS];
-    uint32_t seg_sessions[CS_MAX_SEGMENTS];
-    int32_t last_period[CS_MAX_SEGMENTS]; /* period index last counted per segment, -1 none */
-    cs_sess_state open;
-    uint8_t used;
 } cs_user;
 
 typedef struct cs_user_ref {
@@ -80,8 +72,8 @@ cs_user *users_get(cs_users *t, uint64_t user_id, cs_err *err);
 /* The entry of user_id or NULL. */
 cs_user *users_find(const cs_users *t, uint64_t user_id);
 
-/* Bytes held by the table and its index (the open sessions' id lists are
- * counted by the sessionizer: cs_sessionizer.open_id_bytes). */
+/* Bytes held by the table and its index (the unfinished sessions are
+ * counted by the sessionizer: sess_bytes). */
 uint64_t users_bytes(const cs_users *t);
 
 #endif

@@ -3,8 +3,11 @@
  * the gap boundary (equal to the gap: same session; one µs more: new),
  * max_duration, source mode, equal timestamps, every feature of a buyer's
  * session computed by hand, entry hour/weekday, segments, a window split
- * mid-session giving exactly the sessions of one pass, and
- * sess_close_idle closing only what no later event can extend. */
+ * mid-session giving exactly the sessions of one pass,
+ * sess_close_idle closing only what no later event can extend, and the
+ * pool of unfinished sessions (removal by moving the last entry into the
+ * hole) keeping every user's handle right while many users open and close
+ * sessions across windows in every order. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -537,8 +540,9 @@ static void test_close_idle(void **state)
     assert_int_equal(fx->out.n, 1);
     assert_int_equal(fx->out.s[0].user_id, 1);
     assert_int_equal(fx->out.s[0].f.v[F_DISTINCT_PRODUCTS], 1);
-    assert_int_equal(users_find(&fx->users, 1)->open.active, 0);
-    assert_int_equal(users_find(&fx->users, 2)->open.active, 1);
+    assert_int_equal(users_find(&fx->users, 1)->open_slot, 0);
+    assert_int_equal(users_find(&fx->users, 2)->open_slot, 1);   /* moved into the hole */
+    assert_int_equal(fx->sz.npool, 1);
     assert_int_equal(sess_close_idle(&fx->sz, &fx->users, T0 + 2800 * SEC, 0, &err), CS_OK);
     assert_int_equal(fx->out.n, 1);
     assert_int_equal(sess_close_idle(&fx->sz, &fx->users, T0 + 2800 * SEC + 1, 0, &err), CS_OK);
@@ -562,6 +566,203 @@ static void test_close_idle(void **state)
     /* nothing left open */
     assert_int_equal(sess_close_idle(&fx->sz, &fx->users, 0, 1, &err), CS_OK);
     assert_int_equal(fx->out.n, 3);
+    assert_int_equal(fx->sz.npool, 0);
+    assert_int_equal(fx->sz.open_id_bytes, 0);
+}
+
+/* ---- the pool of unfinished sessions ---- */
+
+/* Every pool entry and its user point at each other; no other user has a
+ * handle; the id bytes add up. */
+static void check_pool(const fixture *fx)
+{
+    const cs_sessionizer *s = &fx->sz;
+    uint64_t handles = 0, bytes = 0;
+    for (uint64_t i = 0; i < fx->users.n; i++)
+        handles += fx->users.slot[i].open_slot != 0;
+    assert_int_equal(handles, s->npool);
+    for (uint64_t i = 0; i < s->npool; i++) {
+        const cs_sess_state *p = &s->pool[i];
+        assert_true(p->user_pos < fx->users.n);
+        const cs_user *u = &fx->users.slot[p->user_pos];
+        assert_int_equal(u->user_id, p->user_id);
+        assert_int_equal(u->open_slot, i + 1);
+        assert_int_equal(p->active, 1);
+        bytes += ((uint64_t)p->nprod + p->ncat + p->nbrand) * 8;
+    }
+    assert_int_equal(bytes, s->open_id_bytes);
+    assert_true(sess_bytes(s) >= bytes + s->npool * sizeof(cs_sess_state));
+}
+
+static uint32_t pool_index_of(const fixture *fx, uint64_t user)
+{
+    const cs_user *u = users_find(&fx->users, user);
+    assert_non_null(u);
+    return u->open_slot;
+}
+
+/* Opens three sessions, then closes them out of pool order: from the
+ * front by sess_close_idle, from the middle by sess_process (a gap breaks
+ * the session, the new one stays open in the same entry; then a session
+ * the watermark already rules out), and the handles follow every move. */
+static void test_pool_swap(void **state)
+{
+    fixture *fx = *state;
+    cs_err err;
+    cs_event w1[] = {
+        evp(fx, 1, T0 + 100 * SEC, EV_PRODUCT_VIEW, 11, 0, 0, 0),
+        evp(fx, 2, T0 + 500 * SEC, EV_PRODUCT_VIEW, 21, 2, 0, 0),
+        evp(fx, 3, T0 + 900 * SEC, EV_PRODUCT_VIEW, 31, 3, 3, 0),
+    };
+    assert_int_equal(sess_process(&fx->sz, &fx->users, w1, 3, T0 + 1000 * SEC, 0, NULL, NULL, &err), CS_OK);
+    assert_int_equal(sess_close_idle(&fx->sz, &fx->users, T0 + 1000 * SEC, 0, &err), CS_OK);
+    assert_int_equal(fx->out.n, 0);
+    assert_int_equal(fx->sz.npool, 3);
+    assert_int_equal(pool_index_of(fx, 1), 1);
+    assert_int_equal(pool_index_of(fx, 2), 2);
+    assert_int_equal(pool_index_of(fx, 3), 3);
+    assert_int_equal(fx->sz.open_id_bytes, 6 * 8);
+    check_pool(fx);
+
+    /* user 1 (the front) closes: user 3 moves into its place */
+    assert_int_equal(sess_close_idle(&fx->sz, &fx->users, T0 + 2000 * SEC, 0, &err), CS_OK);
+    assert_int_equal(fx->out.n, 1);
+    assert_int_equal(fx->out.s[0].user_id, 1);
+    assert_int_equal(pool_index_of(fx, 1), 0);
+    assert_int_equal(pool_index_of(fx, 3), 1);
+    assert_int_equal(pool_index_of(fx, 2), 2);
+    check_pool(fx);
+
+    /* user 3 breaks (gap > 1800 s) and stays open in its entry; user 4
+     * opens behind; user 2 continues */
+    cs_event w2[] = {
+        evp(fx, 2, T0 + 2100 * SEC, EV_PRODUCT_VIEW, 22, 2, 0, 0),
+        evp(fx, 3, T0 + 2800 * SEC, EV_PRODUCT_VIEW, 32, 0, 0, 0),
+        evp(fx, 4, T0 + 2900 * SEC, EV_PAGE_VIEW, 0, 0, 0, 0),
+    };
+    assert_int_equal(sess_process(&fx->sz, &fx->users, w2, 3, T0 + 3000 * SEC, 0, NULL, NULL, &err), CS_OK);
+    assert_int_equal(sess_close_idle(&fx->sz, &fx->users, T0 + 3000 * SEC, 0, &err), CS_OK);
+    assert_int_equal(fx->out.n, 2);
+    assert_int_equal(fx->out.s[1].user_id, 3);
+    assert_int_equal(fx->out.s[1].f.v[F_DISTINCT_BRANDS], 1);
+    assert_int_equal(pool_index_of(fx, 3), 1);
+    assert_int_equal(pool_index_of(fx, 2), 2);
+    assert_int_equal(pool_index_of(fx, 4), 3);
+    check_pool(fx);
+
+    /* user 2 (the middle) gets one event the watermark already rules out:
+     * sess_process closes the session, user 4 fills the hole */
+    cs_event w3[] = {evp(fx, 2, T0 + 2200 * SEC, EV_PRODUCT_VIEW, 21, 0, 0, 0)};
+    assert_int_equal(sess_process(&fx->sz, &fx->users, w3, 1, T0 + 4001 * SEC, 0, NULL, NULL, &err), CS_OK);
+    assert_int_equal(fx->out.n, 3);
+    assert_int_equal(fx->out.s[2].user_id, 2);
+    assert_int_equal(fx->out.s[2].f.v[F_EVENTS], 3);
+    assert_int_equal(fx->out.s[2].f.v[F_DISTINCT_PRODUCTS], 2);
+    assert_int_equal(fx->out.s[2].f.v[F_DISTINCT_CATEGORIES], 1);
+    assert_int_equal(pool_index_of(fx, 2), 0);
+    assert_int_equal(pool_index_of(fx, 3), 1);
+    assert_int_equal(pool_index_of(fx, 4), 2);
+    check_pool(fx);
+
+    assert_int_equal(sess_close_idle(&fx->sz, &fx->users, 0, 1, &err), CS_OK);
+    assert_int_equal(fx->out.n, 5);
+    assert_int_equal(fx->sz.npool, 0);
+    check_pool(fx);
+}
+
+static uint64_t lcg(uint64_t *x)
+{
+    *x = *x * 6364136223846793005ULL + 1442695040888963407ULL;
+    return *x >> 33;
+}
+
+/* Many users with sessions that open and close across windows in every
+ * order: the windowed run equals one pass, session by session. */
+static void test_pool_many_windows(void **state)
+{
+    fixture *fx = *state;
+    enum { NU = 40, MAXE = 12 };
+    static const int64_t steps[] = {10, 600, 1700, 1800, 1801, 2500, 4000};
+    cs_event e[NU * MAXE];
+    uint64_t n = 0, x = 7;
+    for (uint64_t u = 1; u <= NU; u++) {
+        int64_t ts = T0 + (int64_t)(lcg(&x) % 20000) * SEC;
+        int k = 1 + (int)(lcg(&x) % MAXE);
+        for (int i = 0; i < k; i++) {
+            int type = (int)(lcg(&x) % EV_NTYPES);
+            e[n++] = evp(fx, u, ts, type, 1 + lcg(&x) % 6, (uint32_t)(lcg(&x) % 3),
+                         (uint32_t)(lcg(&x) % 3), type == EV_PURCHASE ? 100 : 0);
+            ts += steps[lcg(&x) % 7] * SEC + (int64_t)(lcg(&x) % 2);
+        }
+    }
+    run_all(fx, e, n);
+    sink *one = malloc(sizeof *one);
+    assert_non_null(one);
+    *one = fx->out;
+    qsort(one->s, (size_t)one->n, sizeof one->s[0], cmp_session);
+
+    sess_free(&fx->sz);
+    users_free(&fx->users);
+    cs_err err;
+    assert_int_equal(users_init(&fx->users, 4, &err), CS_OK);
+    sess_init(&fx->sz);
+    fx->sz.gap_us = 1800 * SEC;
+    fx->sz.rules = &fx->rules;
+    fx->sz.tz = &fx->tz;
+    fx->sz.emit = collect;
+    fx->sz.emit_ctx = &fx->out;
+    fx->out.n = 0;
+    cs_event w[NU * MAXE];
+    uint64_t moved = 0, maxpool = 0;
+    /* windows of 1500 s, the last one open-ended and final */
+    for (int64_t lo = INT64_MIN, next = T0 + 1500 * SEC; lo < INT64_MAX; next += 1500 * SEC) {
+        int final = next > T0 + 80000 * SEC;
+        int64_t hi = final ? INT64_MAX : next;
+        uint64_t m = 0;
+        for (uint64_t i = 0; i < n; i++)
+            if (e[i].ts >= lo && e[i].ts < hi)
+                w[m++] = e[i];
+        if (m)
+            assert_int_equal(sess_process(&fx->sz, &fx->users, w, m, hi, final, NULL, NULL, &err), CS_OK);
+        check_pool(fx);
+        /* which users close_idle kept, and did any move? */
+        uint64_t before[NU * MAXE], nb = fx->sz.npool;
+        for (uint64_t i = 0; i < nb; i++)
+            before[i] = fx->sz.pool[i].user_id;
+        assert_int_equal(sess_close_idle(&fx->sz, &fx->users, hi, final, &err), CS_OK);
+        check_pool(fx);
+        for (uint64_t i = 0; i < nb; i++)
+            moved += pool_index_of(fx, before[i]) != 0 && pool_index_of(fx, before[i]) != i + 1;
+        if (fx->sz.npool > maxpool)
+            maxpool = fx->sz.npool;
+        lo = hi;
+    }
+    assert_int_equal(fx->sz.npool, 0);
+    assert_true(maxpool >= 5);   /* many open at once */
+    assert_true(moved > 0);      /* entries were moved into holes */
+    check_user_order(&fx->out);
+    sink *two = &fx->out;
+    qsort(two->s, (size_t)two->n, sizeof two->s[0], cmp_session);
+    assert_true(one->n > NU);
+    assert_int_equal(one->n, two->n);
+    for (int i = 0; i < one->n; i++) {
+        const cs_session *a = &one->s[i], *b = &two->s[i];
+        assert_int_equal(a->user_id, b->user_id);
+        assert_int_equal(a->start_ts, b->start_ts);
+        assert_int_equal(a->end_ts, b->end_ts);
+        assert_int_equal(a->segment, b->segment);
+        for (int k = 0; k < F_NFEATURES; k++)
+            if (a->f.v[k] != b->f.v[k])
+                fail_msg("session %d (user %llu) %s: one pass %lld, windows %lld", i,
+                         (unsigned long long)a->user_id, feature_name(k),
+                         (long long)a->f.v[k], (long long)b->f.v[k]);
+    }
+    for (uint64_t u = 1; u <= NU; u++) {
+        const cs_user *a = users_find(&fx->users, u);
+        assert_non_null(a);
+        assert_int_equal(a->open_slot, 0);
+    }
+    free(one);
 }
 
 /* With max_duration, an idle session closes once the watermark is past
@@ -598,6 +799,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_window_split, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_idle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_idle_max_duration, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pool_swap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pool_many_windows, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
