@@ -424,7 +424,7 @@ static int write_outputs(merge_ctx *x, double t0, cs_err *err)
 {
     const cs_comm *c = x->c;
     x->st.tot.users += (int64_t)x->users.n;
-    for (uint64_t i = 0; i < x->users.cap; i++)
+    for (uint64_t i = 0; i < x->users.n; i++)
         for (int s = 0; x->users.slot[i].used && s < x->st.nseg; s++)
             x->st.seg[s].users += x->users.slot[i].seg_sessions[s] > 0;
     int rc = stats_reduce(c, &x->st, err);

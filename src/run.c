@@ -346,7 +346,8 @@ static int group_carry(run_ctx *x, int l1, uint64_t *carry_n, cs_err *err)
  * every source's records, sorted into the work buffer: the carry first,
  * then the sources in rank order, which is row order (sort.h). Sessionize
  * then moves those at or after the watermark back into the carry. */
-static int merge_sort_split(run_ctx *x, int64_t watermark, uint64_t *nproc, cs_err *err)
+static int merge_sort_split(run_ctx *x, int64_t watermark, uint64_t *nproc, uint64_t *nusers,
+                            cs_err *err)
 {
     uint64_t n = x->ncarry + shuffle_owned(&x->sh);
     if (n > x->work_cap) {
@@ -374,7 +375,7 @@ static int merge_sort_split(run_ctx *x, int64_t watermark, uint64_t *nproc, cs_e
     runs[0].bucket_n = carry_n;
     shuffle_runs(&x->sh, runs + 1);
     uint64_t later = 0;
-    int rc = sort_runs_into(runs, x->c->size + 1, l1, x->work, watermark, &later, err);
+    int rc = sort_runs_into(runs, x->c->size + 1, l1, x->work, watermark, &later, nusers, err);
     free(runs);
     free(carry_n);
     if (rc != CS_OK)
@@ -457,7 +458,7 @@ static int window_parts(run_ctx *x, uint64_t w, uint64_t *nparts, cs_err *err)
 static int one_part(run_ctx *x, uint64_t w, uint64_t part, uint64_t nparts, int final,
                     cs_err *err)
 {
-    uint64_t start, count, nproc = 0;
+    uint64_t start, count, nproc = 0, nusers = 0;
     plan_part_range(&x->plan, w, part, nparts, x->c->rank, x->c->size, &start, &count);
     timer_start(&x->tm, PH_READ);
     read_rows(x, start, count, err);
@@ -477,12 +478,12 @@ static int one_part(run_ctx *x, uint64_t w, uint64_t part, uint64_t nparts, int 
     int64_t wm = final ? INT64_MAX : x->maxts == INT64_MIN ? INT64_MIN : x->maxts - L;
     timer_start(&x->tm, PH_SORT);
     if (rc == CS_OK)
-        rc = merge_sort_split(x, wm, &nproc, err);
+        rc = merge_sort_split(x, wm, &nproc, &nusers, err);
     timer_stop(&x->tm, PH_SORT);
     timer_start(&x->tm, PH_SESSIONIZE);
     if (rc == CS_OK)
-        rc = sess_process(&x->sz, &x->users, x->work, nproc, wm, final, x->carry, &x->ncarry,
-                          err);
+        rc = sess_process_counted(&x->sz, &x->users, x->work, nproc, nusers, wm, final, x->carry,
+                                  &x->ncarry, err);
     if (rc == CS_OK)
         rc = sess_close_idle(&x->sz, &x->users, wm, final, err);
     timer_stop(&x->tm, PH_SESSIONIZE);

@@ -22,16 +22,22 @@ void sess_free(cs_sessionizer *s)
     memset(s, 0, sizeof *s);
 }
 
-static int push_id(cs_sessionizer *s, int k, uint64_t id, cs_err *err)
+static __attribute__((noinline)) int grow_ids(cs_sessionizer *s, int k, cs_err *err)
 {
-    if (s->nscratch[k] == s->capscratch[k]) {
-        uint64_t cap = s->capscratch[k] ? 2 * s->capscratch[k] : 256;
-        uint64_t *p = cs_realloc(s->scratch[k], cap * sizeof *p, err, "session id list");
-        if (!p)
-            return CS_ENOMEM;
-        s->scratch[k] = p;
-        s->capscratch[k] = cap;
-    }
+    uint64_t cap = s->capscratch[k] ? 2 * s->capscratch[k] : 256;
+    uint64_t *p = cs_realloc(s->scratch[k], cap * sizeof *p, err, "session id list");
+    if (!p)
+        return CS_ENOMEM;
+    s->scratch[k] = p;
+    s->capscratch[k] = cap;
+    return CS_OK;
+}
+
+/* Once per id of every event: the growth is out of line. */
+static inline int push_id(cs_sessionizer *s, int k, uint64_t id, cs_err *err)
+{
+    if (s->nscratch[k] == s->capscratch[k] && grow_ids(s, k, err) != CS_OK)
+        return CS_ENOMEM;
     s->scratch[k][s->nscratch[k]++] = id;
     return CS_OK;
 }
@@ -74,6 +80,8 @@ static uint64_t count_distinct(cs_sessionizer *s, int k, cs_err *err)
 {
     uint64_t n = s->nscratch[k], d = 0;
     const uint64_t *v = s->scratch[k];
+    if (n <= 2)   /* most sessions: a page or two */
+        return n < 2 ? n : 1 + (v[0] != v[1]);
     if (n <= 32) {
         for (uint64_t i = 0; i < n; i++) {
             uint64_t j = 0;
@@ -107,20 +115,17 @@ static uint64_t count_distinct(cs_sessionizer *s, int k, cs_err *err)
 static void begin(cs_sessionizer *s, cs_sess_state *st, const cs_event *e)
 {
     free(st->ids);
-    memset(st, 0, sizeof *st);
-    st->active = 1;
-    st->start_ts = st->last_ts = e->ts;
-    st->session_id = e->session_id;
-    st->first_purchase_ts = -1;
-    st->min_gap_us = -1;
+    /* One assignment, not memset plus stores: it runs once a session. */
+    *st = (cs_sess_state){.start_ts = e->ts, .last_ts = e->ts, .session_id = e->session_id,
+                          .first_purchase_ts = -1, .min_gap_us = -1, .active = 1};
     for (int k = 0; k < 3; k++)
         s->nscratch[k] = 0;
 }
 
-static int add(cs_sessionizer *s, cs_sess_state *st, const cs_event *e, cs_err *err)
+/* Adds e to st; `first` when e opened the session (no gap yet). */
+static int add(cs_sessionizer *s, cs_sess_state *st, const cs_event *e, int first, cs_err *err)
 {
-    if (st->count[0] + st->count[1] + st->count[2] + st->count[3] + st->count[4] +
-        st->count[5] + st->count[6] + st->count[7] > 0) {
+    if (!first) {
         int64_t g = e->ts - st->last_ts;
         if (st->min_gap_us < 0 || g < st->min_gap_us)
             st->min_gap_us = g;
@@ -311,10 +316,11 @@ static int process_user(cs_sessionizer *s, cs_users *users, uint64_t pos, const 
         const cs_event *e = &ev[i];
         if (st->active && breaks(s, st, e))
             rc = finish(s, u, st, err);
-        if (rc == CS_OK && !st->active)
+        int first = rc == CS_OK && !st->active;
+        if (first)
             begin(s, st, e);
         if (rc == CS_OK)
-            rc = add(s, st, e, err);
+            rc = add(s, st, e, first, err);
     }
     u->events += (int64_t)n;
     if (ev[0].ts < u->first_ts) u->first_ts = ev[0].ts;
@@ -368,14 +374,22 @@ static void prefetch_user(const cs_user *u)
 int sess_process(cs_sessionizer *s, cs_users *users, const cs_event *ev, uint64_t n,
                  int64_t watermark, int final, cs_event *carry, uint64_t *ncarry, cs_err *err)
 {
+    uint64_t runs = 0;
+    for (uint64_t k = 0; k < n; k++)
+        runs += (k == 0 || ev[k].user_id != ev[k - 1].user_id) && ev[k].ts < watermark;
+    return sess_process_counted(s, users, ev, n, runs, watermark, final, carry, ncarry, err);
+}
+
+int sess_process_counted(cs_sessionizer *s, cs_users *users, const cs_event *ev, uint64_t n,
+                         uint64_t runs, int64_t watermark, int final, cs_event *carry,
+                         uint64_t *ncarry, cs_err *err)
+{
     uint64_t start[BATCH], pos[BATCH];
-    uint64_t i = 0, runs = 0, end[BATCH];
+    uint64_t i = 0, end[BATCH];
     /* A user's run is ts-ordered, so its events at or after the watermark
      * are a suffix; a run that starts there is skipped whole. The index
      * gets room for every run's user (most exist already: slots grow only
      * for the new ones). */
-    for (uint64_t k = 0; k < n; k++)
-        runs += (k == 0 || ev[k].user_id != ev[k - 1].user_id) && ev[k].ts < watermark;
     if (users_reserve_index(users, runs, err) != CS_OK)
         return CS_ENOMEM;
     while (i < n) {

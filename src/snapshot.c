@@ -108,7 +108,7 @@ static int pack_users(const cs_users *t, cs_user **out, cs_err *err)
     *out = cs_malloc((t->n + 1) * sizeof **out, err, "checkpoint user records");
     if (!*out)
         return CS_ENOMEM;
-    for (uint64_t i = 0; i < t->cap; i++)
+    for (uint64_t i = 0; i < t->n; i++)
         if (t->slot[i].used)
             (*out)[n++] = t->slot[i];
     return CS_OK;

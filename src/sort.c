@@ -104,9 +104,19 @@ void sort_count_buckets(const cs_event *ev, uint64_t n, int l1_bits, uint64_t *b
 /* Level 2 of one level-1 bucket: the bucket's pieces (one per run, in run
  * order) scattered stably by the next b2 key bits straight into out, then
  * each sub-bucket sorted in cache. cnt has 2^b2 + 1 entries. */
+/* Users in sorted out[0..m) whose first record is before `later` (the
+ * runs sessionize will process), counted while the bucket is in cache. */
+static uint64_t early_users(const cs_event *out, uint64_t m, int64_t later)
+{
+    uint64_t u = 0;
+    for (uint64_t i = 0; i < m; i++)
+        u += (i == 0 || out[i].user_id != out[i - 1].user_id) && out[i].ts < later;
+    return u;
+}
+
 static void sort_one_bucket(const cs_event *const *piece, const uint64_t *len, int nruns,
                             cs_event *out, uint64_t m, int shift, int b2, uint64_t *cnt,
-                            int64_t later, uint64_t *nl)
+                            int64_t later, uint64_t *nl, uint64_t *nu)
 {
     uint64_t nb = 1ULL << b2, mask = nb - 1, late = 0;
     if (b2 == 0 || m < 2 * TARGET_BUCKET) {
@@ -119,6 +129,7 @@ static void sort_one_bucket(const cs_event *const *piece, const uint64_t *len, i
         }
         sort_bucket(out, m);
         *nl += late;
+        *nu += early_users(out, m, later);
         return;
     }
     memset(cnt, 0, (nb + 1) * sizeof *cnt);
@@ -135,20 +146,23 @@ static void sort_one_bucket(const cs_event *const *piece, const uint64_t *len, i
     uint64_t s2 = 0;
     for (uint64_t j = 0; j < nb; j++) {
         sort_bucket(out + s2, cnt[j] - s2);
+        *nu += early_users(out + s2, cnt[j] - s2, later);
         s2 = cnt[j];
     }
     *nl += late;
 }
 
 int sort_runs_into(const cs_sort_run *runs, int nruns, int l1_bits, cs_event *out,
-                   int64_t later, uint64_t *nlater, cs_err *err)
+                   int64_t later, uint64_t *nlater, uint64_t *nusers, cs_err *err)
 {
-    uint64_t n = 0, nl = 0, n1 = 1ULL << l1_bits;
+    uint64_t n = 0, nl = 0, nu = 0, n1 = 1ULL << l1_bits;
     for (int r = 0; r < nruns; r++)
         for (uint64_t k = 0; k < n1; k++)
             n += runs[r].bucket_n[k];
     if (nlater)
         *nlater = 0;
+    if (nusers)
+        *nusers = 0;
     if (n == 0)
         return CS_OK;
     /* Enough level-2 bits that a sub-bucket holds about TARGET_BUCKET. */
@@ -174,7 +188,7 @@ int sort_runs_into(const cs_sort_run *runs, int nruns, int l1_bits, cs_event *ou
         }
         if (m)
             sort_one_bucket(piece, len, nruns, out + at, m, 64 - l1_bits - b2, b2, cnt, later,
-                            &nl);
+                            &nl, &nu);
         at += m;
     }
     free(cnt);
@@ -182,6 +196,8 @@ int sort_runs_into(const cs_sort_run *runs, int nruns, int l1_bits, cs_event *ou
     free(len);
     if (rc == CS_OK && nlater)
         *nlater = nl;
+    if (rc == CS_OK && nusers)
+        *nusers = nu;
     return rc;
 }
 
@@ -198,7 +214,7 @@ int sort_events(cs_event *ev, cs_event *tmp, uint64_t n, cs_err *err)
         for (uint64_t i = 0; i < n; i++)
             tmp[at[sort_l1_bucket(ev[i].user_id, L1)]++] = ev[i];
         cs_sort_run run = {tmp, bn};
-        rc = sort_runs_into(&run, 1, L1, ev, INT64_MAX, NULL, err);
+        rc = sort_runs_into(&run, 1, L1, ev, INT64_MAX, NULL, NULL, err);
     }
     free(bn);
     free(at);

@@ -78,7 +78,8 @@ static int grow_slots(cs_users *t, cs_err *err)
     cs_user *ns = cs_realloc(t->slot, cap * sizeof *ns, err, "user table");
     if (!ns)
         return CS_ENOMEM;
-    memset(ns + t->cap, 0, (cap - t->cap) * sizeof *ns);
+    /* The new tail stays untouched (entries are initialised on insert):
+     * its pages are first written, and only then mapped, by the inserts. */
     t->slot = ns;
     t->cap = cap;
     return CS_OK;

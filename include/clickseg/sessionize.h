@@ -84,6 +84,13 @@ void sess_free(cs_sessionizer *s);
 int sess_process(cs_sessionizer *s, cs_users *users, const cs_event *ev, uint64_t n,
                  int64_t watermark, int final, cs_event *carry, uint64_t *ncarry, cs_err *err);
 
+/* The same, with `runs` the number of users of ev[0..n) whose first event
+ * is before `watermark` (SORT counts them while the records are in cache):
+ * no pass of its own to size the user index. */
+int sess_process_counted(cs_sessionizer *s, cs_users *users, const cs_event *ev, uint64_t n,
+                         uint64_t runs, int64_t watermark, int final, cs_event *carry,
+                         uint64_t *ncarry, cs_err *err);
+
 /* Closes the unfinished sessions that no event at or after `watermark` can
  * extend (or all of them when final). */
 int sess_close_idle(cs_sessionizer *s, cs_users *users, int64_t watermark, int final,

@@ -43,9 +43,11 @@ void sort_count_buckets(const cs_event *ev, uint64_t n, int l1_bits, uint64_t *b
  * a user's records keep that order among equal ts, so pass the runs in
  * arrival (row) order. When nlater is not NULL it receives the number of
  * records with ts at or after `later` (run sizes its carry with it, at no
- * extra pass). CS_ENOMEM if the counters cannot be allocated. */
+ * extra pass), and nusers when not NULL the number of users whose first
+ * record is before `later` (sessionize reserves the user index with it).
+ * CS_ENOMEM if the counters cannot be allocated. */
 int sort_runs_into(const cs_sort_run *runs, int nruns, int l1_bits, cs_event *out,
-                   int64_t later, uint64_t *nlater, cs_err *err);
+                   int64_t later, uint64_t *nlater, uint64_t *nusers, cs_err *err);
 
 /* 1 when a sorts before b: by user, then ts (the sort keeps row order among
  * equals). */

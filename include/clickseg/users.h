@@ -1,7 +1,8 @@
 /* users.h — the per-rank table of the users a rank owns.
  *
  * Entries live densely in one array (slot[0..n), in insertion order; the
- * tail up to cap is zeroed, used = 0) that grows by doubling, so a pointer
+ * tail up to cap is unset: walk slot[0..n)) that grows (by doubling, by
+ * 1/8 once large), so a pointer
  * to an entry is valid only until the next insert, while its position
  * (index into slot) stays valid for the whole run. A separate open-address
  * index (linear probing on mix64(user_id), 16-byte cells) finds them: the
@@ -49,7 +50,7 @@ typedef struct cs_user_ref {
 } cs_user_ref;
 
 typedef struct cs_users {
-    cs_user *slot;       /* dense: slot[0..n) used, slot[n..cap) zero */
+    cs_user *slot;       /* dense: slot[0..n) used, slot[n..cap) unset */
     uint64_t cap, n;
     cs_user_ref *index;
     uint64_t icap;       /* power of two */

@@ -181,10 +181,18 @@ static void test_sort_runs(void **state)
         }
         cs_err err;
         cs_err_clear(&err);
-        uint64_t nl = 0;
-        assert_int_equal(sort_runs_into(runs, nruns, l1, out, 30, &nl, &err), CS_OK);
+        uint64_t nl = 0, nu = 0, early = 0;
+        assert_int_equal(sort_runs_into(runs, nruns, l1, out, 30, &nl, &nu, &err), CS_OK);
         assert_int_equal(nl, later);
         check_sorted(out, n);
+        /* users with a record before 30, counted from the input */
+        uint8_t seen[6000] = {0};
+        for (uint64_t i = 0; i < n; i++) {
+            uint64_t k = (ev[i].user_id & 0xffff) + (ev[i].user_id >> 56 ? 3000 : 0);
+            if (ev[i].ts < 30 && !seen[k]++)
+                early++;
+        }
+        assert_int_equal(nu, early);
         for (uint64_t i = 1; i < n; i++)
             assert_true(sort_l1_bucket(out[i - 1].user_id, l1) <=
                         sort_l1_bucket(out[i].user_id, l1));
