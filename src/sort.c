@@ -116,7 +116,7 @@ static uint64_t early_users(const cs_event *out, uint64_t m, int64_t later)
 
 static void sort_one_bucket(const cs_event *const *piece, const uint64_t *len, int nruns,
                             cs_event *out, uint64_t m, int shift, int b2, uint64_t *cnt,
-                            int64_t later, uint64_t *nl, uint64_t *nu)
+                            uint32_t *dig, int64_t later, uint64_t *nl, uint64_t *nu)
 {
     uint64_t nb = 1ULL << b2, mask = nb - 1, late = 0;
     if (b2 == 0 || m < 2 * TARGET_BUCKET) {
@@ -132,22 +132,28 @@ static void sort_one_bucket(const cs_event *const *piece, const uint64_t *len, i
         *nu += early_users(out, m, later);
         return;
     }
+    /* Each record's digit is kept (in cache) between the two passes: the
+     * key's mix is worked out once. */
     memset(cnt, 0, (nb + 1) * sizeof *cnt);
+    uint64_t j = 0;
     for (int r = 0; r < nruns; r++)
         for (uint64_t i = 0; i < len[r]; i++) {
-            cnt[digit(bucket_key(piece[r][i].user_id), shift, mask) + 1]++;
+            uint32_t d = (uint32_t)digit(bucket_key(piece[r][i].user_id), shift, mask);
+            dig[j++] = d;
+            cnt[d + 1]++;
             late += piece[r][i].ts >= later;
         }
     for (uint64_t k = 1; k <= nb; k++)
         cnt[k] += cnt[k - 1];
+    j = 0;
     for (int r = 0; r < nruns; r++)
         for (uint64_t i = 0; i < len[r]; i++)
-            out[cnt[digit(bucket_key(piece[r][i].user_id), shift, mask)]++] = piece[r][i];
+            out[cnt[dig[j++]]++] = piece[r][i];
     uint64_t s2 = 0;
-    for (uint64_t j = 0; j < nb; j++) {
-        sort_bucket(out + s2, cnt[j] - s2);
-        *nu += early_users(out + s2, cnt[j] - s2, later);
-        s2 = cnt[j];
+    for (uint64_t k = 0; k < nb; k++) {
+        sort_bucket(out + s2, cnt[k] - s2);
+        *nu += early_users(out + s2, cnt[k] - s2, later);
+        s2 = cnt[k];
     }
     *nl += late;
 }
@@ -170,10 +176,18 @@ int sort_runs_into(const cs_sort_run *runs, int nruns, int l1_bits, cs_event *ou
     while (bits < MAX_BUCKET_BITS && (n >> bits) > TARGET_BUCKET)
         bits++;
     int b2 = bits > l1_bits ? bits - l1_bits : 0;
+    uint64_t big = 0;
+    for (uint64_t k = 0; k < n1; k++) {
+        uint64_t m = 0;
+        for (int r = 0; r < nruns; r++)
+            m += runs[r].bucket_n[k];
+        big = m > big ? m : big;
+    }
     uint64_t *cnt = cs_calloc((1ULL << b2) + 1, sizeof *cnt, err, "sort buckets");
+    uint32_t *dig = cs_malloc((big + 1) * sizeof *dig, err, "sort digits");
     const cs_event **piece = cs_calloc((size_t)nruns * 2 + 1, sizeof *piece, err, "sort runs");
     uint64_t *len = cs_calloc((size_t)nruns + 1, sizeof *len, err, "sort runs");
-    int rc = cnt && piece && len ? CS_OK : CS_ENOMEM;
+    int rc = cnt && dig && piece && len ? CS_OK : CS_ENOMEM;
     const cs_event **cursor = piece + nruns;
     for (int r = 0; rc == CS_OK && r < nruns; r++)
         cursor[r] = runs[r].ev;
@@ -187,11 +201,12 @@ int sort_runs_into(const cs_sort_run *runs, int nruns, int l1_bits, cs_event *ou
             m += len[r];
         }
         if (m)
-            sort_one_bucket(piece, len, nruns, out + at, m, 64 - l1_bits - b2, b2, cnt, later,
-                            &nl, &nu);
+            sort_one_bucket(piece, len, nruns, out + at, m, 64 - l1_bits - b2, b2, cnt, dig,
+                            later, &nl, &nu);
         at += m;
     }
     free(cnt);
+    free(dig);
     free(piece);
     free(len);
     if (rc == CS_OK && nlater)

@@ -38,8 +38,8 @@ usage: bash tests/bench/bench.sh [options]
   --out DIR        outputs and results (default BUILD/bench-out; emptied first)
   --seed S --days D --files F   generate parameters (default 1, 30, 8)
   --memory SIZE    memory_per_rank for every clickseg run (--set memory_per_rank=SIZE);
-                   "auto" (default): for archives of 10^8 events or more 3G over the ranks
-                   (1 rank 3072M, 2 ranks 1536M: the user table must fit), 512M below
+                   "auto" (default): for archives of 10^8 events or more 2.5G over the ranks
+                   (1 rank 2560M, 2 ranks 1280M: the user table must fit), 512M below
   --gen-ranks N    ranks of the timed clickseg generate (default 2)
   --weak-events N  weak scaling: events per rank (default 5e6; 0 skips weak scaling)
   --weak-ranks L   weak scaling rank counts (default 1,2,4; more than the cores oversubscribe)
@@ -124,12 +124,14 @@ fi
 
 # memory_per_rank N R: the budget of clickseg run on R ranks over an
 # archive of N events. auto: clickseg's default 512M below 10^8 events; at
-# 10^8 the user table (3.9 million users, about 500 bytes each, spread over
-# the ranks) needs more: 3G shared by the ranks, 1536M each on 2 ranks,
-# which keeps the 2-rank peak under a quarter of DuckDB's (~6.5 GiB).
+# 10^8 the user table (3.9 million users, about 280 bytes each with the
+# index, spread over the ranks) needs more: 2.5G shared by the ranks, 1280M
+# each on 2 ranks. Measured at 10^8 on 2 ranks: 1280M runs as fast as 1536M
+# or 2G (windows of 2-3 million events a rank suit the caches; 1G cuts them
+# into twice as many parts and is slower), with a lower peak.
 memory_per_rank() {
     if [ "$MEMORY" != auto ]; then echo "$MEMORY"
-    elif [ "$1" -ge 100000000 ]; then echo "$((3072 / ${2:-1}))M"
+    elif [ "$1" -ge 100000000 ]; then echo "$((2560 / ${2:-1}))M"
     else echo 512M
     fi
 }
