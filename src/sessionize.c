@@ -33,10 +33,15 @@ static __attribute__((noinline)) int grow_ids(cs_sessionizer *s, int k, cs_err *
     return CS_OK;
 }
 
-/* Once per id of every event: the growth is out of line. */
+/* Once per id of every event: the growth is out of line. An id equal to
+ * the one before (several products of one category or brand in a row) is
+ * not kept again: the distinct count is the same, the lists shorter. */
 static inline int push_id(cs_sessionizer *s, int k, uint64_t id, cs_err *err)
 {
-    if (s->nscratch[k] == s->capscratch[k] && grow_ids(s, k, err) != CS_OK)
+    uint64_t n = s->nscratch[k];
+    if (n && s->scratch[k][n - 1] == id)
+        return CS_OK;
+    if (n == s->capscratch[k] && grow_ids(s, k, err) != CS_OK)
         return CS_ENOMEM;
     s->scratch[k][s->nscratch[k]++] = id;
     return CS_OK;
