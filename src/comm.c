@@ -143,9 +143,14 @@ static int alltoallv(const cs_comm *c, const void *sendbuf, const uint64_t *send
     int n = c->size;
     uint64_t *rcounts = cs_calloc((size_t)n * 4, sizeof(uint64_t), err, "shuffle counts");
     int *sc = cs_calloc((size_t)n * 4, sizeof(int), err, "shuffle counts");
-    if (!rcounts || !sc) {
+    /* Every rank must learn of a failure here before anyone enters the
+     * exchange, or the others would wait in it for ever. */
+    int failed = !rcounts || !sc, any = failed;
+    MPI_Allreduce(MPI_IN_PLACE, &any, 1, MPI_INT, MPI_MAX, c->comm);
+    if (any) {
         free(rcounts); free(sc);
-        return CS_ENOMEM;
+        return failed ? CS_ENOMEM : cs_err_set(err, CS_ENOMEM, "another rank ran out of memory "
+                                               "for its shuffle counts");
     }
     uint64_t *soff = rcounts + n, *roff = rcounts + 2 * n;
     int *sd = sc + n, *rcn = sc + 2 * n, *rd = sc + 3 * n;
@@ -179,13 +184,19 @@ static int alltoallv(const cs_comm *c, const void *sendbuf, const uint64_t *send
     /* Agree on the number of rounds, and that every rank has room: every
      * rank must take part in each round, or none does. */
     uint64_t per = (uint64_t)(INT_MAX / 2) / rec;
-    uint64_t agree[2] = {maxblock ? (maxblock + per - 1) / per : 0, nomem};
-    MPI_Allreduce(MPI_IN_PLACE, agree, 2, MPI_UINT64_T, MPI_MAX, c->comm);
+    /* MPI displacements are ints: more than 2^31 records on a rank cannot
+     * be addressed (windows that large need more memory than any node). */
+    uint64_t big = soff[n - 1] + sendcounts[n - 1] > INT_MAX || total > INT_MAX;
+    uint64_t agree[3] = {maxblock ? (maxblock + per - 1) / per : 0, nomem, big};
+    MPI_Allreduce(MPI_IN_PLACE, agree, 3, MPI_UINT64_T, MPI_MAX, c->comm);
     uint64_t rounds = agree[0];
-    if (agree[1]) {
+    if (agree[1] || agree[2]) {
         free(rcounts); free(sc);
-        return nomem ? CS_ENOMEM : cs_err_set(err, CS_ENOMEM, "another rank ran out of memory "
-                                              "for its shuffle receive buffer");
+        if (agree[1])
+            return nomem ? CS_ENOMEM : cs_err_set(err, CS_ENOMEM, "another rank ran out of "
+                                                  "memory for its shuffle receive buffer");
+        return cs_err_set(err, CS_EINTERNAL, "a rank exchanges more than 2^31 records at once; "
+                          "lower memory_per_rank or --window-events");
     }
     MPI_Datatype t;
     MPI_Type_contiguous((int)rec, MPI_BYTE, &t);
@@ -195,9 +206,7 @@ static int alltoallv(const cs_comm *c, const void *sendbuf, const uint64_t *send
         for (int r = 0; r < n && rc == MPI_SUCCESS; r++) {
             uint64_t sl = scount[r] > s0 ? scount[r] - s0 : 0;
             uint64_t rl = rcounts[r] > s0 ? rcounts[r] - s0 : 0;
-            uint64_t sdisp = soff[r] + s0, rdisp = roff[r] + s0;
-            if (sdisp > INT_MAX || rdisp > INT_MAX)
-                rc = MPI_ERR_COUNT;  /* over 2^31 records per rank: window too large */
+            uint64_t sdisp = soff[r] + s0, rdisp = roff[r] + s0;   /* < 2^31: checked above */
             sc[r] = (int)(sl < per ? sl : per);
             rcn[r] = (int)(rl < per ? rl : per);
             sd[r] = (int)sdisp;

@@ -7,7 +7,11 @@
 #include <emmintrin.h>
 #endif
 
-#define WC 16   /* records staged per (destination, bucket) cell in the pack */
+/* Records staged per (destination, bucket) cell in the pack: 16 (whole
+ * lines out at a time) while the stage fits in the L2 cache; fewer with
+ * very many ranks, so the stage stays about 3.5 MiB whatever the count. */
+#define WC_MAX 16
+#define STAGE_RECORDS 65536
 
 /* Enough level-1 buckets for the receiver's level 2 to run in cache,
  * few enough (destination, bucket) cells for the pack's scatter to stream:
@@ -34,7 +38,9 @@ int shuffle_init(cs_shuffle *s, int nranks, int self, cs_err *err)
     s->bcounts = s->counts + nranks;
     s->rbcounts = s->bcounts + cells;
     s->fill = s->rbcounts + cells;
-    s->stage = cs_malloc(cells * WC * sizeof *s->stage, err, "shuffle stage");
+    s->wc = cells * WC_MAX <= STAGE_RECORDS ? WC_MAX
+            : STAGE_RECORDS / cells > 1 ? (int)(STAGE_RECORDS / cells) : 1;
+    s->stage = cs_malloc(cells * (size_t)s->wc * sizeof *s->stage, err, "shuffle stage");
     s->nstage = cs_malloc(cells, err, "shuffle stage");
     if (!s->stage || !s->nstage) {
         shuffle_free(s);
@@ -78,18 +84,18 @@ static int reserve(void **p, uint64_t *cap, uint64_t n, size_t size, cs_err *err
     return CS_OK;
 }
 
-/* Copies WC staged records out. The send buffer is far larger than the
+/* Copies wc staged records out. The send buffer is far larger than the
  * caches and read next by MPI or the sort, not by this loop: streaming
  * stores skip reading each destination line before writing it. */
-static inline void flush(cs_event *restrict to, const cs_event *restrict from)
+static inline void flush(cs_event *restrict to, const cs_event *restrict from, int wc)
 {
 #ifdef __SSE2__
     long long *t = (long long *)(void *)to;
     const long long *f = (const long long *)(const void *)from;
-    for (size_t k = 0; k < WC * sizeof *to / 8; k++)
+    for (size_t k = 0; k < (size_t)wc * sizeof *to / 8; k++)
         _mm_stream_si64(t + k, f[k]);
 #else
-    memcpy(to, from, WC * sizeof *to);
+    memcpy(to, from, (size_t)wc * sizeof *to);
 #endif
 }
 
@@ -120,7 +126,7 @@ int shuffle_pack(cs_shuffle *s, const cs_columns *cols, const uint8_t *keep, uin
         s->counts[r] = (r + 1 < nr ? s->fill[(size_t)(r + 1) << l1] : at) - s->fill[(size_t)r << l1];
     s->nsend = at;
     /* Records are built in a small per-cell stage (in cache) and copied out
-     * WC at a time: hundreds of scattered output streams then write whole
+     * wc at a time: hundreds of scattered output streams then write whole
      * cache lines instead of reading each line before filling it. */
     memset(s->nstage, 0, cells);
     /* Local copies: the stores into records must not make the compiler
@@ -134,17 +140,18 @@ int shuffle_pack(cs_shuffle *s, const cs_columns *cols, const uint8_t *keep, uin
     cs_event *restrict stage = s->stage, *restrict send = s->send;
     uint8_t *restrict nst = s->nstage;
     uint64_t *restrict fill = s->fill;
+    const int wc = s->wc;
     for (uint64_t i = 0; i < n; i++) {
         uint32_t d = dest[i];
         if (d == UINT32_MAX)
             continue;
-        cs_event *e = &stage[(size_t)d * WC + nst[d]];
+        cs_event *e = &stage[(size_t)d * wc + nst[d]];
         *e = (cs_event){.user_id = user[i], .ts = ts[i], .product_id = prod[i],
                         .session_id = sess ? sess[i] : 0, .price = price[i],
                         .category_id = cat[i], .brand_id = brand[i], .type = type[i]};
-        if (++nst[d] == WC) {
-            flush(send + fill[d], e - (WC - 1));
-            fill[d] += WC;
+        if (++nst[d] == wc) {
+            flush(send + fill[d], e - (wc - 1), wc);
+            fill[d] += (uint64_t)wc;
             nst[d] = 0;
         }
     }
@@ -152,7 +159,9 @@ int shuffle_pack(cs_shuffle *s, const cs_columns *cols, const uint8_t *keep, uin
     _mm_sfence();   /* the streamed stores are visible before MPI reads the buffer */
 #endif
     for (size_t k = 0; k < cells; k++) {
-        memcpy(s->send + s->fill[k], s->stage + k * WC, s->nstage[k] * sizeof *s->send);
+        if (s->nstage[k])   /* a rank with no rows may have no send buffer yet */
+            memcpy(s->send + s->fill[k], s->stage + k * (size_t)wc,
+                   s->nstage[k] * sizeof *s->send);
         s->fill[k] += s->nstage[k];
     }
     return CS_OK;

@@ -124,7 +124,8 @@ static void sort_one_bucket(const cs_event *const *piece, const uint64_t *len, i
         for (int r = 0; r < nruns; r++) {
             for (uint64_t i = 0; i < len[r]; i++)
                 late += piece[r][i].ts >= later;
-            memcpy(out + at, piece[r], len[r] * sizeof *out);
+            if (len[r])   /* an empty run may have no buffer at all */
+                memcpy(out + at, piece[r], len[r] * sizeof *out);
             at += len[r];
         }
         sort_bucket(out, m);

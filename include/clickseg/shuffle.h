@@ -28,7 +28,8 @@ typedef struct cs_shuffle {
     uint64_t *rbcounts;      /* records per (source, bucket) after EXCHANGE */
     uint64_t *fill;          /* scratch cursor per (destination, bucket) */
     uint32_t *dest;          /* (destination, bucket) cell of each row (scratch) */
-    cs_event *stage;         /* a few records per cell on their way out (pack) */
+    cs_event *stage;         /* wc records per cell on their way out (pack) */
+    int wc;
     uint8_t *nstage;
     uint64_t dest_cap;
     cs_event *send;
