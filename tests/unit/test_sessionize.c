@@ -49,6 +49,18 @@ typedef struct fixture {
     sink out;
 } fixture;
 
+/* The sessionizer of the fixture: 30-minute gaps, default rules, UTC,
+ * sessions collected into fx->out. */
+static void sessionizer_init(fixture *fx)
+{
+    sess_init(&fx->sz);
+    fx->sz.gap_us = 1800 * SEC;
+    fx->sz.rules = &fx->rules;
+    fx->sz.tz = &fx->tz;
+    fx->sz.emit = collect;
+    fx->sz.emit_ctx = &fx->out;
+}
+
 static int setup(void **state)
 {
     fixture *fx = calloc(1, sizeof *fx);
@@ -60,14 +72,7 @@ static int setup(void **state)
         free(fx);
         return -1;
     }
-    sess_init(&fx->sz);
-    fx->sz.gap_us = 1800 * SEC;
-    fx->sz.max_duration_us = 0;
-    fx->sz.source_mode = 0;
-    fx->sz.rules = &fx->rules;
-    fx->sz.tz = &fx->tz;
-    fx->sz.emit = collect;
-    fx->sz.emit_ctx = &fx->out;
+    sessionizer_init(fx);
     *state = fx;
     return 0;
 }
@@ -112,6 +117,36 @@ static void run_all(fixture *fx, const cs_event *e, uint64_t n)
     cs_err_clear(&err);
     assert_int_equal(sess_process(&fx->sz, &fx->users, e, n, INT64_MAX, 1, NULL, NULL, &err), CS_OK);
     assert_int_equal(sess_close_idle(&fx->sz, &fx->users, INT64_MAX, 1, &err), CS_OK);
+}
+
+/* The first n sessions of one pass and of a windowed pass (both sorted)
+ * agree field by field. */
+static void assert_same_sessions(const sink *one, const sink *two, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const cs_session *a = &one->s[i], *b = &two->s[i];
+        assert_int_equal(a->user_id, b->user_id);
+        assert_int_equal(a->start_ts, b->start_ts);
+        assert_int_equal(a->end_ts, b->end_ts);
+        assert_int_equal(a->segment, b->segment);
+        for (int k = 0; k < F_NFEATURES; k++)
+            if (a->f.v[k] != b->f.v[k])
+                fail_msg("session %d (user %llu) %s: one pass %lld, windows %lld", i,
+                         (unsigned long long)a->user_id, feature_name(k),
+                         (long long)a->f.v[k], (long long)b->f.v[k]);
+    }
+}
+
+/* A fresh user table and sessionizer, no sessions collected: the same
+ * events can then be fed again in other windows. */
+static void restart(fixture *fx)
+{
+    sess_free(&fx->sz);
+    users_free(&fx->users);
+    cs_err err;
+    assert_int_equal(users_init(&fx->users, 4, &err), CS_OK);
+    sessionizer_init(fx);
+    fx->out.n = 0;
 }
 
 static int seg(const fixture *fx, const char *name)
@@ -439,17 +474,8 @@ static void test_window_split(void **state)
     qsort(one->s, (size_t)one->n, sizeof one->s[0], cmp_session);
 
     /* two windows, with a fresh table and sessionizer */
-    sess_free(&fx->sz);
-    users_free(&fx->users);
+    restart(fx);
     cs_err err;
-    assert_int_equal(users_init(&fx->users, 4, &err), CS_OK);
-    sess_init(&fx->sz);
-    fx->sz.gap_us = 1800 * SEC;
-    fx->sz.rules = &fx->rules;
-    fx->sz.tz = &fx->tz;
-    fx->sz.emit = collect;
-    fx->sz.emit_ctx = &fx->out;
-    fx->out.n = 0;
     cs_event w1[32], w2[32];
     uint64_t n1 = 0, n2 = 0;
     for (uint64_t i = 0; i < n; i++) {
@@ -502,18 +528,7 @@ static void test_window_split(void **state)
     assert_int_equal(f->v[F_PRODUCT_VIEWS], 2);
     assert_int_equal(f->v[F_SEARCHES], 0);
     /* the two runs agree on everything */
-    for (int i = 0; i < 8; i++) {
-        const cs_session *a = &one->s[i], *b = &two->s[i];
-        assert_int_equal(a->user_id, b->user_id);
-        assert_int_equal(a->start_ts, b->start_ts);
-        assert_int_equal(a->end_ts, b->end_ts);
-        assert_int_equal(a->segment, b->segment);
-        for (int k = 0; k < F_NFEATURES; k++)
-            if (a->f.v[k] != b->f.v[k])
-                fail_msg("session %d (user %llu) %s: one pass %lld, two windows %lld", i,
-                         (unsigned long long)a->user_id, feature_name(k),
-                         (long long)a->f.v[k], (long long)b->f.v[k]);
-    }
+    assert_same_sessions(one, two, 8);
     const cs_user *u = users_find(&fx->users, 10);
     assert_non_null(u);
     assert_int_equal(u->events, 5);
@@ -701,17 +716,8 @@ static void test_pool_many_windows(void **state)
     *one = fx->out;
     qsort(one->s, (size_t)one->n, sizeof one->s[0], cmp_session);
 
-    sess_free(&fx->sz);
-    users_free(&fx->users);
+    restart(fx);
     cs_err err;
-    assert_int_equal(users_init(&fx->users, 4, &err), CS_OK);
-    sess_init(&fx->sz);
-    fx->sz.gap_us = 1800 * SEC;
-    fx->sz.rules = &fx->rules;
-    fx->sz.tz = &fx->tz;
-    fx->sz.emit = collect;
-    fx->sz.emit_ctx = &fx->out;
-    fx->out.n = 0;
     cs_event w[NU * MAXE];
     uint64_t moved = 0, maxpool = 0;
     /* windows of 1500 s, the last one open-ended and final */
@@ -745,18 +751,7 @@ static void test_pool_many_windows(void **state)
     qsort(two->s, (size_t)two->n, sizeof two->s[0], cmp_session);
     assert_true(one->n > NU);
     assert_int_equal(one->n, two->n);
-    for (int i = 0; i < one->n; i++) {
-        const cs_session *a = &one->s[i], *b = &two->s[i];
-        assert_int_equal(a->user_id, b->user_id);
-        assert_int_equal(a->start_ts, b->start_ts);
-        assert_int_equal(a->end_ts, b->end_ts);
-        assert_int_equal(a->segment, b->segment);
-        for (int k = 0; k < F_NFEATURES; k++)
-            if (a->f.v[k] != b->f.v[k])
-                fail_msg("session %d (user %llu) %s: one pass %lld, windows %lld", i,
-                         (unsigned long long)a->user_id, feature_name(k),
-                         (long long)a->f.v[k], (long long)b->f.v[k]);
-    }
+    assert_same_sessions(one, two, (int)one->n);
     for (uint64_t u = 1; u <= NU; u++) {
         const cs_user *a = users_find(&fx->users, u);
         assert_non_null(a);
