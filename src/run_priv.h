@@ -1,0 +1,57 @@
+/* run_priv.h — private to run.c and run_window.c (not a public header):
+ * the job's context, and the window loop run.c drives. */
+#ifndef CLICKSEG_RUN_PRIV_H
+#define CLICKSEG_RUN_PRIV_H
+
+#include <stdint.h>
+
+#include "clickseg/archive.h"
+#include "clickseg/checkpoint.h"
+#include "clickseg/event.h"
+#include "clickseg/period.h"
+#include "clickseg/plan.h"
+#include "clickseg/rank.h"
+#include "clickseg/run.h"
+#include "clickseg/sessionize.h"
+#include "clickseg/shuffle.h"
+#include "clickseg/stats.h"
+#include "clickseg/timer.h"
+#include "clickseg/users.h"
+
+typedef struct run_ctx {
+    const cs_comm *c;
+    const cs_config *cfg;
+    const cs_run_opts *o;
+    cs_plan plan;
+    cs_timers tm;
+    cs_users users;
+    cs_sessionizer sz;
+    cs_stats st;
+    cs_tz tz;
+    cs_shuffle sh;
+    cs_columns cols;
+    uint8_t *keep;
+    uint64_t col_cap;
+    cs_archive_reader **readers;   /* one per plan file, opened on first use */
+    cs_event *work, *carry;
+    uint64_t work_cap, ncarry, carry_cap;
+    int64_t maxts;                 /* max ts of every row read so far, all ranks */
+    cs_session *sess;
+    uint64_t nsess, sess_cap;
+    cs_ranking ranking;
+    char outtmp[1200];
+    char dict_path[1024];          /* rank 0: an input holding /dictionaries ("" none) */
+    cs_ckpt ck;                    /* checkpoints, --resume, signals, --state */
+    uint64_t passes;               /* window parts run (window_parts) */
+    uint64_t shuffle_bytes;        /* records this rank sent to other ranks */
+} run_ctx;
+
+/* Collective: window w (cut into parts as memory requires): read,
+ * classify, shuffle, sort, sessionize. */
+int run_one_window(run_ctx *x, uint64_t w, cs_err *err);
+
+/* Frees the per-window buffers; the next window allocates them again at
+ * its own size. */
+void run_release_window_buffers(run_ctx *x);
+
+#endif

@@ -1,0 +1,301 @@
+/* run_window.c — the window loop of `clickseg run`: each window (or part
+ * of one, when memory requires) is read, its rows classified, shuffled to
+ * their users' ranks, sorted and sessionized (see docs/run.md). Called by
+ * run.c's run_job, window after window. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "clickseg/comm.h"
+#include "clickseg/sort.h"
+
+#include "run_priv.h"
+
+static int ensure_columns(run_ctx *x, uint64_t n, cs_err *err)
+{
+    if (n <= x->col_cap)
+        return CS_OK;
+    /* Parts differ by a few rows from rank to rank and window to window:
+     * growing to the exact count would map fresh (kernel-zeroed) pages
+     * for every column again and again. */
+    n += n / 16;
+    cs_columns *c = &x->cols;
+    free(c->ts); free(c->user_id); free(c->event_type); free(c->product_id);
+    free(c->category_id); free(c->brand_id); free(c->price); free(c->session_id);
+    free(x->keep);
+    c->ts = cs_malloc(n * 8, err, "read buffer");
+    c->user_id = cs_malloc(n * 8, err, "read buffer");
+    c->product_id = cs_malloc(n * 8, err, "read buffer");
+    /* Only source mode reads the archive's session ids. */
+    c->session_id = x->sz.source_mode ? cs_malloc(n * 8, err, "read buffer") : NULL;
+    c->price = cs_malloc(n * 8, err, "read buffer");
+    c->category_id = cs_malloc(n * 4, err, "read buffer");
+    c->brand_id = cs_malloc(n * 4, err, "read buffer");
+    c->event_type = cs_malloc(n, err, "read buffer");
+    x->keep = cs_malloc(n, err, "read buffer");
+    x->col_cap = n;
+    if (!(c->ts && c->user_id && c->product_id && (c->session_id || !x->sz.source_mode) &&
+          c->price && c->category_id &&
+          c->brand_id && c->event_type && x->keep)) {
+        x->col_cap = 0;
+        return CS_ENOMEM;
+    }
+    return CS_OK;
+}
+
+/* Reads global rows [start, start+count) into the column buffers; the range
+ * may cross files. Readers of files wholly before `start` are closed. */
+static int read_rows(run_ctx *x, uint64_t start, uint64_t count, cs_err *err)
+{
+    int rc = ensure_columns(x, count, err);
+    uint64_t done = 0;
+    while (rc == CS_OK && done < count) {
+        uint64_t row = start + done;
+        int f = plan_file_of(&x->plan, row);
+        const cs_plan_file *pf = &x->plan.files[f];
+        for (int k = 0; k < f; k++)
+            if (x->readers[k]) {
+                archive_reader_close(x->readers[k]);
+                x->readers[k] = NULL;
+            }
+        if (!x->readers[f] && (rc = archive_reader_open(pf->path, &x->readers[f], err)) != CS_OK)
+            break;
+        uint64_t local = row - pf->row0, k = pf->rows - local;
+        if (k > count - done)
+            k = count - done;
+        cs_columns at = {x->cols.ts + done, x->cols.user_id + done, x->cols.event_type + done,
+                         x->cols.product_id + done, x->cols.category_id + done,
+                         x->cols.brand_id + done, x->cols.price + done,
+                         x->cols.session_id ? x->cols.session_id + done : NULL};
+        rc = archive_read_range(x->readers[f], local, k, &at, err);
+        done += k;
+    }
+    return rc;
+}
+
+/* Marks each row used, rejected (event_type outside 0..7, ts < 0 or after
+ * CS_TS_MAX) or late (see docs/run.md: a row is late
+ * when its ts is more than max_lateness older than the largest ts of any
+ * earlier row in archive order), and advances the global running max. */
+static int classify(run_ctx *x, uint64_t n, cs_err *err)
+{
+    const int64_t L = x->cfg->session_max_lateness_us;
+    int64_t local_max = INT64_MIN, before;
+    for (uint64_t i = 0; i < n; i++) {
+        int bad = x->cols.event_type[i] >= EV_NTYPES || x->cols.ts[i] < 0 || x->cols.ts[i] > CS_TS_MAX;
+        x->keep[i] = !bad;
+        if (!bad && x->cols.ts[i] > local_max)
+            local_max = x->cols.ts[i];
+    }
+    int rc = comm_exscan_max_i64(x->c, local_max, &before, err);
+    if (rc != CS_OK)
+        return rc;
+    int64_t run = before > x->maxts ? before : x->maxts;
+    for (uint64_t i = 0; i < n; i++) {
+        if (!x->keep[i]) {
+            x->st.tot.rejected_events++;
+            continue;
+        }
+        int64_t ts = x->cols.ts[i];
+        if (run != INT64_MIN && ts < run - L) {
+            x->keep[i] = 0;
+            x->st.tot.late_events++;
+        } else if (ts > run) {
+            run = ts;
+        }
+    }
+    int64_t m = local_max > x->maxts ? local_max : x->maxts;
+    rc = comm_max_i64(x->c, &m, 1, 1, err);
+    x->maxts = m;
+    x->st.tot.rows_read += (int64_t)n;
+    return rc;
+}
+
+/* Counts the carry's records per level-1 bucket and makes sure they are
+ * grouped by bucket: a carry left by the previous window is (it is in
+ * sorted order), one restored from a checkpoint on another rank count is
+ * not. Regrouping is a stable scatter, so each user's records keep their
+ * order. */
+static int group_carry(run_ctx *x, int l1, uint64_t *carry_n, cs_err *err)
+{
+    int grouped = 1;
+    uint64_t prev = 0;
+    memset(carry_n, 0, ((size_t)1 << l1) * sizeof *carry_n);
+    for (uint64_t i = 0; i < x->ncarry; i++) {
+        uint64_t b = sort_l1_bucket(x->carry[i].user_id, l1);
+        grouped &= b >= prev;
+        prev = b;
+        carry_n[b]++;
+    }
+    if (grouped)
+        return CS_OK;
+    uint64_t cap = x->carry_cap > x->ncarry ? x->carry_cap : x->ncarry;
+    cs_event *g = cs_malloc((cap + 1) * sizeof *g, err, "late-arrival carry");
+    uint64_t *at = cs_calloc((size_t)1 << l1, sizeof *at, err, "sort runs");
+    if (!g || !at) {
+        free(g);
+        free(at);
+        return CS_ENOMEM;
+    }
+    for (size_t k = 1; k < (size_t)1 << l1; k++)
+        at[k] = at[k - 1] + carry_n[k - 1];
+    for (uint64_t i = 0; i < x->ncarry; i++)
+        g[at[sort_l1_bucket(x->carry[i].user_id, l1)]++] = x->carry[i];
+    free(at);
+    free(x->carry);
+    x->carry = g;
+    x->carry_cap = cap;
+    return CS_OK;
+}
+
+/* The carried records (already in sorted order, so bucket-grouped) and
+ * every source's records, sorted into the work buffer: the carry first,
+ * then the sources in rank order, which is row order (sort.h). Sessionize
+ * then moves those at or after the watermark back into the carry. */
+static int merge_sort_split(run_ctx *x, int64_t watermark, uint64_t *nproc, uint64_t *nusers,
+                            cs_err *err)
+{
+    uint64_t n = x->ncarry + shuffle_owned(&x->sh);
+    if (n > x->work_cap) {
+        uint64_t cap = n + n / 16;   /* headroom, as the read buffers */
+        cs_event *w = cs_realloc(x->work, cap * sizeof *w, err, "sort buffer");
+        if (!w)
+            return CS_ENOMEM;
+        x->work = w;
+        x->work_cap = cap;
+    }
+    int l1 = x->sh.l1_bits;
+    cs_sort_run *runs = cs_calloc((size_t)x->c->size + 1, sizeof *runs, err, "sort runs");
+    uint64_t *carry_n = cs_calloc((size_t)1 << l1, sizeof *carry_n, err, "sort runs");
+    uint64_t later = 0;
+    int rc = runs && carry_n ? group_carry(x, l1, carry_n, err) : CS_ENOMEM;
+    if (rc == CS_OK) {
+        runs[0].ev = x->carry;
+        runs[0].bucket_n = carry_n;
+        shuffle_runs(&x->sh, runs + 1);
+        rc = sort_runs_into(runs, x->c->size + 1, l1, x->work, watermark, &later, nusers, err);
+    }
+    free(runs);
+    free(carry_n);
+    if (rc != CS_OK)
+        return rc;
+    if (later > x->carry_cap) {
+        cs_event *cbuf = cs_realloc(x->carry, later * sizeof *cbuf, err, "late-arrival carry");
+        if (!cbuf)
+            return CS_ENOMEM;
+        x->carry = cbuf;
+        x->carry_cap = later;
+    }
+    /* Sessionize moves the later events (a suffix of each user's run) to
+     * the carry as it passes them: no pass of its own over the window. */
+    x->ncarry = 0;
+    *nproc = n;
+    return CS_OK;
+}
+
+/* Frees the per-window buffers; the next window allocates them again at
+ * its own size. */
+void run_release_window_buffers(run_ctx *x)
+{
+    cs_columns *c = &x->cols;
+    free(c->ts); free(c->user_id); free(c->event_type); free(c->product_id);
+    free(c->category_id); free(c->brand_id); free(c->price); free(c->session_id);
+    free(x->keep);
+    memset(c, 0, sizeof *c);
+    x->keep = NULL;
+    x->col_cap = 0;
+    free(x->work);
+    x->work = NULL;
+    x->work_cap = 0;
+    shuffle_release(&x->sh);
+}
+
+/* Collective: into how many consecutive parts window w must be cut so that
+ * one part's in-flight events fit in what the lasting state leaves of
+ * memory_per_rank (the same count on every rank). The lasting state (user
+ * table, the pool of unfinished sessions, the epilog's per-user arrays) grows with the users
+ * a rank has seen; once it takes more than 7/8 of the budget, the run
+ * stops with the figures to fix it. With --window-events the windows are
+ * what the user asked for. */
+static int window_parts(run_ctx *x, uint64_t w, uint64_t *nparts, cs_err *err)
+{
+    *nparts = 1;
+    if (x->o->window_rows_per_rank)
+        return CS_OK;
+    uint64_t start, count;
+    plan_rank_range(&x->plan, w, x->c->rank, x->c->size, &start, &count);
+    int64_t budget = x->cfg->memory_per_rank;
+    /* The table may grow once more during the window (by 1/8, the index
+     * by doubling): count that step in now. */
+    uint64_t lasting = users_bytes(&x->users) + x->users.cap / 8 * sizeof(cs_user) +
+                       x->users.icap * sizeof(cs_user_ref) + sess_bytes(&x->sz) +
+                       x->users.n * CS_EPILOG_BYTES_PER_USER;
+    int64_t need = 1;
+    if (lasting > (uint64_t)budget / 8 * 7) {
+        cs_err_set(err, CS_ENOMEM, "out of memory: rank %d holds %llu users in %.0f MiB, more "
+                   "than 7/8 of memory_per_rank (%.0f MiB); raise memory_per_rank (this rank "
+                   "needs at least %.0f MiB by now) or run with more ranks (each holds about "
+                   "1/N of the users); a checkpoint lets the run resume with either",
+                   x->c->rank, (unsigned long long)x->users.n, lasting / 1048576.0,
+                   budget / 1048576.0, lasting * 8.0 / 7 / 1048576.0 * 1.25);
+    } else {
+        uint64_t fit = ((uint64_t)budget - lasting) / CS_BYTES_PER_EVENT;
+        need = (int64_t)((count + x->ncarry + fit - 1) / fit);
+    }
+    if (comm_agree(x->c, err) != CS_OK)
+        return err->code;
+    int rc = comm_max_i64(x->c, &need, 1, 1, err);
+    *nparts = need > 1 ? (uint64_t)need : 1;
+    /* Smaller parts than before: give the larger buffers back. */
+    if (rc == CS_OK && *nparts > 1 && x->col_cap > count / *nparts + count / *nparts / 8 + 1)
+        run_release_window_buffers(x);
+    return rc;
+}
+
+/* One part of a window: read, classify, shuffle, sort, sessionize. The
+ * last part of the last window is final: every session closes. */
+static int one_part(run_ctx *x, uint64_t w, uint64_t part, uint64_t nparts, int final,
+                    cs_err *err)
+{
+    uint64_t start, count, nproc = 0, nusers = 0;
+    plan_part_range(&x->plan, w, part, nparts, x->c->rank, x->c->size, &start, &count);
+    timer_start(&x->tm, PH_READ);
+    read_rows(x, start, count, err);
+    timer_stop(&x->tm, PH_READ);
+    if (comm_agree(x->c, err) != CS_OK)
+        return err->code;
+    timer_start(&x->tm, PH_SHUFFLE);
+    int rc = classify(x, count, err);
+    if (rc == CS_OK && shuffle_pack(&x->sh, &x->cols, x->keep, count, err) != CS_OK)
+        rc = err->code;
+    if (comm_agree(x->c, err) != CS_OK)
+        return err->code;
+    x->shuffle_bytes += (x->sh.nsend - x->sh.counts[x->c->rank]) * sizeof(cs_event);
+    rc = shuffle_exchange(x->c, &x->sh, err);
+    timer_stop(&x->tm, PH_SHUFFLE);
+    int64_t L = x->cfg->session_max_lateness_us;
+    int64_t wm = final ? INT64_MAX : x->maxts == INT64_MIN ? INT64_MIN : x->maxts - L;
+    timer_start(&x->tm, PH_SORT);
+    if (rc == CS_OK)
+        rc = merge_sort_split(x, wm, &nproc, &nusers, err);
+    timer_stop(&x->tm, PH_SORT);
+    timer_start(&x->tm, PH_SESSIONIZE);
+    if (rc == CS_OK)
+        rc = sess_process_counted(&x->sz, &x->users, x->work, nproc, nusers, wm, final, x->carry,
+                                  &x->ncarry, err);
+    if (rc == CS_OK)
+        rc = sess_close_idle(&x->sz, &x->users, wm, final, err);
+    timer_stop(&x->tm, PH_SESSIONIZE);
+    return comm_agree(x->c, err);
+}
+
+int run_one_window(run_ctx *x, uint64_t w, cs_err *err)
+{
+    int last = w + 1 == x->plan.nwindows + ckpt_extra_windows(&x->ck);
+    uint64_t nparts = 1;
+    int rc = window_parts(x, w, &nparts, err);
+    x->passes += nparts;
+    for (uint64_t p = 0; rc == CS_OK && p < nparts; p++)
+        rc = one_part(x, w, p, nparts, last && p + 1 == nparts, err);
+    return rc;
+}
+
