@@ -178,6 +178,19 @@ static void test_fletcher_matches_hdf5(void **state)
     H5Fclose(f);
 }
 
+/* Rows [start, start + n) of d through H5Dread: the reference. */
+static herr_t hdf5_read(hid_t d, hid_t mt, uint64_t start, uint64_t n, void *buf)
+{
+    hid_t fs = H5Dget_space(d);
+    hsize_t st[1] = {start}, cnt[1] = {n};
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, cnt, NULL);
+    hid_t ms = H5Screate_simple(1, cnt, NULL);
+    herr_t rc = H5Dread(d, mt, ms, fs, H5P_DEFAULT, buf);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    return rc;
+}
+
 /* Reads [start, start + n) both ways and compares. */
 static void check_range(hid_t d, cs_chunk_reader *cr, hid_t mt, size_t es, uint64_t start,
                         uint64_t n)
@@ -188,13 +201,7 @@ static void check_range(hid_t d, cs_chunk_reader *cr, hid_t mt, size_t es, uint6
     cs_err err;
     cs_err_clear(&err);
     assert_int_equal(chunkread_rows(cr, d, start, n, got, g_path, "/x", &err), CS_OK);
-    hid_t fs = H5Dget_space(d);
-    hsize_t st[1] = {start}, cnt[1] = {n};
-    H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, cnt, NULL);
-    hid_t ms = H5Screate_simple(1, cnt, NULL);
-    assert_true(H5Dread(d, mt, ms, fs, H5P_DEFAULT, want) >= 0);
-    H5Sclose(ms);
-    H5Sclose(fs);
+    assert_true(hdf5_read(d, mt, start, n, want) >= 0);
     assert_memory_equal(got, want, n * es);
     free(got);
     free(want);
@@ -246,13 +253,7 @@ static void test_bad_checksum(void **state)
     assert_non_null(strstr(err.msg, "cannot read dataset /events/x rows 1000..1999: data error "
                                     "detected by Fletcher32 checksum"));
     /* HDF5 agrees the chunk is bad */
-    hid_t fs = H5Dget_space(d);
-    hsize_t st[1] = {1500}, cnt[1] = {1};
-    H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, cnt, NULL);
-    hid_t ms = H5Screate_simple(1, cnt, NULL);
-    assert_true(H5Dread(d, H5T_NATIVE_UINT64, ms, fs, H5P_DEFAULT, buf) < 0);
-    H5Sclose(ms);
-    H5Sclose(fs);
+    assert_true(hdf5_read(d, H5T_NATIVE_UINT64, 1500, 1, buf) < 0);
     free(buf);
     chunkread_close(&cr);
     H5Dclose(d);
