@@ -335,7 +335,7 @@ static void cleanup(run_ctx *x)
     free(c->ts); free(c->user_id); free(c->event_type); free(c->product_id);
     free(c->category_id); free(c->brand_id); free(c->price); free(c->session_id);
     free(x->keep);
-    free(x->work); free(x->carry); free(x->sess);
+    free(x->work); free(x->carry); free(x->carry_next); free(x->sess);
     shuffle_free(&x->sh);
     sess_free(&x->sz);
     users_free(&x->users);

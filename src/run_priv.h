@@ -33,8 +33,12 @@ typedef struct run_ctx {
     uint8_t *keep;
     uint64_t col_cap;
     cs_archive_reader **readers;   /* one per plan file, opened on first use */
-    cs_event *work, *carry;
-    uint64_t work_cap, ncarry, carry_cap;
+    cs_event *work;                /* one level-1 bucket, sorted (sort_runs_each) */
+    cs_event *carry;               /* records kept for the next window, bucket-grouped */
+    cs_event *carry_next;          /* the carry being filled while the old one is read */
+    uint64_t work_cap, ncarry, carry_cap, ncarry_next, carry_next_cap;
+    int64_t wm;                    /* the current part's watermark */
+    int final;                     /* the current part is the last: every session closes */
     int64_t maxts;                 /* max ts of every row read so far, all ranks */
     cs_session *sess;
     uint64_t nsess, sess_cap;

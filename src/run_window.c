@@ -147,48 +147,86 @@ static int group_carry(run_ctx *x, int l1, uint64_t *carry_n, cs_err *err)
     return CS_OK;
 }
 
-/* The carried records (already in sorted order, so bucket-grouped) and
- * every source's records, sorted into the work buffer: the carry first,
- * then the sources in rank order, which is row order (sort.h). Sessionize
- * then moves those at or after the watermark back into the carry. */
-static int merge_sort_split(run_ctx *x, int64_t watermark, uint64_t *nproc, uint64_t *nusers,
-                            cs_err *err)
+/* Room for `more` records in the carry being filled (headroom as the
+ * read buffers: carries differ a little from window to window). */
+static int reserve_carry_next(run_ctx *x, uint64_t more, cs_err *err)
 {
-    uint64_t n = x->ncarry + shuffle_owned(&x->sh);
-    if (n > x->work_cap) {
-        uint64_t cap = n + n / 16;   /* headroom, as the read buffers */
-        cs_event *w = cs_realloc(x->work, cap * sizeof *w, err, "sort buffer");
-        if (!w)
-            return CS_ENOMEM;
-        x->work = w;
-        x->work_cap = cap;
-    }
+    uint64_t need = x->ncarry_next + more;
+    if (need <= x->carry_next_cap)
+        return CS_OK;
+    need += need / 16;
+    cs_event *p = cs_realloc(x->carry_next, need * sizeof *p, err, "late-arrival carry");
+    if (!p)
+        return CS_ENOMEM;
+    x->carry_next = p;
+    x->carry_next_cap = need;
+    return CS_OK;
+}
+
+/* One level-1 bucket, sorted and still in cache: sessionized at once. Its
+ * records at or after the watermark (a suffix of each user's run) go to
+ * the next carry as sessionize passes them. */
+static int sessionize_bucket(void *vx, const cs_event *ev, uint64_t m, uint64_t nlate,
+                             uint64_t nusers, cs_err *err)
+{
+    run_ctx *x = vx;
+    timer_stop(&x->tm, PH_SORT);
+    timer_start(&x->tm, PH_SESSIONIZE);
+    int rc = reserve_carry_next(x, nlate, err);
+    /* The index homes users by their key's top bits, and buckets come in
+     * key order: the bucket's users land in its 1/2^l1 share of the index,
+     * so the index needs room as if every bucket brought as many. Sized for
+     * the whole table at once, it never grows in the middle of an ordered
+     * insert, where every key so far would pile into the first cells. */
+    uint64_t room = nusers << x->sh.l1_bits;
+    if (rc == CS_OK)
+        rc = sess_process_counted(&x->sz, &x->users, ev, m, room, x->wm, x->final,
+                                  x->carry_next, &x->ncarry_next, err);
+    timer_stop(&x->tm, PH_SESSIONIZE);
+    timer_start(&x->tm, PH_SORT);
+    return rc;
+}
+
+/* The carried records (bucket-grouped) and every source's records, sorted
+ * bucket by bucket: the carry first, then the sources in rank order, which
+ * is row order (sort.h); each bucket is sessionized as soon as it is
+ * sorted. The new carry then replaces the old. */
+static int sort_sessionize(run_ctx *x, cs_err *err)
+{
     int l1 = x->sh.l1_bits;
     cs_sort_run *runs = cs_calloc((size_t)x->c->size + 1, sizeof *runs, err, "sort runs");
     uint64_t *carry_n = cs_calloc((size_t)1 << l1, sizeof *carry_n, err, "sort runs");
-    uint64_t later = 0;
     int rc = runs && carry_n ? group_carry(x, l1, carry_n, err) : CS_ENOMEM;
     if (rc == CS_OK) {
         runs[0].ev = x->carry;
         runs[0].bucket_n = carry_n;
         shuffle_runs(&x->sh, runs + 1);
-        rc = sort_runs_into(runs, x->c->size + 1, l1, x->work, watermark, &later, nusers, err);
+        uint64_t big = sort_largest_bucket(runs, x->c->size + 1, l1);
+        if (big > x->work_cap) {
+            uint64_t cap = big + big / 16;
+            cs_event *w = cs_realloc(x->work, cap * sizeof *w, err, "sort buffer");
+            rc = w ? CS_OK : CS_ENOMEM;
+            if (w) {
+                x->work = w;
+                x->work_cap = cap;
+            }
+        }
     }
+    x->ncarry_next = 0;
+    if (rc == CS_OK)
+        rc = sort_runs_each(runs, x->c->size + 1, l1, x->work, x->wm, sessionize_bucket, x, err);
     free(runs);
     free(carry_n);
     if (rc != CS_OK)
         return rc;
-    if (later > x->carry_cap) {
-        cs_event *cbuf = cs_realloc(x->carry, later * sizeof *cbuf, err, "late-arrival carry");
-        if (!cbuf)
-            return CS_ENOMEM;
-        x->carry = cbuf;
-        x->carry_cap = later;
-    }
-    /* Sessionize moves the later events (a suffix of each user's run) to
-     * the carry as it passes them: no pass of its own over the window. */
-    x->ncarry = 0;
-    *nproc = n;
+    cs_event *t = x->carry;
+    x->carry = x->carry_next;
+    x->carry_next = t;
+    uint64_t tc = x->carry_cap;
+    x->carry_cap = x->carry_next_cap;
+    x->carry_next_cap = tc;
+    x->ncarry = x->ncarry_next;
+    x->ncarry_next = 0;
     return CS_OK;
 }
 
@@ -256,7 +294,7 @@ static int window_parts(run_ctx *x, uint64_t w, uint64_t *nparts, cs_err *err)
 static int one_part(run_ctx *x, uint64_t w, uint64_t part, uint64_t nparts, int final,
                     cs_err *err)
 {
-    uint64_t start, count, nproc = 0, nusers = 0;
+    uint64_t start, count;
     plan_part_range(&x->plan, w, part, nparts, x->c->rank, x->c->size, &start, &count);
     timer_start(&x->tm, PH_READ);
     read_rows(x, start, count, err);
@@ -273,17 +311,15 @@ static int one_part(run_ctx *x, uint64_t w, uint64_t part, uint64_t nparts, int 
     rc = shuffle_exchange(x->c, &x->sh, err);
     timer_stop(&x->tm, PH_SHUFFLE);
     int64_t L = x->cfg->session_max_lateness_us;
-    int64_t wm = final ? INT64_MAX : x->maxts == INT64_MIN ? INT64_MIN : x->maxts - L;
+    x->wm = final ? INT64_MAX : x->maxts == INT64_MIN ? INT64_MIN : x->maxts - L;
+    x->final = final;
     timer_start(&x->tm, PH_SORT);
     if (rc == CS_OK)
-        rc = merge_sort_split(x, wm, &nproc, &nusers, err);
+        rc = sort_sessionize(x, err);
     timer_stop(&x->tm, PH_SORT);
     timer_start(&x->tm, PH_SESSIONIZE);
     if (rc == CS_OK)
-        rc = sess_process_counted(&x->sz, &x->users, x->work, nproc, nusers, wm, final, x->carry,
-                                  &x->ncarry, err);
-    if (rc == CS_OK)
-        rc = sess_close_idle(&x->sz, &x->users, wm, final, err);
+        rc = sess_close_idle(&x->sz, &x->users, x->wm, final, err);
     timer_stop(&x->tm, PH_SESSIONIZE);
     return comm_agree(x->c, err);
 }

@@ -33,17 +33,22 @@ static __attribute__((noinline)) int grow_ids(cs_sessionizer *s, int k, cs_err *
     return CS_OK;
 }
 
-/* Once per id of every event: the growth is out of line. An id equal to
- * the one before (several products of one category or brand in a row) is
- * not kept again: the distinct count is the same, the lists shorter. */
+/* Once per id of every event, without a branch the data decides (ids are
+ * 0 where the event has none, and repeats are common): the id is written
+ * in any case and the count moves on when it is kept. An id equal to the
+ * last one kept (several products of one category or brand in a row) is
+ * not kept again: the distinct count is the same, the lists shorter. The
+ * growth is out of line. */
 static inline int push_id(cs_sessionizer *s, int k, uint64_t id, cs_err *err)
 {
     uint64_t n = s->nscratch[k];
-    if (n && s->scratch[k][n - 1] == id)
-        return CS_OK;
-    if (n == s->capscratch[k] && grow_ids(s, k, err) != CS_OK)
+    if (__builtin_expect(n == s->capscratch[k], 0) && grow_ids(s, k, err) != CS_OK)
         return CS_ENOMEM;
-    s->scratch[k][s->nscratch[k]++] = id;
+    s->scratch[k][n] = id;
+    uint64_t last = s->last_id[k];
+    int keep = (id != 0) & (id != last);
+    s->nscratch[k] = n + (uint64_t)keep;
+    s->last_id[k] = keep ? id : last;
     return CS_OK;
 }
 
@@ -88,13 +93,15 @@ static uint64_t count_distinct(cs_sessionizer *s, int k, cs_err *err)
     if (n <= 2)   /* most sessions: a page or two */
         return n < 2 ? n : 1 + (v[0] != v[1]);
     if (n <= 32) {
-        for (uint64_t i = 0; i < n; i++) {
-            uint64_t j = 0;
-            while (j < i && v[j] != v[i])
-                j++;
-            d += j == i;
+        /* Every pair compared, no early exit: the loops' trip counts are
+         * all the predictor has to learn, not where a repeat sits. */
+        for (uint64_t i = 1; i < n; i++) {
+            int seen = 0;
+            for (uint64_t j = 0; j < i; j++)
+                seen |= v[j] == v[i];
+            d += !seen;
         }
-        return d;
+        return d + 1;
     }
     uint64_t cap = 64;
     while (cap < 2 * n)
@@ -120,37 +127,47 @@ static uint64_t count_distinct(cs_sessionizer *s, int k, cs_err *err)
 static void begin(cs_sessionizer *s, cs_sess_state *st, const cs_event *e)
 {
     free(st->ids);
-    /* One assignment, not memset plus stores: it runs once a session. */
-    *st = (cs_sess_state){.start_ts = e->ts, .last_ts = e->ts, .session_id = e->session_id,
-                          .first_purchase_ts = -1, .min_gap_us = -1, .active = 1};
+    /* Field by field: a compound literal of the whole state compiles to a
+     * rep stos, slow to start, and this runs once a session. */
+    st->user_id = 0;
+    st->user_pos = 0;
+    st->start_ts = st->last_ts = e->ts;
+    st->session_id = e->session_id;
+    st->first_purchase_ts = -1;
+    st->views_before = 0;
+    st->min_gap_us = -1;
+    memset(st->count, 0, sizeof st->count);
+    st->revenue = st->refund_amount = 0;
+    st->ids = NULL;
+    st->nprod = st->ncat = st->nbrand = 0;
+    st->active = 1;
     for (int k = 0; k < 3; k++)
-        s->nscratch[k] = 0;
+        s->nscratch[k] = s->last_id[k] = 0;
 }
 
-/* Adds e to st; `first` when e opened the session (no gap yet). */
-static int add(cs_sessionizer *s, cs_sess_state *st, const cs_event *e, int first, cs_err *err)
+/* Adds e to st; `first` when e opened the session (no gap yet). The event
+ * type picks what moves, through selects rather than branches: types
+ * follow each other in no order a predictor learns. */
+static inline int add(cs_sessionizer *s, cs_sess_state *st, const cs_event *e, int first,
+                      cs_err *err)
 {
-    if (!first) {
-        int64_t g = e->ts - st->last_ts;
-        if (st->min_gap_us < 0 || g < st->min_gap_us)
-            st->min_gap_us = g;
-    }
+    /* Events are in ts order, so the gap is >= 0, and min_gap_us's "none"
+     * (-1) is the largest value unsigned. */
+    uint64_t g = (uint64_t)(e->ts - st->last_ts);
+    if (!first && g < (uint64_t)st->min_gap_us)
+        st->min_gap_us = (int64_t)g;
     st->last_ts = e->ts;
-    st->count[e->type]++;
-    if (e->type == EV_PURCHASE) {
-        st->revenue += e->price;
-        if (st->first_purchase_ts < 0)
-            st->first_purchase_ts = e->ts;
-    } else if (e->type == EV_REFUND) {
-        st->refund_amount += e->price;
-    } else if ((e->type == EV_PAGE_VIEW || e->type == EV_PRODUCT_VIEW) && st->first_purchase_ts < 0) {
-        st->views_before++;
-    }
-    int rc = CS_OK;
-    if (e->product_id) rc = push_id(s, 0, e->product_id, err);
-    if (rc == CS_OK && e->category_id) rc = push_id(s, 1, e->category_id, err);
-    if (rc == CS_OK && e->brand_id) rc = push_id(s, 2, e->brand_id, err);
-    return rc;
+    unsigned t = e->type;
+    st->count[t]++;
+    int purchase = t == EV_PURCHASE, unbought = st->first_purchase_ts < 0;
+    st->revenue += purchase ? e->price : 0;
+    st->refund_amount += t == EV_REFUND ? e->price : 0;
+    st->views_before += ((t == EV_PAGE_VIEW) | (t == EV_PRODUCT_VIEW)) & unbought;
+    st->first_purchase_ts = purchase & unbought ? e->ts : st->first_purchase_ts;
+    int rc = push_id(s, 0, e->product_id, err);
+    rc |= push_id(s, 1, e->category_id, err);
+    rc |= push_id(s, 2, e->brand_id, err);
+    return rc ? CS_ENOMEM : CS_OK;
 }
 
 static void features_of(cs_sessionizer *s, const cs_sess_state *st, cs_features *f)
@@ -237,7 +254,7 @@ static int load_ids(cs_sessionizer *s, cs_sess_state *st, cs_err *err)
     uint32_t n[3] = {st->nprod, st->ncat, st->nbrand};
     uint64_t off = 0;
     for (int k = 0; k < 3; k++) {
-        s->nscratch[k] = 0;
+        s->nscratch[k] = s->last_id[k] = 0;
         for (uint32_t i = 0; i < n[k]; i++)
             if (push_id(s, k, st->ids[off + i], err) != CS_OK)
                 return CS_ENOMEM;
@@ -358,6 +375,8 @@ static int process_user(cs_sessionizer *s, cs_users *users, uint64_t pos, const 
  * are fetched ahead while earlier users are processed. */
 #define BATCH 1024
 #define AHEAD 6
+/* Events ahead whose user's index cell is fetched (a few users ahead). */
+#define PROBE_AHEAD 24
 
 /* The end of the run of ev[i].user_id. */
 static uint64_t run_end(const cs_event *ev, uint64_t n, uint64_t i)
@@ -368,12 +387,13 @@ static uint64_t run_end(const cs_event *ev, uint64_t n, uint64_t i)
     return j;
 }
 
+/* The lines of an entry this window touches (users.h: entries are line
+ * aligned; segments past 7 are rare and simply missed). */
 static void prefetch_user(const cs_user *u)
 {
     const char *p = (const char *)u;
-    for (size_t off = 0; off < sizeof *u; off += 64)
+    for (size_t off = 0; off < CS_USER_HOT_BYTES; off += 64)
         __builtin_prefetch(p + off, 1, 1);
-    __builtin_prefetch(p + sizeof *u - 1, 1, 1);   /* the line the last field starts in */
 }
 
 int sess_process(cs_sessionizer *s, cs_users *users, const cs_event *ev, uint64_t n,
@@ -401,6 +421,8 @@ int sess_process_counted(cs_sessionizer *s, cs_users *users, const cs_event *ev,
         int g = 0;
         while (g < BATCH && i < n) {
             uint64_t j = run_end(ev, n, i), e = j;
+            if (j + PROBE_AHEAD < n)
+                users_prefetch(users, ev[j + PROBE_AHEAD].user_id);
             while (e > i && ev[e - 1].ts >= watermark)
                 e--;
             if (e < j && carry) {

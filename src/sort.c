@@ -1,6 +1,7 @@
 /* sort.c — bucket-then-sort of events (see sort.h).
  *
- * Buckets are small (about 8 records) so the second pass is an insertion
+ * Buckets are small (about 2 records, mostly one user's, already in ts
+ * order as they arrive in row order) so the second pass is an insertion
  * sort in cache; a bucket that is large (a heavy user) is usually already in
  * order, which insertion sort handles in one pass; a large unordered one
  * falls back to a merge sort. Both are stable: events of equal (user, ts)
@@ -10,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TARGET_BUCKET 8
+#define TARGET_BUCKET 2
 #define MAX_BUCKET_BITS 24
 #define INSERTION_MAX 256
 
@@ -150,26 +151,40 @@ static void sort_one_bucket(const cs_event *const *piece, const uint64_t *len, i
     for (int r = 0; r < nruns; r++)
         for (uint64_t i = 0; i < len[r]; i++)
             out[cnt[dig[j++]]++] = piece[r][i];
+    /* Most sub-buckets hold one user or none: only larger ones are sorted. */
     uint64_t s2 = 0;
     for (uint64_t k = 0; k < nb; k++) {
-        sort_bucket(out + s2, cnt[k] - s2);
-        *nu += early_users(out + s2, cnt[k] - s2, later);
+        if (cnt[k] - s2 > 1)
+            sort_bucket(out + s2, cnt[k] - s2);
         s2 = cnt[k];
     }
+    *nu += early_users(out, m, later);   /* a user never spans two sub-buckets */
     *nl += late;
 }
 
-int sort_runs_into(const cs_sort_run *runs, int nruns, int l1_bits, cs_event *out,
-                   int64_t later, uint64_t *nlater, uint64_t *nusers, cs_err *err)
+/* The records of all runs in level-1 bucket order, most of them in one. */
+uint64_t sort_largest_bucket(const cs_sort_run *runs, int nruns, int l1_bits)
 {
-    uint64_t n = 0, nl = 0, nu = 0, n1 = 1ULL << l1_bits;
+    uint64_t big = 0;
+    for (uint64_t k = 0; k < 1ULL << l1_bits; k++) {
+        uint64_t m = 0;
+        for (int r = 0; r < nruns; r++)
+            m += runs[r].bucket_n[k];
+        big = m > big ? m : big;
+    }
+    return big;
+}
+
+/* Both entry points: each bucket is sorted into out (advancing when
+ * `advance`, else into the same scratch) and, when fn is set, handed over. */
+static int sort_runs_core(const cs_sort_run *runs, int nruns, int l1_bits, cs_event *out,
+                          int advance, int64_t later, sort_bucket_fn fn, void *ctx,
+                          uint64_t *nlater, uint64_t *nusers, cs_err *err)
+{
+    uint64_t n = 0, n1 = 1ULL << l1_bits;
     for (int r = 0; r < nruns; r++)
         for (uint64_t k = 0; k < n1; k++)
             n += runs[r].bucket_n[k];
-    if (nlater)
-        *nlater = 0;
-    if (nusers)
-        *nusers = 0;
     if (n == 0)
         return CS_OK;
     /* Enough level-2 bits that a sub-bucket holds about TARGET_BUCKET. */
@@ -177,13 +192,7 @@ int sort_runs_into(const cs_sort_run *runs, int nruns, int l1_bits, cs_event *ou
     while (bits < MAX_BUCKET_BITS && (n >> bits) > TARGET_BUCKET)
         bits++;
     int b2 = bits > l1_bits ? bits - l1_bits : 0;
-    uint64_t big = 0;
-    for (uint64_t k = 0; k < n1; k++) {
-        uint64_t m = 0;
-        for (int r = 0; r < nruns; r++)
-            m += runs[r].bucket_n[k];
-        big = m > big ? m : big;
-    }
+    uint64_t big = sort_largest_bucket(runs, nruns, l1_bits);
     uint64_t *cnt = cs_calloc((1ULL << b2) + 1, sizeof *cnt, err, "sort buckets");
     uint32_t *dig = cs_malloc((big + 1) * sizeof *dig, err, "sort digits");
     const cs_event **piece = cs_calloc((size_t)nruns * 2 + 1, sizeof *piece, err, "sort runs");
@@ -192,29 +201,49 @@ int sort_runs_into(const cs_sort_run *runs, int nruns, int l1_bits, cs_event *ou
     const cs_event **cursor = piece + nruns;
     for (int r = 0; rc == CS_OK && r < nruns; r++)
         cursor[r] = runs[r].ev;
-    uint64_t at = 0;
     for (uint64_t k = 0; rc == CS_OK && k < n1; k++) {
-        uint64_t m = 0;
+        uint64_t m = 0, nl = 0, nu = 0;
         for (int r = 0; r < nruns; r++) {
             piece[r] = cursor[r];
             len[r] = runs[r].bucket_n[k];
             cursor[r] += len[r];
             m += len[r];
         }
-        if (m)
-            sort_one_bucket(piece, len, nruns, out + at, m, 64 - l1_bits - b2, b2, cnt, dig,
-                            later, &nl, &nu);
-        at += m;
+        if (!m)
+            continue;
+        sort_one_bucket(piece, len, nruns, out, m, 64 - l1_bits - b2, b2, cnt, dig, later, &nl,
+                        &nu);
+        *nlater += nl;
+        *nusers += nu;
+        if (fn)
+            rc = fn(ctx, out, m, nl, nu, err);
+        if (advance)
+            out += m;
     }
     free(cnt);
     free(dig);
     free(piece);
     free(len);
-    if (rc == CS_OK && nlater)
-        *nlater = nl;
-    if (rc == CS_OK && nusers)
-        *nusers = nu;
     return rc;
+}
+
+int sort_runs_into(const cs_sort_run *runs, int nruns, int l1_bits, cs_event *out,
+                   int64_t later, uint64_t *nlater, uint64_t *nusers, cs_err *err)
+{
+    uint64_t nl = 0, nu = 0;
+    int rc = sort_runs_core(runs, nruns, l1_bits, out, 1, later, NULL, NULL, &nl, &nu, err);
+    if (nlater)
+        *nlater = rc == CS_OK ? nl : 0;
+    if (nusers)
+        *nusers = rc == CS_OK ? nu : 0;
+    return rc;
+}
+
+int sort_runs_each(const cs_sort_run *runs, int nruns, int l1_bits, cs_event *scratch,
+                   int64_t later, sort_bucket_fn fn, void *ctx, cs_err *err)
+{
+    uint64_t nl = 0, nu = 0;
+    return sort_runs_core(runs, nruns, l1_bits, scratch, 0, later, fn, ctx, &nl, &nu, err);
 }
 
 int sort_events(cs_event *ev, cs_event *tmp, uint64_t n, cs_err *err)

@@ -1,6 +1,7 @@
 /* users.c — dense user array plus a compact open-addressing index (see users.h). */
 #include "clickseg/users.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,33 @@ static void init_entry(cs_user *u, uint64_t id)
     memset(u->profile, CS_PROFILE_UNKNOWN, sizeof u->profile);
 }
 
+#define LINE 64
+
+/* The first cache-line boundary in mem. */
+static cs_user *aligned_in(void *mem)
+{
+    return (cs_user *)(((uintptr_t)mem + LINE - 1) & ~(uintptr_t)(LINE - 1));
+}
+
+/* Resizes the table's allocation to cap entries, keeping slot[0..n) and
+ * the line alignment: realloc keeps the bytes but not their offset from a
+ * line, so the entries move to the new boundary when it differs (glibc
+ * keeps a large block's offset in its page, so this happens rarely). */
+static int resize_slots(cs_users *t, uint64_t cap, cs_err *err)
+{
+    size_t before = t->slot_mem ? (size_t)((char *)t->slot - (char *)t->slot_mem) : 0;
+    void *mem = cs_realloc(t->slot_mem, cap * sizeof(cs_user) + LINE, err, "user table");
+    if (!mem)
+        return CS_ENOMEM;
+    cs_user *slot = aligned_in(mem);
+    if ((char *)slot - (char *)mem != (ptrdiff_t)before && t->n)
+        memmove(slot, (char *)mem + before, t->n * sizeof(cs_user));
+    t->slot_mem = mem;
+    t->slot = slot;
+    t->cap = cap;
+    return CS_OK;
+}
+
 int users_init(cs_users *t, uint64_t expect, cs_err *err)
 {
     memset(t, 0, sizeof *t);
@@ -25,9 +53,7 @@ int users_init(cs_users *t, uint64_t expect, cs_err *err)
     while (icap < expect * 2)
         icap <<= 1;
     t->index = cs_calloc(icap, sizeof *t->index, err, "user index");
-    t->cap = expect > 16 ? expect : 16;
-    t->slot = t->index ? cs_calloc(t->cap, sizeof *t->slot, err, "user table") : NULL;
-    if (!t->slot) {
+    if (!t->index || resize_slots(t, expect > 16 ? expect : 16, err) != CS_OK) {
         free(t->index);
         memset(t, 0, sizeof *t);
         return CS_ENOMEM;
@@ -38,7 +64,7 @@ int users_init(cs_users *t, uint64_t expect, cs_err *err)
 
 void users_free(cs_users *t)
 {
-    free(t->slot);
+    free(t->slot_mem);
     free(t->index);
     memset(t, 0, sizeof *t);
 }
@@ -75,14 +101,9 @@ static int grow_slots(cs_users *t, cs_err *err)
      * memory (a doubling could overshoot memory_per_rank in one step), and
      * realloc moves large blocks by remapping pages, not by copying. */
     uint64_t cap = t->cap + (t->cap < (1u << 16) ? t->cap : t->cap / 8);
-    cs_user *ns = cs_realloc(t->slot, cap * sizeof *ns, err, "user table");
-    if (!ns)
-        return CS_ENOMEM;
     /* The new tail stays untouched (entries are initialised on insert):
      * its pages are first written, and only then mapped, by the inserts. */
-    t->slot = ns;
-    t->cap = cap;
-    return CS_OK;
+    return resize_slots(t, cap, err);
 }
 
 int users_reserve_index(cs_users *t, uint64_t more, cs_err *err)
@@ -107,6 +128,12 @@ cs_user *users_get(cs_users *t, uint64_t user_id, cs_err *err)
     r->user_id = user_id;
     r->pos = t->n;
     return u;
+}
+
+void users_prefetch(const cs_users *t, uint64_t user_id)
+{
+    int bits = __builtin_ctzll(t->icap);
+    __builtin_prefetch(&t->index[cs_user_key(user_id) >> (64 - bits)], 0, 1);
 }
 
 cs_user *users_find(const cs_users *t, uint64_t user_id)

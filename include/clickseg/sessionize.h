@@ -63,6 +63,7 @@ typedef struct cs_sessionizer {
     /* scratch id lists of the session being built */
     uint64_t *scratch[3];
     uint64_t nscratch[3], capscratch[3];
+    uint64_t last_id[3];      /* the id each list kept last (0 none) */
     uint64_t *set, capset;    /* scratch hash set for distinct counts */
     /* the session of the user being processed (stays in cache) */
     cs_sess_state cur;
@@ -84,9 +85,11 @@ void sess_free(cs_sessionizer *s);
 int sess_process(cs_sessionizer *s, cs_users *users, const cs_event *ev, uint64_t n,
                  int64_t watermark, int final, cs_event *carry, uint64_t *ncarry, cs_err *err);
 
-/* The same, with `runs` the number of users of ev[0..n) whose first event
- * is before `watermark` (SORT counts them while the records are in cache):
- * no pass of its own to size the user index. */
+/* The same, with `runs` the number of new users the user index must have
+ * room for before ev's users are inserted: at least those of ev[0..n)
+ * whose first event is before `watermark` (SORT counts them while the
+ * records are in cache), no pass of its own. Run, sessionizing one
+ * level-1 bucket at a time, passes more (see run_window.c). */
 int sess_process_counted(cs_sessionizer *s, cs_users *users, const cs_event *ev, uint64_t n,
                          uint64_t runs, int64_t watermark, int final, cs_event *carry,
                          uint64_t *ncarry, cs_err *err);

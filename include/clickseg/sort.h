@@ -49,6 +49,23 @@ void sort_count_buckets(const cs_event *ev, uint64_t n, int l1_bits, uint64_t *b
 int sort_runs_into(const cs_sort_run *runs, int nruns, int l1_bits, cs_event *out,
                    int64_t later, uint64_t *nlater, uint64_t *nusers, cs_err *err);
 
+/* The size of the largest level-1 bucket over all runs: the scratch
+ * sort_runs_each needs. */
+uint64_t sort_largest_bucket(const cs_sort_run *runs, int nruns, int l1_bits);
+
+/* Receives one level-1 bucket's records sorted: ev[0..m), of which nlate
+ * have ts at or after `later` and nusers users have their first record
+ * before it. A non-OK return stops the sort. */
+typedef int (*sort_bucket_fn)(void *ctx, const cs_event *ev, uint64_t m, uint64_t nlate,
+                              uint64_t nusers, cs_err *err);
+
+/* As sort_runs_into, but each bucket is sorted into scratch (room for
+ * sort_largest_bucket records) and handed to fn, in bucket order, while it
+ * is still in cache: run sessionizes it there, so the window's sorted
+ * records are never written out to memory and read back. */
+int sort_runs_each(const cs_sort_run *runs, int nruns, int l1_bits, cs_event *scratch,
+                   int64_t later, sort_bucket_fn fn, void *ctx, cs_err *err);
+
 /* 1 when a sorts before b: by user, then ts (the sort keeps row order among
  * equals). */
 int sort_event_less(const cs_event *a, const cs_event *b);

@@ -15,6 +15,7 @@
 #ifndef CLICKSEG_USERS_H
 #define CLICKSEG_USERS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "clickseg/error.h"
@@ -42,7 +43,17 @@ typedef struct cs_user {
     int32_t score, prospect_score;
     uint8_t r_score, f_score, m_score, intent, risk, tier, rfm;
     uint8_t profile[CS_MAX_PROFILE_COLS];
+    uint8_t reserved[9];           /* to 256 bytes: four whole cache lines */
 } cs_user;
+
+/* Entries sit on cache-line boundaries (users.c aligns the table), so what
+ * sessionize and on_session touch for segments 0..7 (everything before
+ * last_period[8]) is three lines, not the four or five of a straddling
+ * entry: the table is reached in random order, line by line from memory. */
+_Static_assert(sizeof(cs_user) == 256, "cs_user is four cache lines");
+#define CS_USER_HOT_BYTES 192
+_Static_assert(offsetof(cs_user, last_period) + 8 * sizeof(int32_t) <= CS_USER_HOT_BYTES,
+               "segments 0..7 are counted within the hot lines");
 
 typedef struct cs_user_ref {
     uint64_t user_id;
@@ -50,7 +61,8 @@ typedef struct cs_user_ref {
 } cs_user_ref;
 
 typedef struct cs_users {
-    cs_user *slot;       /* dense: slot[0..n) used, slot[n..cap) unset */
+    cs_user *slot;       /* dense: slot[0..n) used, slot[n..cap) unset; 64-byte aligned */
+    void *slot_mem;      /* the allocation slot lies in */
     uint64_t cap, n;
     cs_user_ref *index;
     uint64_t icap;       /* power of two */
@@ -69,6 +81,10 @@ int users_reserve_index(cs_users *t, uint64_t more, cs_err *err);
 /* The entry of user_id, inserted (zeroed, first/last ts unset) when new;
  * NULL with CS_ENOMEM when the table cannot grow. */
 cs_user *users_get(cs_users *t, uint64_t user_id, cs_err *err);
+
+/* Starts fetching the index cell where user_id's lookup begins: sessionize
+ * calls it a few users ahead, so the probe finds the cell in cache. */
+void users_prefetch(const cs_users *t, uint64_t user_id);
 
 /* The entry of user_id or NULL. */
 cs_user *users_find(const cs_users *t, uint64_t user_id);

@@ -283,6 +283,8 @@ static void test_users_growth(void **state)
         assert_int_equal(u->last_period[0], -1);
         assert_int_equal(u->last_period[CS_MAX_SEGMENTS - 1], -1);
         assert_int_equal(u->open_slot, 0);
+        /* entries on cache-line boundaries across every growth (users.h) */
+        assert_int_equal((uintptr_t)u % 64, 0);
         u->events = (int64_t)i;
         u->revenue = -(int64_t)i * 3;
         u->seg_sessions[3] = (uint32_t)(i % 1000);

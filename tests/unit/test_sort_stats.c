@@ -138,6 +138,47 @@ static void test_sort_random_ties(void **state)
     free(ev);
 }
 
+/* What sort_runs_each handed over: the buckets appended in turn, their
+ * late and early-user counts summed, and the bucket each came from. */
+typedef struct each_log {
+    cs_event *all;
+    uint64_t n, nlate, nusers, calls, scratch_cap;
+    int l1;
+    const cs_event *scratch;
+} each_log;
+
+static int log_bucket(void *ctx, const cs_event *ev, uint64_t m, uint64_t nlate,
+                      uint64_t nusers, cs_err *err)
+{
+    (void)err;
+    each_log *g = ctx;
+    assert_ptr_equal(ev, g->scratch);   /* every bucket in the same scratch */
+    assert_true(m > 0 && m <= g->scratch_cap);
+    /* one level-1 bucket a call, buckets ascending */
+    for (uint64_t i = 0; i < m; i++)
+        assert_int_equal(sort_l1_bucket(ev[i].user_id, g->l1), sort_l1_bucket(ev[0].user_id, g->l1));
+    if (g->n)
+        assert_true(sort_l1_bucket(g->all[g->n - 1].user_id, g->l1) <
+                    sort_l1_bucket(ev[0].user_id, g->l1));
+    memcpy(g->all + g->n, ev, m * sizeof *ev);
+    g->n += m;
+    g->nlate += nlate;
+    g->nusers += nusers;
+    g->calls++;
+    return CS_OK;
+}
+
+/* Fails on the third bucket: the sort must stop there and pass it up. */
+static int fail_third(void *ctx, const cs_event *ev, uint64_t m, uint64_t nlate,
+                      uint64_t nusers, cs_err *err)
+{
+    (void)ev; (void)m; (void)nlate; (void)nusers;
+    int *calls = ctx;
+    if (++*calls == 3)
+        return cs_err_set(err, CS_EINPUT, "stop at bucket 3");
+    return CS_OK;
+}
+
 /* Runs as SHUFFLE hands them over: rows split over several sources in row
  * order (one source empty), each source's records grouped by level-1
  * bucket with a stable scatter. sort_runs_into must give a full sort with
@@ -196,6 +237,32 @@ static void test_sort_runs(void **state)
         for (uint64_t i = 1; i < n; i++)
             assert_true(sort_l1_bucket(out[i - 1].user_id, l1) <=
                         sort_l1_bucket(out[i].user_id, l1));
+        /* Bucket by bucket into one scratch: the same records in the same
+         * order, the same counts. */
+        uint64_t big = sort_largest_bucket(runs, nruns, l1), expect_big = 0;
+        for (uint64_t k = 0; k < nb; k++) {
+            uint64_t m = 0;
+            for (int r = 0; r < nruns; r++)
+                m += bn[(size_t)r * nb + k];
+            expect_big = m > expect_big ? m : expect_big;
+        }
+        assert_int_equal(big, expect_big);
+        cs_event *scratch = malloc(big * sizeof *scratch);
+        each_log g = {malloc(n * sizeof *ev), 0, 0, 0, 0, big, l1, scratch};
+        assert_non_null(scratch);
+        assert_non_null(g.all);
+        assert_int_equal(sort_runs_each(runs, nruns, l1, scratch, 30, log_bucket, &g, &err), CS_OK);
+        assert_int_equal(g.n, n);
+        assert_memory_equal(g.all, out, n * sizeof *out);
+        assert_int_equal(g.nlate, later);
+        assert_int_equal(g.nusers, early);
+        assert_true(g.calls > nb / 2 && g.calls <= nb);
+        int calls = 0;
+        assert_int_equal(sort_runs_each(runs, nruns, l1, scratch, 30, fail_third, &calls, &err),
+                         CS_EINPUT);
+        assert_int_equal(calls, 3);
+        free(g.all);
+        free(scratch);
         free(bn);
         free(out);
         free(grouped);
