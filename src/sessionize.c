@@ -375,8 +375,6 @@ static int process_user(cs_sessionizer *s, cs_users *users, uint64_t pos, const 
  * are fetched ahead while earlier users are processed. */
 #define BATCH 1024
 #define AHEAD 6
-/* Events ahead whose user's index cell is fetched (a few users ahead). */
-#define PROBE_AHEAD 24
 
 /* The end of the run of ev[i].user_id. */
 static uint64_t run_end(const cs_event *ev, uint64_t n, uint64_t i)
@@ -419,10 +417,10 @@ int sess_process_counted(cs_sessionizer *s, cs_users *users, const cs_event *ev,
         return CS_ENOMEM;
     while (i < n) {
         int g = 0;
+        /* The batch's runs first, each user's index cell fetched as its
+         * run is found; then the lookups, which find the cells in cache. */
         while (g < BATCH && i < n) {
             uint64_t j = run_end(ev, n, i), e = j;
-            if (j + PROBE_AHEAD < n)
-                users_prefetch(users, ev[j + PROBE_AHEAD].user_id);
             while (e > i && ev[e - 1].ts >= watermark)
                 e--;
             if (e < j && carry) {
@@ -430,14 +428,17 @@ int sess_process_counted(cs_sessionizer *s, cs_users *users, const cs_event *ev,
                 *ncarry += j - e;
             }
             if (e > i) {
-                cs_user *u = users_get(users, ev[i].user_id, err);
-                if (!u)
-                    return CS_ENOMEM;
-                pos[g] = (uint64_t)(u - users->slot);
+                users_prefetch(users, ev[i].user_id);
                 start[g] = i;
                 end[g++] = e;
             }
             i = j;
+        }
+        for (int k = 0; k < g; k++) {
+            cs_user *u = users_get(users, ev[start[k]].user_id, err);
+            if (!u)
+                return CS_ENOMEM;
+            pos[k] = (uint64_t)(u - users->slot);
         }
         for (int k = 0; k < g && k < AHEAD; k++)
             prefetch_user(&users->slot[pos[k]]);
