@@ -535,6 +535,15 @@ int tz_weekday(cs_tz *tz, int64_t ts_us)
     return weekday_of_days(floor_div(t + tz_offset(tz, t), DAY_S));
 }
 
+/* Both at once: one offset lookup and one day split for a session's entry. */
+void tz_hour_weekday(cs_tz *tz, int64_t ts_us, int *hour, int *weekday)
+{
+    int64_t t = floor_div(ts_us, 1000000);
+    int64_t local = t + tz_offset(tz, t), days = floor_div(local, DAY_S);
+    *hour = (int)((local - days * DAY_S) / 3600);
+    *weekday = weekday_of_days(days);
+}
+
 /* yyyymmdd of a day number. */
 static int64_t ymd_key(int64_t days)
 {

@@ -195,8 +195,11 @@ static void features_of(cs_sessionizer *s, const cs_sess_state *st, cs_features 
     int bought = st->first_purchase_ts >= 0;
     v[F_TIME_TO_PURCHASE_S] = bought ? (st->first_purchase_ts - st->start_ts) / 1000000 : -1;
     v[F_VIEWS_BEFORE_PURCHASE] = bought ? st->views_before : -1;
-    v[F_ENTRY_HOUR] = s->tz ? tz_hour(s->tz, st->start_ts) : 0;
-    v[F_ENTRY_WEEKDAY] = s->tz ? tz_weekday(s->tz, st->start_ts) : 0;
+    int hour = 0, weekday = 0;
+    if (s->tz)
+        tz_hour_weekday(s->tz, st->start_ts, &hour, &weekday);
+    v[F_ENTRY_HOUR] = hour;
+    v[F_ENTRY_WEEKDAY] = weekday;
     int64_t d = v[F_DURATION_S] > 0 ? v[F_DURATION_S] : 1;
     v[F_EVENTS_PER_MINUTE] = events * 60 / d;
     v[F_MIN_GAP_MS] = st->min_gap_us >= 0 ? st->min_gap_us / 1000 : -1;

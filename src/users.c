@@ -80,9 +80,9 @@ static cs_user_ref *probe(cs_user_ref *index, uint64_t icap, uint64_t id)
     return &index[i];
 }
 
-static int grow_index(cs_users *t, cs_err *err)
+/* Rehashes into an index of icap cells (a larger power of two). */
+static int grow_index_to(cs_users *t, uint64_t icap, cs_err *err)
 {
-    uint64_t icap = t->icap * 2;
     cs_user_ref *ni = cs_calloc(icap, sizeof *ni, err, "user index");
     if (!ni)
         return CS_ENOMEM;
@@ -93,6 +93,11 @@ static int grow_index(cs_users *t, cs_err *err)
     t->index = ni;
     t->icap = icap;
     return CS_OK;
+}
+
+static int grow_index(cs_users *t, cs_err *err)
+{
+    return grow_index_to(t, t->icap * 2, err);
 }
 
 static int grow_slots(cs_users *t, cs_err *err)
@@ -108,10 +113,13 @@ static int grow_slots(cs_users *t, cs_err *err)
 
 int users_reserve_index(cs_users *t, uint64_t more, cs_err *err)
 {
-    while ((t->n + more) * 10 > t->icap * 7)
-        if (grow_index(t, err) != CS_OK)
-            return CS_ENOMEM;
-    return CS_OK;
+    /* One step to the size needed: the first window reserves for most of
+     * the users at once, and each doubling on the way would allocate (and
+     * have the kernel zero) an index of its own. */
+    uint64_t icap = t->icap;
+    while ((t->n + more) * 10 > icap * 7)
+        icap *= 2;
+    return icap == t->icap ? CS_OK : grow_index_to(t, icap, err);
 }
 
 cs_user *users_get(cs_users *t, uint64_t user_id, cs_err *err)

@@ -75,6 +75,9 @@ int tz_hour(cs_tz *tz, int64_t ts_us);
 /* Local weekday of ts_us: 0 = Monday .. 6 = Sunday. */
 int tz_weekday(cs_tz *tz, int64_t ts_us);
 
+/* tz_hour and tz_weekday of ts_us in one call (sessionize, per session). */
+void tz_hour_weekday(cs_tz *tz, int64_t ts_us, int *hour, int *weekday);
+
 /* The period key of ts_us as a sortable yyyymmdd number: the local date for
  * PERIOD_DAY, the Monday that starts its ISO week for PERIOD_WEEK, the first
  * of its month (yyyymm01) for PERIOD_MONTH. -1 for an unknown period. */
