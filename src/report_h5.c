@@ -153,10 +153,32 @@ typedef struct cu_writer {
     hid_t d[CU_COLS];
     hid_t mt[CU_COLS];   /* memory type of each column */
     hid_t tier_t, rfm_t; /* the enum types of tier and rfm_segment */
-    char name[CU_COLS][80];
+    char name[CU_COLS][112];
+    int width[CU_COLS];  /* bytes a value in memory and in the file */
     int ncols, nseg, nprof;
-    int64_t *buf;        /* CU_COLS x CU_BLOCK values */
+    int64_t *buf;        /* CU_COLS x CU_BLOCK values (at most 8 bytes each) */
 } cu_writer;
+
+/* Column k: its name, its memory type and the file type of the same width. */
+static void cu_column(cu_writer *w, int k, const char *name, hid_t mem, hid_t file, int width,
+                      cs_err *err)
+{
+    snprintf(w->name[k], sizeof w->name[k], "%s", name);
+    w->mt[k] = mem;
+    w->width[k] = width;
+    w->d[k] = ptable_create(&w->t, w->name[k], file, err);
+}
+
+/* Value v into column col (of `width` bytes a value) at row i. */
+static inline void cu_put(int64_t *col, int width, uint64_t i, int64_t v)
+{
+    switch (width) {
+    case 1: ((uint8_t *)col)[i] = (uint8_t)v; break;
+    case 2: ((int16_t *)col)[i] = (int16_t)v; break;
+    case 4: ((uint32_t *)col)[i] = (uint32_t)v; break;
+    default: col[i] = v; break;
+    }
+}
 
 /* Collective: creates every column, in the table's order. */
 static int cu_create(cu_writer *w, const cs_rules *rules, const cs_ranking *rk, cs_err *err)
@@ -164,31 +186,28 @@ static int cu_create(cu_writer *w, const cs_rules *rules, const cs_ranking *rk, 
     int k = 0, rc = CS_OK;
     w->tier_t = names_enum(rank_tier_name, CS_NTIERS);
     w->rfm_t = names_enum(rank_rfm_name, CS_NRFM);
-    snprintf(w->name[k], sizeof w->name[k], "user_id");
-    w->mt[k] = H5T_NATIVE_UINT64;
-    w->d[k++] = ptable_create(&w->t, "user_id", H5T_STD_U64LE, err);
+    /* Each column as wide as its values need (the R, F, M, intent and
+     * risk steps in a byte, the score in 32 bits, as the user table holds
+     * them): a smaller file to write and to load, the same values. */
+    cu_column(w, k++, "user_id", H5T_NATIVE_UINT64, H5T_STD_U64LE, 8, err);
     for (int f = 0; f < CU_NFIXED; f++) {
-        snprintf(w->name[k], sizeof w->name[k], "%s", cu_names[f]);
-        w->mt[k] = H5T_NATIVE_INT64;
-        w->d[k++] = ptable_create(&w->t, cu_names[f], H5T_STD_I64LE, err);
+        if (f == CU_R || f == CU_F || f == CU_M || f == CU_INTENT || f == CU_RISK)
+            cu_column(w, k++, cu_names[f], H5T_NATIVE_UINT8, H5T_STD_U8LE, 1, err);
+        else if (f == CU_SCORE)
+            cu_column(w, k++, cu_names[f], H5T_NATIVE_INT32, H5T_STD_I32LE, 4, err);
+        else
+            cu_column(w, k++, cu_names[f], H5T_NATIVE_INT64, H5T_STD_I64LE, 8, err);
     }
+    char nm[96];
     for (int s = 0; s < w->nseg; s++) {
-        snprintf(w->name[k], sizeof w->name[k], "sessions_%s", rules->segments[s]);
-        w->mt[k] = H5T_NATIVE_INT64;
-        w->d[k] = ptable_create(&w->t, w->name[k], H5T_STD_I64LE, err);
-        k++;
+        snprintf(nm, sizeof nm, "sessions_%s", rules->segments[s]);
+        cu_column(w, k++, nm, H5T_NATIVE_UINT32, H5T_STD_U32LE, 4, err);
     }
-    snprintf(w->name[k], sizeof w->name[k], "tier");
-    w->mt[k] = w->tier_t;
-    w->d[k++] = ptable_create(&w->t, "tier", w->tier_t, err);
-    snprintf(w->name[k], sizeof w->name[k], "rfm_segment");
-    w->mt[k] = w->rfm_t;
-    w->d[k++] = ptable_create(&w->t, "rfm_segment", w->rfm_t, err);
+    cu_column(w, k++, "tier", w->tier_t, w->tier_t, 1, err);
+    cu_column(w, k++, "rfm_segment", w->rfm_t, w->rfm_t, 1, err);
     for (int p = 0; p < w->nprof; p++) {
-        snprintf(w->name[k], sizeof w->name[k], "profile_%s", rk->profile_cols[p]);
-        w->mt[k] = H5T_NATIVE_INT64;
-        w->d[k] = ptable_create(&w->t, w->name[k], H5T_STD_I64LE, err);
-        k++;
+        snprintf(nm, sizeof nm, "profile_%s", rk->profile_cols[p]);
+        cu_column(w, k++, nm, H5T_NATIVE_INT16, H5T_STD_I16LE, 2, err);
     }
     w->ncols = k;
     for (int i = 0; i < k; i++)
@@ -205,8 +224,6 @@ static int cu_block(cu_writer *w, const cs_users *users, const cs_kv *kv, uint64
     int64_t *col[CU_COLS];
     for (int c = 0; c < w->ncols; c++)
         col[c] = w->buf + (size_t)c * CU_BLOCK;
-    int ktier = 1 + CU_NFIXED + w->nseg;
-    uint8_t *tier = (uint8_t *)col[ktier], *rfm = (uint8_t *)col[ktier + 1];
     for (uint64_t i = 0; i < m; i++) {
         /* Entries are scattered over the table and read whole: fetch every
          * line of one far enough ahead to hide the memory latency. */
@@ -218,15 +235,14 @@ static int cu_block(cu_writer *w, const cs_users *users, const cs_kv *kv, uint64
         const cs_user *u = &users->slot[kv[at + i].val];
         int c = 0;
         col[c++][i] = (int64_t)u->user_id;
-        for (int f = 0; f < CU_NFIXED; f++)
-            col[c++][i] = cu_value(u, f, t_end);
-        for (int s = 0; s < w->nseg; s++)
-            col[c++][i] = u->seg_sessions[s];
-        tier[i] = u->tier;
-        rfm[i] = u->rfm;
-        c += 2;
-        for (int p = 0; p < w->nprof; p++)
-            col[c++][i] = u->profile[p] == CS_PROFILE_UNKNOWN ? -1 : u->profile[p];
+        for (int f = 0; f < CU_NFIXED; f++, c++)
+            cu_put(col[c], w->width[c], i, cu_value(u, f, t_end));
+        for (int s = 0; s < w->nseg; s++, c++)
+            cu_put(col[c], 4, i, u->seg_sessions[s]);
+        cu_put(col[c++], 1, i, u->tier);
+        cu_put(col[c++], 1, i, u->rfm);
+        for (int p = 0; p < w->nprof; p++, c++)
+            cu_put(col[c], 2, i, u->profile[p] == CS_PROFILE_UNKNOWN ? -1 : u->profile[p]);
     }
     int rc = CS_OK;
     for (int c = 0; rc == CS_OK && c < w->ncols; c++)
