@@ -131,7 +131,7 @@ static void begin(cs_sessionizer *s, cs_sess_state *st, const cs_event *e)
      * rep stos, slow to start, and this runs once a session. */
     st->user_id = 0;
     st->user_pos = 0;
-    st->start_ts = st->last_ts = e->ts;
+    st->start_ts = st->last_ts = ev_ts(e);
     st->session_id = e->session_id;
     st->first_purchase_ts = -1;
     st->views_before = 0;
@@ -153,17 +153,18 @@ static inline int add(cs_sessionizer *s, cs_sess_state *st, const cs_event *e, i
 {
     /* Events are in ts order, so the gap is >= 0, and min_gap_us's "none"
      * (-1) is the largest value unsigned. */
-    uint64_t g = (uint64_t)(e->ts - st->last_ts);
+    int64_t ts = ev_ts(e);
+    uint64_t g = (uint64_t)(ts - st->last_ts);
     if (!first && g < (uint64_t)st->min_gap_us)
         st->min_gap_us = (int64_t)g;
-    st->last_ts = e->ts;
-    unsigned t = e->type;
+    st->last_ts = ts;
+    unsigned t = (unsigned)ev_type(e);
     st->count[t]++;
     int purchase = t == EV_PURCHASE, unbought = st->first_purchase_ts < 0;
     st->revenue += purchase ? e->price : 0;
     st->refund_amount += t == EV_REFUND ? e->price : 0;
     st->views_before += ((t == EV_PAGE_VIEW) | (t == EV_PRODUCT_VIEW)) & unbought;
-    st->first_purchase_ts = purchase & unbought ? e->ts : st->first_purchase_ts;
+    st->first_purchase_ts = purchase & unbought ? ts : st->first_purchase_ts;
     int rc = push_id(s, 0, e->product_id, err);
     rc |= push_id(s, 1, e->category_id, err);
     rc |= push_id(s, 2, e->brand_id, err);
@@ -230,13 +231,13 @@ static int crosses_split(const cs_sessionizer *s, const cs_sess_state *st, int64
 /* 1 when event e cannot belong to the unfinished session st. */
 static int breaks(const cs_sessionizer *s, const cs_sess_state *st, const cs_event *e)
 {
-    if (crosses_split(s, st, e->ts))
+    if (crosses_split(s, st, ev_ts(e)))
         return 1;
     if (s->source_mode)
         return e->session_id != st->session_id;
-    if (e->ts - st->last_ts > s->gap_us)
+    if (ev_ts(e) - st->last_ts > s->gap_us)
         return 1;
-    return s->max_duration_us > 0 && e->ts - st->start_ts > s->max_duration_us;
+    return s->max_duration_us > 0 && ev_ts(e) - st->start_ts > s->max_duration_us;
 }
 
 /* 1 when no event at or after `watermark` could extend st. */
@@ -348,8 +349,8 @@ static int process_user(cs_sessionizer *s, cs_users *users, uint64_t pos, const 
             rc = add(s, st, e, first, err);
     }
     u->events += (int64_t)n;
-    if (ev[0].ts < u->first_ts) u->first_ts = ev[0].ts;
-    if (ev[n - 1].ts > u->last_ts) u->last_ts = ev[n - 1].ts;
+    if (ev_ts(&ev[0]) < u->first_ts) u->first_ts = ev_ts(&ev[0]);
+    if (ev_ts(&ev[n - 1]) > u->last_ts) u->last_ts = ev_ts(&ev[n - 1]);
     if (rc != CS_OK)
         return rc;
     if (final || can_close(s, st, watermark)) {
@@ -402,7 +403,7 @@ int sess_process(cs_sessionizer *s, cs_users *users, const cs_event *ev, uint64_
 {
     uint64_t runs = 0;
     for (uint64_t k = 0; k < n; k++)
-        runs += (k == 0 || ev[k].user_id != ev[k - 1].user_id) && ev[k].ts < watermark;
+        runs += (k == 0 || ev[k].user_id != ev[k - 1].user_id) && ev_ts(&ev[k]) < watermark;
     return sess_process_counted(s, users, ev, n, runs, watermark, final, carry, ncarry, err);
 }
 
@@ -424,7 +425,7 @@ int sess_process_counted(cs_sessionizer *s, cs_users *users, const cs_event *ev,
          * run is found; then the lookups, which find the cells in cache. */
         while (g < BATCH && i < n) {
             uint64_t j = run_end(ev, n, i), e = j;
-            while (e > i && ev[e - 1].ts >= watermark)
+            while (e > i && ev_ts(&ev[e - 1]) >= watermark)
                 e--;
             if (e < j && carry) {
                 memcpy(carry + *ncarry, ev + e, (j - e) * sizeof *ev);

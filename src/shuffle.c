@@ -146,9 +146,9 @@ int shuffle_pack(cs_shuffle *s, const cs_columns *cols, const uint8_t *keep, uin
         if (d == UINT32_MAX)
             continue;
         cs_event *e = &stage[(size_t)d * wc + nst[d]];
-        *e = (cs_event){.user_id = user[i], .ts = ts[i], .product_id = prod[i],
-                        .session_id = sess ? sess[i] : 0, .price = price[i],
-                        .category_id = cat[i], .brand_id = brand[i], .type = type[i]};
+        *e = (cs_event){.user_id = user[i], .ts_type = ev_ts_type(ts[i], type[i]),
+                        .product_id = prod[i], .session_id = sess ? sess[i] : 0,
+                        .price = price[i], .category_id = cat[i], .brand_id = brand[i]};
         if (++nst[d] == wc) {
             flush(send + fill[d], e - (wc - 1), wc);
             fill[d] += (uint64_t)wc;

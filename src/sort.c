@@ -24,7 +24,7 @@ int sort_event_less(const cs_event *a, const cs_event *b)
 {
     if (a->user_id != b->user_id)
         return a->user_id < b->user_id;
-    return a->ts < b->ts;
+    return ev_ts(a) < ev_ts(b);
 }
 
 /* Stable merge sort of ev[0..n) by sort_event_less, tmp (room for n) as
@@ -111,7 +111,7 @@ static uint64_t early_users(const cs_event *out, uint64_t m, int64_t later)
 {
     uint64_t u = 0;
     for (uint64_t i = 0; i < m; i++)
-        u += (i == 0 || out[i].user_id != out[i - 1].user_id) && out[i].ts < later;
+        u += (i == 0 || out[i].user_id != out[i - 1].user_id) && ev_ts(&out[i]) < later;
     return u;
 }
 
@@ -124,7 +124,7 @@ static void sort_one_bucket(const cs_event *const *piece, const uint64_t *len, i
         uint64_t at = 0;
         for (int r = 0; r < nruns; r++) {
             for (uint64_t i = 0; i < len[r]; i++)
-                late += piece[r][i].ts >= later;
+                late += ev_ts(&piece[r][i]) >= later;
             if (len[r])   /* an empty run may have no buffer at all */
                 memcpy(out + at, piece[r], len[r] * sizeof *out);
             at += len[r];
@@ -143,7 +143,7 @@ static void sort_one_bucket(const cs_event *const *piece, const uint64_t *len, i
             uint32_t d = (uint32_t)digit(bucket_key(piece[r][i].user_id), shift, mask);
             dig[j++] = d;
             cnt[d + 1]++;
-            late += piece[r][i].ts >= later;
+            late += ev_ts(&piece[r][i]) >= later;
         }
     for (uint64_t k = 1; k <= nb; k++)
         cnt[k] += cnt[k - 1];

@@ -14,8 +14,10 @@
 #include "clickseg/comm.h"
 #include "clickseg/error.h"
 
-/* Bytes each in-flight event costs a rank during a window: the read
- * columns, the packed send record, the received copy and the sort scratch. */
+/* Bytes each in-flight event costs a rank during a window, an upper bound
+ * with room to spare: the read columns, the packed send record, the
+ * received copy (the sort's scratch is one bucket) and the carry. Kept at
+ * 256 so a given memory_per_rank plans the windows it always did. */
 #define CS_BYTES_PER_EVENT 256
 #define CS_MIN_WINDOW_ROWS 64
 /* Bytes each user of a rank costs at the end of the run beyond its table

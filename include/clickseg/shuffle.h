@@ -1,6 +1,6 @@
 /* shuffle.h — sending each event to the rank that owns its user.
  *
- * PACK turns a rank's read columns into 56-byte records grouped by
+ * PACK turns a rank's read columns into 48-byte records grouped by
  * destination and, inside each destination, by the sort's level-1 bucket
  * (one counting sort on (cs_owner, bucket)), so the receiving rank's sort
  * starts at level 2 (sort.h). EXCHANGE sends the per-bucket counts with one

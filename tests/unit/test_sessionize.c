@@ -94,8 +94,7 @@ static cs_event ev(fixture *fx, uint64_t user, int64_t ts, int type)
     cs_event e;
     memset(&e, 0, sizeof e);
     e.user_id = user;
-    e.ts = ts;
-    e.type = (uint8_t)type;
+    e.ts_type = ev_ts_type(ts, (unsigned)type);
     return e;
 }
 
@@ -479,7 +478,7 @@ static void test_window_split(void **state)
     cs_event w1[32], w2[32];
     uint64_t n1 = 0, n2 = 0;
     for (uint64_t i = 0; i < n; i++) {
-        if (e[i].ts < SPLIT_W)
+        if (ev_ts(&e[i]) < SPLIT_W)
             w1[n1++] = e[i];
         else
             w2[n2++] = e[i];
@@ -726,7 +725,7 @@ static void test_pool_many_windows(void **state)
         int64_t hi = final ? INT64_MAX : next;
         uint64_t m = 0;
         for (uint64_t i = 0; i < n; i++)
-            if (e[i].ts >= lo && e[i].ts < hi)
+            if (ev_ts(&e[i]) >= lo && ev_ts(&e[i]) < hi)
                 w[m++] = e[i];
         if (m)
             assert_int_equal(sess_process(&fx->sz, &fx->users, w, m, hi, final, NULL, NULL, &err), CS_OK);

@@ -46,13 +46,12 @@ static cs_event make_event(uint64_t user, int64_t ts, uint64_t row)
     cs_event e;
     memset(&e, 0, sizeof e);
     e.user_id = user;
-    e.ts = ts;
     e.product_id = payload_of(row);
     e.session_id = ~payload_of(row);
     e.price = (int64_t)(row % 9973);
     e.category_id = (uint32_t)(row * 7);
     e.brand_id = (uint32_t)(row * 11);
-    e.type = (uint8_t)(row % 8);
+    e.ts_type = ev_ts_type(ts, (unsigned)(row % 8));
     return e;
 }
 
@@ -80,13 +79,13 @@ static void check_sorted(const cs_event *ev, uint64_t n)
         assert_int_equal(e->price, (int64_t)(row_of(e) % 9973));
         assert_int_equal(e->category_id, (uint32_t)(row_of(e) * 7));
         assert_int_equal(e->brand_id, (uint32_t)(row_of(e) * 11));
-        assert_int_equal(e->type, row_of(e) % 8);
+        assert_int_equal(ev_type(e), row_of(e) % 8);
         if (i > 0 && ev[i - 1].user_id == e->user_id) {
             const cs_event *p = &ev[i - 1];
-            if (!(p->ts < e->ts || (p->ts == e->ts && row_of(p) < row_of(e))))
+            if (!(ev_ts(p) < ev_ts(e) || (ev_ts(p) == ev_ts(e) && row_of(p) < row_of(e))))
                 fail_msg("user %llu: row %llu (ts %lld) before row %llu (ts %lld)",
                          (unsigned long long)e->user_id, (unsigned long long)row_of(p),
-                         (long long)p->ts, (unsigned long long)row_of(e), (long long)e->ts);
+                         (long long)ev_ts(p), (unsigned long long)row_of(e), (long long)ev_ts(e));
             continue;
         }
         if (i > 0) {
@@ -203,7 +202,7 @@ static void test_sort_runs(void **state)
             uint64_t r = rng_next(&s);
             ev[i] = make_event(r % 3000 + (r % 7 == 0 ? 0xff00000000000000ULL : 0),
                                (int64_t)((r >> 24) % 50), i);
-            later += ev[i].ts >= 30;
+            later += ev_ts(&ev[i]) >= 30;
         }
         /* sources: rows [0, 20000), [20000, 20000) (empty), then thirds */
         uint64_t bound[6] = {0, 20000, 20000, 33000, 47000, n};
@@ -230,7 +229,7 @@ static void test_sort_runs(void **state)
         uint8_t seen[6000] = {0};
         for (uint64_t i = 0; i < n; i++) {
             uint64_t k = (ev[i].user_id & 0xffff) + (ev[i].user_id >> 56 ? 3000 : 0);
-            if (ev[i].ts < 30 && !seen[k]++)
+            if (ev_ts(&ev[i]) < 30 && !seen[k]++)
                 early++;
         }
         assert_int_equal(nu, early);
@@ -285,7 +284,7 @@ static void test_sort_one_user(void **state)
     cs_err err;
     assert_int_equal(sort_events(ev, tmp, n, &err), CS_OK);
     for (uint64_t i = 0; i < n; i++) {
-        assert_int_equal(ev[i].ts, (int64_t)(i / 10));
+        assert_int_equal(ev_ts(&ev[i]), (int64_t)(i / 10));
         assert_int_equal(row_of(&ev[i]), n - 10 - 10 * (i / 10) + i % 10);
     }
     check_sorted(ev, n);
