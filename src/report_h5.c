@@ -146,7 +146,10 @@ static hid_t names_enum(const char *(*fn)(int), int n)
  * ones, one per segment, tier, RFM segment and one per profile column. */
 #define CU_COLS (1 + CU_NFIXED + CS_MAX_SEGMENTS + 2 + CS_MAX_PROFILE_COLS)
 #define CU_BLOCK 16384   /* rows gathered at a time */
-#define CU_AHEAD 16      /* rows prefetched ahead */
+#define CU_AHEAD 10      /* rows prefetched ahead */
+/* cu_block fetches lines 0, 1 and 3 of an entry (2 only past 8 segments). */
+_Static_assert(offsetof(cs_user, seg_sessions) + 8 * sizeof(uint32_t) <= 128 &&
+               offsetof(cs_user, score) >= 192, "customer fields in the fetched lines");
 
 typedef struct cu_writer {
     ptable t;
@@ -225,12 +228,17 @@ static int cu_block(cu_writer *w, const cs_users *users, const cs_kv *kv, uint64
     for (int c = 0; c < w->ncols; c++)
         col[c] = w->buf + (size_t)c * CU_BLOCK;
     for (uint64_t i = 0; i < m; i++) {
-        /* Entries are scattered over the table and read whole: fetch every
-         * line of one far enough ahead to hide the memory latency. */
+        /* Entries are scattered over the table: fetch the lines a row
+         * reads (entries are line aligned, users.h; the third line holds
+         * only segments 8.. and last_period) far enough ahead to hide the
+         * memory latency. */
         if (at + i + CU_AHEAD < users->n) {
             const char *p = (const char *)&users->slot[kv[at + i + CU_AHEAD].val];
-            for (size_t off = 0; off < sizeof(cs_user); off += 64)
-                __builtin_prefetch(p + off);
+            __builtin_prefetch(p);
+            __builtin_prefetch(p + 64);
+            if (w->nseg > 8)
+                __builtin_prefetch(p + 128);
+            __builtin_prefetch(p + 192);
         }
         const cs_user *u = &users->slot[kv[at + i].val];
         int c = 0;

@@ -64,8 +64,9 @@ int64_t stats_quantile(const int64_t *hist, double q)
 int64_t *stats_period_row(cs_stats *s, int64_t key, cs_err *err)
 {
     size_t w = (size_t)s->nseg * PS_NFIELDS;
-    if (s->last_hit < s->nperiods && s->pkeys[s->last_hit] == key)
-        return s->prow + s->last_hit * w;
+    uint64_t *h = &s->hit[((uint64_t)key * 0x9e3779b97f4a7c15ULL) >> 58];
+    if (*h && *h <= s->nperiods && s->pkeys[*h - 1] == key)
+        return s->prow + (*h - 1) * w;
     uint64_t lo = 0, hi = s->nperiods;
     while (lo < hi) {
         uint64_t mid = (lo + hi) / 2;
@@ -73,7 +74,7 @@ int64_t *stats_period_row(cs_stats *s, int64_t key, cs_err *err)
         else hi = mid;
     }
     if (lo < s->nperiods && s->pkeys[lo] == key) {
-        s->last_hit = lo;
+        *h = lo + 1;
         return s->prow + lo * w;
     }
     if (s->nperiods == s->pcap) {
@@ -93,7 +94,7 @@ int64_t *stats_period_row(cs_stats *s, int64_t key, cs_err *err)
     s->pkeys[lo] = key;
     memset(s->prow + lo * w, 0, w * sizeof *s->prow);
     s->nperiods++;
-    s->last_hit = lo;
+    *h = lo + 1;
     return s->prow + lo * w;
 }
 

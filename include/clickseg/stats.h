@@ -49,7 +49,11 @@ typedef struct cs_stats {
     int64_t *pkeys;
     int64_t *prow;
     uint64_t nperiods, pcap;
-    uint64_t last_hit;      /* index of the last period looked up */
+    /* recent lookups, direct-mapped on the key: index + 1 of its row (0
+     * none). Sessions close user by user, so consecutive ones fall on
+     * different periods; an entry is checked against pkeys before use, so
+     * rows moving on insert cannot mislead it. */
+    uint64_t hit[64];
 } cs_stats;
 
 int stats_init(cs_stats *s, int nseg, cs_err *err);

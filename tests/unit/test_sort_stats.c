@@ -507,6 +507,17 @@ static void test_period_rows(void **state)
     assert_int_equal(s.prow[3 * (size_t)w + 5], 20240007LL * 100 + 5);
     for (uint64_t i = 1; i < s.nperiods; i++)
         assert_true(s.pkeys[i - 1] < s.pkeys[i]);
+    /* A key looked up (and so remembered), then rows moved under it by
+     * inserts before it: the next lookup still finds its own row. */
+    for (int i = 0; i < 40; i++) {
+        int64_t key = 20240000 + 7 * (149 - i);
+        row = stats_period_row(&s, key, &err);
+        assert_int_equal(row[w - 1], key * 100 + w - 1);
+        assert_non_null(stats_period_row(&s, 20240001 + 7 * i, &err));   /* new, earlier */
+        row = stats_period_row(&s, key, &err);
+        assert_int_equal(row[w - 1], key * 100 + w - 1);
+    }
+    assert_int_equal(s.nperiods, (uint64_t)nk + 2 + 40);
     stats_free(&s);
 }
 
