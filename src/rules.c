@@ -180,6 +180,15 @@ static int cond_holds(const cs_cond *c, const cs_features *f)
 }
 
 /* Segment of the first rule whose conditions all hold; -1 when none. */
+int rules_use_feature(const cs_rules *rs, int feature)
+{
+    for (int i = 0; i < rs->nrules; i++)
+        for (int c = 0; c < rs->rule[i].ncond; c++)
+            if (rs->rule[i].cond[c].feature == feature)
+                return 1;
+    return 0;
+}
+
 int rules_match(const cs_rules *rs, const cs_features *f)
 {
     for (int i = 0; i < rs->nrules; i++) {

@@ -172,6 +172,15 @@ static int prolog(run_ctx *x, cs_err *err)
     x->sz.split_period = x->cfg->session_split - 1;
     x->sz.rules = &x->cfg->rules;
     x->sz.tz = &x->tz;
+    /* Sessions carry the features something reads: sessions.h5 shows them
+     * all, the rules read theirs. */
+    const cs_rules *rules = &x->cfg->rules;
+    int all = x->cfg->output_sessions;
+    x->sz.need_ids = all || rules_use_feature(rules, F_DISTINCT_PRODUCTS) ||
+                     rules_use_feature(rules, F_DISTINCT_CATEGORIES) ||
+                     rules_use_feature(rules, F_DISTINCT_BRANDS);
+    x->sz.need_entry_time = all || rules_use_feature(rules, F_ENTRY_HOUR) ||
+                            rules_use_feature(rules, F_ENTRY_WEEKDAY);
     x->sz.emit = on_session;
     x->sz.emit_ctx = x;
     x->maxts = INT64_MIN;

@@ -8,6 +8,7 @@ void sess_init(cs_sessionizer *s)
 {
     memset(s, 0, sizeof *s);
     s->split_period = -1;
+    s->need_ids = s->need_entry_time = 1;
 }
 
 void sess_free(cs_sessionizer *s)
@@ -165,6 +166,8 @@ static inline int add(cs_sessionizer *s, cs_sess_state *st, const cs_event *e, i
     st->refund_amount += t == EV_REFUND ? e->price : 0;
     st->views_before += ((t == EV_PAGE_VIEW) | (t == EV_PRODUCT_VIEW)) & unbought;
     st->first_purchase_ts = purchase & unbought ? ts : st->first_purchase_ts;
+    if (!s->need_ids)
+        return CS_OK;
     int rc = push_id(s, 0, e->product_id, err);
     rc |= push_id(s, 1, e->category_id, err);
     rc |= push_id(s, 2, e->brand_id, err);
@@ -188,16 +191,18 @@ static void features_of(cs_sessionizer *s, const cs_sess_state *st, cs_features 
     v[F_CHECKOUTS] = st->count[EV_CHECKOUT];
     v[F_PURCHASES] = st->count[EV_PURCHASE];
     v[F_REFUNDS] = st->count[EV_REFUND];
-    v[F_DISTINCT_PRODUCTS] = (int64_t)count_distinct(s, 0, NULL);
-    v[F_DISTINCT_CATEGORIES] = (int64_t)count_distinct(s, 1, NULL);
-    v[F_DISTINCT_BRANDS] = (int64_t)count_distinct(s, 2, NULL);
+    if (s->need_ids) {
+        v[F_DISTINCT_PRODUCTS] = (int64_t)count_distinct(s, 0, NULL);
+        v[F_DISTINCT_CATEGORIES] = (int64_t)count_distinct(s, 1, NULL);
+        v[F_DISTINCT_BRANDS] = (int64_t)count_distinct(s, 2, NULL);
+    }
     v[F_REVENUE] = st->revenue;
     v[F_REFUND_AMOUNT] = st->refund_amount;
     int bought = st->first_purchase_ts >= 0;
     v[F_TIME_TO_PURCHASE_S] = bought ? (st->first_purchase_ts - st->start_ts) / 1000000 : -1;
     v[F_VIEWS_BEFORE_PURCHASE] = bought ? st->views_before : -1;
     int hour = 0, weekday = 0;
-    if (s->tz)
+    if (s->tz && s->need_entry_time)
         tz_hour_weekday(s->tz, st->start_ts, &hour, &weekday);
     v[F_ENTRY_HOUR] = hour;
     v[F_ENTRY_WEEKDAY] = weekday;

@@ -76,6 +76,10 @@ int rules_validate(const cs_rules *rs, cs_err *err);
 /* Segment id of the first matching rule; -1 when none matches. */
 int rules_match(const cs_rules *rs, const cs_features *f);
 
+/* 1 when a condition of some rule reads `feature` (enum cs_feature): run
+ * leaves out of the sessions what no rule reads and no output shows. */
+int rules_use_feature(const cs_rules *rs, int feature);
+
 /* Segment id by name, or -1. */
 int rules_segment_index(const cs_rules *rs, const char *name);
 

@@ -56,6 +56,15 @@ typedef struct cs_sessionizer {
     int64_t max_duration_us; /* 0 = no limit */
     int source_mode;         /* cut on the archive's session_id instead of gaps */
     int split_period;        /* -1, or cut where this local period (enum cs_period) ends */
+    /* Features worked out only when something reads them (sess_init sets
+     * both): the distinct product, category and brand counts (an id list
+     * per session, kept across windows for unfinished ones) and the local
+     * entry hour and weekday. Left 0 otherwise. Run clears them when no
+     * rule reads them and sessions.h5 is off; a checkpoint or state is
+     * only resumed with the same rules and --sessions choice, so a
+     * session never has part of its ids missing. */
+    int need_ids;
+    int need_entry_time;
     const cs_rules *rules;
     cs_tz *tz;
     sess_emit_fn emit;

@@ -10,6 +10,7 @@ CMP="$PY $SRCDIR/lib/compare.py"
 mpi 1 "$CLICKSEG" generate -o arch -n 60000 -d 3 -f 3 --seed 11 > /dev/null
 mpi "$NRANKS" "$CLICKSEG" run -q -i arch -o whole --sessions
 mpi "$NRANKS" "$CLICKSEG" run -q -i arch -o tiny --sessions --window-events 150
+# (without --sessions: the features no rule reads are left out, the rest equal)
 mpi "$NRANKS" "$CLICKSEG" run -q -i 'arch/*.h5' -o glob
 $REF arch --out ref > /dev/null
 $CMP ref whole --sessions
@@ -43,6 +44,31 @@ $CMP e_md_ref e_md --sessions
 mpi "$NRANKS" "$CLICKSEG" run -q -i arch -o src --sessions --set session.mode=source
 $REF arch --mode source --out src_ref > /dev/null
 $CMP src_ref src --sessions
+
+# A rule that reads distinct brands and the entry hour: without --sessions
+# run still works those features out (it leaves out only what nothing
+# reads), so the segment counts equal those of the reference's sessions.
+cat > hop.cfg <<'CFG'
+rules = (
+  { segment = "brand_hopper"; when = ( "distinct_brands >= 2", "entry_hour >= 12" ); },
+  { segment = "weekend"; when = ( "entry_weekday >= 5" ); },
+  { segment = "other"; }
+);
+CFG
+mpi "$NRANKS" "$CLICKSEG" run -q -c hop.cfg -i arch -o hop
+$PY - <<'PY'
+import h5py, json, numpy as np
+with h5py.File("ref/sessions.h5", "r") as h:
+    g = h["sessions"]
+    b, hr, wd = g["distinct_brands"][:], g["entry_hour"][:], g["entry_weekday"][:]
+hop = (b >= 2) & (hr >= 12)
+want = {"brand_hopper": int(hop.sum()), "weekend": int((~hop & (wd >= 5)).sum())}
+want["other"] = len(b) - want["brand_hopper"] - want["weekend"]
+got = {s["name"]: s["sessions"] for s in json.load(open("hop/report.json"))["segments"]}
+assert all(want[k] > 0 for k in want), want
+assert got == want, (got, want)
+print("rules on distinct brands and entry time without --sessions:", got)
+PY
 
 # Outputs are readable the way users read them.
 $PY - <<'PY'

@@ -759,6 +759,69 @@ static void test_pool_many_windows(void **state)
     free(one);
 }
 
+/* Without need_ids and need_entry_time (what run sets when no rule reads
+ * those features and sessions.h5 is off) the sessions are the same, over
+ * windows with unfinished sessions carried, except that the left-out
+ * features are 0; the pool holds no id lists. */
+static void test_features_left_out(void **state)
+{
+    fixture *fx = *state;
+    enum { NU = 30, MAXE = 10 };
+    static const int64_t steps[] = {10, 600, 1799, 1801, 2500};
+    cs_event e[NU * MAXE];
+    uint64_t n = 0, x = 11;
+    for (uint64_t u = 1; u <= NU; u++) {
+        int64_t ts = T0 + (int64_t)(lcg(&x) % 20000) * SEC + 3600 * SEC * (int64_t)(u % 24);
+        int k = 1 + (int)(lcg(&x) % MAXE);
+        for (int i = 0; i < k; i++) {
+            int type = (int)(lcg(&x) % EV_NTYPES);
+            e[n++] = evp(fx, u, ts, type, lcg(&x) % 5, (uint32_t)(lcg(&x) % 3),
+                         (uint32_t)(lcg(&x) % 3), type == EV_PURCHASE ? 250 : 0);
+            ts += steps[lcg(&x) % 5] * SEC;
+        }
+    }
+    run_all(fx, e, n);
+    sink *all = malloc(sizeof *all);
+    assert_non_null(all);
+    *all = fx->out;
+    qsort(all->s, (size_t)all->n, sizeof all->s[0], cmp_session);
+
+    restart(fx);
+    fx->sz.need_ids = fx->sz.need_entry_time = 0;
+    cs_err err;
+    cs_event w[NU * MAXE];
+    for (int64_t lo = INT64_MIN, next = T0 + 2000 * SEC; lo < INT64_MAX; next += 2000 * SEC) {
+        int final = next > T0 + 130000 * SEC;
+        int64_t hi = final ? INT64_MAX : next;
+        uint64_t m = 0;
+        for (uint64_t i = 0; i < n; i++)
+            if (ev_ts(&e[i]) >= lo && ev_ts(&e[i]) < hi)
+                w[m++] = e[i];
+        if (m)
+            assert_int_equal(sess_process(&fx->sz, &fx->users, w, m, hi, final, NULL, NULL, &err), CS_OK);
+        assert_int_equal(fx->sz.open_id_bytes, 0);
+        assert_int_equal(sess_close_idle(&fx->sz, &fx->users, hi, final, &err), CS_OK);
+        lo = hi;
+    }
+    sink *some = &fx->out;
+    qsort(some->s, (size_t)some->n, sizeof some->s[0], cmp_session);
+    assert_true(all->n > NU);
+    assert_int_equal(all->n, some->n);
+    int left_out[] = {F_DISTINCT_PRODUCTS, F_DISTINCT_CATEGORIES, F_DISTINCT_BRANDS, F_ENTRY_HOUR,
+                      F_ENTRY_WEEKDAY};
+    int nonzero = 0;
+    for (int i = 0; i < all->n; i++) {
+        for (int k = 0; k < 5; k++) {
+            nonzero += all->s[i].f.v[left_out[k]] != 0;
+            assert_int_equal(some->s[i].f.v[left_out[k]], 0);
+            all->s[i].f.v[left_out[k]] = 0;
+        }
+    }
+    assert_true(nonzero > all->n);   /* the full pass did work them out */
+    assert_same_sessions(all, some, all->n);
+    free(all);
+}
+
 /* With max_duration, an idle session closes once the watermark is past
  * start + max_duration even though the gap is not exceeded. */
 static void test_close_idle_max_duration(void **state)
@@ -795,6 +858,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_close_idle_max_duration, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pool_swap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pool_many_windows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_features_left_out, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
