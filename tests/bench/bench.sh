@@ -290,6 +290,9 @@ for n in "${SIZES[@]}"; do
                 mpirun -n "$r" "$FLOOR" "$arch"
         done
         for r in ${RANKS//,/ }; do
+            # Into an empty directory, as import: replacing the previous
+            # round's outputs (half a GB at 10^8) is not part of the job.
+            rm -rf "$w/run-r$r"
             # shellcheck disable=SC2086  # RUN_ARGS is split on purpose
             measure "$n" run "$r" "$round" "$w/run-r$r-$round.txt" \
                 mpirun -n "$r" "$CLICKSEG" run -q -i "$arch" -o "$w/run-r$r" --force \
@@ -344,6 +347,7 @@ if [ "$WEAK_N" -gt 0 ]; then
         for r in ${WEAK_RANKS//,/ }; do
             [ -n "${WARCH[$r]:-}" ] || continue
             n=$((WEAK_N * r))
+            rm -rf "$w/run-r$r"
             # shellcheck disable=SC2086
             measure "$n" weak "$r" "$round" "$w/run-r$r-$round.txt" \
                 mpirun -n "$r" "$CLICKSEG" run -q -i "${WARCH[$r]}" -o "$w/run-r$r" --force \
