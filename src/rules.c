@@ -179,7 +179,6 @@ static int cond_holds(const cs_cond *c, const cs_features *f)
     }
 }
 
-/* Segment of the first rule whose conditions all hold; -1 when none. */
 int rules_use_feature(const cs_rules *rs, int feature)
 {
     for (int i = 0; i < rs->nrules; i++)
@@ -189,6 +188,7 @@ int rules_use_feature(const cs_rules *rs, int feature)
     return 0;
 }
 
+/* Segment of the first rule whose conditions all hold; -1 when none. */
 int rules_match(const cs_rules *rs, const cs_features *f)
 {
     for (int i = 0; i < rs->nrules; i++) {

@@ -38,6 +38,7 @@ typedef struct run_ctx {
     cs_event *carry_next;          /* the carry being filled while the old one is read */
     uint64_t work_cap, ncarry, carry_cap, ncarry_next, carry_next_cap;
     int64_t wm;                    /* the current part's watermark */
+    uint64_t users_before;         /* users in the table when the part's sessionize began */
     int final;                     /* the current part is the last: every session closes */
     int64_t maxts;                 /* max ts of every row read so far, all ranks */
     cs_session *sess;

@@ -175,10 +175,13 @@ static int sessionize_bucket(void *vx, const cs_event *ev, uint64_t m, uint64_t 
     int rc = reserve_carry_next(x, nlate, err);
     /* The index homes users by their key's top bits, and buckets come in
      * key order: the bucket's users land in its 1/2^l1 share of the index,
-     * so the index needs room as if every bucket brought as many. Sized for
-     * the whole table at once, it never grows in the middle of an ordered
-     * insert, where every key so far would pile into the first cells. */
-    uint64_t room = nusers << x->sh.l1_bits;
+     * beside that share of the users the table held before this part, so
+     * the index needs room as if every bucket brought as many (the users
+     * this part already added live in other shares). Sized so at once, it
+     * never grows in the middle of an ordered insert, where every key so
+     * far would pile into the first cells. */
+    uint64_t want = x->users_before + (nusers << x->sh.l1_bits);
+    uint64_t room = want > x->users.n ? want - x->users.n : 0;
     if (rc == CS_OK)
         rc = sess_process_counted(&x->sz, &x->users, ev, m, room, x->wm, x->final,
                                   x->carry_next, &x->ncarry_next, err);
@@ -213,6 +216,7 @@ static int sort_sessionize(run_ctx *x, cs_err *err)
         }
     }
     x->ncarry_next = 0;
+    x->users_before = x->users.n;
     if (rc == CS_OK)
         rc = sort_runs_each(runs, x->c->size + 1, l1, x->work, x->wm, sessionize_bucket, x, err);
     free(runs);
@@ -244,6 +248,9 @@ void run_release_window_buffers(run_ctx *x)
     free(x->work);
     x->work = NULL;
     x->work_cap = 0;
+    free(x->carry_next);   /* holds nothing between windows */
+    x->carry_next = NULL;
+    x->carry_next_cap = 0;
     shuffle_release(&x->sh);
 }
 

@@ -109,9 +109,12 @@ void sort_count_buckets(const cs_event *ev, uint64_t n, int l1_bits, uint64_t *b
  * runs sessionize will process), counted while the bucket is in cache. */
 static uint64_t early_users(const cs_event *out, uint64_t m, int64_t later)
 {
-    uint64_t u = 0;
-    for (uint64_t i = 0; i < m; i++)
-        u += (i == 0 || out[i].user_id != out[i - 1].user_id) && ev_ts(&out[i]) < later;
+    if (m == 0)
+        return 0;
+    /* No branch on the data: a user starts at every change of id. */
+    uint64_t u = ev_ts(&out[0]) < later;
+    for (uint64_t i = 1; i < m; i++)
+        u += (uint64_t)((out[i].user_id != out[i - 1].user_id) & (ev_ts(&out[i]) < later));
     return u;
 }
 
