@@ -90,6 +90,15 @@ static int reserve(void **p, uint64_t *cap, uint64_t n, size_t size, cs_err *err
 static inline void flush(cs_event *restrict to, const cs_event *restrict from, int wc)
 {
 #ifdef __SSE2__
+    /* 16 bytes a store when both sides allow it (records are 48 bytes, so
+     * every record of a 16-byte aligned buffer is too). */
+    if ((((uintptr_t)to | (uintptr_t)from) & 15) == 0) {
+        __m128i *t = (__m128i *)(void *)to;
+        const __m128i *f = (const __m128i *)(const void *)from;
+        for (size_t k = 0; k < (size_t)wc * sizeof *to / 16; k++)
+            _mm_stream_si128(t + k, _mm_load_si128(f + k));
+        return;
+    }
     long long *t = (long long *)(void *)to;
     const long long *f = (const long long *)(const void *)from;
     for (size_t k = 0; k < (size_t)wc * sizeof *to / 8; k++)
