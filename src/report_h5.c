@@ -158,6 +158,7 @@ typedef struct cu_writer {
     hid_t tier_t, rfm_t; /* the enum types of tier and rfm_segment */
     char name[CU_COLS][112];
     int width[CU_COLS];  /* bytes a value in memory and in the file */
+    int count_width;     /* 4 (uint32) or 8 (int64): the per-user counts */
     int ncols, nseg, nprof;
     int64_t *buf;        /* CU_COLS x CU_BLOCK values (at most 8 bytes each) */
 } cu_writer;
@@ -194,7 +195,14 @@ static int cu_create(cu_writer *w, const cs_rules *rules, const cs_ranking *rk, 
      * them): a smaller file to write and to load, the same values. */
     cu_column(w, k++, "user_id", H5T_NATIVE_UINT64, H5T_STD_U64LE, 8, err);
     for (int f = 0; f < CU_NFIXED; f++) {
-        if (f == CU_R || f == CU_F || f == CU_M || f == CU_INTENT || f == CU_RISK)
+        int count = f == CU_EVENTS || f == CU_SESSIONS || f == CU_PURCHASE_SESSIONS ||
+                    f == CU_PURCHASES || f == CU_CART_ABANDONS || f == CU_CART_REMOVES ||
+                    f == CU_FREQUENCY;
+        if (count && w->count_width == 4)
+            cu_column(w, k++, cu_names[f], H5T_NATIVE_UINT32, H5T_STD_U32LE, 4, err);
+        else if (f == CU_RECENCY)   /* days between two valid times: under 2^22 */
+            cu_column(w, k++, cu_names[f], H5T_NATIVE_INT32, H5T_STD_I32LE, 4, err);
+        else if (f == CU_R || f == CU_F || f == CU_M || f == CU_INTENT || f == CU_RISK)
             cu_column(w, k++, cu_names[f], H5T_NATIVE_UINT8, H5T_STD_U8LE, 1, err);
         else if (f == CU_SCORE)
             cu_column(w, k++, cu_names[f], H5T_NATIVE_INT32, H5T_STD_I32LE, 4, err);
@@ -270,16 +278,27 @@ int report_write_customers(const cs_comm *c, const char *dir, const cs_users *us
     w.nprof = rk->nprofile_cols;
     w.buf = kv ? cs_malloc((size_t)CU_COLS * CU_BLOCK * sizeof *w.buf, err, "customers table")
                : NULL;
+    /* The largest count of any user on any rank picks the counts' width:
+     * uint32 unless a value needs more (one user id collecting billions of
+     * events), the same for every rank's rows. */
+    int64_t most = 0;
     if (w.buf) {
-        for (uint64_t i = 0; i < n; i++)
-            kv[i] = (cs_kv){users->slot[i].user_id, i};
+        for (uint64_t i = 0; i < n; i++) {
+            const cs_user *u = &users->slot[i];
+            kv[i] = (cs_kv){u->user_id, i};
+            int64_t m = u->events > u->sessions ? u->events : u->sessions;
+            m = u->purchases > m ? u->purchases : m;
+            m = u->cart_removes > m ? u->cart_removes : m;
+            most = m > most ? m : most;
+        }
         sort_kv(kv, kv + n, n, err);
     }
-    if (comm_agree(c, err) != CS_OK) {
+    if (comm_agree(c, err) != CS_OK || comm_max_i64(c, &most, 1, 1, err) != CS_OK) {
         free(kv);
         free(w.buf);
         return err->code;
     }
+    w.count_width = most <= (int64_t)UINT32_MAX ? 4 : 8;
     char path[1300];
     snprintf(path, sizeof path, "%s/customers.h5", dir);
     int rc = ptable_open(c, &w.t, path, "customers", n, err);
