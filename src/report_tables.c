@@ -1,0 +1,376 @@
+/* report_tables.c — the parallel per-user and per-session tables,
+ * customers.h5 and sessions.h5 (see report.h): every rank writes its own
+ * rows of each column dataset at an offset from an exclusive prefix sum;
+ * run and merge call them at the end of a job. */
+#include <hdf5.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clickseg/h5util.h"
+#include "clickseg/report.h"
+#include "clickseg/sort.h"
+#include "clickseg/users.h"
+
+/* ---- a parallel column table ---- */
+
+typedef struct ptable {
+    hid_t file, group, dxpl;
+    uint64_t total, offset, n;
+    const char *path;
+} ptable;
+
+static int ptable_open(const cs_comm *c, ptable *t, const char *path, const char *group,
+                       uint64_t n, cs_err *err)
+{
+    memset(t, 0, sizeof *t);
+    t->path = path;
+    t->n = n;
+    int64_t total = (int64_t)n;
+    if (comm_exscan_u64(c, n, &t->offset, err) != CS_OK || comm_sum_i64(c, &total, 1, 1, err) != CS_OK)
+        return err->code;
+    t->total = (uint64_t)total;
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_fapl_mpio(fapl, c->comm, MPI_INFO_NULL);
+    t->file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    if (t->file < 0)
+        return h5_fail(err, CS_EIO, "%s: cannot create", path);
+    t->group = H5Gcreate2(t->file, group, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    t->dxpl = H5Pcreate(H5P_DATASET_XFER);
+    H5Pset_dxpl_mpio(t->dxpl, H5FD_MPIO_INDEPENDENT);
+    return t->group < 0 ? h5_fail(err, CS_EIO, "%s: cannot create group", path) : CS_OK;
+}
+
+/* Collective: creates column `name` of the table (contiguous: each rank's
+ * rows are one slab, written by plain MPI-IO writes). */
+static hid_t ptable_create(ptable *t, const char *name, hid_t ftype, cs_err *err)
+{
+    hsize_t dims[1] = {t->total};
+    hid_t fs = H5Screate_simple(1, dims, NULL);
+    hid_t d = H5Dcreate2(t->group, name, ftype, fs, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Sclose(fs);
+    if (d < 0)
+        h5_fail(err, CS_EIO, "%s: creating column %s", t->path, name);
+    return d;
+}
+
+/* Independent: rows [t->offset + at, + count) of column d from buf. */
+static int ptable_write(ptable *t, hid_t d, const char *name, hid_t mtype, uint64_t at,
+                        uint64_t count, const void *buf, cs_err *err)
+{
+    if (count == 0)
+        return CS_OK;
+    hsize_t dims[1] = {t->total}, st[1] = {t->offset + at}, cnt[1] = {count};
+    hid_t fs = H5Screate_simple(1, dims, NULL), ms = H5Screate_simple(1, cnt, NULL);
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, cnt, NULL);
+    herr_t rc = H5Dwrite(d, mtype, ms, fs, t->dxpl, buf);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    return rc < 0 ? h5_fail(err, CS_EIO, "%s: writing column %s", t->path, name) : CS_OK;
+}
+
+/* Collective: one whole column of the table (every rank passes its n values). */
+static int ptable_column(ptable *t, const char *name, hid_t ftype, hid_t mtype,
+                         const void *buf, cs_err *err)
+{
+    hid_t d = ptable_create(t, name, ftype, err);
+    int rc = d < 0 ? CS_EIO : ptable_write(t, d, name, mtype, 0, t->n, buf, err);
+    if (d >= 0)
+        H5Dclose(d);
+    return rc;
+}
+
+static int ptable_close(ptable *t, cs_err *err)
+{
+    H5Pclose(t->dxpl);
+    H5Gclose(t->group);
+    if (H5Fclose(t->file) < 0)
+        return h5_fail(err, CS_EIO, "%s: closing", t->path);
+    return CS_OK;
+}
+
+/* ---- customers.h5 ---- */
+
+enum { CU_EVENTS, CU_SESSIONS, CU_PURCHASE_SESSIONS, CU_PURCHASES, CU_REVENUE, CU_REFUNDS,
+       CU_FIRST_TS, CU_LAST_TS, CU_CART_ABANDONS, CU_CART_REMOVES, CU_RECENCY, CU_FREQUENCY, CU_MONETARY, CU_R, CU_F, CU_M,
+       CU_INTENT, CU_RISK, CU_SCORE, CU_NFIXED };
+static const char *const cu_names[CU_NFIXED] = {"events", "sessions", "purchase_sessions",
+    "purchases", "revenue", "refunds", "first_ts", "last_ts", "cart_abandons", "cart_removes",
+    "recency_days", "frequency",
+    "monetary", "r_score", "f_score", "m_score", "intent", "risk", "score"};
+
+static int64_t cu_value(const cs_user *u, int k, int64_t t_end)
+{
+    switch (k) {
+    case CU_CART_ABANDONS: return u->cart_abandons;
+    case CU_CART_REMOVES: return u->cart_removes;
+    case CU_RECENCY: return rank_recency_days(u, t_end);
+    case CU_FREQUENCY: return u->purchase_sessions;
+    case CU_MONETARY: return rank_monetary(u);
+    case CU_R: return u->r_score;
+    case CU_F: return u->f_score;
+    case CU_M: return u->m_score;
+    case CU_INTENT: return u->intent;
+    case CU_RISK: return u->risk;
+    case CU_SCORE: return u->score;
+    case CU_EVENTS: return u->events;
+    case CU_SESSIONS: return u->sessions;
+    case CU_PURCHASE_SESSIONS: return u->purchase_sessions;
+    case CU_PURCHASES: return u->purchases;
+    case CU_REVENUE: return u->revenue;
+    case CU_REFUNDS: return u->refunds;
+    case CU_FIRST_TS: return u->first_ts;
+    default: return u->last_ts;
+    }
+}
+
+/* An enum type of `n` names from fn (tiers, RFM segments). */
+static hid_t names_enum(const char *(*fn)(int), int n)
+{
+    hid_t t = H5Tenum_create(H5T_NATIVE_UINT8);
+    for (int i = 0; i < n; i++) {
+        uint8_t v = (uint8_t)i;
+        H5Tenum_insert(t, fn(i), &v);
+    }
+    return t;
+}
+
+/* The customers table has CU_COLS columns at most: user_id, the fixed
+ * ones, one per segment, tier, RFM segment and one per profile column. */
+#define CU_COLS (1 + CU_NFIXED + CS_MAX_SEGMENTS + 2 + CS_MAX_PROFILE_COLS)
+#define CU_BLOCK 16384   /* rows gathered at a time */
+#define CU_AHEAD 10      /* rows prefetched ahead */
+/* cu_block fetches lines 0, 1 and 3 of an entry (2 only past 8 segments). */
+_Static_assert(offsetof(cs_user, seg_sessions) + 8 * sizeof(uint32_t) <= 128 &&
+               offsetof(cs_user, score) >= 192, "customer fields in the fetched lines");
+
+typedef struct cu_writer {
+    ptable t;
+    hid_t d[CU_COLS];
+    hid_t mt[CU_COLS];   /* memory type of each column */
+    hid_t tier_t, rfm_t; /* the enum types of tier and rfm_segment */
+    char name[CU_COLS][112];
+    int width[CU_COLS];  /* bytes a value in memory and in the file */
+    int count_width;     /* 4 (uint32) or 8 (int64): the per-user counts */
+    int ncols, nseg, nprof;
+    int64_t *buf;        /* CU_COLS x CU_BLOCK values (at most 8 bytes each) */
+} cu_writer;
+
+/* Column k: its name, its memory type and the file type of the same width. */
+static void cu_column(cu_writer *w, int k, const char *name, hid_t mem, hid_t file, int width,
+                      cs_err *err)
+{
+    snprintf(w->name[k], sizeof w->name[k], "%s", name);
+    w->mt[k] = mem;
+    w->width[k] = width;
+    w->d[k] = ptable_create(&w->t, w->name[k], file, err);
+}
+
+/* Value v into column col (of `width` bytes a value) at row i. */
+static inline void cu_put(int64_t *col, int width, uint64_t i, int64_t v)
+{
+    switch (width) {
+    case 1: ((uint8_t *)col)[i] = (uint8_t)v; break;
+    case 2: ((int16_t *)col)[i] = (int16_t)v; break;
+    case 4: ((uint32_t *)col)[i] = (uint32_t)v; break;
+    default: col[i] = v; break;
+    }
+}
+
+/* Collective: creates every column, in the table's order. */
+static int cu_create(cu_writer *w, const cs_rules *rules, const cs_ranking *rk, cs_err *err)
+{
+    int k = 0, rc = CS_OK;
+    w->tier_t = names_enum(rank_tier_name, CS_NTIERS);
+    w->rfm_t = names_enum(rank_rfm_name, CS_NRFM);
+    /* Each column as wide as its values need (the R, F, M, intent and
+     * risk steps in a byte, the score in 32 bits, as the user table holds
+     * them): a smaller file to write and to load, the same values. */
+    cu_column(w, k++, "user_id", H5T_NATIVE_UINT64, H5T_STD_U64LE, 8, err);
+    for (int f = 0; f < CU_NFIXED; f++) {
+        int count = f == CU_EVENTS || f == CU_SESSIONS || f == CU_PURCHASE_SESSIONS ||
+                    f == CU_PURCHASES || f == CU_CART_ABANDONS || f == CU_CART_REMOVES ||
+                    f == CU_FREQUENCY;
+        if (count && w->count_width == 4)
+            cu_column(w, k++, cu_names[f], H5T_NATIVE_UINT32, H5T_STD_U32LE, 4, err);
+        else if (f == CU_RECENCY)   /* days between two valid times: under 2^22 */
+            cu_column(w, k++, cu_names[f], H5T_NATIVE_INT32, H5T_STD_I32LE, 4, err);
+        else if (f == CU_R || f == CU_F || f == CU_M || f == CU_INTENT || f == CU_RISK)
+            cu_column(w, k++, cu_names[f], H5T_NATIVE_UINT8, H5T_STD_U8LE, 1, err);
+        else if (f == CU_SCORE)
+            cu_column(w, k++, cu_names[f], H5T_NATIVE_INT32, H5T_STD_I32LE, 4, err);
+        else
+            cu_column(w, k++, cu_names[f], H5T_NATIVE_INT64, H5T_STD_I64LE, 8, err);
+    }
+    char nm[96];
+    for (int s = 0; s < w->nseg; s++) {
+        snprintf(nm, sizeof nm, "sessions_%s", rules->segments[s]);
+        cu_column(w, k++, nm, H5T_NATIVE_UINT32, H5T_STD_U32LE, 4, err);
+    }
+    cu_column(w, k++, "tier", w->tier_t, w->tier_t, 1, err);
+    cu_column(w, k++, "rfm_segment", w->rfm_t, w->rfm_t, 1, err);
+    for (int p = 0; p < w->nprof; p++) {
+        snprintf(nm, sizeof nm, "profile_%s", rk->profile_cols[p]);
+        cu_column(w, k++, nm, H5T_NATIVE_INT16, H5T_STD_I16LE, 2, err);
+    }
+    w->ncols = k;
+    for (int i = 0; i < k; i++)
+        if (w->d[i] < 0)
+            rc = CS_EIO;
+    return rc;
+}
+
+/* Rows [at, at + m) of this rank: users kv[at..) (sorted by user_id),
+ * gathered once each (fetched a few rows ahead) into every column. */
+static int cu_block(cu_writer *w, const cs_users *users, const cs_kv *kv, uint64_t at,
+                    uint64_t m, int64_t t_end, cs_err *err)
+{
+    int64_t *col[CU_COLS];
+    for (int c = 0; c < w->ncols; c++)
+        col[c] = w->buf + (size_t)c * CU_BLOCK;
+    for (uint64_t i = 0; i < m; i++) {
+        /* Entries are scattered over the table: fetch the lines a row
+         * reads (entries are line aligned, users.h; the third line holds
+         * only segments 8.. and last_period) far enough ahead to hide the
+         * memory latency. */
+        if (at + i + CU_AHEAD < users->n) {
+            const char *p = (const char *)&users->slot[kv[at + i + CU_AHEAD].val];
+            __builtin_prefetch(p);
+            __builtin_prefetch(p + 64);
+            if (w->nseg > 8)
+                __builtin_prefetch(p + 128);
+            __builtin_prefetch(p + 192);
+        }
+        const cs_user *u = &users->slot[kv[at + i].val];
+        int c = 0;
+        col[c++][i] = (int64_t)u->user_id;
+        for (int f = 0; f < CU_NFIXED; f++, c++)
+            cu_put(col[c], w->width[c], i, cu_value(u, f, t_end));
+        for (int s = 0; s < w->nseg; s++, c++)
+            cu_put(col[c], 4, i, u->seg_sessions[s]);
+        cu_put(col[c++], 1, i, u->tier);
+        cu_put(col[c++], 1, i, u->rfm);
+        for (int p = 0; p < w->nprof; p++, c++)
+            cu_put(col[c], 2, i, u->profile[p] == CS_PROFILE_UNKNOWN ? -1 : u->profile[p]);
+    }
+    int rc = CS_OK;
+    for (int c = 0; rc == CS_OK && c < w->ncols; c++)
+        rc = ptable_write(&w->t, w->d[c], w->name[c], w->mt[c], at, m, col[c], err);
+    return rc;
+}
+
+int report_write_customers(const cs_comm *c, const char *dir, const cs_users *users,
+                           const cs_rules *rules, const cs_ranking *rk, cs_err *err)
+{
+    uint64_t n = users->n;
+    /* Rows in user_id order within each rank: easier to read, same content. */
+    cs_kv *kv = cs_malloc((2 * n + 1) * sizeof *kv, err, "customers order");
+    cu_writer w;
+    memset(&w, 0, sizeof w);
+    w.nseg = rules->nsegments;
+    w.nprof = rk->nprofile_cols;
+    w.buf = kv ? cs_malloc((size_t)CU_COLS * CU_BLOCK * sizeof *w.buf, err, "customers table")
+               : NULL;
+    /* The largest count of any user on any rank picks the counts' width:
+     * uint32 unless a value needs more (one user id collecting billions of
+     * events), the same for every rank's rows. */
+    int64_t most = 0;
+    if (w.buf) {
+        for (uint64_t i = 0; i < n; i++) {
+            const cs_user *u = &users->slot[i];
+            kv[i] = (cs_kv){u->user_id, i};
+            int64_t m = u->events > u->sessions ? u->events : u->sessions;
+            m = u->purchases > m ? u->purchases : m;
+            m = u->cart_removes > m ? u->cart_removes : m;
+            most = m > most ? m : most;
+        }
+        sort_kv(kv, kv + n, n, err);
+    }
+    if (comm_agree(c, err) != CS_OK || comm_max_i64(c, &most, 1, 1, err) != CS_OK) {
+        free(kv);
+        free(w.buf);
+        return err->code;
+    }
+    w.count_width = most <= (int64_t)UINT32_MAX ? 4 : 8;
+    char path[1300];
+    snprintf(path, sizeof path, "%s/customers.h5", dir);
+    int rc = ptable_open(c, &w.t, path, "customers", n, err);
+    if (rc == CS_OK)
+        rc = cu_create(&w, rules, rk, err);
+    /* Independent writes from here: a failing rank stops writing, and the
+     * ranks agree on the outcome below. */
+    for (uint64_t at = 0; rc == CS_OK && at < n; at += CU_BLOCK)
+        rc = cu_block(&w, users, kv, at, n - at < CU_BLOCK ? n - at : CU_BLOCK, rk->t_end, err);
+    for (int i = 0; i < w.ncols; i++)
+        if (w.d[i] >= 0)
+            H5Dclose(w.d[i]);
+    if (w.tier_t > 0)
+        H5Tclose(w.tier_t);
+    if (w.rfm_t > 0)
+        H5Tclose(w.rfm_t);
+    if (w.t.file > 0) {
+        int rc2 = ptable_close(&w.t, err);
+        if (rc == CS_OK) rc = rc2;
+    }
+    free(kv);
+    free(w.buf);
+    return comm_agree(c, err);
+}
+
+/* ---- sessions.h5 ---- */
+
+static hid_t segment_enum(const cs_rules *rules)
+{
+    hid_t t = H5Tenum_create(H5T_NATIVE_UINT8);
+    for (int s = 0; s < rules->nsegments; s++) {
+        uint8_t v = (uint8_t)s;
+        H5Tenum_insert(t, rules->segments[s], &v);
+    }
+    return t;
+}
+
+int report_write_sessions(const cs_comm *c, const char *dir, const cs_session *s, uint64_t n,
+                          const cs_rules *rules, cs_err *err)
+{
+    int64_t *col = cs_malloc((n + 1) * sizeof *col, err, "sessions table");
+    uint8_t *seg = col ? cs_malloc(n + 1, err, "sessions table") : NULL;
+    if (comm_agree(c, err) != CS_OK) {
+        free(col); free(seg);
+        return err->code;
+    }
+    char path[1300];
+    snprintf(path, sizeof path, "%s/sessions.h5", dir);
+    ptable t;
+    int rc = ptable_open(c, &t, path, "sessions", n, err);
+    for (uint64_t i = 0; i < n; i++)
+        col[i] = (int64_t)s[i].user_id;
+    if (rc == CS_OK)
+        rc = ptable_column(&t, "user_id", H5T_STD_U64LE, H5T_NATIVE_UINT64, col, err);
+    for (uint64_t i = 0; i < n; i++)
+        col[i] = s[i].start_ts;
+    if (rc == CS_OK)
+        rc = ptable_column(&t, "start_ts", H5T_STD_I64LE, H5T_NATIVE_INT64, col, err);
+    for (uint64_t i = 0; i < n; i++)
+        col[i] = s[i].end_ts;
+    if (rc == CS_OK)
+        rc = ptable_column(&t, "end_ts", H5T_STD_I64LE, H5T_NATIVE_INT64, col, err);
+    for (uint64_t i = 0; i < n; i++)
+        seg[i] = (uint8_t)s[i].segment;
+    hid_t et = segment_enum(rules);
+    if (rc == CS_OK)
+        rc = ptable_column(&t, "segment", et, et, seg, err);
+    H5Tclose(et);
+    for (int f = 0; rc == CS_OK && f < F_NFEATURES; f++) {
+        for (uint64_t i = 0; i < n; i++)
+            col[i] = s[i].f.v[f];
+        rc = ptable_column(&t, feature_name(f), H5T_STD_I64LE, H5T_NATIVE_INT64, col, err);
+    }
+    if (t.file > 0) {
+        int rc2 = ptable_close(&t, err);
+        if (rc == CS_OK) rc = rc2;
+    }
+    free(col); free(seg);
+    return comm_agree(c, err);
+}
