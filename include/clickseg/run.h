@@ -3,8 +3,9 @@
  * prolog: rank 0 expands the inputs, scans and validates every file and
  * plans windows; the plan is broadcast. loop, per window: READ the rank's
  * row range, classify rows (used / rejected / late), SHUFFLE to the user's
- * owner, SORT, SESSIONIZE the events older than the window's watermark and
- * carry the rest. epilog: REDUCE statistics, WRITE the outputs under a
+ * owner, SORT and SESSIONIZE bucket by bucket (each level-1 sort bucket is
+ * sessionized while it is in cache) the events older than the window's
+ * watermark and carry the rest. epilog: REDUCE statistics, WRITE the outputs under a
  * temporary name and move them into place. Collective; every error reaches
  * every rank. Called by the CLI. */
 #ifndef CLICKSEG_RUN_H
