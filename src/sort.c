@@ -102,9 +102,6 @@ void sort_count_buckets(const cs_event *ev, uint64_t n, int l1_bits, uint64_t *b
         bucket_n[sort_l1_bucket(ev[i].user_id, l1_bits)]++;
 }
 
-/* Level 2 of one level-1 bucket: the bucket's pieces (one per run, in run
- * order) scattered stably by the next b2 key bits straight into out, then
- * each sub-bucket sorted in cache. cnt has 2^b2 + 1 entries. */
 /* Users in sorted out[0..m) whose first record is before `later` (the
  * runs sessionize will process), counted while the bucket is in cache. */
 static uint64_t early_users(const cs_event *out, uint64_t m, int64_t later)
@@ -118,6 +115,9 @@ static uint64_t early_users(const cs_event *out, uint64_t m, int64_t later)
     return u;
 }
 
+/* Level 2 of one level-1 bucket: the bucket's pieces (one per run, in run
+ * order) scattered stably by the next b2 key bits straight into out, then
+ * each sub-bucket sorted in cache. cnt has 2^b2 + 1 entries. */
 static void sort_one_bucket(const cs_event *const *piece, const uint64_t *len, int nruns,
                             cs_event *out, uint64_t m, int shift, int b2, uint64_t *cnt,
                             uint32_t *dig, int64_t later, uint64_t *nl, uint64_t *nu)
@@ -165,7 +165,7 @@ static void sort_one_bucket(const cs_event *const *piece, const uint64_t *len, i
     *nl += late;
 }
 
-/* The records of all runs in level-1 bucket order, most of them in one. */
+/* The most records one level-1 bucket holds, over all runs. */
 uint64_t sort_largest_bucket(const cs_sort_run *runs, int nruns, int l1_bits)
 {
     uint64_t big = 0;
