@@ -325,16 +325,6 @@ static int add_customers(merge_ctx *x, const char *dir, cs_err *err)
     return rc;
 }
 
-static hid_t segment_enum(const cs_rules *rules)
-{
-    hid_t t = H5Tenum_create(H5T_NATIVE_UINT8);
-    for (int s = 0; s < rules->nsegments; s++) {
-        uint8_t v = (uint8_t)s;
-        H5Tenum_insert(t, rules->segments[s], &v);
-    }
-    return t;
-}
-
 /* Collective: one run's sessions.h5 rows appended to x->sess. */
 static int add_sessions(merge_ctx *x, const char *dir, cs_err *err)
 {
@@ -358,7 +348,7 @@ static int add_sessions(merge_ctx *x, const char *dir, cs_err *err)
     cs_session *s = rc == CS_OK ? x->sess + x->nsess : NULL;
     if (rc == CS_OK && n)
         memset(s, 0, n * sizeof *s);
-    hid_t et = segment_enum(&x->cfg->rules);
+    hid_t et = report_segment_enum(&x->cfg->rules);
     for (int k = -4; rc == CS_OK && k < F_NFEATURES; k++) {
         const char *name = k == -4 ? "user_id" : k == -3 ? "start_ts" : k == -2 ? "end_ts" :
                            k == -1 ? "segment" : feature_name(k);

@@ -321,7 +321,7 @@ int report_write_customers(const cs_comm *c, const char *dir, const cs_users *us
 
 /* ---- sessions.h5 ---- */
 
-static hid_t segment_enum(const cs_rules *rules)
+hid_t report_segment_enum(const cs_rules *rules)
 {
     hid_t t = H5Tenum_create(H5T_NATIVE_UINT8);
     for (int s = 0; s < rules->nsegments; s++) {
@@ -358,7 +358,7 @@ int report_write_sessions(const cs_comm *c, const char *dir, const cs_session *s
         rc = ptable_column(&t, "end_ts", H5T_STD_I64LE, H5T_NATIVE_INT64, col, err);
     for (uint64_t i = 0; i < n; i++)
         seg[i] = (uint8_t)s[i].segment;
-    hid_t et = segment_enum(rules);
+    hid_t et = report_segment_enum(rules);
     if (rc == CS_OK)
         rc = ptable_column(&t, "segment", et, et, seg, err);
     H5Tclose(et);

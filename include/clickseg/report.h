@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include <hdf5.h>
+
 #include "clickseg/comm.h"
 #include "clickseg/config.h"
 #include "clickseg/error.h"
@@ -52,6 +54,10 @@ void report_csv_str(FILE *f, const char *s);
  * in user_id order within each rank's rows. */
 int report_write_customers(const cs_comm *c, const char *dir, const cs_users *users,
                            const cs_rules *rules, const cs_ranking *rk, cs_err *err);
+
+/* The uint8 HDF5 enum of the rules' segment names: sessions.h5's
+ * `segment` column, which merge reads back through it. Caller closes it. */
+hid_t report_segment_enum(const cs_rules *rules);
 
 /* Collective: dir/sessions.h5 from every rank's closed sessions. */
 int report_write_sessions(const cs_comm *c, const char *dir, const cs_session *s, uint64_t n,

@@ -692,6 +692,21 @@ static uint64_t lcg(uint64_t *x)
 
 /* Many users with sessions that open and close across windows in every
  * order: the windowed run equals one pass, session by session. */
+/* Sessionizes the events of e[0..n) in [lo, hi) as one window with
+ * watermark hi (w has room for n); sess_close_idle is the caller's. */
+static void process_window(fixture *fx, const cs_event *e, uint64_t n, int64_t lo, int64_t hi,
+                           int final, cs_event *w)
+{
+    cs_err err;
+    cs_err_clear(&err);
+    uint64_t m = 0;
+    for (uint64_t i = 0; i < n; i++)
+        if (ev_ts(&e[i]) >= lo && ev_ts(&e[i]) < hi)
+            w[m++] = e[i];
+    if (m)
+        assert_int_equal(sess_process(&fx->sz, &fx->users, w, m, hi, final, NULL, NULL, &err), CS_OK);
+}
+
 static void test_pool_many_windows(void **state)
 {
     fixture *fx = *state;
@@ -723,12 +738,7 @@ static void test_pool_many_windows(void **state)
     for (int64_t lo = INT64_MIN, next = T0 + 1500 * SEC; lo < INT64_MAX; next += 1500 * SEC) {
         int final = next > T0 + 80000 * SEC;
         int64_t hi = final ? INT64_MAX : next;
-        uint64_t m = 0;
-        for (uint64_t i = 0; i < n; i++)
-            if (ev_ts(&e[i]) >= lo && ev_ts(&e[i]) < hi)
-                w[m++] = e[i];
-        if (m)
-            assert_int_equal(sess_process(&fx->sz, &fx->users, w, m, hi, final, NULL, NULL, &err), CS_OK);
+        process_window(fx, e, n, lo, hi, final, w);
         check_pool(fx);
         /* which users close_idle kept, and did any move? */
         uint64_t before[NU * MAXE], nb = fx->sz.npool;
@@ -793,12 +803,7 @@ static void test_features_left_out(void **state)
     for (int64_t lo = INT64_MIN, next = T0 + 2000 * SEC; lo < INT64_MAX; next += 2000 * SEC) {
         int final = next > T0 + 130000 * SEC;
         int64_t hi = final ? INT64_MAX : next;
-        uint64_t m = 0;
-        for (uint64_t i = 0; i < n; i++)
-            if (ev_ts(&e[i]) >= lo && ev_ts(&e[i]) < hi)
-                w[m++] = e[i];
-        if (m)
-            assert_int_equal(sess_process(&fx->sz, &fx->users, w, m, hi, final, NULL, NULL, &err), CS_OK);
+        process_window(fx, e, n, lo, hi, final, w);
         assert_int_equal(fx->sz.open_id_bytes, 0);
         assert_int_equal(sess_close_idle(&fx->sz, &fx->users, hi, final, &err), CS_OK);
         lo = hi;
