@@ -171,16 +171,7 @@ static int alltoallv(const cs_comm *c, const void *sendbuf, const uint64_t *send
         if (scount[r] > maxblock) maxblock = scount[r];
         if (rcounts[r] > maxblock) maxblock = rcounts[r];
     }
-    uint64_t nomem = 0;
-    if (total > *recvcap) {
-        uint64_t cap = total + total / 16;   /* sizes creep from window to window */
-        void *p = cs_realloc(*recvbuf, cap * rec, err, "shuffle receive buffer");
-        if (p) {
-            *recvbuf = p;
-            *recvcap = cap;
-        }
-        nomem = !p;
-    }
+    uint64_t nomem = cs_reserve(recvbuf, recvcap, total, rec, err, "shuffle receive buffer") != CS_OK;
     /* Agree on the number of rounds, and that every rank has room: every
      * rank must take part in each round, or none does. */
     uint64_t per = (uint64_t)(INT_MAX / 2) / rec;

@@ -105,3 +105,16 @@ void *cs_realloc(void *p, size_t n, cs_err *err, const char *what)
                    "lower memory_per_rank or use more ranks", what, n);
     return q;
 }
+
+int cs_reserve(void **p, uint64_t *cap, uint64_t n, size_t size, cs_err *err, const char *what)
+{
+    if (n <= *cap)
+        return CS_OK;
+    n += n / 16;
+    void *q = cs_realloc(*p, n * size, err, what);
+    if (!q)
+        return CS_ENOMEM;
+    *p = q;
+    *cap = n;
+    return CS_OK;
+}

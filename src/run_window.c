@@ -147,22 +147,6 @@ static int group_carry(run_ctx *x, int l1, uint64_t *carry_n, cs_err *err)
     return CS_OK;
 }
 
-/* Room for `more` records in the carry being filled (headroom as the
- * read buffers: carries differ a little from window to window). */
-static int reserve_carry_next(run_ctx *x, uint64_t more, cs_err *err)
-{
-    uint64_t need = x->ncarry_next + more;
-    if (need <= x->carry_next_cap)
-        return CS_OK;
-    need += need / 16;
-    cs_event *p = cs_realloc(x->carry_next, need * sizeof *p, err, "late-arrival carry");
-    if (!p)
-        return CS_ENOMEM;
-    x->carry_next = p;
-    x->carry_next_cap = need;
-    return CS_OK;
-}
-
 /* One level-1 bucket, sorted and still in cache: sessionized at once. Its
  * records at or after the watermark (a suffix of each user's run) go to
  * the next carry as sessionize passes them. */
@@ -172,7 +156,8 @@ static int sessionize_bucket(void *vx, const cs_event *ev, uint64_t m, uint64_t 
     run_ctx *x = vx;
     timer_stop(&x->tm, PH_SORT);
     timer_start(&x->tm, PH_SESSIONIZE);
-    int rc = reserve_carry_next(x, nlate, err);
+    int rc = cs_reserve((void **)&x->carry_next, &x->carry_next_cap, x->ncarry_next + nlate,
+                        sizeof *x->carry_next, err, "late-arrival carry");
     /* The index homes users by their key's top bits, and buckets come in
      * key order: the bucket's users land in its 1/2^l1 share of the index,
      * beside that share of the users the table held before this part, so
@@ -204,16 +189,9 @@ static int sort_sessionize(run_ctx *x, cs_err *err)
         runs[0].ev = x->carry;
         runs[0].bucket_n = carry_n;
         shuffle_runs(&x->sh, runs + 1);
-        uint64_t big = sort_largest_bucket(runs, x->c->size + 1, l1);
-        if (big > x->work_cap) {
-            uint64_t cap = big + big / 16;
-            cs_event *w = cs_realloc(x->work, cap * sizeof *w, err, "sort buffer");
-            rc = w ? CS_OK : CS_ENOMEM;
-            if (w) {
-                x->work = w;
-                x->work_cap = cap;
-            }
-        }
+        rc = cs_reserve((void **)&x->work, &x->work_cap,
+                        sort_largest_bucket(runs, x->c->size + 1, l1), sizeof *x->work, err,
+                        "sort buffer");
     }
     x->ncarry_next = 0;
     x->users_before = x->users.n;

@@ -71,19 +71,6 @@ void shuffle_release(cs_shuffle *s)
     s->nsend = s->nrecv = 0;
 }
 
-static int reserve(void **p, uint64_t *cap, uint64_t n, size_t size, cs_err *err, const char *what)
-{
-    if (n <= *cap)
-        return CS_OK;
-    n += n / 16;   /* sizes creep from window to window: grow once, with headroom */
-    void *q = cs_realloc(*p, n * size, err, what);
-    if (!q)
-        return CS_ENOMEM;
-    *p = q;
-    *cap = n;
-    return CS_OK;
-}
-
 /* Copies wc staged records out. The send buffer is far larger than the
  * caches and read next by MPI or the sort, not by this loop: streaming
  * stores skip reading each destination line before writing it. */
@@ -113,8 +100,8 @@ int shuffle_pack(cs_shuffle *s, const cs_columns *cols, const uint8_t *keep, uin
 {
     int nr = s->nranks, l1 = s->l1_bits;
     size_t cells = (size_t)nr << l1;
-    if (reserve((void **)&s->dest, &s->dest_cap, n, sizeof *s->dest, err, "shuffle scratch") ||
-        reserve((void **)&s->send, &s->send_cap, n, sizeof *s->send, err, "shuffle send buffer"))
+    if (cs_reserve((void **)&s->dest, &s->dest_cap, n, sizeof *s->dest, err, "shuffle scratch") ||
+        cs_reserve((void **)&s->send, &s->send_cap, n, sizeof *s->send, err, "shuffle send buffer"))
         return CS_ENOMEM;
     memset(s->bcounts, 0, cells * sizeof *s->bcounts);
     for (uint64_t i = 0; i < n; i++) {

@@ -8,6 +8,7 @@
 #define CLICKSEG_ERROR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum cs_code {
     CS_OK = 0,
@@ -45,5 +46,12 @@ int cs_exit_status(int code);
 void *cs_malloc(size_t n, cs_err *err, const char *what);
 void *cs_calloc(size_t n, size_t size, cs_err *err, const char *what);
 void *cs_realloc(void *p, size_t n, cs_err *err, const char *what);
+
+/* Room for n items of `size` bytes in *p, which holds *cap of them: when n
+ * is more, *p grows (contents kept) to n + n/16 items, the headroom that
+ * keeps buffers whose need creeps from window to window from being
+ * remapped (fresh, kernel-zeroed pages) every window. CS_ENOMEM with err
+ * filled, *p and *cap unchanged, when it cannot. */
+int cs_reserve(void **p, uint64_t *cap, uint64_t n, size_t size, cs_err *err, const char *what);
 
 #endif
