@@ -181,6 +181,8 @@ static int prolog(run_ctx *x, cs_err *err)
                      rules_use_feature(rules, F_DISTINCT_BRANDS);
     x->sz.need_entry_time = all || rules_use_feature(rules, F_ENTRY_HOUR) ||
                             rules_use_feature(rules, F_ENTRY_WEEKDAY);
+    /* What nothing reads is neither read from the archive nor moved. */
+    x->sh.narrow = !x->sz.need_ids && !x->sz.source_mode;
     x->sz.emit = on_session;
     x->sz.emit_ctx = x;
     x->maxts = INT64_MIN;

@@ -22,20 +22,25 @@ static int ensure_columns(run_ctx *x, uint64_t n, cs_err *err)
     free(c->ts); free(c->user_id); free(c->event_type); free(c->product_id);
     free(c->category_id); free(c->brand_id); free(c->price); free(c->session_id);
     free(x->keep);
+    memset(c, 0, sizeof *c);
+    /* Narrow records read no ids; only source mode reads session ids. */
+    int ids = !x->sh.narrow, sess = x->sz.source_mode;
     c->ts = cs_malloc(n * 8, err, "read buffer");
     c->user_id = cs_malloc(n * 8, err, "read buffer");
-    c->product_id = cs_malloc(n * 8, err, "read buffer");
-    /* Only source mode reads the archive's session ids. */
-    c->session_id = x->sz.source_mode ? cs_malloc(n * 8, err, "read buffer") : NULL;
     c->price = cs_malloc(n * 8, err, "read buffer");
-    c->category_id = cs_malloc(n * 4, err, "read buffer");
-    c->brand_id = cs_malloc(n * 4, err, "read buffer");
     c->event_type = cs_malloc(n, err, "read buffer");
+    if (ids) {
+        c->product_id = cs_malloc(n * 8, err, "read buffer");
+        c->category_id = cs_malloc(n * 4, err, "read buffer");
+        c->brand_id = cs_malloc(n * 4, err, "read buffer");
+    }
+    if (sess)
+        c->session_id = cs_malloc(n * 8, err, "read buffer");
     x->keep = cs_malloc(n, err, "read buffer");
     x->col_cap = n;
-    if (!(c->ts && c->user_id && c->product_id && (c->session_id || !x->sz.source_mode) &&
-          c->price && c->category_id &&
-          c->brand_id && c->event_type && x->keep)) {
+    if (!(c->ts && c->user_id && c->price && c->event_type && x->keep &&
+          (!ids || (c->product_id && c->category_id && c->brand_id)) &&
+          (!sess || c->session_id))) {
         x->col_cap = 0;
         return CS_ENOMEM;
     }
@@ -62,10 +67,13 @@ static int read_rows(run_ctx *x, uint64_t start, uint64_t count, cs_err *err)
         uint64_t local = row - pf->row0, k = pf->rows - local;
         if (k > count - done)
             k = count - done;
-        cs_columns at = {x->cols.ts + done, x->cols.user_id + done, x->cols.event_type + done,
-                         x->cols.product_id + done, x->cols.category_id + done,
-                         x->cols.brand_id + done, x->cols.price + done,
-                         x->cols.session_id ? x->cols.session_id + done : NULL};
+        /* A column not wanted (NULL) is not read. */
+        const cs_columns *c = &x->cols;
+        cs_columns at = {c->ts + done, c->user_id + done, c->event_type + done,
+                         c->product_id ? c->product_id + done : NULL,
+                         c->category_id ? c->category_id + done : NULL,
+                         c->brand_id ? c->brand_id + done : NULL, c->price + done,
+                         c->session_id ? c->session_id + done : NULL};
         rc = archive_read_range(x->readers[f], local, k, &at, err);
         done += k;
     }
@@ -292,7 +300,8 @@ static int one_part(run_ctx *x, uint64_t w, uint64_t part, uint64_t nparts, int 
         rc = err->code;
     if (comm_agree(x->c, err) != CS_OK)
         return err->code;
-    x->shuffle_bytes += (x->sh.nsend - x->sh.counts[x->c->rank]) * sizeof(cs_event);
+    x->shuffle_bytes += (x->sh.nsend - x->sh.counts[x->c->rank]) *
+                        (x->sh.narrow ? sizeof(cs_event_narrow) : sizeof(cs_event));
     rc = shuffle_exchange(x->c, &x->sh, err);
     timer_stop(&x->tm, PH_SHUFFLE);
     int64_t L = x->cfg->session_max_lateness_us;

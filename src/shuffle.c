@@ -40,7 +40,7 @@ int shuffle_init(cs_shuffle *s, int nranks, int self, cs_err *err)
     s->fill = s->rbcounts + cells;
     s->wc = cells * WC_MAX <= STAGE_RECORDS ? WC_MAX
             : STAGE_RECORDS / cells > 1 ? (int)(STAGE_RECORDS / cells) : 1;
-    s->stage = cs_malloc(cells * (size_t)s->wc * sizeof *s->stage, err, "shuffle stage");
+    s->stage = cs_malloc(cells * (size_t)s->wc * sizeof(cs_event), err, "shuffle stage");
     s->nstage = cs_malloc(cells, err, "shuffle stage");
     if (!s->stage || !s->nstage) {
         shuffle_free(s);
@@ -71,37 +71,84 @@ void shuffle_release(cs_shuffle *s)
     s->nsend = s->nrecv = 0;
 }
 
-/* Copies wc staged records out. The send buffer is far larger than the
- * caches and read next by MPI or the sort, not by this loop: streaming
- * stores skip reading each destination line before writing it. */
-static inline void flush(cs_event *restrict to, const cs_event *restrict from, int wc)
+/* Bytes a record takes: the job's choice, fixed before the first pack. */
+static size_t rec_width(const cs_shuffle *s)
+{
+    return s->narrow ? sizeof(cs_event_narrow) : sizeof(cs_event);
+}
+
+/* Copies nbytes (a multiple of 8, both ends 8-byte aligned) of staged
+ * records out. The send buffer is far larger than the caches and read next
+ * by MPI or the sort, not by this loop: streaming stores skip reading each
+ * destination line before writing it. */
+static inline void flush(char *restrict to, const char *restrict from, size_t nbytes)
 {
 #ifdef __SSE2__
-    /* 16 bytes a store when both sides allow it (records are 48 bytes, so
-     * every record of a 16-byte aligned buffer is too). */
-    if ((((uintptr_t)to | (uintptr_t)from) & 15) == 0) {
-        __m128i *t = (__m128i *)(void *)to;
-        const __m128i *f = (const __m128i *)(const void *)from;
-        for (size_t k = 0; k < (size_t)wc * sizeof *to / 16; k++)
-            _mm_stream_si128(t + k, _mm_load_si128(f + k));
-        return;
+    /* 16 bytes a store; a 24-byte record may leave the destination 8 bytes
+     * off a 16-byte boundary, which one 8-byte store at each end absorbs. */
+    if ((uintptr_t)to & 15) {
+        _mm_stream_si64((long long *)(void *)to,
+                        _mm_cvtsi128_si64(_mm_loadl_epi64((const __m128i *)(const void *)from)));
+        to += 8, from += 8, nbytes -= 8;
     }
-    long long *t = (long long *)(void *)to;
-    const long long *f = (const long long *)(const void *)from;
-    for (size_t k = 0; k < (size_t)wc * sizeof *to / 8; k++)
-        _mm_stream_si64(t + k, f[k]);
+    for (; nbytes >= 16; nbytes -= 16, to += 16, from += 16)
+        _mm_stream_si128((__m128i *)(void *)to,
+                         _mm_loadu_si128((const __m128i *)(const void *)from));
+    if (nbytes)
+        _mm_stream_si64((long long *)(void *)to,
+                        _mm_cvtsi128_si64(_mm_loadl_epi64((const __m128i *)(const void *)from)));
 #else
-    memcpy(to, from, (size_t)wc * sizeof *to);
+    memcpy(to, from, nbytes);
 #endif
+}
+
+/* The scatter of kept rows into their cells' stages and out to the send
+ * buffer; inlined once per record layout so each loop builds its records
+ * with plain stores. */
+static inline __attribute__((always_inline)) void
+pack_rows(cs_shuffle *s, const cs_columns *cols, uint64_t n, int narrow)
+{
+    /* Local copies: the stores into records must not make the compiler
+     * reload every column pointer for every row. */
+    const uint64_t *restrict user = cols->user_id, *restrict prod = cols->product_id;
+    const uint64_t *restrict sess = cols->session_id;
+    const int64_t *restrict ts = cols->ts, *restrict price = cols->price;
+    const uint32_t *restrict cat = cols->category_id, *restrict brand = cols->brand_id;
+    const uint8_t *restrict type = cols->event_type;
+    const uint32_t *restrict dest = s->dest;
+    char *restrict stage = s->stage, *restrict send = s->send;
+    uint8_t *restrict nst = s->nstage;
+    uint64_t *restrict fill = s->fill;
+    const int wc = s->wc;
+    const size_t w = narrow ? sizeof(cs_event_narrow) : sizeof(cs_event);
+    for (uint64_t i = 0; i < n; i++) {
+        uint32_t d = dest[i];
+        if (d == UINT32_MAX)
+            continue;
+        char *slot = stage + ((size_t)d * wc + nst[d]) * w;
+        if (narrow)
+            *(cs_event_narrow *)(void *)slot = (cs_event_narrow){
+                .user_id = user[i], .ts_type = ev_ts_type(ts[i], type[i]), .price = price[i]};
+        else
+            *(cs_event *)(void *)slot = (cs_event){
+                .user_id = user[i], .ts_type = ev_ts_type(ts[i], type[i]),
+                .product_id = prod[i], .session_id = sess ? sess[i] : 0, .price = price[i],
+                .category_id = cat[i], .brand_id = brand[i]};
+        if (++nst[d] == wc) {
+            flush(send + fill[d] * w, slot - (size_t)(wc - 1) * w, (size_t)wc * w);
+            fill[d] += (uint64_t)wc;
+            nst[d] = 0;
+        }
+    }
 }
 
 int shuffle_pack(cs_shuffle *s, const cs_columns *cols, const uint8_t *keep, uint64_t n,
                  cs_err *err)
 {
     int nr = s->nranks, l1 = s->l1_bits;
-    size_t cells = (size_t)nr << l1;
+    size_t cells = (size_t)nr << l1, w = rec_width(s);
     if (cs_reserve((void **)&s->dest, &s->dest_cap, n, sizeof *s->dest, err, "shuffle scratch") ||
-        cs_reserve((void **)&s->send, &s->send_cap, n, sizeof *s->send, err, "shuffle send buffer"))
+        cs_reserve(&s->send, &s->send_cap, n, w, err, "shuffle send buffer"))
         return CS_ENOMEM;
     memset(s->bcounts, 0, cells * sizeof *s->bcounts);
     for (uint64_t i = 0; i < n; i++) {
@@ -125,39 +172,17 @@ int shuffle_pack(cs_shuffle *s, const cs_columns *cols, const uint8_t *keep, uin
      * wc at a time: hundreds of scattered output streams then write whole
      * cache lines instead of reading each line before filling it. */
     memset(s->nstage, 0, cells);
-    /* Local copies: the stores into records must not make the compiler
-     * reload every column pointer for every row. */
-    const uint64_t *restrict user = cols->user_id, *restrict prod = cols->product_id;
-    const uint64_t *restrict sess = cols->session_id;
-    const int64_t *restrict ts = cols->ts, *restrict price = cols->price;
-    const uint32_t *restrict cat = cols->category_id, *restrict brand = cols->brand_id;
-    const uint8_t *restrict type = cols->event_type;
-    const uint32_t *restrict dest = s->dest;
-    cs_event *restrict stage = s->stage, *restrict send = s->send;
-    uint8_t *restrict nst = s->nstage;
-    uint64_t *restrict fill = s->fill;
-    const int wc = s->wc;
-    for (uint64_t i = 0; i < n; i++) {
-        uint32_t d = dest[i];
-        if (d == UINT32_MAX)
-            continue;
-        cs_event *e = &stage[(size_t)d * wc + nst[d]];
-        *e = (cs_event){.user_id = user[i], .ts_type = ev_ts_type(ts[i], type[i]),
-                        .product_id = prod[i], .session_id = sess ? sess[i] : 0,
-                        .price = price[i], .category_id = cat[i], .brand_id = brand[i]};
-        if (++nst[d] == wc) {
-            flush(send + fill[d], e - (wc - 1), wc);
-            fill[d] += (uint64_t)wc;
-            nst[d] = 0;
-        }
-    }
+    if (s->narrow)
+        pack_rows(s, cols, n, 1);
+    else
+        pack_rows(s, cols, n, 0);
 #ifdef __SSE2__
     _mm_sfence();   /* the streamed stores are visible before MPI reads the buffer */
 #endif
     for (size_t k = 0; k < cells; k++) {
         if (s->nstage[k])   /* a rank with no rows may have no send buffer yet */
-            memcpy(s->send + s->fill[k], s->stage + k * (size_t)wc,
-                   s->nstage[k] * sizeof *s->send);
+            memcpy((char *)s->send + s->fill[k] * w, (char *)s->stage + k * (size_t)s->wc * w,
+                   s->nstage[k] * w);
         s->fill[k] += s->nstage[k];
     }
     return CS_OK;
@@ -170,26 +195,27 @@ int shuffle_exchange(const cs_comm *c, cs_shuffle *s, cs_err *err)
         return rc;
     /* A rank's own records stay in the send buffer: the sort reads them
      * there (shuffle_runs). */
-    return comm_alltoallv_others(c, s->send, s->counts, sizeof(cs_event), &s->recv,
+    return comm_alltoallv_others(c, s->send, s->counts, rec_width(s), &s->recv,
                                  &s->recv_cap, &s->nrecv, err);
 }
 
 void shuffle_runs(const cs_shuffle *s, cs_sort_run *runs)
 {
-    size_t nb = (size_t)1 << s->l1_bits;
-    const cs_event *recv = s->recv, *mine = s->send;
+    size_t nb = (size_t)1 << s->l1_bits, w = rec_width(s);
+    const char *recv = s->recv, *mine = s->send;
     for (int r = 0; r < s->self; r++)
-        mine += s->counts[r];
+        mine += s->counts[r] * w;
     for (int r = 0; r < s->nranks; r++) {
         const uint64_t *bn = s->rbcounts + (size_t)r * nb;
         runs[r].bucket_n = bn;
+        runs[r].narrow = s->narrow;
         if (r == s->self) {
             runs[r].ev = mine;
             continue;
         }
         runs[r].ev = recv;
         for (size_t k = 0; k < nb; k++)
-            recv += bn[k];
+            recv += bn[k] * w;
     }
 }
 

@@ -115,22 +115,42 @@ static uint64_t early_users(const cs_event *out, uint64_t m, int64_t later)
     return u;
 }
 
+/* One piece of a level-1 bucket: len records of `width` bytes at p. */
+typedef struct piece {
+    const char *p;
+    uint64_t len;
+    size_t width;
+} piece;
+
+/* Copies piece records [0, len) to out in order, widening narrow ones. */
+static void copy_piece(cs_event *restrict out, const piece *pc)
+{
+    if (pc->len == 0)   /* an empty run may have no buffer at all */
+        return;
+    if (pc->width == sizeof(cs_event)) {
+        memcpy(out, pc->p, pc->len * sizeof *out);
+        return;
+    }
+    const cs_event_narrow *n = (const cs_event_narrow *)(const void *)pc->p;
+    for (uint64_t i = 0; i < pc->len; i++)
+        ev_widen(out + i, n + i);
+}
+
 /* Level 2 of one level-1 bucket: the bucket's pieces (one per run, in run
  * order) scattered stably by the next b2 key bits straight into out, then
  * each sub-bucket sorted in cache. cnt has 2^b2 + 1 entries. */
-static void sort_one_bucket(const cs_event *const *piece, const uint64_t *len, int nruns,
-                            cs_event *out, uint64_t m, int shift, int b2, uint64_t *cnt,
-                            uint32_t *dig, int64_t later, uint64_t *nl, uint64_t *nu)
+static void sort_one_bucket(const piece *pc, int nruns, cs_event *out, uint64_t m, int shift,
+                            int b2, uint64_t *cnt, uint32_t *dig, int64_t later, uint64_t *nl,
+                            uint64_t *nu)
 {
     uint64_t nb = 1ULL << b2, mask = nb - 1, late = 0;
     if (b2 == 0 || m < 2 * TARGET_BUCKET) {
         uint64_t at = 0;
         for (int r = 0; r < nruns; r++) {
-            for (uint64_t i = 0; i < len[r]; i++)
-                late += ev_ts(&piece[r][i]) >= later;
-            if (len[r])   /* an empty run may have no buffer at all */
-                memcpy(out + at, piece[r], len[r] * sizeof *out);
-            at += len[r];
+            for (uint64_t i = 0; i < pc[r].len; i++)
+                late += rec_ts(pc[r].p + i * pc[r].width) >= later;
+            copy_piece(out + at, &pc[r]);
+            at += pc[r].len;
         }
         sort_bucket(out, m);
         *nl += late;
@@ -141,19 +161,30 @@ static void sort_one_bucket(const cs_event *const *piece, const uint64_t *len, i
      * key's mix is worked out once. */
     memset(cnt, 0, (nb + 1) * sizeof *cnt);
     uint64_t j = 0;
-    for (int r = 0; r < nruns; r++)
-        for (uint64_t i = 0; i < len[r]; i++) {
-            uint32_t d = (uint32_t)digit(bucket_key(piece[r][i].user_id), shift, mask);
+    for (int r = 0; r < nruns; r++) {
+        const char *p = pc[r].p;
+        size_t w = pc[r].width;
+        for (uint64_t i = 0; i < pc[r].len; i++, p += w) {
+            uint32_t d = (uint32_t)digit(bucket_key(rec_user_id(p)), shift, mask);
             dig[j++] = d;
             cnt[d + 1]++;
-            late += ev_ts(&piece[r][i]) >= later;
+            late += rec_ts(p) >= later;
         }
+    }
     for (uint64_t k = 1; k <= nb; k++)
         cnt[k] += cnt[k - 1];
     j = 0;
-    for (int r = 0; r < nruns; r++)
-        for (uint64_t i = 0; i < len[r]; i++)
-            out[cnt[dig[j++]]++] = piece[r][i];
+    for (int r = 0; r < nruns; r++) {
+        if (pc[r].width == sizeof(cs_event)) {
+            const cs_event *e = (const cs_event *)(const void *)pc[r].p;
+            for (uint64_t i = 0; i < pc[r].len; i++)
+                out[cnt[dig[j++]]++] = e[i];
+        } else {
+            const cs_event_narrow *e = (const cs_event_narrow *)(const void *)pc[r].p;
+            for (uint64_t i = 0; i < pc[r].len; i++)
+                ev_widen(&out[cnt[dig[j++]]++], &e[i]);
+        }
+    }
     /* Most sub-buckets hold one user or none: only larger ones are sorted. */
     uint64_t s2 = 0;
     for (uint64_t k = 0; k < nb; k++) {
@@ -198,24 +229,23 @@ static int sort_runs_core(const cs_sort_run *runs, int nruns, int l1_bits, cs_ev
     uint64_t big = sort_largest_bucket(runs, nruns, l1_bits);
     uint64_t *cnt = cs_calloc((1ULL << b2) + 1, sizeof *cnt, err, "sort buckets");
     uint32_t *dig = cs_malloc((big + 1) * sizeof *dig, err, "sort digits");
-    const cs_event **piece = cs_calloc((size_t)nruns * 2 + 1, sizeof *piece, err, "sort runs");
-    uint64_t *len = cs_calloc((size_t)nruns + 1, sizeof *len, err, "sort runs");
-    int rc = cnt && dig && piece && len ? CS_OK : CS_ENOMEM;
-    const cs_event **cursor = piece + nruns;
-    for (int r = 0; rc == CS_OK && r < nruns; r++)
-        cursor[r] = runs[r].ev;
+    piece *pc = cs_calloc((size_t)nruns + 1, sizeof *pc, err, "sort runs");
+    int rc = cnt && dig && pc ? CS_OK : CS_ENOMEM;
+    for (int r = 0; rc == CS_OK && r < nruns; r++) {
+        pc[r].p = runs[r].ev;
+        pc[r].width = runs[r].narrow ? sizeof(cs_event_narrow) : sizeof(cs_event);
+    }
     for (uint64_t k = 0; rc == CS_OK && k < n1; k++) {
         uint64_t m = 0, nl = 0, nu = 0;
         for (int r = 0; r < nruns; r++) {
-            piece[r] = cursor[r];
-            len[r] = runs[r].bucket_n[k];
-            cursor[r] += len[r];
-            m += len[r];
+            if (pc[r].len)   /* past bucket k - 1's records (an empty run may be NULL) */
+                pc[r].p += pc[r].len * pc[r].width;
+            pc[r].len = runs[r].bucket_n[k];
+            m += pc[r].len;
         }
         if (!m)
             continue;
-        sort_one_bucket(piece, len, nruns, out, m, 64 - l1_bits - b2, b2, cnt, dig, later, &nl,
-                        &nu);
+        sort_one_bucket(pc, nruns, out, m, 64 - l1_bits - b2, b2, cnt, dig, later, &nl, &nu);
         *nlater += nl;
         *nusers += nu;
         if (fn)
@@ -225,8 +255,7 @@ static int sort_runs_core(const cs_sort_run *runs, int nruns, int l1_bits, cs_ev
     }
     free(cnt);
     free(dig);
-    free(piece);
-    free(len);
+    free(pc);
     return rc;
 }
 
@@ -261,7 +290,7 @@ int sort_events(cs_event *ev, cs_event *tmp, uint64_t n, cs_err *err)
             at[k] = at[k - 1] + bn[k - 1];
         for (uint64_t i = 0; i < n; i++)
             tmp[at[sort_l1_bucket(ev[i].user_id, L1)]++] = ev[i];
-        cs_sort_run run = {tmp, bn};
+        cs_sort_run run = {tmp, bn, 0};
         rc = sort_runs_into(&run, 1, L1, ev, INT64_MAX, NULL, NULL, err);
     }
     free(bn);

@@ -1,6 +1,7 @@
 /* shuffle.h — sending each event to the rank that owns its user.
  *
- * PACK turns a rank's read columns into 48-byte records grouped by
+ * PACK turns a rank's read columns into records (cs_event, or
+ * cs_event_narrow when the job reads no ids: event.h) grouped by
  * destination and, inside each destination, by the sort's level-1 bucket
  * (one counting sort on (cs_owner, bucket)), so the receiving rank's sort
  * starts at level 2 (sort.h). EXCHANGE sends the per-bucket counts with one
@@ -28,14 +29,15 @@ typedef struct cs_shuffle {
     uint64_t *rbcounts;      /* records per (source, bucket) after EXCHANGE */
     uint64_t *fill;          /* scratch cursor per (destination, bucket) */
     uint32_t *dest;          /* (destination, bucket) cell of each row (scratch) */
-    cs_event *stage;         /* wc records per cell on their way out (pack) */
+    void *stage;             /* wc records per cell on their way out (pack) */
     int wc;
     uint8_t *nstage;
     uint64_t dest_cap;
-    cs_event *send;
+    void *send;              /* records by (destination, bucket) */
     uint64_t send_cap, nsend;
-    void *recv;              /* cs_event records received from the other ranks */
+    void *recv;              /* the records received from the other ranks */
     uint64_t recv_cap, nrecv;
+    int narrow;              /* set before the first pack: cs_event_narrow records */
 } cs_shuffle;
 
 int shuffle_init(cs_shuffle *s, int nranks, int self, cs_err *err);
@@ -43,7 +45,8 @@ void shuffle_free(cs_shuffle *s);
 
 /* Packs rows [0, n) of cols whose keep[i] is non-zero, in row order per
  * destination (SORT relies on it: see event.h). cols->session_id may be
- * NULL (gap mode reads no session ids): the records then carry 0. */
+ * NULL (gap mode reads no session ids): the records then carry 0. Narrow
+ * records read only ts, user_id, event_type and price. */
 int shuffle_pack(cs_shuffle *s, const cs_columns *cols, const uint8_t *keep, uint64_t n,
                  cs_err *err);
 

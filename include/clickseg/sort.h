@@ -24,10 +24,13 @@ int sort_events(cs_event *ev, cs_event *tmp, uint64_t n, cs_err *err);
 /* A run of records grouped by level-1 bucket (the top l1_bits of
  * cs_user_key), buckets in ascending order: bucket_n[k] records of bucket k
  * follow those of bucket k-1. SHUFFLE packs each destination's records
- * this way, so the receiver's sort starts at level 2. */
+ * this way, so the receiver's sort starts at level 2. A run holds
+ * cs_event records, or cs_event_narrow ones when `narrow` is set; either
+ * way the sort hands cs_event records on. */
 typedef struct cs_sort_run {
-    const cs_event *ev;
+    const void *ev;
     const uint64_t *bucket_n;   /* 1 << l1_bits counts */
+    int narrow;                 /* 0: cs_event records; 1: cs_event_narrow */
 } cs_sort_run;
 
 /* The level-1 bucket of a user (l1_bits in 1..16). */

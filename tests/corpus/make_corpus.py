@@ -305,6 +305,12 @@ def category_overflow(base, d):
 
 
 @case
+def category_overflow_unread(base, d):
+    # The same file, for a job that reads no category ids (docs/run.md).
+    category_overflow(base, d)
+
+
+@case
 def ts_uint64_huge(base, d):
     cols = columns(os.path.join(base, "events-0000.h5"))
     t = cols["ts"].astype(np.uint64)

@@ -49,7 +49,7 @@ head -c 3000 arch/events-0000.h5 > trunc.h5
 expect_fail 4 "trunc.h5" R -i trunc.h5 -o out
 expect_fail 4 "no /events group" R -i no-events -o out
 expect_fail 4 "has [0-9]+ rows but /events/ts has" R -i unequal -o out
-expect_fail 4 "category_id rows .* does not fit in uint32" R -i bad-overflow -o out
+expect_fail 4 "category_id rows .* does not fit in uint32" R -i bad-overflow -o out --sessions
 expect_fail 4 "named twice" R -i arch -i arch/events-0000.h5 -o out
 expect_fail 4 "only profile tables" R -i arch/profiles.h5 -o out
 [ ! -e out ] || fail "a failed run left an output directory"

@@ -218,6 +218,7 @@ static void test_sort_runs(void **state)
                 grouped[at[sort_l1_bucket(ev[i].user_id, l1)]++] = ev[i];
             runs[r].ev = grouped + lo;
             runs[r].bucket_n = c;
+            runs[r].narrow = 0;
         }
         cs_err err;
         cs_err_clear(&err);
@@ -236,6 +237,35 @@ static void test_sort_runs(void **state)
         for (uint64_t i = 1; i < n; i++)
             assert_true(sort_l1_bucket(out[i - 1].user_id, l1) <=
                         sort_l1_bucket(out[i].user_id, l1));
+        /* The same runs with every source but the first as narrow records
+         * (as a narrow job's carry and received records meet): the same
+         * order and counts, ids 0 where the record came narrow. */
+        cs_event_narrow *nar = malloc(n * sizeof *nar);
+        cs_event *out_n = malloc(n * sizeof *out_n);
+        assert_non_null(nar);
+        assert_non_null(out_n);
+        cs_sort_run runs_n[5];
+        for (int r = 0; r < nruns; r++) {
+            runs_n[r] = runs[r];
+            if (r == 0)
+                continue;
+            for (uint64_t i = bound[r]; i < bound[r + 1]; i++)
+                nar[i] = (cs_event_narrow){grouped[i].user_id, grouped[i].ts_type, grouped[i].price};
+            runs_n[r].ev = nar + bound[r];
+            runs_n[r].narrow = 1;
+        }
+        uint64_t nl_n = 0, nu_n = 0;
+        assert_int_equal(sort_runs_into(runs_n, nruns, l1, out_n, 30, &nl_n, &nu_n, &err), CS_OK);
+        assert_int_equal(nl_n, later);
+        assert_int_equal(nu_n, early);
+        for (uint64_t i = 0; i < n; i++) {
+            cs_event want = out[i];
+            if (row_of(&want) >= bound[1])
+                want.product_id = want.session_id = 0, want.category_id = want.brand_id = 0;
+            assert_memory_equal(&out_n[i], &want, sizeof want);
+        }
+        free(nar);
+        free(out_n);
         /* Bucket by bucket into one scratch: the same records in the same
          * order, the same counts. */
         uint64_t big = sort_largest_bucket(runs, nruns, l1), expect_big = 0;
