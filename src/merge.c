@@ -255,7 +255,7 @@ static int merge_users(cs_users *t, const cs_user *r, uint64_t n, int nseg, cs_e
         if (r[i].first_ts < u->first_ts) u->first_ts = r[i].first_ts;
         if (r[i].last_ts > u->last_ts) u->last_ts = r[i].last_ts;
         for (int s = 0; s < nseg; s++)
-            u->seg_sessions[s] += r[i].seg_sessions[s];
+            u->seg[s].sessions += r[i].seg[s].sessions;
     }
     return CS_OK;
 }
@@ -276,7 +276,7 @@ static void set_customer_field(cs_user *u, int k, int64_t v)
     case 7: u->last_ts = v; break;
     case 8: u->cart_abandons = v; break;
     case 9: u->cart_removes = v; break;
-    default: u->seg_sessions[k - NCUST_COLS] = (uint32_t)v; break;
+    default: u->seg[k - NCUST_COLS].sessions = (uint32_t)v; break;
     }
 }
 
@@ -416,7 +416,7 @@ static int write_outputs(merge_ctx *x, double t0, cs_err *err)
     x->st.tot.users += (int64_t)x->users.n;
     for (uint64_t i = 0; i < x->users.n; i++)
         for (int s = 0; x->users.slot[i].used && s < x->st.nseg; s++)
-            x->st.seg[s].users += x->users.slot[i].seg_sessions[s] > 0;
+            x->st.seg[s].users += x->users.slot[i].seg[s].sessions > 0;
     int rc = stats_reduce(c, &x->st, err);
     /* Rankings are recomputed over the merged customers, as one run over the
      * whole span would: recency counts from the last event of any input. */

@@ -113,7 +113,7 @@ static int risk_of(const cs_user *u, int bot_seg)
     int64_t risk = 0;
     if (u->refunds > 0)
         risk += u->revenue > 0 ? (5 * u->refunds + u->revenue - 1) / u->revenue : 3;
-    if (bot_seg >= 0 && u->seg_sessions[bot_seg] > 0)
+    if (bot_seg >= 0 && u->seg[bot_seg].sessions > 0)
         risk += 5;
     risk += u->cart_removes >= 10;
     return (int)cap(risk, 5);
@@ -133,7 +133,7 @@ static void score_user(const cs_config *cfg, const cs_ranking *r, int64_t t_end,
             ms += mbin > r->cut_monetary[i];
         }
     }
-    int64_t collector = coll_seg >= 0 ? u->seg_sessions[coll_seg] : 0;
+    int64_t collector = coll_seg >= 0 ? u->seg[coll_seg].sessions : 0;
     u->r_score = (uint8_t)rs;
     u->f_score = (uint8_t)fs;
     u->m_score = (uint8_t)ms;
@@ -259,7 +259,7 @@ static void add_stats(cs_ranking *r, const cs_user *u, int nseg)
     r->tier_users[u->tier]++;
     r->tier_revenue[u->tier] += u->revenue;
     for (int s = 0; s < nseg; s++)
-        r->tier_seg_sessions[u->tier][s] += u->seg_sessions[s];
+        r->tier_seg_sessions[u->tier][s] += u->seg[s].sessions;
     r->rfm_users[u->rfm]++;
     r->rfm_revenue[u->rfm] += u->revenue;
     for (int k = 0; k < r->nprofile_cols; k++) {
@@ -268,7 +268,7 @@ static void add_stats(cs_ranking *r, const cs_user *u, int nseg)
         cell[XT_REVENUE] += u->revenue;
         cell[XT_PURCHASE_SESSIONS] += u->purchase_sessions;
         for (int s = 0; s < nseg; s++)
-            cell[XT_FIXED + s] += u->seg_sessions[s];
+            cell[XT_FIXED + s] += u->seg[s].sessions;
         cell[XT_FIXED + CS_MAX_SEGMENTS + u->tier]++;
     }
 }
@@ -284,7 +284,8 @@ static void to_target(const cs_user *u, int64_t t_end, int64_t score, cs_target 
     t->sessions = u->sessions;
     t->revenue = u->revenue;
     t->refunds = u->refunds;
-    memcpy(t->seg_sessions, u->seg_sessions, sizeof t->seg_sessions);
+    for (int s = 0; s < CS_MAX_SEGMENTS; s++)
+        t->seg_sessions[s] = u->seg[s].sessions;
     t->r_score = u->r_score;
     t->f_score = u->f_score;
     t->m_score = u->m_score;

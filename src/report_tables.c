@@ -142,8 +142,9 @@ static hid_t names_enum(const char *(*fn)(int), int n)
 #define CU_COLS (1 + CU_NFIXED + CS_MAX_SEGMENTS + 2 + CS_MAX_PROFILE_COLS)
 #define CU_BLOCK 16384   /* rows gathered at a time */
 #define CU_AHEAD 10      /* rows prefetched ahead */
-/* cu_block fetches lines 0, 1 and 3 of an entry (2 only past 8 segments). */
-_Static_assert(offsetof(cs_user, seg_sessions) + 8 * sizeof(uint32_t) <= 128 &&
+/* cu_block fetches lines 0, 1 and 3 of an entry (2 only past 4 segments). */
+_Static_assert(offsetof(cs_user, seg) + 4 * sizeof(cs_user_seg) <= 128 &&
+               offsetof(cs_user, seg) + 12 * sizeof(cs_user_seg) <= 192 &&
                offsetof(cs_user, score) >= 192, "customer fields in the fetched lines");
 
 typedef struct cu_writer {
@@ -233,13 +234,13 @@ static int cu_block(cu_writer *w, const cs_users *users, const cs_kv *kv, uint64
     for (uint64_t i = 0; i < m; i++) {
         /* Entries are scattered over the table: fetch the lines a row
          * reads (entries are line aligned, users.h; the third line holds
-         * only segments 8.. and last_period) far enough ahead to hide the
-         * memory latency. */
+         * only segments 4..11) far enough ahead to hide the memory
+         * latency. */
         if (at + i + CU_AHEAD < users->n) {
             const char *p = (const char *)&users->slot[kv[at + i + CU_AHEAD].val];
             __builtin_prefetch(p);
             __builtin_prefetch(p + 64);
-            if (w->nseg > 8)
+            if (w->nseg > 4)
                 __builtin_prefetch(p + 128);
             __builtin_prefetch(p + 192);
         }
@@ -249,7 +250,7 @@ static int cu_block(cu_writer *w, const cs_users *users, const cs_kv *kv, uint64
         for (int f = 0; f < CU_NFIXED; f++, c++)
             cu_put(col[c], w->width[c], i, cu_value(u, f, t_end));
         for (int s = 0; s < w->nseg; s++, c++)
-            cu_put(col[c], 4, i, u->seg_sessions[s]);
+            cu_put(col[c], 4, i, u->seg[s].sessions);
         cu_put(col[c++], 1, i, u->tier);
         cu_put(col[c++], 1, i, u->rfm);
         for (int p = 0; p < w->nprof; p++, c++)

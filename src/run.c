@@ -39,7 +39,7 @@ static int on_session(void *vctx, cs_user *u, const cs_session *s, cs_err *err)
     const int64_t *v = s->f.v;
     stats_add_session(&x->st, seg, bot, &s->f);
     u->sessions++;
-    u->seg_sessions[seg]++;
+    u->seg[seg].sessions++;
     u->purchases += v[F_PURCHASES];
     u->revenue += v[F_REVENUE];
     u->refunds += v[F_REFUND_AMOUNT];
@@ -57,8 +57,8 @@ static int on_session(void *vctx, cs_user *u, const cs_session *s, cs_err *err)
     r[PS_REVENUE] += v[F_REVENUE];
     r[PS_REFUNDS] += v[F_REFUND_AMOUNT];
     /* A user's sessions close in time order, so periods only move forward. */
-    if (u->last_period[seg] != (int32_t)key) {
-        u->last_period[seg] = (int32_t)key;
+    if (u->seg[seg].last_period != (int32_t)key) {
+        u->seg[seg].last_period = (int32_t)key;
         r[PS_USERS]++;
     }
     if (!x->cfg->output_sessions)
@@ -208,7 +208,7 @@ static void count_users(run_ctx *x)
             continue;
         x->st.tot.users++;
         for (int s = 0; s < x->st.nseg; s++)
-            x->st.seg[s].users += u->seg_sessions[s] > 0;
+            x->st.seg[s].users += u->seg[s].sessions > 0;
     }
 }
 

@@ -396,11 +396,11 @@ static uint64_t run_end(const cs_event *ev, uint64_t n, uint64_t i)
 }
 
 /* The lines of an entry this window touches (users.h: entries are line
- * aligned; segments past 7 are rare and simply missed). */
-static void prefetch_user(const cs_user *u)
+ * aligned). */
+static void prefetch_user(const cs_user *u, size_t hot)
 {
     const char *p = (const char *)u;
-    for (size_t off = 0; off < CS_USER_HOT_BYTES; off += 64)
+    for (size_t off = 0; off < hot; off += 64)
         __builtin_prefetch(p + off, 1, 1);
 }
 
@@ -425,6 +425,7 @@ int sess_process_counted(cs_sessionizer *s, cs_users *users, const cs_event *ev,
      * for the new ones). */
     if (users_reserve_index(users, runs, err) != CS_OK)
         return CS_ENOMEM;
+    const size_t hot = users_hot_bytes(s->rules ? s->rules->nsegments : CS_MAX_SEGMENTS);
     while (i < n) {
         int g = 0;
         /* The batch's runs first, each user's index cell fetched as its
@@ -451,10 +452,10 @@ int sess_process_counted(cs_sessionizer *s, cs_users *users, const cs_event *ev,
             pos[k] = (uint64_t)(u - users->slot);
         }
         for (int k = 0; k < g && k < AHEAD; k++)
-            prefetch_user(&users->slot[pos[k]]);
+            prefetch_user(&users->slot[pos[k]], hot);
         for (int k = 0; k < g; k++) {
             if (k + AHEAD < g)
-                prefetch_user(&users->slot[pos[k + AHEAD]]);
+                prefetch_user(&users->slot[pos[k + AHEAD]], hot);
             int rc = process_user(s, users, pos[k], ev + start[k], end[k] - start[k],
                                   watermark, final, err);
             if (rc != CS_OK)

@@ -15,7 +15,7 @@ static void init_entry(cs_user *u, uint64_t id)
     u->first_ts = INT64_MAX;
     u->last_ts = INT64_MIN;
     for (int s = 0; s < CS_MAX_SEGMENTS; s++)
-        u->last_period[s] = -1;
+        u->seg[s].last_period = -1;
     memset(u->profile, CS_PROFILE_UNKNOWN, sizeof u->profile);
 }
 

@@ -25,9 +25,15 @@
 #define CS_PROFILE_UNKNOWN 255   /* no profile row, or no value */
 
 /* Field order follows use: the first lines hold what sessionize (per
- * window) and run's on_session (per closed session) update, the segment
- * arrays follow (segments are few, their first entries are the ones
- * touched), and the fields only the epilog writes come last. */
+ * window) and run's on_session (per closed session) update, then each
+ * segment's two counters side by side (segments are few: with up to four,
+ * as the shipped rules have, everything a window touches is the first two
+ * lines), and the fields only the epilog writes come last. */
+typedef struct cs_user_seg {
+    uint32_t sessions;             /* the user's sessions in the segment */
+    int32_t last_period;           /* period index last counted, -1 none */
+} cs_user_seg;
+
 typedef struct cs_user {
     uint64_t user_id;              /* first: shuffle_route routes records by it */
     uint32_t open_slot;            /* the unfinished session: sessionizer pool index + 1; 0 none */
@@ -37,8 +43,7 @@ typedef struct cs_user {
     int64_t revenue, refunds;
     int64_t cart_abandons;         /* sessions with a cart add and no purchase */
     int64_t cart_removes;          /* remove_from_cart events */
-    uint32_t seg_sessions[CS_MAX_SEGMENTS];
-    int32_t last_period[CS_MAX_SEGMENTS]; /* period index last counted per segment, -1 none */
+    cs_user_seg seg[CS_MAX_SEGMENTS];
     /* filled by rank_customers at the end of the run */
     int32_t score, prospect_score;
     uint8_t r_score, f_score, m_score, intent, risk, tier, rfm;
@@ -46,14 +51,21 @@ typedef struct cs_user {
     uint8_t reserved[9];           /* to 256 bytes: four whole cache lines */
 } cs_user;
 
-/* Entries sit on cache-line boundaries (users.c aligns the table), so what
- * sessionize and on_session touch for segments 0..7 (everything before
- * last_period[8]) is three lines, not the four or five of a straddling
- * entry: the table is reached in random order, line by line from memory. */
+/* Entries sit on cache-line boundaries (users.c aligns the table), so a
+ * window touches whole lines of an entry: the table is reached line by
+ * line from memory, and each line a user costs is read and written back
+ * every window the user has events in. */
 _Static_assert(sizeof(cs_user) == 256, "cs_user is four cache lines");
-#define CS_USER_HOT_BYTES 192
-_Static_assert(offsetof(cs_user, last_period) + 8 * sizeof(int32_t) <= CS_USER_HOT_BYTES,
-               "segments 0..7 are counted within the hot lines");
+_Static_assert(offsetof(cs_user, seg) + 4 * sizeof(cs_user_seg) <= 128,
+               "four segments are counted within the first two lines");
+
+/* Bytes from the start of an entry that sessionize and on_session touch
+ * under rules of nseg segments (whole lines: what to prefetch). */
+static inline size_t users_hot_bytes(int nseg)
+{
+    size_t b = offsetof(cs_user, seg) + (size_t)nseg * sizeof(cs_user_seg);
+    return (b + 63) & ~(size_t)63;
+}
 
 typedef struct cs_user_ref {
     uint64_t user_id;

@@ -280,14 +280,14 @@ static void test_users_growth(void **state)
         assert_int_equal(u->events, 0);
         assert_int_equal(u->first_ts, INT64_MAX);
         assert_int_equal(u->last_ts, INT64_MIN);
-        assert_int_equal(u->last_period[0], -1);
-        assert_int_equal(u->last_period[CS_MAX_SEGMENTS - 1], -1);
+        assert_int_equal(u->seg[0].last_period, -1);
+        assert_int_equal(u->seg[CS_MAX_SEGMENTS - 1].last_period, -1);
         assert_int_equal(u->open_slot, 0);
         /* entries on cache-line boundaries across every growth (users.h) */
         assert_int_equal((uintptr_t)u % 64, 0);
         u->events = (int64_t)i;
         u->revenue = -(int64_t)i * 3;
-        u->seg_sessions[3] = (uint32_t)(i % 1000);
+        u->seg[3].sessions = (uint32_t)(i % 1000);
         u->first_ts = (int64_t)i;
     }
     assert_int_equal(t.n, NUSERS + 1);
@@ -304,7 +304,7 @@ static void test_users_growth(void **state)
         assert_int_equal(f->user_id, uid(i));
         assert_int_equal(f->events, (int64_t)i);
         assert_int_equal(f->revenue, -(int64_t)i * 3);
-        assert_int_equal(f->seg_sessions[3], i % 1000);
+        assert_int_equal(f->seg[3].sessions, i % 1000);
         assert_int_equal(f->first_ts, (int64_t)i);
     }
     /* getting an existing user returns its entry and inserts nothing */
