@@ -223,7 +223,7 @@ static int cu_create(cu_writer *w, const cs_rules *rules, const cs_ranking *rk, 
     return rc;
 }
 
-/* Rows [at, at + m) of this rank: users kv[at..) (sorted by user_id),
+/* Rows [at, at + m) of this rank: users kv[at..) (in key order),
  * gathered once each (fetched a few rows ahead) into every column. */
 static int cu_block(cu_writer *w, const cs_users *users, const cs_kv *kv, uint64_t at,
                     uint64_t m, int64_t t_end, cs_err *err)
@@ -266,7 +266,12 @@ int report_write_customers(const cs_comm *c, const char *dir, const cs_users *us
                            const cs_rules *rules, const cs_ranking *rk, cs_err *err)
 {
     uint64_t n = users->n;
-    /* Rows in user_id order within each rank: easier to read, same content. */
+    /* Rows in the rank's key order (cs_user_key: a bijection of user_id, so
+     * the order is total and the same whatever the windows or resumes).
+     * The table holds each window's new users in that order, one run after
+     * another, so the gather below walks a few runs forwards instead of
+     * jumping over the whole table for each row as user_id order did
+     * (measured at 10^8 events, 2 ranks: 0.33-0.43 s -> 0.12-0.15 s). */
     cs_kv *kv = cs_malloc((2 * n + 1) * sizeof *kv, err, "customers order");
     cu_writer w;
     memset(&w, 0, sizeof w);
@@ -281,7 +286,7 @@ int report_write_customers(const cs_comm *c, const char *dir, const cs_users *us
     if (w.buf) {
         for (uint64_t i = 0; i < n; i++) {
             const cs_user *u = &users->slot[i];
-            kv[i] = (cs_kv){u->user_id, i};
+            kv[i] = (cs_kv){cs_user_key(u->user_id), i};
             int64_t m = u->events > u->sessions ? u->events : u->sessions;
             m = u->purchases > m ? u->purchases : m;
             m = u->cart_removes > m ? u->cart_removes : m;
