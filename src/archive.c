@@ -2,7 +2,10 @@
  * typed row-range reads (archive_read_range) with checked conversion.
  *
  * Files are opened read-only with HDF5's default driver on each rank on its
- * own: reads need no coordination, and the input is never modified. */
+ * own: reads need no coordination, and the input is never modified. Where
+ * the columns allow, archive_view_range reads stored chunks in place from a
+ * read-only mapping of the file (the input must not change while a job
+ * reads it: a file cut short under a mapping is a SIGBUS, not an error). */
 #include "clickseg/archive.h"
 
 #include <errno.h>
@@ -11,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -55,6 +59,22 @@ static void *col_ptr(const cs_columns *c, int col)
     case COL_BRAND_ID: return c->brand_id;
     case COL_PRICE: return c->price;
     default: return c->session_id;
+    }
+}
+
+/* Points column col of c at p (read-only rows: the columns are only read). */
+static void set_col_ptr(cs_columns *c, int col, const void *p)
+{
+    void *q = (void *)(uintptr_t)p;
+    switch (col) {
+    case COL_TS: c->ts = q; break;
+    case COL_USER_ID: c->user_id = q; break;
+    case COL_EVENT_TYPE: c->event_type = q; break;
+    case COL_PRODUCT_ID: c->product_id = q; break;
+    case COL_CATEGORY_ID: c->category_id = q; break;
+    case COL_BRAND_ID: c->brand_id = q; break;
+    case COL_PRICE: c->price = q; break;
+    default: c->session_id = q; break;
     }
 }
 
@@ -244,6 +264,9 @@ struct cs_archive_reader {
     hid_t mem_enum;            /* v1 enum, when event_type is an enum */
     hid_t dxpl;                /* with the overflow callback */
     cs_chunk_reader cr[COL_NCOLUMNS]; /* direct chunk reads where possible */
+    const uint8_t *map;        /* the whole file, read-only (archive_view_range) */
+    uint64_t map_len;
+    int map_state;             /* 0 not tried, 1 mapped, -1 not mappable */
 };
 
 typedef struct conv_ctx {
@@ -265,6 +288,24 @@ static H5T_conv_ret_t conv_cb(H5T_conv_except_t kind, hid_t src, hid_t dst,
     }
     c->overflow = 1;
     return H5T_CONV_ABORT;
+}
+
+/* 1 when enum type t is one byte, unsigned, and numbers exactly the eight
+ * v1 type names 0..7 as format v1 does: a stored byte then means what it
+ * means in v1, and one outside 0..7 is rejected like any bad type. */
+static int enum_is_v1(hid_t t)
+{
+    hid_t base = H5Tget_super(t);
+    int ok = base >= 0 && H5Tget_size(t) == 1 && H5Tget_sign(base) == H5T_SGN_NONE &&
+             H5Tget_nmembers(t) == EV_NTYPES;
+    for (int k = 0; ok && k < EV_NTYPES; k++) {
+        uint8_t v = 0xff;
+        ok = H5Tenum_valueof(t, ev_type_name(k), &v) >= 0 && v == k;
+    }
+    if (base >= 0)
+        H5Tclose(base);
+    H5Eclear2(H5E_DEFAULT);
+    return ok;
 }
 
 int archive_reader_open(const char *path, cs_archive_reader **out, cs_err *err)
@@ -297,8 +338,15 @@ int archive_reader_open(const char *path, cs_archive_reader **out, cs_err *err)
         }
     }
     hid_t t = H5Dget_type(r->dset[COL_EVENT_TYPE]);
-    if (H5Tget_class(t) == H5T_ENUM)
+    if (H5Tget_class(t) == H5T_ENUM) {
         r->mem_enum = h5_event_enum_type();
+        /* The enum generate and import write numbers the types as v1
+         * does: its stored bytes are the values, read as they are. */
+        if (enum_is_v1(t)) {
+            chunkread_close(&r->cr[COL_EVENT_TYPE]);
+            chunkread_open(&r->cr[COL_EVENT_TYPE], r->dset[COL_EVENT_TYPE], t);
+        }
+    }
     H5Tclose(t);
     *out = r;
     return CS_OK;
@@ -315,6 +363,8 @@ void archive_reader_close(cs_archive_reader *r)
     }
     if (r->mem_enum >= 0)
         H5Tclose(r->mem_enum);
+    if (r->map)
+        munmap((void *)r->map, r->map_len);
     if (r->dxpl >= 0)
         H5Pclose(r->dxpl);
     if (r->file >= 0)
@@ -374,4 +424,82 @@ int archive_read_range(cs_archive_reader *r, uint64_t start, uint64_t count,
             return rc;
     }
     return CS_OK;
+}
+
+/* Maps the whole file read-only on first use; -1 (and reads as before)
+ * where it cannot be. */
+static int map_file(cs_archive_reader *r)
+{
+    if (r->map_state)
+        return r->map_state;
+    r->map_state = -1;
+    int fd = open(r->path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) == 0 && st.st_size > 0) {
+        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+        if (m != MAP_FAILED) {
+            r->map = m;
+            r->map_len = (uint64_t)st.st_size;
+            r->map_state = 1;
+        }
+    }
+    close(fd);
+    return r->map_state;
+}
+
+_Static_assert(ARCHIVE_VIEW_FALLBACK == CHUNKREAD_FALLBACK, "one fallback code");
+
+int archive_view_range(cs_archive_reader *r, uint64_t start, uint64_t count, unsigned want,
+                       uint64_t row0, cs_colsegs *segs, cs_err *err)
+{
+    if (count == 0)
+        return CS_OK;
+    uint64_t R = 0;
+    for (int c = 0; c < COL_NCOLUMNS; c++) {
+        if (!(want >> c & 1))
+            continue;
+        const cs_chunk_reader *cr = &r->cr[c];
+        if (r->dset[c] < 0 || !cr->usable || (R && cr->chunk_rows != R) ||
+            start + count > cr->nrows)
+            return ARCHIVE_VIEW_FALLBACK;
+        R = cr->chunk_rows;
+    }
+    if (!R || map_file(r) < 0)
+        return ARCHIVE_VIEW_FALLBACK;
+    uint64_t mark = segs->n, end = start + count;
+    int rc = CS_OK;
+    for (uint64_t k = start / R; rc == CS_OK && k <= (end - 1) / R; k++) {
+        uint64_t lo = k * R > start ? k * R : start, hi = (k + 1) * R < end ? (k + 1) * R : end;
+        if ((rc = cs_reserve((void **)&segs->v, &segs->cap, segs->n + 1, sizeof *segs->v, err,
+                             "read segments")) != CS_OK)
+            break;
+        cs_colseg *g = &segs->v[segs->n];
+        memset(g, 0, sizeof *g);
+        g->row0 = row0 + (lo - start);
+        g->n = hi - lo;
+        for (int c = 0; rc == CS_OK && c < COL_NCOLUMNS; c++) {
+            if (!(want >> c & 1))
+                continue;
+            char what[64];
+            snprintf(what, sizeof what, "/events/%s", col_names[c]);
+            const uint8_t *rows = NULL;
+            rc = chunkread_map_chunk(&r->cr[c], r->dset[c], r->map, r->map_len, k, &rows,
+                                     r->path, what, err);
+            if (rc == CS_OK)
+                set_col_ptr(&g->c, c, rows + (lo - k * R) * r->cr[c].esize);
+        }
+        if (rc == CS_OK)
+            segs->n++;
+    }
+    if (rc != CS_OK)
+        segs->n = mark;
+    return rc == CHUNKREAD_FALLBACK ? ARCHIVE_VIEW_FALLBACK : rc;
+}
+
+void archive_release_views(cs_archive_reader *r)
+{
+    if (r && r->map)
+        madvise((void *)(uintptr_t)r->map, r->map_len, MADV_DONTNEED);
 }

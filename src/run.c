@@ -342,11 +342,8 @@ static void cleanup(run_ctx *x)
     for (int f = 0; x->readers && f < x->plan.nfiles; f++)
         archive_reader_close(x->readers[f]);
     free(x->readers);
-    cs_columns *c = &x->cols;
-    free(c->ts); free(c->user_id); free(c->event_type); free(c->product_id);
-    free(c->category_id); free(c->brand_id); free(c->price); free(c->session_id);
-    free(x->keep);
-    free(x->work); free(x->carry); free(x->carry_next); free(x->sess);
+    run_release_window_buffers(x);
+    free(x->carry); free(x->sess);
     shuffle_free(&x->sh);
     sess_free(&x->sz);
     users_free(&x->users);

@@ -29,9 +29,10 @@ typedef struct run_ctx {
     cs_stats st;
     cs_tz tz;
     cs_shuffle sh;
-    cs_columns cols;
+    cs_columns cols;               /* rows read into buffers (files not viewed in place) */
+    cs_colsegs segs;               /* the part's rows: views of chunks or of cols */
     uint8_t *keep;
-    uint64_t col_cap;
+    uint64_t col_cap, keep_cap;
     cs_archive_reader **readers;   /* one per plan file, opened on first use */
     cs_event *work;                /* one level-1 bucket, sorted (sort_runs_each) */
     cs_event *carry;               /* records kept for the next window, bucket-grouped */

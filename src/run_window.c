@@ -10,6 +10,21 @@
 
 #include "run_priv.h"
 
+/* The columns the job reads (bits 1u << COL_x): narrow records read no
+ * ids; only source mode reads session ids. */
+static unsigned wanted_columns(const run_ctx *x)
+{
+    unsigned m = 1u << COL_TS | 1u << COL_USER_ID | 1u << COL_EVENT_TYPE | 1u << COL_PRICE;
+    if (!x->sh.narrow)
+        m |= 1u << COL_PRODUCT_ID | 1u << COL_CATEGORY_ID | 1u << COL_BRAND_ID;
+    if (x->sz.source_mode)
+        m |= 1u << COL_SESSION_ID;
+    return m;
+}
+
+/* Buffers for the rows a file's chunks cannot be viewed in place for:
+ * allocated the first time such a file comes (a run over archives that
+ * generate or import wrote never needs them). */
 static int ensure_columns(run_ctx *x, uint64_t n, cs_err *err)
 {
     if (n <= x->col_cap)
@@ -21,60 +36,74 @@ static int ensure_columns(run_ctx *x, uint64_t n, cs_err *err)
     cs_columns *c = &x->cols;
     free(c->ts); free(c->user_id); free(c->event_type); free(c->product_id);
     free(c->category_id); free(c->brand_id); free(c->price); free(c->session_id);
-    free(x->keep);
     memset(c, 0, sizeof *c);
-    /* Narrow records read no ids; only source mode reads session ids. */
-    int ids = !x->sh.narrow, sess = x->sz.source_mode;
-    c->ts = cs_malloc(n * 8, err, "read buffer");
-    c->user_id = cs_malloc(n * 8, err, "read buffer");
-    c->price = cs_malloc(n * 8, err, "read buffer");
-    c->event_type = cs_malloc(n, err, "read buffer");
-    if (ids) {
-        c->product_id = cs_malloc(n * 8, err, "read buffer");
-        c->category_id = cs_malloc(n * 4, err, "read buffer");
-        c->brand_id = cs_malloc(n * 4, err, "read buffer");
-    }
-    if (sess)
-        c->session_id = cs_malloc(n * 8, err, "read buffer");
-    x->keep = cs_malloc(n, err, "read buffer");
-    x->col_cap = n;
-    if (!(c->ts && c->user_id && c->price && c->event_type && x->keep &&
-          (!ids || (c->product_id && c->category_id && c->brand_id)) &&
-          (!sess || c->session_id))) {
-        x->col_cap = 0;
-        return CS_ENOMEM;
-    }
-    return CS_OK;
+    unsigned want = wanted_columns(x);
+    static const size_t width[COL_NCOLUMNS] = {[COL_TS] = 8, [COL_USER_ID] = 8,
+        [COL_EVENT_TYPE] = 1, [COL_PRODUCT_ID] = 8, [COL_CATEGORY_ID] = 4, [COL_BRAND_ID] = 4,
+        [COL_PRICE] = 8, [COL_SESSION_ID] = 8};
+    void **col[COL_NCOLUMNS] = {[COL_TS] = (void **)&c->ts, [COL_USER_ID] = (void **)&c->user_id,
+        [COL_EVENT_TYPE] = (void **)&c->event_type, [COL_PRODUCT_ID] = (void **)&c->product_id,
+        [COL_CATEGORY_ID] = (void **)&c->category_id, [COL_BRAND_ID] = (void **)&c->brand_id,
+        [COL_PRICE] = (void **)&c->price, [COL_SESSION_ID] = (void **)&c->session_id};
+    int rc = CS_OK;
+    for (int k = 0; k < COL_NCOLUMNS; k++)
+        if (want >> k & 1 && !(*col[k] = cs_malloc(n * width[k], err, "read buffer")))
+            rc = CS_ENOMEM;
+    x->col_cap = rc == CS_OK ? n : 0;
+    return rc;
 }
 
-/* Reads global rows [start, start+count) into the column buffers; the range
- * may cross files. Readers of files wholly before `start` are closed. */
-static int read_rows(run_ctx *x, uint64_t start, uint64_t count, cs_err *err)
+/* Segment rows [done, done + k) of the window as the column buffers hold
+ * them (read there by archive_read_range). */
+static int read_into_buffers(run_ctx *x, cs_archive_reader *r, uint64_t local, uint64_t k,
+                             uint64_t done, uint64_t count, cs_err *err)
 {
     int rc = ensure_columns(x, count, err);
+    if (rc == CS_OK)
+        rc = cs_reserve((void **)&x->segs.v, &x->segs.cap, x->segs.n + 1, sizeof *x->segs.v, err,
+                        "read segments");
+    if (rc != CS_OK)
+        return rc;
+    /* A column not wanted (NULL) is not read. */
+    const cs_columns *c = &x->cols;
+    cs_columns at = {c->ts + done, c->user_id + done, c->event_type + done,
+                     c->product_id ? c->product_id + done : NULL,
+                     c->category_id ? c->category_id + done : NULL,
+                     c->brand_id ? c->brand_id + done : NULL, c->price + done,
+                     c->session_id ? c->session_id + done : NULL};
+    x->segs.v[x->segs.n++] = (cs_colseg){done, k, at};
+    return archive_read_range(r, local, k, &at, err);
+}
+
+/* Global rows [start, start+count) as segments: chunks viewed in place
+ * where the file allows (archive_view_range), read into the column buffers
+ * where not; the range may cross files. Readers of files wholly before
+ * `start` are closed. */
+static int read_rows(run_ctx *x, uint64_t start, uint64_t count, cs_err *err)
+{
+    int rc = cs_reserve((void **)&x->keep, &x->keep_cap, count, 1, err, "read buffer");
     uint64_t done = 0;
+    unsigned want = wanted_columns(x);
+    x->segs.n = 0;
+    /* Only files wholly before the range: the segments of a file this
+     * range reads point into its reader's mapping until the pack. */
+    for (int k = 0; count && k < plan_file_of(&x->plan, start); k++)
+        if (x->readers[k]) {
+            archive_reader_close(x->readers[k]);
+            x->readers[k] = NULL;
+        }
     while (rc == CS_OK && done < count) {
         uint64_t row = start + done;
         int f = plan_file_of(&x->plan, row);
         const cs_plan_file *pf = &x->plan.files[f];
-        for (int k = 0; k < f; k++)
-            if (x->readers[k]) {
-                archive_reader_close(x->readers[k]);
-                x->readers[k] = NULL;
-            }
         if (!x->readers[f] && (rc = archive_reader_open(pf->path, &x->readers[f], err)) != CS_OK)
             break;
         uint64_t local = row - pf->row0, k = pf->rows - local;
         if (k > count - done)
             k = count - done;
-        /* A column not wanted (NULL) is not read. */
-        const cs_columns *c = &x->cols;
-        cs_columns at = {c->ts + done, c->user_id + done, c->event_type + done,
-                         c->product_id ? c->product_id + done : NULL,
-                         c->category_id ? c->category_id + done : NULL,
-                         c->brand_id ? c->brand_id + done : NULL, c->price + done,
-                         c->session_id ? c->session_id + done : NULL};
-        rc = archive_read_range(x->readers[f], local, k, &at, err);
+        rc = archive_view_range(x->readers[f], local, k, want, done, &x->segs, err);
+        if (rc == ARCHIVE_VIEW_FALLBACK)
+            rc = read_into_buffers(x, x->readers[f], local, k, done, count, err);
         done += k;
     }
     return rc;
@@ -88,27 +117,37 @@ static int classify(run_ctx *x, uint64_t n, cs_err *err)
 {
     const int64_t L = x->cfg->session_max_lateness_us;
     int64_t local_max = INT64_MIN, before;
-    for (uint64_t i = 0; i < n; i++) {
-        int bad = x->cols.event_type[i] >= EV_NTYPES || x->cols.ts[i] < 0 || x->cols.ts[i] > CS_TS_MAX;
-        x->keep[i] = !bad;
-        if (!bad && x->cols.ts[i] > local_max)
-            local_max = x->cols.ts[i];
+    for (uint64_t g = 0; g < x->segs.n; g++) {
+        const cs_colseg *sg = &x->segs.v[g];
+        const int64_t *ts = sg->c.ts;
+        const uint8_t *type = sg->c.event_type;
+        uint8_t *keep = x->keep + sg->row0;
+        for (uint64_t i = 0; i < sg->n; i++) {
+            int bad = type[i] >= EV_NTYPES || ts[i] < 0 || ts[i] > CS_TS_MAX;
+            keep[i] = !bad;
+            if (!bad && ts[i] > local_max)
+                local_max = ts[i];
+        }
     }
     int rc = comm_exscan_max_i64(x->c, local_max, &before, err);
     if (rc != CS_OK)
         return rc;
     int64_t run = before > x->maxts ? before : x->maxts;
-    for (uint64_t i = 0; i < n; i++) {
-        if (!x->keep[i]) {
-            x->st.tot.rejected_events++;
-            continue;
-        }
-        int64_t ts = x->cols.ts[i];
-        if (run != INT64_MIN && ts < run - L) {
-            x->keep[i] = 0;
-            x->st.tot.late_events++;
-        } else if (ts > run) {
-            run = ts;
+    for (uint64_t g = 0; g < x->segs.n; g++) {
+        const cs_colseg *sg = &x->segs.v[g];
+        const int64_t *ts = sg->c.ts;
+        uint8_t *keep = x->keep + sg->row0;
+        for (uint64_t i = 0; i < sg->n; i++) {
+            if (!keep[i]) {
+                x->st.tot.rejected_events++;
+                continue;
+            }
+            if (run != INT64_MIN && ts[i] < run - L) {
+                keep[i] = 0;
+                x->st.tot.late_events++;
+            } else if (ts[i] > run) {
+                run = ts[i];
+            }
         }
     }
     int64_t m = local_max > x->maxts ? local_max : x->maxts;
@@ -228,9 +267,11 @@ void run_release_window_buffers(run_ctx *x)
     free(c->ts); free(c->user_id); free(c->event_type); free(c->product_id);
     free(c->category_id); free(c->brand_id); free(c->price); free(c->session_id);
     free(x->keep);
+    free(x->segs.v);
     memset(c, 0, sizeof *c);
+    memset(&x->segs, 0, sizeof x->segs);
     x->keep = NULL;
-    x->col_cap = 0;
+    x->col_cap = x->keep_cap = 0;
     free(x->work);
     x->work = NULL;
     x->work_cap = 0;
@@ -296,8 +337,13 @@ static int one_part(run_ctx *x, uint64_t w, uint64_t part, uint64_t nparts, int 
         return err->code;
     timer_start(&x->tm, PH_SHUFFLE);
     int rc = classify(x, count, err);
-    if (rc == CS_OK && shuffle_pack(&x->sh, &x->cols, x->keep, count, err) != CS_OK)
+    if (rc == CS_OK &&
+        shuffle_pack(&x->sh, x->segs.v, x->segs.n, x->keep, count, err) != CS_OK)
         rc = err->code;
+    /* The rows are packed: the views of the archive are done with. */
+    for (int f = 0; f < x->plan.nfiles; f++)
+        archive_release_views(x->readers[f]);
+    x->segs.n = 0;
     if (comm_agree(x->c, err) != CS_OK)
         return err->code;
     x->shuffle_bytes += (x->sh.nsend - x->sh.counts[x->c->rank]) *

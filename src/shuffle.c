@@ -106,22 +106,23 @@ static inline void flush(char *restrict to, const char *restrict from, size_t nb
  * buffer; inlined once per record layout so each loop builds its records
  * with plain stores. */
 static inline __attribute__((always_inline)) void
-pack_rows(cs_shuffle *s, const cs_columns *cols, uint64_t n, int narrow)
+pack_rows(cs_shuffle *s, const cs_colseg *seg, int narrow)
 {
     /* Local copies: the stores into records must not make the compiler
      * reload every column pointer for every row. */
+    const cs_columns *cols = &seg->c;
     const uint64_t *restrict user = cols->user_id, *restrict prod = cols->product_id;
     const uint64_t *restrict sess = cols->session_id;
     const int64_t *restrict ts = cols->ts, *restrict price = cols->price;
     const uint32_t *restrict cat = cols->category_id, *restrict brand = cols->brand_id;
     const uint8_t *restrict type = cols->event_type;
-    const uint32_t *restrict dest = s->dest;
+    const uint32_t *restrict dest = s->dest + seg->row0;
     char *restrict stage = s->stage, *restrict send = s->send;
     uint8_t *restrict nst = s->nstage;
     uint64_t *restrict fill = s->fill;
     const int wc = s->wc;
     const size_t w = narrow ? sizeof(cs_event_narrow) : sizeof(cs_event);
-    for (uint64_t i = 0; i < n; i++) {
+    for (uint64_t i = 0; i < seg->n; i++) {
         uint32_t d = dest[i];
         if (d == UINT32_MAX)
             continue;
@@ -142,8 +143,8 @@ pack_rows(cs_shuffle *s, const cs_columns *cols, uint64_t n, int narrow)
     }
 }
 
-int shuffle_pack(cs_shuffle *s, const cs_columns *cols, const uint8_t *keep, uint64_t n,
-                 cs_err *err)
+int shuffle_pack(cs_shuffle *s, const cs_colseg *segs, uint64_t nsegs, const uint8_t *keep,
+                 uint64_t n, cs_err *err)
 {
     int nr = s->nranks, l1 = s->l1_bits;
     size_t cells = (size_t)nr << l1, w = rec_width(s);
@@ -151,14 +152,18 @@ int shuffle_pack(cs_shuffle *s, const cs_columns *cols, const uint8_t *keep, uin
         cs_reserve(&s->send, &s->send_cap, n, w, err, "shuffle send buffer"))
         return CS_ENOMEM;
     memset(s->bcounts, 0, cells * sizeof *s->bcounts);
-    for (uint64_t i = 0; i < n; i++) {
-        uint64_t m = cs_mix64(cols->user_id[i]);
-        uint32_t d = keep[i] ? (uint32_t)((uint64_t)cs_owner_of_mix(m, nr) << l1 |
-                                          cs_key_of_mix(m) >> (64 - l1))
-                             : UINT32_MAX;
-        s->dest[i] = d;
-        if (d != UINT32_MAX)
-            s->bcounts[d]++;
+    for (uint64_t g = 0; g < nsegs; g++) {
+        const uint64_t *user = segs[g].c.user_id;
+        uint64_t r0 = segs[g].row0;
+        for (uint64_t i = 0; i < segs[g].n; i++) {
+            uint64_t m = cs_mix64(user[i]);
+            uint32_t d = keep[r0 + i] ? (uint32_t)((uint64_t)cs_owner_of_mix(m, nr) << l1 |
+                                                   cs_key_of_mix(m) >> (64 - l1))
+                                      : UINT32_MAX;
+            s->dest[r0 + i] = d;
+            if (d != UINT32_MAX)
+                s->bcounts[d]++;
+        }
     }
     uint64_t at = 0;
     for (size_t k = 0; k < cells; k++) {
@@ -170,12 +175,15 @@ int shuffle_pack(cs_shuffle *s, const cs_columns *cols, const uint8_t *keep, uin
     s->nsend = at;
     /* Records are built in a small per-cell stage (in cache) and copied out
      * wc at a time: hundreds of scattered output streams then write whole
-     * cache lines instead of reading each line before filling it. */
+     * cache lines instead of reading each line before filling it. The
+     * segments come in row order, which each destination keeps. */
     memset(s->nstage, 0, cells);
-    if (s->narrow)
-        pack_rows(s, cols, n, 1);
-    else
-        pack_rows(s, cols, n, 0);
+    for (uint64_t g = 0; g < nsegs; g++) {
+        if (s->narrow)
+            pack_rows(s, &segs[g], 1);
+        else
+            pack_rows(s, &segs[g], 0);
+    }
 #ifdef __SSE2__
     _mm_sfence();   /* the streamed stores are visible before MPI reads the buffer */
 #endif

@@ -85,6 +85,39 @@ void archive_reader_close(cs_archive_reader *r);
 int archive_read_range(cs_archive_reader *r, uint64_t start, uint64_t count,
                        const cs_columns *cols, cs_err *err);
 
+/* Rows [row0, row0 + n) of a window, as column pointers valid for those n
+ * rows (a NULL column is not wanted). */
+typedef struct cs_colseg {
+    uint64_t row0, n;
+    cs_columns c;
+} cs_colseg;
+
+/* A growing list of segments (v[0..n), room for cap). */
+typedef struct cs_colsegs {
+    cs_colseg *v;
+    uint64_t n, cap;
+} cs_colsegs;
+
+#define ARCHIVE_VIEW_FALLBACK 1000   /* CHUNKREAD_FALLBACK */
+
+/* Zero-copy read: appends to segs rows [start, start + count) of the
+ * columns in `want` (bits 1u << COL_x) as pointers into a read-only
+ * mapping of the file, one segment per stored chunk, numbered from row0
+ * on; each chunk is checked (Fletcher32) as archive_read_range checks it.
+ * The pointers stay valid until the reader is closed. Returns
+ * ARCHIVE_VIEW_FALLBACK, with segs as it was, when some wanted column is
+ * absent or not stored as plain native chunks of one common row count
+ * (archive_read_range then reads the range); CS_EINPUT for a chunk that
+ * fails its checksum. */
+int archive_view_range(cs_archive_reader *r, uint64_t start, uint64_t count, unsigned want,
+                       uint64_t row0, cs_colsegs *segs, cs_err *err);
+
+/* Drops this process's page mappings of the rows archive_view_range gave
+ * (their pointers must no longer be used): the rows stay in the page
+ * cache, but no longer count in the process's resident memory, which
+ * memory_per_rank and the job's accounting see. */
+void archive_release_views(cs_archive_reader *r);
+
 /* Scans the whole file in blocks: exact ts min/max, rows out of time order,
  * event-type counts and invalid types; used by inspect. */
 typedef struct cs_file_stats {

@@ -29,6 +29,7 @@ typedef struct cs_chunk_reader {
     uint64_t chunk_rows, nrows;
     uint8_t *buf;           /* the last chunk read in part, checked */
     uint64_t buf_chunk;     /* its index, UINT64_MAX when none */
+    uint64_t map_checked;   /* the last chunk checked in a mapping, UINT64_MAX none */
 } cs_chunk_reader;
 
 /* Decides whether dset (read into mem_type) can be read chunk by chunk;
@@ -43,6 +44,15 @@ void chunkread_close(cs_chunk_reader *cr);
 #define CHUNKREAD_FALLBACK 1000
 int chunkread_rows(cs_chunk_reader *cr, hid_t dset, uint64_t start, uint64_t count, void *dst,
                    const char *path, const char *what, cs_err *err);
+
+/* Zero-copy: *rows = the first row of stored chunk k of dset inside map
+ * (the whole file, map_len bytes, mapped read-only), its Fletcher32
+ * checked unless it was the last chunk checked. Returns CS_OK, an error as
+ * chunkread_rows, or CHUNKREAD_FALLBACK when the chunk is not stored as a
+ * plain (or Fletcher32-only) whole chunk inside the mapping. */
+int chunkread_map_chunk(cs_chunk_reader *cr, hid_t dset, const uint8_t *map, uint64_t map_len,
+                        uint64_t k, const uint8_t **rows, const char *path, const char *what,
+                        cs_err *err);
 
 /* HDF5's Fletcher32 of len bytes (16-bit big-endian words, sums folded
  * every 360 words), bit for bit, four words a step. */

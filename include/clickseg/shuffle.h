@@ -43,12 +43,14 @@ typedef struct cs_shuffle {
 int shuffle_init(cs_shuffle *s, int nranks, int self, cs_err *err);
 void shuffle_free(cs_shuffle *s);
 
-/* Packs rows [0, n) of cols whose keep[i] is non-zero, in row order per
- * destination (SORT relies on it: see event.h). cols->session_id may be
- * NULL (gap mode reads no session ids): the records then carry 0. Narrow
- * records read only ts, user_id, event_type and price. */
-int shuffle_pack(cs_shuffle *s, const cs_columns *cols, const uint8_t *keep, uint64_t n,
-                 cs_err *err);
+/* Packs the rows of the segments (together rows [0, n), in row order;
+ * segment g's rows are rows segs[g].row0..) whose keep[row] is non-zero,
+ * in row order per destination (SORT relies on it: see event.h). A
+ * segment's session_id may be NULL (gap mode reads no session ids): the
+ * records then carry 0. Narrow records read only ts, user_id, event_type
+ * and price. */
+int shuffle_pack(cs_shuffle *s, const cs_colseg *segs, uint64_t nsegs, const uint8_t *keep,
+                 uint64_t n, cs_err *err);
 
 /* Collective: exchanges the packed records; afterwards s->recv holds the
  * s->nrecv records the other ranks sent, and s->rbcounts every source's

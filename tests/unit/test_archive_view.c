@@ -1,0 +1,280 @@
+/* test_archive_view.c — unit tests for archive_view_range, the zero-copy
+ * read of stored chunks (archive.c, chunkread.c), on small HDF5 files
+ * written here with the plain HDF5 API: the segments of any row range
+ * (whole file, crossing chunks, one row, the partial last chunk, numbered
+ * from any window row) hold exactly the rows archive_read_range reads,
+ * one segment per chunk, unwanted columns NULL; an event_type enum
+ * numbered as v1 is read raw (a non-member byte is rejected later like
+ * any bad type); a chunk whose Fletcher32 fails is an error naming file,
+ * dataset and rows, and leaves the segment list as it was; a wanted column
+ * that is missing, needs a conversion or has other chunks falls back;
+ * views released (archive_release_views) can be taken again. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clickseg/archive.h"
+#include "clickseg/h5util.h"
+
+#define N 1000   /* rows */
+#define R 64     /* rows a chunk: the last one holds 1000 - 15 * 64 = 40 */
+
+static char g_dir[64];
+
+static int group_setup(void **state)
+{
+    (void)state;
+    snprintf(g_dir, sizeof g_dir, "/tmp/cs_view_XXXXXX");
+    return mkdtemp(g_dir) ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *tpath(const char *name)
+{
+    static char buf[4][256];
+    static int next;
+    char *b = buf[next++ % 4];
+    snprintf(b, sizeof buf[0], "%s/%s", g_dir, name);
+    return b;
+}
+
+/* Value of column c at row i (every column distinct, types' full ranges). */
+static uint64_t val(int c, uint64_t i)
+{
+    switch (c) {
+    case COL_TS: return 1700000000000000ULL + i * 1000;
+    case COL_USER_ID: return (i * 0x9e3779b97f4a7c15ULL) | 1ULL << 63;
+    case COL_EVENT_TYPE: return i % 97 == 5 ? 9 : i % 8;   /* 9: not a member */
+    case COL_PRODUCT_ID: return i << 33;
+    case COL_CATEGORY_ID: return 4000000000u - (uint32_t)i;
+    case COL_BRAND_ID: return (uint32_t)i * 7;
+    case COL_PRICE: return (uint64_t)(int64_t)(i % 3 == 0 ? -(int64_t)i : (int64_t)i * 100);
+    default: return ~i;
+    }
+}
+
+static size_t width(int c)
+{
+    return c == COL_EVENT_TYPE ? 1 : c == COL_CATEGORY_ID || c == COL_BRAND_ID ? 4 : 8;
+}
+
+/* Writes /events with every column chunked R rows, Fletcher32 on; the
+ * event_type as the v1 enum. `int64_cat`: category_id stored as int64 (a
+ * conversion); `skip`: a column left out (-1 none). */
+static void make_file(const char *path, int int64_cat, int skip)
+{
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t g = H5Gcreate2(f, "events", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hsize_t dims[1] = {N}, chunk[1] = {R};
+    hid_t fs = H5Screate_simple(1, dims, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, 1, chunk);
+    H5Pset_fletcher32(dcpl);
+    hid_t et = h5_event_enum_type();
+    uint8_t *buf = malloc(N * 8);
+    assert_non_null(buf);
+    for (int c = 0; c < COL_NCOLUMNS; c++) {
+        if (c == skip)
+            continue;
+        size_t w = c == COL_CATEGORY_ID && int64_cat ? 8 : width(c);
+        for (uint64_t i = 0; i < N; i++) {
+            uint64_t v = val(c, i);
+            memcpy(buf + i * w, &v, w);   /* little-endian: the low bytes */
+        }
+        hid_t t = c == COL_EVENT_TYPE ? et
+                  : c == COL_TS || c == COL_PRICE || (c == COL_CATEGORY_ID && int64_cat)
+                      ? H5T_NATIVE_INT64
+                  : w == 4 ? H5T_NATIVE_UINT32 : H5T_NATIVE_UINT64;
+        hid_t d = H5Dcreate2(g, archive_column_name(c), t, fs, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+        assert_true(d >= 0);
+        assert_true(H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
+        H5Dclose(d);
+    }
+    free(buf);
+    H5Tclose(et);
+    H5Pclose(dcpl);
+    H5Sclose(fs);
+    H5Gclose(g);
+    H5Fclose(f);
+}
+
+static const unsigned NARROW = 1u << COL_TS | 1u << COL_USER_ID | 1u << COL_EVENT_TYPE |
+                               1u << COL_PRICE;
+static const unsigned ALL = (1u << COL_NCOLUMNS) - 1;
+
+static const void *colp(const cs_columns *c, int col)
+{
+    const void *p[COL_NCOLUMNS] = {c->ts, c->user_id, c->event_type, c->product_id,
+                                   c->category_id, c->brand_id, c->price, c->session_id};
+    return p[col];
+}
+
+/* Views rows [start, start + n) numbered from row0 and checks them against
+ * the generating values: segments cover the rows in order, one chunk at
+ * most each, and hold exactly the wanted columns. */
+static void check_view(cs_archive_reader *r, uint64_t start, uint64_t n, unsigned want,
+                       uint64_t row0)
+{
+    cs_colsegs segs = {0};
+    cs_err err;
+    cs_err_clear(&err);
+    assert_int_equal(archive_view_range(r, start, n, want, row0, &segs, &err), CS_OK);
+    uint64_t at = row0;
+    for (uint64_t g = 0; g < segs.n; g++) {
+        const cs_colseg *s = &segs.v[g];
+        assert_int_equal(s->row0, at);
+        assert_true(s->n >= 1 && s->n <= R);
+        uint64_t first = start + (s->row0 - row0);
+        assert_int_equal(first / R, (first + s->n - 1) / R);   /* within one chunk */
+        for (int c = 0; c < COL_NCOLUMNS; c++) {
+            const uint8_t *p = colp(&s->c, c);
+            if (!(want >> c & 1)) {
+                assert_null(p);
+                continue;
+            }
+            assert_non_null(p);
+            for (uint64_t i = 0; i < s->n; i++) {
+                uint64_t v = 0, want_v = val(c, first + i);
+                memcpy(&v, p + i * width(c), width(c));
+                if (width(c) < 8)
+                    want_v &= (1ULL << (8 * width(c))) - 1;
+                if (v != want_v)
+                    fail_msg("column %s row %llu: %llu, want %llu", archive_column_name(c),
+                             (unsigned long long)(first + i), (unsigned long long)v,
+                             (unsigned long long)want_v);
+            }
+        }
+        at += s->n;
+    }
+    assert_int_equal(at - row0, n);
+    free(segs.v);
+}
+
+static void test_view_ranges(void **state)
+{
+    (void)state;
+    const char *p = tpath("view.h5");
+    make_file(p, 0, -1);
+    cs_archive_reader *r = NULL;
+    cs_err err;
+    cs_err_clear(&err);
+    assert_int_equal(archive_reader_open(p, &r, &err), CS_OK);
+    for (int k = 0; k < 2; k++) {
+        unsigned want = k ? ALL : NARROW;
+        check_view(r, 0, N, want, 0);            /* everything */
+        check_view(r, 0, R, want, 5);            /* one chunk, numbered from 5 */
+        check_view(r, R - 3, R + 10, want, 0);   /* parts of three */
+        check_view(r, 130, 1, want, 77);         /* one row */
+        check_view(r, N - 40, 40, want, 0);      /* the partial last chunk */
+        check_view(r, N - 1, 1, want, 0);        /* the last row */
+        check_view(r, 0, 0, want, 0);            /* nothing */
+    }
+    /* The same bytes archive_read_range gives, the non-member event type
+     * read raw (9, rejected later as any type past 7). */
+    uint8_t type[N];
+    cs_columns c = {.event_type = type};
+    assert_int_equal(archive_read_range(r, 0, N, &c, &err), CS_OK);
+    for (uint64_t i = 0; i < N; i++)
+        assert_int_equal(type[i], val(COL_EVENT_TYPE, i));
+    /* Released views can be taken again. */
+    archive_release_views(r);
+    check_view(r, 100, 300, ALL, 0);
+    archive_reader_close(r);
+}
+
+static void test_view_fallback(void **state)
+{
+    (void)state;
+    const char *p = tpath("conv.h5"), *q = tpath("nobrand.h5");
+    make_file(p, 1, -1);
+    make_file(q, 0, COL_BRAND_ID);
+    cs_archive_reader *r = NULL, *s = NULL;
+    cs_err err;
+    cs_err_clear(&err);
+    assert_int_equal(archive_reader_open(p, &r, &err), CS_OK);
+    assert_int_equal(archive_reader_open(q, &s, &err), CS_OK);
+    cs_colsegs segs = {0};
+    assert_int_equal(archive_view_range(r, 0, 10, NARROW, 0, &segs, &err), CS_OK);
+    uint64_t had = segs.n;
+    assert_int_equal(archive_view_range(r, 0, 10, ALL, 10, &segs, &err), ARCHIVE_VIEW_FALLBACK);
+    assert_int_equal(archive_view_range(s, 0, 10, ALL, 10, &segs, &err), ARCHIVE_VIEW_FALLBACK);
+    assert_int_equal(segs.n, had);
+    check_view(s, 0, N, NARROW, 0);   /* the absent column is not wanted */
+    /* past the end of the file's rows: read (and refused) the usual way */
+    assert_int_equal(archive_view_range(s, N - 5, 10, NARROW, 0, &segs, &err),
+                     ARCHIVE_VIEW_FALLBACK);
+    free(segs.v);
+    archive_reader_close(r);
+    archive_reader_close(s);
+}
+
+/* Flips one byte of chunk k of dataset name, in place in the file. */
+static void flip(const char *path, const char *name, uint64_t k)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    hsize_t off[1] = {k * R}, size = 0;
+    haddr_t addr = 0;
+    unsigned mask = 0;
+    assert_true(H5Dget_chunk_info_by_coord(d, off, &mask, &addr, &size) >= 0);
+    H5Dclose(d);
+    H5Fclose(f);
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    uint8_t b = 0;
+    assert_int_equal(pread(fd, &b, 1, (off_t)addr + 9), 1);
+    b ^= 0x10;
+    assert_int_equal(pwrite(fd, &b, 1, (off_t)addr + 9), 1);
+    close(fd);
+}
+
+static void test_view_bad_checksum(void **state)
+{
+    (void)state;
+    const char *p = tpath("bad.h5");
+    make_file(p, 0, -1);
+    flip(p, "/events/user_id", 2);
+    cs_archive_reader *r = NULL;
+    cs_err err;
+    cs_err_clear(&err);
+    assert_int_equal(archive_reader_open(p, &r, &err), CS_OK);
+    cs_colsegs segs = {0};
+    assert_int_equal(archive_view_range(r, 0, 2 * R, NARROW, 0, &segs, &err), CS_OK);
+    assert_int_equal(segs.n, 2);
+    assert_int_equal(archive_view_range(r, R, 3 * R, NARROW, 2 * R, &segs, &err), CS_EINPUT);
+    assert_int_equal(segs.n, 2);
+    assert_non_null(strstr(err.msg, p));
+    assert_non_null(strstr(err.msg, "cannot read dataset /events/user_id rows 128..191: data "
+                                    "error detected by Fletcher32 checksum"));
+    /* a column not wanted is not checked */
+    cs_err_clear(&err);
+    assert_int_equal(archive_view_range(r, R, 3 * R, 1u << COL_TS, 0, &segs, &err), CS_OK);
+    free(segs.v);
+    archive_reader_close(r);
+}
+
+int main(void)
+{
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_view_ranges),
+        cmocka_unit_test(test_view_fallback),
+        cmocka_unit_test(test_view_bad_checksum),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
