@@ -347,27 +347,37 @@ static void heap_down(cand *h, uint64_t n, cand x)
     h[i] = x;
 }
 
-/* Collective: this rank's best k candidates (prospects: only users with a
- * prospect score), gathered and merged on rank 0 into the global best k. */
-static int top_k(const cs_comm *c, const cs_users *users, int64_t t_end, uint64_t k,
-                 int prospects, cs_target **out, uint64_t *nout, cs_err *err)
+/* A rank's best kk candidates so far, worst at the root: one comparison
+ * for most users instead of sorting them all. */
+typedef struct topk_heap {
+    cand *cd;
+    uint64_t n, kk;
+    int prospects;   /* by prospect score, users that have one */
+} topk_heap;
+
+/* Offers slot[i] to h (scoring offers every user as it scores it: one pass
+ * over the table for the scores and both lists). */
+static void topk_offer(topk_heap *h, const cs_user *u, uint64_t i)
 {
-    uint64_t kk = k < users->n ? k : users->n;
-    cand *cd = cs_malloc((kk + 1) * sizeof *cd, err, "top-K candidates");
-    uint64_t n = 0;
-    /* A heap of the best kk so far, worst at the root: one comparison
-     * for most users instead of sorting them all. */
-    for (uint64_t i = 0; cd && kk && i < users->n; i++) {
-        const cs_user *u = &users->slot[i];
-        if (prospects && u->prospect_score < 0)
-            continue;
-        cand x = {prospects ? u->prospect_score : u->score, u->user_id, i};
-        if (n < kk) {
-            heap_up(cd, n++, x);
-        } else if (cmp_cand(&x, &cd[0]) < 0) {
-            heap_down(cd, n, x);
-        }
-    }
+    if (!h->cd || !h->kk || (h->prospects && u->prospect_score < 0))
+        return;
+    cand x = {h->prospects ? u->prospect_score : u->score, u->user_id, i};
+    if (h->n < h->kk)
+        heap_up(h->cd, h->n++, x);
+    else if (cmp_cand(&x, &h->cd[0]) < 0)
+        heap_down(h->cd, h->n, x);
+}
+
+/* Collective: this rank's best candidates (h, freed here), gathered and
+ * merged on rank 0 into the global best k. */
+static int top_k(const cs_comm *c, const cs_users *users, int64_t t_end, uint64_t k,
+                 topk_heap *h, cs_target **out, uint64_t *nout, cs_err *err)
+{
+    cand *cd = h->cd;
+    uint64_t n = h->n;
+    h->cd = NULL;
+    if (!cd)
+        cs_err_set(err, CS_ENOMEM, "out of memory allocating the top-K candidates");
     cs_target *loc = cd ? cs_malloc(n * sizeof *loc + 1, err, "top-K list") : NULL;
     if (comm_agree(c, err) != CS_OK || !loc) {
         free(cd);
@@ -414,12 +424,17 @@ int rank_customers(const cs_comm *c, const cs_config *cfg, const cs_plan *plan,
         rc = CS_ENOMEM;
     if (comm_agree(c, err) != CS_OK || cut_points(c, users, t_end, r, err) != CS_OK)
         return err->code;
+    uint64_t k = (uint64_t)cfg->rank_top_k, kk = k < users->n ? k : users->n;
+    topk_heap ht = {cs_malloc((kk + 1) * sizeof(cand), err, "top-K candidates"), 0, kk, 0};
+    topk_heap hp = {cs_malloc((kk + 1) * sizeof(cand), err, "top-K candidates"), 0, kk, 1};
     for (uint64_t i = 0; i < users->n; i++) {
         cs_user *u = &users->slot[i];
-        if (!u->used)
-            continue;
-        score_user(cfg, r, t_end, bot, coll, u);
-        add_stats(r, u, nseg);
+        if (u->used) {
+            score_user(cfg, r, t_end, bot, coll, u);
+            add_stats(r, u, nseg);
+        }
+        topk_offer(&ht, u, i);
+        topk_offer(&hp, u, i);
     }
     /* The sums are flat int64 runs: reduce them in place onto rank 0. */
     rc = comm_sum_i64(c, &r->tier_users[0], (size_t)(&r->rfm_revenue[CS_NRFM] - &r->tier_users[0]),
@@ -427,9 +442,11 @@ int rank_customers(const cs_comm *c, const cs_config *cfg, const cs_plan *plan,
     if (rc == CS_OK)
         rc = comm_sum_i64(c, r->xtab, xn, 0, err);
     if (rc == CS_OK)
-        rc = top_k(c, users, t_end, (uint64_t)cfg->rank_top_k, 0, &r->targets, &r->ntargets, err);
+        rc = top_k(c, users, t_end, k, &ht, &r->targets, &r->ntargets, err);
     if (rc == CS_OK)
-        rc = top_k(c, users, t_end, (uint64_t)cfg->rank_top_k, 1, &r->prospects, &r->nprospects, err);
+        rc = top_k(c, users, t_end, k, &hp, &r->prospects, &r->nprospects, err);
+    free(ht.cd);
+    free(hp.cd);
     return rc;
 }
 
