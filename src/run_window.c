@@ -71,7 +71,8 @@ static int read_into_buffers(run_ctx *x, cs_archive_reader *r, uint64_t local, u
                      c->category_id ? c->category_id + done : NULL,
                      c->brand_id ? c->brand_id + done : NULL, c->price + done,
                      c->session_id ? c->session_id + done : NULL};
-    x->segs.v[x->segs.n++] = (cs_colseg){done, k, at};
+    x->segs.v[x->segs.n++] = (cs_colseg){done, k, {at.ts, at.user_id, at.event_type,
+        at.product_id, at.category_id, at.brand_id, at.price, at.session_id}};
     return archive_read_range(r, local, k, &at, err);
 }
 
@@ -119,7 +120,7 @@ static int classify(run_ctx *x, uint64_t n, cs_err *err)
     int64_t local_max = INT64_MIN, before;
     for (uint64_t g = 0; g < x->segs.n; g++) {
         const cs_colseg *sg = &x->segs.v[g];
-        const int64_t *ts = sg->c.ts;
+        const cs_i64u *ts = sg->c.ts;
         const uint8_t *type = sg->c.event_type;
         uint8_t *keep = x->keep + sg->row0;
         for (uint64_t i = 0; i < sg->n; i++) {
@@ -135,7 +136,7 @@ static int classify(run_ctx *x, uint64_t n, cs_err *err)
     int64_t run = before > x->maxts ? before : x->maxts;
     for (uint64_t g = 0; g < x->segs.n; g++) {
         const cs_colseg *sg = &x->segs.v[g];
-        const int64_t *ts = sg->c.ts;
+        const cs_i64u *ts = sg->c.ts;
         uint8_t *keep = x->keep + sg->row0;
         for (uint64_t i = 0; i < sg->n; i++) {
             if (!keep[i]) {
