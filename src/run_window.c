@@ -318,8 +318,11 @@ static int window_parts(run_ctx *x, uint64_t w, uint64_t *nparts, cs_err *err)
         return err->code;
     int rc = comm_max_i64(x->c, &need, 1, 1, err);
     *nparts = need > 1 ? (uint64_t)need : 1;
-    /* Smaller parts than before: give the larger buffers back. */
-    if (rc == CS_OK && *nparts > 1 && x->col_cap > count / *nparts + count / *nparts / 8 + 1)
+    /* Smaller parts than before: give the larger buffers back. keep is
+     * sized for every part read (col_cap only when some file was read
+     * into buffers, never when every chunk is viewed in place). */
+    uint64_t had = x->keep_cap > x->col_cap ? x->keep_cap : x->col_cap;
+    if (rc == CS_OK && *nparts > 1 && had > count / *nparts + count / *nparts / 8 + 1)
         run_release_window_buffers(x);
     return rc;
 }
