@@ -62,10 +62,9 @@ static void *col_ptr(const cs_columns *c, int col)
     }
 }
 
-/* Points column col of c at p (read-only rows: the columns are only read). */
-static void set_col_ptr(cs_columns *c, int col, const void *p)
+/* Points column col of c at p (rows of any alignment: cs_colview). */
+static void set_col_ptr(cs_colview *c, int col, const void *q)
 {
-    void *q = (void *)(uintptr_t)p;
     switch (col) {
     case COL_TS: c->ts = q; break;
     case COL_USER_ID: c->user_id = q; break;

@@ -71,7 +71,8 @@ static int read_into_buffers(run_ctx *x, cs_archive_reader *r, uint64_t local, u
                      c->category_id ? c->category_id + done : NULL,
                      c->brand_id ? c->brand_id + done : NULL, c->price + done,
                      c->session_id ? c->session_id + done : NULL};
-    x->segs.v[x->segs.n++] = (cs_colseg){done, k, at};
+    x->segs.v[x->segs.n++] = (cs_colseg){done, k, {at.ts, at.user_id, at.event_type,
+        at.product_id, at.category_id, at.brand_id, at.price, at.session_id}};
     return archive_read_range(r, local, k, &at, err);
 }
 
@@ -119,7 +120,7 @@ static int classify(run_ctx *x, uint64_t n, cs_err *err)
     int64_t local_max = INT64_MIN, before;
     for (uint64_t g = 0; g < x->segs.n; g++) {
         const cs_colseg *sg = &x->segs.v[g];
-        const int64_t *ts = sg->c.ts;
+        const cs_i64u *ts = sg->c.ts;
         const uint8_t *type = sg->c.event_type;
         uint8_t *keep = x->keep + sg->row0;
         for (uint64_t i = 0; i < sg->n; i++) {
@@ -135,7 +136,7 @@ static int classify(run_ctx *x, uint64_t n, cs_err *err)
     int64_t run = before > x->maxts ? before : x->maxts;
     for (uint64_t g = 0; g < x->segs.n; g++) {
         const cs_colseg *sg = &x->segs.v[g];
-        const int64_t *ts = sg->c.ts;
+        const cs_i64u *ts = sg->c.ts;
         uint8_t *keep = x->keep + sg->row0;
         for (uint64_t i = 0; i < sg->n; i++) {
             if (!keep[i]) {
@@ -317,8 +318,11 @@ static int window_parts(run_ctx *x, uint64_t w, uint64_t *nparts, cs_err *err)
         return err->code;
     int rc = comm_max_i64(x->c, &need, 1, 1, err);
     *nparts = need > 1 ? (uint64_t)need : 1;
-    /* Smaller parts than before: give the larger buffers back. */
-    if (rc == CS_OK && *nparts > 1 && x->col_cap > count / *nparts + count / *nparts / 8 + 1)
+    /* Smaller parts than before: give the larger buffers back. keep is
+     * sized for every part read (col_cap only when some file was read
+     * into buffers, never when every chunk is viewed in place). */
+    uint64_t had = x->keep_cap > x->col_cap ? x->keep_cap : x->col_cap;
+    if (rc == CS_OK && *nparts > 1 && had > count / *nparts + count / *nparts / 8 + 1)
         run_release_window_buffers(x);
     return rc;
 }

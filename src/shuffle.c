@@ -110,11 +110,11 @@ pack_rows(cs_shuffle *s, const cs_colseg *seg, int narrow)
 {
     /* Local copies: the stores into records must not make the compiler
      * reload every column pointer for every row. */
-    const cs_columns *cols = &seg->c;
-    const uint64_t *restrict user = cols->user_id, *restrict prod = cols->product_id;
-    const uint64_t *restrict sess = cols->session_id;
-    const int64_t *restrict ts = cols->ts, *restrict price = cols->price;
-    const uint32_t *restrict cat = cols->category_id, *restrict brand = cols->brand_id;
+    const cs_colview *cols = &seg->c;
+    const cs_u64u *restrict user = cols->user_id, *restrict prod = cols->product_id;
+    const cs_u64u *restrict sess = cols->session_id;
+    const cs_i64u *restrict ts = cols->ts, *restrict price = cols->price;
+    const cs_u32u *restrict cat = cols->category_id, *restrict brand = cols->brand_id;
     const uint8_t *restrict type = cols->event_type;
     const uint32_t *restrict dest = s->dest + seg->row0;
     char *restrict stage = s->stage, *restrict send = s->send;
@@ -153,7 +153,7 @@ int shuffle_pack(cs_shuffle *s, const cs_colseg *segs, uint64_t nsegs, const uin
         return CS_ENOMEM;
     memset(s->bcounts, 0, cells * sizeof *s->bcounts);
     for (uint64_t g = 0; g < nsegs; g++) {
-        const uint64_t *user = segs[g].c.user_id;
+        const cs_u64u *user = segs[g].c.user_id;
         uint64_t r0 = segs[g].row0;
         for (uint64_t i = 0; i < segs[g].n; i++) {
             uint64_t m = cs_mix64(user[i]);

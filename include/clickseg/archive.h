@@ -85,11 +85,33 @@ void archive_reader_close(cs_archive_reader *r);
 int archive_read_range(cs_archive_reader *r, uint64_t start, uint64_t count,
                        const cs_columns *cols, cs_err *err);
 
+/* The element types of viewed rows. A stored chunk starts wherever HDF5
+ * placed it in the file, with no alignment: the 4 checksum bytes after
+ * each Fletcher32 chunk put every other chunk of an 8-byte column 4 bytes
+ * off an 8-byte boundary. Reading such rows through int64_t pointers is
+ * undefined (and a compiler may use aligned vector loads on them): these
+ * types have alignment 1, loads through them are plain loads on x86. */
+typedef int64_t cs_i64u __attribute__((aligned(1)));
+typedef uint64_t cs_u64u __attribute__((aligned(1)));
+typedef uint32_t cs_u32u __attribute__((aligned(1)));
+
+/* cs_columns, read-only and of any alignment (a NULL column is not wanted). */
+typedef struct cs_colview {
+    const cs_i64u *ts;
+    const cs_u64u *user_id;
+    const uint8_t *event_type;
+    const cs_u64u *product_id;
+    const cs_u32u *category_id;
+    const cs_u32u *brand_id;
+    const cs_i64u *price;
+    const cs_u64u *session_id;
+} cs_colview;
+
 /* Rows [row0, row0 + n) of a window, as column pointers valid for those n
- * rows (a NULL column is not wanted). */
+ * rows. */
 typedef struct cs_colseg {
     uint64_t row0, n;
-    cs_columns c;
+    cs_colview c;
 } cs_colseg;
 
 /* A growing list of segments (v[0..n), room for cap). */
