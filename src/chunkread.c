@@ -132,7 +132,10 @@ static int check_chunk(const cs_chunk_reader *cr, const uint8_t *data, uint64_t 
     if (!cr->checksum)
         return CS_OK;
     size_t bytes = cr->chunk_rows * cr->esize;
-    uint64_t first = k * cr->chunk_rows;
+    /* The rows it holds: the last chunk is stored whole but holds fewer. */
+    uint64_t first = k * cr->chunk_rows, last = first + cr->chunk_rows - 1;
+    if (cr->nrows && last >= cr->nrows)
+        last = cr->nrows - 1;
     const uint8_t *s = data + bytes;
     uint32_t want = (uint32_t)s[0] | (uint32_t)s[1] << 8 | (uint32_t)s[2] << 16 |
                     (uint32_t)s[3] << 24;
@@ -143,8 +146,8 @@ static int check_chunk(const cs_chunk_reader *cr, const uint8_t *data, uint64_t 
     if (want != got && want != swapped)
         return cs_err_set(err, CS_EINPUT, "%s: cannot read dataset %s rows %llu..%llu: data "
                           "error detected by Fletcher32 checksum (stored %08x, computed %08x)",
-                          path, what, (unsigned long long)first,
-                          (unsigned long long)(first + cr->chunk_rows - 1), want, got);
+                          path, what, (unsigned long long)first, (unsigned long long)last,
+                          want, got);
     return CS_OK;
 }
 

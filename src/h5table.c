@@ -61,7 +61,10 @@ static int add_skipped(cs_table *t, const char *name)
     if (!p)
         return CS_ENOMEM;
     t->skipped = p;
-    snprintf(t->skipped[t->nskipped++], H5T_NAME_MAX, "%s", name);
+    /* A longer name is listed cut to the slot's size (it only names a
+     * column that was skipped). */
+    if (snprintf(t->skipped[t->nskipped++], H5T_NAME_MAX, "%s", name) >= H5T_NAME_MAX)
+        t->skipped[t->nskipped - 1][H5T_NAME_MAX - 1] = '\0';
     return CS_OK;
 }
 
