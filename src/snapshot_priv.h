@@ -1,0 +1,26 @@
+/* snapshot_priv.h — private to snapshot.c and snapshot_read.c (not a
+ * public header): the file's format name and version and what writing and
+ * reading share. */
+#ifndef CLICKSEG_SNAPSHOT_PRIV_H
+#define CLICKSEG_SNAPSHOT_PRIV_H
+
+#include <hdf5.h>
+#include <stddef.h>
+
+#include "clickseg/comm.h"
+
+#define SNAP_FORMAT "clickseg-snapshot"
+#define SNAP_VERSION 2   /* 2: unfinished sessions in `open`, no longer inside `users` */
+
+/* The struct sizes and constants a snapshot's records depend on, as text:
+ * a file whose signature differs is refused. */
+void snap_layout_signature(char *buf, size_t n);
+
+/* An HDF5 opaque type of `size` bytes tagged `tag` (one record struct). */
+hid_t snap_rec_type(const char *tag, size_t size);
+
+/* Collective: the file at path, created (truncated) or opened read-only,
+ * through MPI-IO on c's communicator; negative on failure. */
+hid_t snap_open_file(const cs_comm *c, const char *path, int create);
+
+#endif
