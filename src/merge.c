@@ -187,23 +187,7 @@ static int read_slab(hid_t g, const char *path, const char *name, hid_t mtype, u
     hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
     if (d < 0)
         return h5_fail(err, CS_EINPUT, "%s: no column %s", path, name);
-    hid_t fs = H5Dget_space(d);
-    hsize_t dims[1] = {0}, st[1] = {lo}, cnt[1] = {n};
-    H5Sget_simple_extent_dims(fs, dims, NULL);
-    hid_t ms = H5Screate_simple(1, cnt, NULL);
-    if (n) {
-        H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, cnt, NULL);
-    } else {
-        H5Sselect_none(fs);
-        H5Sselect_none(ms);
-    }
-    hid_t x = H5Pcreate(H5P_DATASET_XFER);
-    H5Pset_dxpl_mpio(x, H5FD_MPIO_COLLECTIVE);
-    int64_t dummy;
-    herr_t rc = dims[0] == 0 ? 0 : H5Dread(d, mtype, ms, fs, x, n ? buf : &dummy);
-    H5Pclose(x);
-    H5Sclose(ms);
-    H5Sclose(fs);
+    herr_t rc = h5_read_rows(d, mtype, lo, n, buf);
     H5Dclose(d);
     return rc < 0 ? h5_fail(err, CS_EINPUT, "%s: reading %s", path, name) : CS_OK;
 }

@@ -36,30 +36,16 @@ static int get(const cs_comm *c, hid_t f, const char *name, hid_t t, size_t size
         lo = total * (uint64_t)c->rank / (uint64_t)c->size;
         hi = total * (uint64_t)(c->rank + 1) / (uint64_t)c->size;
     }
-    hsize_t st[1] = {lo}, cnt[1] = {hi - lo};
-    *buf = cs_malloc((hi - lo + 1) * size, err, name);
-    if (!*buf)
-        cnt[0] = 0;   /* still take part in the collective read */
-    hid_t ms = H5Screate_simple(1, cnt, NULL);
-    if (cnt[0]) {
-        H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, cnt, NULL);
-    } else {
-        H5Sselect_none(fs);
-        H5Sselect_none(ms);
-    }
-    hid_t x = H5Pcreate(H5P_DATASET_XFER);
-    H5Pset_dxpl_mpio(x, H5FD_MPIO_COLLECTIVE);
-    char dummy[64];
-    herr_t rc = total == 0 ? 0 : H5Dread(d, t, ms, fs, x, *buf ? *buf : dummy);
-    H5Pclose(x);
-    H5Sclose(ms);
     H5Sclose(fs);
+    *buf = cs_malloc((hi - lo + 1) * size, err, name);
+    /* Without a buffer the rank still takes part in the collective read. */
+    herr_t rc = h5_read_rows(d, t, lo, *buf ? hi - lo : 0, *buf);
     H5Dclose(d);
     if (!*buf)
         return CS_ENOMEM;
     if (rc < 0)
         return h5_fail(err, CS_EINPUT, "reading %s", name);
-    *n = cnt[0];
+    *n = hi - lo;
     return CS_OK;
 }
 
@@ -219,23 +205,7 @@ static int get_range(hid_t f, const char *name, uint64_t off, uint64_t n, uint64
     hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
     if (d < 0)
         return h5_fail(err, CS_EINPUT, "no dataset %s", name);
-    hid_t fs = H5Dget_space(d);
-    hsize_t st[1] = {off}, cnt[1] = {buf ? n : 0}, dims[1] = {0};
-    H5Sget_simple_extent_dims(fs, dims, NULL);
-    hid_t ms = H5Screate_simple(1, cnt, NULL);
-    if (cnt[0]) {
-        H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, cnt, NULL);
-    } else {
-        H5Sselect_none(fs);
-        H5Sselect_none(ms);
-    }
-    hid_t x = H5Pcreate(H5P_DATASET_XFER);
-    H5Pset_dxpl_mpio(x, H5FD_MPIO_COLLECTIVE);
-    uint64_t dummy[1];
-    herr_t rc = dims[0] == 0 ? 0 : H5Dread(d, H5T_NATIVE_UINT64, ms, fs, x, buf ? buf : dummy);
-    H5Pclose(x);
-    H5Sclose(ms);
-    H5Sclose(fs);
+    herr_t rc = h5_read_rows(d, H5T_NATIVE_UINT64, off, buf ? n : 0, buf);
     H5Dclose(d);
     return rc < 0 ? h5_fail(err, CS_EINPUT, "reading %s", name) : CS_OK;
 }

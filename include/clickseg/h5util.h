@@ -40,6 +40,12 @@ int h5_attr_get_string(hid_t obj, const char *name, char *buf, size_t n);
 int h5_attr_get_int64(hid_t obj, const char *name, int64_t *value);
 
 
+/* Collective (MPI-IO, the file opened with an mpio driver): rows
+ * [off, off + n) of the 1-D dataset d read as mtype into buf. A rank with
+ * n == 0 (buf may then be NULL) still takes part, as a collective read
+ * needs. Negative when HDF5 fails. */
+herr_t h5_read_rows(hid_t d, hid_t mtype, uint64_t off, uint64_t n, void *buf);
+
 /* Writes a 1-D dataset `name` of n values under loc (plain HDF5, one
  * process): ftype on disk, mtype in memory. CS_EIO naming the dataset. */
 int h5_write_column(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *buf,
