@@ -129,25 +129,6 @@ int archive_create(MPI_Comm comm, const char *path, uint64_t total_rows,
     return rc;
 }
 
-/* Collective write of one column's rows (an empty selection when count = 0). */
-static herr_t write_rows(hid_t d, hid_t mtype, hid_t dxpl, uint64_t offset,
-                         uint64_t count, const void *buf)
-{
-    hid_t fs = H5Dget_space(d);
-    hsize_t st[1] = {offset}, cnt[1] = {count};
-    hid_t ms = H5Screate_simple(1, cnt, NULL);
-    if (count) {
-        H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, cnt, NULL);
-    } else {
-        H5Sselect_none(fs);
-        H5Sselect_none(ms);
-    }
-    herr_t rc = H5Dwrite(d, mtype, ms, fs, dxpl, buf);
-    H5Sclose(ms);
-    H5Sclose(fs);
-    return rc;
-}
-
 int archive_write_rows(cs_archive_writer *w, uint64_t offset, uint64_t count,
                        const cs_columns *cols, const uint8_t *truth, cs_err *err)
 {
@@ -156,7 +137,7 @@ int archive_write_rows(cs_archive_writer *w, uint64_t offset, uint64_t count,
         hid_t mt = c == COL_EVENT_TYPE ? H5T_NATIVE_UINT8 : mem_type(c);
         /* Writing uint8 values into the enum dataset needs the enum memory type. */
         hid_t et = c == COL_EVENT_TYPE ? h5_event_enum_type() : -1;
-        if (write_rows(w->dset[c], et >= 0 ? et : mt, w->dxpl, offset, count,
+        if (h5_write_rows(w->dset[c], et >= 0 ? et : mt, w->dxpl, offset, count,
                        col_cptr(cols, c)) < 0 && rc == CS_OK)
             rc = h5_fail(err, CS_EIO, "%s: writing /events/%s rows %llu+%llu", w->path,
                          archive_column_name(c), (unsigned long long)offset,
@@ -164,7 +145,7 @@ int archive_write_rows(cs_archive_writer *w, uint64_t offset, uint64_t count,
         if (et >= 0)
             H5Tclose(et);
     }
-    if (w->truth >= 0 && write_rows(w->truth, H5T_NATIVE_UINT8, w->dxpl, offset, count,
+    if (w->truth >= 0 && h5_write_rows(w->truth, H5T_NATIVE_UINT8, w->dxpl, offset, count,
                                     truth) < 0 && rc == CS_OK)
         rc = h5_fail(err, CS_EIO, "%s: writing /truth/intent", w->path);
     return rc;
@@ -224,7 +205,7 @@ int archive_write_profiles(MPI_Comm comm, const char *path, uint64_t total,
     H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
     for (int i = 0; i < 4; i++) {
         hid_t d = create_column(g, names[i], i == 0 ? H5T_STD_U64LE : H5T_STD_U8LE, total, 1);
-        if (d < 0 || write_rows(d, i == 0 ? H5T_NATIVE_UINT64 : H5T_NATIVE_UINT8, dxpl,
+        if (d < 0 || h5_write_rows(d, i == 0 ? H5T_NATIVE_UINT64 : H5T_NATIVE_UINT8, dxpl,
                                 offset, count, bufs[i]) < 0) {
             if (rc == CS_OK)
                 rc = h5_fail(err, CS_EIO, "%s: writing /customers/%s", path, names[i]);

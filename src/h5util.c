@@ -212,23 +212,44 @@ void h5_type_describe(hid_t type, char *buf, size_t n)
     H5Tclose(base);
 }
 
+/* File and memory dataspaces selecting rows [off, off + n) of 1-D dataset
+ * d (both empty when n is 0: a rank with nothing still takes part in a
+ * collective transfer). */
+static void select_rows(hid_t d, uint64_t off, uint64_t n, hid_t *fs, hid_t *ms)
+{
+    hsize_t st[1] = {off}, cnt[1] = {n};
+    *fs = H5Dget_space(d);
+    *ms = H5Screate_simple(1, cnt, NULL);
+    if (n) {
+        H5Sselect_hyperslab(*fs, H5S_SELECT_SET, st, NULL, cnt, NULL);
+    } else {
+        H5Sselect_none(*fs);
+        H5Sselect_none(*ms);
+    }
+}
+
 herr_t h5_read_rows(hid_t d, hid_t mtype, uint64_t off, uint64_t n, void *buf)
 {
-    hid_t fs = H5Dget_space(d);
-    hsize_t dims[1] = {0}, st[1] = {off}, cnt[1] = {n};
+    hid_t fs, ms;
+    select_rows(d, off, n, &fs, &ms);
+    hsize_t dims[1] = {0};
     H5Sget_simple_extent_dims(fs, dims, NULL);
-    hid_t ms = H5Screate_simple(1, cnt, NULL);
-    if (n) {
-        H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, cnt, NULL);
-    } else {
-        H5Sselect_none(fs);
-        H5Sselect_none(ms);
-    }
     hid_t x = H5Pcreate(H5P_DATASET_XFER);
     H5Pset_dxpl_mpio(x, H5FD_MPIO_COLLECTIVE);
     uint64_t dummy[1];   /* a rank reading nothing still passes a buffer */
     herr_t rc = dims[0] == 0 ? 0 : H5Dread(d, mtype, ms, fs, x, n && buf ? buf : dummy);
     H5Pclose(x);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    return rc;
+}
+
+herr_t h5_write_rows(hid_t d, hid_t mtype, hid_t dxpl, uint64_t off, uint64_t n,
+                     const void *buf)
+{
+    hid_t fs, ms;
+    select_rows(d, off, n, &fs, &ms);
+    herr_t rc = H5Dwrite(d, mtype, ms, fs, dxpl, buf);
     H5Sclose(ms);
     H5Sclose(fs);
     return rc;

@@ -160,25 +160,6 @@ uint32_t idict_id32(const imp_ctx *x, uint64_t v)
 
 /* ---- writing dictionaries.h5 ---- */
 
-/* Collective write of rows [off, off+n) of a 1-D dataset (n may be 0). */
-static int write_slab(hid_t ds, hid_t mtype, uint64_t off, uint64_t n, const void *buf,
-                      hid_t dxpl)
-{
-    hid_t fs = H5Dget_space(ds);
-    hsize_t st[1] = { off }, cnt[1] = { n };
-    hid_t ms = H5Screate_simple(1, cnt, NULL);
-    if (n) {
-        H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, cnt, NULL);
-    } else {
-        H5Sselect_none(fs);
-        H5Sselect_none(ms);
-    }
-    herr_t rc = H5Dwrite(ds, mtype, ms, fs, dxpl, buf);
-    H5Sclose(ms);
-    H5Sclose(fs);
-    return rc < 0 ? -1 : 0;
-}
-
 /* Creates dataset name of `total` rows and writes this rank's rows. */
 static int write_column(hid_t g, const char *name, hid_t ftype, hid_t mtype, uint64_t total,
                         uint64_t off, uint64_t n, const void *buf, hid_t dxpl)
@@ -189,7 +170,7 @@ static int write_column(hid_t g, const char *name, hid_t ftype, hid_t mtype, uin
     H5Sclose(s);
     if (ds < 0)
         return -1;
-    int rc = write_slab(ds, mtype, off, n, buf, dxpl);
+    int rc = h5_write_rows(ds, mtype, dxpl, off, n, buf) < 0 ? -1 : 0;
     if (H5Dclose(ds) < 0)
         rc = -1;
     return rc;

@@ -46,6 +46,12 @@ int h5_attr_get_int64(hid_t obj, const char *name, int64_t *value);
  * needs. Negative when HDF5 fails. */
 herr_t h5_read_rows(hid_t d, hid_t mtype, uint64_t off, uint64_t n, void *buf);
 
+/* Rows [off, off + n) of the 1-D dataset d written from buf (as mtype)
+ * with transfer list dxpl: collective when dxpl says so, a rank with
+ * n == 0 then still taking part. Negative when HDF5 fails. */
+herr_t h5_write_rows(hid_t d, hid_t mtype, hid_t dxpl, uint64_t off, uint64_t n,
+                     const void *buf);
+
 /* Writes a 1-D dataset `name` of n values under loc (plain HDF5, one
  * process): ftype on disk, mtype in memory. CS_EIO naming the dataset. */
 int h5_write_column(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *buf,
