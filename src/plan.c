@@ -15,7 +15,7 @@ static int cmp_file(const void *pa, const void *pb)
 }
 
 int plan_build(const cs_file_info *info, int n, int64_t memory_per_rank,
-               uint64_t window_rows_per_rank, int nranks, cs_plan *plan, cs_err *err)
+               uint64_t bytes_per_event, uint64_t window_rows_per_rank, int nranks, cs_plan *plan, cs_err *err)
 {
     memset(plan, 0, sizeof *plan);
     plan->files = cs_calloc((size_t)(n ? n : 1), sizeof *plan->files, err, "plan");
@@ -71,7 +71,7 @@ int plan_build(const cs_file_info *info, int n, int64_t memory_per_rank,
      * fill; later windows are cut into parts as it grows (run.c). */
     uint64_t per_rank = window_rows_per_rank
                             ? window_rows_per_rank
-                            : (uint64_t)memory_per_rank / 4 * 3 / CS_BYTES_PER_EVENT;
+                            : (uint64_t)memory_per_rank / 4 * 3 / bytes_per_event;
     if (per_rank < CS_MIN_WINDOW_ROWS)
         per_rank = CS_MIN_WINDOW_ROWS;
     plan->window_rows = per_rank * (uint64_t)nranks;

@@ -93,8 +93,8 @@ static int plan_inputs(run_ctx *x, cs_err *err)
     for (int i = 0; rc == CS_OK && i < pl.n; i++)
         rc = archive_scan(pl.path[i], &info[i], err);
     if (rc == CS_OK)
-        rc = plan_build(info, pl.n, cfg->memory_per_rank, x->o->window_rows_per_rank,
-                        x->c->size, &x->plan, err);
+        rc = plan_build(info, pl.n, cfg->memory_per_rank, x->bytes_per_event,
+                        x->o->window_rows_per_rank, x->c->size, &x->plan, err);
     int aside = 0;   /* files without events: profile tables, dictionaries */
     for (int i = 0; rc == CS_OK && i < pl.n; i++) {
         aside += !info[i].has_events;
@@ -112,6 +112,24 @@ static int plan_inputs(run_ctx *x, cs_err *err)
     return rc;
 }
 
+/* What the job's sessions need, decided from the config alone (the memory
+ * check and the plan size windows by the record it implies): sessions
+ * carry the features something reads (sessions.h5 shows them all, the
+ * rules read theirs), and what nothing reads is neither read from the
+ * archive nor moved. */
+static void choose_records(run_ctx *x)
+{
+    const cs_rules *rules = &x->cfg->rules;
+    int all = x->cfg->output_sessions;
+    x->need_ids = all || rules_use_feature(rules, F_DISTINCT_PRODUCTS) ||
+                  rules_use_feature(rules, F_DISTINCT_CATEGORIES) ||
+                  rules_use_feature(rules, F_DISTINCT_BRANDS);
+    x->need_entry_time = all || rules_use_feature(rules, F_ENTRY_HOUR) ||
+                         rules_use_feature(rules, F_ENTRY_WEEKDAY);
+    x->narrow = !x->need_ids && x->cfg->session_mode != SESSION_SOURCE;
+    x->bytes_per_event = plan_bytes_per_event(x->narrow);
+}
+
 /* Collective: every node must hold its ranks' budgets (memory_per_rank, or
  * what --window-events implies), else the kernel would kill a rank mid-run. */
 static int check_memory(run_ctx *x, cs_err *err)
@@ -119,15 +137,16 @@ static int check_memory(run_ctx *x, cs_err *err)
     uint64_t w = x->o->window_rows_per_rank;
     int64_t per_rank = x->cfg->memory_per_rank;
     if (w)
-        per_rank = w > (uint64_t)(INT64_MAX / CS_BYTES_PER_EVENT) ? INT64_MAX
-                   : (int64_t)w * CS_BYTES_PER_EVENT;
+        per_rank = w > (uint64_t)INT64_MAX / x->bytes_per_event ? INT64_MAX
+                   : (int64_t)(w * x->bytes_per_event);
     cs_sysmem m;
     sysmem_query(&m);
-    if (sysmem_check_budget(per_rank, x->c->node_size, x->c->node, w ? CS_BYTES_PER_EVENT : 0,
+    if (sysmem_check_budget(per_rank, x->c->node_size, x->c->node,
+                            w ? (int64_t)x->bytes_per_event : 0,
                             &m, err) != CS_OK) {
         if (w)
-            cs_err_wrap(err, "out of memory: --window-events %llu (%d bytes an event)",
-                        (unsigned long long)w, CS_BYTES_PER_EVENT);
+            cs_err_wrap(err, "out of memory: --window-events %llu (%llu bytes an event)",
+                        (unsigned long long)w, (unsigned long long)x->bytes_per_event);
         else
             cs_err_wrap(err, "out of memory: memory_per_rank");
     }
@@ -143,6 +162,7 @@ static int prolog(run_ctx *x, cs_err *err)
                                           "prospects.csv", "tiers.csv", "rfm_segments.csv",
                                           "profiles.csv", NULL};
     timer_start(&x->tm, PH_PLAN);
+    choose_records(x);
     if (check_memory(x, err) != CS_OK)
         return err->code;
     if (c->rank == 0 && plan_inputs(x, err) == CS_OK)
@@ -172,17 +192,9 @@ static int prolog(run_ctx *x, cs_err *err)
     x->sz.split_period = x->cfg->session_split - 1;
     x->sz.rules = &x->cfg->rules;
     x->sz.tz = &x->tz;
-    /* Sessions carry the features something reads: sessions.h5 shows them
-     * all, the rules read theirs. */
-    const cs_rules *rules = &x->cfg->rules;
-    int all = x->cfg->output_sessions;
-    x->sz.need_ids = all || rules_use_feature(rules, F_DISTINCT_PRODUCTS) ||
-                     rules_use_feature(rules, F_DISTINCT_CATEGORIES) ||
-                     rules_use_feature(rules, F_DISTINCT_BRANDS);
-    x->sz.need_entry_time = all || rules_use_feature(rules, F_ENTRY_HOUR) ||
-                            rules_use_feature(rules, F_ENTRY_WEEKDAY);
-    /* What nothing reads is neither read from the archive nor moved. */
-    x->sh.narrow = !x->sz.need_ids && !x->sz.source_mode;
+    x->sz.need_ids = x->need_ids;
+    x->sz.need_entry_time = x->need_entry_time;
+    x->sh.narrow = x->narrow;
     x->sz.emit = on_session;
     x->sz.emit_ctx = x;
     x->maxts = INT64_MIN;

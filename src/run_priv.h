@@ -50,6 +50,9 @@ typedef struct run_ctx {
     cs_ckpt ck;                    /* checkpoints, --resume, signals, --state */
     uint64_t passes;               /* window parts run (window_parts) */
     uint64_t shuffle_bytes;        /* records this rank sent to other ranks */
+    int need_ids, need_entry_time; /* what the sessions' features need (choose_records) */
+    int narrow;                    /* records are cs_event_narrow */
+    uint64_t bytes_per_event;      /* in-flight bound for the windows (plan_bytes_per_event) */
 } run_ctx;
 
 /* Collective: window w (cut into parts as memory requires): read,

@@ -311,7 +311,7 @@ static int window_parts(run_ctx *x, uint64_t w, uint64_t *nparts, cs_err *err)
                    x->c->rank, (unsigned long long)x->users.n, lasting / 1048576.0,
                    budget / 1048576.0, lasting * 8.0 / 7 / 1048576.0 * 1.25);
     } else {
-        uint64_t fit = ((uint64_t)budget - lasting) / CS_BYTES_PER_EVENT;
+        uint64_t fit = ((uint64_t)budget - lasting) / x->bytes_per_event;
         need = (int64_t)((count + x->ncarry + fit - 1) / fit);
     }
     if (comm_agree(x->c, err) != CS_OK)

@@ -58,7 +58,7 @@ static void test_plan_order(void **state)
     cs_plan plan;
     cs_err err;
     cs_err_clear(&err);
-    assert_int_equal(plan_build(info, n, 256 * 100, 0, 3, &plan, &err), CS_OK);
+    assert_int_equal(plan_build(info, n, 256 * 100, CS_BYTES_PER_EVENT, 0, 3, &plan, &err), CS_OK);
     assert_int_equal(plan.nfiles, 5);
     /* profile tables: profiles.h5 (no events) and both.h5 (empty events) */
     assert_int_equal(plan.nprofiles, 2);
@@ -117,26 +117,30 @@ static void test_plan_window_sizes(void **state)
     cs_plan plan;
     cs_err err;
     /* 1 MiB per rank: 3/4 of it / 256 = 3072 rows per rank */
-    assert_int_equal(plan_build(info, n, 1 << 20, 0, 3, &plan, &err), CS_OK);
+    assert_int_equal(plan_build(info, n, 1 << 20, CS_BYTES_PER_EVENT, 0, 3, &plan, &err), CS_OK);
     assert_int_equal(plan.window_rows, 3 * 3072);
     assert_int_equal(plan.nwindows, 1);
     plan_free(&plan);
+    /* narrow records: 128 bytes an event, windows twice as long */
+    assert_int_equal(plan_build(info, n, 1 << 20, plan_bytes_per_event(1), 0, 3, &plan, &err), CS_OK);
+    assert_int_equal(plan.window_rows, 3 * 6144);
+    plan_free(&plan);
     /* memory not a multiple of 256: floor(1000000 / 4 * 3 / 256) = 2929 */
-    assert_int_equal(plan_build(info, n, 1000000, 0, 2, &plan, &err), CS_OK);
+    assert_int_equal(plan_build(info, n, 1000000, CS_BYTES_PER_EVENT, 0, 2, &plan, &err), CS_OK);
     assert_int_equal(plan.window_rows, 2 * 2929);
     plan_free(&plan);
     /* the override wins over memory */
-    assert_int_equal(plan_build(info, n, 1 << 30, 100, 4, &plan, &err), CS_OK);
+    assert_int_equal(plan_build(info, n, 1 << 30, CS_BYTES_PER_EVENT, 100, 4, &plan, &err), CS_OK);
     assert_int_equal(plan.window_rows, 400);
     assert_int_equal(plan.nwindows, 4);   /* ceil(1522 / 400) */
     plan_free(&plan);
     /* window exactly dividing the rows: 1522 = 2 * 761 */
-    assert_int_equal(plan_build(info, n, 0, 761, 1, &plan, &err), CS_OK);
+    assert_int_equal(plan_build(info, n, 0, CS_BYTES_PER_EVENT, 761, 1, &plan, &err), CS_OK);
     assert_int_equal(plan.window_rows, 761);
     assert_int_equal(plan.nwindows, 2);
     plan_free(&plan);
     /* tiny memory: the per-rank floor CS_MIN_WINDOW_ROWS */
-    assert_int_equal(plan_build(info, n, 256 * 10, 0, 2, &plan, &err), CS_OK);
+    assert_int_equal(plan_build(info, n, 256 * 10, CS_BYTES_PER_EVENT, 0, 2, &plan, &err), CS_OK);
     assert_int_equal(plan.window_rows, 2 * CS_MIN_WINDOW_ROWS);
     assert_int_equal(plan.nwindows, (1522 + 2 * CS_MIN_WINDOW_ROWS - 1) / (2 * CS_MIN_WINDOW_ROWS));
     plan_free(&plan);
@@ -158,11 +162,11 @@ static void test_plan_copies(void **state)
     cs_plan plan;
     cs_err err;
     cs_err_clear(&err);
-    assert_int_equal(plan_build(info, 4, 1 << 20, 0, 2, &plan, &err), CS_EINPUT);
+    assert_int_equal(plan_build(info, 4, 1 << 20, CS_BYTES_PER_EVENT, 0, 2, &plan, &err), CS_EINPUT);
     assert_non_null(strstr(err.msg, "/d/a-copy.h5 and /d/a.h5 look like copies"));
     plan_free(&plan);
     info[2].rows = 51;   /* same times and size, other rows: a different file */
-    assert_int_equal(plan_build(info, 4, 1 << 20, 0, 2, &plan, &err), CS_OK);
+    assert_int_equal(plan_build(info, 4, 1 << 20, CS_BYTES_PER_EVENT, 0, 2, &plan, &err), CS_OK);
     assert_int_equal(plan.nfiles, 4);
     plan_free(&plan);
 }
@@ -230,7 +234,7 @@ static void test_plan_coverage(void **state)
             for (size_t p = 0; p < sizeof per_rank / sizeof per_rank[0]; p++) {
                 cs_plan plan;
                 cs_err err;
-                assert_int_equal(plan_build(info, n, 0, per_rank[p], nranks, &plan, &err), CS_OK);
+                assert_int_equal(plan_build(info, n, 0, CS_BYTES_PER_EVENT, per_rank[p], nranks, &plan, &err), CS_OK);
                 uint64_t total = sizes[s][0] + sizes[s][1] + sizes[s][2] + sizes[s][3];
                 assert_int_equal(plan.total_rows, total);
                 assert_int_equal(plan.window_rows, per_rank[p] * (uint64_t)nranks);
