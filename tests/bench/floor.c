@@ -30,11 +30,15 @@
 #include <hdf5.h>
 #include <mpi.h>
 
-/* The columns a default (gap-mode) `clickseg run` needs: the six of the
- * issue plus brand_id, which the distinct_brands feature reads. session_id
- * is needed only in session.mode = "source", so it is not in the default. */
-static const char *const default_columns = "ts,user_id,event_type,product_id,category_id,"
-                                           "brand_id,price";
+/* The columns the benchmarked job reads: a default `clickseg run` (gap
+ * sessions, the shipped rules, which count no distinct products, categories
+ * or brands) reads these four and no other, and so does the DuckDB peer's
+ * SQL. The issue named six (with product_id and category_id); reading
+ * columns the job does not read would only make the floor slower and the
+ * ratio to it look better. A job that reads ids (rules on distinct ids,
+ * --sessions) or session ids (session.mode = "source") is measured
+ * against a floor of those columns with --columns. */
+static const char *const default_columns = "ts,user_id,event_type,price";
 static const char *const known_columns[] = { "ts", "user_id", "event_type", "product_id",
                                              "category_id", "brand_id", "price", "session_id" };
 #define NKNOWN ((int)(sizeof known_columns / sizeof known_columns[0]))
@@ -83,9 +87,10 @@ static void usage(void)
                "is measured against (tests/bench/bench.sh, docs/benchmark.md).\n\n"
                "options:\n"
                "  --columns LIST    comma-separated columns (default %s;\n"
-               "                    also session_id)\n"
-               "  --block-rows N    rows per H5Dread per column (default 2097152, the rows a\n"
-               "                    rank reads per window under the default memory_per_rank)\n"
+               "                    also product_id, category_id, brand_id, session_id)\n"
+               "  --block-rows N    rows per H5Dread per column (default 2097152, between the\n"
+               "                    rows a rank reads per window under the default\n"
+               "                    memory_per_rank with 48- and with 24-byte records)\n"
                "  --check           also print wrapping uint64 sums of every column read\n"
                "  -h, --help        this help\n", default_columns);
 }
