@@ -28,10 +28,22 @@ typedef struct cs_cond {
     int64_t value;
 } cs_cond;
 
+/* A condition as rules_match tests it, set by rules_add: the feature lies
+ * in [lo, lo + span] (unsigned arithmetic), or outside it when `outside`
+ * (!=). One unsigned compare whatever the operator, instead of a switch
+ * on it: closing a session tests several conditions (rules_match 135 ->
+ * 105 ms of CPU at 10^8 events, 2 ranks). */
+typedef struct cs_range {
+    int feature;
+    int outside;
+    uint64_t lo, span;
+} cs_range;
+
 typedef struct cs_rule {
     int segment;   /* index into cs_rules.segments */
     int ncond;
     cs_cond cond[CS_MAX_CONDS];
+    cs_range test[CS_MAX_CONDS];   /* cond[], compiled */
 } cs_rule;
 
 typedef struct cs_rules {

@@ -145,6 +145,31 @@ static void test_each_op(void **state)
     assert_int_equal(rules_match(&rs, &f), 0);
 }
 
+/* Every operator against every pair of edge values, checked against C's
+ * own comparison: rules_add compiles each condition into a range test,
+ * which must agree at both ends of int64 (< INT64_MIN and > INT64_MAX hold
+ * for no value). */
+static void test_ops_at_edges(void **state)
+{
+    (void)state;
+    const int64_t v[] = { INT64_MIN, INT64_MIN + 1, -2, -1, 0, 1, 2, 1000,
+                          INT64_MAX - 1, INT64_MAX };
+    const int n = (int)(sizeof v / sizeof v[0]);
+    for (int op = OP_LT; op <= OP_NE; op++)
+        for (int a = 0; a < n; a++) {
+            cs_rules rs;
+            one_cond(&rs, op, v[a]);
+            for (int b = 0; b < n; b++) {
+                int64_t x = v[b], t = v[a];
+                int want = op == OP_LT ? x < t : op == OP_LE ? x <= t : op == OP_GT ? x > t
+                         : op == OP_GE ? x >= t : op == OP_EQ ? x == t : x != t;
+                cs_features f = zero_features();
+                f.v[F_EVENTS] = x;
+                assert_int_equal(rules_match(&rs, &f), want ? 0 : 1);
+            }
+        }
+}
+
 static void test_order_and_disjunction(void **state)
 {
     (void)state;
@@ -309,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_default_structure),
         cmocka_unit_test(test_default_decisions),
         cmocka_unit_test(test_each_op),
+        cmocka_unit_test(test_ops_at_edges),
         cmocka_unit_test(test_order_and_disjunction),
         cmocka_unit_test(test_add_limits),
         cmocka_unit_test(test_validate),
