@@ -34,7 +34,8 @@ typedef struct run_ctx {
     uint8_t *keep;
     uint64_t col_cap, keep_cap;
     cs_archive_reader **readers;   /* one per plan file, opened on first use */
-    cs_event *work;                /* one level-1 bucket, sorted (sort_runs_each) */
+    void *work;                    /* one level-1 bucket, sorted (sort_runs_each), records
+                                    * of the job's width (narrow or cs_event) */
     cs_event *carry;               /* records kept for the next window, bucket-grouped */
     cs_event *carry_next;          /* the carry being filled while the old one is read */
     uint64_t work_cap, ncarry, carry_cap, ncarry_next, carry_next_cap;

@@ -12,6 +12,13 @@
 
 /* The columns the job reads (bits 1u << COL_x): narrow records read no
  * ids; only source mode reads session ids. */
+/* Bytes of the job's records: what the pack writes, the exchange moves
+ * and the sort hands to sessionize. */
+static size_t rec_width_of(const run_ctx *x)
+{
+    return x->sh.narrow ? sizeof(cs_event_narrow) : sizeof(cs_event);
+}
+
 static unsigned wanted_columns(const run_ctx *x)
 {
     unsigned m = 1u << COL_TS | 1u << COL_USER_ID | 1u << COL_EVENT_TYPE | 1u << COL_PRICE;
@@ -198,8 +205,8 @@ static int group_carry(run_ctx *x, int l1, uint64_t *carry_n, cs_err *err)
 /* One level-1 bucket, sorted and still in cache: sessionized at once. Its
  * records at or after the watermark (a suffix of each user's run) go to
  * the next carry as sessionize passes them. */
-static int sessionize_bucket(void *vx, const cs_event *ev, uint64_t m, uint64_t nlate,
-                             uint64_t nusers, cs_err *err)
+static int sessionize_bucket(void *vx, const void *ev, size_t width, uint64_t m,
+                             uint64_t nlate, uint64_t nusers, cs_err *err)
 {
     run_ctx *x = vx;
     timer_stop(&x->tm, PH_SORT);
@@ -216,7 +223,7 @@ static int sessionize_bucket(void *vx, const cs_event *ev, uint64_t m, uint64_t 
     uint64_t want = x->users_before + (nusers << x->sh.l1_bits);
     uint64_t room = want > x->users.n ? want - x->users.n : 0;
     if (rc == CS_OK)
-        rc = sess_process_counted(&x->sz, &x->users, ev, m, room, x->wm, x->final,
+        rc = sess_process_counted(&x->sz, &x->users, ev, width, m, room, x->wm, x->final,
                                   x->carry_next, &x->ncarry_next, err);
     timer_stop(&x->tm, PH_SESSIONIZE);
     timer_start(&x->tm, PH_SORT);
@@ -237,14 +244,14 @@ static int sort_sessionize(run_ctx *x, cs_err *err)
         runs[0].ev = x->carry;
         runs[0].bucket_n = carry_n;
         shuffle_runs(&x->sh, runs + 1);
-        rc = cs_reserve((void **)&x->work, &x->work_cap,
-                        sort_largest_bucket(runs, x->c->size + 1, l1), sizeof *x->work, err,
-                        "sort buffer");
+        rc = cs_reserve(&x->work, &x->work_cap, sort_largest_bucket(runs, x->c->size + 1, l1),
+                        rec_width_of(x), err, "sort buffer");
     }
     x->ncarry_next = 0;
     x->users_before = x->users.n;
     if (rc == CS_OK)
-        rc = sort_runs_each(runs, x->c->size + 1, l1, x->work, x->wm, sessionize_bucket, x, err);
+        rc = sort_runs_each(runs, x->c->size + 1, l1, x->work, rec_width_of(x), x->wm,
+                            sessionize_bucket, x, err);
     free(runs);
     free(carry_n);
     if (rc != CS_OK)
@@ -350,8 +357,7 @@ static int one_part(run_ctx *x, uint64_t w, uint64_t part, uint64_t nparts, int 
     x->segs.n = 0;
     if (comm_agree(x->c, err) != CS_OK)
         return err->code;
-    x->shuffle_bytes += (x->sh.nsend - x->sh.counts[x->c->rank]) *
-                        (x->sh.narrow ? sizeof(cs_event_narrow) : sizeof(cs_event));
+    x->shuffle_bytes += (x->sh.nsend - x->sh.counts[x->c->rank]) * rec_width_of(x);
     rc = shuffle_exchange(x->c, &x->sh, err);
     timer_stop(&x->tm, PH_SHUFFLE);
     int64_t L = x->cfg->session_max_lateness_us;

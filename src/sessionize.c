@@ -125,15 +125,24 @@ static uint64_t count_distinct(cs_sessionizer *s, int k, cs_err *err)
     return d;
 }
 
-static void begin(cs_sessionizer *s, cs_sess_state *st, const cs_event *e)
+/* Records are cs_event or, when the job reads no ids and sessions come
+ * from gaps, cs_event_narrow (event.h): time, type and price are read
+ * through rec_*, the ids and session_id, only there when needed, through
+ * wide(). */
+static inline const cs_event *wide(const char *e)
+{
+    return (const cs_event *)(const void *)e;
+}
+
+static void begin(cs_sessionizer *s, cs_sess_state *st, const char *e)
 {
     free(st->ids);
     /* Field by field: a compound literal of the whole state compiles to a
      * rep stos, slow to start, and this runs once a session. */
     st->user_id = 0;
     st->user_pos = 0;
-    st->start_ts = st->last_ts = ev_ts(e);
-    st->session_id = e->session_id;
+    st->start_ts = st->last_ts = rec_ts(e);
+    st->session_id = s->source_mode ? wide(e)->session_id : 0;
     st->first_purchase_ts = -1;
     st->views_before = 0;
     st->min_gap_us = -1;
@@ -149,28 +158,28 @@ static void begin(cs_sessionizer *s, cs_sess_state *st, const cs_event *e)
 /* Adds e to st; `first` when e opened the session (no gap yet). The event
  * type picks what moves, through selects rather than branches: types
  * follow each other in no order a predictor learns. */
-static inline int add(cs_sessionizer *s, cs_sess_state *st, const cs_event *e, int first,
+static inline int add(cs_sessionizer *s, cs_sess_state *st, const char *e, int first,
                       cs_err *err)
 {
     /* Events are in ts order, so the gap is >= 0, and min_gap_us's "none"
      * (-1) is the largest value unsigned. */
-    int64_t ts = ev_ts(e);
+    int64_t ts = rec_ts(e), price = rec_price(e);
     uint64_t g = (uint64_t)(ts - st->last_ts);
     if (!first && g < (uint64_t)st->min_gap_us)
         st->min_gap_us = (int64_t)g;
     st->last_ts = ts;
-    unsigned t = (unsigned)ev_type(e);
+    unsigned t = rec_type(e);
     st->count[t]++;
     int purchase = t == EV_PURCHASE, unbought = st->first_purchase_ts < 0;
-    st->revenue += purchase ? e->price : 0;
-    st->refund_amount += t == EV_REFUND ? e->price : 0;
+    st->revenue += purchase ? price : 0;
+    st->refund_amount += t == EV_REFUND ? price : 0;
     st->views_before += ((t == EV_PAGE_VIEW) | (t == EV_PRODUCT_VIEW)) & unbought;
     st->first_purchase_ts = purchase & unbought ? ts : st->first_purchase_ts;
     if (!s->need_ids)
         return CS_OK;
-    int rc = push_id(s, 0, e->product_id, err);
-    rc |= push_id(s, 1, e->category_id, err);
-    rc |= push_id(s, 2, e->brand_id, err);
+    int rc = push_id(s, 0, wide(e)->product_id, err);
+    rc |= push_id(s, 1, wide(e)->category_id, err);
+    rc |= push_id(s, 2, wide(e)->brand_id, err);
     return rc ? CS_ENOMEM : CS_OK;
 }
 
@@ -235,15 +244,16 @@ static int crosses_split(const cs_sessionizer *s, const cs_sess_state *st, int64
 }
 
 /* 1 when event e cannot belong to the unfinished session st. */
-static int breaks(const cs_sessionizer *s, const cs_sess_state *st, const cs_event *e)
+static int breaks(const cs_sessionizer *s, const cs_sess_state *st, const char *e)
 {
-    if (crosses_split(s, st, ev_ts(e)))
+    int64_t ts = rec_ts(e);
+    if (crosses_split(s, st, ts))
         return 1;
     if (s->source_mode)
-        return e->session_id != st->session_id;
-    if (ev_ts(e) - st->last_ts > s->gap_us)
+        return wide(e)->session_id != st->session_id;
+    if (ts - st->last_ts > s->gap_us)
         return 1;
-    return s->max_duration_us > 0 && ev_ts(e) - st->start_ts > s->max_duration_us;
+    return s->max_duration_us > 0 && ts - st->start_ts > s->max_duration_us;
 }
 
 /* 1 when no event at or after `watermark` could extend st. */
@@ -327,11 +337,12 @@ static void pool_remove(cs_sessionizer *s, cs_users *users, uint64_t i)
     }
 }
 
-/* One user's run of events ev[0..n); the user sits at users->slot[pos].
- * The session is built in s->cur; the pool is touched only when the user
- * had an unfinished session or still has one at the end. */
-static int process_user(cs_sessionizer *s, cs_users *users, uint64_t pos, const cs_event *ev,
-                        uint64_t n, int64_t watermark, int final, cs_err *err)
+/* One user's run of events: n records of w bytes at ev; the user sits at
+ * users->slot[pos]. The session is built in s->cur; the pool is touched
+ * only when the user had an unfinished session or still has one at the
+ * end. */
+static int process_user(cs_sessionizer *s, cs_users *users, uint64_t pos, const char *ev,
+                        size_t w, uint64_t n, int64_t watermark, int final, cs_err *err)
 {
     cs_user *u = &users->slot[pos];
     cs_sess_state *st = &s->cur;
@@ -345,7 +356,7 @@ static int process_user(cs_sessionizer *s, cs_users *users, uint64_t pos, const 
         st->active = 0;
     }
     for (uint64_t i = 0; rc == CS_OK && i < n; i++) {
-        const cs_event *e = &ev[i];
+        const char *e = ev + i * w;
         if (st->active && breaks(s, st, e))
             rc = finish(s, u, st, err);
         int first = rc == CS_OK && !st->active;
@@ -355,8 +366,8 @@ static int process_user(cs_sessionizer *s, cs_users *users, uint64_t pos, const 
             rc = add(s, st, e, first, err);
     }
     u->events += (int64_t)n;
-    if (ev_ts(&ev[0]) < u->first_ts) u->first_ts = ev_ts(&ev[0]);
-    if (ev_ts(&ev[n - 1]) > u->last_ts) u->last_ts = ev_ts(&ev[n - 1]);
+    if (rec_ts(ev) < u->first_ts) u->first_ts = rec_ts(ev);
+    if (rec_ts(ev + (n - 1) * w) > u->last_ts) u->last_ts = rec_ts(ev + (n - 1) * w);
     if (rc != CS_OK)
         return rc;
     if (final || can_close(s, st, watermark)) {
@@ -386,11 +397,11 @@ static int process_user(cs_sessionizer *s, cs_users *users, uint64_t pos, const 
 #define BATCH 1024
 #define AHEAD 6
 
-/* The end of the run of ev[i].user_id. */
-static uint64_t run_end(const cs_event *ev, uint64_t n, uint64_t i)
+/* The end of the run of record i's user (records of w bytes). */
+static uint64_t run_end(const char *ev, size_t w, uint64_t n, uint64_t i)
 {
-    uint64_t j = i + 1;
-    while (j < n && ev[j].user_id == ev[i].user_id)
+    uint64_t j = i + 1, user = rec_user_id(ev + i * w);
+    while (j < n && rec_user_id(ev + j * w) == user)
         j++;
     return j;
 }
@@ -410,13 +421,32 @@ int sess_process(cs_sessionizer *s, cs_users *users, const cs_event *ev, uint64_
     uint64_t runs = 0;
     for (uint64_t k = 0; k < n; k++)
         runs += (k == 0 || ev[k].user_id != ev[k - 1].user_id) && ev_ts(&ev[k]) < watermark;
-    return sess_process_counted(s, users, ev, n, runs, watermark, final, carry, ncarry, err);
+    return sess_process_counted(s, users, ev, sizeof *ev, n, runs, watermark, final, carry,
+                                ncarry, err);
 }
 
-int sess_process_counted(cs_sessionizer *s, cs_users *users, const cs_event *ev, uint64_t n,
-                         uint64_t runs, int64_t watermark, int final, cs_event *carry,
-                         uint64_t *ncarry, cs_err *err)
+/* Appends records [from, to) (w bytes each) to the carry as cs_event. */
+static void carry_out(cs_event *carry, uint64_t *ncarry, const char *ev, size_t w,
+                      uint64_t from, uint64_t to)
 {
+    if (w == sizeof *carry)
+        memcpy(carry + *ncarry, ev + from * w, (to - from) * w);
+    else
+        for (uint64_t k = from; k < to; k++)
+            rec_convert(carry + *ncarry + (k - from), sizeof *carry, ev + k * w, w);
+    *ncarry += to - from;
+}
+
+int sess_process_counted(cs_sessionizer *s, cs_users *users, const void *records, size_t w,
+                         uint64_t n, uint64_t runs, int64_t watermark, int final,
+                         cs_event *carry, uint64_t *ncarry, cs_err *err)
+{
+    const char *ev = records;
+    if (w != sizeof(cs_event) && w != sizeof(cs_event_narrow))
+        return cs_err_set(err, CS_EINTERNAL, "sessionize: records of %zu bytes (not 24 or 48)", w);
+    if (w == sizeof(cs_event_narrow) && (s->need_ids || s->source_mode))
+        return cs_err_set(err, CS_EINTERNAL, "sessionize: 24-byte records hold no ids or "
+                          "session ids, which this job's sessions need");
     uint64_t start[BATCH], pos[BATCH];
     uint64_t i = 0, end[BATCH];
     /* A user's run is ts-ordered, so its events at or after the watermark
@@ -431,22 +461,20 @@ int sess_process_counted(cs_sessionizer *s, cs_users *users, const cs_event *ev,
         /* The batch's runs first, each user's index cell fetched as its
          * run is found; then the lookups, which find the cells in cache. */
         while (g < BATCH && i < n) {
-            uint64_t j = run_end(ev, n, i), e = j;
-            while (e > i && ev_ts(&ev[e - 1]) >= watermark)
+            uint64_t j = run_end(ev, w, n, i), e = j;
+            while (e > i && rec_ts(ev + (e - 1) * w) >= watermark)
                 e--;
-            if (e < j && carry) {
-                memcpy(carry + *ncarry, ev + e, (j - e) * sizeof *ev);
-                *ncarry += j - e;
-            }
+            if (e < j && carry)
+                carry_out(carry, ncarry, ev, w, e, j);
             if (e > i) {
-                users_prefetch(users, ev[i].user_id);
+                users_prefetch(users, rec_user_id(ev + i * w));
                 start[g] = i;
                 end[g++] = e;
             }
             i = j;
         }
         for (int k = 0; k < g; k++) {
-            cs_user *u = users_get(users, ev[start[k]].user_id, err);
+            cs_user *u = users_get(users, rec_user_id(ev + start[k] * w), err);
             if (!u)
                 return CS_ENOMEM;
             pos[k] = (uint64_t)(u - users->slot);
@@ -456,7 +484,7 @@ int sess_process_counted(cs_sessionizer *s, cs_users *users, const cs_event *ev,
         for (int k = 0; k < g; k++) {
             if (k + AHEAD < g)
                 prefetch_user(&users->slot[pos[k + AHEAD]], hot);
-            int rc = process_user(s, users, pos[k], ev + start[k], end[k] - start[k],
+            int rc = process_user(s, users, pos[k], ev + start[k] * w, w, end[k] - start[k],
                                   watermark, final, err);
             if (rc != CS_OK)
                 return rc;

@@ -32,13 +32,15 @@
 void snap_layout_signature(char *buf, size_t n)
 {
     /* cs_user_seg: per-segment counters interleaved (an older table kept
-     * two arrays at the same offsets and sizes). */
-    snprintf(buf, n, "cs_user=%zu/%zu/cs_user_seg=%zu@%zu cs_sess_state=%zu/%zu cs_event=%zu "
+     * two arrays at the same offsets and sizes); cs_event's price offset:
+     * an older record kept it after the ids, at the same size. */
+    snprintf(buf, n, "cs_user=%zu/%zu/cs_user_seg=%zu@%zu cs_sess_state=%zu/%zu cs_event=%zu/%zu "
              "cs_session=%zu cs_totals=%zu cs_segstat=%zu segments=%d features=%d "
              "period_fields=%d",
              sizeof(cs_user), offsetof(cs_user, profile), sizeof(cs_user_seg),
              offsetof(cs_user, seg), sizeof(cs_sess_state),
-             offsetof(cs_sess_state, ids), sizeof(cs_event), sizeof(cs_session),
+             offsetof(cs_sess_state, ids), sizeof(cs_event), offsetof(cs_event, price),
+             sizeof(cs_session),
              sizeof(cs_totals), sizeof(cs_segstat), CS_MAX_SEGMENTS, F_NFEATURES, PS_NFIELDS);
 }
 

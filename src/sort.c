@@ -27,62 +27,87 @@ int sort_event_less(const cs_event *a, const cs_event *b)
     return ev_ts(a) < ev_ts(b);
 }
 
-/* Stable merge sort of ev[0..n) by sort_event_less, tmp (room for n) as
- * scratch: the fallback for a large unordered bucket, where equal events
- * must keep their order (they are in row order). */
-static void merge_sort(cs_event *ev, cs_event *tmp, uint64_t n)
+/* The order above on records of either width (event.h: both start with
+ * user_id and ts_type). The sort's loops below take the record width as a
+ * parameter and are inlined into one copy per width (sort_one_bucket_24
+ * and _48), where it is a constant. */
+static inline int rec_less(const char *a, const char *b)
 {
-    for (uint64_t w = 1; w < n; w *= 2) {
-        for (uint64_t lo = 0; lo < n; lo += 2 * w) {
-            uint64_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+    uint64_t ua = rec_user_id(a), ub = rec_user_id(b);
+    if (ua != ub)
+        return ua < ub;
+    return rec_ts(a) < rec_ts(b);
+}
+
+#define INLINE static inline __attribute__((always_inline))
+
+/* Stable merge sort of ev[0..n) (records of w bytes) by rec_less, tmp
+ * (room for n) as scratch: the fallback for a large unordered bucket,
+ * where equal events must keep their order (they are in row order). */
+static void merge_sort(char *ev, char *tmp, uint64_t n, size_t w)
+{
+    for (uint64_t width = 1; width < n; width *= 2) {
+        for (uint64_t lo = 0; lo < n; lo += 2 * width) {
+            uint64_t mid = lo + width < n ? lo + width : n;
+            uint64_t hi = lo + 2 * width < n ? lo + 2 * width : n;
             uint64_t i = lo, j = mid, k = lo;
-            while (i < mid && j < hi)
-                tmp[k++] = sort_event_less(&ev[j], &ev[i]) ? ev[j++] : ev[i++];
+            while (i < mid && j < hi) {
+                if (rec_less(ev + j * w, ev + i * w))
+                    memcpy(tmp + k++ * w, ev + j++ * w, w);
+                else
+                    memcpy(tmp + k++ * w, ev + i++ * w, w);
+            }
             while (i < mid)
-                tmp[k++] = ev[i++];
+                memcpy(tmp + k++ * w, ev + i++ * w, w);
             while (j < hi)
-                tmp[k++] = ev[j++];
+                memcpy(tmp + k++ * w, ev + j++ * w, w);
         }
-        memcpy(ev, tmp, n * sizeof *ev);
+        memcpy(ev, tmp, n * w);
     }
 }
 
 /* Insertion sort; gives up (returns 0) after too many moves so a large
  * unordered bucket goes to the merge sort instead. */
-static int insertion(cs_event *ev, uint64_t n, uint64_t budget)
+INLINE int insertion(char *ev, uint64_t n, uint64_t budget, size_t w)
 {
     uint64_t moves = 0;
+    unsigned char x[sizeof(cs_event)];
     for (uint64_t i = 1; i < n; i++) {
-        if (!sort_event_less(&ev[i], &ev[i - 1]))
+        if (!rec_less(ev + i * w, ev + (i - 1) * w))
             continue;
-        cs_event x = ev[i];
+        memcpy(x, ev + i * w, w);
         uint64_t j = i;
-        while (j > 0 && sort_event_less(&x, &ev[j - 1])) {
-            ev[j] = ev[j - 1];
+        while (j > 0 && rec_less((const char *)x, ev + (j - 1) * w)) {
+            memcpy(ev + j * w, ev + (j - 1) * w, w);
             j--;
             if (++moves > budget) {
-                ev[j] = x;   /* keep every record: the merge sort finishes the job */
+                memcpy(ev + j * w, x, w);   /* keep every record: the merge sort finishes */
                 return 0;
             }
         }
-        ev[j] = x;
+        memcpy(ev + j * w, x, w);
     }
     return 1;
 }
 
-static void sort_bucket(cs_event *ev, uint64_t n)
+/* A large bucket the insertion sort gave up on: merge sorted (rare). */
+static __attribute__((noinline)) void sort_bucket_merge(char *ev, uint64_t n, size_t w)
+{
+    char *tmp = malloc(n * w);
+    if (tmp)
+        merge_sort(ev, tmp, n, w);
+    else
+        insertion(ev, n, UINT64_MAX, w);   /* no scratch: slow, still right */
+    free(tmp);
+}
+
+INLINE void sort_bucket(char *ev, uint64_t n, size_t w)
 {
     if (n < 2)
         return;
     uint64_t budget = n <= INSERTION_MAX ? UINT64_MAX : 4 * n;
-    if (insertion(ev, n, budget))
-        return;
-    cs_event *tmp = malloc(n * sizeof *tmp);
-    if (tmp)
-        merge_sort(ev, tmp, n);
-    else
-        insertion(ev, n, UINT64_MAX);   /* no scratch: slow, still right */
-    free(tmp);
+    if (!insertion(ev, n, budget, w))
+        sort_bucket_merge(ev, n, w);
 }
 
 static inline uint64_t digit(uint64_t key, int shift, uint64_t mask)
@@ -104,14 +129,15 @@ void sort_count_buckets(const cs_event *ev, uint64_t n, int l1_bits, uint64_t *b
 
 /* Users in sorted out[0..m) whose first record is before `later` (the
  * runs sessionize will process), counted while the bucket is in cache. */
-static uint64_t early_users(const cs_event *out, uint64_t m, int64_t later)
+INLINE uint64_t early_users(const char *out, uint64_t m, int64_t later, size_t w)
 {
     if (m == 0)
         return 0;
     /* No branch on the data: a user starts at every change of id. */
-    uint64_t u = ev_ts(&out[0]) < later;
+    uint64_t u = rec_ts(out) < later;
     for (uint64_t i = 1; i < m; i++)
-        u += (uint64_t)((out[i].user_id != out[i - 1].user_id) & (ev_ts(&out[i]) < later));
+        u += (uint64_t)((rec_user_id(out + i * w) != rec_user_id(out + (i - 1) * w)) &
+                        (rec_ts(out + i * w) < later));
     return u;
 }
 
@@ -122,26 +148,26 @@ typedef struct piece {
     size_t width;
 } piece;
 
-/* Copies piece records [0, len) to out in order, widening narrow ones. */
-static void copy_piece(cs_event *restrict out, const piece *pc)
+/* Copies piece records [0, len) to out (records of w bytes) in order. */
+INLINE void copy_piece(char *restrict out, const piece *pc, size_t w)
 {
     if (pc->len == 0)   /* an empty run may have no buffer at all */
         return;
-    if (pc->width == sizeof(cs_event)) {
-        memcpy(out, pc->p, pc->len * sizeof *out);
+    if (pc->width == w) {
+        memcpy(out, pc->p, pc->len * w);
         return;
     }
-    const cs_event_narrow *n = (const cs_event_narrow *)(const void *)pc->p;
     for (uint64_t i = 0; i < pc->len; i++)
-        ev_widen(out + i, n + i);
+        rec_convert(out + i * w, w, pc->p + i * pc->width, pc->width);
 }
 
 /* Level 2 of one level-1 bucket: the bucket's pieces (one per run, in run
- * order) scattered stably by the next b2 key bits straight into out, then
- * each sub-bucket sorted in cache. cnt has 2^b2 + 1 entries. */
-static void sort_one_bucket(const piece *pc, int nruns, cs_event *out, uint64_t m, int shift,
-                            int b2, uint64_t *cnt, uint32_t *dig, int64_t later, uint64_t *nl,
-                            uint64_t *nu)
+ * order) scattered stably by the next b2 key bits straight into out
+ * (records of w bytes, converted from each piece's width), then each
+ * sub-bucket sorted in cache. cnt has 2^b2 + 1 entries. */
+INLINE void sort_one_bucket(const piece *pc, int nruns, char *out, size_t w, uint64_t m,
+                            int shift, int b2, uint64_t *cnt, uint32_t *dig, int64_t later,
+                            uint64_t *nl, uint64_t *nu)
 {
     uint64_t nb = 1ULL << b2, mask = nb - 1, late = 0;
     if (b2 == 0 || m < 2 * TARGET_BUCKET) {
@@ -149,12 +175,12 @@ static void sort_one_bucket(const piece *pc, int nruns, cs_event *out, uint64_t 
         for (int r = 0; r < nruns; r++) {
             for (uint64_t i = 0; i < pc[r].len; i++)
                 late += rec_ts(pc[r].p + i * pc[r].width) >= later;
-            copy_piece(out + at, &pc[r]);
+            copy_piece(out + at * w, &pc[r], w);
             at += pc[r].len;
         }
-        sort_bucket(out, m);
+        sort_bucket(out, m, w);
         *nl += late;
-        *nu += early_users(out, m, later);
+        *nu += early_users(out, m, later, w);
         return;
     }
     /* Each record's digit is kept (in cache) between the two passes: the
@@ -163,9 +189,9 @@ static void sort_one_bucket(const piece *pc, int nruns, cs_event *out, uint64_t 
     uint64_t j = 0;
     for (int r = 0; r < nruns; r++) {
         const char *p = pc[r].p;
-        size_t w = pc[r].width;
-        for (uint64_t i = 0; i < pc[r].len; i++, p += w) {
-            uint32_t d = (uint32_t)digit(bucket_key(rec_user_id(p)), shift, mask);
+        size_t pw = pc[r].width;
+        for (uint64_t i = 0; i < pc[r].len; i++, p += pw) {
+            uint32_t d = (uint32_t)digit(cs_user_key(rec_user_id(p)), shift, mask);
             dig[j++] = d;
             cnt[d + 1]++;
             late += rec_ts(p) >= later;
@@ -175,25 +201,40 @@ static void sort_one_bucket(const piece *pc, int nruns, cs_event *out, uint64_t 
         cnt[k] += cnt[k - 1];
     j = 0;
     for (int r = 0; r < nruns; r++) {
-        if (pc[r].width == sizeof(cs_event)) {
-            const cs_event *e = (const cs_event *)(const void *)pc[r].p;
-            for (uint64_t i = 0; i < pc[r].len; i++)
-                out[cnt[dig[j++]]++] = e[i];
+        const char *p = pc[r].p;
+        if (pc[r].width == w) {
+            for (uint64_t i = 0; i < pc[r].len; i++, p += w)
+                memcpy(out + cnt[dig[j++]]++ * w, p, w);
         } else {
-            const cs_event_narrow *e = (const cs_event_narrow *)(const void *)pc[r].p;
-            for (uint64_t i = 0; i < pc[r].len; i++)
-                ev_widen(&out[cnt[dig[j++]]++], &e[i]);
+            size_t pw = pc[r].width;
+            for (uint64_t i = 0; i < pc[r].len; i++, p += pw)
+                rec_convert(out + cnt[dig[j++]]++ * w, w, p, pw);
         }
     }
     /* Most sub-buckets hold one user or none: only larger ones are sorted. */
     uint64_t s2 = 0;
     for (uint64_t k = 0; k < nb; k++) {
         if (cnt[k] - s2 > 1)
-            sort_bucket(out + s2, cnt[k] - s2);
+            sort_bucket(out + s2 * w, cnt[k] - s2, w);
         s2 = cnt[k];
     }
-    *nu += early_users(out, m, later);   /* a user never spans two sub-buckets */
+    *nu += early_users(out, m, later, w);   /* a user never spans two sub-buckets */
     *nl += late;
+}
+
+static void sort_one_bucket_24(const piece *pc, int nruns, char *out, uint64_t m, int shift,
+                               int b2, uint64_t *cnt, uint32_t *dig, int64_t later,
+                               uint64_t *nl, uint64_t *nu)
+{
+    sort_one_bucket(pc, nruns, out, sizeof(cs_event_narrow), m, shift, b2, cnt, dig, later,
+                    nl, nu);
+}
+
+static void sort_one_bucket_48(const piece *pc, int nruns, char *out, uint64_t m, int shift,
+                               int b2, uint64_t *cnt, uint32_t *dig, int64_t later,
+                               uint64_t *nl, uint64_t *nu)
+{
+    sort_one_bucket(pc, nruns, out, sizeof(cs_event), m, shift, b2, cnt, dig, later, nl, nu);
 }
 
 /* The most records one level-1 bucket holds, over all runs. */
@@ -211,8 +252,8 @@ uint64_t sort_largest_bucket(const cs_sort_run *runs, int nruns, int l1_bits)
 
 /* Both entry points: each bucket is sorted into out (advancing when
  * `advance`, else into the same scratch) and, when fn is set, handed over. */
-static int sort_runs_core(const cs_sort_run *runs, int nruns, int l1_bits, cs_event *out,
-                          int advance, int64_t later, sort_bucket_fn fn, void *ctx,
+static int sort_runs_core(const cs_sort_run *runs, int nruns, int l1_bits, void *out_buf,
+                          size_t w, int advance, int64_t later, sort_bucket_fn fn, void *ctx,
                           uint64_t *nlater, uint64_t *nusers, cs_err *err)
 {
     uint64_t n = 0, n1 = 1ULL << l1_bits;
@@ -227,6 +268,7 @@ static int sort_runs_core(const cs_sort_run *runs, int nruns, int l1_bits, cs_ev
         bits++;
     int b2 = bits > l1_bits ? bits - l1_bits : 0;
     uint64_t big = sort_largest_bucket(runs, nruns, l1_bits);
+    char *out = out_buf;
     uint64_t *cnt = cs_calloc((1ULL << b2) + 1, sizeof *cnt, err, "sort buckets");
     uint32_t *dig = cs_malloc((big + 1) * sizeof *dig, err, "sort digits");
     piece *pc = cs_calloc((size_t)nruns + 1, sizeof *pc, err, "sort runs");
@@ -245,13 +287,18 @@ static int sort_runs_core(const cs_sort_run *runs, int nruns, int l1_bits, cs_ev
         }
         if (!m)
             continue;
-        sort_one_bucket(pc, nruns, out, m, 64 - l1_bits - b2, b2, cnt, dig, later, &nl, &nu);
+        if (w == sizeof(cs_event))
+            sort_one_bucket_48(pc, nruns, out, m, 64 - l1_bits - b2, b2, cnt, dig, later, &nl,
+                               &nu);
+        else
+            sort_one_bucket_24(pc, nruns, out, m, 64 - l1_bits - b2, b2, cnt, dig, later, &nl,
+                               &nu);
         *nlater += nl;
         *nusers += nu;
         if (fn)
-            rc = fn(ctx, out, m, nl, nu, err);
+            rc = fn(ctx, out, w, m, nl, nu, err);
         if (advance)
-            out += m;
+            out += m * w;
     }
     free(cnt);
     free(dig);
@@ -263,7 +310,8 @@ int sort_runs_into(const cs_sort_run *runs, int nruns, int l1_bits, cs_event *ou
                    int64_t later, uint64_t *nlater, uint64_t *nusers, cs_err *err)
 {
     uint64_t nl = 0, nu = 0;
-    int rc = sort_runs_core(runs, nruns, l1_bits, out, 1, later, NULL, NULL, &nl, &nu, err);
+    int rc = sort_runs_core(runs, nruns, l1_bits, out, sizeof *out, 1, later, NULL, NULL, &nl,
+                            &nu, err);
     if (nlater)
         *nlater = rc == CS_OK ? nl : 0;
     if (nusers)
@@ -271,11 +319,14 @@ int sort_runs_into(const cs_sort_run *runs, int nruns, int l1_bits, cs_event *ou
     return rc;
 }
 
-int sort_runs_each(const cs_sort_run *runs, int nruns, int l1_bits, cs_event *scratch,
-                   int64_t later, sort_bucket_fn fn, void *ctx, cs_err *err)
+int sort_runs_each(const cs_sort_run *runs, int nruns, int l1_bits, void *scratch,
+                   size_t width, int64_t later, sort_bucket_fn fn, void *ctx, cs_err *err)
 {
+    if (width != sizeof(cs_event) && width != sizeof(cs_event_narrow))
+        return cs_err_set(err, CS_EINTERNAL, "sort: records of %zu bytes", width);
     uint64_t nl = 0, nu = 0;
-    return sort_runs_core(runs, nruns, l1_bits, scratch, 0, later, fn, ctx, &nl, &nu, err);
+    return sort_runs_core(runs, nruns, l1_bits, scratch, width, 0, later, fn, ctx, &nl, &nu,
+                          err);
 }
 
 int sort_events(cs_event *ev, cs_event *tmp, uint64_t n, cs_err *err)

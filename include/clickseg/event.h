@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* The last valid ts, 9999-12-31T23:59:59.999999Z: a later time is no real
  * click but a corrupt or misscaled value (nanoseconds stored as µs pass
@@ -23,9 +24,9 @@
 typedef struct cs_event {
     uint64_t user_id;
     int64_t ts_type;     /* ts << 3 | type: ev_ts and ev_type read it */
+    int64_t price;       /* minor units */
     uint64_t product_id;
     uint64_t session_id; /* the archive's own session id (source mode) */
-    int64_t price;       /* minor units */
     uint32_t category_id;
     uint32_t brand_id;
 } cs_event;
@@ -51,10 +52,10 @@ static inline int64_t ev_ts_type(int64_t ts, unsigned type)
 
 /* The record a job that reads no ids moves (no rule counts distinct
  * products, categories or brands, no sessions.h5, gap sessions): half the
- * bytes to pack, exchange and sort, and three columns fewer to read. SORT
- * widens each into a cs_event (ids 0) as it places it, so the sessionizer
- * and the carry see one layout. The fields SORT reads before that sit
- * where cs_event has them. */
+ * bytes to pack, exchange, sort and sessionize, and three columns fewer to
+ * read. It is cs_event's first 24 bytes, so a cs_event is narrowed by
+ * copying that prefix and a narrow record widened by zeroing the rest
+ * (the carry keeps cs_event records either way). */
 typedef struct cs_event_narrow {
     uint64_t user_id;
     int64_t ts_type;
@@ -64,11 +65,13 @@ typedef struct cs_event_narrow {
 _Static_assert(sizeof(cs_event) == 48, "cs_event is moved as 48 bytes");
 _Static_assert(sizeof(cs_event_narrow) == 24, "cs_event_narrow is moved as 24 bytes");
 _Static_assert(offsetof(cs_event, user_id) == offsetof(cs_event_narrow, user_id) &&
-               offsetof(cs_event, ts_type) == offsetof(cs_event_narrow, ts_type),
-               "the sort reads user_id and ts_type at the same offsets in both records");
+               offsetof(cs_event, ts_type) == offsetof(cs_event_narrow, ts_type) &&
+               offsetof(cs_event, price) == offsetof(cs_event_narrow, price),
+               "a narrow record is the first 24 bytes of a cs_event");
 
-/* A record of either layout: its user id and its ts_type (read as the
- * members' own types, so either struct may sit at p). */
+/* A record of either layout: its user id, time, type and price (read as
+ * the members' own types, so either struct may sit at p). The ids and
+ * session_id exist only in cs_event records. */
 static inline uint64_t rec_user_id(const void *p)
 {
     return *(const uint64_t *)p;
@@ -79,16 +82,33 @@ static inline int64_t rec_ts(const void *p)
     return ((const int64_t *)p)[1] >> 3;
 }
 
+static inline unsigned rec_type(const void *p)
+{
+    return (unsigned)(((const int64_t *)p)[1] & 7);
+}
+
+static inline int64_t rec_price(const void *p)
+{
+    return ((const int64_t *)p)[2];
+}
+
+/* Copies a record of from_w bytes into one of to_w bytes (each 24 or 48):
+ * the common prefix, and zero ids when widening. */
+static inline void rec_convert(void *restrict to, size_t to_w, const void *restrict from,
+                               size_t from_w)
+{
+    if (to_w <= from_w) {
+        memcpy(to, from, to_w);
+    } else {
+        memcpy(to, from, from_w);
+        memset((char *)to + from_w, 0, to_w - from_w);
+    }
+}
+
 /* The cs_event a narrow record stands for. */
 static inline void ev_widen(cs_event *restrict to, const cs_event_narrow *restrict from)
 {
-    to->user_id = from->user_id;
-    to->ts_type = from->ts_type;
-    to->product_id = 0;
-    to->session_id = 0;
-    to->price = from->price;
-    to->category_id = 0;
-    to->brand_id = 0;
+    rec_convert(to, sizeof *to, from, sizeof *from);
 }
 _Static_assert(CS_TS_MAX < (INT64_MAX >> 3), "ts << 3 fits an int64");
 

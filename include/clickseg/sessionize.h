@@ -94,14 +94,17 @@ void sess_free(cs_sessionizer *s);
 int sess_process(cs_sessionizer *s, cs_users *users, const cs_event *ev, uint64_t n,
                  int64_t watermark, int final, cs_event *carry, uint64_t *ncarry, cs_err *err);
 
-/* The same, with `runs` the number of new users the user index must have
- * room for before ev's users are inserted: at least those of ev[0..n)
- * whose first event is before `watermark` (SORT counts them while the
- * records are in cache), no pass of its own. Run, sessionizing one
+/* The same on n records of `width` bytes: cs_event, or cs_event_narrow
+ * when the sessions need no ids and no session_id (need_ids and
+ * source_mode unset; otherwise CS_EINTERNAL); the carry receives cs_event
+ * records either way. `runs` is the number of new users the user index
+ * must have room for before the records' users are inserted: at least
+ * those whose first event is before `watermark` (SORT counts them while
+ * the records are in cache), no pass of its own. Run, sessionizing one
  * level-1 bucket at a time, passes more (see run_window.c). */
-int sess_process_counted(cs_sessionizer *s, cs_users *users, const cs_event *ev, uint64_t n,
-                         uint64_t runs, int64_t watermark, int final, cs_event *carry,
-                         uint64_t *ncarry, cs_err *err);
+int sess_process_counted(cs_sessionizer *s, cs_users *users, const void *records, size_t width,
+                         uint64_t n, uint64_t runs, int64_t watermark, int final,
+                         cs_event *carry, uint64_t *ncarry, cs_err *err);
 
 /* Closes the unfinished sessions that no event at or after `watermark` can
  * extend (or all of them when final). */

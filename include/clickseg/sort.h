@@ -25,8 +25,9 @@ int sort_events(cs_event *ev, cs_event *tmp, uint64_t n, cs_err *err);
  * cs_user_key), buckets in ascending order: bucket_n[k] records of bucket k
  * follow those of bucket k-1. SHUFFLE packs each destination's records
  * this way, so the receiver's sort starts at level 2. A run holds
- * cs_event records, or cs_event_narrow ones when `narrow` is set; either
- * way the sort hands cs_event records on. */
+ * cs_event records, or cs_event_narrow ones when `narrow` is set; the sort
+ * hands on records of the width its caller asks for (converting as it
+ * places them). */
 typedef struct cs_sort_run {
     const void *ev;
     const uint64_t *bucket_n;   /* 1 << l1_bits counts */
@@ -56,18 +57,21 @@ int sort_runs_into(const cs_sort_run *runs, int nruns, int l1_bits, cs_event *ou
  * sort_runs_each needs. */
 uint64_t sort_largest_bucket(const cs_sort_run *runs, int nruns, int l1_bits);
 
-/* Receives one level-1 bucket's records sorted: ev[0..m), of which nlate
- * have ts at or after `later` and nusers users have their first record
- * before it. A non-OK return stops the sort. */
-typedef int (*sort_bucket_fn)(void *ctx, const cs_event *ev, uint64_t m, uint64_t nlate,
-                              uint64_t nusers, cs_err *err);
+/* Receives one level-1 bucket's records sorted: m records of `width`
+ * bytes at ev, of which nlate have ts at or after `later` and nusers users
+ * have their first record before it. A non-OK return stops the sort. */
+typedef int (*sort_bucket_fn)(void *ctx, const void *ev, size_t width, uint64_t m,
+                              uint64_t nlate, uint64_t nusers, cs_err *err);
 
 /* As sort_runs_into, but each bucket is sorted into scratch (room for
- * sort_largest_bucket records) and handed to fn, in bucket order, while it
- * is still in cache: run sessionizes it there, so the window's sorted
- * records are never written out to memory and read back. */
-int sort_runs_each(const cs_sort_run *runs, int nruns, int l1_bits, cs_event *scratch,
-                   int64_t later, sort_bucket_fn fn, void *ctx, cs_err *err);
+ * sort_largest_bucket records of `width` bytes) and handed to fn, in
+ * bucket order, while it is still in cache: run sessionizes it there, so
+ * the window's sorted records are never written out to memory and read
+ * back. width is sizeof(cs_event), or sizeof(cs_event_narrow) when the
+ * job reads no ids (a cs_event piece is then narrowed to its prefix, as
+ * sort_runs_into widens narrow ones); other widths are CS_EINTERNAL. */
+int sort_runs_each(const cs_sort_run *runs, int nruns, int l1_bits, void *scratch,
+                   size_t width, int64_t later, sort_bucket_fn fn, void *ctx, cs_err *err);
 
 /* 1 when a sorts before b: by user, then ts (the sort keeps row order among
  * equals). */

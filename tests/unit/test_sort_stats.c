@@ -146,11 +146,13 @@ typedef struct each_log {
     const cs_event *scratch;
 } each_log;
 
-static int log_bucket(void *ctx, const cs_event *ev, uint64_t m, uint64_t nlate,
+static int log_bucket(void *ctx, const void *recs, size_t width, uint64_t m, uint64_t nlate,
                       uint64_t nusers, cs_err *err)
 {
     (void)err;
     each_log *g = ctx;
+    const cs_event *ev = recs;
+    assert_int_equal(width, sizeof *ev);
     assert_ptr_equal(ev, g->scratch);   /* every bucket in the same scratch */
     assert_true(m > 0 && m <= g->scratch_cap);
     /* one level-1 bucket a call, buckets ascending */
@@ -167,11 +169,30 @@ static int log_bucket(void *ctx, const cs_event *ev, uint64_t m, uint64_t nlate,
     return CS_OK;
 }
 
-/* Fails on the third bucket: the sort must stop there and pass it up. */
-static int fail_third(void *ctx, const cs_event *ev, uint64_t m, uint64_t nlate,
+/* The same for narrow output: each bucket's 24-byte records appended. */
+typedef struct each_narrow {
+    cs_event_narrow *all;
+    uint64_t n, nlate, nusers;
+} each_narrow;
+
+static int log_narrow(void *ctx, const void *recs, size_t width, uint64_t m, uint64_t nlate,
                       uint64_t nusers, cs_err *err)
 {
-    (void)ev; (void)m; (void)nlate; (void)nusers;
+    (void)err;
+    each_narrow *g = ctx;
+    assert_int_equal(width, sizeof(cs_event_narrow));
+    memcpy(g->all + g->n, recs, m * width);
+    g->n += m;
+    g->nlate += nlate;
+    g->nusers += nusers;
+    return CS_OK;
+}
+
+/* Fails on the third bucket: the sort must stop there and pass it up. */
+static int fail_third(void *ctx, const void *ev, size_t width, uint64_t m, uint64_t nlate,
+                      uint64_t nusers, cs_err *err)
+{
+    (void)ev; (void)width; (void)m; (void)nlate; (void)nusers;
     int *calls = ctx;
     if (++*calls == 3)
         return cs_err_set(err, CS_EINPUT, "stop at bucket 3");
@@ -264,6 +285,24 @@ static void test_sort_runs(void **state)
                 want.product_id = want.session_id = 0, want.category_id = want.brand_id = 0;
             assert_memory_equal(&out_n[i], &want, sizeof want);
         }
+        /* Narrow output from the mixed runs (a cs_event carry and narrow
+         * received records, as a narrow job sorts them): every record the
+         * first 24 bytes of the full sort's, the same counts. */
+        each_narrow gn = {malloc(n * sizeof(cs_event_narrow)), 0, 0, 0};
+        cs_event_narrow *nscratch = malloc(n * sizeof *nscratch);
+        assert_non_null(gn.all);
+        assert_non_null(nscratch);
+        assert_int_equal(sort_runs_each(runs_n, nruns, l1, nscratch, sizeof *nscratch, 30,
+                                        log_narrow, &gn, &err), CS_OK);
+        assert_int_equal(gn.n, n);
+        assert_int_equal(gn.nlate, later);
+        assert_int_equal(gn.nusers, early);
+        for (uint64_t i = 0; i < n; i++) {
+            cs_event_narrow want = {out[i].user_id, out[i].ts_type, out[i].price};
+            assert_memory_equal(&gn.all[i], &want, sizeof want);
+        }
+        free(gn.all);
+        free(nscratch);
         free(nar);
         free(out_n);
         /* Bucket by bucket into one scratch: the same records in the same
@@ -280,16 +319,21 @@ static void test_sort_runs(void **state)
         each_log g = {malloc(n * sizeof *ev), 0, 0, 0, 0, big, l1, scratch};
         assert_non_null(scratch);
         assert_non_null(g.all);
-        assert_int_equal(sort_runs_each(runs, nruns, l1, scratch, 30, log_bucket, &g, &err), CS_OK);
+        assert_int_equal(sort_runs_each(runs, nruns, l1, scratch, sizeof *scratch, 30, log_bucket,
+                                        &g, &err), CS_OK);
         assert_int_equal(g.n, n);
         assert_memory_equal(g.all, out, n * sizeof *out);
         assert_int_equal(g.nlate, later);
         assert_int_equal(g.nusers, early);
         assert_true(g.calls > nb / 2 && g.calls <= nb);
         int calls = 0;
-        assert_int_equal(sort_runs_each(runs, nruns, l1, scratch, 30, fail_third, &calls, &err),
+        assert_int_equal(sort_runs_each(runs, nruns, l1, scratch, sizeof *scratch, 30, fail_third,
+                                        &calls, &err),
                          CS_EINPUT);
         assert_int_equal(calls, 3);
+        /* Any other width is refused. */
+        assert_int_equal(sort_runs_each(runs, nruns, l1, scratch, 40, 30, log_bucket, &g, &err),
+                         CS_EINTERNAL);
         free(g.all);
         free(scratch);
         free(bn);
