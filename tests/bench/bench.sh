@@ -254,6 +254,11 @@ parquet_copy() {
 measure() {
     local n=$1 tool=$2 ranks=$3 round=$4 detail=$5; shift 5
     local tf=$detail.time status=ok
+    # The previous command's output (an import writes gigabytes, every run
+    # half a GB of customers.h5) goes to disk first: its writeback would
+    # otherwise take CPU and I/O from whichever command comes next (on 2
+    # cores, a kworker flushing pages is a third process). Not timed.
+    sync
     # A deadline (BENCH_TIMEOUT seconds, default 3600) so a hang fails the round.
     if ! /usr/bin/time -f '%e %M' -o "$tf" timeout --kill-after=10 "${BENCH_TIMEOUT:-3600}" \
             "$@" > "$detail" 2> "$detail.err"; then
