@@ -415,7 +415,8 @@ static int write_outputs(merge_ctx *x, double t0, cs_err *err)
     if (rc == CS_OK)
         rc = rank_customers(c, x->cfg, &noprof, &x->users, t_end, &x->ranking, err);
     if (rc == CS_OK)
-        rc = report_write_customers(c, x->outtmp, &x->users, &x->cfg->rules, &x->ranking, err);
+        rc = report_write_customers(c, x->outtmp, &x->users, &x->cfg->rules, &x->ranking,
+                                    (uint64_t)x->cfg->memory_per_rank / 16, err);
     if (rc == CS_OK && x->sessions)
         rc = report_write_sessions(c, x->outtmp, x->sess, x->nsess, &x->cfg->rules, err);
     if (rc != CS_OK)

@@ -140,7 +140,8 @@ static hid_t names_enum(const char *(*fn)(int), int n)
 /* The customers table has CU_COLS columns at most: user_id, the fixed
  * ones, one per segment, tier, RFM segment and one per profile column. */
 #define CU_COLS (1 + CU_NFIXED + CS_MAX_SEGMENTS + 2 + CS_MAX_PROFILE_COLS)
-#define CU_BLOCK 16384   /* rows gathered at a time */
+#define CU_BLOCK_MIN 1024
+#define CU_BLOCK_MAX 131072   /* rows gathered at a time, at most (see report.h) */
 #define CU_AHEAD 10      /* rows prefetched ahead */
 /* cu_block fetches lines 0, 1 and 3 of an entry (2 only past 4 segments). */
 _Static_assert(offsetof(cs_user, seg) + 4 * sizeof(cs_user_seg) <= 128 &&
@@ -156,7 +157,8 @@ typedef struct cu_writer {
     int width[CU_COLS];  /* bytes a value in memory and in the file */
     int count_width;     /* 4 (uint32) or 8 (int64): the per-user counts */
     int ncols, nseg, nprof;
-    int64_t *buf;        /* CU_COLS x CU_BLOCK values (at most 8 bytes each) */
+    int64_t *buf;        /* CU_COLS x block values (at most 8 bytes each) */
+    uint64_t block;      /* rows gathered at a time */
 } cu_writer;
 
 /* Column k: its name, its memory type and the file type of the same width. */
@@ -230,7 +232,7 @@ static int cu_block(cu_writer *w, const cs_users *users, const cs_kv *kv, uint64
 {
     int64_t *col[CU_COLS];
     for (int c = 0; c < w->ncols; c++)
-        col[c] = w->buf + (size_t)c * CU_BLOCK;
+        col[c] = w->buf + (size_t)c * w->block;
     for (uint64_t i = 0; i < m; i++) {
         /* Entries are scattered over the table: fetch the lines a row
          * reads (entries are line aligned, users.h; the third line holds
@@ -263,7 +265,8 @@ static int cu_block(cu_writer *w, const cs_users *users, const cs_kv *kv, uint64
 }
 
 int report_write_customers(const cs_comm *c, const char *dir, const cs_users *users,
-                           const cs_rules *rules, const cs_ranking *rk, cs_err *err)
+                           const cs_rules *rules, const cs_ranking *rk, uint64_t buffer_bytes,
+                           cs_err *err)
 {
     uint64_t n = users->n;
     /* Rows in the rank's key order (cs_user_key: a bijection of user_id, so
@@ -277,7 +280,13 @@ int report_write_customers(const cs_comm *c, const char *dir, const cs_users *us
     memset(&w, 0, sizeof w);
     w.nseg = rules->nsegments;
     w.nprof = rk->nprofile_cols;
-    w.buf = kv ? cs_malloc((size_t)CU_COLS * CU_BLOCK * sizeof *w.buf, err, "customers table")
+    /* Measured at 10^8 events, 2 ranks: blocks of 131072 rows instead of
+     * 16384 took the write phase from 0.35-0.41 to 0.28-0.33 s (both
+     * ranks write the one file, and each write holds it for the other). */
+    w.block = buffer_bytes / (CU_COLS * sizeof *w.buf);
+    w.block = w.block < CU_BLOCK_MIN ? CU_BLOCK_MIN : w.block > CU_BLOCK_MAX ? CU_BLOCK_MAX : w.block;
+    w.block = n < w.block ? (n ? n : 1) : w.block;
+    w.buf = kv ? cs_malloc((size_t)CU_COLS * w.block * sizeof *w.buf, err, "customers table")
                : NULL;
     /* The largest count of any user on any rank picks the counts' width:
      * uint32 unless a value needs more (one user id collecting billions of
@@ -307,8 +316,8 @@ int report_write_customers(const cs_comm *c, const char *dir, const cs_users *us
         rc = cu_create(&w, rules, rk, err);
     /* Independent writes from here: a failing rank stops writing, and the
      * ranks agree on the outcome below. */
-    for (uint64_t at = 0; rc == CS_OK && at < n; at += CU_BLOCK)
-        rc = cu_block(&w, users, kv, at, n - at < CU_BLOCK ? n - at : CU_BLOCK, rk->t_end, err);
+    for (uint64_t at = 0; rc == CS_OK && at < n; at += w.block)
+        rc = cu_block(&w, users, kv, at, n - at < w.block ? n - at : w.block, rk->t_end, err);
     for (int i = 0; i < w.ncols; i++)
         if (w.d[i] >= 0)
             H5Dclose(w.d[i]);

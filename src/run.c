@@ -315,7 +315,8 @@ static int epilog(run_ctx *x, double t_start, cs_err *err)
     if (rc != CS_OK)
         return rc;
     timer_start(&x->tm, PH_WRITE);
-    rc = report_write_customers(c, x->outtmp, &x->users, &x->cfg->rules, &x->ranking, err);
+    rc = report_write_customers(c, x->outtmp, &x->users, &x->cfg->rules, &x->ranking,
+                                (uint64_t)x->cfg->memory_per_rank / 16, err);
     if (rc == CS_OK && x->cfg->output_sessions)
         rc = report_write_sessions(c, x->outtmp, x->sess, x->nsess, &x->cfg->rules, err);
     timer_stop(&x->tm, PH_WRITE);

@@ -51,9 +51,14 @@ void report_json_str(FILE *f, const char *s);
 void report_csv_str(FILE *f, const char *s);
 
 /* Collective: dir/customers.h5, one row per user of every rank's table,
- * in user_id order within each rank's rows. */
+ * each rank's rows in its key order (cs_user_key; docs/outputs.md). Rows
+ * are gathered into column blocks of at most buffer_bytes in all (at
+ * least 1024 rows a block, at most 131072): larger blocks, fewer writes
+ * and fewer hand-overs of the file between ranks; run and merge give
+ * memory_per_rank / 16. */
 int report_write_customers(const cs_comm *c, const char *dir, const cs_users *users,
-                           const cs_rules *rules, const cs_ranking *rk, cs_err *err);
+                           const cs_rules *rules, const cs_ranking *rk, uint64_t buffer_bytes,
+                           cs_err *err);
 
 /* The uint8 HDF5 enum of the rules' segment names: sessions.h5's
  * `segment` column, which merge reads back through it. Caller closes it. */
