@@ -251,6 +251,19 @@ parquet_copy() {
 
 # measure N TOOL RANKS ROUND DETAIL cmd...: runs cmd under /usr/bin/time with
 # stdout to DETAIL (stderr to DETAIL.err) and appends one line to RESULTS.
+# Reads the files under each path into the page cache (untimed): every
+# measure is of a warm cache, and this VM's kernel pages out what has not
+# been touched for a minute (DAMON's proactive reclaim, kdamond: the
+# "pageout" scheme in /sys/kernel/mm/damon/admin), which a round's DuckDB
+# and imports take longer than; without it the floor and the runs read
+# part of the archive from disk, more in some rounds than others.
+warm() {
+    local p
+    for p in "$@"; do
+        find "$p" -type f -exec cat {} + > /dev/null 2>&1 || true
+    done
+}
+
 measure() {
     local n=$1 tool=$2 ranks=$3 round=$4 detail=$5; shift 5
     local tf=$detail.time status=ok
@@ -292,6 +305,7 @@ for n in "${SIZES[@]}"; do
     if [ "$PEER" = duckdb ]; then pq=$(parquet_copy "$csv"); fi
     for round in $(seq 0 "$REPS"); do
         for r in ${RANKS//,/ }; do
+            warm "$arch"
             measure "$n" floor "$r" "$round" "$w/floor-r$r-$round.txt" \
                 mpirun -n "$r" "$FLOOR" "$arch"
         done
@@ -299,6 +313,7 @@ for n in "${SIZES[@]}"; do
             # Into an empty directory, as import: replacing the previous
             # round's outputs (half a GB at 10^8) is not part of the job.
             rm -rf "$w/run-r$r"
+            warm "$arch"
             # shellcheck disable=SC2086  # RUN_ARGS is split on purpose
             measure "$n" run "$r" "$round" "$w/run-r$r-$round.txt" \
                 mpirun -n "$r" "$CLICKSEG" run -q -i "$arch" -o "$w/run-r$r" --force \
@@ -306,6 +321,7 @@ for n in "${SIZES[@]}"; do
             cp "$w/run-r$r/report.json" "$w/run-r$r-$round.json" 2>/dev/null || true
         done
         if [ "$PEER" = duckdb ]; then
+            warm "$pq"
             measure "$n" duckdb "$THREADS" "$round" "$w/duckdb-$round.json" \
                 env NODE_PATH="$NODE_MODULES" node "$HERE/duckdb/peer.js" job "$pq" \
                 --threads "$THREADS"
@@ -320,6 +336,7 @@ for n in "${SIZES[@]}"; do
         [ "$HAVE_IMPORT" = 1 ] || break
         for r in ${RANKS//,/ }; do
             rm -rf "$w/import-r$r"
+            warm "$csv"
             measure "$n" import "$r" "$round" "$w/import-r$r-$round.txt" \
                 mpirun -n "$r" "$CLICKSEG" import --format csv -c "$HERE/import-csv.cfg" \
                 --output "$w/import-r$r" "$csv"
@@ -362,6 +379,7 @@ if [ "$WEAK_N" -gt 0 ]; then
             [ -n "${WARCH[$r]:-}" ] || continue
             n=$((WEAK_N * r))
             rm -rf "$w/run-r$r"
+            warm "${WARCH[$r]}"
             # shellcheck disable=SC2086
             measure "$n" weak "$r" "$round" "$w/run-r$r-$round.txt" \
                 mpirun -n "$r" "$CLICKSEG" run -q -i "${WARCH[$r]}" -o "$w/run-r$r" --force \
