@@ -121,7 +121,7 @@ int rules_add(cs_rules *rs, const char *segment, const cs_cond *conds,
     r->ncond = ncond;
     if (ncond > 0)
         memcpy(r->cond, conds, (size_t)ncond * sizeof *conds);
-    for (int i = 0; i < ncond; i++)
+    for (int i = 0; i < ncond && i < CS_MAX_CONDS; i++)   /* check_conds bounds it too */
         r->test[i] = compile_cond(&conds[i]);
     return CS_OK;
 }
