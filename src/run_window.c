@@ -10,8 +10,6 @@
 
 #include "run_priv.h"
 
-/* The columns the job reads (bits 1u << COL_x): narrow records read no
- * ids; only source mode reads session ids. */
 /* Bytes of the job's records: what the pack writes, the exchange moves
  * and the sort hands to sessionize. */
 static size_t rec_width_of(const run_ctx *x)
@@ -19,6 +17,8 @@ static size_t rec_width_of(const run_ctx *x)
     return x->sh.narrow ? sizeof(cs_event_narrow) : sizeof(cs_event);
 }
 
+/* The columns the job reads (bits 1u << COL_x): narrow records read no
+ * ids; only source mode reads session ids. */
 static unsigned wanted_columns(const run_ctx *x)
 {
     unsigned m = 1u << COL_TS | 1u << COL_USER_ID | 1u << COL_EVENT_TYPE | 1u << COL_PRICE;
