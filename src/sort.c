@@ -71,21 +71,21 @@ static void merge_sort(char *ev, char *tmp, uint64_t n, size_t w)
 INLINE int insertion(char *ev, uint64_t n, uint64_t budget, size_t w)
 {
     uint64_t moves = 0;
-    unsigned char x[sizeof(cs_event)];
+    cs_event x;   /* room for either width, aligned for rec_less's loads */
     for (uint64_t i = 1; i < n; i++) {
         if (!rec_less(ev + i * w, ev + (i - 1) * w))
             continue;
-        memcpy(x, ev + i * w, w);
+        memcpy(&x, ev + i * w, w);
         uint64_t j = i;
-        while (j > 0 && rec_less((const char *)x, ev + (j - 1) * w)) {
+        while (j > 0 && rec_less((const char *)&x, ev + (j - 1) * w)) {
             memcpy(ev + j * w, ev + (j - 1) * w, w);
             j--;
             if (++moves > budget) {
-                memcpy(ev + j * w, x, w);   /* keep every record: the merge sort finishes */
+                memcpy(ev + j * w, &x, w);   /* keep every record: the merge sort finishes */
                 return 0;
             }
         }
-        memcpy(ev + j * w, x, w);
+        memcpy(ev + j * w, &x, w);
     }
     return 1;
 }

@@ -74,7 +74,8 @@ typedef struct cs_user_ref {
 
 typedef struct cs_users {
     cs_user *slot;       /* dense: slot[0..n) used, slot[n..cap) unset; 64-byte aligned */
-    void *slot_mem;      /* the allocation slot lies in */
+    void *slot_mem;      /* the mapping slot lies in (users.c) */
+    size_t map_len;      /* its length */
     uint64_t cap, n;
     cs_user_ref *index;
     uint64_t icap;       /* power of two */
