@@ -429,11 +429,7 @@ int sess_process(cs_sessionizer *s, cs_users *users, const cs_event *ev, uint64_
 static void carry_out(cs_event *carry, uint64_t *ncarry, const char *ev, size_t w,
                       uint64_t from, uint64_t to)
 {
-    if (w == sizeof *carry)
-        memcpy(carry + *ncarry, ev + from * w, (to - from) * w);
-    else
-        for (uint64_t k = from; k < to; k++)
-            rec_convert(carry + *ncarry + (k - from), sizeof *carry, ev + k * w, w);
+    rec_convert_n(carry + *ncarry, sizeof *carry, ev + from * w, w, to - from);
     *ncarry += to - from;
 }
 

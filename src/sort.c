@@ -151,14 +151,8 @@ typedef struct piece {
 /* Copies piece records [0, len) to out (records of w bytes) in order. */
 INLINE void copy_piece(char *restrict out, const piece *pc, size_t w)
 {
-    if (pc->len == 0)   /* an empty run may have no buffer at all */
-        return;
-    if (pc->width == w) {
-        memcpy(out, pc->p, pc->len * w);
-        return;
-    }
-    for (uint64_t i = 0; i < pc->len; i++)
-        rec_convert(out + i * w, w, pc->p + i * pc->width, pc->width);
+    if (pc->len)   /* an empty run may have no buffer at all */
+        rec_convert_n(out, w, pc->p, pc->width, pc->len);
 }
 
 /* Level 2 of one level-1 bucket: the bucket's pieces (one per run, in run

@@ -105,6 +105,19 @@ static inline void rec_convert(void *restrict to, size_t to_w, const void *restr
     }
 }
 
+/* n records of from_w bytes into records of to_w bytes: one copy when the
+ * widths agree, else record by record (rec_convert). */
+static inline void rec_convert_n(void *restrict to, size_t to_w, const void *restrict from,
+                                 size_t from_w, uint64_t n)
+{
+    if (to_w == from_w) {
+        memcpy(to, from, n * to_w);
+        return;
+    }
+    for (uint64_t i = 0; i < n; i++)
+        rec_convert((char *)to + i * to_w, to_w, (const char *)from + i * from_w, from_w);
+}
+
 /* The cs_event a narrow record stands for. */
 static inline void ev_widen(cs_event *restrict to, const cs_event_narrow *restrict from)
 {
