@@ -118,11 +118,6 @@ static inline void rec_convert_n(void *restrict to, size_t to_w, const void *res
         rec_convert((char *)to + i * to_w, to_w, (const char *)from + i * from_w, from_w);
 }
 
-/* The cs_event a narrow record stands for. */
-static inline void ev_widen(cs_event *restrict to, const cs_event_narrow *restrict from)
-{
-    rec_convert(to, sizeof *to, from, sizeof *from);
-}
 _Static_assert(CS_TS_MAX < (INT64_MAX >> 3), "ts << 3 fits an int64");
 
 /* A 64-bit mix (splitmix64's finaliser): spreads user ids over ranks and
