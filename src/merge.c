@@ -222,7 +222,16 @@ static void close_table(hid_t f, hid_t g)
 }
 
 /* Adds the routed customer rows into this rank's table. */
-static int merge_users(cs_users *t, const cs_user *r, uint64_t n, int nseg, cs_err *err)
+/* One row of a run's customers.h5 on its way to the user's owner: the
+ * columns merge adds up (user_id first: shuffle_route routes by it). */
+typedef struct cust_row {
+    uint64_t user_id;
+    int64_t events, sessions, purchase_sessions, purchases, revenue, refunds, first_ts, last_ts,
+        cart_abandons, cart_removes;
+    uint32_t seg_sessions[CS_MAX_SEGMENTS];
+} cust_row;
+
+static int merge_users(cs_users *t, const cust_row *r, uint64_t n, int nseg, cs_err *err)
 {
     for (uint64_t i = 0; i < n; i++) {
         cs_user *u = users_get(t, r[i].user_id, err);
@@ -239,7 +248,7 @@ static int merge_users(cs_users *t, const cs_user *r, uint64_t n, int nseg, cs_e
         if (r[i].first_ts < u->first_ts) u->first_ts = r[i].first_ts;
         if (r[i].last_ts > u->last_ts) u->last_ts = r[i].last_ts;
         for (int s = 0; s < nseg; s++)
-            u->seg[s].sessions += r[i].seg[s].sessions;
+            users_seg(t, u, s)->sessions += r[i].seg_sessions[s];
     }
     return CS_OK;
 }
@@ -247,7 +256,7 @@ static int merge_users(cs_users *t, const cs_user *r, uint64_t n, int nseg, cs_e
 /* Field k of a customer row: the columns of customers.h5 in order, then
  * sessions_<segment> from k = NCUST_COLS. */
 #define NCUST_COLS 10
-static void set_customer_field(cs_user *u, int k, int64_t v)
+static void set_customer_field(cust_row *u, int k, int64_t v)
 {
     switch (k) {
     case 0: u->events = v; break;
@@ -260,7 +269,7 @@ static void set_customer_field(cs_user *u, int k, int64_t v)
     case 7: u->last_ts = v; break;
     case 8: u->cart_abandons = v; break;
     case 9: u->cart_removes = v; break;
-    default: u->seg[k - NCUST_COLS].sessions = (uint32_t)v; break;
+    default: u->seg_sessions[k - NCUST_COLS] = (uint32_t)v; break;
     }
 }
 
@@ -276,7 +285,7 @@ static int add_customers(merge_ctx *x, const char *dir, cs_err *err)
     int rc = comm_agree(x->c, err);
     if (rc != CS_OK)
         return rc;
-    cs_user *r = cs_calloc(n + 1, sizeof *r, err, "customer rows");
+    cust_row *r = cs_calloc(n + 1, sizeof *r, err, "customer rows");
     int64_t *v = cs_malloc((n + 1) * sizeof *v, err, "customer rows");
     uint64_t *ids = cs_malloc((n + 1) * sizeof *ids, err, "customer rows");
     rc = comm_agree(x->c, err);
@@ -297,7 +306,7 @@ static int add_customers(merge_ctx *x, const char *dir, cs_err *err)
             set_customer_field(&r[i], k, v[i]);
     }
     close_table(f, g);
-    cs_user *got = NULL;
+    cust_row *got = NULL;
     if (rc == CS_OK)
         rc = shuffle_route(x->c, r, n, sizeof *r, NULL, NULL, (void **)&got, &ngot, NULL, NULL,
                            err);
@@ -367,7 +376,7 @@ static int prolog(merge_ctx *x, cs_err *err)
     const cs_comm *c = x->c;
     int rc = stats_init(&x->st, x->cfg->rules.nsegments, err);
     if (rc == CS_OK)
-        rc = users_init(&x->users, 1024, err);
+        rc = users_init(&x->users, 1024, x->cfg->rules.nsegments, err);
     if (rc == CS_OK && c->rank == 0) {
         if (x->o->ninputs == 0)
             rc = cs_err_set(err, CS_EUSAGE, "no report directories to merge");
@@ -400,7 +409,7 @@ static int write_outputs(merge_ctx *x, double t0, cs_err *err)
     x->st.tot.users += (int64_t)x->users.n;
     for (uint64_t i = 0; i < x->users.n; i++)
         for (int s = 0; x->users.slot[i].used && s < x->st.nseg; s++)
-            x->st.seg[s].users += x->users.slot[i].seg[s].sessions > 0;
+            x->st.seg[s].users += users_seg_sessions(&x->users, &x->users.slot[i], s) > 0;
     int rc = stats_reduce(c, &x->st, err);
     /* Rankings are recomputed over the merged customers, as one run over the
      * whole span would: recency counts from the last event of any input. */

@@ -108,19 +108,19 @@ static int rfm_of(int rs, int fs)
 
 /* Risk 0-5: the refunded share of revenue in fifths, bot sessions, heavy
  * cart removal. */
-static int risk_of(const cs_user *u, int bot_seg)
+static int risk_of(const cs_users *t, const cs_user *u, int bot_seg)
 {
     int64_t risk = 0;
     if (u->refunds > 0)
         risk += u->revenue > 0 ? (5 * u->refunds + u->revenue - 1) / u->revenue : 3;
-    if (bot_seg >= 0 && u->seg[bot_seg].sessions > 0)
+    if (bot_seg >= 0 && users_seg_sessions(t, u, bot_seg) > 0)
         risk += 5;
     risk += u->cart_removes >= 10;
     return (int)cap(risk, 5);
 }
 
 static void score_user(const cs_config *cfg, const cs_ranking *r, int64_t t_end, int bot_seg,
-                       int coll_seg, cs_user *u)
+                       int coll_seg, const cs_users *t, const cs_user *u, cs_user_rank *k)
 {
     int64_t days = rank_recency_days(u, t_end), mbin = stats_bin(cap(rank_monetary(u), INT64_MAX));
     int rs = 1, fs = 0, ms = 0;
@@ -133,23 +133,23 @@ static void score_user(const cs_config *cfg, const cs_ranking *r, int64_t t_end,
             ms += mbin > r->cut_monetary[i];
         }
     }
-    int64_t collector = coll_seg >= 0 ? u->seg[coll_seg].sessions : 0;
-    u->r_score = (uint8_t)rs;
-    u->f_score = (uint8_t)fs;
-    u->m_score = (uint8_t)ms;
-    u->intent = (uint8_t)cap(collector + u->cart_abandons, 5);
-    u->risk = (uint8_t)risk_of(u, bot_seg);
+    int64_t collector = coll_seg >= 0 ? users_seg_sessions(t, u, coll_seg) : 0;
+    k->r_score = (uint8_t)rs;
+    k->f_score = (uint8_t)fs;
+    k->m_score = (uint8_t)ms;
+    k->intent = (uint8_t)cap(collector + u->cart_abandons, 5);
+    k->risk = (uint8_t)risk_of(t, u, bot_seg);
     int64_t score = cfg->rank_w_recency * rs + cfg->rank_w_frequency * fs +
-                    cfg->rank_w_monetary * ms + cfg->rank_w_intent * u->intent -
-                    cfg->rank_w_risk * u->risk;
-    u->score = (int32_t)score;
-    u->tier = u->risk >= cfg->rank_risk_level || score < 0 ? TIER_RISK
+                    cfg->rank_w_monetary * ms + cfg->rank_w_intent * k->intent -
+                    cfg->rank_w_risk * k->risk;
+    k->score = (int32_t)score;
+    k->tier = k->risk >= cfg->rank_risk_level || score < 0 ? TIER_RISK
             : score >= cfg->rank_high_score ? TIER_HIGH
             : score >= cfg->rank_ordinary_score ? TIER_ORDINARY : TIER_LOW;
-    u->rfm = (uint8_t)rfm_of(rs, fs);
+    k->rfm = (uint8_t)rfm_of(rs, fs);
     /* Prospects: never bought, not risky; research, abandoned carts and
      * recent, repeated visits make a conversion likely. */
-    u->prospect_score = fs == 0 && u->tier != TIER_RISK
+    k->prospect_score = fs == 0 && k->tier != TIER_RISK
         ? (int32_t)(3 * cap(collector, 5) + 4 * cap(u->cart_abandons, 5) + 2 * rs + cap(u->sessions, 5))
         : -1;
 }
@@ -240,7 +240,7 @@ static int load_profile_file(const cs_comm *c, const char *path, cs_users *users
                 else if (cs_owner(ids[i], c->size) == c->rank) {
                     cs_user *u = users_find(users, ids[i]);
                     if (u)
-                        u->profile[k] = (uint8_t)val[i];
+                        users->rank[u - users->slot].profile[k] = (uint8_t)val[i];
                 }
             }
         }
@@ -254,27 +254,35 @@ static int load_profile_file(const cs_comm *c, const char *path, cs_users *users
 
 /* ---- statistics and lists ---- */
 
-static void add_stats(cs_ranking *r, const cs_user *u, int nseg)
+static void add_stats(cs_ranking *r, const cs_users *t, const cs_user *u,
+                      const cs_user_rank *rk, int nseg)
 {
-    r->tier_users[u->tier]++;
-    r->tier_revenue[u->tier] += u->revenue;
+    uint32_t ss[CS_MAX_SEGMENTS];
     for (int s = 0; s < nseg; s++)
-        r->tier_seg_sessions[u->tier][s] += u->seg[s].sessions;
-    r->rfm_users[u->rfm]++;
-    r->rfm_revenue[u->rfm] += u->revenue;
+        ss[s] = users_seg_sessions(t, u, s);
+    r->tier_users[rk->tier]++;
+    r->tier_revenue[rk->tier] += u->revenue;
+    for (int s = 0; s < nseg; s++)
+        r->tier_seg_sessions[rk->tier][s] += ss[s];
+    r->rfm_users[rk->rfm]++;
+    r->rfm_revenue[rk->rfm] += u->revenue;
     for (int k = 0; k < r->nprofile_cols; k++) {
-        int64_t *cell = r->xtab + ((size_t)k * CS_PROFILE_SLOTS + u->profile[k]) * XT_WIDTH;
+        int64_t *cell = r->xtab + ((size_t)k * CS_PROFILE_SLOTS + rk->profile[k]) * XT_WIDTH;
         cell[XT_USERS]++;
         cell[XT_REVENUE] += u->revenue;
         cell[XT_PURCHASE_SESSIONS] += u->purchase_sessions;
         for (int s = 0; s < nseg; s++)
-            cell[XT_FIXED + s] += u->seg[s].sessions;
-        cell[XT_FIXED + CS_MAX_SEGMENTS + u->tier]++;
+            cell[XT_FIXED + s] += ss[s];
+        cell[XT_FIXED + CS_MAX_SEGMENTS + rk->tier]++;
     }
 }
 
-static void to_target(const cs_user *u, int64_t t_end, int64_t score, cs_target *t)
+/* Target row of the user at position pos. */
+static void to_target(const cs_users *users, uint64_t pos, int64_t t_end, int64_t score,
+                      cs_target *t)
 {
+    const cs_user *u = &users->slot[pos];
+    const cs_user_rank *k = &users->rank[pos];
     memset(t, 0, sizeof *t);
     t->user_id = u->user_id;
     t->score = score;
@@ -284,15 +292,15 @@ static void to_target(const cs_user *u, int64_t t_end, int64_t score, cs_target 
     t->sessions = u->sessions;
     t->revenue = u->revenue;
     t->refunds = u->refunds;
-    for (int s = 0; s < CS_MAX_SEGMENTS; s++)
-        t->seg_sessions[s] = u->seg[s].sessions;
-    t->r_score = u->r_score;
-    t->f_score = u->f_score;
-    t->m_score = u->m_score;
-    t->intent = u->intent;
-    t->risk = u->risk;
-    t->tier = u->tier;
-    t->rfm = u->rfm;
+    for (int s = 0; s < CS_HOT_SEGMENTS + users->nmore; s++)
+        t->seg_sessions[s] = users_seg_sessions(users, u, s);
+    t->r_score = k->r_score;
+    t->f_score = k->f_score;
+    t->m_score = k->m_score;
+    t->intent = k->intent;
+    t->risk = k->risk;
+    t->tier = k->tier;
+    t->rfm = k->rfm;
 }
 
 /* Best first: higher score, then smaller user_id. */
@@ -355,13 +363,13 @@ typedef struct topk_heap {
     int prospects;   /* by prospect score, users that have one */
 } topk_heap;
 
-/* Offers slot[i] to h (scoring offers every user as it scores it: one pass
- * over the table for the scores and both lists). */
-static void topk_offer(topk_heap *h, const cs_user *u, uint64_t i)
+/* Offers slot[i] (its ranking k) to h (scoring offers every user as it
+ * scores it: one pass over the table for the scores and both lists). */
+static void topk_offer(topk_heap *h, const cs_user *u, const cs_user_rank *k, uint64_t i)
 {
-    if (!h->cd || !h->kk || (h->prospects && u->prospect_score < 0))
+    if (!h->cd || !h->kk || (h->prospects && k->prospect_score < 0))
         return;
-    cand x = {h->prospects ? u->prospect_score : u->score, u->user_id, i};
+    cand x = {h->prospects ? k->prospect_score : k->score, u->user_id, i};
     if (h->n < h->kk)
         heap_up(h->cd, h->n++, x);
     else if (cmp_cand(&x, &h->cd[0]) < 0)
@@ -386,7 +394,7 @@ static int top_k(const cs_comm *c, const cs_users *users, int64_t t_end, uint64_
     }
     qsort(cd, n, sizeof *cd, cmp_cand);
     for (uint64_t i = 0; i < n; i++)
-        to_target(&users->slot[cd[i].pos], t_end, cd[i].score, &loc[i]);
+        to_target(users, cd[i].pos, t_end, cd[i].score, &loc[i]);
     free(cd);
     uint64_t counts[4096];
     void *all = NULL;
@@ -413,7 +421,7 @@ int rank_customers(const cs_comm *c, const cs_config *cfg, const cs_plan *plan,
     r->t_end = t_end;
     int nseg = cfg->rules.nsegments, bot = cfg->rules.bot_segment;
     int coll = rules_segment_index(&cfg->rules, "information_collector");
-    int rc = CS_OK;
+    int rc = users_rank_alloc(users, err);
     for (int i = 0; rc == CS_OK && i < plan->nprofiles; i++)
         rc = load_profile_file(c, plan->profiles[i].path, users, r, err);
     if (comm_agree(c, err) != CS_OK)
@@ -428,13 +436,14 @@ int rank_customers(const cs_comm *c, const cs_config *cfg, const cs_plan *plan,
     topk_heap ht = {cs_malloc((kk + 1) * sizeof(cand), err, "top-K candidates"), 0, kk, 0};
     topk_heap hp = {cs_malloc((kk + 1) * sizeof(cand), err, "top-K candidates"), 0, kk, 1};
     for (uint64_t i = 0; i < users->n; i++) {
-        cs_user *u = &users->slot[i];
+        const cs_user *u = &users->slot[i];
+        cs_user_rank *rk = &users->rank[i];
         if (u->used) {
-            score_user(cfg, r, t_end, bot, coll, u);
-            add_stats(r, u, nseg);
+            score_user(cfg, r, t_end, bot, coll, users, u, rk);
+            add_stats(r, users, u, rk, nseg);
         }
-        topk_offer(&ht, u, i);
-        topk_offer(&hp, u, i);
+        topk_offer(&ht, u, rk, i);
+        topk_offer(&hp, u, rk, i);
     }
     /* The sums are flat int64 runs: reduce them in place onto rank 0. */
     rc = comm_sum_i64(c, &r->tier_users[0], (size_t)(&r->rfm_revenue[CS_NRFM] - &r->tier_users[0]),

@@ -101,7 +101,7 @@ static const char *const cu_names[CU_NFIXED] = {"events", "sessions", "purchase_
     "recency_days", "frequency",
     "monetary", "r_score", "f_score", "m_score", "intent", "risk", "score"};
 
-static int64_t cu_value(const cs_user *u, int k, int64_t t_end)
+static int64_t cu_value(const cs_user *u, const cs_user_rank *rk, int k, int64_t t_end)
 {
     switch (k) {
     case CU_CART_ABANDONS: return u->cart_abandons;
@@ -109,12 +109,12 @@ static int64_t cu_value(const cs_user *u, int k, int64_t t_end)
     case CU_RECENCY: return rank_recency_days(u, t_end);
     case CU_FREQUENCY: return u->purchase_sessions;
     case CU_MONETARY: return rank_monetary(u);
-    case CU_R: return u->r_score;
-    case CU_F: return u->f_score;
-    case CU_M: return u->m_score;
-    case CU_INTENT: return u->intent;
-    case CU_RISK: return u->risk;
-    case CU_SCORE: return u->score;
+    case CU_R: return rk->r_score;
+    case CU_F: return rk->f_score;
+    case CU_M: return rk->m_score;
+    case CU_INTENT: return rk->intent;
+    case CU_RISK: return rk->risk;
+    case CU_SCORE: return rk->score;
     case CU_EVENTS: return u->events;
     case CU_SESSIONS: return u->sessions;
     case CU_PURCHASE_SESSIONS: return u->purchase_sessions;
@@ -143,10 +143,6 @@ static hid_t names_enum(const char *(*fn)(int), int n)
 #define CU_BLOCK_MIN 1024
 #define CU_BLOCK_MAX 131072   /* rows gathered at a time, at most (see report.h) */
 #define CU_AHEAD 10      /* rows prefetched ahead */
-/* cu_block fetches lines 0, 1 and 3 of an entry (2 only past 4 segments). */
-_Static_assert(offsetof(cs_user, seg) + 4 * sizeof(cs_user_seg) <= 128 &&
-               offsetof(cs_user, seg) + 12 * sizeof(cs_user_seg) <= 192 &&
-               offsetof(cs_user, score) >= 192, "customer fields in the fetched lines");
 
 typedef struct cu_writer {
     ptable t;
@@ -235,28 +231,30 @@ static int cu_block(cu_writer *w, const cs_users *users, const cs_kv *kv, uint64
         col[c] = w->buf + (size_t)c * w->block;
     for (uint64_t i = 0; i < m; i++) {
         /* Entries are scattered over the table: fetch the lines a row
-         * reads (entries are line aligned, users.h; the third line holds
-         * only segments 4..11) far enough ahead to hide the memory
-         * latency. */
+         * reads (entries are line aligned, users.h) and its ranking far
+         * enough ahead to hide the memory latency. */
         if (at + i + CU_AHEAD < users->n) {
-            const char *p = (const char *)&users->slot[kv[at + i + CU_AHEAD].val];
+            uint64_t pos = kv[at + i + CU_AHEAD].val;
+            const char *p = (const char *)&users->slot[pos];
             __builtin_prefetch(p);
             __builtin_prefetch(p + 64);
-            if (w->nseg > 4)
-                __builtin_prefetch(p + 128);
-            __builtin_prefetch(p + 192);
+            __builtin_prefetch(&users->rank[pos]);
+            if (w->nseg > CS_HOT_SEGMENTS)
+                __builtin_prefetch(&users->more_seg[pos * (uint64_t)users->nmore]);
         }
-        const cs_user *u = &users->slot[kv[at + i].val];
+        uint64_t pos = kv[at + i].val;
+        const cs_user *u = &users->slot[pos];
+        const cs_user_rank *rk = &users->rank[pos];
         int c = 0;
         col[c++][i] = (int64_t)u->user_id;
         for (int f = 0; f < CU_NFIXED; f++, c++)
-            cu_put(col[c], w->width[c], i, cu_value(u, f, t_end));
+            cu_put(col[c], w->width[c], i, cu_value(u, rk, f, t_end));
         for (int s = 0; s < w->nseg; s++, c++)
-            cu_put(col[c], 4, i, u->seg[s].sessions);
-        cu_put(col[c++], 1, i, u->tier);
-        cu_put(col[c++], 1, i, u->rfm);
+            cu_put(col[c], 4, i, users_seg_sessions(users, u, s));
+        cu_put(col[c++], 1, i, rk->tier);
+        cu_put(col[c++], 1, i, rk->rfm);
         for (int p = 0; p < w->nprof; p++, c++)
-            cu_put(col[c], 2, i, u->profile[p] == CS_PROFILE_UNKNOWN ? -1 : u->profile[p]);
+            cu_put(col[c], 2, i, rk->profile[p] == CS_PROFILE_UNKNOWN ? -1 : rk->profile[p]);
     }
     int rc = CS_OK;
     for (int c = 0; rc == CS_OK && c < w->ncols; c++)

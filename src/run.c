@@ -38,8 +38,9 @@ static int on_session(void *vctx, cs_user *u, const cs_session *s, cs_err *err)
     int seg = s->segment, bot = seg == x->cfg->rules.bot_segment;
     const int64_t *v = s->f.v;
     stats_add_session(&x->st, seg, bot, &s->f);
+    cs_user_seg *us = users_seg(&x->users, u, seg);
     u->sessions++;
-    u->seg[seg].sessions++;
+    us->sessions++;
     u->purchases += v[F_PURCHASES];
     u->revenue += v[F_REVENUE];
     u->refunds += v[F_REFUND_AMOUNT];
@@ -57,8 +58,8 @@ static int on_session(void *vctx, cs_user *u, const cs_session *s, cs_err *err)
     r[PS_REVENUE] += v[F_REVENUE];
     r[PS_REFUNDS] += v[F_REFUND_AMOUNT];
     /* A user's sessions close in time order, so periods only move forward. */
-    if (u->seg[seg].last_period != (int32_t)key) {
-        u->seg[seg].last_period = (int32_t)key;
+    if (us->last_period != (int32_t)key) {
+        us->last_period = (int32_t)key;
         r[PS_USERS]++;
     }
     if (!x->cfg->output_sessions)
@@ -175,7 +176,7 @@ static int prolog(run_ctx *x, cs_err *err)
     if (rc == CS_OK)
         rc = tz_open(&x->tz, x->cfg->report_timezone, err);
     if (rc == CS_OK)
-        rc = users_init(&x->users, 1024, err);
+        rc = users_init(&x->users, 1024, x->cfg->rules.nsegments, err);
     if (rc == CS_OK)
         rc = shuffle_init(&x->sh, c->size, c->rank, err);
     if (rc == CS_OK)
@@ -220,7 +221,7 @@ static void count_users(run_ctx *x)
             continue;
         x->st.tot.users++;
         for (int s = 0; s < x->st.nseg; s++)
-            x->st.seg[s].users += u->seg[s].sessions > 0;
+            x->st.seg[s].users += users_seg_sessions(&x->users, u, s) > 0;
     }
 }
 

@@ -306,7 +306,7 @@ static int window_parts(run_ctx *x, uint64_t w, uint64_t *nparts, cs_err *err)
     int64_t budget = x->cfg->memory_per_rank;
     /* The table may grow once more during the window (by 1/8, the index
      * by doubling): count that step in now. */
-    uint64_t lasting = users_bytes(&x->users) + x->users.cap / 8 * sizeof(cs_user) +
+    uint64_t lasting = users_bytes(&x->users) + x->users.cap / 8 * users_entry_bytes(&x->users) +
                        x->users.icap * sizeof(cs_user_ref) + sess_bytes(&x->sz) +
                        x->users.n * CS_EPILOG_BYTES_PER_USER;
     int64_t need = 1;

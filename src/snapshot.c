@@ -34,10 +34,10 @@ void snap_layout_signature(char *buf, size_t n)
     /* cs_user_seg: per-segment counters interleaved (an older table kept
      * two arrays at the same offsets and sizes); cs_event's price offset:
      * an older record kept it after the ids, at the same size. */
-    snprintf(buf, n, "cs_user=%zu/%zu/cs_user_seg=%zu@%zu cs_sess_state=%zu/%zu cs_event=%zu/%zu "
+    snprintf(buf, n, "snap_user=%zu/%zu/cs_user_seg=%zu@%zu cs_sess_state=%zu/%zu cs_event=%zu/%zu "
              "cs_session=%zu cs_totals=%zu cs_segstat=%zu segments=%d features=%d "
              "period_fields=%d",
-             sizeof(cs_user), offsetof(cs_user, profile), sizeof(cs_user_seg),
+             sizeof(snap_user), offsetof(snap_user, more), sizeof(cs_user_seg),
              offsetof(cs_user, seg), sizeof(cs_sess_state),
              offsetof(cs_sess_state, ids), sizeof(cs_event), offsetof(cs_event, price),
              sizeof(cs_session),
@@ -108,16 +108,18 @@ static int put_root(const cs_comm *c, hid_t f, const char *name, hid_t t, uint64
     return put_at(f, name, t, n, 0, c->rank == 0 ? n : 0, buf, err);
 }
 
-/* Every used entry of the table, packed. */
-static int pack_users(const cs_users *t, cs_user **out, cs_err *err)
+/* Every entry of the table (each was inserted, so used), with its
+ * further segments. */
+static int pack_users(const cs_users *t, snap_user **out, cs_err *err)
 {
-    uint64_t n = 0;
-    *out = cs_malloc((t->n + 1) * sizeof **out, err, "checkpoint user records");
+    *out = cs_calloc(t->n + 1, sizeof **out, err, "checkpoint user records");
     if (!*out)
         return CS_ENOMEM;
-    for (uint64_t i = 0; i < t->n; i++)
-        if (t->slot[i].used)
-            (*out)[n++] = t->slot[i];
+    for (uint64_t i = 0; i < t->n; i++) {
+        (*out)[i].u = t->slot[i];
+        for (int s = 0; s < t->nmore; s++)
+            (*out)[i].more[s] = t->more_seg[i * (uint64_t)t->nmore + (uint64_t)s];
+    }
     return CS_OK;
 }
 
@@ -237,7 +239,7 @@ static int sync_file(const char *path, cs_err *err)
 int snapshot_write(const cs_comm *c, const char *path, const cs_run_state *s,
                    const cs_snap_meta *m, cs_err *err)
 {
-    cs_user *urec = NULL;
+    snap_user *urec = NULL;
     cs_sess_state *orec = NULL;
     uint64_t *ids = NULL, nids = 0;
     if (pack_users(s->users, &urec, err) == CS_OK)
@@ -252,7 +254,7 @@ int snapshot_write(const cs_comm *c, const char *path, const cs_run_state *s,
         free(urec); free(orec); free(ids);
         return err->code;
     }
-    hid_t tu = snap_rec_type("clickseg cs_user", sizeof(cs_user));
+    hid_t tu = snap_rec_type("clickseg snap_user", sizeof(snap_user));
     hid_t to = snap_rec_type("clickseg cs_sess_state", sizeof(cs_sess_state));
     hid_t te = snap_rec_type("clickseg cs_event", sizeof(cs_event));
     hid_t ts = snap_rec_type("clickseg cs_session", sizeof(cs_session));

@@ -8,9 +8,18 @@
 #include <stddef.h>
 
 #include "clickseg/comm.h"
+#include "clickseg/users.h"
 
 #define SNAP_FORMAT "clickseg-snapshot"
 #define SNAP_VERSION 2   /* 2: unfinished sessions in `open`, no longer inside `users` */
+
+/* A user as a snapshot holds it: the entry and the counters of segments
+ * past CS_HOT_SEGMENTS (zeros when the rules have no more), so a file does
+ * not depend on how the table splits them. */
+typedef struct snap_user {
+    cs_user u;   /* first: shuffle_route routes by u.user_id */
+    cs_user_seg more[CS_MORE_SEGMENTS];
+} snap_user;
 
 /* The struct sizes and constants a snapshot's records depend on, as text:
  * a file whose signature differs is refused. */

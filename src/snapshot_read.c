@@ -51,15 +51,17 @@ static int get(const cs_comm *c, hid_t f, const char *name, hid_t t, size_t size
 
 /* Puts received user records into the table (no unfinished session
  * bound yet: sess_reopen binds the pool once it is loaded). */
-static int insert_users(cs_users *t, const cs_user *u, uint64_t n, cs_err *err)
+static int insert_users(cs_users *t, const snap_user *u, uint64_t n, cs_err *err)
 {
     for (uint64_t i = 0; i < n; i++) {
-        cs_user *e = users_get(t, u[i].user_id, err);
+        cs_user *e = users_get(t, u[i].u.user_id, err);
         if (!e)
             return CS_ENOMEM;
-        *e = u[i];
+        *e = u[i].u;
         e->used = 1;
         e->open_slot = 0;
+        for (int s = 0; s < t->nmore; s++)
+            *users_seg(t, e, CS_HOT_SEGMENTS + s) = u[i].more[s];
     }
     return CS_OK;
 }
@@ -213,14 +215,14 @@ static int get_range(hid_t f, const char *name, uint64_t off, uint64_t n, uint64
 /* Collective: the users, spread to their owners. */
 static int read_users(const cs_comm *c, hid_t f, const cs_run_state *s, cs_err *err)
 {
-    hid_t tu = snap_rec_type("clickseg cs_user", sizeof(cs_user));
-    cs_user *u = NULL, *got = NULL;
+    hid_t tu = snap_rec_type("clickseg snap_user", sizeof(snap_user));
+    snap_user *u = NULL, *got = NULL;
     uint64_t nu = 0, ngot = 0;
-    get(c, f, "users", tu, sizeof(cs_user), 0, (void **)&u, &nu, err);
+    get(c, f, "users", tu, sizeof(snap_user), 0, (void **)&u, &nu, err);
     H5Tclose(tu);
     int rc = comm_agree(c, err);
     if (rc == CS_OK)
-        rc = shuffle_route(c, u, nu, sizeof(cs_user), NULL, NULL, (void **)&got, &ngot, NULL,
+        rc = shuffle_route(c, u, nu, sizeof(snap_user), NULL, NULL, (void **)&got, &ngot, NULL,
                            NULL, err);
     if (rc == CS_OK) {
         insert_users(s->users, got, ngot, err);

@@ -8,16 +8,17 @@
 
 #include "clickseg/event.h"
 
-static void init_entry(cs_user *u, uint64_t id)
+static void init_entry(cs_users *t, cs_user *u, uint64_t id)
 {
     memset(u, 0, sizeof *u);
     u->user_id = id;
     u->used = 1;
     u->first_ts = INT64_MAX;
     u->last_ts = INT64_MIN;
-    for (int s = 0; s < CS_MAX_SEGMENTS; s++)
+    for (int s = 0; s < CS_HOT_SEGMENTS; s++)
         u->seg[s].last_period = -1;
-    memset(u->profile, CS_PROFILE_UNKNOWN, sizeof u->profile);
+    for (int s = 0; s < t->nmore; s++)
+        *users_seg(t, u, CS_HOT_SEGMENTS + s) = (cs_user_seg){0, -1};
 }
 
 /* The entries live in a mapping of their own, grown with mremap: a large
@@ -26,33 +27,48 @@ static void init_entry(cs_user *u, uint64_t id)
  * main.c) the table was copied out at 64 MiB and the old copy stayed
  * resident, uncounted by memory_per_rank: peak RSS 1.3x the budget at
  * 224M on one rank. Pages are line (and page) aligned. */
-static int resize_slots(cs_users *t, uint64_t cap, cs_err *err)
+static int remap(void **mem, size_t *map_len, size_t bytes, cs_err *err)
 {
     const size_t page = 4096;
-    size_t len = ((size_t)cap * sizeof(cs_user) + page - 1) & ~(page - 1);
-    void *mem = t->slot_mem ? mremap(t->slot_mem, t->map_len, len, MREMAP_MAYMOVE)
-                            : mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                                   -1, 0);
-    if (mem == MAP_FAILED)
+    size_t len = (bytes + page - 1) & ~(page - 1);
+    void *m = *mem ? mremap(*mem, *map_len, len, MREMAP_MAYMOVE)
+                   : mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
         return cs_err_set(err, CS_ENOMEM, "out of memory growing the user table to %zu bytes; "
                           "lower memory_per_rank or use more ranks", len);
-    t->slot_mem = mem;
-    t->slot = mem;
-    t->map_len = len;
+    *mem = m;
+    *map_len = len;
+    return CS_OK;
+}
+
+/* The entries and, under more than CS_HOT_SEGMENTS segments, their further
+ * segments' counters, grown together. */
+static int resize_slots(cs_users *t, uint64_t cap, cs_err *err)
+{
+    if (remap(&t->slot_mem, &t->map_len, (size_t)cap * sizeof(cs_user), err) != CS_OK)
+        return CS_ENOMEM;
+    t->slot = t->slot_mem;
+    if (t->nmore) {
+        void *m = t->more_seg;
+        if (remap(&m, &t->more_len, (size_t)cap * (size_t)t->nmore * sizeof(cs_user_seg), err) !=
+            CS_OK)
+            return CS_ENOMEM;
+        t->more_seg = m;
+    }
     t->cap = cap;
     return CS_OK;
 }
 
-int users_init(cs_users *t, uint64_t expect, cs_err *err)
+int users_init(cs_users *t, uint64_t expect, int nseg, cs_err *err)
 {
     memset(t, 0, sizeof *t);
+    t->nmore = nseg > CS_HOT_SEGMENTS ? nseg - CS_HOT_SEGMENTS : 0;
     uint64_t icap = 1024;
     while (icap < expect * 2)
         icap <<= 1;
     t->index = cs_calloc(icap, sizeof *t->index, err, "user index");
     if (!t->index || resize_slots(t, expect > 16 ? expect : 16, err) != CS_OK) {
-        free(t->index);
-        memset(t, 0, sizeof *t);
+        users_free(t);
         return CS_ENOMEM;
     }
     t->icap = icap;
@@ -63,7 +79,10 @@ void users_free(cs_users *t)
 {
     if (t->slot_mem)
         munmap(t->slot_mem, t->map_len);
+    if (t->more_seg)
+        munmap(t->more_seg, t->more_len);
     free(t->index);
+    free(t->rank);
     memset(t, 0, sizeof *t);
 }
 
@@ -130,7 +149,7 @@ cs_user *users_get(cs_users *t, uint64_t user_id, cs_err *err)
     if (t->n == t->cap && grow_slots(t, err) != CS_OK)
         return NULL;
     cs_user *u = &t->slot[t->n++];
-    init_entry(u, user_id);
+    init_entry(t, u, user_id);
     r->user_id = user_id;
     r->pos = t->n;
     return u;
@@ -150,7 +169,21 @@ cs_user *users_find(const cs_users *t, uint64_t user_id)
     return r->pos ? &t->slot[r->pos - 1] : NULL;
 }
 
+int users_rank_alloc(cs_users *t, cs_err *err)
+{
+    free(t->rank);
+    t->rank = cs_malloc((t->n + 1) * sizeof *t->rank, err, "customer rankings");
+    if (!t->rank)
+        return CS_ENOMEM;
+    for (uint64_t i = 0; i < t->n; i++) {
+        t->rank[i] = (cs_user_rank){0};
+        memset(t->rank[i].profile, CS_PROFILE_UNKNOWN, sizeof t->rank[i].profile);
+    }
+    return CS_OK;
+}
+
 uint64_t users_bytes(const cs_users *t)
 {
-    return t->cap * sizeof *t->slot + t->icap * sizeof *t->index;
+    return t->cap * (sizeof *t->slot + (uint64_t)t->nmore * sizeof *t->more_seg) +
+           t->icap * sizeof *t->index + (t->rank ? t->n * sizeof *t->rank : 0);
 }

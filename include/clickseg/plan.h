@@ -25,8 +25,9 @@
 #define CS_BYTES_PER_EVENT_NARROW 128
 #define CS_MIN_WINDOW_ROWS 64
 /* Bytes each user of a rank costs at the end of the run beyond its table
- * entry: the customers table's order and columns, the top-K candidates. */
-#define CS_EPILOG_BYTES_PER_USER 64
+ * entry: its ranking (cs_user_rank, 24), the customers table's order (32),
+ * the top-K candidates, with room to spare. */
+#define CS_EPILOG_BYTES_PER_USER 96
 
 typedef struct cs_plan_file {
     char path[1024];

@@ -261,7 +261,11 @@ static void test_users_growth(void **state)
     (void)state;
     cs_users t;
     cs_err err;
-    assert_int_equal(users_init(&t, 0, &err), CS_OK);
+    /* every segment the rules allow: the ones past CS_HOT_SEGMENTS live
+     * in a second array that must grow, and keep its values, with the
+     * entries */
+    assert_int_equal(users_init(&t, 0, CS_MAX_SEGMENTS, &err), CS_OK);
+    assert_int_equal(t.nmore, CS_MAX_SEGMENTS - CS_HOT_SEGMENTS);
     uint64_t cap0 = t.cap;
     assert_true(cap0 > 0);
     assert_null(users_find(&t, uid(0)));
@@ -284,14 +288,18 @@ static void test_users_growth(void **state)
         assert_int_equal(u->events, 0);
         assert_int_equal(u->first_ts, INT64_MAX);
         assert_int_equal(u->last_ts, INT64_MIN);
-        assert_int_equal(u->seg[0].last_period, -1);
-        assert_int_equal(u->seg[CS_MAX_SEGMENTS - 1].last_period, -1);
+        for (int s = 0; s < CS_MAX_SEGMENTS; s++) {
+            assert_int_equal(users_seg(&t, u, s)->last_period, -1);
+            assert_int_equal(users_seg_sessions(&t, u, s), 0);
+        }
         assert_int_equal(u->open_slot, 0);
         /* entries on cache-line boundaries across every growth (users.h) */
         assert_int_equal((uintptr_t)u % 64, 0);
         u->events = (int64_t)i;
         u->revenue = -(int64_t)i * 3;
         u->seg[3].sessions = (uint32_t)(i % 1000);
+        users_seg(&t, u, CS_MAX_SEGMENTS - 1)->sessions = (uint32_t)(i % 777);
+        users_seg(&t, u, CS_HOT_SEGMENTS)->last_period = (int32_t)(i % 5);
         u->first_ts = (int64_t)i;
     }
     assert_int_equal(t.n, NUSERS + 1);
@@ -309,6 +317,11 @@ static void test_users_growth(void **state)
         assert_int_equal(f->events, (int64_t)i);
         assert_int_equal(f->revenue, -(int64_t)i * 3);
         assert_int_equal(f->seg[3].sessions, i % 1000);
+        assert_int_equal(users_seg_sessions(&t, f, 3), i % 1000);
+        assert_int_equal(users_seg_sessions(&t, f, CS_MAX_SEGMENTS - 1), i % 777);
+        assert_int_equal(users_seg_sessions(&t, f, CS_HOT_SEGMENTS), 0);
+        assert_int_equal(users_seg(&t, (cs_user *)f, CS_HOT_SEGMENTS)->last_period,
+                         (int32_t)(i % 5));
         assert_int_equal(f->first_ts, (int64_t)i);
     }
     /* getting an existing user returns its entry and inserts nothing */
@@ -321,7 +334,20 @@ static void test_users_growth(void **state)
     assert_non_null(u);
     assert_int_equal(u->open_slot, 7);
     assert_ptr_equal(u, &t.slot[pos0]);
-    assert_int_equal(users_bytes(&t), t.cap * sizeof(cs_user) + t.icap * sizeof(cs_user_ref));
+    assert_int_equal(users_bytes(&t), t.cap * (sizeof(cs_user) + 12 * sizeof(cs_user_seg)) +
+                                          t.icap * sizeof(cs_user_ref));
+
+    /* the ranking's per-user results: one cleared record per user, by
+     * position, profile values unknown */
+    assert_int_equal(users_rank_alloc(&t, &err), CS_OK);
+    for (uint64_t i = 0; i < t.n; i += 997) {
+        assert_int_equal(t.rank[i].score, 0);
+        assert_int_equal(t.rank[i].tier, 0);
+        for (int p = 0; p < CS_MAX_PROFILE_COLS; p++)
+            assert_int_equal(t.rank[i].profile[p], CS_PROFILE_UNKNOWN);
+    }
+    assert_int_equal(users_bytes(&t), t.cap * (sizeof(cs_user) + 12 * sizeof(cs_user_seg)) +
+                                          t.icap * sizeof(cs_user_ref) + t.n * sizeof(cs_user_rank));
 
     /* absent ids */
     for (uint64_t i = NUSERS; i < 2 * NUSERS; i++)
@@ -353,7 +379,9 @@ static void test_users_reserve_ordered(void **state)
     qsort(ids, N, sizeof *ids, cmp_user_key);
     cs_users t;
     cs_err err = {0};
-    assert_int_equal(users_init(&t, 16, &err), CS_OK);
+    assert_int_equal(users_init(&t, 16, 4, &err), CS_OK);
+    assert_int_equal(t.nmore, 0);
+    assert_null(t.more_seg);
     assert_int_equal(users_reserve_index(&t, N, &err), CS_OK);
     uint64_t icap = t.icap;
     assert_true(N * 10 <= icap * 7);
@@ -380,7 +408,7 @@ static void test_users_expect(void **state)
     cs_users t;
     cs_err err;
     /* sized for 5000 users: no growth while inserting them */
-    assert_int_equal(users_init(&t, 5000, &err), CS_OK);
+    assert_int_equal(users_init(&t, 5000, 3, &err), CS_OK);
     uint64_t cap = t.cap, icap = t.icap;
     assert_true(cap >= 5000);
     assert_true(icap >= 10000);

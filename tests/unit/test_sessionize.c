@@ -68,7 +68,8 @@ static int setup(void **state)
         return -1;
     cs_err err;
     rules_default(&fx->rules);
-    if (tz_open(&fx->tz, "UTC", &err) != CS_OK || users_init(&fx->users, 16, &err) != CS_OK) {
+    if (tz_open(&fx->tz, "UTC", &err) != CS_OK ||
+        users_init(&fx->users, 16, CS_MAX_SEGMENTS, &err) != CS_OK) {
         free(fx);
         return -1;
     }
@@ -143,7 +144,7 @@ static void restart(fixture *fx)
     sess_free(&fx->sz);
     users_free(&fx->users);
     cs_err err;
-    assert_int_equal(users_init(&fx->users, 4, &err), CS_OK);
+    assert_int_equal(users_init(&fx->users, 4, CS_MAX_SEGMENTS, &err), CS_OK);
     sessionizer_init(fx);
     fx->out.n = 0;
 }

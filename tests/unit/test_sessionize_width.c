@@ -48,7 +48,7 @@ typedef struct side {
 static void side_init(side *sd, const cs_rules *rules, cs_tz *tz)
 {
     cs_err err;
-    assert_int_equal(users_init(&sd->users, 16, &err), CS_OK);
+    assert_int_equal(users_init(&sd->users, 16, CS_MAX_SEGMENTS, &err), CS_OK);
     sess_init(&sd->sz);
     sd->sz.gap_us = 1800 * SEC;
     sd->sz.rules = rules;
