@@ -31,8 +31,7 @@ typedef struct run_ctx {
     cs_shuffle sh;
     cs_columns cols;               /* rows read into buffers (files not viewed in place) */
     cs_colsegs segs;               /* the part's rows: views of chunks or of cols */
-    uint8_t *keep;
-    uint64_t col_cap, keep_cap;
+    uint64_t col_cap;
     cs_archive_reader **readers;   /* one per plan file, opened on first use */
     void *work;                    /* one level-1 bucket, sorted (sort_runs_each), records
                                     * of the job's width (narrow or cs_event) */

@@ -124,7 +124,7 @@ pack_rows(cs_shuffle *s, const cs_colseg *seg, int narrow)
     const size_t w = narrow ? sizeof(cs_event_narrow) : sizeof(cs_event);
     for (uint64_t i = 0; i < seg->n; i++) {
         uint32_t d = dest[i];
-        if (d == UINT32_MAX)
+        if (d == SHUFFLE_DROP)
             continue;
         char *slot = stage + ((size_t)d * wc + nst[d]) * w;
         if (narrow)
@@ -143,28 +143,20 @@ pack_rows(cs_shuffle *s, const cs_colseg *seg, int narrow)
     }
 }
 
-int shuffle_pack(cs_shuffle *s, const cs_colseg *segs, uint64_t nsegs, const uint8_t *keep,
-                 uint64_t n, cs_err *err)
+int shuffle_route_begin(cs_shuffle *s, uint64_t n, cs_err *err)
+{
+    if (cs_reserve((void **)&s->dest, &s->dest_cap, n, sizeof *s->dest, err, "shuffle routes"))
+        return CS_ENOMEM;
+    memset(s->bcounts, 0, ((size_t)s->nranks << s->l1_bits) * sizeof *s->bcounts);
+    return CS_OK;
+}
+
+int shuffle_pack(cs_shuffle *s, const cs_colseg *segs, uint64_t nsegs, uint64_t n, cs_err *err)
 {
     int nr = s->nranks, l1 = s->l1_bits;
     size_t cells = (size_t)nr << l1, w = rec_width(s);
-    if (cs_reserve((void **)&s->dest, &s->dest_cap, n, sizeof *s->dest, err, "shuffle scratch") ||
-        cs_reserve(&s->send, &s->send_cap, n, w, err, "shuffle send buffer"))
+    if (cs_reserve(&s->send, &s->send_cap, n, w, err, "shuffle send buffer"))
         return CS_ENOMEM;
-    memset(s->bcounts, 0, cells * sizeof *s->bcounts);
-    for (uint64_t g = 0; g < nsegs; g++) {
-        const cs_u64u *user = segs[g].c.user_id;
-        uint64_t r0 = segs[g].row0;
-        for (uint64_t i = 0; i < segs[g].n; i++) {
-            uint64_t m = cs_mix64(user[i]);
-            uint32_t d = keep[r0 + i] ? (uint32_t)((uint64_t)cs_owner_of_mix(m, nr) << l1 |
-                                                   cs_key_of_mix(m) >> (64 - l1))
-                                      : UINT32_MAX;
-            s->dest[r0 + i] = d;
-            if (d != UINT32_MAX)
-                s->bcounts[d]++;
-        }
-    }
     uint64_t at = 0;
     for (size_t k = 0; k < cells; k++) {
         s->fill[k] = at;

@@ -1,6 +1,8 @@
 /* shuffle.h — sending each event to the rank that owns its user.
  *
- * PACK turns a rank's read columns into records (cs_event, or
+ * ROUTE gives each row read its (destination, bucket) cell, or drops it:
+ * run's classify does it in the one pass over the rows that decides which
+ * are used. PACK turns a rank's read columns into records (cs_event, or
  * cs_event_narrow when the job reads no ids: event.h) grouped by
  * destination and, inside each destination, by the sort's level-1 bucket
  * (one counting sort on (cs_owner, bucket)), so the receiving rank's sort
@@ -43,14 +45,29 @@ typedef struct cs_shuffle {
 int shuffle_init(cs_shuffle *s, int nranks, int self, cs_err *err);
 void shuffle_free(cs_shuffle *s);
 
+#define SHUFFLE_DROP UINT32_MAX   /* the route of a row not sent anywhere */
+
+/* Room for the routes of n rows (s->dest[0..n)) and every cell's count
+ * zeroed (s->bcounts): the caller then sets each row's route, counting the
+ * routed ones, with shuffle_cell. */
+int shuffle_route_begin(cs_shuffle *s, uint64_t n, cs_err *err);
+
+/* The (destination, bucket) cell of a row of user_id: the owner's rank and
+ * the sort's level-1 bucket, from one mix of the id. */
+static inline uint32_t shuffle_cell(const cs_shuffle *s, uint64_t user_id)
+{
+    uint64_t m = cs_mix64(user_id);
+    return (uint32_t)((uint64_t)cs_owner_of_mix(m, s->nranks) << s->l1_bits |
+                      cs_key_of_mix(m) >> (64 - s->l1_bits));
+}
+
 /* Packs the rows of the segments (together rows [0, n), in row order;
- * segment g's rows are rows segs[g].row0..) whose keep[row] is non-zero,
- * in row order per destination (SORT relies on it: see event.h). A
- * segment's session_id may be NULL (gap mode reads no session ids): the
- * records then carry 0. Narrow records read only ts, user_id, event_type
- * and price. */
-int shuffle_pack(cs_shuffle *s, const cs_colseg *segs, uint64_t nsegs, const uint8_t *keep,
-                 uint64_t n, cs_err *err);
+ * segment g's rows are rows segs[g].row0..) by their routes in s->dest
+ * (SHUFFLE_DROP: left out; s->bcounts must count the others), in row
+ * order per destination (SORT relies on it: see event.h). A segment's
+ * session_id may be NULL (gap mode reads no session ids): the records then
+ * carry 0. Narrow records read only ts, user_id, event_type and price. */
+int shuffle_pack(cs_shuffle *s, const cs_colseg *segs, uint64_t nsegs, uint64_t n, cs_err *err);
 
 /* Collective: exchanges the packed records; afterwards s->recv holds the
  * s->nrecv records the other ranks sent, and s->rbcounts every source's
