@@ -239,6 +239,16 @@ int comm_alltoall_u64(const cs_comm *c, const uint64_t *send, uint64_t *recv, si
     return CS_OK;
 }
 
+int comm_allgather_u64(const cs_comm *c, const uint64_t *mine, size_t per, uint64_t *all,
+                       cs_err *err)
+{
+    if (per > INT_MAX)
+        return cs_err_set(err, CS_EINTERNAL, "all-gather of %zu values is too large", per);
+    MPI_CHECK(MPI_Allgather((void *)mine, (int)per, MPI_UINT64_T, all, (int)per, MPI_UINT64_T,
+                            c->comm), err);
+    return CS_OK;
+}
+
 int comm_gatherv(const cs_comm *c, const void *buf, uint64_t bytes, void **out,
                  uint64_t *counts, cs_err *err)
 {

@@ -34,6 +34,9 @@ const key_def cfg_keys[] = {
     { "memory_per_rank", KT_SIZE, "512M", "memory budget of each MPI rank: bytes, or a "
       "string with unit K, M, G, T (powers of 1024); at least 1M", NULL, MIB,
       INT64_MAX, F(memory_per_rank) },
+    { "shared_memory", KT_BOOL, "true", "when every rank runs on one node, the shuffle "
+      "reads the other ranks' records in shared memory instead of copying them through "
+      "MPI (same results; false: always MPI)", NULL, 0, 0, F(shared_memory) },
     { "session", KT_GROUP, NULL, "how a user's events are cut into sessions", NULL, 0, 0, 0, 0 },
     { "session.gap", KT_SECONDS, "1800", "seconds of inactivity that end a session",
       NULL, 1, 1000000000, F(session_gap_us) },

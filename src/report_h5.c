@@ -193,6 +193,7 @@ static int h5_run(hid_t f, const cs_run_meta *m, cs_err *err)
     if (rc == CS_OK) rc = h5_attr_int64(g, "windows", (int64_t)m->windows, err);
     if (rc == CS_OK) rc = h5_attr_int64(g, "passes", (int64_t)m->passes, err);
     if (rc == CS_OK) rc = h5_attr_int64(g, "shuffle_bytes", (int64_t)m->shuffle_bytes, err);
+    if (rc == CS_OK) rc = h5_attr_string(g, "shuffle", m->shuffle[0] ? m->shuffle : "none", err);
     if (rc == CS_OK) rc = h5_attr_int64(g, "window_rows", (int64_t)m->window_rows, err);
     if (rc == CS_OK) rc = h5_attr_double(g, "wall_s", m->wall_s, err);
     if (rc == CS_OK) rc = h5_attr_string(g, "finished_utc", m->started_utc, err);

@@ -134,11 +134,12 @@ static void json_run(FILE *f, const cs_config *cfg, const cs_run_meta *m)
             (long long)(cfg->session_max_lateness_us / 1000000),
             cfg->session_mode == SESSION_SOURCE ? "source" : "gap", (long long)cfg->memory_per_rank);
     fprintf(f, "  \"run\": {\"ranks\": %d, \"files\": %d, \"rows\": %llu, \"windows\": %llu, "
-            "\"passes\": %llu, \"shuffle_bytes\": %llu, \"window_rows\": %llu, \"wall_s\": %.3f, \"finished_utc\": \"%s\", "
+            "\"passes\": %llu, \"shuffle_bytes\": %llu, \"shuffle\": \"%s\", \"window_rows\": %llu, "
+            "\"wall_s\": %.3f, \"finished_utc\": \"%s\", "
             "\"peak_rss_mib_max\": %.1f, \"peak_rss_mib_rank0\": %.1f, \"inputs\": ",
             m->ranks, m->files, (unsigned long long)m->total_rows, (unsigned long long)m->windows,
             (unsigned long long)m->passes, (unsigned long long)m->shuffle_bytes,
-            (unsigned long long)m->window_rows, m->wall_s, m->started_utc,
+            m->shuffle[0] ? m->shuffle : "none", (unsigned long long)m->window_rows, m->wall_s, m->started_utc,
             m->peak_rss_kb_max / 1024.0, m->peak_rss_kb_rank0 / 1024.0);
     report_json_str(f, m->inputs);
     fprintf(f, ", \"phase_s\": {");

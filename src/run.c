@@ -179,6 +179,14 @@ static int prolog(run_ctx *x, cs_err *err)
         rc = users_init(&x->users, 1024, x->cfg->rules.nsegments, err);
     if (rc == CS_OK)
         rc = shuffle_init(&x->sh, c->size, c->rank, err);
+    /* Collective from here: every rank reaches the sharing's set-up. */
+    if (comm_agree(c, err) != CS_OK)
+        return err->code;
+    char why[300];
+    rc = shuffle_share_node(c, &x->sh, x->cfg->shared_memory, why, sizeof why, err);
+    if (rc == CS_OK && why[0] && c->rank == 0 && !x->o->quiet)
+        fprintf(stderr, "clickseg run: note: the shuffle goes through MPI, not shared memory: "
+                "%s\n", why);
     if (rc == CS_OK)
         rc = stats_init(&x->st, x->cfg->rules.nsegments, err);
     if (rc == CS_OK) {
@@ -247,6 +255,8 @@ static int fill_meta(run_ctx *x, cs_run_meta *m, double t_start, cs_err *err)
     if (rc == CS_OK)
         rc = comm_sum_i64(x->c, &sent, 1, 0, err);
     m->shuffle_bytes = (uint64_t)sent;
+    snprintf(m->shuffle, sizeof m->shuffle, "%s",
+             x->c->size == 1 ? "none" : x->sh.shm.on ? "shared_memory" : "mpi");
     for (int p = 0; p < PH_N; p++)
         m->phase_s[p] = (double)v[p] / 1e6;
     m->peak_rss_kb_max = v[PH_N];

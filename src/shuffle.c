@@ -32,12 +32,16 @@ int shuffle_init(cs_shuffle *s, int nranks, int self, cs_err *err)
     s->self = self;
     s->l1_bits = l1_bits_for(nranks);
     size_t cells = (size_t)nranks << s->l1_bits;
-    s->counts = cs_calloc((size_t)nranks + 3 * cells, sizeof *s->counts, err, "shuffle counts");
+    s->shm.fd = -1;
+    s->counts = cs_calloc((size_t)3 * nranks + 3 * cells, sizeof *s->counts, err,
+                          "shuffle counts");
     if (!s->counts)
         return CS_ENOMEM;
     s->bcounts = s->counts + nranks;
     s->rbcounts = s->bcounts + cells;
     s->fill = s->rbcounts + cells;
+    s->send_at = s->fill + cells;
+    s->src_at = s->send_at + nranks;
     s->wc = cells * WC_MAX <= STAGE_RECORDS ? WC_MAX
             : STAGE_RECORDS / cells > 1 ? (int)(STAGE_RECORDS / cells) : 1;
     s->stage = cs_malloc(cells * (size_t)s->wc * sizeof(cs_event), err, "shuffle stage");
@@ -49,13 +53,29 @@ int shuffle_init(cs_shuffle *s, int nranks, int self, cs_err *err)
     return CS_OK;
 }
 
+int shuffle_share_node(const cs_comm *c, cs_shuffle *s, int want, char *why, size_t whylen,
+                       cs_err *err)
+{
+    return nodeshm_init(c, &s->shm, want, why, whylen, err);
+}
+
+/* The send buffer is the shared one's data when the node shares. */
+static void free_send(cs_shuffle *s)
+{
+    if (s->shm.on)
+        nodeshm_release(&s->shm);
+    else
+        free(s->send);
+}
+
 void shuffle_free(cs_shuffle *s)
 {
     free(s->counts);
     free(s->stage);
     free(s->nstage);
     free(s->dest);
-    free(s->send);
+    free_send(s);
+    nodeshm_free(&s->shm);
     free(s->recv);
     memset(s, 0, sizeof *s);
 }
@@ -63,7 +83,7 @@ void shuffle_free(cs_shuffle *s)
 void shuffle_release(cs_shuffle *s)
 {
     free(s->dest);
-    free(s->send);
+    free_send(s);
     free(s->recv);
     s->dest = NULL;
     s->send = s->recv = NULL;
@@ -155,8 +175,13 @@ int shuffle_pack(cs_shuffle *s, const cs_colseg *segs, uint64_t nsegs, uint64_t 
 {
     int nr = s->nranks, l1 = s->l1_bits;
     size_t cells = (size_t)nr << l1, w = rec_width(s);
-    if (cs_reserve(&s->send, &s->send_cap, n, w, err, "shuffle send buffer"))
+    if (s->shm.on) {
+        s->send = nodeshm_reserve(&s->shm, n * w, err);
+        if (!s->send)
+            return CS_ENOMEM;
+    } else if (cs_reserve(&s->send, &s->send_cap, n, w, err, "shuffle send buffer")) {
         return CS_ENOMEM;
+    }
     uint64_t at = 0;
     for (size_t k = 0; k < cells; k++) {
         s->fill[k] = at;
@@ -193,6 +218,24 @@ int shuffle_exchange(const cs_comm *c, cs_shuffle *s, cs_err *err)
     int rc = comm_alltoall_u64(c, s->bcounts, s->rbcounts, (size_t)1 << s->l1_bits, err);
     if (rc != CS_OK)
         return rc;
+    if (s->shm.on) {
+        /* Nothing moves: each rank learns where its block starts in every
+         * other rank's buffer and maps the buffers at their sizes. */
+        uint64_t at = 0;
+        for (int r = 0; r < s->nranks; r++) {
+            s->send_at[r] = at;
+            at += s->counts[r];
+        }
+        rc = comm_alltoall_u64(c, s->send_at, s->src_at, 1, err);
+        if (rc == CS_OK)
+            rc = nodeshm_publish(c, &s->shm, err);
+        size_t nb = (size_t)1 << s->l1_bits;
+        s->nrecv = 0;
+        for (int r = 0; r < s->nranks; r++)
+            for (size_t k = 0; r != s->self && k < nb; k++)
+                s->nrecv += s->rbcounts[(size_t)r * nb + k];
+        return rc;
+    }
     /* A rank's own records stay in the send buffer: the sort reads them
      * there (shuffle_runs). */
     return comm_alltoallv_others(c, s->send, s->counts, rec_width(s), &s->recv,
@@ -211,6 +254,10 @@ void shuffle_runs(const cs_shuffle *s, cs_sort_run *runs)
         runs[r].narrow = s->narrow;
         if (r == s->self) {
             runs[r].ev = mine;
+            continue;
+        }
+        if (s->shm.on) {
+            runs[r].ev = nodeshm_peer(&s->shm, r) + s->src_at[r] * w;
             continue;
         }
         runs[r].ev = recv;

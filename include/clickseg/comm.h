@@ -69,6 +69,11 @@ int comm_alltoallv_others(const cs_comm *c, const void *sendbuf, const uint64_t 
 int comm_alltoall_u64(const cs_comm *c, const uint64_t *send, uint64_t *recv, size_t per,
                       cs_err *err);
 
+/* All-gather of `per` uint64 values from each rank: all[r * per ..] holds
+ * rank r's `mine`, on every rank. */
+int comm_allgather_u64(const cs_comm *c, const uint64_t *mine, size_t per, uint64_t *all,
+                       cs_err *err);
+
 /* Gathers variable-length byte blocks to rank 0: on rank 0 *out holds the
  * concatenation in rank order and counts[r] each rank's length (caller frees). */
 int comm_gatherv(const cs_comm *c, const void *buf, uint64_t bytes, void **out,

@@ -36,6 +36,9 @@ typedef struct cs_config {
     int output_sessions;
     /* memory_per_rank: bytes (config accepts "512M", "2G", integers) */
     int64_t memory_per_rank;
+    /* shared_memory: the shuffle of a one-node job through shared buffers
+     * (nodeshm.h) rather than MPI; the results are the same either way */
+    int shared_memory;
     /* session.gap, session.max_duration (0 = none), session.max_lateness:
      * seconds in the file, stored here in microseconds */
     int64_t session_gap_us;

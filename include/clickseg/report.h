@@ -29,7 +29,8 @@ typedef struct cs_run_meta {
     int files;
     uint64_t windows, window_rows, total_rows;
     uint64_t passes;
-    uint64_t shuffle_bytes; /* event records sent to other ranks, all ranks, bytes */        /* window parts run (>= windows when users crowd memory_per_rank) */
+    uint64_t shuffle_bytes; /* event records sent to other ranks, all ranks, bytes */
+    char shuffle[16];       /* how they went: "shared_memory", "mpi" or "none" (one rank) */
     uint64_t config_hash;
     double wall_s;
     double phase_s[PH_N];          /* slowest rank's time per phase */

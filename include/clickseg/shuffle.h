@@ -8,7 +8,9 @@
  * (one counting sort on (cs_owner, bucket)), so the receiving rank's sort
  * starts at level 2 (sort.h). EXCHANGE sends the per-bucket counts with one
  * Alltoall and the records with one Alltoallv, leaving a rank's records for
- * itself where they are (no copy through MPI). RUNS then lists the received
+ * itself where they are (no copy through MPI); when every rank lies on one
+ * node (nodeshm.h) the records are not sent at all: each rank packs into a
+ * buffer the others map, and their sorts read their blocks in place. RUNS then lists the received
  * blocks and the kept one in source rank order for the sort. Buffers live
  * in the cs_shuffle and are reused across windows (first touch of fresh
  * memory is the slow part on these machines). Called by run. */
@@ -21,6 +23,7 @@
 #include "clickseg/comm.h"
 #include "clickseg/error.h"
 #include "clickseg/event.h"
+#include "clickseg/nodeshm.h"
 #include "clickseg/sort.h"
 
 typedef struct cs_shuffle {
@@ -39,10 +42,19 @@ typedef struct cs_shuffle {
     uint64_t send_cap, nsend;
     void *recv;              /* the records received from the other ranks */
     uint64_t recv_cap, nrecv;
+    cs_nodeshm shm;          /* on: send lies in shared memory, nothing is received */
+    uint64_t *send_at;       /* with shm: where each destination's block starts in send */
+    uint64_t *src_at;        /* ... and where this rank's block starts in each source's */
     int narrow;              /* set before the first pack: cs_event_narrow records */
 } cs_shuffle;
 
 int shuffle_init(cs_shuffle *s, int nranks, int self, cs_err *err);
+
+/* Collective: packs into buffers the ranks of the node share when `want`
+ * and the whole job lies on one node (nodeshm.h); why (whylen bytes) says
+ * why not when sharing was wanted and could not be set up. */
+int shuffle_share_node(const cs_comm *c, cs_shuffle *s, int want, char *why, size_t whylen,
+                       cs_err *err);
 void shuffle_free(cs_shuffle *s);
 
 #define SHUFFLE_DROP UINT32_MAX   /* the route of a row not sent anywhere */

@@ -76,6 +76,7 @@ static void assert_config_equal(const cs_config *a, const cs_config *b)
     assert_string_equal(a->output_dir, b->output_dir);
     assert_int_equal(a->output_sessions, b->output_sessions);
     assert_int_equal(a->memory_per_rank, b->memory_per_rank);
+    assert_int_equal(a->shared_memory, b->shared_memory);
     assert_int_equal(a->session_gap_us, b->session_gap_us);
     assert_int_equal(a->session_max_duration_us, b->session_max_duration_us);
     assert_int_equal(a->session_max_lateness_us, b->session_max_lateness_us);
@@ -113,6 +114,7 @@ static const char *const non_default_text =
     "input = ( \"/data/a \\\"quoted\\\" \\\\ name.h5\", \"/data/b/*.h5\" );\n"
     "output = { dir = \"/tmp/out dir\"; sessions = true; };\n"
     "memory_per_rank = \"3G\";\n"
+    "shared_memory = false;\n"
     "session = { gap = 600; max_duration = 7200; max_lateness = 60; mode = \"source\"; split = \"week\"; };\n"
     "report = { period = \"month\"; timezone = \"America/New_York\"; currency = \"USD\"; };\n"
     "checkpoint = { dir = \"/scratch/ck\"; every = 5; interval = 60; };\n"
@@ -162,6 +164,7 @@ static void test_defaults(void **state)
     assert_string_equal(c->output_dir, "clickseg-out");
     assert_int_equal(c->output_sessions, 0);
     assert_int_equal(c->memory_per_rank, 536870912);
+    assert_int_equal(c->shared_memory, 1);
     assert_int_equal(c->session_gap_us, 1800 * US);
     assert_int_equal(c->session_max_duration_us, 0);
     assert_int_equal(c->session_max_lateness_us, 3600 * US);
@@ -279,7 +282,7 @@ static void test_memory_key(void **state)
 static void test_key_errors(void **state)
 {
     (void)state;
-    load_fails("session = {\n  gap = 1800;\n}; \nfoo = 1;", "t.cfg:4: unknown key 'foo' (known keys: input, output, memory_per_rank, session, report, rank, checkpoint, rules, import)");
+    load_fails("session = {\n  gap = 1800;\n}; \nfoo = 1;", "t.cfg:4: unknown key 'foo' (known keys: input, output, memory_per_rank, shared_memory, session, report, rank, checkpoint, rules, import)");
     load_fails("session = {\n  gapp = 60;\n};", "t.cfg:2: unknown key 'session.gapp' (known keys in 'session': gap, max_duration, max_lateness, mode, split)");
     load_fails("import = { csv = { colour = 1; }; };", "t.cfg:1: unknown key 'import.csv.colour'");
     load_fails("import = { max_reject_share = 1.5; };", "t.cfg:1: key 'import.max_reject_share': must be from 0 to 1");
