@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -80,17 +81,37 @@ static int make_own(cs_nodeshm *m, uint64_t token, char *why, size_t whylen)
     return 0;
 }
 
-/* Rank r's buffer (its pid and fd number) mapped and its head checked. */
-static int map_peer(cs_nodeshm *m, int r, uint64_t pid, uint64_t fd, uint64_t token, char *why,
+/* What a rank tells the others of its buffer: where to find it and what
+ * file it must be. */
+enum { ID_PID, ID_FD, ID_OK, ID_DEV, ID_INO, ID_N };
+
+/* 1 when st is rank r's buffer as id (ID_N values) describes it. */
+static int same_file(const struct stat *st, const uint64_t *id)
+{
+    return S_ISREG(st->st_mode) && (uint64_t)st->st_dev == id[ID_DEV] &&
+           (uint64_t)st->st_ino == id[ID_INO] && st->st_size >= NODESHM_HEAD;
+}
+
+/* Rank r's buffer (id: ID_N values) mapped and its head checked. The path
+ * is checked with stat before it is opened: in another PID namespace it
+ * names some other process's fd, which may be a FIFO (open would block) or
+ * a short file (reading the map would fault). */
+static int map_peer(cs_nodeshm *m, int r, const uint64_t *id, uint64_t token, char *why,
                     size_t whylen)
 {
     char path[64];
-    snprintf(path, sizeof path, "/proc/%llu/fd/%llu", (unsigned long long)pid,
-             (unsigned long long)fd);
-    m->peer_fd[r] = open(path, O_RDONLY | O_CLOEXEC);
-    if (m->peer_fd[r] < 0) {
+    snprintf(path, sizeof path, "/proc/%llu/fd/%llu", (unsigned long long)id[ID_PID],
+             (unsigned long long)id[ID_FD]);
+    struct stat st;
+    if (stat(path, &st) != 0 || !same_file(&st, id)) {
+        snprintf(why, whylen, "rank %d cannot find rank %d's buffer at %s (%s)", m->self, r,
+                 path, errno ? strerror(errno) : "another file: ranks in separate PID namespaces?");
+        return -1;
+    }
+    m->peer_fd[r] = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (m->peer_fd[r] < 0 || fstat(m->peer_fd[r], &st) != 0 || !same_file(&st, id)) {
         snprintf(why, whylen, "rank %d cannot open rank %d's buffer %s: %s", m->self, r, path,
-                 strerror(errno));
+                 m->peer_fd[r] < 0 ? strerror(errno) : "another file");
         return -1;
     }
     void *p = mmap(NULL, NODESHM_HEAD, PROT_READ, MAP_SHARED, m->peer_fd[r], 0);
@@ -133,7 +154,7 @@ int nodeshm_init(const cs_comm *c, cs_nodeshm *m, int want, char *why, size_t wh
     m->peer_fd = malloc((size_t)c->size * sizeof *m->peer_fd);
     m->peer = calloc((size_t)c->size, sizeof *m->peer);
     m->peer_len = calloc((size_t)c->size, sizeof *m->peer_len);
-    uint64_t *all = malloc((size_t)c->size * 3 * sizeof *all);
+    uint64_t *all = malloc((size_t)c->size * ID_N * sizeof *all);
     for (int r = 0; m->peer_fd && r < c->size; r++)
         m->peer_fd[r] = -1;
     if (!m->peer_fd || !m->peer || !m->peer_len || !all)
@@ -144,14 +165,22 @@ int nodeshm_init(const cs_comm *c, cs_nodeshm *m, int want, char *why, size_t wh
         return rc;
     }
     int64_t ok = make_own(m, token, mywhy, sizeof mywhy) == 0;
-    uint64_t me[3] = {(uint64_t)getpid(), (uint64_t)(m->fd < 0 ? 0 : m->fd), (uint64_t)ok};
-    rc = comm_allgather_u64(c, me, 3, all, err);
+    struct stat st;
+    if (ok && fstat(m->fd, &st) != 0) {
+        snprintf(mywhy, sizeof mywhy, "fstat of rank %d's buffer: %s", m->self, strerror(errno));
+        ok = 0;
+    }
+    uint64_t me[ID_N] = {(uint64_t)getpid(), (uint64_t)(ok ? m->fd : 0), (uint64_t)ok,
+                         ok ? (uint64_t)st.st_dev : 0, ok ? (uint64_t)st.st_ino : 0};
+    rc = comm_allgather_u64(c, me, ID_N, all, err);
     /* A rank without its own buffer makes every rank fall back below. */
     for (int r = 0; rc == CS_OK && ok && r < c->size; r++)
-        ok = all[3 * r + 2] != 0;
+        ok = all[ID_N * r + ID_OK] != 0;
     for (int r = 0; rc == CS_OK && ok && r < c->size; r++)
-        if (r != c->rank)
-            ok = map_peer(m, r, all[3 * r], all[3 * r + 1], token, mywhy, sizeof mywhy) == 0;
+        if (r != c->rank) {
+            errno = 0;
+            ok = map_peer(m, r, all + ID_N * r, token, mywhy, sizeof mywhy) == 0;
+        }
     free(all);
     int64_t all_ok = ok;
     if (rc == CS_OK)
@@ -220,8 +249,11 @@ void nodeshm_release(cs_nodeshm *m)
     /* Truncating frees the pages; the peers' larger mappings are not read
      * again before the next publish maps them anew. */
     void *p = mremap(m->mine, m->mine_len, NODESHM_HEAD, 0);
-    if (p != MAP_FAILED && ftruncate(m->fd, NODESHM_HEAD) == 0) {
-        m->mine = p;
-        m->mine_len = NODESHM_HEAD;
-    }
+    if (p == MAP_FAILED)
+        return;
+    m->mine = p;
+    m->mine_len = NODESHM_HEAD;
+    /* Should the truncation fail, the file just stays large (and the next
+     * reserve truncates it to its size again). */
+    (void)!ftruncate(m->fd, NODESHM_HEAD);
 }
