@@ -313,7 +313,7 @@ static int target_keys(run_ctx *x, cs_err *err)
 static int epilog(run_ctx *x, double t_start, cs_err *err)
 {
     const cs_comm *c = x->c;
-    run_release_window_buffers(x);   /* the customers table needs the room */
+    run_release_window_buffers(x, 0);   /* the customers table needs the room */
     timer_start(&x->tm, PH_REDUCE);
     count_users(x);
     int rc = stats_reduce(c, &x->st, err);
@@ -366,7 +366,7 @@ static void cleanup(run_ctx *x)
     for (int f = 0; x->readers && f < x->plan.nfiles; f++)
         archive_reader_close(x->readers[f]);
     free(x->readers);
-    run_release_window_buffers(x);
+    run_release_window_buffers(x, 0);
     free(x->carry); free(x->sess);
     shuffle_free(&x->sh);
     sess_free(&x->sz);

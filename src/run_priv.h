@@ -61,6 +61,6 @@ int run_one_window(run_ctx *x, uint64_t w, cs_err *err);
 
 /* Frees the per-window buffers; the next window allocates them again at
  * its own size. */
-void run_release_window_buffers(run_ctx *x);
+void run_release_window_buffers(run_ctx *x, int keep_shared);
 
 #endif

@@ -311,8 +311,9 @@ static int sort_sessionize(run_ctx *x, cs_err *err)
 }
 
 /* Frees the per-window buffers; the next window allocates them again at
- * its own size. */
-void run_release_window_buffers(run_ctx *x)
+ * its own size (a shared send buffer, with keep_shared, is cut to that
+ * size instead: shuffle_release). */
+void run_release_window_buffers(run_ctx *x, int keep_shared)
 {
     cs_columns *c = &x->cols;
     free(c->ts); free(c->user_id); free(c->event_type); free(c->product_id);
@@ -327,7 +328,7 @@ void run_release_window_buffers(run_ctx *x)
     free(x->carry_next);   /* holds nothing between windows */
     x->carry_next = NULL;
     x->carry_next_cap = 0;
-    shuffle_release(&x->sh);
+    shuffle_release(&x->sh, keep_shared);
 }
 
 /* Collective: into how many consecutive parts window w must be cut so that
@@ -371,7 +372,7 @@ static int window_parts(run_ctx *x, uint64_t w, uint64_t *nparts, cs_err *err)
      * into buffers, never when every chunk is viewed in place). */
     uint64_t had = x->sh.dest_cap > x->col_cap ? x->sh.dest_cap : x->col_cap;
     if (rc == CS_OK && *nparts > 1 && had > count / *nparts + count / *nparts / 8 + 1)
-        run_release_window_buffers(x);
+        run_release_window_buffers(x, 1);
     return rc;
 }
 

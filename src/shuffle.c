@@ -80,10 +80,11 @@ void shuffle_free(cs_shuffle *s)
     memset(s, 0, sizeof *s);
 }
 
-void shuffle_release(cs_shuffle *s)
+void shuffle_release(cs_shuffle *s, int keep_shared)
 {
     free(s->dest);
-    free_send(s);
+    if (!keep_shared || !s->shm.on)
+        free_send(s);
     free(s->recv);
     s->dest = NULL;
     s->send = s->recv = NULL;

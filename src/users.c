@@ -45,9 +45,16 @@ static int remap(void **mem, size_t *map_len, size_t bytes, cs_err *err)
  * segments' counters, grown together. */
 static int resize_slots(cs_users *t, uint64_t cap, cs_err *err)
 {
+    size_t old = t->map_len;
     if (remap(&t->slot_mem, &t->map_len, (size_t)cap * sizeof(cs_user), err) != CS_OK)
         return CS_ENOMEM;
     t->slot = t->slot_mem;
+    /* The new entries fill up as users arrive, within the window: their
+     * pages allocated in one call cost less than a fault each (measured at
+     * 10^8 events, 2 ranks: 0.06 s of 3.1; RSS + 14 MiB, the growth step
+     * the budget already counts). */
+    if (t->map_len > old)
+        (void)madvise((char *)t->slot_mem + old, t->map_len - old, MADV_POPULATE_WRITE);
     if (t->nmore) {
         void *m = t->more_seg;
         if (remap(&m, &t->more_len, (size_t)cap * (size_t)t->nmore * sizeof(cs_user_seg), err) !=

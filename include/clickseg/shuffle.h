@@ -106,7 +106,9 @@ int shuffle_route(const cs_comm *c, const void *recs, uint64_t n, size_t size,
 
 /* Frees the send, receive and scratch buffers (they are allocated again,
  * at the size then needed, by the next pack and exchange): run calls it
- * when its windows shrink, so the memory really goes back. */
-void shuffle_release(cs_shuffle *s);
+ * when its windows shrink, so the memory really goes back, and before its
+ * epilog. With keep_shared a shared send buffer stays: the next pack cuts
+ * it to its size, keeping the pages that are still needed. */
+void shuffle_release(cs_shuffle *s, int keep_shared);
 
 #endif
