@@ -566,10 +566,19 @@ static int64_t ymd_key_cached(cs_tz *tz, int64_t days)
 
 /* yyyymmdd key of the local day, ISO week (its Monday) or month
  * (yyyymm01) of ts_us; -1 for an unknown period. */
-int64_t period_key(cs_tz *tz, int period, int64_t ts_us)
+int64_t tz_day(cs_tz *tz, int64_t ts_us)
 {
     int64_t t = floor_div(ts_us, 1000000);
-    int64_t days = floor_div(t + tz_offset(tz, t), DAY_S);
+    return floor_div(t + tz_offset(tz, t), DAY_S);
+}
+
+int64_t period_key(cs_tz *tz, int period, int64_t ts_us)
+{
+    return period_key_of_day(tz, period, tz_day(tz, ts_us));
+}
+
+int64_t period_key_of_day(cs_tz *tz, int period, int64_t days)
+{
     switch (period) {
     case PERIOD_DAY: return ymd_key_cached(tz, days);
     case PERIOD_WEEK: return ymd_key_cached(tz, days - weekday_of_days(days));

@@ -32,6 +32,36 @@
 
 /* ---- the emit callback: one closed session ---- */
 
+/* The period row of local day `day` and its key: from the day table when
+ * it knows the day and the row it remembers still holds that key (rows
+ * move when a period is inserted before them, and a resume replaces them
+ * all); else worked out (period key, row lookup) and remembered. Measured
+ * at 10^8 events, 2 ranks: the key and the lookup took 0.12 s of a rank's
+ * CPU for 12 million sessions, which fall on some 30 days; with the table,
+ * 2.97 -> 2.89 s in all. NULL with CS_ENOMEM. */
+static int64_t *period_row(run_ctx *x, int64_t day, int64_t *key, cs_err *err)
+{
+    day_rows *d = &x->days;
+    uint64_t i = (uint64_t)(day - d->day0);
+    if (d->day0 != INT64_MIN && i < DAY_ROWS && d->row[i] && d->row[i] <= x->st.nperiods &&
+        x->st.pkeys[d->row[i] - 1] == d->key[i]) {
+        *key = d->key[i];
+        return x->st.prow + (size_t)(d->row[i] - 1) * stats_period_width(&x->st);
+    }
+    *key = period_key_of_day(&x->tz, x->cfg->report_period, day);
+    int64_t *row = stats_period_row(&x->st, *key, err);
+    if (!row)
+        return NULL;
+    if (d->day0 == INT64_MIN)
+        d->day0 = day - DAY_ROWS / 2;
+    i = (uint64_t)(day - d->day0);
+    if (i < DAY_ROWS) {
+        d->key[i] = *key;
+        d->row[i] = (uint32_t)((size_t)(row - x->st.prow) / stats_period_width(&x->st) + 1);
+    }
+    return row;
+}
+
 static int on_session(void *vctx, cs_user *u, const cs_session *s, cs_err *err)
 {
     run_ctx *x = vctx;
@@ -47,8 +77,8 @@ static int on_session(void *vctx, cs_user *u, const cs_session *s, cs_err *err)
     u->purchase_sessions += !bot && v[F_PURCHASES] > 0;
     u->cart_abandons += v[F_CART_ADDS] > 0 && v[F_PURCHASES] == 0;
     u->cart_removes += v[F_CART_REMOVES];
-    int64_t key = period_key(&x->tz, x->cfg->report_period, s->start_ts);
-    int64_t *row = stats_period_row(&x->st, key, err);
+    int64_t key;
+    int64_t *row = period_row(x, tz_day(&x->tz, s->start_ts), &key, err);
     if (!row)
         return CS_ENOMEM;
     int64_t *r = row + (size_t)seg * PS_NFIELDS;
@@ -207,6 +237,7 @@ static int prolog(run_ctx *x, cs_err *err)
     x->sz.emit = on_session;
     x->sz.emit_ctx = x;
     x->maxts = INT64_MIN;
+    x->days.day0 = INT64_MIN;
     timer_stop(&x->tm, PH_PLAN);
     return comm_agree(c, err);
 }

@@ -18,6 +18,15 @@
 #include "clickseg/timer.h"
 #include "clickseg/users.h"
 
+/* Period rows by local day: on_session's shortcut past the period key and
+ * the row lookup (run.c). */
+#define DAY_ROWS 1024
+typedef struct day_rows {
+    int64_t day0;              /* the day of entry 0; INT64_MIN before the first session */
+    int64_t key[DAY_ROWS];     /* the day's period key */
+    uint32_t row[DAY_ROWS];    /* its row index + 1; 0: not known */
+} day_rows;
+
 typedef struct run_ctx {
     const cs_comm *c;
     const cs_config *cfg;
@@ -29,6 +38,7 @@ typedef struct run_ctx {
     cs_stats st;
     cs_tz tz;
     cs_shuffle sh;
+    day_rows days;
     cs_columns cols;               /* rows read into buffers (files not viewed in place) */
     cs_colsegs segs;               /* the part's rows: views of chunks or of cols */
     uint64_t col_cap;

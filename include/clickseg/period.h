@@ -83,6 +83,11 @@ void tz_hour_weekday(cs_tz *tz, int64_t ts_us, int *hour, int *weekday);
  * of its month (yyyymm01) for PERIOD_MONTH. -1 for an unknown period. */
 int64_t period_key(cs_tz *tz, int period, int64_t ts_us);
 
+/* The two halves of period_key: the local day number of ts_us (days since
+ * 1970-01-01 in tz) and the period key of any instant on that day. */
+int64_t tz_day(cs_tz *tz, int64_t ts_us);
+int64_t period_key_of_day(cs_tz *tz, int period, int64_t days);
+
 /* Writes the label of a period key into buf (always terminated): day
  * "2024-12-31", week "2020-W53" (ISO week-year and week number of the
  * Monday key), month "2024-12". Returns the length snprintf needed, or -1

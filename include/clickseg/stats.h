@@ -63,6 +63,12 @@ void stats_free(cs_stats *s);
  * NULL with CS_ENOMEM. Rows move on insert: do not keep the pointer. */
 int64_t *stats_period_row(cs_stats *s, int64_t key, cs_err *err);
 
+/* Values a period row holds: nseg * PS_NFIELDS. */
+static inline size_t stats_period_width(const cs_stats *s)
+{
+    return (size_t)s->nseg * PS_NFIELDS;
+}
+
 /* Histogram bin of a non-negative value, and the largest value in a bin. */
 int stats_bin(int64_t v);
 int64_t stats_bin_max(int bin);

@@ -6,7 +6,8 @@
 # information_collector and bot segments, both past the fourth) all agree
 # with the same figures worked out from sessions.h5 in pandas; a chain of
 # two runs through --state (a snapshot of those counters) gives the report
-# of one run, whatever the window size.
+# of one run, whatever the window size; periods by local ISO week in
+# America/New_York agree with pandas too.
 # ranks: 1 3
 set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
@@ -71,6 +72,30 @@ assert (c.risk == risk).all(), "risk"
 assert (c.sessions_bot > 0).sum() > 0 and (c.risk == 5).sum() > 0
 print(f"{len(c)} customers, {len(s)} sessions in 7 segments: counts, users, periods, "
       "intent and risk agree")
+PY
+
+# Periods by local ISO week in a zone west of UTC (sessions near midnight
+# UTC fall on the day before there): sessions and users per (week,
+# segment) as pandas works them out from the same sessions.
+mpi "$NRANKS" "$CLICKSEG" run -q -c seg7.cfg -i arch -o weekly --window-events 2000 \
+    --set report.period=week --set report.timezone=America/New_York
+$PY - <<'PY'
+import h5py, json, pandas as pd
+names = [s["name"] for s in json.load(open("weekly/report.json"))["segments"]]
+with h5py.File("whole/sessions.h5") as f:
+    g = f["sessions"]
+    s = pd.DataFrame({"user_id": g["user_id"][:], "segment": g["segment"][:].astype(int),
+                      "start_ts": g["start_ts"][:]})
+local = pd.to_datetime(s.start_ts, unit="us", utc=True).dt.tz_convert("America/New_York")
+iso = local.dt.isocalendar()
+s["period"] = iso.year.astype(str) + "-W" + iso.week.astype(str).str.zfill(2)
+s["segment"] = s.segment.map(dict(enumerate(names)))
+want = s.groupby(["period", "segment"]).agg(sessions=("user_id", "size"), users=("user_id", "nunique"))
+p = pd.read_csv("weekly/periods.csv").set_index(["period", "segment"])[["sessions", "users"]]
+p = p[p.sessions > 0].sort_index()
+assert len(want) > len(names), want
+assert p.equals(want.sort_index()), (p, want)
+print(f"weekly periods in America/New_York: {len(want)} (week, segment) rows agree")
 PY
 
 # The chain: the first file, then the second (with the profile table, read
