@@ -23,7 +23,7 @@
 #include "clickseg/config.h"
 #include "clickseg/dict.h"
 #include "clickseg/error.h"
-#include "clickseg/period.h"
+#include "clickseg/tz.h"
 #include "clickseg/textparse.h"
 
 /* An imported event before the archive's 32-bit ids are assigned; 72

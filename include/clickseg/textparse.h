@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "clickseg/error.h"
-#include "clickseg/period.h"
+#include "clickseg/tz.h"
 
 #define TP_MAX_FIELDS 256
 
