@@ -42,7 +42,7 @@
 static int64_t *period_row(run_ctx *x, int64_t day, int64_t *key, cs_err *err)
 {
     day_rows *d = &x->days;
-    uint64_t i = (uint64_t)(day - d->day0);
+    uint64_t i = (uint64_t)day - (uint64_t)d->day0;
     if (d->day0 != INT64_MIN && i < DAY_ROWS && d->row[i] && d->row[i] <= x->st.nperiods &&
         x->st.pkeys[d->row[i] - 1] == d->key[i]) {
         *key = d->key[i];
@@ -54,7 +54,7 @@ static int64_t *period_row(run_ctx *x, int64_t day, int64_t *key, cs_err *err)
         return NULL;
     if (d->day0 == INT64_MIN)
         d->day0 = day - DAY_ROWS / 2;
-    i = (uint64_t)(day - d->day0);
+    i = (uint64_t)day - (uint64_t)d->day0;
     if (i < DAY_ROWS) {
         d->key[i] = *key;
         d->row[i] = (uint32_t)((size_t)(row - x->st.prow) / stats_period_width(&x->st) + 1);
