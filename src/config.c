@@ -1,8 +1,8 @@
 /* config.c — the job configuration: the table of keys (path, type,
  * default, help, limits) and what it drives: defaults, text overrides,
  * value checks and the config hash. Reading libconfig files is in
- * config_load.c, writing them (and `config --help`'s key table) in
- * config_dump.c. Pure C, no MPI. */
+ * config_load.c, writing them (and the key table `config --keys`
+ * prints) in config_dump.c. Pure C, no MPI. */
 #include "clickseg/config.h"
 
 #include <ctype.h>

@@ -221,8 +221,6 @@ static int cu_create(cu_writer *w, const cs_rules *rules, const cs_ranking *rk, 
     return rc;
 }
 
-/* Rows [at, at + m) of this rank: users kv[at..) (in key order),
- * gathered once each (fetched a few rows ahead) into every column. */
 /* Row i of every column (the fixed ones through cu_value and cu_put). */
 static void cu_row(const cu_writer *w, int64_t *const *col, uint64_t i, const cs_users *users,
                    const cs_user *u, const cs_user_rank *rk, int64_t t_end)
@@ -282,6 +280,8 @@ static inline void cu_row32(const cu_writer *w, int64_t *const *col, uint64_t i,
             (int16_t)(rk->profile[p] == CS_PROFILE_UNKNOWN ? -1 : rk->profile[p]);
 }
 
+/* Rows [at, at + m) of this rank: users kv[at..) (in key order),
+ * gathered once each (fetched a few rows ahead) into every column. */
 static int cu_block(cu_writer *w, const cs_users *users, const cs_kv *kv, uint64_t at,
                     uint64_t m, int64_t t_end, cs_err *err)
 {

@@ -1,6 +1,8 @@
-/* period.h — the report's periods: days, ISO weeks and months in the report
- * timezone (tz.h), as sortable yyyymmdd keys and as labels. Called by run
- * (a key per closed session), the report writers and merge. Pure C, no MPI. */
+/* period.h — calendar periods: days, ISO weeks and months in a timezone
+ * (tz.h), as sortable yyyymmdd keys and as labels. Called by run (the
+ * report's period of each closed session), sessionize (session.split), the
+ * import (one file per period), the report writers and merge. Pure C, no
+ * MPI. */
 #ifndef CLICKSEG_PERIOD_H
 #define CLICKSEG_PERIOD_H
 

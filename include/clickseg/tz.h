@@ -1,11 +1,12 @@
-/* tz.h — local time in the report timezone, and the calendar under it.
+/* tz.h — local time in a timezone, and the calendar under it.
  *
  * A cs_tz is built once from the configured timezone ("UTC", a fixed offset
  * "+05:30" / "-08:00" meaning local = UTC + offset, or an IANA name such as
  * "Europe/Berlin" read from the system's TZif file under CS_ZONEINFO_DIR).
  * It converts event times (int64 microseconds since the Unix epoch, UTC) to
- * local calendar fields and day numbers, for the report's periods
- * (period.h) and the sessions' entry hour and weekday (sessionize). The
+ * local calendar fields and day numbers: for the report's periods
+ * (period.h) and the sessions' entry hour and weekday (sessionize) in the
+ * report timezone, and for the import's local source times (textparse). The
  * zone is read by this module itself: the process's TZ variable and
  * localtime() are never touched.
  *
@@ -16,7 +17,6 @@
 #ifndef CLICKSEG_TZ_H
 #define CLICKSEG_TZ_H
 
-#include <stddef.h>
 #include <stdint.h>
 
 #include "clickseg/error.h"
