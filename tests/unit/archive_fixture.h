@@ -1,7 +1,8 @@
-/* archive_fixture.h — what test_archive.c and test_archive_scan.c share:
- * a scratch directory for the group, and small HDF5 files written with the
- * plain HDF5 API (default sec2 driver, no MPI). Test code only (static
- * inline: each test program uses what it needs). */
+/* archive_fixture.h — what test_archive.c, test_archive_scan.c and
+ * test_archive_view.c share: a scratch directory for the group, and small
+ * HDF5 files written with the plain HDF5 API (default sec2 driver, no
+ * MPI). Test code only (static inline: each test program uses what it
+ * needs). */
 #ifndef CLICKSEG_TEST_ARCHIVE_FIXTURE_H
 #define CLICKSEG_TEST_ARCHIVE_FIXTURE_H
 
@@ -52,7 +53,7 @@ static inline int group_teardown(void **state)
 }
 
 /* Path of a file in the test directory (one static buffer per slot). */
-static const char *tpath(const char *name)
+static inline const char *tpath(const char *name)
 {
     static char buf[8][512];
     static int next;

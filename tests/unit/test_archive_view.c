@@ -29,34 +29,10 @@
 #include "clickseg/archive.h"
 #include "clickseg/h5util.h"
 
+#include "archive_fixture.h"
+
 #define N 1000   /* rows */
 #define R 64     /* rows a chunk: the last one holds 1000 - 15 * 64 = 40 */
-
-static char g_dir[64];
-
-static int group_setup(void **state)
-{
-    (void)state;
-    snprintf(g_dir, sizeof g_dir, "/tmp/cs_view_XXXXXX");
-    return mkdtemp(g_dir) ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
-static const char *tpath(const char *name)
-{
-    static char buf[4][256];
-    static int next;
-    char *b = buf[next++ % 4];
-    snprintf(b, sizeof buf[0], "%s/%s", g_dir, name);
-    return b;
-}
 
 /* Value of column c at row i (every column distinct, types' full ranges). */
 static uint64_t val(int c, uint64_t i)

@@ -14,28 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clickseg/sessionize.h"
+#define MAX_SESS 8192
+#include "sess_fixture.h"   /* SEC, T0, the sink of closed sessions */
 
-#define SEC 1000000LL
-#define T0 (1704067200LL * SEC)   /* 2024-01-01T00:00:00Z */
 #define NUSERS 300
 #define NEV 6000
-#define MAX_SESS 8192
-
-typedef struct sink {
-    int n;
-    cs_session s[MAX_SESS];
-} sink;
-
-static int collect(void *ctx, cs_user *u, const cs_session *s, cs_err *err)
-{
-    (void)u;
-    (void)err;
-    sink *k = ctx;
-    assert_true(k->n < MAX_SESS);
-    k->s[k->n++] = *s;
-    return CS_OK;
-}
 
 typedef struct side {
     cs_users users;
