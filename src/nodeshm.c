@@ -45,6 +45,7 @@ static void unmap_all(cs_nodeshm *m)
     free(m->peer_fd);
     free(m->peer);
     free(m->peer_len);
+    free(m->len);
 }
 
 void nodeshm_free(cs_nodeshm *m)
@@ -154,10 +155,11 @@ int nodeshm_init(const cs_comm *c, cs_nodeshm *m, int want, char *why, size_t wh
     m->peer_fd = malloc((size_t)c->size * sizeof *m->peer_fd);
     m->peer = calloc((size_t)c->size, sizeof *m->peer);
     m->peer_len = calloc((size_t)c->size, sizeof *m->peer_len);
+    m->len = calloc((size_t)c->size, sizeof *m->len);
     uint64_t *all = malloc((size_t)c->size * ID_N * sizeof *all);
     for (int r = 0; m->peer_fd && r < c->size; r++)
         m->peer_fd[r] = -1;
-    if (!m->peer_fd || !m->peer || !m->peer_len || !all)
+    if (!m->peer_fd || !m->peer || !m->peer_len || !m->len || !all)
         cs_err_set(err, CS_ENOMEM, "out of memory setting up the shuffle's shared buffers");
     if ((rc = comm_agree(c, err)) != CS_OK) {
         free(all);
@@ -237,12 +239,8 @@ void *nodeshm_reserve(cs_nodeshm *m, size_t bytes, cs_err *err)
 
 int nodeshm_publish(const cs_comm *c, cs_nodeshm *m, cs_err *err)
 {
-    uint64_t mine = m->mine_len, *len = malloc((size_t)c->size * sizeof *len);
-    if (!len)
-        cs_err_set(err, CS_ENOMEM, "out of memory publishing the shuffle's buffers");
-    int rc = comm_agree(c, err);
-    if (rc == CS_OK)
-        rc = comm_allgather_u64(c, &mine, 1, len, err);
+    uint64_t mine = m->mine_len, *len = m->len;
+    int rc = comm_allgather_u64(c, &mine, 1, len, err);
     for (int r = 0; rc == CS_OK && r < c->size; r++) {
         if (r == c->rank || m->peer_len[r] == len[r])
             continue;
@@ -256,7 +254,6 @@ int nodeshm_publish(const cs_comm *c, cs_nodeshm *m, cs_err *err)
         m->peer[r] = p;
         m->peer_len[r] = len[r];
     }
-    free(len);
     return comm_agree(c, err);
 }
 

@@ -15,6 +15,7 @@
 #define CLICKSEG_NODESHM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "clickseg/comm.h"
 #include "clickseg/error.h"
@@ -31,6 +32,7 @@ typedef struct cs_nodeshm {
     int *peer_fd;        /* the other ranks' buffers (-1 for this rank) */
     char **peer;         /* their read-only mappings */
     size_t *peer_len;
+    uint64_t *len;       /* every rank's buffer size, as publish gathers them */
 } cs_nodeshm;
 
 /* Collective: shares buffers when `want` and the job's ranks (more than
