@@ -497,6 +497,30 @@ int archive_view_range(cs_archive_reader *r, uint64_t start, uint64_t count, uns
     return rc == CHUNKREAD_FALLBACK ? ARCHIVE_VIEW_FALLBACK : rc;
 }
 
+void archive_willneed(cs_archive_reader *r, uint64_t start, uint64_t count, unsigned want)
+{
+    if (count == 0 || map_file(r) < 0)
+        return;
+    for (int c = 0; c < COL_NCOLUMNS; c++) {
+        const cs_chunk_reader *cr = &r->cr[c];
+        if (!(want >> c & 1) || r->dset[c] < 0 || !cr->chunk_rows || start >= cr->nrows)
+            continue;
+        uint64_t R = cr->chunk_rows, end = start + count < cr->nrows ? start + count : cr->nrows;
+        for (uint64_t k = start / R; k <= (end - 1) / R; k++) {
+            hsize_t off[1] = {k * R}, size = 0;
+            haddr_t addr = HADDR_UNDEF;
+            unsigned mask = 0;
+            if (H5Dget_chunk_info_by_coord(r->dset[c], off, &mask, &addr, &size) < 0 ||
+                addr == HADDR_UNDEF || addr > r->map_len || r->map_len - addr < size) {
+                H5Eclear2(H5E_DEFAULT);
+                continue;
+            }
+            uintptr_t a = (uintptr_t)(r->map + addr) & ~(uintptr_t)4095;
+            madvise((void *)a, (uintptr_t)(r->map + addr + size) - a, MADV_WILLNEED);
+        }
+    }
+}
+
 void archive_release_views(cs_archive_reader *r)
 {
     if (r && r->map)

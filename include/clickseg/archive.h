@@ -134,6 +134,14 @@ typedef struct cs_colsegs {
 int archive_view_range(cs_archive_reader *r, uint64_t start, uint64_t count, unsigned want,
                        uint64_t row0, cs_colsegs *segs, cs_err *err);
 
+/* Asks the kernel to start reading rows [start, start + count) of the
+ * columns in `want` (their stored chunks) into the page cache, and returns
+ * without waiting: run calls it for a rank's next part while it works on
+ * the current one, so a cold archive's reads overlap the work instead of
+ * following it. Advisory only: a range it cannot map or locate is left to
+ * the read itself, which reports any problem. */
+void archive_willneed(cs_archive_reader *r, uint64_t start, uint64_t count, unsigned want);
+
 /* Drops this process's page mappings of the rows archive_view_range gave
  * (their pointers must no longer be used): the rows stay in the page
  * cache, but no longer count in the process's resident memory, which

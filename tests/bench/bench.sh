@@ -12,6 +12,7 @@
 #   import     clickseg import of the CSV, 1 and 2 ranks (only when the binary has `import`)
 #   generate   clickseg generate, once per size per run (the cache fill, or into a scratch dir)
 #   weak       clickseg run on --weak-events per rank, ranks 1, 2, 4 (4 oversubscribed)
+#   cold       with --cold: floor and run again, the page cache dropped before each
 # and prints events/s, wall time, peak memory per rank against memory_per_rank,
 # bytes sent per event, the ratios and each target of issue #9 with PASS/MISS
 # (also as markdown in OUT/table.md). It
@@ -44,6 +45,8 @@ usage: bash tests/bench/bench.sh [options]
   --weak-events N  weak scaling: events per rank (default 5e6; 0 skips weak scaling)
   --weak-ranks L   weak scaling rank counts (default 1,2,4; more than the cores oversubscribe)
   --run-args STR   extra arguments for clickseg run (e.g. "--set session.gap=900")
+  --cold           also measure floor and run with the page cache dropped before each
+                   (floor-cold, run-cold: the archive read from disk; needs root)
   -h, --help       this help
 
 Every measured command has a deadline of BENCH_TIMEOUT seconds (default 3600).
@@ -57,7 +60,7 @@ EOF
 
 EVENTS=1e7,1e8 REPS=3 RANKS=1,2 THREADS=2 PEER=duckdb DO_IMPORT=1 BUILD=$ROOT/build
 DO_BUILD=1 DATA= OUT= SEED=1 DAYS=30 FILES=8 RUN_ARGS= MEMORY=auto GEN_RANKS=2
-WEAK_EVENTS=5e6 WEAK_RANKS=1,2,4
+WEAK_EVENTS=5e6 WEAK_RANKS=1,2,4 COLD=0
 while [ $# -gt 0 ]; do
     case $1 in
         --events) EVENTS=$2; shift ;;
@@ -78,6 +81,7 @@ while [ $# -gt 0 ]; do
         --gen-ranks) GEN_RANKS=$2; shift ;;
         --weak-events) WEAK_EVENTS=$2; shift ;;
         --weak-ranks) WEAK_RANKS=$2; shift ;;
+        --cold) COLD=1 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "bench.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
@@ -93,6 +97,11 @@ case $PEER in duckdb|none) ;; *) echo "bench.sh: --peer must be duckdb or none" 
 # itself rejects what is out of range, naming the key.
 [[ $MEMORY =~ ^(auto|[0-9]+(\.[0-9]+)?[kKmMgGtT]?)$ ]] ||
     { echo "bench.sh: --memory: '$MEMORY' is not auto or a size such as 512M, 1536M, 2G" >&2; exit 2; }
+if [ "$COLD" = 1 ] && ! [ -w /proc/sys/vm/drop_caches ]; then
+    echo "bench.sh: --cold drops the page cache before each cold round, which needs root" \
+         "(/proc/sys/vm/drop_caches is not writable here)" >&2
+    exit 2
+fi
 DATA=${DATA:-$BUILD/bench-data}
 OUT=${OUT:-$BUILD/bench-out}
 
@@ -264,6 +273,13 @@ warm() {
     done
 }
 
+# The page cache dropped (--cold): the next command reads the archive
+# from disk, as a first pass over years of logs does.
+cold() {
+    sync
+    echo 3 > /proc/sys/vm/drop_caches
+}
+
 measure() {
     local n=$1 tool=$2 ranks=$3 round=$4 detail=$5; shift 5
     local tf=$detail.time status=ok
@@ -326,6 +342,23 @@ for n in "${SIZES[@]}"; do
                 env NODE_PATH="$NODE_MODULES" node "$HERE/duckdb/peer.js" job "$pq" \
                 --threads "$THREADS"
         fi
+    done
+    # Cold rounds after the warm ones (each drops the cache the warm rounds
+    # rely on): floor and run, each after the page cache is dropped.
+    for round in $(seq 0 "$REPS"); do
+        [ "$COLD" = 1 ] || break
+        for r in ${RANKS//,/ }; do
+            cold
+            measure "$n" floor-cold "$r" "$round" "$w/floor-cold-r$r-$round.txt" \
+                mpirun -n "$r" "$FLOOR" "$arch"
+            rm -rf "$w/run-cold-r$r"
+            cold
+            # shellcheck disable=SC2086  # RUN_ARGS is split on purpose
+            measure "$n" run-cold "$r" "$round" "$w/run-cold-r$r-$round.txt" \
+                mpirun -n "$r" "$CLICKSEG" run -q -i "$arch" -o "$w/run-cold-r$r" --force \
+                --set memory_per_rank="$(memory_per_rank "$n" "$r")" $RUN_ARGS
+            cp "$w/run-cold-r$r/report.json" "$w/run-cold-r$r-$round.json" 2>/dev/null || true
+        done
     done
     # The imports in rounds of their own, after the others: an import reads
     # the CSV and writes an archive as large as the one measured above,

@@ -55,13 +55,13 @@ def load(results):
 def fill(m, tool):
     """Adds what the tool itself measured (in-program time, peak, counts)."""
     d = m["detail"]
-    if tool == "floor":
+    if tool in ("floor", "floor-cold"):
         kv = floor_detail(d)
         if kv is None:
             m["ok"] = False
             return
         m["inprog"], m["peak"], m["rows"] = float(kv["time_s"]), float(kv["peak_rss_mib_max"]), int(kv["rows"])
-    elif tool in ("run", "run-imported", "weak"):
+    elif tool in ("run", "run-imported", "weak", "run-cold"):
         j = os.path.splitext(d)[0] + ".json"
         if not os.path.exists(j):
             m["ok"] = False
@@ -129,14 +129,14 @@ def entry(n, tool, ranks, ms, problems):
          "peak_mib_per_rank": med(m["peak"] for m in ok),
          "budget_mib": med(m["budget_mib"] for m in ok),
          "bytes_per_event": med(m["bytes_per_event"] for m in ok)}
-    if tool in ("run", "weak") and ok:
+    if tool in ("run", "weak", "run-cold") and ok:
         keys = ok[0]["phases"].keys()
         e["phase_s"] = {k: med(m["phases"].get(k) for m in ok) for k in keys}
     if bad:
         problems.append(f"{n} events: {tool} ({ranks}) failed in {len(bad)} of {len(ms)} rounds")
     for m in ms:
-        if tool in ("floor", "generate") and m["ok"] and m["rows"] != n:
-            what = "the floor read" if tool == "floor" else "generate made"
+        if tool in ("floor", "floor-cold", "generate") and m["ok"] and m["rows"] != n:
+            what = "generate made" if tool == "generate" else "the floor read"
             problems.append(f"{n} events: {what} {m['rows']} rows ({ranks} ranks)")
     return e
 
@@ -173,8 +173,8 @@ def summarize(groups):
 
 def order(key):
     n, tool, ranks = key
-    return (n, ["generate", "floor", "run", "duckdb", "import", "run-imported", "weak"].index(tool),
-            ranks)
+    return (n, ["generate", "floor", "run", "duckdb", "floor-cold", "run-cold", "import",
+                "run-imported", "weak"].index(tool), ranks)
 
 
 def compute_ratios(entries):
@@ -186,6 +186,11 @@ def compute_ratios(entries):
             r[f"run/floor in-program, {k} ranks"] = run["inprog_s"] / fl["inprog_s"]
         if fl and run["wall_s"] and fl["wall_s"]:
             r[f"run/floor wall, {k} ranks"] = run["wall_s"] / fl["wall_s"]
+    for k in sorted(k[1] for k in entries if k[0] == "run-cold"):
+        run, fl = entries[("run-cold", k)], entries.get(("floor-cold", k))
+        if fl and run["inprog_s"] and fl["inprog_s"]:
+            r[f"run/floor in-program, page cache dropped, {k} ranks"] = (
+                run["inprog_s"] / fl["inprog_s"])
     duck = next((e for (t, _), e in entries.items() if t == "duckdb"), None)
     if duck and runs:
         top = entries[("run", runs[-1])]
@@ -209,7 +214,7 @@ def compute_ratios(entries):
 
 def check_counts(n, groups, problems):
     """Every run agrees with the first run; DuckDB agrees with clickseg."""
-    runs = [(k[2], m) for k, ms in groups.items() if k[0] == n and k[1] == "run"
+    runs = [(k[2], m) for k, ms in groups.items() if k[0] == n and k[1] in ("run", "run-cold")
             for m in ms if m["ok"] and m["counts"]]
     peers = [m for k, ms in groups.items() if k[0] == n and k[1] == "duckdb"
              for m in ms if m["ok"] and m["counts"]]
@@ -259,7 +264,7 @@ def count_diff(a, b):
 def print_size(n, rows, ratios, check):
     print(f"\n{n:,} events (medians of the measured rounds; wall = /usr/bin/time around "
           f"mpirun or node; duckdb: ranks = threads)")
-    hdr = (f"{'':<8}{'ranks':>5} {'reps':>4} {'wall s':>8} {'(min-max)':>15} {'in-prog s':>9} "
+    hdr = (f"{'':<10}{'ranks':>5} {'reps':>4} {'wall s':>8} {'(min-max)':>15} {'in-prog s':>9} "
            f"{'Mev/s wall':>10} {'Mev/s in':>9} {'peak MiB/rank':>13}")
     print(hdr)
     print("-" * len(hdr))
@@ -268,18 +273,18 @@ def print_size(n, rows, ratios, check):
         spread = (f"{e['wall_min_s']:.2f}-{e['wall_max_s']:.2f}" if e["wall_min_s"] is not None
                   else "-")
         fail = f"  ({e['failed']} failed)" if e["failed"] else ""
-        print(f"{name:<8}{e['ranks']:>5} {e['reps']:>4} {fmt(e['wall_s'], '8.2f')} {spread:>15} "
+        print(f"{name:<10}{e['ranks']:>5} {e['reps']:>4} {fmt(e['wall_s'], '8.2f')} {spread:>15} "
               f"{fmt(e['inprog_s'], '9.3f')} {fmt(rate(n, e['wall_s']), '10.2f')} "
               f"{fmt(rate(n, e['inprog_s']), '9.2f')} {fmt(e['peak_mib_per_rank'], '13.1f')}{fail}")
     for e in rows:
-        if e["tool"] == "run" and e["peak_mib_per_rank"] is not None:
-            print(f"run {e['ranks']} rank(s): peak {e['peak_mib_per_rank']:.0f} MiB/rank of "
+        if e["tool"] in ("run", "run-cold") and e["peak_mib_per_rank"] is not None:
+            print(f"{e['tool']} {e['ranks']} rank(s): peak {e['peak_mib_per_rank']:.0f} MiB/rank of "
                   f"memory_per_rank {fmt(e['budget_mib'], '.0f')} MiB, "
                   f"{fmt(e['bytes_per_event'], '.1f')} bytes sent per event")
     for e in rows:
         if e.get("phase_s"):
             ph = " ".join(f"{k} {v:.3f}" for k, v in e["phase_s"].items() if v is not None)
-            print(f"run phases, {e['ranks']} rank(s), s: {ph}")
+            print(f"{e['tool']} phases, {e['ranks']} rank(s), s: {ph}")
     for k, v in ratios.items():
         print(f"ratio {k}: {v:.2f}")
     segs = ", ".join(f"{k} {v}" for k, v in check.get("segments", {}).items())

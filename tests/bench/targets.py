@@ -16,9 +16,11 @@ GEN_RATE = 1e8 / 60     # 10^8 events generated in under 60 s
 IMPORT_RATE = 1e8 / 180  # a 10^8-row CSV imported in under 3 minutes (2 ranks)
 
 FINAL = [("floor", None), ("run", 1), ("run", 2), ("duckdb", None), ("import", 1),
-         ("import", 2), ("generate", None)]
+         ("import", 2), ("generate", None), ("floor-cold", None), ("run-cold", None)]
 NAMES = {"floor": "I/O floor", "run": "clickseg run", "duckdb": "DuckDB",
-         "import": "clickseg import", "generate": "clickseg generate"}
+         "import": "clickseg import", "generate": "clickseg generate",
+         "floor-cold": "I/O floor, page cache dropped",
+         "run-cold": "clickseg run, page cache dropped"}
 
 
 def rate(n, t):

@@ -8,23 +8,36 @@
 # and the targets (also in markdown); the floor reader reads
 # every row and its column sums equal h5py's (blocks crossing files too);
 # and the count check fails when a peer's counts differ from clickseg's and
-# passes when they are equal.
+# passes when they are equal. As root (CI), --cold adds the floor and the
+# run with the page cache dropped before each: rows, ratio, the same counts.
 set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
 BUILD=$(dirname "$CLICKSEG")
 FLOOR=$BUILD/bench_floor
 N=200000
+COLD=() NCOLD=0
+if [ -w /proc/sys/vm/drop_caches ]; then COLD=(--cold); NCOLD=8; fi
 
 timeout 300 bash "$SRCDIR/bench/bench.sh" --no-build --build "$BUILD" --data data --out out \
-    --events 2e5 --reps 1 --peer none --no-import --days 7 --files 3 \
+    --events 2e5 --reps 1 --peer none --no-import --days 7 --files 3 "${COLD[@]}" \
     --weak-events 1e5 --weak-ranks 1,2 --memory 300M > table.txt 2> bench.err ||
     { cat bench.err table.txt >&2; fail "bench.sh failed"; }
 cat table.txt
 grep -Eq "^floor +1 +1 " table.txt || fail "no floor row for 1 rank in the table"
 grep -Eq "^run +2 +1 " table.txt || fail "no clickseg run row for 2 ranks in the table"
 grep -q "^check: ok" table.txt || fail "the count check did not pass"
-# generate 1 + floor 2x2 + run 2x2 + weak 2x2
-[ "$(grep -c $'\tok\t' out/results.tsv)" -eq 13 ] || fail "expected 13 ok measurements in results.tsv"
+# generate 1 + floor 2x2 + run 2x2 + weak 2x2 (+ floor-cold 2x2 + run-cold 2x2)
+[ "$(grep -c $'\tok\t' out/results.tsv)" -eq $((13 + NCOLD)) ] ||
+    fail "expected $((13 + NCOLD)) ok measurements in results.tsv"
+if [ "$NCOLD" -gt 0 ]; then
+    grep -Eq "^floor-cold +2 +1 " table.txt || fail "no cold floor row for 2 ranks"
+    grep -Eq "^run-cold +2 +1 " table.txt || fail "no cold run row for 2 ranks"
+    grep -q "^ratio run/floor in-program, page cache dropped, 2 ranks: " table.txt ||
+        fail "no cold run/floor ratio"
+    grep -q "^| 200,000 | clickseg run, page cache dropped | 2 |" out/table.md ||
+        fail "table.md has no cold run row"
+    echo "cold rounds ok (the count check above covers their counts)"
+fi
 grep -Eq "^generate +2 +1 " table.txt || fail "no timed generate in the table"
 grep -Eq "^200,000 +peak RSS / memory_per_rank, run 2 rank\(s\) .* (PASS|MISS) +[0-9]+ of 300 MiB" \
     table.txt || fail "no memory target against the --memory budget"

@@ -12,7 +12,8 @@
  * HDF5 placed off their type's alignment (every other Fletcher32 chunk of
  * an 8-byte column: the checksum's 4 bytes follow each chunk) are read in
  * place through the segment's pointers as classify and pack read them
- * (the sanitizer build checks every load). */
+ * (the sanitizer build checks every load); archive_willneed brings the
+ * chunks of the rows and columns it names into the page cache. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clickseg/archive.h"
@@ -54,25 +58,25 @@ static size_t width(int c)
     return c == COL_EVENT_TYPE ? 1 : c == COL_CATEGORY_ID || c == COL_BRAND_ID ? 4 : 8;
 }
 
-/* Writes /events with every column chunked R rows, Fletcher32 on; the
- * event_type as the v1 enum. `int64_cat`: category_id stored as int64 (a
- * conversion); `skip`: a column left out (-1 none). */
-static void make_file(const char *path, int int64_cat, int skip)
+/* Writes /events with n rows, every column chunked r rows, Fletcher32
+ * on; the event_type as the v1 enum. `int64_cat`: category_id stored as
+ * int64 (a conversion); `skip`: a column left out (-1 none). */
+static void make_file_sized(const char *path, uint64_t n, uint64_t r, int int64_cat, int skip)
 {
     hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     hid_t g = H5Gcreate2(f, "events", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    hsize_t dims[1] = {N}, chunk[1] = {R};
+    hsize_t dims[1] = {n}, chunk[1] = {r};
     hid_t fs = H5Screate_simple(1, dims, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
     H5Pset_chunk(dcpl, 1, chunk);
     H5Pset_fletcher32(dcpl);
     hid_t et = h5_event_enum_type();
-    uint8_t *buf = malloc(N * 8);
+    uint8_t *buf = malloc(n * 8);
     assert_non_null(buf);
     for (int c = 0; c < COL_NCOLUMNS; c++) {
         if (c == skip)
             continue;
         size_t w = c == COL_CATEGORY_ID && int64_cat ? 8 : width(c);
-        for (uint64_t i = 0; i < N; i++) {
+        for (uint64_t i = 0; i < n; i++) {
             uint64_t v = val(c, i);
             memcpy(buf + i * w, &v, w);   /* little-endian: the low bytes */
         }
@@ -91,6 +95,11 @@ static void make_file(const char *path, int int64_cat, int skip)
     H5Sclose(fs);
     H5Gclose(g);
     H5Fclose(f);
+}
+
+static void make_file(const char *path, int int64_cat, int skip)
+{
+    make_file_sized(path, N, R, int64_cat, skip);
 }
 
 static const unsigned NARROW = 1u << COL_TS | 1u << COL_USER_ID | 1u << COL_EVENT_TYPE |
@@ -294,6 +303,106 @@ static void test_view_misaligned(void **state)
     archive_reader_close(r);
 }
 
+/* Pages of the file at map wholly inside [addr, addr + size) that are in
+ * the page cache (mincore), and how many there are. */
+static void resident(const uint8_t *map, uint64_t addr, uint64_t size, int *in, int *all)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    uint64_t a = (addr + (uint64_t)pg - 1) / (uint64_t)pg, b = (addr + size) / (uint64_t)pg;
+    *in = *all = 0;
+    for (uint64_t k = a; k < b; k++) {
+        unsigned char v = 0;
+        assert_int_equal(mincore((void *)(uintptr_t)(map + k * (uint64_t)pg), (size_t)pg, &v), 0);
+        *in += v & 1;
+        ++*all;
+    }
+}
+
+/* The file address and stored size of chunk k of /events/<col>, from
+ * HDF5 directly (not through the code under test). */
+static void chunk_at(const char *path, int col, uint64_t k, uint64_t rows, uint64_t *addr,
+                     uint64_t *size)
+{
+    char name[64];
+    snprintf(name, sizeof name, "/events/%s", archive_column_name(col));
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    hsize_t off[1] = {k * rows}, sz = 0;
+    haddr_t a = HADDR_UNDEF;
+    unsigned mask = 0;
+    assert_true(H5Dget_chunk_info_by_coord(d, off, &mask, &a, &sz) >= 0);
+    *addr = a;
+    *size = sz;
+    H5Dclose(d);
+    H5Fclose(f);
+}
+
+/* archive_willneed starts reading the chunks of the rows and columns it is
+ * given into the page cache: after the file is dropped from the cache,
+ * chunks 5 and 6 of the four narrow columns (8 to 64 KiB each, far from
+ * the metadata an open reads) are not resident; shortly after the
+ * call every page of them is. Skipped where the file cannot be dropped
+ * from the cache (tmpfs keeps every page). */
+static void test_willneed(void **state)
+{
+    (void)state;
+    enum { WN = 65536, WR = 8192 };   /* 8 chunks of 8192 rows */
+    const char *p = tpath("willneed.h5");
+    make_file_sized(p, WN, WR, 0, -1);
+    int fd = open(p, O_RDONLY);
+    assert_true(fd >= 0);
+    struct stat st;
+    assert_int_equal(fstat(fd, &st), 0);
+    assert_int_equal(fsync(fd), 0);
+    assert_int_equal(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+    const uint8_t *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    assert_true(map != MAP_FAILED);
+    uint64_t addr[COL_NCOLUMNS][2], size[COL_NCOLUMNS][2];
+    int in = 0, all = 0, before = 0;
+    for (int c = 0; c < COL_NCOLUMNS; c++)
+        for (int k = 0; k < 2; k++)
+            chunk_at(p, c, 5 + (uint64_t)k, WR, &addr[c][k], &size[c][k]);
+    posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);   /* chunk_at read metadata only */
+    for (int c = 0; c < COL_NCOLUMNS; c++)
+        for (int k = 0; k < 2; k++) {
+            resident(map, addr[c][k], size[c][k], &in, &all);
+            /* 8 to 64 KiB (+ 4 checksum bytes): whole pages in every one */
+            assert_true(all >= 1 && (uint64_t)all + 1 >= size[c][k] / 4096);
+            before += in;
+        }
+    if (before > 0) {
+        munmap((void *)(uintptr_t)map, (size_t)st.st_size);
+        close(fd);
+        skip();   /* this file system keeps the pages: nothing to prove here */
+    }
+    cs_archive_reader *r = NULL;
+    cs_err err;
+    cs_err_clear(&err);
+    assert_int_equal(archive_reader_open(p, &r, &err), CS_OK);
+    for (int c = 0; c < COL_NCOLUMNS; c++)
+        for (int k = 0; k < 2; k++) {
+            resident(map, addr[c][k], size[c][k], &in, &all);
+            assert_int_equal(in, 0);   /* the open read no rows */
+        }
+    archive_willneed(r, 5 * WR + 100, WR, NARROW);   /* rows in chunks 5 and 6 */
+    int missing = 1;
+    for (int tries = 0; missing && tries < 500; tries++) {
+        missing = 0;
+        for (int c = 0; c < COL_NCOLUMNS; c++)
+            for (int k = 0; k < 2; k++)
+                if (NARROW >> c & 1) {
+                    resident(map, addr[c][k], size[c][k], &in, &all);
+                    missing += all - in;
+                }
+        if (missing)
+            nanosleep(&(struct timespec){0, 10000000}, NULL);
+    }
+    assert_int_equal(missing, 0);
+    archive_reader_close(r);
+    munmap((void *)(uintptr_t)map, (size_t)st.st_size);
+    close(fd);
+}
+
 int main(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -302,6 +411,7 @@ int main(void)
         cmocka_unit_test(test_view_fallback),
         cmocka_unit_test(test_view_bad_checksum),
         cmocka_unit_test(test_view_misaligned),
+        cmocka_unit_test(test_willneed),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
