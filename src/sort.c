@@ -343,20 +343,21 @@ int sort_events(cs_event *ev, cs_event *tmp, uint64_t n, cs_err *err)
     return rc;
 }
 
-int sort_kv(cs_kv *kv, cs_kv *tmp, uint64_t n, cs_err *err)
+/* Stable LSD radix sort of src[0..n) by the key's bits [0, bits), 8 bits
+ * a pass, dst (room for n) as scratch; passes over digits every key shares
+ * are skipped. The result ends in src or dst: returned. cnt has room for
+ * 8 * 256 counters. */
+static cs_kv *lsd_kv(cs_kv *src, cs_kv *dst, uint64_t n, int bits, uint64_t *cnt)
 {
-    enum { DIGIT = 16, NB = 1 << DIGIT, PASSES = 64 / DIGIT };
-    uint64_t *cnt = cs_calloc((size_t)NB * PASSES, sizeof *cnt, err, "radix counters");
-    if (!cnt)
-        return CS_ENOMEM;
+    int passes = (bits + 7) / 8;
+    memset(cnt, 0, (size_t)passes * 256 * sizeof *cnt);
     for (uint64_t i = 0; i < n; i++)
-        for (int p = 0; p < PASSES; p++)
-            cnt[(size_t)p * NB + ((kv[i].key >> (p * DIGIT)) & (NB - 1))]++;
-    cs_kv *src = kv, *dst = tmp;
-    for (int p = 0; p < PASSES; p++) {
-        uint64_t *c = cnt + (size_t)p * NB, at = 0;
+        for (int p = 0; p < passes; p++)
+            cnt[(size_t)p * 256 + ((src[i].key >> (8 * p)) & 255)]++;
+    for (int p = 0; p < passes; p++) {
+        uint64_t *c = cnt + (size_t)p * 256, at = 0;
         int trivial = 0;
-        for (int d = 0; d < NB; d++) {
+        for (int d = 0; d < 256; d++) {
             uint64_t k = c[d];
             trivial |= k == n;   /* every key has this digit: nothing to move */
             c[d] = at;
@@ -365,13 +366,43 @@ int sort_kv(cs_kv *kv, cs_kv *tmp, uint64_t n, cs_err *err)
         if (trivial)
             continue;
         for (uint64_t i = 0; i < n; i++)
-            dst[c[(src[i].key >> (p * DIGIT)) & (NB - 1)]++] = src[i];
+            dst[c[(src[i].key >> (8 * p)) & 255]++] = src[i];
         cs_kv *t = src;
         src = dst;
         dst = t;
     }
-    if (src != kv)
-        memcpy(kv, src, n * sizeof *kv);
+    return src;
+}
+
+/* One stable counting pass by the top 8 bits (out of cache: the one pass
+ * over memory), then each of the 256 buckets sorted by the other 56 bits
+ * while it sits in the L2 cache (about 7500 keys a bucket for the 1.9
+ * million users of a rank at 10^8 events). Keys that are not spread (many
+ * sharing their top byte) still sort right, only without that locality.
+ * Measured on 1.9 million user keys: 75-90 ms with four 16-bit LSD passes
+ * (each over all of memory), see docs/benchmark.md. */
+int sort_kv(cs_kv *kv, cs_kv *tmp, uint64_t n, cs_err *err)
+{
+    uint64_t *cnt = cs_calloc(257 + 8 * 256, sizeof *cnt, err, "radix counters");
+    if (!cnt)
+        return CS_ENOMEM;
+    uint64_t *top = cnt, *inner = cnt + 257;
+    for (uint64_t i = 0; i < n; i++)
+        top[(kv[i].key >> 56) + 1]++;
+    for (int d = 1; d <= 256; d++)
+        top[d] += top[d - 1];
+    uint64_t *at = inner;   /* the bucket starts, as cursors (inner is free until then) */
+    memcpy(at, top, 256 * sizeof *at);
+    for (uint64_t i = 0; i < n; i++)
+        tmp[at[kv[i].key >> 56]++] = kv[i];
+    for (int d = 0; d < 256; d++) {
+        uint64_t lo = top[d], m = top[d + 1] - lo;
+        if (m == 0)
+            continue;
+        cs_kv *out = lsd_kv(tmp + lo, kv + lo, m, 56, inner);
+        if (out != kv + lo)
+            memcpy(kv + lo, out, m * sizeof *kv);
+    }
     free(cnt);
     return CS_OK;
 }

@@ -82,9 +82,11 @@ typedef struct cs_kv {
     uint64_t key, val;
 } cs_kv;
 
-/* Sorts kv[0..n) by key (stable LSD radix, 16 bits a pass; passes over
- * digits every key shares are skipped), using tmp (room for n) as scratch.
- * CS_ENOMEM if the counters cannot be allocated. */
+/* Sorts kv[0..n) by key, stably, using tmp (room for n) as scratch: a
+ * counting pass on the top byte, then each bucket by LSD radix (8 bits a
+ * pass, passes over digits every key of the bucket shares skipped) while
+ * it is in cache: fastest for spread keys such as cs_user_key, right for
+ * any. CS_ENOMEM if the counters cannot be allocated. */
 int sort_kv(cs_kv *kv, cs_kv *tmp, uint64_t n, cs_err *err);
 
 #endif

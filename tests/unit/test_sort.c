@@ -419,7 +419,9 @@ static int cmp_kv_ref(const void *pa, const void *pb)
 }
 
 /* sort_kv against qsort: full 64-bit keys, keys sharing their high digits
- * (skipped passes), many equal keys (stability), n = 0 and 1. */
+ * (one top-byte bucket, skipped passes), many equal keys (stability), keys
+ * differing only in their top byte (every bucket's passes skipped), n = 0
+ * and 1. */
 static void test_sort_kv(void **state)
 {
     (void)state;
@@ -427,10 +429,11 @@ static void test_sort_kv(void **state)
     cs_kv *kv = malloc(n * sizeof *kv), *tmp = malloc(n * sizeof *tmp), *ref = malloc(n * sizeof *ref);
     cs_err err = {0};
     uint64_t x = 88172645463325252ULL;
-    for (int shape = 0; shape < 3; shape++) {
+    for (int shape = 0; shape < 4; shape++) {
         for (uint64_t i = 0; i < n; i++) {
             x ^= x << 13; x ^= x >> 7; x ^= x << 17;
-            uint64_t k = shape == 0 ? x : shape == 1 ? (x & 0xffffff) | (7ULL << 50) : x % 97;
+            uint64_t k = shape == 0 ? x : shape == 1 ? (x & 0xffffff) | (7ULL << 50)
+                         : shape == 2 ? x % 97 : (x & 0xff00000000000000ULL) | 12345;
             kv[i] = ref[i] = (cs_kv){k, i};
         }
         assert_int_equal(sort_kv(kv, tmp, n, &err), CS_OK);
