@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -181,7 +182,7 @@ static int read_chunk(cs_chunk_reader *cr, hid_t dset, uint64_t k, uint8_t *into
 static void populate(const uint8_t *map, uint64_t addr, uint64_t len)
 {
 #ifdef MADV_POPULATE_READ
-    uintptr_t a = (uintptr_t)(map + addr) & ~(uintptr_t)4095;
+    uintptr_t a = (uintptr_t)(map + addr) & ~((uintptr_t)sysconf(_SC_PAGESIZE) - 1);
     uintptr_t b = (uintptr_t)(map + addr + len);
     madvise((void *)a, b - a, MADV_POPULATE_READ);
 #else
