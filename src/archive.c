@@ -497,22 +497,6 @@ int archive_view_range(cs_archive_reader *r, uint64_t start, uint64_t count, uns
     return rc == CHUNKREAD_FALLBACK ? ARCHIVE_VIEW_FALLBACK : rc;
 }
 
-/* The kernel reads ahead at most max(read_ahead_kb, max_sectors_kb) of
- * one MADV_WILLNEED and drops the rest without a word (force_page_cache_ra):
- * 128 KiB, the smallest usual read-ahead, a call, so a 2 MiB chunk is
- * asked for whole on any disk. */
-#define WILLNEED_SLICE ((uint64_t)128 << 10)
-
-static void will_read(const uint8_t *p, uint64_t len)
-{
-    uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t a = (uintptr_t)p & ~(pg - 1), end = (uintptr_t)p + len;
-    for (; a < end; a += WILLNEED_SLICE) {
-        uintptr_t b = end - a < WILLNEED_SLICE ? end : a + WILLNEED_SLICE;
-        madvise((void *)a, b - a, MADV_WILLNEED);
-    }
-}
-
 void archive_willneed(cs_archive_reader *r, uint64_t start, uint64_t count, unsigned want)
 {
     if (count == 0 || map_file(r) < 0)
@@ -522,17 +506,8 @@ void archive_willneed(cs_archive_reader *r, uint64_t start, uint64_t count, unsi
         if (!(want >> c & 1) || r->dset[c] < 0 || !cr->chunk_rows || start >= cr->nrows)
             continue;
         uint64_t R = cr->chunk_rows, end = start + count < cr->nrows ? start + count : cr->nrows;
-        for (uint64_t k = start / R; k <= (end - 1) / R; k++) {
-            hsize_t off[1] = {k * R}, size = 0;
-            haddr_t addr = HADDR_UNDEF;
-            unsigned mask = 0;
-            if (H5Dget_chunk_info_by_coord(r->dset[c], off, &mask, &addr, &size) < 0 ||
-                addr == HADDR_UNDEF || addr > r->map_len || r->map_len - addr < size) {
-                H5Eclear2(H5E_DEFAULT);
-                continue;
-            }
-            will_read(r->map + addr, size);
-        }
+        for (uint64_t k = start / R; k <= (end - 1) / R; k++)
+            chunkread_willneed(cr, r->dset[c], r->map, r->map_len, k);
     }
 }
 

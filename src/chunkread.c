@@ -176,38 +176,58 @@ static int read_chunk(cs_chunk_reader *cr, hid_t dset, uint64_t k, uint8_t *into
     return check_chunk(cr, into, k, path, what, err);
 }
 
+/* The page-aligned span of the mapping that holds [map + addr, + len). */
+static void page_span(const uint8_t *map, uint64_t addr, uint64_t len, uintptr_t *a,
+                      uintptr_t *b)
+{
+    *a = (uintptr_t)(map + addr) & ~((uintptr_t)sysconf(_SC_PAGESIZE) - 1);
+    *b = (uintptr_t)(map + addr + len);
+}
+
 /* Pages of the mapping starting at a chunk need reading anyway: one call
  * maps them all instead of a fault every few pages (advice: an old kernel
  * without MADV_POPULATE_READ simply faults them in). */
 static void populate(const uint8_t *map, uint64_t addr, uint64_t len)
 {
 #ifdef MADV_POPULATE_READ
-    uintptr_t a = (uintptr_t)(map + addr) & ~((uintptr_t)sysconf(_SC_PAGESIZE) - 1);
-    uintptr_t b = (uintptr_t)(map + addr + len);
+    uintptr_t a, b;
+    page_span(map, addr, len, &a, &b);
     madvise((void *)a, b - a, MADV_POPULATE_READ);
 #else
     (void)map; (void)addr; (void)len;
 #endif
 }
 
+/* Where chunk k lies in the mapping (its rows and checksum, *want bytes):
+ * CS_OK, or CHUNKREAD_FALLBACK for a chunk stored otherwise (never
+ * written, filtered differently, or past the end of a damaged file), which
+ * the usual read then reports. */
+static int chunk_place(const cs_chunk_reader *cr, hid_t dset, uint64_t map_len, uint64_t k,
+                       uint64_t *addr, size_t *want)
+{
+    if (!cr->usable || k * cr->chunk_rows >= cr->nrows)
+        return CHUNKREAD_FALLBACK;
+    *want = cr->chunk_rows * cr->esize + (cr->checksum ? 4 : 0);
+    hsize_t off[1] = {k * cr->chunk_rows}, size = 0;
+    haddr_t at = HADDR_UNDEF;
+    unsigned mask = 0;
+    if (H5Dget_chunk_info_by_coord(dset, off, &mask, &at, &size) < 0 || mask != 0 ||
+        at == HADDR_UNDEF || size != *want || at > map_len || map_len - at < *want) {
+        H5Eclear2(H5E_DEFAULT);
+        return CHUNKREAD_FALLBACK;
+    }
+    *addr = at;
+    return CS_OK;
+}
+
 int chunkread_map_chunk(cs_chunk_reader *cr, hid_t dset, const uint8_t *map, uint64_t map_len,
                         uint64_t k, const uint8_t **rows, const char *path, const char *what,
                         cs_err *err)
 {
-    if (!cr->usable || k * cr->chunk_rows >= cr->nrows)
+    uint64_t addr = 0;
+    size_t want = 0;
+    if (chunk_place(cr, dset, map_len, k, &addr, &want) != CS_OK)
         return CHUNKREAD_FALLBACK;
-    size_t bytes = cr->chunk_rows * cr->esize, want = bytes + (cr->checksum ? 4 : 0);
-    hsize_t off[1] = {k * cr->chunk_rows}, size = 0;
-    haddr_t addr = HADDR_UNDEF;
-    unsigned mask = 0;
-    /* A chunk stored otherwise (never written, filtered differently, or
-     * past the end of a damaged file) is read the usual way, which
-     * reports what is wrong with it. */
-    if (H5Dget_chunk_info_by_coord(dset, off, &mask, &addr, &size) < 0 || mask != 0 ||
-        addr == HADDR_UNDEF || size != want || addr > map_len || map_len - addr < want) {
-        H5Eclear2(H5E_DEFAULT);
-        return CHUNKREAD_FALLBACK;
-    }
     *rows = map + addr;
     if (cr->map_checked == k)
         return CS_OK;
@@ -216,6 +236,27 @@ int chunkread_map_chunk(cs_chunk_reader *cr, hid_t dset, const uint8_t *map, uin
     if (rc == CS_OK)
         cr->map_checked = k;
     return rc;
+}
+
+/* The kernel reads ahead at most max(read_ahead_kb, max_sectors_kb) of
+ * one MADV_WILLNEED and drops the rest without a word (force_page_cache_ra):
+ * 128 KiB, the smallest usual read-ahead, a call, so a 2 MiB chunk is
+ * asked for whole on any disk. */
+#define WILLNEED_SLICE ((uintptr_t)128 << 10)
+
+void chunkread_willneed(const cs_chunk_reader *cr, hid_t dset, const uint8_t *map,
+                        uint64_t map_len, uint64_t k)
+{
+    uint64_t addr = 0;
+    size_t want = 0;
+    if (chunk_place(cr, dset, map_len, k, &addr, &want) != CS_OK)
+        return;
+    uintptr_t a, end;
+    page_span(map, addr, want, &a, &end);
+    for (; a < end; a += WILLNEED_SLICE) {
+        uintptr_t b = end - a < WILLNEED_SLICE ? end : a + WILLNEED_SLICE;
+        madvise((void *)a, b - a, MADV_WILLNEED);
+    }
 }
 
 int chunkread_rows(cs_chunk_reader *cr, hid_t dset, uint64_t start, uint64_t count, void *dst,

@@ -54,6 +54,13 @@ int chunkread_map_chunk(cs_chunk_reader *cr, hid_t dset, const uint8_t *map, uin
                         uint64_t k, const uint8_t **rows, const char *path, const char *what,
                         cs_err *err);
 
+/* Asks the kernel to start reading chunk k (as chunkread_map_chunk would
+ * map it) into the page cache, without waiting; nothing for a chunk stored
+ * otherwise. Advice only: archive_willneed reads a rank's next part ahead
+ * with it. */
+void chunkread_willneed(const cs_chunk_reader *cr, hid_t dset, const uint8_t *map,
+                        uint64_t map_len, uint64_t k);
+
 /* HDF5's Fletcher32 of len bytes (16-bit big-endian words, sums folded
  * every 360 words), bit for bit, four words a step. */
 uint32_t cs_fletcher32(const void *data, size_t len);
