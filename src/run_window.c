@@ -83,6 +83,24 @@ static int read_into_buffers(run_ctx *x, cs_archive_reader *r, uint64_t local, u
     return archive_read_range(r, local, k, &at, err);
 }
 
+/* The piece of global rows [row, row + left) that lies in one plan file:
+ * *f the file (its reader opened when it was not), *local the piece's
+ * first row in it, *k its rows. read_rows and read_ahead cut ranges so. */
+static int file_piece(run_ctx *x, uint64_t row, uint64_t left, int *f, uint64_t *local,
+                      uint64_t *k, cs_err *err)
+{
+    *f = plan_file_of(&x->plan, row);
+    const cs_plan_file *pf = &x->plan.files[*f];
+    if (!x->readers[*f]) {
+        int rc = archive_reader_open(pf->path, &x->readers[*f], err);
+        if (rc != CS_OK)
+            return rc;
+    }
+    *local = row - pf->row0;
+    *k = pf->rows - *local < left ? pf->rows - *local : left;
+    return CS_OK;
+}
+
 /* Global rows [start, start+count) as segments: chunks viewed in place
  * where the file allows (archive_view_range), read into the column buffers
  * where not; the range may cross files. Readers of files wholly before
@@ -101,14 +119,10 @@ static int read_rows(run_ctx *x, uint64_t start, uint64_t count, cs_err *err)
             x->readers[k] = NULL;
         }
     while (rc == CS_OK && done < count) {
-        uint64_t row = start + done;
-        int f = plan_file_of(&x->plan, row);
-        const cs_plan_file *pf = &x->plan.files[f];
-        if (!x->readers[f] && (rc = archive_reader_open(pf->path, &x->readers[f], err)) != CS_OK)
+        int f;
+        uint64_t local, k;
+        if ((rc = file_piece(x, start + done, count - done, &f, &local, &k, err)) != CS_OK)
             break;
-        uint64_t local = row - pf->row0, k = pf->rows - local;
-        if (k > count - done)
-            k = count - done;
         rc = archive_view_range(x->readers[f], local, k, want, done, &x->segs, err);
         if (rc == ARCHIVE_VIEW_FALLBACK)
             rc = read_into_buffers(x, x->readers[f], local, k, done, count, err);
@@ -141,14 +155,11 @@ static void read_ahead(run_ctx *x, uint64_t w, uint64_t part, uint64_t nparts)
         uint64_t start, count;
         plan_part_range(&x->plan, w, part, nparts, x->c->rank, x->c->size, &start, &count);
         while (count) {
-            int f = plan_file_of(&x->plan, start);
-            const cs_plan_file *pf = &x->plan.files[f];
+            int f;
+            uint64_t local, k;
             cs_err ignored;
-            if (!x->readers[f] &&
-                archive_reader_open(pf->path, &x->readers[f], &ignored) != CS_OK)
+            if (file_piece(x, start, count, &f, &local, &k, &ignored) != CS_OK)
                 return;
-            uint64_t local = start - pf->row0;
-            uint64_t k = pf->rows - local < count ? pf->rows - local : count;
             archive_willneed(x->readers[f], local, k, want);
             start += k;
             count -= k;
