@@ -1,12 +1,18 @@
 /* timer.h — per-phase wall-clock timers of a run (plan, read, shuffle,
- * sort, sessionize, reduce, write), printed with --verbose and stored in
- * report.json so a slow phase is visible. Header-only; no MPI. */
+ * sort, sessionize, features, reduce, write), printed with --verbose and
+ * stored in report.json so a slow phase is visible. The features phase is
+ * not timed around a loop of its own: sessions close one at a time inside
+ * sessionize, and run takes the sessionizer's sampled estimate of their
+ * closing time out of the sessionize phase (sessionize.h). Header-only;
+ * no MPI. */
 #ifndef CLICKSEG_TIMER_H
 #define CLICKSEG_TIMER_H
 
 #include <time.h>
 
-enum cs_phase { PH_PLAN, PH_READ, PH_SHUFFLE, PH_SORT, PH_SESSIONIZE, PH_REDUCE, PH_WRITE, PH_N };
+enum cs_phase {
+    PH_PLAN, PH_READ, PH_SHUFFLE, PH_SORT, PH_SESSIONIZE, PH_FEATURES, PH_REDUCE, PH_WRITE, PH_N
+};
 
 typedef struct cs_timers {
     double total[PH_N];
@@ -26,7 +32,7 @@ static inline void timer_stop(cs_timers *t, int ph) { t->total[ph] += timer_now(
 static inline const char *timer_phase_name(int ph)
 {
     static const char *const names[PH_N] = {"plan", "read", "shuffle", "sort",
-                                            "sessionize", "reduce", "write"};
+                                            "sessionize", "features", "reduce", "write"};
     return ph >= 0 && ph < PH_N ? names[ph] : "?";
 }
 

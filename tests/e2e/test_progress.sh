@@ -55,6 +55,21 @@ for l in open("vlog.txt").read().splitlines():
 want = {(r, w) for r in range(n) for w in range(1, W + 1)}
 assert seen == want, sorted(want - seen)[:5]
 print("--verbose: %d per-rank lines, each tagged with its rank" % len(seen))
+# The phase times: the eight phases in order, as report.json has
+# them; features (the sampled time sessions take to close, unit-tested
+# against a known cost in test_sessionize_windows) is some of the run's time.
+run = json.load(open("b/report.json"))["run"]
+names = ["plan", "read", "shuffle", "sort", "sessionize", "features", "reduce", "write"]
+assert list(run["phase_s"]) == names, list(run["phase_s"])
+line = [l for l in open("vlog.txt").read().splitlines() if "phase times" in l]
+assert len(line) == 1, line
+got = re.findall(r"(\w+) (\d+\.\d+) s", line[0].split(":", 2)[-1])
+assert [k for k, _ in got] == names, got
+for k, v in got:
+    assert abs(float(v) - run["phase_s"][k]) < 0.0015, (k, v, run["phase_s"][k])
+assert run["phase_s"]["features"] > 0, run["phase_s"]
+assert run["phase_s"]["features"] < run["wall_s"], (run["phase_s"], run["wall_s"])
+print("--verbose: phase times %s" % " ".join("%s %s" % kv for kv in got))
 PY
 
 # --quiet: nothing at all; one window: no progress.

@@ -3,8 +3,9 @@
  * closing only what no later event can extend, the pool of unfinished
  * sessions (removal by moving the last entry into the hole) keeping every
  * user's handle right while many users open and close sessions across
- * windows in every order, and the features no rule reads left out with
- * the same sessions and segments. */
+ * windows in every order, the features no rule reads left out with
+ * the same sessions and segments, and the sampled time of closing
+ * sessions (the run's features phase) against a known cost. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clickseg/timer.h"
 #include "sess_fixture.h"
 
 /* ---- window split ---- */
@@ -456,6 +458,87 @@ static void test_close_idle_max_duration(void **state)
     assert_int_equal(fx->out.s[1].user_id, 2);
 }
 
+/* ---- the time closing sessions takes ---- */
+
+#define SPIN_S 5e-6   /* each close's emit takes at least this long */
+
+typedef struct spin_sink {
+    uint64_t n;
+} spin_sink;
+
+static int spin_emit(void *ctx, cs_user *u, const cs_session *s, cs_err *err)
+{
+    (void)u; (void)s; (void)err;
+    ((spin_sink *)ctx)->n++;
+    double t0 = timer_now();
+    while (timer_now() - t0 < SPIN_S)
+        ;
+    return CS_OK;
+}
+
+/* users 1..nusers, each with three sessions an hour apart (two events
+ * each), fed in two windows so closes happen both in sess_process and in
+ * sess_close_idle; returns the wall time the calls took. */
+static double close_many(fixture *fx, uint64_t nusers)
+{
+    cs_err err;
+    cs_event *e = calloc(nusers * 6, sizeof *e);
+    assert_non_null(e);
+    uint64_t n = 0;
+    for (uint64_t u = 1; u <= nusers; u++)
+        for (int k = 0; k < 3; k++)
+            for (int j = 0; j < 2; j++)
+                e[n++] = ev(fx, u, T0 + k * 3600 * SEC + j * 60 * SEC, EV_PAGE_VIEW);
+    const int64_t w = T0 + 3000 * SEC;   /* each user's first session closes in window 1 */
+    cs_event *carry = calloc(n, sizeof *carry);
+    assert_non_null(carry);
+    uint64_t ncarry = 0;
+    double t0 = timer_now();
+    assert_int_equal(sess_process(&fx->sz, &fx->users, e, n, w, 0, carry, &ncarry, &err), CS_OK);
+    assert_int_equal(sess_close_idle(&fx->sz, &fx->users, w, 0, &err), CS_OK);
+    assert_int_equal(ncarry, nusers * 4);
+    assert_int_equal(sess_process(&fx->sz, &fx->users, carry, ncarry, INT64_MAX, 1, NULL, NULL,
+                                  &err), CS_OK);
+    assert_int_equal(sess_close_idle(&fx->sz, &fx->users, INT64_MAX, 1, &err), CS_OK);
+    double took = timer_now() - t0;
+    free(e);
+    free(carry);
+    return took;
+}
+
+static void test_close_seconds(void **state)
+{
+    fixture *fx = *state;
+    spin_sink sk = {0};
+    fx->sz.emit = spin_emit;
+    fx->sz.emit_ctx = &sk;
+    assert_true(sess_close_seconds(&fx->sz) == 0);   /* nothing closed yet */
+    /* Every close timed: at least the spins, at most all the calls took. */
+    fx->sz.close_sample_mask = 0;
+    double took = close_many(fx, 100);
+    assert_int_equal(sk.n, 300);
+    assert_int_equal(fx->sz.nclosed, 300);
+    assert_int_equal(fx->sz.nclose_timed, 300);
+    double t = sess_close_seconds(&fx->sz);
+    assert_true(t >= 300 * SPIN_S * 0.99);
+    assert_true(t <= took);
+    /* One in 256 timed (the default): 12 of 3000, scaled up to all. */
+    sess_free(&fx->sz);
+    sessionizer_init(fx);
+    assert_int_equal(fx->sz.close_sample_mask, SESS_CLOSE_SAMPLE - 1);
+    fx->sz.emit = spin_emit;
+    fx->sz.emit_ctx = &sk;
+    users_free(&fx->users);
+    cs_err err;
+    assert_int_equal(users_init(&fx->users, 16, CS_MAX_SEGMENTS, &err), CS_OK);
+    sk.n = 0;
+    close_many(fx, 1000);
+    assert_int_equal(sk.n, 3000);
+    assert_int_equal(fx->sz.nclosed, 3000);
+    assert_int_equal(fx->sz.nclose_timed, (3000 + SESS_CLOSE_SAMPLE - 1) / SESS_CLOSE_SAMPLE);
+    assert_true(sess_close_seconds(&fx->sz) >= 3000 * SPIN_S * 0.99);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -465,6 +548,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pool_swap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pool_many_windows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_features_left_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_close_seconds, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
