@@ -285,7 +285,7 @@ static int fill_meta(run_ctx *x, cs_run_meta *m, double t_start, cs_err *err)
     t[PH_FEATURES] = closing < t[PH_SESSIONIZE] ? closing : t[PH_SESSIONIZE];
     t[PH_SESSIONIZE] -= t[PH_FEATURES];
     for (int p = 0; p < PH_N; p++)
-        v[p] = (int64_t)(t[p] * 1e6);
+        v[p] = (int64_t)(t[p] * 1e6 + 0.5);
     v[PH_N] = peak_rss_kb();
     m->peak_rss_kb_rank0 = v[PH_N];
     int rc = comm_max_i64(x->c, v, PH_N + 1, 0, err);
@@ -390,10 +390,14 @@ static int epilog(run_ctx *x, double t_start, cs_err *err)
                (long long)t->users, (long long)t->late_events, (long long)t->rejected_events,
                c->size, (unsigned long long)x->plan.nwindows, meta.wall_s, x->cfg->output_dir);
         if (x->o->verbose) {
-            fprintf(stderr, "phase times (slowest rank):");
+            /* One write: mpirun --tag-output tags what each write starts. */
+            char line[512];
+            int at = snprintf(line, sizeof line, "phase times (slowest rank):");
             for (int p = 0; p < PH_N; p++)
-                fprintf(stderr, " %s %.3f s", timer_phase_name(p), meta.phase_s[p]);
-            fprintf(stderr, "; peak RSS %.1f MiB (largest rank)\n", meta.peak_rss_kb_max / 1024.0);
+                at += snprintf(line + at, sizeof line - (size_t)at, " %s %.3f s",
+                               timer_phase_name(p), meta.phase_s[p]);
+            fprintf(stderr, "%s; peak RSS %.1f MiB (largest rank)\n", line,
+                    meta.peak_rss_kb_max / 1024.0);
         }
     }
     return CS_OK;

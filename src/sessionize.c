@@ -4,14 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clickseg/timer.h"
-
 void sess_init(cs_sessionizer *s)
 {
     memset(s, 0, sizeof *s);
     s->split_period = -1;
     s->need_ids = s->need_entry_time = 1;
-    s->close_sample_mask = SESS_CLOSE_SAMPLE - 1;
+    s->close_timer.mask = SESS_CLOSE_SAMPLE - 1;
 }
 
 void sess_free(cs_sessionizer *s)
@@ -247,25 +245,20 @@ static __attribute__((noinline)) int finish_timed(cs_sessionizer *s, cs_user *u,
     double t0 = timer_now();
     int rc = close_session(s, u, st, err);
     double t1 = timer_now(), t2 = timer_now();
-    s->close_timed_s += t1 - t0;
-    if (!s->nclose_timed++ || t2 - t1 < s->clock_cost_s)
-        s->clock_cost_s = t2 - t1;
+    sample_add(&s->close_timer, t0, t1, t2);
     return rc;
 }
 
 static inline int finish(cs_sessionizer *s, cs_user *u, cs_sess_state *st, cs_err *err)
 {
-    if (__builtin_expect((s->nclosed++ & s->close_sample_mask) == 0, 0))
+    if (__builtin_expect(sample_due(&s->close_timer), 0))
         return finish_timed(s, u, st, err);
     return close_session(s, u, st, err);
 }
 
 double sess_close_seconds(const cs_sessionizer *s)
 {
-    double t = s->close_timed_s - (double)s->nclose_timed * s->clock_cost_s;
-    if (!s->nclose_timed || t <= 0)
-        return 0;
-    return t * ((double)s->nclosed / (double)s->nclose_timed);
+    return sample_estimate(&s->close_timer);
 }
 
 /* 1 when ts lies in a later split period (session.split) than the session's start. */

@@ -21,6 +21,7 @@
 #include "clickseg/features.h"
 #include "clickseg/period.h"
 #include "clickseg/rules.h"
+#include "clickseg/timer.h"
 #include "clickseg/users.h"
 
 /* A session being built or an unfinished one carried across windows. */
@@ -84,11 +85,9 @@ typedef struct cs_sessionizer {
     uint64_t open_id_bytes;   /* held by the pool's id lists */
     /* Closing a session (its features, segment and what the emit callback
      * adds) takes some 40 ns, too short to time each one without slowing
-     * the run: the closes whose count has these low bits clear are timed
-     * (sess_close_seconds; sess_init sets SESS_CLOSE_SAMPLE - 1). */
-    uint64_t close_sample_mask;
-    uint64_t nclosed, nclose_timed;
-    double close_timed_s, clock_cost_s;
+     * the run: one close in SESS_CLOSE_SAMPLE is timed (sess_init sets the
+     * mask; sess_close_seconds). */
+    cs_sampler close_timer;
 } cs_sessionizer;
 
 #define SESS_CLOSE_SAMPLE 256   /* a power of two */
@@ -132,10 +131,7 @@ int sess_reopen(cs_sessionizer *s, cs_users *users, cs_err *err);
 int sess_pool_append(cs_sessionizer *s, const cs_sess_state *st, cs_err *err);
 
 /* The time the sessions closed so far took to close (features, segment
- * and the emit callback), estimated from the timed sample: one close in
- * close_sample_mask + 1 is timed, the clock's own cost (the least time between
- * two reads in a row, taken after each timed close) taken off each. 0
- * before any session closed. */
+ * and the emit callback), estimated from the sample (timer.h). */
 double sess_close_seconds(const cs_sessionizer *s);
 
 /* Bytes held by the pool and its id lists. */
