@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <glob.h>
 #include <limits.h>
 #include <stdio.h>
@@ -146,20 +147,45 @@ int fs_mkdir_p(const char *dir, cs_err *err)
     return CS_OK;
 }
 
+/* 1 when name matches one of the NULL-terminated patterns. */
+static int is_output(const char *name, const char *const *outputs)
+{
+    for (int i = 0; outputs && outputs[i]; i++)
+        if (fnmatch(outputs[i], name, FNM_PERIOD) == 0)
+            return 1;
+    return 0;
+}
+
+/* The first by name of dir's entries that are `outputs` (the same one
+ * whatever order readdir gives), into name; 0 when none or dir cannot be
+ * read. */
+static int first_output(const char *dir, const char *const *outputs, char *name, size_t size)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    struct dirent *e;
+    int found = 0;
+    while ((e = readdir(d)))
+        if (is_output(e->d_name, outputs) && (!found || strcmp(e->d_name, name) < 0)) {
+            snprintf(name, size, "%s", e->d_name);
+            found = 1;
+        }
+    closedir(d);
+    return found;
+}
+
 int fs_begin_output(const char *final, const char *const *outputs, int force,
                     char *tmp, size_t tmpsize, cs_err *err)
 {
     struct stat st;
+    char name[256];
     if (stat(final, &st) == 0) {
         if (!S_ISDIR(st.st_mode))
             return cs_err_set(err, CS_EIO, "%s: exists and is not a directory", final);
-        for (int i = 0; outputs && outputs[i]; i++) {
-            char p[PATH_MAX];
-            snprintf(p, sizeof p, "%s/%s", final, outputs[i]);
-            if (!force && access(p, F_OK) == 0)
-                return cs_err_set(err, CS_EIO, "%s: output exists; use --force to overwrite "
-                                  "or choose another output directory", p);
-        }
+        if (!force && first_output(final, outputs, name, sizeof name))
+            return cs_err_set(err, CS_EIO, "%s/%s: output exists; use --force to overwrite "
+                              "or choose another output directory", final, name);
     }
     snprintf(tmp, tmpsize, "%s.tmp.%ld", final, (long)getpid());
     fs_abandon_output(tmp);
@@ -168,9 +194,37 @@ int fs_begin_output(const char *final, const char *const *outputs, int force,
     return CS_OK;
 }
 
-int fs_commit_output(const char *tmp, const char *final, cs_err *err)
+/* Removes final's outputs that tmp does not replace: a forced rerun that
+ * writes fewer files (no --sessions this time, an archive of fewer files)
+ * must not leave the last run's beside its own, contradicting them. */
+static int drop_stale(const char *tmp, const char *final, const char *const *outputs,
+                      cs_err *err)
+{
+    DIR *d = opendir(final);
+    if (!d)
+        return CS_OK;   /* nothing there yet */
+    struct dirent *e;
+    int rc = CS_OK;
+    while (rc == CS_OK && (e = readdir(d))) {
+        if (!is_output(e->d_name, outputs))
+            continue;
+        char a[PATH_MAX], b[PATH_MAX];
+        snprintf(a, sizeof a, "%s/%s", tmp, e->d_name);
+        snprintf(b, sizeof b, "%s/%s", final, e->d_name);
+        if (access(a, F_OK) != 0 && unlink(b) != 0 && errno != ENOENT)
+            rc = cs_err_set(err, CS_EIO, "%s: cannot remove the earlier output: %s", b,
+                            strerror(errno));
+    }
+    closedir(d);
+    return rc;
+}
+
+int fs_commit_output(const char *tmp, const char *final, const char *const *outputs,
+                     cs_err *err)
 {
     int rc = fs_mkdir_p(final, err);
+    if (rc == CS_OK)
+        rc = drop_stale(tmp, final, outputs, err);
     DIR *d = rc == CS_OK ? opendir(tmp) : NULL;
     if (rc == CS_OK && !d)
         return cs_err_set(err, CS_EIO, "%s: cannot read directory: %s", tmp, strerror(errno));

@@ -19,6 +19,10 @@
 
 /* ---- prolog (rank 0) ---- */
 
+/* Every file an import writes: any .h5 (run reads a directory's every one
+ * as the archive), the summary and the rejects. */
+static const char *const import_outputs[] = { "*.h5", "import.json", "rejects.csv", NULL };
+
 /* 1 when dir holds an earlier import's archive files. */
 static int holds_archive(const char *dir)
 {
@@ -119,9 +123,8 @@ static int prepare(imp_ctx *x, cs_err *err)
     if (rc == CS_OK && holds_archive(x->final) && !o->force)
         rc = cs_err_set(err, CS_EIO, "%s: holds an archive already; use --force to replace it "
                         "or choose another output directory", x->final);
-    static const char *const outputs[] = { "import.json", "rejects.csv", NULL };
     if (rc == CS_OK)
-        rc = fs_begin_output(x->final, outputs, o->force, x->tmp, sizeof x->tmp, err);
+        rc = fs_begin_output(x->final, import_outputs, o->force, x->tmp, sizeof x->tmp, err);
     return rc;
 }
 
@@ -268,26 +271,6 @@ static int parse_all(imp_ctx *x, cs_err *err)
 
 /* ---- epilog ---- */
 
-/* Rank 0: replaces an earlier import in the final directory (only with
- * --force, checked in prepare) and moves the new files into place. */
-static int commit(imp_ctx *x, cs_err *err)
-{
-    DIR *d = opendir(x->final);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        size_t n = strlen(e->d_name);
-        if ((n > 3 && strcmp(e->d_name + n - 3, ".h5") == 0) ||
-            strcmp(e->d_name, "import.json") == 0 || strcmp(e->d_name, "rejects.csv") == 0) {
-            char p[2400];
-            snprintf(p, sizeof p, "%s/%s", x->final, e->d_name);
-            unlink(p);
-        }
-    }
-    if (d)
-        closedir(d);
-    return fs_commit_output(x->tmp, x->final, err);
-}
-
 int64_t imp_total(const imp_ctx *x, int what)
 {
     int64_t s = 0;
@@ -305,7 +288,7 @@ static int finish(imp_ctx *x, const char *status, cs_err *err)
         if (rc == CS_OK)
             rc = iwrite_summary(x, status, err);
         if (rc == CS_OK)
-            rc = commit(x, err);
+            rc = fs_commit_output(x->tmp, x->final, import_outputs, err);
     }
     return comm_agree(x->c, err);
 }

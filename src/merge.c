@@ -368,11 +368,6 @@ static int add_sessions(merge_ctx *x, const char *dir, cs_err *err)
 
 static int prolog(merge_ctx *x, cs_err *err)
 {
-    static const char *const outputs[] = {"report.json", "report.h5", "report.html",
-                                          "customers.h5", "sessions.h5", "segments.csv",
-                                          "periods.csv", "totals.csv", "targets.csv",
-                                          "prospects.csv", "tiers.csv", "rfm_segments.csv",
-                                          "profiles.csv", NULL};
     const cs_comm *c = x->c;
     int rc = stats_init(&x->st, x->cfg->rules.nsegments, err);
     if (rc == CS_OK)
@@ -392,7 +387,7 @@ static int prolog(merge_ctx *x, cs_err *err)
         for (int s = 0; s < x->st.nseg; s++)
             x->st.seg[s].users = 0;
         if (rc == CS_OK)
-            fs_begin_output(x->cfg->output_dir, outputs, x->o->force, x->outtmp,
+            fs_begin_output(x->cfg->output_dir, report_outputs, x->o->force, x->outtmp,
                             sizeof x->outtmp, err);
     }
     if (comm_agree(c, err) != CS_OK)
@@ -456,7 +451,7 @@ static int write_outputs(merge_ctx *x, double t0, cs_err *err)
     if (err->code == CS_OK && c->rank == 0)
         report_write_summary(x->outtmp, x->cfg, &x->st, &x->ranking, &m, err);
     if (err->code == CS_OK && c->rank == 0)
-        fs_commit_output(x->outtmp, x->cfg->output_dir, err);
+        fs_commit_output(x->outtmp, x->cfg->output_dir, report_outputs, err);
     rc = comm_agree(c, err);
     if (rc == CS_OK && c->rank == 0 && !x->o->quiet)
         printf("clickseg merge: %d reports, %lld events, %lld sessions, %lld users, %llu "

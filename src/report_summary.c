@@ -9,6 +9,12 @@
 #include "clickseg/period.h"
 #include "clickseg/report.h"
 
+const char *const report_outputs[] = {"report.json", "report.h5", "report.html",
+                                      "customers.h5", "sessions.h5", "segments.csv",
+                                      "periods.csv", "totals.csv", "targets.csv",
+                                      "prospects.csv", "tiers.csv", "rfm_segments.csv",
+                                      "profiles.csv", NULL};
+
 /* report.h5 lives in report_h5.c. */
 int report_write_h5(const char *dir, const cs_config *cfg, const cs_stats *st,
                     const cs_ranking *rk, const cs_run_meta *meta, cs_err *err);

@@ -187,17 +187,12 @@ static int check_memory(run_ctx *x, cs_err *err)
 static int prolog(run_ctx *x, cs_err *err)
 {
     const cs_comm *c = x->c;
-    static const char *const outputs[] = {"report.json", "report.h5", "report.html",
-                                          "customers.h5", "sessions.h5", "segments.csv",
-                                          "periods.csv", "totals.csv", "targets.csv",
-                                          "prospects.csv", "tiers.csv", "rfm_segments.csv",
-                                          "profiles.csv", NULL};
     timer_start(&x->tm, PH_PLAN);
     choose_records(x);
     if (check_memory(x, err) != CS_OK)
         return err->code;
     if (c->rank == 0 && plan_inputs(x, err) == CS_OK)
-        fs_begin_output(x->cfg->output_dir, outputs, x->o->force, x->outtmp, sizeof x->outtmp, err);
+        fs_begin_output(x->cfg->output_dir, report_outputs, x->o->force, x->outtmp, sizeof x->outtmp, err);
     if (comm_agree(c, err) != CS_OK)
         return err->code;
     int rc = plan_bcast(c, &x->plan, err);
@@ -379,7 +374,7 @@ static int epilog(run_ctx *x, double t_start, cs_err *err)
     if (comm_agree(c, err) != CS_OK)
         return err->code;
     if (c->rank == 0)
-        fs_commit_output(x->outtmp, x->cfg->output_dir, err);
+        fs_commit_output(x->outtmp, x->cfg->output_dir, report_outputs, err);
     if (comm_agree(c, err) != CS_OK)
         return err->code;
     if (c->rank == 0 && !x->o->quiet) {

@@ -25,12 +25,18 @@ int fs_mkdir_p(const char *dir, cs_err *err);
 
 /* Prepares a fresh temporary directory "<final>.tmp.<pid>" beside `final`,
  * after checking `final` may be written: when it exists and holds any of
- * `outputs` (NULL-terminated file names), CS_EIO unless force. */
+ * `outputs` (NULL-terminated file names or fnmatch patterns such as
+ * "*.h5": every file the command writes there), CS_EIO unless force. */
 int fs_begin_output(const char *final, const char *const *outputs, int force,
                     char *tmp, size_t tmpsize, cs_err *err);
 
-/* Moves every file of tmp into final (each rename atomic), removes tmp. */
-int fs_commit_output(const char *tmp, const char *final, cs_err *err);
+/* Moves every file of tmp into final (each rename atomic), removes tmp.
+ * Files of final that match `outputs` (as fs_begin_output's) and that tmp
+ * does not hold are removed first: they belong to an earlier, forced-over
+ * output and would contradict the new one. CS_EIO when a move or removal
+ * fails. */
+int fs_commit_output(const char *tmp, const char *final, const char *const *outputs,
+                     cs_err *err);
 
 /* Removes tmp and what it holds (on failure paths). */
 void fs_abandon_output(const char *tmp);

@@ -41,6 +41,11 @@ typedef struct cs_run_meta {
     char currency[16];             /* the archive's currency attribute ("" when none) */
 } cs_run_meta;
 
+/* Every file a run or a merge writes in its output directory
+ * (NULL-terminated; fsutil.h: what an existing directory is checked for,
+ * and what a forced rerun replaces or removes). */
+extern const char *const report_outputs[];
+
 /* Rank 0: report.json, report.h5, totals.csv, segments.csv, periods.csv in
  * dir, then report.html rendered from report.h5 (html.h). */
 int report_write_summary(const char *dir, const cs_config *cfg, const cs_stats *st,

@@ -88,7 +88,8 @@ int cmd_generate(const cs_comm *c, int argc, char **argv)
             gen_usage(stdout);
         return 0;
     }
-    static const char *const outputs[] = {"events-0000.h5", "profiles.h5", NULL};
+    /* Every .h5 file: run reads a directory's every one as the archive. */
+    static const char *const outputs[] = {"*.h5", NULL};
     char tmp[1200] = "";
     if (err.code == CS_OK && c->rank == 0)
         fs_begin_output(o.p.outdir, outputs, o.force, tmp, sizeof tmp, &err);
@@ -103,7 +104,7 @@ int cmd_generate(const cs_comm *c, int argc, char **argv)
     if (err.code == CS_OK)   /* the same on every rank: tmp was broadcast */
         gen_archive(c, &p, &s, &err);
     if (err.code == CS_OK && c->rank == 0)
-        fs_commit_output(tmp, o.p.outdir, &err);
+        fs_commit_output(tmp, o.p.outdir, outputs, &err);
     if (comm_agree(c, &err) != CS_OK) {
         if (c->rank == 0)
             fs_abandon_output(tmp);

@@ -59,4 +59,17 @@ ls -d out.tmp.* 2>/dev/null && fail "a failed run left a temporary directory"
 R -q -i arch -o done
 expect_fail 5 "output exists; use --force" R -i arch -o done
 R -q -i arch -o done --force
+# A forced rerun that writes fewer files removes the earlier run's others:
+# no sessions.h5 from the last run beside a report that did not write one.
+R -q -i arch -o done --force --sessions
+[ -e done/sessions.h5 ] || fail "--sessions wrote no sessions.h5"
+: > done/notes.txt   # not an output: left alone
+R -q -i arch -o done --force
+[ ! -e done/sessions.h5 ] || fail "a forced rerun without --sessions left the last sessions.h5"
+[ -e done/notes.txt ] || fail "a forced rerun removed a file that is not an output"
+# The same for an archive: any .h5 in the directory is read as part of it.
+mpi 1 "$CLICKSEG" generate -o regen -n 3000 -d 1 -f 3 > /dev/null
+expect_fail 5 "regen/events-0000.h5: output exists" mpi 1 "$CLICKSEG" generate -o regen -n 1000 -d 1 -f 1
+mpi 1 "$CLICKSEG" generate -o regen -n 1000 -d 1 -f 1 --force > /dev/null
+[ "$(ls regen | grep -c '^events-')" = 1 ] || fail "generate --force left the earlier archive's files: $(ls regen)"
 echo "test_errors: ok ($NRANKS ranks)"
