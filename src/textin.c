@@ -58,6 +58,13 @@ int textin_probe(const char *path, int64_t *bytes, cs_err *err)
     if (S_ISDIR(st.st_mode))
         return cs_err_set(err, CS_EINPUT, "%s: is a directory (name the files, e.g. with a "
                           "glob like '%s/*.csv')", path, path), -1;
+    /* Every rank reads its own byte range of a file, and the size plans the
+     * ranges: a pipe (a FIFO, a process substitution) has neither, and
+     * opening a FIFO no one writes would block this rank for good. */
+    if (!S_ISREG(st.st_mode))
+        return cs_err_set(err, CS_EINPUT, "%s: not a regular file (a pipe or device: import "
+                          "reads each file in byte ranges on every rank; save the stream to "
+                          "a file first)", path), -1;
     int fd = open(path, O_RDONLY);
     if (fd < 0)
         return cs_err_set(err, CS_EINPUT, "%s: cannot open: %s", path, strerror(errno)), -1;

@@ -31,7 +31,8 @@ int textin_plan(const int64_t *bytes, const int *gzip, int nfiles, int rank, int
                 textin_seg *seg);
 
 /* 1 when the file starts with the gzip magic bytes; -1 (err set,
- * CS_EINPUT) when it cannot be opened or is a directory. *bytes = size. */
+ * CS_EINPUT) when it cannot be opened or is not a regular file (a
+ * directory, a pipe, a device). *bytes = size. */
 int textin_probe(const char *path, int64_t *bytes, cs_err *err);
 
 typedef struct cs_textin cs_textin;

@@ -42,6 +42,12 @@ I() { mpi "$NRANKS" "$CLICKSEG" import "$@"; }
 expect_fail 4 "nothing.csv: no such file" I --format rees46 nothing.csv -o out
 mkdir -p somedir
 expect_fail 4 "somedir: is a directory" I --format rees46 somedir -o out
+# A FIFO: refused before anyone opens it (an open would wait for a writer
+# for good); a process substitution is a pipe too.
+rm -f stream.csv; mkfifo stream.csv
+expect_fail 4 "stream.csv: not a regular file" I --format rees46 stream.csv -o out
+# (under mpirun the ranks do not inherit the pipe: "no such file")
+expect_fail 4 "/dev/fd/[0-9]+: (not a regular file|no such file)" I --format rees46 <(cat "$RAW") -o out
 expect_fail 4 "train_head.jsonl: line 1 is not a rees46 header" \
     I --format rees46 "$SHARED_DATA/otto/train_head.jsonl" -o out
 expect_fail 4 "line 1 is not a JSON object" I --format otto "$RAW" -o out
