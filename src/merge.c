@@ -37,6 +37,15 @@ typedef struct merge_ctx {
     int64_t *seen_key;        /* rank 0: periods seen so far and their input */
     int *seen_src;
     int nseen;
+    char currency[16];        /* rank 0: the reports' currency ("" none given yet) */
+    int currency_src;         /* the input it came from */
+    /* The runs' profile columns (customers.h5's profile_<col>; the same in
+     * every run that has any) and each user's values by table position,
+     * CS_MAX_PROFILE_COLS a user, CS_PROFILE_UNKNOWN where no run knew it. */
+    int nprof;
+    char prof_cols[CS_MAX_PROFILE_COLS][48];
+    uint8_t *prof;
+    uint64_t prof_cap;
     char outtmp[1200];
 } merge_ctx;
 
@@ -150,6 +159,17 @@ static int add_report(merge_ctx *x, int src, cs_err *err)
         rc = cs_err_set(err, CS_ECONFIG, "%s was made with another configuration (config hash "
                         "%s, this merge %s): give merge the runs' config (-c, --set)", path,
                         hash, want);
+    char cur[16] = "";
+    if (rc == CS_OK && h5_attr_get_string(f, "currency", cur, sizeof cur) && cur[0]) {
+        if (x->currency[0] && strcmp(cur, x->currency) != 0)
+            rc = cs_err_set(err, CS_EINPUT, "%s: currency is %s, but %s's is %s; amounts in "
+                            "different currencies cannot be summed", path, cur,
+                            x->o->inputs[x->currency_src], x->currency);
+        else if (!x->currency[0]) {
+            memcpy(x->currency, cur, sizeof x->currency);
+            x->currency_src = src;
+        }
+    }
     int64_t v[CS_MAX_SEGMENTS * CS_HIST_BINS];
     int64_t *tot = &x->st.tot.rows_read;   /* cs_totals is a flat run of int64 in this order */
     for (size_t i = 0; rc == CS_OK && i < sizeof totals / sizeof *totals; i++) {
@@ -221,7 +241,6 @@ static void close_table(hid_t f, hid_t g)
     if (f >= 0) H5Fclose(f);
 }
 
-/* Adds the routed customer rows into this rank's table. */
 /* One row of a run's customers.h5 on its way to the user's owner: the
  * columns merge adds up (user_id first: shuffle_route routes by it). */
 typedef struct cust_row {
@@ -229,14 +248,42 @@ typedef struct cust_row {
     int64_t events, sessions, purchase_sessions, purchases, revenue, refunds, first_ts, last_ts,
         cart_abandons, cart_removes;
     uint32_t seg_sessions[CS_MAX_SEGMENTS];
+    int16_t profile[CS_MAX_PROFILE_COLS];   /* -1: the run had no profile for the user */
 } cust_row;
 
-static int merge_users(cs_users *t, const cust_row *r, uint64_t n, int nseg, cs_err *err)
+/* Room for the profile values of the users at positions below n. */
+static int prof_reserve(merge_ctx *x, uint64_t n, cs_err *err)
 {
+    if (n <= x->prof_cap)
+        return CS_OK;
+    uint64_t cap = x->prof_cap ? x->prof_cap : 1024;
+    while (cap < n)
+        cap *= 2;
+    uint8_t *p = cs_realloc(x->prof, cap * CS_MAX_PROFILE_COLS, err, "customer profiles");
+    if (!p)
+        return CS_ENOMEM;
+    memset(p + x->prof_cap * CS_MAX_PROFILE_COLS, CS_PROFILE_UNKNOWN,
+           (cap - x->prof_cap) * CS_MAX_PROFILE_COLS);
+    x->prof = p;
+    x->prof_cap = cap;
+    return CS_OK;
+}
+
+/* Adds the routed rows of one run into this rank's table. A profile value
+ * a run knows replaces an earlier run's, as a later profile table's does
+ * in one run over all the inputs. */
+static int merge_users(merge_ctx *x, const cust_row *r, uint64_t n, cs_err *err)
+{
+    cs_users *t = &x->users;
+    int nseg = x->st.nseg;
     for (uint64_t i = 0; i < n; i++) {
         cs_user *u = users_get(t, r[i].user_id, err);
-        if (!u)
+        if (!u || prof_reserve(x, t->n, err) != CS_OK)
             return CS_ENOMEM;
+        uint8_t *pv = x->prof + (uint64_t)(u - t->slot) * CS_MAX_PROFILE_COLS;
+        for (int p = 0; p < x->nprof; p++)
+            if (r[i].profile[p] >= 0)
+                pv[p] = (uint8_t)r[i].profile[p];
         u->events += r[i].events;
         u->sessions += r[i].sessions;
         u->purchase_sessions += r[i].purchase_sessions;
@@ -273,18 +320,63 @@ static void set_customer_field(cust_row *u, int k, int64_t v)
     }
 }
 
+/* The profile columns of a customers table (profile_<col>, by name). */
+typedef struct prof_list {
+    int n;
+    char names[CS_MAX_PROFILE_COLS][48];
+} prof_list;
+
+static herr_t list_profile(hid_t g, const char *name, const H5L_info_t *info, void *data)
+{
+    (void)g; (void)info;
+    prof_list *pl = data;
+    if (strncmp(name, "profile_", 8) == 0 && pl->n < CS_MAX_PROFILE_COLS)
+        snprintf(pl->names[pl->n++], sizeof pl->names[0], "%s", name + 8);
+    return 0;
+}
+
+/* Every rank: the table's profile columns become the merge's (the first
+ * run with any sets them; a run with none adds unknown values); *here: how
+ * many this table has (0 or the merge's). CS_EINPUT when two runs have
+ * different ones. */
+static int check_profiles(merge_ctx *x, hid_t g, const char *path, int *here, cs_err *err)
+{
+    prof_list pl;
+    memset(&pl, 0, sizeof pl);
+    *here = 0;
+    if (H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, NULL, list_profile, &pl) < 0)
+        return h5_fail(err, CS_EINPUT, "%s: cannot list /customers", path);
+    if (pl.n == 0)
+        return CS_OK;
+    *here = pl.n;
+    if (x->nprof == 0) {
+        x->nprof = pl.n;
+        memcpy(x->prof_cols, pl.names, sizeof pl.names);
+        return CS_OK;
+    }
+    if (pl.n != x->nprof || memcmp(pl.names, x->prof_cols, sizeof pl.names) != 0)
+        return cs_err_set(err, CS_EINPUT, "%s: its profile columns are not those of the runs "
+                          "before it; merge runs made with the same profile tables", path);
+    return CS_OK;
+}
+
 /* Collective: one run's customers.h5 into the merged table. */
 static int add_customers(merge_ctx *x, const char *dir, cs_err *err)
 {
     static const char *const cols[NCUST_COLS] = {"events", "sessions", "purchase_sessions",
         "purchases", "revenue", "refunds", "first_ts", "last_ts", "cart_abandons", "cart_removes"};
-    char path[CS_PATH_MAX + 20], name[96];
+    char path[CS_PATH_MAX + 20], name[112];
     hid_t f, g;
     uint64_t lo = 0, n = 0, ngot = 0;
-    open_table(x->c, dir, "customers.h5", "customers", path, sizeof path, &f, &g, &lo, &n, err);
+    int nprof = 0;   /* this run's profile columns: the merge's, or none */
+    if (open_table(x->c, dir, "customers.h5", "customers", path, sizeof path, &f, &g, &lo, &n,
+                   err) == CS_OK)
+        check_profiles(x, g, path, &nprof, err);
     int rc = comm_agree(x->c, err);
-    if (rc != CS_OK)
+    if (rc != CS_OK) {
+        close_table(f, g);
         return rc;
+    }
     cust_row *r = cs_calloc(n + 1, sizeof *r, err, "customer rows");
     int64_t *v = cs_malloc((n + 1) * sizeof *v, err, "customer rows");
     uint64_t *ids = cs_malloc((n + 1) * sizeof *ids, err, "customer rows");
@@ -292,18 +384,28 @@ static int add_customers(merge_ctx *x, const char *dir, cs_err *err)
     if (rc == CS_OK) {
         read_slab(g, path, "user_id", H5T_NATIVE_UINT64, lo, n, ids, err);
         rc = comm_agree(x->c, err);
-        for (uint64_t i = 0; i < n; i++)
+        for (uint64_t i = 0; i < n; i++) {
             r[i].user_id = ids[i];
+            for (int p = 0; p < CS_MAX_PROFILE_COLS; p++)
+                r[i].profile[p] = -1;
+        }
     }
-    for (int k = 0; rc == CS_OK && k < NCUST_COLS + x->st.nseg; k++) {
+    int nfields = NCUST_COLS + x->st.nseg;
+    for (int k = 0; rc == CS_OK && k < nfields + nprof; k++) {
         if (k < NCUST_COLS)
             snprintf(name, sizeof name, "%s", cols[k]);
-        else
+        else if (k < nfields)
             snprintf(name, sizeof name, "sessions_%s", x->cfg->rules.segments[k - NCUST_COLS]);
+        else
+            snprintf(name, sizeof name, "profile_%s", x->prof_cols[k - nfields]);
         read_slab(g, path, name, H5T_NATIVE_INT64, lo, n, v, err);
         rc = comm_agree(x->c, err);
-        for (uint64_t i = 0; rc == CS_OK && i < n; i++)
-            set_customer_field(&r[i], k, v[i]);
+        for (uint64_t i = 0; rc == CS_OK && i < n; i++) {
+            if (k < nfields)
+                set_customer_field(&r[i], k, v[i]);
+            else   /* -1 (unknown) .. 254, as written */
+                r[i].profile[k - nfields] = (int16_t)(v[i] < 0 || v[i] >= CS_PROFILE_UNKNOWN ? -1 : v[i]);
+        }
     }
     close_table(f, g);
     cust_row *got = NULL;
@@ -311,7 +413,7 @@ static int add_customers(merge_ctx *x, const char *dir, cs_err *err)
         rc = shuffle_route(x->c, r, n, sizeof *r, NULL, NULL, (void **)&got, &ngot, NULL, NULL,
                            err);
     if (rc == CS_OK) {
-        merge_users(&x->users, got, ngot, x->st.nseg, err);
+        merge_users(x, got, ngot, err);
         rc = comm_agree(x->c, err);
     }
     free(r); free(v); free(ids); free(got);
@@ -412,12 +514,18 @@ static int write_outputs(merge_ctx *x, double t0, cs_err *err)
     for (uint64_t i = 0; i < x->users.n; i++)
         if (x->users.slot[i].last_ts > t_end)
             t_end = x->users.slot[i].last_ts;
-    cs_plan noprof;
-    memset(&noprof, 0, sizeof noprof);
     if (rc == CS_OK)
         rc = comm_max_i64(c, &t_end, 1, 1, err);
+    if (rc == CS_OK) {
+        if (users_rank_alloc(&x->users, err) == CS_OK && x->prof)
+            for (uint64_t i = 0; i < x->users.n; i++)
+                memcpy(x->users.rank[i].profile, x->prof + i * CS_MAX_PROFILE_COLS,
+                       CS_MAX_PROFILE_COLS);
+        rc = comm_agree(c, err);
+    }
     if (rc == CS_OK)
-        rc = rank_customers(c, x->cfg, &noprof, &x->users, t_end, &x->ranking, err);
+        rc = rank_customers_profiled(c, x->cfg, x->nprof, (const char (*)[48])x->prof_cols,
+                                     &x->users, t_end, &x->ranking, err);
     if (rc == CS_OK)
         rc = report_write_customers(c, x->outtmp, &x->users, &x->cfg->rules, &x->ranking,
                                     (uint64_t)x->cfg->memory_per_rank / 16, err);
@@ -431,6 +539,7 @@ static int write_outputs(merge_ctx *x, double t0, cs_err *err)
     m.files = x->o->ninputs;
     m.total_rows = (uint64_t)x->st.tot.rows_read;
     m.config_hash = config_hash(x->cfg);
+    snprintf(m.currency, sizeof m.currency, "%s", x->currency);
     size_t used = 0;
     for (int i = 0; i < x->o->ninputs && used < sizeof m.inputs; i++)
         used += (size_t)snprintf(m.inputs + used, sizeof m.inputs - used, "%s%s", i ? "," : "",
@@ -485,5 +594,6 @@ int merge_reports(const cs_comm *c, const cs_config *cfg, const cs_merge_opts *o
     free(x.sess);
     free(x.seen_key);
     free(x.seen_src);
+    free(x.prof);
     return rc;
 }

@@ -414,18 +414,14 @@ static int top_k(const cs_comm *c, const cs_users *users, int64_t t_end, uint64_
     return comm_agree(c, err);
 }
 
-int rank_customers(const cs_comm *c, const cs_config *cfg, const cs_plan *plan,
-                   cs_users *users, int64_t t_end, cs_ranking *r, cs_err *err)
+/* Collective: scores every user (their profiles already in users->rank,
+ * r's profile columns set) and reduces the statistics and lists. */
+static int score_all(const cs_comm *c, const cs_config *cfg, cs_users *users, int64_t t_end,
+                     cs_ranking *r, cs_err *err)
 {
-    memset(r, 0, sizeof *r);
-    r->t_end = t_end;
     int nseg = cfg->rules.nsegments, bot = cfg->rules.bot_segment;
     int coll = rules_segment_index(&cfg->rules, "information_collector");
-    int rc = users_rank_alloc(users, err);
-    for (int i = 0; rc == CS_OK && i < plan->nprofiles; i++)
-        rc = load_profile_file(c, plan->profiles[i].path, users, r, err);
-    if (comm_agree(c, err) != CS_OK)
-        return err->code;
+    int rc = CS_OK;
     size_t xn = (size_t)r->nprofile_cols * CS_PROFILE_SLOTS * XT_WIDTH;
     r->xtab = cs_calloc(xn + 1, sizeof *r->xtab, err, "profile cross-tabs");
     if (!r->xtab)
@@ -457,6 +453,31 @@ int rank_customers(const cs_comm *c, const cs_config *cfg, const cs_plan *plan,
     free(ht.cd);
     free(hp.cd);
     return rc;
+}
+
+int rank_customers(const cs_comm *c, const cs_config *cfg, const cs_plan *plan,
+                   cs_users *users, int64_t t_end, cs_ranking *r, cs_err *err)
+{
+    memset(r, 0, sizeof *r);
+    r->t_end = t_end;
+    int rc = users_rank_alloc(users, err);
+    for (int i = 0; rc == CS_OK && i < plan->nprofiles; i++)
+        rc = load_profile_file(c, plan->profiles[i].path, users, r, err);
+    if (comm_agree(c, err) != CS_OK)
+        return err->code;
+    return score_all(c, cfg, users, t_end, r, err);
+}
+
+int rank_customers_profiled(const cs_comm *c, const cs_config *cfg, int ncols,
+                            const char (*cols)[48], cs_users *users, int64_t t_end,
+                            cs_ranking *r, cs_err *err)
+{
+    memset(r, 0, sizeof *r);
+    r->t_end = t_end;
+    r->nprofile_cols = ncols < 0 ? 0 : ncols > CS_MAX_PROFILE_COLS ? CS_MAX_PROFILE_COLS : ncols;
+    for (int k = 0; k < r->nprofile_cols; k++)
+        snprintf(r->profile_cols[k], sizeof r->profile_cols[k], "%s", cols[k]);
+    return score_all(c, cfg, users, t_end, r, err);
 }
 
 void rank_free(cs_ranking *r)

@@ -68,6 +68,14 @@ typedef struct cs_ranking {
 int rank_customers(const cs_comm *c, const cs_config *cfg, const cs_plan *plan,
                    cs_users *users, int64_t t_end, cs_ranking *out, cs_err *err);
 
+/* Collective. As rank_customers, for users whose profiles the caller has
+ * set already (users_rank_alloc, then users->rank[i].profile; merge takes
+ * them from the runs' customers.h5): cols names the ncols profile columns
+ * in the order of those values. */
+int rank_customers_profiled(const cs_comm *c, const cs_config *cfg, int ncols,
+                            const char (*cols)[48], cs_users *users, int64_t t_end,
+                            cs_ranking *r, cs_err *err);
+
 void rank_free(cs_ranking *r);
 
 /* The derived values of a user (pure; exposed for tests and outputs). */

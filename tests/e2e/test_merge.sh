@@ -3,8 +3,11 @@
 # run over all days when sessions are cut at midnight too (session.split =
 # "day", checked against the independent reference); without the split, the
 # merged report counts each session that crosses midnight once per day, as
-# docs/checkpoint.md says, and nothing else differs in the totals. Reports of
-# another config, a day given twice and a missing report are refused.
+# docs/checkpoint.md says, and nothing else differs in the totals. The
+# profile table given to every run gives the merge the same profile
+# cross-tabs, customers' profile columns and currency as the one run.
+# Reports of another config, a day given twice, a missing report, another
+# currency and other profile columns are refused.
 # ranks: 2
 set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
@@ -17,10 +20,10 @@ mapfile -t DAYS < <(awk '{print $1}' pieces.txt)
 
 for split in day none; do
     SET=(--set "session.split=$split")
-    mpi 3 "$CLICKSEG" run -q -i 'days/*' -o "whole_$split" --sessions "${SET[@]}"
+    mpi 3 "$CLICKSEG" run -q -i 'days/*' -i arch/profiles.h5 -o "whole_$split" --sessions "${SET[@]}"
     outs=()
     for i in "${!DAYS[@]}"; do
-        mpi $((1 + i % 2)) "$CLICKSEG" run -q -i "days/${DAYS[$i]}" -o "${split}_${DAYS[$i]}" \
+        mpi $((1 + i % 2)) "$CLICKSEG" run -q -i "days/${DAYS[$i]}" -i arch/profiles.h5 -o "${split}_${DAYS[$i]}" \
             --sessions "${SET[@]}"
         outs+=("${split}_${DAYS[$i]}")
     done
@@ -31,6 +34,23 @@ done
 $CMP --same whole_day merged_day --sessions
 $REF arch --split day --out ref_day > /dev/null
 $CMP ref_day whole_day --sessions
+
+# Profiles and currency: the same as the one run's (compare.py checks
+# customers.h5's every column, the profile ones among them).
+$PY - <<'PY'
+import json, h5py
+w = json.load(open("whole_day/report.json"))
+m = json.load(open("merged_day/report.json"))
+assert w["profiles"], "the whole run has profile cross-tabs"
+assert m["profiles"] == w["profiles"], "profile cross-tabs differ"
+assert w["currency"] == "EUR" and m["currency"] == w["currency"], (w["currency"], m["currency"])
+for f in ("profiles.csv", "targets.csv", "prospects.csv", "tiers.csv", "rfm_segments.csv"):
+    assert open("merged_day/" + f).read() == open("whole_day/" + f).read(), f + " differs"
+with h5py.File("merged_day/customers.h5") as f:
+    cols = sorted(k for k in f["customers"] if k.startswith("profile_"))
+assert len(cols) >= 1, cols
+print("merge: profiles %s and currency as one run" % cols)
+PY
 
 # Without it: every session across midnight is counted in both days.
 $PY - <<'PY'
@@ -58,6 +78,19 @@ expect_fail 4 "nowhere: no report.h5" \
 expect_fail 5 "output exists" \
     mpi 2 "$CLICKSEG" merge --set session.split=day -o merged_day "day_${DAYS[1]}"
 expect_fail 2 "no report directories" mpi 1 "$CLICKSEG" merge -o bad
+cp -r "day_${DAYS[2]}" usd
+$PY -c "import h5py; h5py.File('usd/report.h5', 'a').attrs['currency'] = 'USD'"
+expect_fail 4 "usd/report.h5: currency is USD, but day_${DAYS[1]}'s is EUR" \
+    mpi 2 "$CLICKSEG" merge --set session.split=day -o bad "day_${DAYS[1]}" usd
+cp -r "day_${DAYS[2]}" otherprof
+$PY - <<'PY'
+import h5py
+with h5py.File("otherprof/customers.h5", "a") as f:
+    name = sorted(k for k in f["customers"] if k.startswith("profile_"))[0]
+    f["customers"].move(name, "profile_zz_other")
+PY
+expect_fail 4 "otherprof/customers.h5: its profile columns are not those" \
+    mpi 2 "$CLICKSEG" merge --set session.split=day -o bad "day_${DAYS[1]}" otherprof
 [ ! -e bad ] || fail "a refused merge left an output"
 "$CLICKSEG" merge --help | grep "usage: mpirun -n N clickseg merge" > /dev/null || fail "merge --help"
 echo "test_merge: ok"
