@@ -239,8 +239,11 @@ static int load_profile_file(const cs_comm *c, const char *path, cs_users *users
                                     (long long)val[i]);
                 else if (cs_owner(ids[i], c->size) == c->rank) {
                     cs_user *u = users_find(users, ids[i]);
-                    if (u)
-                        users->rank[u - users->slot].profile[k] = (uint8_t)val[i];
+                    uint8_t *pv = u ? &users->rank[u - users->slot].profile[k] : NULL;
+                    if (pv) {
+                        r->profile_conflicts += *pv != CS_PROFILE_UNKNOWN && *pv != val[i];
+                        *pv = (uint8_t)val[i];
+                    }
                 }
             }
         }
@@ -463,7 +466,8 @@ int rank_customers(const cs_comm *c, const cs_config *cfg, const cs_plan *plan,
     int rc = users_rank_alloc(users, err);
     for (int i = 0; rc == CS_OK && i < plan->nprofiles; i++)
         rc = load_profile_file(c, plan->profiles[i].path, users, r, err);
-    if (comm_agree(c, err) != CS_OK)
+    if (comm_agree(c, err) != CS_OK ||
+        comm_sum_i64(c, &r->profile_conflicts, 1, 0, err) != CS_OK)
         return err->code;
     return score_all(c, cfg, users, t_end, r, err);
 }

@@ -100,8 +100,9 @@ int report_rank_json(FILE *f, const cs_config *cfg, const cs_ranking *r)
         users += r->tier_users[t];
         revenue += r->tier_revenue[t];
     }
-    fprintf(f, "  \"ranking\": {\"t_end\": %lld, \"buyers\": %lld, \"cut_points\": {",
-            (long long)r->t_end, (long long)r->buyers);
+    fprintf(f, "  \"ranking\": {\"t_end\": %lld, \"buyers\": %lld, \"profile_conflicts\": %lld, "
+            "\"cut_points\": {", (long long)r->t_end, (long long)r->buyers,
+            (long long)r->profile_conflicts);
     json_cuts(f, "recency_days", r->cut_recency);
     fprintf(f, ", ");
     json_cuts(f, "frequency", r->cut_frequency);

@@ -47,6 +47,9 @@ typedef struct cs_ranking {
     int64_t t_end;                         /* recency is measured from here (µs) */
     int64_t cut_recency[4], cut_frequency[4], cut_monetary[4];
     int64_t buyers;
+    /* profile values of a user that two profile tables give differently
+     * (the table read last, in input order, wins); summed onto rank 0 */
+    int64_t profile_conflicts;
     int64_t tier_users[CS_NTIERS], tier_revenue[CS_NTIERS];
     int64_t tier_seg_sessions[CS_NTIERS][CS_MAX_SEGMENTS];
     int64_t rfm_users[CS_NRFM], rfm_revenue[CS_NRFM];

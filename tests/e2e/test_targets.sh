@@ -32,4 +32,30 @@ with h5py.File("many/report.h5", "r") as h:
     assert h["tiers/users"][:].tolist() == [x["users"] for x in r["tiers"]]
 print("targets.csv and report.h5 agree with report.json")
 PY
+# Two profile tables that disagree: the one read last wins, and the values
+# that differ are counted (report.json) and noted, against a count of our own.
+mpi 1 "$CLICKSEG" generate -o arch2 -n 20000 -d 2 --seed 22 > /dev/null
+mpi "$NRANKS" "$CLICKSEG" run -i arch -i arch2/profiles.h5 -o conflict 2> conflict.err > /dev/null
+grep -q "the profile tables give [0-9]* values differently" conflict.err || fail "no note on the conflicts"
+$PY - <<'PY'
+import glob, h5py, json, numpy as np
+users = np.unique(np.concatenate([h5py.File(f)["events/user_id"][:]
+                                  for f in sorted(glob.glob("arch/events-*.h5"))]))
+p1, p2 = (h5py.File(d + "/profiles.h5")["customers"] for d in ("arch", "arch2"))
+want, last = 0, {}
+for col in ("age_band", "gender", "region"):
+    a = dict(zip(p1["user_id"][:].tolist(), p1[col][:].tolist()))
+    b = dict(zip(p2["user_id"][:].tolist(), p2[col][:].tolist()))
+    want += sum(1 for u in users.tolist() if u in a and u in b and a[u] != b[u])
+    last[col] = {u: b.get(u, a.get(u, -1)) for u in users.tolist()}
+got = json.load(open("conflict/report.json"))["ranking"]["profile_conflicts"]
+assert got == want and want > 0, (got, want)
+with h5py.File("conflict/customers.h5") as f:
+    c = f["customers"]
+    for col in last:
+        vals = dict(zip(c["user_id"][:].tolist(), c["profile_" + col][:].tolist()))
+        bad = [u for u in vals if vals[u] != last[col][u]]
+        assert not bad, (col, bad[:5])
+print("profile conflicts: %d, the later table's values kept" % got)
+PY
 echo "test_targets: ok ($NRANKS ranks)"
