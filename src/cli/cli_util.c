@@ -65,7 +65,14 @@ int cli_parse_date(const char *flag, const char *s, int64_t *out, cs_err *err)
     if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 || m < 1 || m > 12 || d < 1 || d > 31)
         return cs_err_set(err, CS_EUSAGE, "%s: '%s' is not a date YYYY-MM-DD", flag, s);
     struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d};
-    *out = (int64_t)timegm(&tm) * 1000000;
+    time_t t = timegm(&tm);
+    /* timegm moves a day past the month's end into the next month
+     * (2024-02-30 is 2024-03-01): such a date is a typo, not a wish. */
+    struct tm back;
+    if (!gmtime_r(&t, &back) || back.tm_year != y - 1900 || back.tm_mon != m - 1 ||
+        back.tm_mday != d)
+        return cs_err_set(err, CS_EUSAGE, "%s: '%s' is not a day of the calendar", flag, s);
+    *out = (int64_t)t * 1000000;
     return CS_OK;
 }
 

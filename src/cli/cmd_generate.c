@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "clickseg/event.h"
 #include "clickseg/fsutil.h"
 #include "clickseg/generate.h"
 
@@ -71,6 +72,16 @@ static int gen_parse(int argc, char **argv, gen_opts *o, cs_err *err)
         rc = cs_err_set(err, CS_EUSAGE, "unexpected argument '%s' (see --help)", argv[optind]);
     if (rc == CS_OK && !o->help && !o->p.outdir[0])
         rc = cs_err_set(err, CS_EUSAGE, "--output DIR is required (see --help)");
+    if (rc == CS_OK && !o->help && o->p.events == 0)
+        rc = cs_err_set(err, CS_EUSAGE, "--events 0: an archive needs at least one event");
+    /* The timeline starts an hour before the first midnight and visits run
+     * past the last: keep every event within the times an archive holds
+     * (1970 to 9999, archive-format.md), or run would reject them. */
+    const int64_t day = INT64_C(86400000000);
+    if (rc == CS_OK && (o->p.start_ts < day ||
+                        o->p.start_ts > CS_TS_MAX - (int64_t)(o->p.days + 1) * day))
+        rc = cs_err_set(err, CS_EUSAGE, "--start: the %d days from it must lie between "
+                        "1970-01-02 and 9999-12-30 (archive times are 1970 to 9999)", o->p.days);
     if (rc == CS_OK && o->p.files > o->p.days * 12)
         rc = cs_err_set(err, CS_EUSAGE, "--files %d: at most 12 files per day (%d for %d days)",
                         o->p.files, o->p.days * 12, o->p.days);
