@@ -445,6 +445,12 @@ int cfg_validate(const cs_config *cfg, cs_err *err, const char **key)
         *key = "report.timezone";
         return cs_err_wrap(err, "key 'report.timezone'");
     }
+    /* A high tier that starts below the ordinary one would be empty of
+     * ordinary customers: a slip between the two keys, not a wish. */
+    if (cfg->rank_high_score < cfg->rank_ordinary_score)
+        return BAD("rank.high_score", "key 'rank.high_score': must be at least "
+                   "rank.ordinary_score (%" PRId64 "), got %" PRId64, cfg->rank_ordinary_score,
+                   cfg->rank_high_score);
     const char *cur = cfg->report_currency;
     if (cur[0] && !(strlen(cur) == 3 && isupper((unsigned char)cur[0]) &&
                     isupper((unsigned char)cur[1]) && isupper((unsigned char)cur[2])))

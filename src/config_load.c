@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <libconfig.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,6 +30,7 @@ static const char *setting_kind(int t)
 
 typedef struct loader {
     const char *name;   /* the file, or the name standing for a string */
+    const char *text;   /* the string loaded (NULL: a file) */
     cs_config *cfg;
     cs_err *err;
 } loader;
@@ -53,6 +55,70 @@ static int type_error(const loader *ld, const config_setting_t *s, const char *p
     return cs_err_set(ld->err, CS_ECONFIG, "%s:%u: key '%s': expected %s, got %s",
                       where_file(ld, s), config_setting_source_line(s), path, expects,
                       setting_kind(config_setting_type(s)));
+}
+
+/* Line `line` (1-based) of the setting's source into buf, without its end;
+ * "" when it cannot be read. */
+static void source_line(const loader *ld, const config_setting_t *s, char *buf, size_t n)
+{
+    unsigned want = config_setting_source_line(s), at = 1;
+    buf[0] = '\0';
+    if (!config_setting_source_file(s) && ld->text) {
+        const char *p = ld->text;
+        while (at < want && (p = strchr(p, '\n')))
+            p++, at++;
+        if (p && at == want)
+            snprintf(buf, n, "%.*s", (int)strcspn(p, "\n"), p);
+        return;
+    }
+    FILE *f = fopen(where_file(ld, s), "r");
+    while (f && fgets(buf, (int)n, f) && at < want)
+        at += strchr(buf, '\n') != NULL;   /* a line longer than buf spans reads */
+    if (!f || at != want)
+        buf[0] = '\0';
+    if (f)
+        fclose(f);
+}
+
+/* libconfig 1.5 (Debian 12's) reads an integer literal past 32 bits that
+ * has no L suffix modulo 2^32, without a word: 4294969096 loads as 1800.
+ * So the literal on an integer setting's line is read again and must be
+ * the value loaded. CS_ECONFIG when it is not. */
+static int check_int_literal(const loader *ld, const config_setting_t *s, const char *path)
+{
+    const char *name = config_setting_name(s);
+    char line[1024];
+    if (config_setting_type(s) != CONFIG_TYPE_INT || !name)
+        return CS_OK;
+    source_line(ld, s, line, sizeof line);
+    size_t len = strlen(name);
+    for (const char *p = strstr(line, name); p; p = strstr(p + 1, name)) {
+        char before = p > line ? p[-1] : ' ';
+        if (before == '_' || before == '-' || (before >= 'a' && before <= 'z') ||
+            (before >= 'A' && before <= 'Z') || (before >= '0' && before <= '9'))
+            continue;
+        const char *q = p + len;
+        q += strspn(q, " \t");
+        if (*q != '=' && *q != ':')
+            continue;
+        q++;
+        q += strspn(q, " \t");
+        const char *digits = q + (*q == '-' || *q == '+');
+        int hex = digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X');
+        char *end = NULL;
+        errno = 0;
+        long long v = strtoll(q, &end, hex ? 16 : 10);
+        if (end == q)
+            return CS_OK;   /* not a literal this reads: trust libconfig */
+        if (errno == ERANGE || v != config_setting_get_int64(s))
+            return cs_err_set(ld->err, CS_ECONFIG, "%s:%u: key '%s': %.*s does not fit in a "
+                              "32-bit integer (libconfig would read %lld); write %.*sL for a "
+                              "64-bit one", where_file(ld, s), config_setting_source_line(s),
+                              path, (int)(end - q), q, (long long)config_setting_get_int64(s),
+                              (int)(end - q), q);
+        return CS_OK;
+    }
+    return CS_OK;
 }
 
 /* Lists every feature name, for messages. */
@@ -236,6 +302,8 @@ static int load_key(loader *ld, const key_def *k, const config_setting_t *s)
     case KT_INT:
     case KT_SIZE:
     case KT_COUNT:
+        if (is_int && check_int_literal(ld, s, k->path) != CS_OK)
+            return CS_ECONFIG;
         if (is_int)
             rc = cfg_set_number(ld->cfg, k, config_setting_get_int64(s), ld->err);
         else if (k->type == KT_SIZE && t == CONFIG_TYPE_STRING)
@@ -246,6 +314,8 @@ static int load_key(loader *ld, const key_def *k, const config_setting_t *s)
     case KT_SHARE:
         if (t == CONFIG_TYPE_FLOAT)
             rc = cfg_set_share(ld->cfg, k, config_setting_get_float(s), ld->err);
+        else if (is_int && check_int_literal(ld, s, k->path) != CS_OK)
+            return CS_ECONFIG;
         else if (is_int)
             rc = cfg_set_share(ld->cfg, k, (double)config_setting_get_int64(s), ld->err);
         else if (t == CONFIG_TYPE_STRING)
@@ -314,13 +384,14 @@ static int load_group(loader *ld, const config_setting_t *grp, const char *prefi
 }
 
 /* Applies a parsed libconfig tree to cfg (all or nothing), then validates. */
-static int load_tree(cs_config *cfg, config_t *lc, const char *name, cs_err *err)
+static int load_tree(cs_config *cfg, config_t *lc, const char *name, const char *text,
+                     cs_err *err)
 {
     cs_config *tmp = cs_malloc(sizeof *tmp, err, "config");
     if (!tmp)
         return CS_ENOMEM;
     *tmp = *cfg;
-    loader ld = { name, tmp, err };
+    loader ld = { name, text, tmp, err };
     int rc = load_group(&ld, config_root_setting(lc), "");
     const char *key = NULL;
     if (rc == CS_OK && (rc = cfg_validate(tmp, err, &key)) != CS_OK) {
@@ -370,7 +441,7 @@ int config_load_file(cs_config *cfg, const char *path, cs_err *err)
                           strerror(errno ? errno : EIO))
              : syntax_error(&lc, path, err);
     else
-        rc = load_tree(cfg, &lc, path, err);
+        rc = load_tree(cfg, &lc, path, NULL, err);
     config_destroy(&lc);
     return rc;
 }
@@ -383,7 +454,7 @@ int config_load_string(cs_config *cfg, const char *text, const char *name, cs_er
         err = &local;
     config_t lc;
     config_init(&lc);
-    int rc = config_read_string(&lc, text) ? load_tree(cfg, &lc, name, err)
+    int rc = config_read_string(&lc, text) ? load_tree(cfg, &lc, name, text, err)
                                            : syntax_error(&lc, name, err);
     config_destroy(&lc);
     return rc;

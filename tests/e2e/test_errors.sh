@@ -27,6 +27,8 @@ expect_fail 2 "unknown command" "$CLICKSEG" frobnicate
 # Configs (exit 3), naming file and line.
 printf 'session: { gap = 1800; colour = 3; };\n' > unknown.cfg
 expect_fail 3 "unknown.cfg:1: .*colour" R -c unknown.cfg -i arch -o out
+printf 'session: {\n  gap = 4294969096;\n};\n' > wrap.cfg   # libconfig 1.5 would read 1800
+expect_fail 3 "wrap.cfg:2: key 'session.gap': 4294969096 does not fit in a 32-bit integer" R -c wrap.cfg -i arch -o out
 printf 'session: {\n  gap = "long";\n};\n' > type.cfg
 expect_fail 3 "type.cfg:2: .*session.gap" R -c type.cfg -i arch -o out
 printf 'memory_per_rank = "12X";\n' > size.cfg

@@ -156,6 +156,28 @@ static void load_fails(const char *text, const char *want)
     free(d);
 }
 
+/* libconfig 1.5 reads an integer literal past 32 bits without an L modulo
+ * 2^32: the loader reads the literal again, so 4294969096 (which libconfig
+ * makes 1800) is an error naming the line, and decimal with a leading zero,
+ * hex, negative and 64-bit literals still load as written. */
+static void test_int_literals(void **state)
+{
+    (void)state;
+    load_fails("session = {\n  gap = 4294969096;\n};",
+               "t.cfg:2: key 'session.gap': 4294969096 does not fit in a 32-bit integer "
+               "(libconfig would read 1800); write 4294969096L for a 64-bit one");
+    load_fails("rank = { top_k : 99999999999 };", "t.cfg:1: key 'rank.top_k': 99999999999 does not fit");
+    load_fails("session = { gap = 4294969096L; };", "must be at most");
+    load_fails("rank = {\n  high_score = 10;\n};", "t.cfg:2: key 'rank.high_score': must be at "
+               "least rank.ordinary_score (16), got 10");
+    cs_config *c = load_ok("session = { gap = 010; max_duration = 0x10; };\n"
+                           "memory_per_rank = 3000000000L;");
+    assert_int_equal(c->session_gap_us, INT64_C(10000000));
+    assert_int_equal(c->session_max_duration_us, INT64_C(16000000));
+    assert_int_equal(c->memory_per_rank, INT64_C(3000000000));
+    free(c);
+}
+
 static void test_defaults(void **state)
 {
     (void)state;
@@ -585,6 +607,7 @@ int main(void)
         cmocka_unit_test(test_print_keys),
         cmocka_unit_test(test_hash),
         cmocka_unit_test(test_validate),
+        cmocka_unit_test(test_int_literals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
