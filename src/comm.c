@@ -253,31 +253,50 @@ int comm_gatherv(const cs_comm *c, const void *buf, uint64_t bytes, void **out,
                  uint64_t *counts, cs_err *err)
 {
     int n = c->size;
+    /* Each step a rank can fail alone (its counts, a block too large for
+     * MPI's int counts, rank 0's buffer) is agreed on before the next
+     * collective, so no rank waits in a gather the others have left. */
     int *ic = cs_calloc((size_t)n * 2, sizeof(int), err, "gather counts");
-    if (!ic)
-        return CS_ENOMEM;
-    if (bytes > INT_MAX) {
-        free(ic);
-        return cs_err_set(err, CS_EINTERNAL, "gather block of %llu bytes is too large",
-                          (unsigned long long)bytes);
-    }
+    if (ic && bytes > INT_MAX)
+        cs_err_set(err, CS_EINTERNAL, "gather block of %llu bytes is too large",
+                   (unsigned long long)bytes);
+    int rc = comm_agree(c, err);
     int mine = (int)bytes;
-    MPI_CHECK(MPI_Gather(&mine, 1, MPI_INT, ic, 1, MPI_INT, 0, c->comm), err);
+    if (rc == CS_OK) {
+        int mrc = MPI_Gather(&mine, 1, MPI_INT, ic, 1, MPI_INT, 0, c->comm);
+        rc = mrc == MPI_SUCCESS ? CS_OK : mpi_fail(err, mrc, "MPI_Gather");
+    }
+    if (rc != CS_OK) {
+        free(ic);
+        return rc;
+    }
     int *disp = ic + n;
-    uint64_t total = 0;
+    void *all = NULL;
     if (c->rank == 0) {
+        uint64_t total = 0;
         for (int r = 0; r < n; r++) {
-            disp[r] = (int)total;
+            disp[r] = (int)(total <= INT_MAX ? total : 0);
             counts[r] = (uint64_t)ic[r];
             total += (uint64_t)ic[r];
         }
-        *out = cs_malloc(total, err, "gather buffer");
+        if (total > INT_MAX)
+            cs_err_set(err, CS_EINTERNAL, "gathered blocks of %llu bytes are too large",
+                       (unsigned long long)total);
+        else
+            all = cs_malloc(total + 1, err, "gather buffer");
     }
-    int rc = MPI_Gatherv((void *)buf, mine, MPI_BYTE, c->rank == 0 ? *out : NULL, ic, disp,
-                         MPI_BYTE, 0, c->comm);
+    rc = comm_agree(c, err);
+    if (rc == CS_OK) {
+        int mrc = MPI_Gatherv((void *)buf, mine, MPI_BYTE, all, ic, disp, MPI_BYTE, 0, c->comm);
+        rc = mrc == MPI_SUCCESS ? CS_OK : mpi_fail(err, mrc, "MPI_Gatherv");
+    }
     free(ic);
-    if (rc != MPI_SUCCESS)
-        return mpi_fail(err, rc, "MPI_Gatherv");
+    if (rc != CS_OK) {
+        free(all);
+        return rc;
+    }
+    if (c->rank == 0)
+        *out = all;
     return CS_OK;
 }
 

@@ -57,11 +57,14 @@ int plan_build(const cs_file_info *info, int n, int64_t memory_per_rank,
         for (int j = i + 1; j < plan->nfiles && plan->files[j].ts_first == plan->files[i].ts_first &&
                             plan->files[j].ts_last == plan->files[i].ts_last; j++) {
             const cs_plan_file *a = &plan->files[i], *b = &plan->files[j];
-            if (a->rows == b->rows && a->bytes == b->bytes)
-                return cs_err_set(err, CS_EINPUT, "%s and %s look like copies of each other "
-                                  "(same size, %llu rows each, same first and last time): their "
-                                  "events would be counted twice; remove one from the inputs",
-                                  a->path, b->path, (unsigned long long)a->rows);
+            if (a->rows == b->rows && a->bytes == b->bytes) {
+                int rc = cs_err_set(err, CS_EINPUT, "%s and %s look like copies of each other "
+                                    "(same size, %llu rows each, same first and last time): "
+                                    "their events would be counted twice; remove one from the "
+                                    "inputs", a->path, b->path, (unsigned long long)a->rows);
+                plan_free(plan);
+                return rc;
+            }
         }
     for (int i = 0; i < plan->nfiles; i++) {
         plan->files[i].row0 = plan->total_rows;

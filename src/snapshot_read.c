@@ -137,14 +137,24 @@ static int read_attrs(hid_t f, cs_snap_meta *m, int64_t *maxts, cs_err *err)
     return CS_OK;
 }
 
+/* get() on every rank, then agreement: a rank whose buffer failed would
+ * otherwise skip the next collective read the others are in. */
+static int get_agreed(const cs_comm *c, hid_t f, const char *name, hid_t t, size_t size,
+                      void **buf, uint64_t *n, cs_err *err)
+{
+    get(c, f, name, t, size, 1, buf, n, err);
+    return comm_agree(c, err);
+}
+
 static int read_stats(const cs_comm *c, hid_t f, cs_stats *st, cs_err *err)
 {
     void *tot = NULL, *seg = NULL, *keys = NULL, *rows = NULL;
     uint64_t nt, ns, nk, nr, w = (uint64_t)st->nseg * PS_NFIELDS;
-    int rc = get(c, f, "stats_totals", H5T_NATIVE_INT64, 8, 1, &tot, &nt, err);
-    if (rc == CS_OK) rc = get(c, f, "stats_segments", H5T_NATIVE_INT64, 8, 1, &seg, &ns, err);
-    if (rc == CS_OK) rc = get(c, f, "stats_period_keys", H5T_NATIVE_INT64, 8, 1, &keys, &nk, err);
-    if (rc == CS_OK) rc = get(c, f, "stats_period_rows", H5T_NATIVE_INT64, 8, 1, &rows, &nr, err);
+    hid_t i64 = H5T_NATIVE_INT64;
+    int rc = get_agreed(c, f, "stats_totals", i64, 8, &tot, &nt, err);
+    if (rc == CS_OK) rc = get_agreed(c, f, "stats_segments", i64, 8, &seg, &ns, err);
+    if (rc == CS_OK) rc = get_agreed(c, f, "stats_period_keys", i64, 8, &keys, &nk, err);
+    if (rc == CS_OK) rc = get_agreed(c, f, "stats_period_rows", i64, 8, &rows, &nr, err);
     if (rc == CS_OK && c->rank == 0) {
         if (nt != sizeof st->tot / 8 || ns != (uint64_t)st->nseg * sizeof(cs_segstat) / 8 ||
             nr != nk * w)
@@ -173,11 +183,12 @@ static int read_history(const cs_comm *c, hid_t f, cs_snap_meta *m, cs_err *err)
     hid_t st = H5Tcopy(H5T_C_S1);
     H5Tset_size(st, sizeof m->hist->path);
     H5Tset_strpad(st, H5T_STR_NULLTERM);
-    int rc = get(c, f, "history_path", st, sizeof m->hist->path, 1, &p, &n, err);
+    int rc = get_agreed(c, f, "history_path", st, sizeof m->hist->path, &p, &n, err);
     H5Tclose(st);
-    if (rc == CS_OK) rc = get(c, f, "history_rows", H5T_NATIVE_INT64, 8, 1, &r, &k, err);
-    if (rc == CS_OK) rc = get(c, f, "history_ts_first", H5T_NATIVE_INT64, 8, 1, &a, &k, err);
-    if (rc == CS_OK) rc = get(c, f, "history_ts_last", H5T_NATIVE_INT64, 8, 1, &b, &k, err);
+    hid_t i64 = H5T_NATIVE_INT64;
+    if (rc == CS_OK) rc = get_agreed(c, f, "history_rows", i64, 8, &r, &k, err);
+    if (rc == CS_OK) rc = get_agreed(c, f, "history_ts_first", i64, 8, &a, &k, err);
+    if (rc == CS_OK) rc = get_agreed(c, f, "history_ts_last", i64, 8, &b, &k, err);
     if (rc == CS_OK && c->rank == 0 && n) {
         m->hist = cs_calloc(n, sizeof *m->hist, err, "history");
         rc = m->hist ? CS_OK : CS_ENOMEM;

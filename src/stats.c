@@ -172,8 +172,7 @@ static int align_periods(const cs_comm *c, cs_stats *s, cs_err *err)
         free(all);
         return err->code;
     }
-    comm_bcast(c, &n, sizeof n, err);
-    if (c->rank != 0)
+    if (comm_bcast(c, &n, sizeof n, err) == CS_OK && c->rank != 0)
         keys = cs_malloc((size_t)n * sizeof *keys + 8, err, "period keys");
     rc = comm_agree(c, err);
     if (rc == CS_OK)

@@ -75,7 +75,10 @@ int comm_allgather_u64(const cs_comm *c, const uint64_t *mine, size_t per, uint6
                        cs_err *err);
 
 /* Gathers variable-length byte blocks to rank 0: on rank 0 *out holds the
- * concatenation in rank order and counts[r] each rank's length (caller frees). */
+ * concatenation in rank order and counts[r] each rank's length (caller frees).
+ * Every rank returns the same code: CS_ENOMEM when a rank's counts or rank
+ * 0's buffer cannot be allocated, CS_EINTERNAL when a block or the whole is
+ * past 2 GiB (MPI's int counts); *out is then untouched. */
 int comm_gatherv(const cs_comm *c, const void *buf, uint64_t bytes, void **out,
                  uint64_t *counts, cs_err *err);
 
