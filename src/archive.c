@@ -99,6 +99,31 @@ static int check_event_enum(hid_t type, const char *path, cs_err *err)
     return CS_OK;
 }
 
+
+/* The names of a dataset's filters, in pipeline order, joined by '+'
+ * ("shuffle+deflate+fletcher32"), into buf; "" when it has none. inspect
+ * prints them: a checksum alone is not compression. */
+static void filter_names(hid_t dcpl, char *buf, size_t n)
+{
+    int nf = H5Pget_nfilters(dcpl);
+    size_t at = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < nf && at < n; i++) {
+        unsigned flags, conf;
+        size_t ncd = 0;
+        char other[16];
+        H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &flags, &ncd, NULL, 0, NULL, &conf);
+        const char *name = id == H5Z_FILTER_DEFLATE ? "deflate" : id == H5Z_FILTER_SHUFFLE ? "shuffle"
+                           : id == H5Z_FILTER_FLETCHER32 ? "fletcher32" : id == H5Z_FILTER_SZIP ? "szip"
+                           : id == H5Z_FILTER_NBIT ? "nbit" : id == H5Z_FILTER_SCALEOFFSET ? "scaleoffset"
+                           : NULL;
+        if (!name) {
+            snprintf(other, sizeof other, "filter%d", (int)id);
+            name = other;
+        }
+        at += (size_t)snprintf(buf + at, n - at, "%s%s", i ? "+" : "", name);
+    }
+}
 /* Checks one /events column: 1-D, integer (or enum for event_type), rows
  * equal to the first column's. Fills the column's fields of info. */
 static int scan_column(hid_t grp, int col, cs_file_info *info, cs_err *err)
@@ -146,7 +171,7 @@ static int scan_column(hid_t grp, int col, cs_file_info *info, cs_err *err)
             H5Pget_chunk(p, 1, cd);
             info->chunk_rows[col] = cd[0];
         }
-        info->compressed[col] = H5Pget_nfilters(p) > 0;
+        filter_names(p, info->filters[col], sizeof info->filters[col]);
     }
     H5Pclose(p);
     H5Sclose(s);

@@ -57,7 +57,7 @@ typedef struct cs_file_info {
     int present[COL_NCOLUMNS]; /* column exists */
     char type_desc[COL_NCOLUMNS][48]; /* e.g. "int64", "uint8 enum", "int32" */
     uint64_t chunk_rows[COL_NCOLUMNS]; /* 0 = contiguous */
-    int compressed[COL_NCOLUMNS];
+    char filters[COL_NCOLUMNS][40]; /* e.g. "fletcher32", "shuffle+deflate"; "" = none */
     int64_t ts_first, ts_last; /* ts of the first and last row (rows > 0) */
     int64_t file_bytes;
     char currency[16];         /* /events attribute `currency` ("" when absent) */

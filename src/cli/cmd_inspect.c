@@ -28,6 +28,7 @@ static void inspect_usage(FILE *out)
 
 typedef struct totals {
     uint64_t rows, files, problems, customers, users_est;
+    uint64_t scanned;   /* rows of the files read whole (the counts below are theirs) */
     uint64_t types[8], bad_types, negative_ts, far_future_ts, out_of_order;
     int64_t bytes, ts_min, ts_max;
 } totals;
@@ -43,8 +44,8 @@ static void print_columns(const cs_file_info *fi)
             printf("/chunk%llu", (unsigned long long)fi->chunk_rows[c]);
         else
             printf("/contiguous");
-        if (fi->compressed[c])
-            printf("/compressed");
+        if (fi->filters[c][0])
+            printf("/%s", fi->filters[c]);
     }
     printf("\n    missing optional columns (read as 0):");
     int any = 0;
@@ -111,6 +112,7 @@ static int inspect_file(const char *path, int quick, totals *t)
         printf("    note: %llu rows have a ts after 9999-12-31 (corrupt or not in microseconds); "
                "run rejects and counts them\n", (unsigned long long)st.far_future_ts);
     printf("    users (estimated): %llu\n", (unsigned long long)st.distinct_users_est);
+    t->scanned += fi.rows;
     for (int i = 0; i < 8; i++)
         t->types[i] += st.type_counts[i];
     t->bad_types += st.bad_types;
@@ -130,14 +132,19 @@ static void print_totals(const totals *t, int quick)
            (unsigned long long)t->customers);
     if (quick || t->rows == 0)
         return;
+    if (t->scanned == 0) {   /* every file with rows had a problem: nothing was counted */
+        printf("time range, event types, users: not counted (no file could be read whole)\n");
+        return;
+    }
+    const char *of = t->scanned < t->rows ? " (of the files read whole)" : "";
     char a[32], b[32];
     cli_format_ts(t->ts_min, a, sizeof a);
     cli_format_ts(t->ts_max, b, sizeof b);
-    printf("time range: %s .. %s UTC\n", a, b);
-    printf("event types:");
+    printf("time range%s: %s .. %s UTC\n", of, a, b);
+    printf("event types%s:", of);
     for (int i = 0; i < 8; i++)
         printf(" %s=%llu (%.1f%%)", ev_type_name(i), (unsigned long long)t->types[i],
-               100.0 * (double)t->types[i] / (double)t->rows);
+               100.0 * (double)t->types[i] / (double)t->scanned);
     printf("\nusers (estimated, largest file): %llu\n", (unsigned long long)t->users_est);
 }
 
