@@ -413,8 +413,13 @@ static int load_tree(cs_config *cfg, config_t *lc, const char *name, const char 
 static int syntax_error(const config_t *lc, const char *name, cs_err *err)
 {
     const char *file = config_error_file(lc) ? config_error_file(lc) : name;
+    const char *text = config_error_text(lc) ? config_error_text(lc) : "";
+    /* libconfig's own text is mostly just "syntax error": said once. */
+    if (!*text || strcmp(text, "syntax error") == 0)
+        return cs_err_set(err, CS_ECONFIG, "%s:%d: syntax error (a missing ';', '=', closing "
+                          "brace or quote, at or before this line)", file, config_error_line(lc));
     return cs_err_set(err, CS_ECONFIG, "%s:%d: syntax error: %s", file,
-                      config_error_line(lc), config_error_text(lc));
+                      config_error_line(lc), text);
 }
 
 /* Loads a file over cfg (see config.h). CS_ECONFIG with

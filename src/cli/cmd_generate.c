@@ -25,13 +25,14 @@ static void gen_usage(FILE *out)
         "  -s, --seed S       random seed (default 1)\n"
         "      --start DATE   first day, YYYY-MM-DD (default 2024-01-01)\n"
         "      --no-profiles  do not write profiles.h5\n"
-        "      --force        overwrite an existing archive in DIR\n"
+        "      --force        replace an existing archive in DIR (every .h5 file in it)\n"
+        "  -q, --quiet        no summary line\n"
         "  -h, --help         this help\n");
 }
 
 typedef struct gen_opts {
     cs_gen_params p;
-    int force, help;
+    int force, help, quiet;
 } gen_opts;
 
 static int gen_parse(int argc, char **argv, gen_opts *o, cs_err *err)
@@ -41,6 +42,7 @@ static int gen_parse(int argc, char **argv, gen_opts *o, cs_err *err)
         {"days", required_argument, 0, 'd'},   {"files", required_argument, 0, 'f'},
         {"seed", required_argument, 0, 's'},   {"start", required_argument, 0, 'S'},
         {"no-profiles", no_argument, 0, 'P'},  {"force", no_argument, 0, 'F'},
+        {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->p.events = 100000;
@@ -53,7 +55,7 @@ static int gen_parse(int argc, char **argv, gen_opts *o, cs_err *err)
     optind = 1;
     int ch, rc = CS_OK;
     long v;
-    while (rc == CS_OK && (ch = getopt_long(argc, argv, ":o:n:d:f:s:h", lo, NULL)) != -1) {
+    while (rc == CS_OK && (ch = getopt_long(argc, argv, ":o:n:d:f:s:qh", lo, NULL)) != -1) {
         switch (ch) {
         case 'o': snprintf(o->p.outdir, sizeof o->p.outdir, "%s", optarg); break;
         case 'n': rc = cli_parse_count("--events", optarg, &o->p.events, err); break;
@@ -63,6 +65,7 @@ static int gen_parse(int argc, char **argv, gen_opts *o, cs_err *err)
         case 'S': rc = cli_parse_date("--start", optarg, &o->p.start_ts, err); break;
         case 'P': o->p.profiles = 0; break;
         case 'F': o->force = 1; break;
+        case 'q': o->quiet = 1; break;
         case 'h': o->help = 1; break;
         case ':': rc = cs_err_set(err, CS_EUSAGE, "%s needs a value", argv[optind - 1]); break;
         default: rc = cs_err_set(err, CS_EUSAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
@@ -121,7 +124,7 @@ int cmd_generate(const cs_comm *c, int argc, char **argv)
             fs_abandon_output(tmp);
         return cli_fail(c, "generate", &err);
     }
-    if (c->rank == 0) {
+    if (c->rank == 0 && !o.quiet) {
         double dt = comm_wtime() - t0;
         uint64_t ns = s.sessions[0] + s.sessions[1] + s.sessions[2] + s.sessions[3];
         printf("generated %s: %llu events in %d file(s), %llu sessions (simple_browser %llu, "

@@ -29,7 +29,7 @@ static void run_usage(FILE *out)
         "  -o, --output DIR      output directory (config output.dir)\n"
         "      --sessions        also write sessions.h5 (config output.sessions)\n"
         "      --set KEY=VALUE   override one config key, e.g. --set session.gap=600\n"
-        "      --window-events N rows per rank per window (default: from memory_per_rank)\n"
+        "      --window-events N rows per rank per window (default, or 0: from memory_per_rank)\n"
         "      --progress MODE   progress on stderr: auto (a live line on a terminal, plain\n"
         "                        lines in a log file), live, or lines\n"
         "      --force           overwrite existing outputs in DIR (and start over when\n"

@@ -72,6 +72,7 @@ R -q -i arch -o done --force
 # The same for an archive: any .h5 in the directory is read as part of it.
 mpi 1 "$CLICKSEG" generate -o regen -n 3000 -d 1 -f 3 > /dev/null
 expect_fail 5 "regen/events-0000.h5: output exists" mpi 1 "$CLICKSEG" generate -o regen -n 1000 -d 1 -f 1
-mpi 1 "$CLICKSEG" generate -o regen -n 1000 -d 1 -f 1 --force > /dev/null
+out=$(mpi 1 "$CLICKSEG" generate -q -o regen -n 1000 -d 1 -f 1 --force)
+[ -z "$out" ] || fail "generate -q printed: $out"
 [ "$(ls regen | grep -c '^events-')" = 1 ] || fail "generate --force left the earlier archive's files: $(ls regen)"
 echo "test_errors: ok ($NRANKS ranks)"
