@@ -300,7 +300,7 @@ static void print_csv(const cs_report_doc *d, FILE *out)
 {
     fprintf(out, "segment,business,sessions,share,users,conversion,revenue,refunds\n");
     for (int s = 0; s < d->nseg; s++)
-        fprintf(out, "%s,%d,%lld,%.17g,%lld,%.17g,%lld,%lld\n", doc_seg_name(d, s),
+        fprintf(out, "%s,%d,%lld,%.10g,%lld,%.10g,%lld,%lld\n", doc_seg_name(d, s),
                 doc_seg_business(d, s), (long long)tcol_i64(doc_seg_col(d, "sessions"), (uint64_t)s),
                 tcol_num(doc_seg_col(d, "share"), (uint64_t)s),
                 (long long)tcol_i64(doc_seg_col(d, "users"), (uint64_t)s),

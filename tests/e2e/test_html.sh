@@ -97,6 +97,10 @@ assert s["periods"] == len(r["periods"]) and s["last_period"] == r["periods"][-1
 c = pd.read_csv("summary.csv")
 assert list(c.segment) == [x["name"] for x in r["segments"]]
 assert list(c.sessions) == [x["sessions"] for x in r["segments"]]
+# the same digits as segments.csv, not more
+a, b = (pd.read_csv(f, dtype=str) for f in ("summary.csv", "out/segments.csv"))
+for k in ("share", "conversion"):
+    assert list(a[k]) == list(b[k]), (k, list(a[k]), list(b[k]))
 print("summaries agree with report.json")
 PY
 
