@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <libconfig.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,9 +58,10 @@ static int type_error(const loader *ld, const config_setting_t *s, const char *p
                       setting_kind(config_setting_type(s)));
 }
 
-/* Line `line` (1-based) of the setting's source into buf, without its end;
+/* The setting's source text from its line on, into buf (up to n - 1
+ * bytes: several lines, so a value on the line after its key is there);
  * "" when it cannot be read. */
-static void source_line(const loader *ld, const config_setting_t *s, char *buf, size_t n)
+static void source_text(const loader *ld, const config_setting_t *s, char *buf, size_t n)
 {
     unsigned want = config_setting_source_line(s), at = 1;
     buf[0] = '\0';
@@ -68,55 +70,68 @@ static void source_line(const loader *ld, const config_setting_t *s, char *buf, 
         while (at < want && (p = strchr(p, '\n')))
             p++, at++;
         if (p && at == want)
-            snprintf(buf, n, "%.*s", (int)strcspn(p, "\n"), p);
+            snprintf(buf, n, "%s", p);
         return;
     }
     FILE *f = fopen(where_file(ld, s), "r");
-    while (f && fgets(buf, (int)n, f) && at < want)
-        at += strchr(buf, '\n') != NULL;   /* a line longer than buf spans reads */
-    if (!f || at != want)
-        buf[0] = '\0';
-    if (f)
-        fclose(f);
+    if (!f)
+        return;
+    int ch;
+    while (at < want && (ch = getc(f)) != EOF)
+        at += ch == '\n';
+    size_t got = at == want ? fread(buf, 1, n - 1, f) : 0;
+    buf[got] = '\0';
+    fclose(f);
+}
+
+static int ident_char(char c)
+{
+    return c == '_' || c == '-' || c == '*' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9');
 }
 
 /* libconfig 1.5 (Debian 12's) reads an integer literal past 32 bits that
- * has no L suffix modulo 2^32, without a word: 4294969096 loads as 1800.
- * So the literal on an integer setting's line is read again and must be
- * the value loaded. CS_ECONFIG when it is not. */
+ * has no L suffix into an int, without a word: 4294969096 loads as 1800.
+ * So the text after the setting's name is read again: a literal there
+ * that lies outside 32 bits and whose low 32 bits are the value loaded is
+ * that wrap, CS_ECONFIG. Anything else found first (the name in a comment
+ * or a string, another value) is passed over, and nothing conclusive
+ * found is no error. */
 static int check_int_literal(const loader *ld, const config_setting_t *s, const char *path)
 {
     const char *name = config_setting_name(s);
-    char line[1024];
     if (config_setting_type(s) != CONFIG_TYPE_INT || !name)
         return CS_OK;
-    source_line(ld, s, line, sizeof line);
+    long long loaded = config_setting_get_int64(s);
+    char text[8192];
+    source_text(ld, s, text, sizeof text);
     size_t len = strlen(name);
-    for (const char *p = strstr(line, name); p; p = strstr(p + 1, name)) {
-        char before = p > line ? p[-1] : ' ';
-        if (before == '_' || before == '-' || (before >= 'a' && before <= 'z') ||
-            (before >= 'A' && before <= 'Z') || (before >= '0' && before <= '9'))
+    for (const char *p = strstr(text, name); p; p = strstr(p + 1, name)) {
+        if ((p > text && ident_char(p[-1])) || ident_char(p[len]))
             continue;
         const char *q = p + len;
-        q += strspn(q, " \t");
+        q += strspn(q, " \t\r\n");
         if (*q != '=' && *q != ':')
             continue;
         q++;
-        q += strspn(q, " \t");
+        q += strspn(q, " \t\r\n");
         const char *digits = q + (*q == '-' || *q == '+');
         int hex = digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X');
         char *end = NULL;
-        errno = 0;
-        long long v = strtoll(q, &end, hex ? 16 : 10);
-        if (end == q)
-            return CS_OK;   /* not a literal this reads: trust libconfig */
-        if (errno == ERANGE || v != config_setting_get_int64(s))
-            return cs_err_set(ld->err, CS_ECONFIG, "%s:%u: key '%s': %.*s does not fit in a "
-                              "32-bit integer (libconfig would read %lld); write %.*sL for a "
-                              "64-bit one", where_file(ld, s), config_setting_source_line(s),
-                              path, (int)(end - q), q, (long long)config_setting_get_int64(s),
-                              (int)(end - q), q);
-        return CS_OK;
+        long long v = hex ? (long long)strtoull(q, &end, 16) : strtoll(q, &end, 10);
+        if (end == q || *end == 'L' || *end == '.' || *end == 'e' || *end == 'E')
+            continue;   /* not a 32-bit integer literal */
+        if (v >= INT32_MIN && v <= INT32_MAX) {
+            if (v == loaded)
+                return CS_OK;   /* the literal, as written */
+            continue;
+        }
+        if ((long long)(int32_t)(uint32_t)(unsigned long long)v != loaded)
+            continue;
+        return cs_err_set(ld->err, CS_ECONFIG, "%s:%u: key '%s': %.*s does not fit in a "
+                          "32-bit integer (libconfig would read %lld); write %.*sL for a "
+                          "64-bit one", where_file(ld, s), config_setting_source_line(s), path,
+                          (int)(end - q), q, loaded, (int)(end - q), q);
     }
     return CS_OK;
 }
@@ -160,6 +175,8 @@ static int load_cond_group(loader *ld, const config_setting_t *g, const char *pa
     c->feature = feature_index(fname);
     c->op = rules_parse_op(oname);
     c->value = config_setting_get_int64(m[2]);
+    if (check_int_literal(ld, m[2], path) != CS_OK)
+        return CS_ECONFIG;
     if (c->feature < 0) {
         feature_list(list, sizeof list);
         return cs_err_set(ld->err, CS_ECONFIG, "%s:%u: key '%s.feature': unknown feature '%s' "

@@ -156,10 +156,11 @@ static int is_output(const char *name, const char *const *outputs)
     return 0;
 }
 
-/* The first by name of dir's entries that are `outputs` (the same one
- * whatever order readdir gives), into name; 0 when none or dir cannot be
- * read. */
-static int first_output(const char *dir, const char *const *outputs, char *name, size_t size)
+/* The first by name of dir's entries that match `want` and none of
+ * `except` (NULL: none), into name (the same one whatever order readdir
+ * gives); 0 when none or dir cannot be read. */
+static int first_match(const char *dir, const char *const *want, const char *const *except,
+                       char *name, size_t size)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -167,12 +168,20 @@ static int first_output(const char *dir, const char *const *outputs, char *name,
     struct dirent *e;
     int found = 0;
     while ((e = readdir(d)))
-        if (is_output(e->d_name, outputs) && (!found || strcmp(e->d_name, name) < 0)) {
+        if (is_output(e->d_name, want) && !is_output(e->d_name, except) &&
+            (!found || strcmp(e->d_name, name) < 0)) {
             snprintf(name, size, "%s", e->d_name);
             found = 1;
         }
     closedir(d);
     return found;
+}
+
+int fs_first_other(const char *dir, const char *pattern, const char *const *outputs,
+                   char *name, size_t size)
+{
+    const char *const want[] = {pattern, NULL};
+    return first_match(dir, want, outputs, name, size);
 }
 
 int fs_begin_output(const char *final, const char *const *outputs, int force,
@@ -183,7 +192,7 @@ int fs_begin_output(const char *final, const char *const *outputs, int force,
     if (stat(final, &st) == 0) {
         if (!S_ISDIR(st.st_mode))
             return cs_err_set(err, CS_EIO, "%s: exists and is not a directory", final);
-        if (!force && first_output(final, outputs, name, sizeof name))
+        if (!force && first_match(final, outputs, NULL, name, sizeof name))
             return cs_err_set(err, CS_EIO, "%s/%s: output exists; use --force to overwrite "
                               "or choose another output directory", final, name);
     }
@@ -194,26 +203,42 @@ int fs_begin_output(const char *final, const char *const *outputs, int force,
     return CS_OK;
 }
 
-/* Removes final's outputs that tmp does not replace: a forced rerun that
- * writes fewer files (no --sessions this time, an archive of fewer files)
- * must not leave the last run's beside its own, contradicting them. */
-static int drop_stale(const char *tmp, const char *final, const char *const *outputs,
-                      cs_err *err)
+/* The names (each NUL-ended, one after another, into *names, *len bytes) of
+ * final's outputs that tmp does not replace: a forced rerun that writes
+ * fewer files (no --sessions this time, an archive of fewer files) must
+ * not leave the last run's beside its own, contradicting them. Only files
+ * and links: a directory that matches is no output of ours. */
+static int stale_outputs(const char *tmp, const char *final, const char *const *outputs,
+                         char **names, size_t *len, cs_err *err)
 {
+    *names = NULL;
+    *len = 0;
     DIR *d = opendir(final);
     if (!d)
         return CS_OK;   /* nothing there yet */
     struct dirent *e;
     int rc = CS_OK;
+    size_t cap = 0;
     while (rc == CS_OK && (e = readdir(d))) {
-        if (!is_output(e->d_name, outputs))
-            continue;
         char a[PATH_MAX], b[PATH_MAX];
+        struct stat st;
         snprintf(a, sizeof a, "%s/%s", tmp, e->d_name);
         snprintf(b, sizeof b, "%s/%s", final, e->d_name);
-        if (access(a, F_OK) != 0 && unlink(b) != 0 && errno != ENOENT)
-            rc = cs_err_set(err, CS_EIO, "%s: cannot remove the earlier output: %s", b,
-                            strerror(errno));
+        if (!is_output(e->d_name, outputs) || access(a, F_OK) == 0 || lstat(b, &st) != 0 ||
+            S_ISDIR(st.st_mode))
+            continue;
+        size_t n = strlen(e->d_name) + 1;
+        if (*len + n > cap) {
+            cap = 2 * (*len + n) + 256;
+            char *p = cs_realloc(*names, cap, err, "earlier outputs");
+            if (!p) {
+                rc = CS_ENOMEM;
+                break;
+            }
+            *names = p;
+        }
+        memcpy(*names + *len, e->d_name, n);
+        *len += n;
     }
     closedir(d);
     return rc;
@@ -222,12 +247,14 @@ static int drop_stale(const char *tmp, const char *final, const char *const *out
 int fs_commit_output(const char *tmp, const char *final, const char *const *outputs,
                      cs_err *err)
 {
+    char *stale = NULL;
+    size_t nstale = 0;
     int rc = fs_mkdir_p(final, err);
     if (rc == CS_OK)
-        rc = drop_stale(tmp, final, outputs, err);
+        rc = stale_outputs(tmp, final, outputs, &stale, &nstale, err);
     DIR *d = rc == CS_OK ? opendir(tmp) : NULL;
     if (rc == CS_OK && !d)
-        return cs_err_set(err, CS_EIO, "%s: cannot read directory: %s", tmp, strerror(errno));
+        rc = cs_err_set(err, CS_EIO, "%s: cannot read directory: %s", tmp, strerror(errno));
     struct dirent *e;
     while (rc == CS_OK && (e = readdir(d))) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
@@ -240,6 +267,16 @@ int fs_commit_output(const char *tmp, const char *final, const char *const *outp
     }
     if (d)
         closedir(d);
+    /* The new outputs are in place before the old ones go: a failure here
+     * leaves an extra file, never a directory with neither. */
+    for (size_t at = 0; rc == CS_OK && at < nstale; at += strlen(stale + at) + 1) {
+        char b[PATH_MAX];
+        snprintf(b, sizeof b, "%s/%s", final, stale + at);
+        if (unlink(b) != 0 && errno != ENOENT)
+            rc = cs_err_set(err, CS_EIO, "%s: cannot remove the earlier output: %s", b,
+                            strerror(errno));
+    }
+    free(stale);
     if (rc == CS_OK)
         rmdir(tmp);
     return rc;

@@ -244,8 +244,10 @@ static int plan_periods(imp_ctx *x, cs_err *err)
     const cs_comm *c = x->c;
     uint64_t *counts = cs_calloc((size_t)c->size, sizeof *counts, err, "periods");
     void *all = NULL;
-    int rc = counts ? CS_OK : CS_ENOMEM;
-    if (comm_agree(c, err) == CS_OK)
+    /* A failed allocation has set err: every rank takes the agreed code,
+     * so a healthy one does not go on alone. */
+    int rc = comm_agree(c, err);
+    if (rc == CS_OK)
         rc = comm_gatherv(c, x->tally, (uint64_t)x->ntally * sizeof *x->tally, &all, counts, err);
     if (rc == CS_OK && c->rank == 0) {
         uint64_t tot = 0;
@@ -381,7 +383,8 @@ static int plan_windows(imp_ctx *x, ext_bound **bounds, cs_err *err)
     if (rc == CS_OK && !counts)
         rc = CS_ENOMEM;
     void *all = NULL;
-    if (comm_agree(c, err) == CS_OK)
+    rc = comm_agree(c, err);   /* every rank's rc: a healthy one must not go on alone */
+    if (rc == CS_OK)
         rc = comm_gatherv(c, mine, nmine * sizeof *mine, &all, counts, err);
     free(mine);
     ext_bound *b = NULL;

@@ -218,10 +218,12 @@ int isort_global(imp_ctx *x, cs_err *err)
     imp_event *split = cs_calloc((size_t)c->size, sizeof *split, err, "splitters");
     uint64_t *counts = cs_calloc(3 * (size_t)c->size, sizeof *counts, err, "sort counts");
     uint32_t *d = cs_malloc((n ? n : 1) * sizeof *d, err, "destinations");
-    int rc = split && counts && d ? CS_OK : CS_ENOMEM;
-    if (comm_agree(c, err) == CS_OK)
+    /* A failed allocation has set err: every rank takes the agreed code,
+     * so a healthy one does not go on alone. */
+    int rc = comm_agree(c, err);
+    if (rc == CS_OK)
         rc = pick_splitters(c, p->ev, n, split, err);
-    if (comm_agree(c, err) == CS_OK) {
+    if ((rc = comm_agree(c, err)) == CS_OK) {
         for (uint64_t i = 0; i < n; i++)
             counts[d[i] = dest_of(&p->ev[i], split, c->size - 1)]++;
         group_by_dest(p->ev, d, counts, c->size, counts + c->size, counts + 2 * c->size);

@@ -76,7 +76,10 @@ static int global_periods(imp_ctx *x, const local_period *lp, int n, int64_t **k
     for (int i = 0; rc == CS_OK && i < n; i++)
         mine[i] = lp[i].key;
     void *all = NULL;
-    if (comm_agree(c, err) == CS_OK)
+    /* rc takes each agreement: a rank whose allocation failed must not be
+     * left in comm_agree while the others go on to the broadcast. */
+    rc = comm_agree(c, err);
+    if (rc == CS_OK)
         rc = comm_gatherv(c, mine, (uint64_t)n * sizeof *mine, &all, counts, err);
     int k = 0;
     if (rc == CS_OK && c->rank == 0) {
@@ -96,7 +99,8 @@ static int global_periods(imp_ctx *x, const local_period *lp, int n, int64_t **k
     if (rc == CS_OK && c->rank != 0 && !(all = cs_malloc((size_t)k * sizeof(int64_t) + 1, err,
                                                           "periods")))
         rc = CS_ENOMEM;
-    if (comm_agree(c, err) == CS_OK)
+    rc = comm_agree(c, err);
+    if (rc == CS_OK)
         rc = comm_bcast(c, all, (size_t)k * sizeof(int64_t), err);
     *keys = all;
     *nkeys = k;

@@ -46,6 +46,7 @@ typedef struct merge_ctx {
     char prof_cols[CS_MAX_PROFILE_COLS][48];
     uint8_t *prof;
     uint64_t prof_cap;
+    int64_t prof_conflicts;   /* values two runs gave a user differently (the later kept) */
     char outtmp[1200];
 } merge_ctx;
 
@@ -282,8 +283,10 @@ static int merge_users(merge_ctx *x, const cust_row *r, uint64_t n, cs_err *err)
             return CS_ENOMEM;
         uint8_t *pv = x->prof + (uint64_t)(u - t->slot) * CS_MAX_PROFILE_COLS;
         for (int p = 0; p < x->nprof; p++)
-            if (r[i].profile[p] >= 0)
+            if (r[i].profile[p] >= 0) {
+                x->prof_conflicts += pv[p] != CS_PROFILE_UNKNOWN && pv[p] != r[i].profile[p];
                 pv[p] = (uint8_t)r[i].profile[p];
+            }
         u->events += r[i].events;
         u->sessions += r[i].sessions;
         u->purchase_sessions += r[i].purchase_sessions;
@@ -527,6 +530,9 @@ static int write_outputs(merge_ctx *x, double t0, cs_err *err)
         rc = rank_customers_profiled(c, x->cfg, x->nprof, (const char (*)[48])x->prof_cols,
                                      &x->users, t_end, &x->ranking, err);
     if (rc == CS_OK)
+        rc = comm_sum_i64(c, &x->prof_conflicts, 1, 0, err);
+    x->ranking.profile_conflicts = x->prof_conflicts;
+    if (rc == CS_OK)
         rc = report_write_customers(c, x->outtmp, &x->users, &x->cfg->rules, &x->ranking,
                                     (uint64_t)x->cfg->memory_per_rank / 16, err);
     if (rc == CS_OK && x->sessions)
@@ -567,6 +573,10 @@ static int write_outputs(merge_ctx *x, double t0, cs_err *err)
                "periods; report in %s/report.json\n", x->o->ninputs, (long long)t->events,
                (long long)t->sessions, (long long)t->users, (unsigned long long)x->st.nperiods,
                x->cfg->output_dir);
+    if (rc == CS_OK && c->rank == 0 && x->prof_conflicts > 0)   /* a warning: even with -q */
+        fprintf(stderr, "clickseg merge: note: the runs give %lld profile values differently for "
+                "the same users; the later run's (in the order given) wins "
+                "(report.json ranking.profile_conflicts)\n", (long long)x->prof_conflicts);
     return rc;
 }
 

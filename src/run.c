@@ -377,6 +377,11 @@ static int epilog(run_ctx *x, double t_start, cs_err *err)
         fs_commit_output(x->outtmp, x->cfg->output_dir, report_outputs, err);
     if (comm_agree(c, err) != CS_OK)
         return err->code;
+    if (c->rank == 0 && x->ranking.profile_conflicts > 0)   /* a warning: even with -q */
+        fprintf(stderr, "clickseg run: note: the profile tables give %lld values differently "
+                "for the same users; the table read last (in input order) wins "
+                "(report.json ranking.profile_conflicts)\n",
+                (long long)x->ranking.profile_conflicts);
     if (c->rank == 0 && !x->o->quiet) {
         const cs_totals *t = &x->st.tot;
         printf("clickseg run: %lld events, %lld sessions (%lld bot), %lld users, %lld late, "
@@ -384,11 +389,6 @@ static int epilog(run_ctx *x, double t_start, cs_err *err)
                (long long)t->events, (long long)t->sessions, (long long)t->bot_sessions,
                (long long)t->users, (long long)t->late_events, (long long)t->rejected_events,
                c->size, (unsigned long long)x->plan.nwindows, meta.wall_s, x->cfg->output_dir);
-        if (x->ranking.profile_conflicts > 0)
-            fprintf(stderr, "clickseg run: note: the profile tables give %lld values differently "
-                    "for the same users; the table read last (in input order) wins "
-                    "(report.json ranking.profile_conflicts)\n",
-                    (long long)x->ranking.profile_conflicts);
         if (x->o->verbose) {
             /* One write: mpirun --tag-output tags what each write starts. */
             char line[512];

@@ -30,6 +30,13 @@ int fs_mkdir_p(const char *dir, cs_err *err);
 int fs_begin_output(const char *final, const char *const *outputs, int force,
                     char *tmp, size_t tmpsize, cs_err *err);
 
+/* The first by name of dir's files that match the fnmatch `pattern` but
+ * none of `outputs`, into name; 0 when there is none (or no dir). generate
+ * refuses a directory with other .h5 files, which run would read as part
+ * of the archive but --force must not remove. */
+int fs_first_other(const char *dir, const char *pattern, const char *const *outputs,
+                   char *name, size_t size);
+
 /* Moves every file of tmp into final (each rename atomic), removes tmp.
  * Files of final that match `outputs` (as fs_begin_output's) and that tmp
  * does not hold are removed first: they belong to an earlier, forced-over

@@ -81,10 +81,15 @@ static int gen_parse(int argc, char **argv, gen_opts *o, cs_err *err)
      * past the last: keep every event within the times an archive holds
      * (1970 to 9999, archive-format.md), or run would reject them. */
     const int64_t day = INT64_C(86400000000);
-    if (rc == CS_OK && (o->p.start_ts < day ||
-                        o->p.start_ts > CS_TS_MAX - (int64_t)(o->p.days + 1) * day))
-        rc = cs_err_set(err, CS_EUSAGE, "--start: the %d days from it must lie between "
-                        "1970-01-02 and 9999-12-30 (archive times are 1970 to 9999)", o->p.days);
+    int64_t latest = (CS_TS_MAX - (int64_t)(o->p.days + 1) * day) / day * day;
+    if (rc == CS_OK && !o->help && (o->p.start_ts < day || o->p.start_ts > latest)) {
+        char last[32];
+        cli_format_ts(latest, last, sizeof last);
+        last[10] = '\0';   /* the date */
+        rc = cs_err_set(err, CS_EUSAGE, "--start: from 1970-01-02 to %s for %d day(s) (an "
+                        "archive holds times from 1970 to 9999, and visits run past the last "
+                        "day)", last, o->p.days);
+    }
     if (rc == CS_OK && o->p.files > o->p.days * 12)
         rc = cs_err_set(err, CS_EUSAGE, "--files %d: at most 12 files per day (%d for %d days)",
                         o->p.files, o->p.days * 12, o->p.days);
@@ -102,9 +107,16 @@ int cmd_generate(const cs_comm *c, int argc, char **argv)
             gen_usage(stdout);
         return 0;
     }
-    /* Every .h5 file: run reads a directory's every one as the archive. */
-    static const char *const outputs[] = {"*.h5", NULL};
-    char tmp[1200] = "";
+    /* What generate writes, and with --force replaces. Any other .h5 file
+     * would be read by run as part of the archive, yet is not ours to
+     * remove: refused, forced or not. */
+    static const char *const outputs[] = {"events-*.h5", "profiles.h5", NULL};
+    char tmp[1200] = "", other[256];
+    if (err.code == CS_OK && c->rank == 0 &&
+        fs_first_other(o.p.outdir, "*.h5", outputs, other, sizeof other))
+        cs_err_set(&err, CS_EIO, "%s/%s: not a file of a generated archive, but run would read "
+                   "it with one: choose another output directory or move it away", o.p.outdir,
+                   other);
     if (err.code == CS_OK && c->rank == 0)
         fs_begin_output(o.p.outdir, outputs, o.force, tmp, sizeof tmp, &err);
     if (comm_agree(c, &err) != CS_OK)

@@ -75,4 +75,10 @@ expect_fail 5 "regen/events-0000.h5: output exists" mpi 1 "$CLICKSEG" generate -
 out=$(mpi 1 "$CLICKSEG" generate -q -o regen -n 1000 -d 1 -f 1 --force)
 [ -z "$out" ] || fail "generate -q printed: $out"
 [ "$(ls regen | grep -c '^events-')" = 1 ] || fail "generate --force left the earlier archive's files: $(ls regen)"
+# Another .h5 beside an archive is not generate's to remove, but run would
+# read it with the archive: refused, even with --force, and kept.
+: > regen/mine.h5
+expect_fail 5 "regen/mine.h5: not a file of a generated archive" \
+    mpi 1 "$CLICKSEG" generate -o regen -n 1000 -d 1 --force
+[ -e regen/mine.h5 ] && [ -e regen/events-0000.h5 ] || fail "a refused generate removed files: $(ls regen)"
 echo "test_errors: ok ($NRANKS ranks)"

@@ -82,6 +82,33 @@ cp -r "day_${DAYS[2]}" usd
 $PY -c "import h5py; h5py.File('usd/report.h5', 'a').attrs['currency'] = 'USD'"
 expect_fail 4 "usd/report.h5: currency is USD, but day_${DAYS[1]}'s is EUR" \
     mpi 2 "$CLICKSEG" merge --set session.split=day -o bad "day_${DAYS[1]}" usd
+# Runs that give a user two profile values: the later run's is kept and the
+# values are counted, against a count of our own.
+cp -r "day_${DAYS[2]}" shifted
+$PY - <<'PY'
+import h5py
+with h5py.File("shifted/customers.h5", "a") as f:
+    g = f["customers/profile_gender"]
+    v = g[:]
+    g[:] = [x if x < 0 else (x + 1) % 3 for x in v]
+PY
+mpi 2 "$CLICKSEG" merge -q --set session.split=day -o conflicted "day_${DAYS[1]}" shifted 2> conflicted.err
+grep -q "give [0-9]* profile values differently" conflicted.err || fail "merge did not note the conflicts"
+$PY - "day_${DAYS[1]}" <<'PY'
+import h5py, json, sys
+def col(d, c):
+    with h5py.File(d + "/customers.h5") as f:
+        return dict(zip(f["customers/user_id"][:].tolist(), f["customers/" + c][:].tolist()))
+want = 0
+for c in ("profile_age_band", "profile_gender", "profile_region"):
+    a, b = col(sys.argv[1], c), col("shifted", c)
+    want += sum(1 for u in a if u in b and a[u] >= 0 and b[u] >= 0 and a[u] != b[u])
+    m = col("conflicted", c)
+    assert all(m[u] == b[u] for u in b if b[u] >= 0), c + ": the later run's value kept"
+got = json.load(open("conflicted/report.json"))["ranking"]["profile_conflicts"]
+assert got == want and want > 0, (got, want)
+print("merge profile conflicts: %d" % got)
+PY
 cp -r "day_${DAYS[2]}" otherprof
 $PY - <<'PY'
 import h5py

@@ -168,6 +168,15 @@ static void test_int_literals(void **state)
                "(libconfig would read 1800); write 4294969096L for a 64-bit one");
     load_fails("rank = { top_k : 99999999999 };", "t.cfg:1: key 'rank.top_k': 99999999999 does not fit");
     load_fails("session = { gap = 4294969096L; };", "must be at most");
+    load_fails("session = { gap =\n  4294969096; };", "4294969096 does not fit");   /* value on the next line */
+    load_fails("rules = ( { segment = \"x\"; when = ( { feature = \"events\"; op = \">=\"; "
+               "value = 4294967297; } ); }, { segment = \"y\"; } );",
+               "key 'rules[0].when[0]': 4294967297 does not fit");
+    /* The name elsewhere on the line (a comment, a string) is passed over. */
+    cs_config *k = load_ok("/* gap = 30 */ session = { /* was gap: 60 */ gap = 1800; };\n"
+                           "output = { dir = \"/data/gap=5/out\"; };");
+    assert_int_equal(k->session_gap_us, INT64_C(1800000000));
+    free(k);
     load_fails("rank = {\n  high_score = 10;\n};", "t.cfg:2: key 'rank.high_score': must be at "
                "least rank.ordinary_score (16), got 10");
     cs_config *c = load_ok("session = { gap = 010; max_duration = 0x10; };\n"
