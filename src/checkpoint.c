@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "checkpoint_priv.h"
@@ -129,6 +130,10 @@ static int save(cs_ckpt *k, const cs_plan *plan, uint64_t next_row, cs_err *err)
         mf.config_hash = m.config_hash;
         mf.sessions = k->cfg->output_sessions;
         mf.state = k->hold;
+        mf.state_there = k->state_there;
+        mf.state_size = k->state_size;
+        mf.state_mtime_s = k->state_mtime_s;
+        mf.state_mtime_ns = k->state_mtime_ns;
         mf.ranks = c->size;
         mf.next_row = next_row;
         mf.total_rows = plan->total_rows;
@@ -163,6 +168,13 @@ typedef struct begin_info {
 static int begin_rank0(cs_ckpt *k, const cs_run_opts *o, const cs_plan *plan, begin_info *b,
                        cs_err *err)
 {
+    struct stat st;
+    k->state_there = k->hold && stat(k->state_path, &st) == 0;
+    if (k->state_there) {
+        k->state_size = (int64_t)st.st_size;
+        k->state_mtime_s = (int64_t)st.st_mtim.tv_sec;
+        k->state_mtime_ns = (int64_t)st.st_mtim.tv_nsec;
+    }
     cs_manifest mf;
     int have = manifest_read(k->dir, &mf, err);
     if (have < 0)
@@ -182,6 +194,15 @@ static int begin_rank0(cs_ckpt *k, const cs_run_opts *o, const cs_plan *plan, be
                           "(MANIFEST); run without --resume to start", k->dir);
     if (have) {
         int rc = manifest_check(&mf, k->dir, k->cfg, k->hold, plan, err);
+        if (rc == CS_OK && k->hold && mf.state_there >= 0 &&
+            (mf.state_there != k->state_there ||
+             (k->state_there && (mf.state_size != k->state_size ||
+                                 mf.state_mtime_s != k->state_mtime_s ||
+                                 mf.state_mtime_ns != k->state_mtime_ns))))
+            rc = cs_err_set(err, CS_EINPUT, "state %s changed since checkpoint %s was written "
+                            "(another run of the chain saved it, or it was replaced): resuming "
+                            "would undo that; start this run over with --force against the "
+                            "state as it is now", k->state_path, k->dir);
         if (rc == CS_OK) {
             b->load = 1;
             b->seq = mf.seq;

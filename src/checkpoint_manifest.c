@@ -58,6 +58,9 @@ int manifest_write(const char *dir, const cs_manifest *mf, const cs_plan *plan, 
             "state %d\nranks %d\nnext_row %" PRIu64 "\ntotal_rows %" PRIu64 "\nwritten %s\n"
             "files %d\n", MANIFEST_MAGIC, mf->snapshot, mf->seq, mf->config_hash, mf->sessions,
             mf->state, mf->ranks, mf->next_row, mf->total_rows, when, plan->nfiles);
+    if (mf->state)
+        fprintf(f, "state_file %d %" PRId64 " %" PRId64 ".%09" PRId64 "\n", mf->state_there,
+                mf->state_size, mf->state_mtime_s, mf->state_mtime_ns);
     int rc = CS_OK;
     for (int i = 0; rc == CS_OK && i < plan->nfiles; i++) {
         cs_mfile fi;
@@ -103,6 +106,9 @@ static int parse_line(cs_manifest *mf, const char *line, int *nfile)
         return sscanf(v, "%d", &mf->sessions) == 1 ? 0 : -1;
     if (strcmp(key, "state") == 0)
         return sscanf(v, "%d", &mf->state) == 1 ? 0 : -1;
+    if (strcmp(key, "state_file") == 0)
+        return sscanf(v, "%d %" SCNd64 " %" SCNd64 ".%" SCNd64, &mf->state_there,
+                      &mf->state_size, &mf->state_mtime_s, &mf->state_mtime_ns) == 4 ? 0 : -1;
     if (strcmp(key, "ranks") == 0)
         return sscanf(v, "%d", &mf->ranks) == 1 ? 0 : -1;
     if (strcmp(key, "next_row") == 0)
@@ -136,6 +142,7 @@ int manifest_read(const char *dir, cs_manifest *mf, cs_err *err)
     char path[CS_PATH_MAX + 20];
     snprintf(path, sizeof path, "%s/MANIFEST", dir);
     memset(mf, 0, sizeof *mf);
+    mf->state_there = -1;   /* no state_file line: from before it was written */
     FILE *f = fopen(path, "r");
     if (!f) {
         if (errno == ENOENT || errno == ENOTDIR)

@@ -22,6 +22,10 @@ typedef struct cs_manifest {
     char snapshot[256];
     uint64_t seq, config_hash, next_row, total_rows;
     int sessions, state, ranks;
+    /* the --state file as the run found it: 1 there (size, mtime), 0 not
+     * there, -1 unknown (a MANIFEST from before this line existed) */
+    int state_there;
+    int64_t state_size, state_mtime_s, state_mtime_ns;
     char written[32];
     int nfiles;
     cs_mfile *files;

@@ -81,11 +81,23 @@ int state_check_loaded(const cs_ckpt *k, const cs_snap_meta *m, const cs_plan *p
     for (int i = 0; i < plan->nfiles; i++) {
         char buf[PATH_MAX];
         const char *p = realpath(plan->files[i].path, buf) ? buf : plan->files[i].path;
-        for (int j = 0; j < m->nhist; j++)
-            if (strcmp(p, m->hist[j].path) == 0)
+        const cs_plan_file *f = &plan->files[i];
+        for (int j = 0; j < m->nhist; j++) {
+            const cs_hist_file *was = &m->hist[j];
+            if (strcmp(p, was->path) == 0)
                 return cs_err_set(err, CS_EINPUT, "%s was already processed into state %s "
                                   "by an earlier run: a --state run takes only new files",
-                                  plan->files[i].path, k->state_path);
+                                  f->path, k->state_path);
+            /* A copy under another name (a re-delivered day): the rows and
+             * first and last times of a file already in the state, as
+             * plan_build tells copies apart among one run's inputs. */
+            if (f->rows == was->rows && f->ts_first == was->ts_first && f->ts_last == was->ts_last)
+                return cs_err_set(err, CS_EINPUT, "%s looks like a copy of %s, already "
+                                  "processed into state %s (%llu rows, the same first and "
+                                  "last time): its events would be counted twice",
+                                  f->path, was->path, k->state_path,
+                                  (unsigned long long)f->rows);
+        }
     }
     return CS_OK;
 }

@@ -47,6 +47,12 @@ typedef struct cs_ckpt {
     int hold;                       /* --state: keep the last window's sessions open */
     int staged;                     /* the state file is staged */
     char state_path[CS_PATH_MAX], state_tmp[CS_PATH_MAX + 32];
+    /* rank 0: the state file as this run found it (there, size, mtime):
+     * every checkpoint records it, and a resume refuses a state file that
+     * another run has changed since, whose update the resumed run's final
+     * save would otherwise undo */
+    int state_there;
+    int64_t state_size, state_mtime_s, state_mtime_ns;
     int nhist;                      /* rank 0: files of earlier --state runs */
     cs_hist_file *hist;
     int quiet;                      /* no progress lines (--quiet) */

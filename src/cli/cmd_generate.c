@@ -54,7 +54,7 @@ static int gen_parse(int argc, char **argv, gen_opts *o, cs_err *err)
     opterr = 0;
     optind = 1;
     int ch, rc = CS_OK;
-    long v;
+    long v = 0;
     while (rc == CS_OK && (ch = getopt_long(argc, argv, ":o:n:d:f:s:qh", lo, NULL)) != -1) {
         switch (ch) {
         case 'o': snprintf(o->p.outdir, sizeof o->p.outdir, "%s", optarg); break;
@@ -81,7 +81,7 @@ static int gen_parse(int argc, char **argv, gen_opts *o, cs_err *err)
      * past the last: keep every event within the times an archive holds
      * (1970 to 9999, archive-format.md), or run would reject them. */
     const int64_t day = INT64_C(86400000000);
-    int64_t latest = (CS_TS_MAX - (int64_t)(o->p.days + 1) * day) / day * day;
+    int64_t latest = rc == CS_OK ? (CS_TS_MAX - (int64_t)(o->p.days + 1) * day) / day * day : 0;
     if (rc == CS_OK && !o->help && (o->p.start_ts < day || o->p.start_ts > latest)) {
         char last[32];
         cli_format_ts(latest, last, sizeof last);

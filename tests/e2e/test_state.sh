@@ -3,9 +3,10 @@
 # the report of one run over the whole week, sessions across midnight
 # included (the state carries open sessions and late-arrival events); after
 # each run the report equals one run over the days so far; a run of the
-# chain killed and resumed from its checkpoint changes nothing; a day given
-# twice, another config or another --sessions choice is refused and leaves
-# the state as it was.
+# chain killed and resumed from its checkpoint changes nothing, and is
+# refused when the state changed since its checkpoint; a day given twice
+# (by path or as a copy), another config or another --sessions choice is
+# refused and leaves the state as it was.
 # ranks: 2
 set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
@@ -48,6 +49,9 @@ $CMP --same upto3 run3 --sessions
 sum=$(md5sum < week.state)
 expect_fail 4 "already processed into state week.state" \
     mpi 2 "$CLICKSEG" run -i "days/${DAYS[3]}" -o again --sessions --state week.state
+mkdir -p redelivered && cp "days/${DAYS[3]}"/*.h5 redelivered/   # the same day again, by another name
+expect_fail 4 "redelivered/.*looks like a copy of .*already processed into state week.state" \
+    mpi 2 "$CLICKSEG" run -i redelivered -o again --sessions --state week.state
 expect_fail 3 "state week.state was saved with another configuration" \
     mpi 2 "$CLICKSEG" run -i "days/${DAYS[4]}" -o other --sessions --state week.state --set session.gap=900
 expect_fail 2 "saved by runs with sessions.h5" \
@@ -67,6 +71,13 @@ done
 kill -KILL $BG $(pgrep -P $BG) 2> /dev/null || true
 wait $BG 2> /dev/null || true
 [ "$(md5sum < week.state)" = "$sum" ] || fail "a killed run changed the state"
+# A state saved by another run since the checkpoint (here: only its time
+# changed) is refused: the resumed run's save would undo that run's.
+was=$(stat -c %y week.state)
+touch week.state
+expect_fail 4 "state week.state changed since checkpoint" \
+    mpi 3 "$CLICKSEG" run -q -i "days/${DAYS[4]}" -o run4 --sessions --state week.state --resume
+touch -d "$was" week.state
 mpi 3 "$CLICKSEG" run -q -i "days/${DAYS[4]}" -o run4 --sessions --state week.state --resume
 chain_run 5 2 2000 "${DAYS[5]}"
 chain_run 6 1 900 "${DAYS[6]}"
