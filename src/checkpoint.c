@@ -158,6 +158,31 @@ static int save(cs_ckpt *k, const cs_plan *plan, uint64_t next_row, cs_err *err)
     return CS_OK;
 }
 
+/* Rank 0: CS_EIO unless the checkpoint directory, or the nearest of its
+ * parents that exists (it is made at the first checkpoint), can be
+ * written. Found at the start, not at the first checkpoint an hour in,
+ * whose failure would end the run. */
+static int check_dir_writable(const char *dir, cs_err *err)
+{
+    char p[CS_PATH_MAX];
+    snprintf(p, sizeof p, "%s", dir);
+    struct stat st;
+    while (stat(p, &st) != 0) {
+        char *slash = strrchr(p, '/');
+        if (!slash || slash == p) {
+            snprintf(p, sizeof p, "%s", slash == p ? "/" : ".");
+            break;
+        }
+        *slash = '\0';
+    }
+    errno = 0;
+    if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode) || access(p, W_OK | X_OK) != 0)
+        return cs_err_set(err, CS_EIO, "checkpoint directory %s cannot be written (%s: %s): "
+                          "set checkpoint.dir to a writable directory", dir, p,
+                          errno ? strerror(errno) : "not a directory");
+    return CS_OK;
+}
+
 /* Rank 0: what ckpt_begin decides before anything is loaded. */
 typedef struct begin_info {
     int load;               /* 1: checkpoint, 2: state file */
@@ -168,6 +193,8 @@ typedef struct begin_info {
 static int begin_rank0(cs_ckpt *k, const cs_run_opts *o, const cs_plan *plan, begin_info *b,
                        cs_err *err)
 {
+    if (check_dir_writable(k->dir, err) != CS_OK)
+        return err->code;
     struct stat st;
     k->state_there = k->hold && stat(k->state_path, &st) == 0;
     if (k->state_there) {

@@ -57,6 +57,14 @@ expect_fail 4 "only profile tables" R -i arch/profiles.h5 -o out
 [ ! -e out ] || fail "a failed run left an output directory"
 ls -d out.tmp.* 2>/dev/null && fail "a failed run left a temporary directory"
 
+# A checkpoint directory that cannot be written is found before the first
+# window, not at the first checkpoint (a read-only file system gives the
+# same; a file in the path is what a test as root can make).
+: > plainfile
+expect_fail 5 "checkpoint directory plainfile/ck cannot be written \(plainfile: not a directory\)" \
+    R -i arch -o out --set checkpoint.dir=plainfile/ck
+[ ! -e out ] || fail "a refused run left an output"
+
 # Outputs: an existing report is kept unless --force (exit 5).
 R -q -i arch -o done
 expect_fail 5 "output exists; use --force" R -i arch -o done
