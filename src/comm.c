@@ -95,6 +95,12 @@ int comm_sum_i64(const cs_comm *c, int64_t *v, size_t n, int all, cs_err *err)
     return reduce_i64(c, v, n, all, MPI_SUM, err);
 }
 
+int comm_xor_u64(const cs_comm *c, uint64_t *v, cs_err *err)
+{
+    MPI_CHECK(MPI_Allreduce(MPI_IN_PLACE, v, 1, MPI_UINT64_T, MPI_BXOR, c->comm), err);
+    return CS_OK;
+}
+
 int comm_min_i64(const cs_comm *c, int64_t *v, size_t n, int all, cs_err *err)
 {
     return reduce_i64(c, v, n, all, MPI_MIN, err);

@@ -61,12 +61,33 @@ hid_t snap_open_file(const cs_comm *c, const char *path, int create)
     return f;
 }
 
+uint64_t snap_rows_checksum(const void *buf, size_t size, uint64_t n, uint64_t row0)
+{
+    const unsigned char *p = buf;
+    uint64_t x = 0;
+    for (uint64_t i = 0; p && i < n; i++, p += size) {
+        uint64_t h = UINT64_C(0x9E3779B97F4A7C15) ^ (row0 + i), w;
+        size_t k = 0;
+        for (; k + 8 <= size; k += 8) {
+            memcpy(&w, p + k, 8);
+            h = cs_mix64(h ^ w);
+        }
+        if (k < size) {
+            w = 0;
+            memcpy(&w, p + k, size - k);
+            h = cs_mix64(h ^ w);
+        }
+        x ^= cs_mix64(h);
+    }
+    return x;
+}
+
 /* ---- writing ---- */
 
 /* Collective: dataset `name` of `total` records of type t, this rank's n
- * records going to [off, off + n). */
-static int put_at(hid_t f, const char *name, hid_t t, uint64_t total, uint64_t off, uint64_t n,
-                  const void *buf, cs_err *err)
+ * records going to [off, off + n), with its checksum attribute. */
+static int put_at(const cs_comm *c, hid_t f, const char *name, hid_t t, uint64_t total,
+                  uint64_t off, uint64_t n, const void *buf, cs_err *err)
 {
     hsize_t dims[1] = {total}, st[1] = {off}, cnt[1] = {n};
     hid_t fs = H5Screate_simple(1, dims, NULL);
@@ -85,8 +106,16 @@ static int put_at(hid_t f, const char *name, hid_t t, uint64_t total, uint64_t o
     H5Pclose(x);
     H5Sclose(ms);
     H5Sclose(fs);
+    /* The dataset's creation and write are collective: d and rc are the
+     * same on every rank, so every rank reaches the XOR or none. */
+    uint64_t sum = snap_rows_checksum(buf, H5Tget_size(t), n, off);
+    int arc = CS_OK;
+    if (rc >= 0 && (arc = comm_xor_u64(c, &sum, err)) == CS_OK)
+        arc = h5_attr_int64(d, "checksum", (int64_t)sum, err);
     if (d >= 0 && H5Dclose(d) < 0)
         rc = -1;
+    if (arc != CS_OK)
+        return arc;
     return rc < 0 ? h5_fail(err, CS_EIO, "writing %s", name) : CS_OK;
 }
 
@@ -98,14 +127,14 @@ static int put_all(const cs_comm *c, hid_t f, const char *name, hid_t t, uint64_
     int64_t total = (int64_t)n;
     if (comm_exscan_u64(c, n, &off, err) != CS_OK || comm_sum_i64(c, &total, 1, 1, err) != CS_OK)
         return err->code;
-    return put_at(f, name, t, (uint64_t)total, off, n, buf, err);
+    return put_at(c, f, name, t, (uint64_t)total, off, n, buf, err);
 }
 
 /* Collective: rank 0's n values (n must be equal on every rank). */
 static int put_root(const cs_comm *c, hid_t f, const char *name, hid_t t, uint64_t n,
                     const void *buf, cs_err *err)
 {
-    return put_at(f, name, t, n, 0, c->rank == 0 ? n : 0, buf, err);
+    return put_at(c, f, name, t, n, 0, c->rank == 0 ? n : 0, buf, err);
 }
 
 /* Every entry of the table (each was inserted, so used), with its

@@ -28,6 +28,14 @@ void snap_layout_signature(char *buf, size_t n);
 /* An HDF5 opaque type of `size` bytes tagged `tag` (one record struct). */
 hid_t snap_rec_type(const char *tag, size_t size);
 
+/* The checksum of records [0, n) at buf (size bytes each, the first being
+ * row `row0` of its dataset): the XOR of a hash of each record's bytes and
+ * row number. A dataset's checksum is the XOR over the ranks' slabs, the
+ * same whatever rows each rank wrote or reads; it is stored as the
+ * dataset's `checksum` attribute, so a damaged snapshot is refused on
+ * resume instead of giving a wrong report. */
+uint64_t snap_rows_checksum(const void *buf, size_t size, uint64_t n, uint64_t row0);
+
 /* Collective: the file at path, created (truncated) or opened read-only,
  * through MPI-IO on c's communicator; negative on failure. */
 hid_t snap_open_file(const cs_comm *c, const char *path, int create);

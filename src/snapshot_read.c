@@ -14,6 +14,24 @@
 
 #include "snapshot_priv.h"
 
+/* Collective (every rank reads its rows of the dataset, then this): the
+ * XOR of every rank's rows against the dataset's checksum attribute, which
+ * every rank reads alike. A snapshot from before checksums has none: not
+ * checked. CS_EINPUT on a mismatch, the same on every rank. */
+static int check_rows(const cs_comm *c, hid_t d, const char *name, const void *buf, size_t size,
+                      uint64_t n, uint64_t row0, cs_err *err)
+{
+    uint64_t sum = snap_rows_checksum(buf, size, buf ? n : 0, row0);
+    int64_t want = 0;
+    int have = h5_attr_get_int64(d, "checksum", &want);
+    if (comm_xor_u64(c, &sum, err) != CS_OK)
+        return err->code;
+    if (have && sum != (uint64_t)want)
+        return cs_err_set(err, CS_EINPUT, "dataset %s fails its checksum: the snapshot is "
+                          "damaged (start over with --force)", name);
+    return CS_OK;
+}
+
 /* Collective: this rank's even slab of dataset `name` (all of it on rank 0
  * and nothing elsewhere when root_only). *buf is malloc'd (size bytes per
  * record); *n records. */
@@ -38,13 +56,19 @@ static int get(const cs_comm *c, hid_t f, const char *name, hid_t t, size_t size
     }
     H5Sclose(fs);
     *buf = cs_malloc((hi - lo + 1) * size, err, name);
-    /* Without a buffer the rank still takes part in the collective read. */
+    /* Without a buffer the rank still takes part in the collective read
+     * and the checksum's XOR. */
     herr_t rc = h5_read_rows(d, t, lo, *buf ? hi - lo : 0, *buf);
+    cs_err sum_err;
+    cs_err_clear(&sum_err);
+    int sum_rc = check_rows(c, d, name, rc < 0 ? NULL : *buf, size, hi - lo, lo, &sum_err);
     H5Dclose(d);
     if (!*buf)
         return CS_ENOMEM;
     if (rc < 0)
         return h5_fail(err, CS_EINPUT, "reading %s", name);
+    if (sum_rc != CS_OK)
+        return cs_err_set(err, sum_rc, "%s", sum_err.msg);
     *n = hi - lo;
     return CS_OK;
 }
@@ -212,15 +236,20 @@ static uint64_t nids_of(const cs_sess_state *o)
 
 /* Collective: reads [off, off + n) of the uint64 dataset `name` into buf
  * (buf NULL: this rank reads nothing but takes part). */
-static int get_range(hid_t f, const char *name, uint64_t off, uint64_t n, uint64_t *buf,
-                     cs_err *err)
+static int get_range(const cs_comm *c, hid_t f, const char *name, uint64_t off, uint64_t n,
+                     uint64_t *buf, cs_err *err)
 {
     hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
     if (d < 0)
         return h5_fail(err, CS_EINPUT, "no dataset %s", name);
     herr_t rc = h5_read_rows(d, H5T_NATIVE_UINT64, off, buf ? n : 0, buf);
+    cs_err sum_err;
+    cs_err_clear(&sum_err);
+    int sum_rc = check_rows(c, d, name, rc < 0 ? NULL : buf, sizeof *buf, n, off, &sum_err);
     H5Dclose(d);
-    return rc < 0 ? h5_fail(err, CS_EINPUT, "reading %s", name) : CS_OK;
+    if (rc < 0)
+        return h5_fail(err, CS_EINPUT, "reading %s", name);
+    return sum_rc != CS_OK ? cs_err_set(err, sum_rc, "%s", sum_err.msg) : CS_OK;
 }
 
 /* Collective: the users, spread to their owners. */
@@ -262,7 +291,7 @@ static int read_open(const cs_comm *c, hid_t f, const cs_run_state *s, cs_err *e
     /* This slab's id lists follow those of the slabs before it. */
     if ((rc = comm_exscan_u64(c, mine, &before, err)) != CS_OK)
         goto out;
-    get_range(f, "open_ids", before, mine, ids, err);
+    get_range(c, f, "open_ids", before, mine, ids, err);
     if ((rc = comm_agree(c, err)) != CS_OK)
         goto out;
     rc = shuffle_route(c, o, no, sizeof(cs_sess_state), ids, nx, (void **)&got, &ngot, &xgot,

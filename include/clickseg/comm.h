@@ -39,6 +39,8 @@ int comm_bcast(const cs_comm *c, void *buf, size_t bytes, cs_err *err);
 /* Element-wise sums/mins/maxes of int64 arrays into rank 0 (all = 1: every rank). */
 int comm_sum_i64(const cs_comm *c, int64_t *v, size_t n, int all, cs_err *err);
 int comm_min_i64(const cs_comm *c, int64_t *v, size_t n, int all, cs_err *err);
+/* Bitwise XOR of one uint64 over the ranks, on every rank. */
+int comm_xor_u64(const cs_comm *c, uint64_t *v, cs_err *err);
 int comm_max_i64(const cs_comm *c, int64_t *v, size_t n, int all, cs_err *err);
 
 /* Exclusive prefix sum across ranks (rank 0 gets 0). */
