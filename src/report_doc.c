@@ -161,7 +161,7 @@ int report_doc_load(const char *path, cs_report_doc *d, cs_err *err)
     }
     hid_t f = H5Fopen(d->path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (f < 0)
-        return h5_fail(err, CS_EIO, "%s: cannot open", d->path);
+        return h5_fail(err, CS_EINPUT, "%s: cannot open (damaged?)", d->path);   /* the file, not the disk */
     int rc = load_tables(f, d, err);
     H5Fclose(f);
     if (rc != CS_OK)

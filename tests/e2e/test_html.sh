@@ -126,6 +126,8 @@ cp -r out old
 $PY -c 'import h5py; f = h5py.File("old/report.h5", "a"); del f.attrs["version"]; f.close()'
 expect_fail 4 "report format version 1, written by an older clickseg" "$CLICKSEG" report old
 expect_fail 4 "not an HDF5 file" "$CLICKSEG" report out/report.json
+cp -r out cut && truncate -s 20000 cut/report.h5   # damaged: exit 4, as docs/report.md says
+expect_fail 4 "cut/report.h5: cannot open \(damaged\?\)" "$CLICKSEG" report cut --no-html
 expect_fail 2 "--format: 'xml' is not text, json or csv" "$CLICKSEG" report out --format xml
 expect_fail 2 "which report" "$CLICKSEG" report
 mkdir kept && echo "<p>mine</p>" > kept/report.html
