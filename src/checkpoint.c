@@ -229,7 +229,9 @@ static int begin_rank0(cs_ckpt *k, const cs_run_opts *o, const cs_plan *plan, be
             rc = cs_err_set(err, CS_EINPUT, "state %s changed since checkpoint %s was written "
                             "(another run of the chain saved it, or it was replaced): resuming "
                             "would undo that; start this run over with --force against the "
-                            "state as it is now", k->state_path, k->dir);
+                            "state as it is now (if this run was stopped just after saving "
+                            "the state, it is complete: remove %s)", k->state_path, k->dir,
+                            k->dir);
         if (rc == CS_OK) {
             b->load = 1;
             b->seq = mf.seq;

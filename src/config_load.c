@@ -90,13 +90,43 @@ static int ident_char(char c)
            (c >= '0' && c <= '9');
 }
 
+/* text with what libconfig skips (comments: block, "//" and "#" to the
+ * line's end; string contents) turned into spaces, newlines kept, so a
+ * name or number inside them is not taken for a setting. */
+static void mask_comments_strings(char *text)
+{
+    for (char *p = text; *p; p++) {
+        if (p[0] == '/' && p[1] == '*') {
+            for (; *p && !(p[0] == '*' && p[1] == '/'); p++)
+                if (*p != '\n')
+                    *p = ' ';
+            if (*p)
+                p[0] = p[1] = ' ', p++;
+        } else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+            for (; *p && *p != '\n'; p++)
+                *p = ' ';
+            if (!*p)
+                break;
+        } else if (*p == '"') {
+            for (p++; *p && *p != '"'; p++) {
+                if (*p == '\\' && p[1])
+                    *p++ = ' ';
+                if (*p != '\n')
+                    *p = ' ';
+            }
+            if (!*p)
+                break;
+        }
+    }
+}
+
 /* libconfig 1.5 (Debian 12's) reads an integer literal past 32 bits that
  * has no L suffix into an int, without a word: 4294969096 loads as 1800.
- * So the text after the setting's name is read again: a literal there
- * that lies outside 32 bits and whose low 32 bits are the value loaded is
- * that wrap, CS_ECONFIG. Anything else found first (the name in a comment
- * or a string, another value) is passed over, and nothing conclusive
- * found is no error. */
+ * So the setting's line is read again (comments and strings left out):
+ * a literal given to its name there that lies outside 32 bits and whose
+ * low 32 bits are the value loaded is that wrap, CS_ECONFIG. Every such
+ * assignment on the line is looked at, not just the first: two settings of
+ * one name can share a line (rule conditions' `value`). */
 static int check_int_literal(const loader *ld, const config_setting_t *s, const char *path)
 {
     const char *name = config_setting_name(s);
@@ -105,8 +135,10 @@ static int check_int_literal(const loader *ld, const config_setting_t *s, const 
     long long loaded = config_setting_get_int64(s);
     char text[8192];
     source_text(ld, s, text, sizeof text);
+    mask_comments_strings(text);
+    const char *eol = strchr(text, '\n');
     size_t len = strlen(name);
-    for (const char *p = strstr(text, name); p; p = strstr(p + 1, name)) {
+    for (const char *p = strstr(text, name); p && (!eol || p < eol); p = strstr(p + 1, name)) {
         if ((p > text && ident_char(p[-1])) || ident_char(p[len]))
             continue;
         const char *q = p + len;
@@ -121,12 +153,8 @@ static int check_int_literal(const loader *ld, const config_setting_t *s, const 
         long long v = hex ? (long long)strtoull(q, &end, 16) : strtoll(q, &end, 10);
         if (end == q || *end == 'L' || *end == '.' || *end == 'e' || *end == 'E')
             continue;   /* not a 32-bit integer literal */
-        if (v >= INT32_MIN && v <= INT32_MAX) {
-            if (v == loaded)
-                return CS_OK;   /* the literal, as written */
-            continue;
-        }
-        if ((long long)(int32_t)(uint32_t)(unsigned long long)v != loaded)
+        if ((v >= INT32_MIN && v <= INT32_MAX) ||
+            (long long)(int32_t)(uint32_t)(unsigned long long)v != loaded)
             continue;
         return cs_err_set(ld->err, CS_ECONFIG, "%s:%u: key '%s': %.*s does not fit in a "
                           "32-bit integer (libconfig would read %lld); write %.*sL for a "

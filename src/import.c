@@ -19,9 +19,10 @@
 
 /* ---- prolog (rank 0) ---- */
 
-/* Every file an import writes: any .h5 (run reads a directory's every one
- * as the archive), the summary and the rejects. */
-static const char *const import_outputs[] = { "*.h5", "import.json", "rejects.csv", NULL };
+/* Every file an import writes (what --force replaces): the event files,
+ * the dictionaries, the summary and the rejects. */
+static const char *const import_outputs[] = { "events*.h5", "dictionaries.h5", "import.json",
+                                              "rejects.csv", NULL };
 
 /* 1 when dir holds an earlier import's archive files. */
 static int holds_archive(const char *dir)
@@ -123,6 +124,15 @@ static int prepare(imp_ctx *x, cs_err *err)
     if (rc == CS_OK && holds_archive(x->final) && !o->force)
         rc = cs_err_set(err, CS_EIO, "%s: holds an archive already; use --force to replace it "
                         "or choose another output directory", x->final);
+    /* Another .h5 there (a profile table put beside an earlier import)
+     * would be read by run with the new archive, yet is not ours to remove:
+     * refused, forced or not. */
+    char other[256];
+    if (rc == CS_OK && o->force && fs_first_other(x->final, "*.h5", import_outputs, other,
+                                                  sizeof other))
+        rc = cs_err_set(err, CS_EIO, "%s/%s: not a file of an imported archive, but run would "
+                        "read it with one: move it away, or choose another output directory",
+                        x->final, other);
     if (rc == CS_OK)
         rc = fs_begin_output(x->final, import_outputs, o->force, x->tmp, sizeof x->tmp, err);
     return rc;

@@ -106,17 +106,21 @@ static int put_at(const cs_comm *c, hid_t f, const char *name, hid_t t, uint64_t
     H5Pclose(x);
     H5Sclose(ms);
     H5Sclose(fs);
-    /* The dataset's creation and write are collective: d and rc are the
-     * same on every rank, so every rank reaches the XOR or none. */
-    uint64_t sum = snap_rows_checksum(buf, H5Tget_size(t), n, off);
-    int arc = CS_OK;
-    if (rc >= 0 && (arc = comm_xor_u64(c, &sum, err)) == CS_OK)
+    /* Every rank takes part in the XOR and the agreement, whatever its own
+     * write gave (MPI-IO can fail a collective write on some ranks only,
+     * out of space on the ones that write); the attribute, a collective
+     * call with one value, only when every rank wrote. */
+    uint64_t sum = rc >= 0 ? snap_rows_checksum(buf, H5Tget_size(t), n, off) : 0;
+    if (rc < 0)
+        h5_fail(err, CS_EIO, "writing %s", name);
+    int arc = comm_xor_u64(c, &sum, err);
+    if (arc == CS_OK)
+        arc = comm_agree(c, err);
+    if (arc == CS_OK)
         arc = h5_attr_int64(d, "checksum", (int64_t)sum, err);
-    if (d >= 0 && H5Dclose(d) < 0)
-        rc = -1;
-    if (arc != CS_OK)
-        return arc;
-    return rc < 0 ? h5_fail(err, CS_EIO, "writing %s", name) : CS_OK;
+    if (d >= 0 && H5Dclose(d) < 0 && arc == CS_OK)
+        arc = h5_fail(err, CS_EIO, "writing %s", name);
+    return arc;
 }
 
 /* Collective: every rank's n records, concatenated in rank order. */

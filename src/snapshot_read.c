@@ -16,19 +16,27 @@
 
 /* Collective (every rank reads its rows of the dataset, then this): the
  * XOR of every rank's rows against the dataset's checksum attribute, which
- * every rank reads alike. A snapshot from before checksums has none: not
- * checked. CS_EINPUT on a mismatch, the same on every rank. */
+ * every rank reads alike. Only when every rank read its rows (`ok`): a
+ * rank short of memory is reported as that, not as damage. A snapshot from
+ * before checksums has none: not checked. CS_EINPUT on a mismatch, the
+ * same on every rank. */
 static int check_rows(const cs_comm *c, hid_t d, const char *name, const void *buf, size_t size,
-                      uint64_t n, uint64_t row0, cs_err *err)
+                      uint64_t n, uint64_t row0, int ok, cs_err *err)
 {
-    uint64_t sum = snap_rows_checksum(buf, size, buf ? n : 0, row0);
+    int64_t all_ok = ok;
+    if (comm_min_i64(c, &all_ok, 1, 1, err) != CS_OK)
+        return err->code;
+    if (!all_ok)
+        return CS_OK;   /* the failing rank's own error is reported */
+    uint64_t sum = snap_rows_checksum(buf, size, n, row0);
     int64_t want = 0;
     int have = h5_attr_get_int64(d, "checksum", &want);
     if (comm_xor_u64(c, &sum, err) != CS_OK)
         return err->code;
     if (have && sum != (uint64_t)want)
-        return cs_err_set(err, CS_EINPUT, "dataset %s fails its checksum: the snapshot is "
-                          "damaged (start over with --force)", name);
+        return cs_err_set(err, CS_EINPUT, "dataset %s fails its checksum: the file is damaged "
+                          "(a checkpoint: start the run over with --force; a --state file: "
+                          "restore it from a copy)", name);
     return CS_OK;
 }
 
@@ -61,7 +69,7 @@ static int get(const cs_comm *c, hid_t f, const char *name, hid_t t, size_t size
     herr_t rc = h5_read_rows(d, t, lo, *buf ? hi - lo : 0, *buf);
     cs_err sum_err;
     cs_err_clear(&sum_err);
-    int sum_rc = check_rows(c, d, name, rc < 0 ? NULL : *buf, size, hi - lo, lo, &sum_err);
+    int sum_rc = check_rows(c, d, name, *buf, size, hi - lo, lo, *buf && rc >= 0, &sum_err);
     H5Dclose(d);
     if (!*buf)
         return CS_ENOMEM;
@@ -245,7 +253,8 @@ static int get_range(const cs_comm *c, hid_t f, const char *name, uint64_t off, 
     herr_t rc = h5_read_rows(d, H5T_NATIVE_UINT64, off, buf ? n : 0, buf);
     cs_err sum_err;
     cs_err_clear(&sum_err);
-    int sum_rc = check_rows(c, d, name, rc < 0 ? NULL : buf, sizeof *buf, n, off, &sum_err);
+    int sum_rc = check_rows(c, d, name, buf, sizeof *buf, n, off, (buf || n == 0) && rc >= 0,
+                            &sum_err);
     H5Dclose(d);
     if (rc < 0)
         return h5_fail(err, CS_EINPUT, "reading %s", name);

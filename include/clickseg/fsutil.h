@@ -38,10 +38,10 @@ int fs_first_other(const char *dir, const char *pattern, const char *const *outp
                    char *name, size_t size);
 
 /* Moves every file of tmp into final (each rename atomic), removes tmp.
- * Files of final that match `outputs` (as fs_begin_output's) and that tmp
- * does not hold are removed first: they belong to an earlier, forced-over
- * output and would contradict the new one. CS_EIO when a move or removal
- * fails. */
+ * Then the files of final that match `outputs` (as fs_begin_output's) and
+ * that tmp did not hold are removed (never a directory): they belong to an
+ * earlier, forced-over output and would contradict the new one. CS_EIO
+ * when a move or removal fails. */
 int fs_commit_output(const char *tmp, const char *final, const char *const *outputs,
                      cs_err *err);
 

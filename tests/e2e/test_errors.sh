@@ -76,6 +76,10 @@ R -q -i arch -o done --force --sessions
 : > done/notes.txt   # not an output: left alone
 R -q -i arch -o done --force
 [ ! -e done/sessions.h5 ] || fail "a forced rerun without --sessions left the last sessions.h5"
+mkdir done/sessions.h5   # a directory of an output's name: never removed
+R -q -i arch -o done --force
+[ -d done/sessions.h5 ] || fail "a forced rerun removed a directory"
+rmdir done/sessions.h5
 [ -e done/notes.txt ] || fail "a forced rerun removed a file that is not an output"
 # The same for an archive: any .h5 in the directory is read as part of it.
 mpi 1 "$CLICKSEG" generate -o regen -n 3000 -d 1 -f 3 > /dev/null

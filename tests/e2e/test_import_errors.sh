@@ -114,4 +114,10 @@ expect_fail 5 "done: holds an archive already; use --force" I --format rees46 "$
 [ -e done/events.h5 ] || fail "the refused import touched the archive"
 I -q --format rees46 "$RAW" -o done --force
 [ ! -e done/events.h5 ] && [ -e done/events-2019-10-01.h5 ] || fail "--force left files: $(ls done)"
+# Another .h5 put there (a profile table) is not the import's to remove but
+# would be read with it: refused, forced or not, and kept.
+: > done/profiles.h5
+expect_fail 5 "done/profiles.h5: not a file of an imported archive" \
+    I --format rees46 "$RAW" -o done --force
+[ -e done/profiles.h5 ] && [ -e done/events-2019-10-01.h5 ] || fail "a refused import removed files"
 echo "test_import_errors: ok ($NRANKS ranks)"

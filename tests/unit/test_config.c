@@ -172,9 +172,17 @@ static void test_int_literals(void **state)
     load_fails("rules = ( { segment = \"x\"; when = ( { feature = \"events\"; op = \">=\"; "
                "value = 4294967297; } ); }, { segment = \"y\"; } );",
                "key 'rules[0].when[0]': 4294967297 does not fit");
-    /* The name elsewhere on the line (a comment, a string) is passed over. */
-    cs_config *k = load_ok("/* gap = 30 */ session = { /* was gap: 60 */ gap = 1800; };\n"
-                           "output = { dir = \"/data/gap=5/out\"; };");
+    /* Two settings of one name on a line: the wrapped one is found, though
+     * the other holds the same low 32 bits as written. */
+    load_fails("rules = ( { segment = \"x\"; when = ( { feature = \"events\"; op = \">=\"; "
+               "value = 10; }, { feature = \"events\"; op = \"<=\"; value = 4294967306; } ); }, "
+               "{ segment = \"y\"; } );", "4294967306 does not fit");
+    /* The name in a comment or a string is passed over, even with a
+     * literal there that would wrap to the value (an old line commented
+     * out). */
+    cs_config *k = load_ok("/* gap = 4294969096 */ session = { /* was gap: 60 */ gap = 1800; };"
+                           " # gap = 4294969096\n"
+                           "output = { dir = \"/data/gap=4294969096/out\"; }; // gap = 5\n");
     assert_int_equal(k->session_gap_us, INT64_C(1800000000));
     free(k);
     load_fails("rank = {\n  high_score = 10;\n};", "t.cfg:2: key 'rank.high_score': must be at "
