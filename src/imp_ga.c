@@ -109,6 +109,11 @@ static int ga_parse(imp_parser *p, const imp_file *f, const char *line, size_t l
         return rc == R_BAD_ID ? R_BAD_USER : rc;
     char visit[600];
     int vn = snprintf(visit, sizeof visit, "%.*s-%.*s", SHOW(C_VISITOR), SHOW(C_VISIT));
+    /* snprintf returns the length it wanted: a longer key was cut, and is
+     * rejected as the id it would be (id_of reads only what is there). */
+    if (vn < 0 || (size_t)vn >= sizeof visit)
+        return imp_reject(p, R_BAD_ID, "fullVisitorId-visitId of %d characters (at most %zu)",
+                          vn, sizeof visit - 1);
     if ((rc = imp_id_hashed(p, DICT_SESSION, visit, (size_t)vn, NULL, 0, &e.session_id)) != 0)
         return rc;
     if (HAS(C_SKU) && (rc = imp_id_hashed(p, DICT_PRODUCT, FLD(C_SKU),

@@ -149,6 +149,10 @@ static int id_of(imp_parser *p, int d, const char *s, size_t n, const char *labe
     }
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
         n--;
+    /* Blank: no id (0), but every event has a user, and 0 would merge all
+     * such events into one made-up user. */
+    if (n == 0 && d == DICT_USER)
+        return imp_reject(p, R_BAD_USER, "user id is blank");
     if (n == 0) {
         *id = 0;
         return 0;

@@ -107,6 +107,17 @@ else
     [ -z "$(ls -A small)" ] || fail "a full disk left files: $(ls -A small)"
 fi
 
+# Rows whose user id is blank (spaces) are rejected as bad_user, not merged
+# into a made-up user 0; a GA session key too long for its buffer is a
+# bad_id (it was read past the buffer's end).
+{ head -2 "$RAW"; head -2 "$RAW" | tail -1 | awk -F, -v OFS=, '{$8 = "   "; print}'; } > blank_user.csv
+I -q --format rees46 blank_user.csv -o blank --set import.max_reject_share=1
+grep -q '^"blank_user.csv",3,bad_user,"user id is blank"' blank/rejects.csv || fail "blank user: $(cat blank/rejects.csv)"
+{ echo "fullVisitorId,visitId,visitStartTime,time,eCommerceAction_type,productSKU,v2ProductName,productPrice,currencyCode"
+  echo "0123,$(printf 'v%.0s' $(seq 700)),1473757371,1000,0,SKU1,Name,2990000,USD"; } > long_visit.csv
+I -q --format ga long_visit.csv -o longv --set import.max_reject_share=1
+grep -q ',2,bad_id,"fullVisitorId-visitId of [0-9]* characters' longv/rejects.csv || fail "long visit id: $(cut -c1-200 longv/rejects.csv)"
+
 # An existing archive is kept unless --force (exit 5); --force replaces it
 # whole: files of the earlier split do not survive.
 I -q --format rees46 "$RAW" -o done --set import.split=none
