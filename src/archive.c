@@ -264,8 +264,13 @@ int archive_scan(const char *path, cs_file_info *info, cs_err *err)
             rc = h5_fail(err, CS_EINPUT, "%s: /events is not a group", path);
         for (int c = 0; rc == CS_OK && c < COL_NCOLUMNS; c++)
             rc = scan_column(g, c, info, err);
-        if (rc == CS_OK)
-            h5_attr_get_string(g, "currency", info->currency, sizeof info->currency);
+        /* "unknown" (what import writes for a source without one) is no
+         * currency: amounts are shown without a symbol, and it sums with
+         * any other archive's. */
+        if (rc == CS_OK && h5_attr_get_string(g, "currency", info->currency,
+                                              sizeof info->currency) == 1 &&
+            strcmp(info->currency, "unknown") == 0)
+            info->currency[0] = '\0';
         if (rc == CS_OK && info->rows > 0 &&
             (read_ts_at(g, 0, &info->ts_first) < 0 || read_ts_at(g, info->rows - 1, &info->ts_last) < 0))
             rc = h5_fail(err, CS_EINPUT, "%s: cannot read dataset /events/ts (first and last "

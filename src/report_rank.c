@@ -67,7 +67,10 @@ static void json_profiles(FILE *f, const cs_config *cfg, const cs_ranking *r)
 {
     fprintf(f, "  \"profiles\": {");
     for (int k = 0; k < r->nprofile_cols; k++) {
-        fprintf(f, "%s\n    \"%s\": [", k ? "," : "", r->profile_cols[k]);
+        /* The column names come from the user's profile file: escaped. */
+        fprintf(f, "%s\n    ", k ? "," : "");
+        report_json_str(f, r->profile_cols[k]);
+        fprintf(f, ": [");
         int first = 1;
         for (int v = 0; v < CS_PROFILE_SLOTS; v++) {
             const int64_t *cell = r->xtab + ((size_t)k * CS_PROFILE_SLOTS + (size_t)v) * XT_WIDTH;
@@ -211,10 +214,11 @@ static int csv_tables(const char *dir, const cs_config *cfg, const cs_ranking *r
             const int64_t *cell = r->xtab + ((size_t)k * CS_PROFILE_SLOTS + (size_t)v) * XT_WIDTH;
             if (!cell[XT_USERS])
                 continue;
+            report_csv_str(f, r->profile_cols[k]);   /* from the user's profile file */
             if (v == CS_PROFILE_UNKNOWN)
-                fprintf(f, "%s,unknown", r->profile_cols[k]);
+                fprintf(f, ",unknown");
             else
-                fprintf(f, "%s,%d", r->profile_cols[k], v);
+                fprintf(f, ",%d", v);
             fprintf(f, ",%lld,%lld,%lld", (long long)cell[XT_USERS], (long long)cell[XT_REVENUE],
                     (long long)cell[XT_PURCHASE_SESSIONS]);
             for (int s = 0; s < cfg->rules.nsegments; s++)

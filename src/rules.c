@@ -51,6 +51,22 @@ static int segment_id(cs_rules *rs, const char *name, cs_err *err)
                    name, CS_SEGMENT_NAME_MAX - 1);
         return -1;
     }
+    /* A segment name names columns (sessions_<segment> in customers.h5
+     * and the CSVs), JSON keys and CSV fields: an identifier, so none of
+     * them needs quoting and no HDF5 path separator gets in. Letters
+     * outside ASCII (UTF-8) are letters too. */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)name[i];
+        int ok = ch == '_' || ch >= 0x80 || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                 (i > 0 && ch >= '0' && ch <= '9');
+        if (!ok) {
+            cs_err_set(err, CS_ECONFIG, "segment name '%s': character %zu ('%c') is not a "
+                       "letter, digit or '_' (the name becomes column names such as "
+                       "sessions_%s; a digit may not come first)", name, i + 1,
+                       ch >= 0x20 && ch < 0x7f ? ch : '?', name);
+            return -1;
+        }
+    }
     if (rs->nsegments >= CS_MAX_SEGMENTS) {
         cs_err_set(err, CS_ECONFIG, "too many segments (at most %d): cannot add '%s'",
                    CS_MAX_SEGMENTS, name);

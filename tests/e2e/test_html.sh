@@ -141,4 +141,13 @@ grep -q '>\$[0-9]' usd/report.html || fail "no dollar amounts in the page"
 cp -r arch mixed
 $PY -c 'import h5py; f = h5py.File("mixed/events-0001.h5", "a"); f["events"].attrs["currency"] = "USD"; f.close()'
 expect_fail 4 "currency is (USD|EUR), but another input file's is (EUR|USD)" mpi "$NRANKS" "$CLICKSEG" run -q -i mixed -o m
+# "unknown" (an import's source without a currency) is no currency: shown
+# without a symbol, and it sums with the other files' EUR.
+$PY -c 'import h5py; f = h5py.File("mixed/events-0001.h5", "a"); f["events"].attrs["currency"] = "unknown"; f.close()'
+mpi "$NRANKS" "$CLICKSEG" run -q -i mixed -o unk
+grep -q '"currency": "EUR"' unk/report.json || fail "unknown + EUR: $(grep -o '"currency": "[^"]*"' unk/report.json)"
+for f in mixed/events-*.h5; do $PY -c 'import h5py, sys; f = h5py.File(sys.argv[1], "a"); f["events"].attrs["currency"] = "unknown"; f.close()' "$f"; done
+mpi "$NRANKS" "$CLICKSEG" run -q -i mixed -o unk2
+grep -q '"currency": ""' unk2/report.json || fail "all unknown: $(grep -o '"currency": "[^"]*"' unk2/report.json)"
+grep -q 'currency not given' unk2/report.html || fail "the page names a currency for 'unknown'"
 echo "test_html: ok ($NRANKS ranks)"

@@ -120,7 +120,7 @@ static const char *const non_default_text =
     "checkpoint = { dir = \"/scratch/ck\"; every = 5; interval = 60; };\n"
     "rules = (\n"
     "  { segment = \"robot\"; when = ( { feature = \"min_gap_ms\"; op = \"<\"; value = 50; } ); },\n"
-    "  { segment = \"odd \\\"name\\\"\"; when = ( \"revenue != -7\", \"entry_hour == 3\" ); },\n"
+    "  { segment = \"odd_n\xc3\xa4me\"; when = ( \"revenue != -7\", \"entry_hour == 3\" ); },\n"
     "  { segment = \"other\"; when = ( ); }\n"
     ");\n"
     "import = { format = \"otto\"; split = \"week\"; timezone = \"+05:30\";\n"
@@ -185,6 +185,11 @@ static void test_int_literals(void **state)
                            "output = { dir = \"/data/gap=4294969096/out\"; }; // gap = 5\n");
     assert_int_equal(k->session_gap_us, INT64_C(1800000000));
     free(k);
+    load_fails("rules = ( { segment = \"A/B\"; } );", "segment name 'A/B': character 2 ('/')");
+    load_fails("rules = ( { segment = \"buyers, now\"; } );", "character 7 (',')");
+    load_fails("rules = ( { segment = \"1st\"; } );", "a digit may not come first");
+    cs_config *u = load_ok("rules = ( { segment = \"K\xc3\xa4ufer_2\"; } );");
+    free(u);
     load_fails("rank = {\n  high_score = 10;\n};", "t.cfg:2: key 'rank.high_score': must be at "
                "least rank.ordinary_score (16), got 10");
     cs_config *c = load_ok("session = { gap = 010; max_duration = 0x10; };\n"
@@ -519,7 +524,7 @@ static void test_write_roundtrip(void **state)
     free(c);
     c = load_ok(non_default_text);
     assert_string_equal(c->inputs[0], "/data/a \"quoted\" \\ name.h5");
-    assert_string_equal(c->rules.segments[1], "odd \"name\"");
+    assert_string_equal(c->rules.segments[1], "odd_n\xc3\xa4me");
     cs_err err;
     assert_int_equal(config_set(c, "memory_per_rank", "1048577", &err), CS_OK);
     roundtrip(c);
