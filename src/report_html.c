@@ -207,6 +207,11 @@ static void segment_table(html_ctx *h)
         doc_pretty_name(doc_seg_name(d, s), name, sizeof name);
         fprintf(f, "<tr><td>");
         xml_puts(f, name);
+        if (seg_i64(d, "sessions", s) == 0) {   /* no sessions: no lengths (the page's dash) */
+            fprintf(f, "</td><td class=\"num\">–</td><td class=\"num\">– / – / –</td>"
+                    "<td class=\"num\">–</td><td class=\"num\">– / – / –</td></tr>\n");
+            continue;
+        }
         fprintf(f, "</td><td class=\"num\">%s</td>", fmt_fixed(a, sizeof a, seg_f64(d, "mean_events", s), 1));
         fprintf(f, "<td class=\"num\">%lld / %lld / %lld</td>",
                 (long long)seg_i64(d, "events_p50", s), (long long)seg_i64(d, "events_p90", s),
@@ -323,9 +328,12 @@ static void section_over_time(html_ctx *h)
                 tot[p] += (double)tcol_i64(ses, p * (uint64_t)d->nseg + (uint64_t)s);
         }
         char x[NUMFMT_MAX];
-        fprintf(h->f, "<p class=\"note\">%s %ss, %s to %s, in %s. One point per %s; a gap: "
-                "no sessions of that segment.</p>\n", fmt_uint(x, sizeof x, np), period_word(d),
-                labels[0], labels[np - 1], d->timezone, period_word(d));
+        /* Periods without any session have no row: the axis steps from one
+         * period with sessions to the next, which the note says. */
+        fprintf(h->f, "<p class=\"note\">%s %s%s with sessions, %s to %s, in %s (a %s without "
+                "any is left out of the axis). One point per %s; a gap: no sessions of that "
+                "segment.</p>\n", fmt_uint(x, sizeof x, np), period_word(d), np == 1 ? "" : "s",
+                labels[0], labels[np - 1], d->timezone, period_word(d), period_word(d));
         svg_series ser = {"sessions", "all sessions", "#444b55", tot, 0, 0};
         char title[100];
         snprintf(title, sizeof title, "Sessions per %s (all segments)", period_word(d));

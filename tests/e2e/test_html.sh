@@ -150,4 +150,15 @@ for f in mixed/events-*.h5; do $PY -c 'import h5py, sys; f = h5py.File(sys.argv[
 mpi "$NRANKS" "$CLICKSEG" run -q -i mixed -o unk2
 grep -q '"currency": ""' unk2/report.json || fail "all unknown: $(grep -o '"currency": "[^"]*"' unk2/report.json)"
 grep -q 'currency not given' unk2/report.html || fail "the page names a currency for 'unknown'"
+# A segment without sessions shows dashes for its lengths, not -1 and 0 ms.
+printf 'rules = ( { segment = "never"; when = ( "events >= 100000000" ); }, { segment = "all"; } );\n' > never.cfg
+mpi "$NRANKS" "$CLICKSEG" run -q -c never.cfg -i arch -o never
+$PY - <<'PY'
+import re
+h = open("never/report.html").read()
+t = h[h.index('id="length-table"'):]
+row = re.search(r"<tr><td>Never</td>(.*?)</tr>", t).group(1)
+assert "-1" not in row and "0 ms" not in row and row.count("–") >= 4, row
+print("empty segment's lengths:", re.sub("<[^>]+>", " ", row).split())
+PY
 echo "test_html: ok ($NRANKS ranks)"
