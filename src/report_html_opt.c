@@ -217,7 +217,8 @@ void html_section_tiers(html_ctx *h)
     const cs_report_doc *d = h->d;
     if (!d->tiers.ncols && !d->rfm.ncols)
         return;
-    static const char *const tier_first[] = {"name", "users", "revenue", "revenue_share", NULL};
+    static const char *const tier_first[] = {"name", "users", "user_share", "revenue",
+                                             "revenue_share", NULL};
     static const char *const rfm_first[] = {"name", "users", "revenue", NULL};
     fprintf(h->f, "<div id=\"tiers\">\n");
     if (d->tiers.ncols) {

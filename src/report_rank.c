@@ -301,13 +301,44 @@ static int h5_list(hid_t file, const char *name, const cs_config *cfg, const cs_
     return rc;
 }
 
-int report_rank_h5(hid_t file, const cs_config *cfg, const cs_ranking *r, cs_err *err)
+/* /tiers: what report.json's tiers hold (shares as fractions, as there),
+ * so report.html's tier table has them too. */
+static int h5_tiers(hid_t file, const cs_config *cfg, const cs_ranking *r, cs_err *err)
 {
+    int64_t users = 0, revenue = 0, col[CS_NTIERS];
+    double us[CS_NTIERS], rs[CS_NTIERS];
+    for (int t = 0; t < CS_NTIERS; t++) {
+        users += r->tier_users[t];
+        revenue += r->tier_revenue[t];
+    }
+    for (int t = 0; t < CS_NTIERS; t++) {
+        us[t] = share(r->tier_users[t], users);
+        rs[t] = share(r->tier_revenue[t], revenue);
+    }
     hid_t g = H5Gcreate2(file, "tiers", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     int rc = h5_names(g, "name", rank_tier_name, CS_NTIERS, err);
     if (rc == CS_OK) rc = h5_i64(g, "users", r->tier_users, CS_NTIERS, err);
+    if (rc == CS_OK)
+        rc = h5_write_column(g, "user_share", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, us, CS_NTIERS, err);
     if (rc == CS_OK) rc = h5_i64(g, "revenue", r->tier_revenue, CS_NTIERS, err);
+    if (rc == CS_OK)
+        rc = h5_write_column(g, "revenue_share", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, rs, CS_NTIERS,
+                             err);
+    for (int s = 0; rc == CS_OK && s < cfg->rules.nsegments; s++) {
+        char nm[80];
+        snprintf(nm, sizeof nm, "sessions_%s", cfg->rules.segments[s]);
+        for (int t = 0; t < CS_NTIERS; t++)
+            col[t] = r->tier_seg_sessions[t][s];
+        rc = h5_i64(g, nm, col, CS_NTIERS, err);
+    }
     H5Gclose(g);
+    return rc;
+}
+
+int report_rank_h5(hid_t file, const cs_config *cfg, const cs_ranking *r, cs_err *err)
+{
+    int rc = h5_tiers(file, cfg, r, err);
+    hid_t g;
     g = H5Gcreate2(file, "rfm_segments", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (rc == CS_OK) rc = h5_names(g, "name", rank_rfm_name, CS_NRFM, err);
     if (rc == CS_OK) rc = h5_i64(g, "users", r->rfm_users, CS_NRFM, err);

@@ -30,6 +30,10 @@ assert t.user_id.tolist() == [x["user_id"] for x in r["targets"]]
 with h5py.File("many/report.h5", "r") as h:
     assert h["targets/user_id"][:].tolist() == t.user_id.tolist()
     assert h["tiers/users"][:].tolist() == [x["users"] for x in r["tiers"]]
+    for k in ("user_share", "revenue_share"):   # what report.html's tier table shows
+        assert h["tiers/" + k][:].tolist() == [x[k] for x in r["tiers"]], k
+    for s, v in r["tiers"][0]["sessions"].items():
+        assert h["tiers/sessions_" + s][:].tolist() == [x["sessions"][s] for x in r["tiers"]], s
 print("targets.csv and report.h5 agree with report.json")
 PY
 # Two profile tables that disagree: the one read last wins, and the values
