@@ -255,7 +255,12 @@ static void toplist(html_ctx *h, const cs_table *t, const char *title, const cha
         xml_puts(h->f, h->link_prefix);
         fprintf(h->f, "%s\">%s</a>, and ", csv, csv);
     }
-    fprintf(h->f, "report.h5 %s.</p>\n", t->path);
+    fprintf(h->f, "report.h5 %s.", t->path);
+    if (strcmp(csv, "prospects.csv") == 0)   /* its score column is another score */
+        fprintf(h->f, " Score here is the prospect score the list is ranked by (research "
+                "sessions, abandoned carts, recency, visits), not the customer score of the "
+                "tiers.");
+    fprintf(h->f, "</p>\n");
 }
 
 void html_section_targets(html_ctx *h)
