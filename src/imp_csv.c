@@ -52,7 +52,11 @@ static int csv_sniff(imp_parser *p, imp_file *f, const char *line, size_t len, c
     }
     f->has_header = hdr;
     f->ncols = hdr ? p->f.n : 0;
-    f->variant = need;   /* without a header: rows need at least this many fields */
+    /* Without a header, line 1 (a row) gives the count every row must
+     * have: a row with more or fewer fields is cut or merged, not data. */
+    if (!hdr && imp_split(p, line, len, p->delim, 0) == 0)
+        f->ncols = p->f.n;
+    f->variant = need;   /* and rows need at least this many fields */
     return CS_OK;
 }
 

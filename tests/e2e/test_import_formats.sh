@@ -159,4 +159,16 @@ assert [(x["line"], x["reason"]) for x in r] == [("402", "unknown_event")], r
 assert r[0]["raw"].startswith("01.01.2020 00:00:00;x@example.com;wave"), r
 print("generic csv: the unknown event name rejected at line 402")
 PY
+# Without a header, line 1 gives every row's field count: a row with more
+# (or fewer) fields is a field_count reject, not a row read from the first
+# fields.
+printf '1569888000,42,click,7,12345678\n1569888001,43,click,8,5000\n1569888004,46,click,10,1,extra,extra\n1569888005,47,click\n' > nohdr.csv
+printf 'import = { split = "none"; csv = { header = false; time = "1"; time_format = "unix_s"; user = "2"; event = "3";\n  events = "click=product_view"; product = "4"; price = "5"; price_unit = "micros"; }; };\n' > nohdr.cfg
+I --format csv nohdr.csv -o nohdr -c nohdr.cfg --set import.max_reject_share=1
+$PY - <<'PY'
+import csv
+r = list(csv.DictReader(open("nohdr/rejects.csv", newline="")))
+assert [(x["line"], x["reason"]) for x in r] == [("3", "field_count"), ("4", "field_count")], r
+print("headerless csv: rows of another field count rejected")
+PY
 echo "test_import_formats: ok ($NRANKS ranks)"
