@@ -69,6 +69,15 @@ static int check_text(const imp_file *f, const char *line, size_t len, cs_err *e
     return CS_OK;
 }
 
+/* 1 when the line holds only spaces and tabs. */
+static int blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t')
+            return 0;
+    return 1;
+}
+
 /* Reads the first line of file f and lets the format check it. */
 static int sniff_file(imp_ctx *x, imp_file *f, cs_err *err)
 {
@@ -80,11 +89,20 @@ static int sniff_file(imp_ctx *x, imp_file *f, cs_err *err)
         return rc;
     const char *line;
     size_t len;
-    int got = textin_next(t, &line, &len, err);
+    /* Blank lines before the first row are counted as blank lines by the
+     * parse, as anywhere else: the format is told by the first line that
+     * has something. A header, though, must be line 1 (the parse skips
+     * line 1 as the header). */
+    int got, skipped = 0;
+    while ((got = textin_next(t, &line, &len, err)) == 1 && blank(line, len))
+        skipped++;
     if (got == 1 && (rc = check_text(f, line, len, err)) == CS_OK)
         rc = x->imp->sniff(&x->p, f, line, len, err);
     else if (got < 0)
         rc = err->code;
+    if (rc == CS_OK && got == 1 && skipped && f->has_header)
+        rc = cs_err_set(err, CS_EINPUT, "%s: the header is on line %d, after blank lines: "
+                        "a header must be line 1", f->path, skipped + 1);
     textin_close(t);
     return rc;
 }
@@ -153,15 +171,8 @@ static int share_inputs(imp_ctx *x, cs_err *err)
     return rc;
 }
 
-/* ---- parsing (every rank) ---- */
 
-static int blank(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (s[i] != ' ' && s[i] != '\t')
-            return 0;
-    return 1;
-}
+/* ---- parsing (every rank) ---- */
 
 /* Parses one segment; counts into cnt (file's row of FC_N). A full
  * buffer of events goes to disk as a sorted run (import_ext.c). */

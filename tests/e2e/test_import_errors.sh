@@ -118,6 +118,14 @@ grep -q '^"blank_user.csv",3,bad_user,"user id is blank"' blank/rejects.csv || f
 I -q --format ga long_visit.csv -o longv --set import.max_reject_share=1
 grep -q ',2,bad_id,"fullVisitorId-visitId of [0-9]* characters' longv/rejects.csv || fail "long visit id: $(cut -c1-200 longv/rejects.csv)"
 
+# Blank lines before the first row are blank lines, wherever they are; a
+# header after them is refused (the parse takes line 1 as the header).
+{ echo; echo "  "; head -3 "$SHARED_DATA/otto/train_head.jsonl"; } > lead_blank.jsonl
+I -q --format otto lead_blank.jsonl -o leadb
+grep -q '"blank_lines": 2' leadb/import.json || fail "leading blank lines: $(grep -o '"blank_lines": [0-9]*' leadb/import.json)"
+{ echo; head -3 "$RAW"; } > lead_blank.csv
+expect_fail 4 "lead_blank.csv: the header is on line 2, after blank lines" I --format rees46 lead_blank.csv -o leadh
+
 # An existing archive is kept unless --force (exit 5); --force replaces it
 # whole: files of the earlier split do not survive.
 I -q --format rees46 "$RAW" -o done --set import.split=none
