@@ -66,6 +66,43 @@ static int integer(js *j, int64_t *v)
 }
 
 /* Skips any value. */
+static int isdig(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* A JSON number at j (RFC 8259: -? int frac? exp?); 0 and past it, or -1. */
+static int number(js *j)
+{
+    const char *s = j->s;
+    size_t i = j->i, n = j->n;
+    if (i < n && s[i] == '-')
+        i++;
+    if (i < n && s[i] == '0')
+        i++;
+    else if (i < n && isdig(s[i]))
+        while (i < n && isdig(s[i]))
+            i++;
+    else
+        return -1;
+    if (i < n && s[i] == '.') {
+        if (++i >= n || !isdig(s[i]))
+            return -1;
+        while (i < n && isdig(s[i]))
+            i++;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        if (++i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        if (i >= n || !isdig(s[i]))
+            return -1;
+        while (i < n && isdig(s[i]))
+            i++;
+    }
+    j->i = i;
+    return 0;
+}
+
 static int skip(js *j, int depth)
 {
     const char *p;
@@ -89,10 +126,17 @@ static int skip(js *j, int depth)
         } while (eat(j, ','));
         return eat(j, close) ? 0 : -1;
     }
-    size_t s = j->i;
-    while (j->i < j->n && strchr("-+.0123456789eEtruefalsn", j->s[j->i]))
-        j->i++;
-    return j->i > s ? 0 : -1;
+    /* A literal (true, false, null) or a JSON number, nothing else: a run
+     * of such characters is not a value ("+-+-"). */
+    static const char *const lits[] = {"true", "false", "null"};
+    for (int k = 0; k < 3; k++) {
+        size_t ln = strlen(lits[k]);
+        if (j->n - j->i >= ln && memcmp(j->s + j->i, lits[k], ln) == 0) {
+            j->i += ln;
+            return 0;
+        }
+    }
+    return number(j);
 }
 
 /* One element of "events"; emits it. Returns 0, a reason or IMP_FATAL. */

@@ -126,6 +126,20 @@ grep -q '"blank_lines": 2' leadb/import.json || fail "leading blank lines: $(gre
 { echo; head -3 "$RAW"; } > lead_blank.csv
 expect_fail 4 "lead_blank.csv: the header is on line 2, after blank lines" I --format rees46 lead_blank.csv -o leadh
 
+# OTTO: values of unknown keys are skipped when they are JSON, not any run
+# of number-like characters.
+cat > otto_values.jsonl <<'J'
+{"session":1,"events":[{"aid":5,"ts":1659304800025,"type":"clicks"}],"f":-1.5e+3,"g":[true,null,{"a":0}]}
+{"session":2,"events":[{"aid":5,"ts":1659304800025,"type":"clicks"}],"f":+-+-}
+{"session":3,"events":[{"aid":5,"ts":1659304800025,"type":"clicks"}],"f":01}
+J
+I -q --format otto otto_values.jsonl -o ottov --set import.max_reject_share=1
+$PY - <<'PY'
+import csv
+r = list(csv.DictReader(open("ottov/rejects.csv", newline="")))
+assert [(x["line"], x["reason"]) for x in r] == [("2", "bad_json"), ("3", "bad_json")], r
+PY
+
 # An existing archive is kept unless --force (exit 5); --force replaces it
 # whole: files of the earlier split do not survive.
 I -q --format rees46 "$RAW" -o done --set import.split=none
