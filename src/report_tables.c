@@ -19,6 +19,7 @@ typedef struct ptable {
     hid_t file, group, dxpl;
     uint64_t total, offset, n;
     const char *path;
+    int sessions;   /* the sessions table: its `refunds` is a count of events */
 } ptable;
 
 static int ptable_open(const cs_comm *c, ptable *t, const char *path, const char *group,
@@ -26,6 +27,7 @@ static int ptable_open(const cs_comm *c, ptable *t, const char *path, const char
 {
     memset(t, 0, sizeof *t);
     t->path = path;
+    t->sessions = strcmp(group, "sessions") == 0;
     t->n = n;
     int64_t total = (int64_t)n;
     if (comm_exscan_u64(c, n, &t->offset, err) != CS_OK || comm_sum_i64(c, &total, 1, 1, err) != CS_OK)
@@ -45,6 +47,31 @@ static int ptable_open(const cs_comm *c, ptable *t, const char *path, const char
 
 /* Collective: creates column `name` of the table (contiguous: each rank's
  * rows are one slab, written by plain MPI-IO writes). */
+static int name_ends(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* The unit of a column, from its name, for its `units` attribute (NULL:
+ * a count or a code), so h5py readers need not look it up. */
+static const char *column_units(const ptable *t, const char *name)
+{
+    if (name_ends(name, "_ts"))
+        return "microseconds since 1970-01-01 00:00:00 UTC";
+    if (strcmp(name, "revenue") == 0 || (strcmp(name, "refunds") == 0 && !t->sessions) ||
+        strcmp(name, "monetary") == 0 || strcmp(name, "refund_amount") == 0)
+        return "minor currency units (cents)";
+    if (name_ends(name, "_ms"))
+        return "milliseconds";
+    if (name_ends(name, "_s"))
+        return "seconds";
+    if (name_ends(name, "_days"))
+        return "days";
+    return NULL;
+}
+
+/* Collective: column `name` of the table, with its units attribute. */
 static hid_t ptable_create(ptable *t, const char *name, hid_t ftype, cs_err *err)
 {
     hsize_t dims[1] = {t->total};
@@ -53,6 +80,11 @@ static hid_t ptable_create(ptable *t, const char *name, hid_t ftype, cs_err *err
     H5Sclose(fs);
     if (d < 0)
         h5_fail(err, CS_EIO, "%s: creating column %s", t->path, name);
+    const char *units = d >= 0 ? column_units(t, name) : NULL;
+    if (units && h5_attr_string(d, "units", units, err) != CS_OK) {
+        H5Dclose(d);
+        return -1;
+    }
     return d;
 }
 

@@ -84,4 +84,19 @@ with h5py.File("whole/report.h5", "r") as h:
     assert [n.decode() for n in h["segments/name"][:]] == list(seg.segment)
 print("report.json, CSVs and report.h5 agree")
 PY
+# Columns with a unit say it (h5py readers need not look it up).
+$PY - <<'PY'
+import h5py
+us, money = "microseconds since 1970-01-01 00:00:00 UTC", "minor currency units (cents)"
+want = {"customers": {"first_ts": us, "last_ts": us, "revenue": money, "refunds": money,
+                      "monetary": money, "recency_days": "days", "events": None},
+        "sessions": {"start_ts": us, "end_ts": us, "revenue": money, "refund_amount": money,
+                     "refunds": None, "duration_s": "seconds", "min_gap_ms": "milliseconds"}}
+for t, cols in want.items():
+    with h5py.File("whole/%s.h5" % t) as f:
+        for c, u in cols.items():
+            got = f[t][c].attrs.get("units")
+            assert (got.decode() if got is not None else None) == u, (t, c, got)
+print("units attributes as documented")
+PY
 echo "test_run: ok ($NRANKS ranks)"
