@@ -240,7 +240,8 @@ void html_section_tiers(html_ctx *h)
 
 static void toplist(html_ctx *h, const cs_table *t, const char *title, const char *csv)
 {
-    static const char *const first[] = {"rank", "user_id", "score", "tier", "rfm_segment",
+    static const char *const first[] = {"rank", "user_id", "user_key", "score", "tier",
+                                        "rfm_segment",
                                         "recency_days", "frequency", "monetary", "revenue",
                                         "sessions", "intent", "risk", NULL};
     if (!t->ncols)

@@ -262,8 +262,27 @@ static int h5_names(hid_t g, const char *name, const char *(*fn)(int), int n, cs
     return rc;
 }
 
+/* A fixed-length string column of the users' source text ("" for a user
+ * whose id was a number), when the archive has a user dictionary. */
+static int h5_keys(hid_t g, char *const *keys, uint64_t n, cs_err *err)
+{
+    enum { W = 256 };   /* DICT_KEY_MAX + 1 */
+    char *buf = cs_calloc(n + 1, W, err, "report.h5 user keys");
+    if (!buf)
+        return CS_ENOMEM;
+    for (uint64_t i = 0; i < n; i++)
+        snprintf(buf + i * W, W, "%s", keys[i] ? keys[i] : "");
+    hid_t st = H5Tcopy(H5T_C_S1);
+    H5Tset_size(st, W);
+    H5Tset_strpad(st, H5T_STR_NULLPAD);
+    int rc = h5_write_column(g, "user_key", st, st, buf, n, err);
+    H5Tclose(st);
+    free(buf);
+    return rc;
+}
+
 static int h5_list(hid_t file, const char *name, const cs_config *cfg, const cs_target *t,
-                   uint64_t n, cs_err *err)
+                   char *const *keys, uint64_t n, cs_err *err)
 {
     hid_t g = H5Gcreate2(file, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     int64_t *v = cs_malloc((n + 1) * sizeof *v, err, "report.h5 list");
@@ -273,6 +292,8 @@ static int h5_list(hid_t file, const char *name, const cs_config *cfg, const cs_
         ids[i] = t[i].user_id;
     if (rc == CS_OK)
         rc = h5_write_column(g, "user_id", H5T_STD_U64LE, H5T_NATIVE_UINT64, ids, n, err);
+    if (rc == CS_OK && keys)
+        rc = h5_keys(g, keys, n, err);
 #define COL(nm, expr) do { for (uint64_t i = 0; i < n; i++) v[i] = (int64_t)(expr); \
         if (rc == CS_OK) rc = h5_i64(g, nm, v, n, err); } while (0)
     if (rc == CS_OK) {
@@ -295,6 +316,13 @@ static int h5_list(hid_t file, const char *name, const cs_config *cfg, const cs_
 #undef COL
     if (rc == CS_OK)
         rc = h5_attr_string(g, "tier_values", "0=high 1=ordinary 2=low 3=risk", err);
+    char rfm[256];
+    size_t at = 0;
+    for (int k = 0; k < CS_NRFM && at < sizeof rfm; k++)
+        at += (size_t)snprintf(rfm + at, sizeof rfm - at, "%s%d=%s", k ? " " : "", k,
+                               rank_rfm_name(k));
+    if (rc == CS_OK)
+        rc = h5_attr_string(g, "rfm_values", rfm, err);
     free(v);
     free(ids);
     H5Gclose(g);
@@ -344,8 +372,10 @@ int report_rank_h5(hid_t file, const cs_config *cfg, const cs_ranking *r, cs_err
     if (rc == CS_OK) rc = h5_i64(g, "users", r->rfm_users, CS_NRFM, err);
     if (rc == CS_OK) rc = h5_i64(g, "revenue", r->rfm_revenue, CS_NRFM, err);
     H5Gclose(g);
-    if (rc == CS_OK) rc = h5_list(file, "targets", cfg, r->targets, r->ntargets, err);
-    if (rc == CS_OK) rc = h5_list(file, "prospects", cfg, r->prospects, r->nprospects, err);
+    if (rc == CS_OK)
+        rc = h5_list(file, "targets", cfg, r->targets, r->target_keys, r->ntargets, err);
+    if (rc == CS_OK)
+        rc = h5_list(file, "prospects", cfg, r->prospects, r->prospect_keys, r->nprospects, err);
     g = H5Gcreate2(file, "profiles", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     for (int k = 0; rc == CS_OK && k < r->nprofile_cols; k++) {
         hid_t pg = H5Gcreate2(g, r->profile_cols[k], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);

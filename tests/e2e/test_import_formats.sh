@@ -49,6 +49,11 @@ for name in ("targets", "prospects"):
     assert list(t.columns[:3]) == ["rank", "user_id", "user_key"], t.columns
     js = report[name]
     assert [e["user_key"] for e in js] == list(t["user_key"]), name
+    with h5py.File(f"{rep}/report.h5") as h:   # report.html's source
+        assert [k.decode() for k in h[name]["user_key"][()]] == list(t["user_key"]), name
+    page = open(f"{rep}/report.html").read()
+    shown = [k for k in t["user_key"][:5] if k]
+    assert all(k in page for k in shown), (name, shown)
     for uid, key in zip(t["user_id"].tolist(), t["user_key"]):
         if uid in text:
             assert key == text[uid] and key in visitors, (uid, key)
