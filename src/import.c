@@ -4,7 +4,6 @@
  * all-or-nothing move into place. See import.h for the flow. */
 #include "clickseg/import.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,22 +22,6 @@
  * the dictionaries, the summary and the rejects. */
 static const char *const import_outputs[] = { "events*.h5", "dictionaries.h5", "import.json",
                                               "rejects.csv", NULL };
-
-/* 1 when dir holds an earlier import's archive files. */
-static int holds_archive(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return 0;
-    struct dirent *e;
-    int found = 0;
-    while (!found && (e = readdir(d))) {
-        size_t n = strlen(e->d_name);
-        found = n > 3 && strcmp(e->d_name + n - 3, ".h5") == 0;
-    }
-    closedir(d);
-    return found;
-}
 
 /* CS_EINPUT when line 1 shows that the file is not UTF-8 or ASCII text
  * with \n line ends (every format is): UTF-16/32 (a byte-order mark, or
@@ -139,13 +122,14 @@ static int prepare(imp_ctx *x, cs_err *err)
         x->nfiles = i + 1;
     }
     fs_pathlist_free(&pl);
-    if (rc == CS_OK && holds_archive(x->final) && !o->force)
+    /* Any .h5 there is an archive (run reads them all): kept unless forced,
+     * and with --force another .h5 (a profile table put beside an earlier
+     * import) is still refused: run would read it with the new archive,
+     * yet it is not ours to remove. */
+    char other[256];
+    if (rc == CS_OK && !o->force && fs_first_other(x->final, "*.h5", NULL, other, sizeof other))
         rc = cs_err_set(err, CS_EIO, "%s: holds an archive already; use --force to replace it "
                         "or choose another output directory", x->final);
-    /* Another .h5 there (a profile table put beside an earlier import)
-     * would be read by run with the new archive, yet is not ours to remove:
-     * refused, forced or not. */
-    char other[256];
     if (rc == CS_OK && o->force && fs_first_other(x->final, "*.h5", import_outputs, other,
                                                   sizeof other))
         rc = cs_err_set(err, CS_EIO, "%s/%s: not a file of an imported archive, but run would "

@@ -9,16 +9,11 @@
 
 #include "clickseg/html.h"
 #include "clickseg/numfmt.h"
+#include "clickseg/report.h"
 #include "clickseg/svg.h"
 #include "report_html_int.h"
 
 enum { CF_TEXT, CF_ID, CF_INT, CF_MONEY, CF_PCT, CF_FLOAT };
-
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && strcmp(s + a - b, suffix) == 0;
-}
 
 /* How a column reads best, from its name (shares before money: a
  * "revenue_share" is a percentage). */
@@ -28,9 +23,9 @@ static int col_format(const cs_tcol *c)
     if (c->kind == TK_STR)
         return CF_TEXT;
     if (strstr(n, "share") || strstr(n, "rate") || strstr(n, "conversion") ||
-        strstr(n, "abandonment") || ends_with(n, "_pct"))
+        strstr(n, "abandonment") || report_name_ends(n, "_pct"))
         return CF_PCT;
-    if (strcmp(n, "user_id") == 0 || ends_with(n, "_id") || strcmp(n, "rank") == 0 ||
+    if (strcmp(n, "user_id") == 0 || report_name_ends(n, "_id") || strcmp(n, "rank") == 0 ||
         strcmp(n, "key") == 0)
         return CF_ID;
     if (strstr(n, "revenue") || strstr(n, "monetary") || strstr(n, "refund"))

@@ -47,26 +47,20 @@ static int ptable_open(const cs_comm *c, ptable *t, const char *path, const char
 
 /* Collective: creates column `name` of the table (contiguous: each rank's
  * rows are one slab, written by plain MPI-IO writes). */
-static int name_ends(const char *s, const char *suffix)
-{
-    size_t a = strlen(s), b = strlen(suffix);
-    return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
 /* The unit of a column, from its name, for its `units` attribute (NULL:
  * a count or a code), so h5py readers need not look it up. */
 static const char *column_units(const ptable *t, const char *name)
 {
-    if (name_ends(name, "_ts"))
+    if (report_name_ends(name, "_ts"))
         return "microseconds since 1970-01-01 00:00:00 UTC";
     if (strcmp(name, "revenue") == 0 || (strcmp(name, "refunds") == 0 && !t->sessions) ||
         strcmp(name, "monetary") == 0 || strcmp(name, "refund_amount") == 0)
         return "minor currency units (cents)";
-    if (name_ends(name, "_ms"))
+    if (report_name_ends(name, "_ms"))
         return "milliseconds";
-    if (name_ends(name, "_s"))
+    if (report_name_ends(name, "_s"))
         return "seconds";
-    if (name_ends(name, "_days"))
+    if (report_name_ends(name, "_days"))
         return "days";
     return NULL;
 }

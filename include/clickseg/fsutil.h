@@ -31,9 +31,10 @@ int fs_begin_output(const char *final, const char *const *outputs, int force,
                     char *tmp, size_t tmpsize, cs_err *err);
 
 /* The first by name of dir's files that match the fnmatch `pattern` but
- * none of `outputs`, into name; 0 when there is none (or no dir). generate
- * refuses a directory with other .h5 files, which run would read as part
- * of the archive but --force must not remove. */
+ * none of `outputs` (NULL: any match), into name; 0 when there is none (or
+ * no dir). generate and import refuse a directory with other .h5 files,
+ * which run would read as part of the archive but --force must not
+ * remove. */
 int fs_first_other(const char *dir, const char *pattern, const char *const *outputs,
                    char *name, size_t size);
 

@@ -7,6 +7,8 @@
 #define CLICKSEG_REPORT_H
 
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include <hdf5.h>
 
@@ -55,6 +57,14 @@ int report_write_summary(const char *dir, const cs_config *cfg, const cs_stats *
  * (always quoted): the report's writers share them. */
 void report_json_str(FILE *f, const char *s);
 void report_csv_str(FILE *f, const char *s);
+
+/* 1 when column name s ends in suffix: what a column holds is read from
+ * its name ("_ts", "_id", "_pct"). */
+static inline int report_name_ends(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
 
 /* Collective: dir/customers.h5, one row per user of every rank's table,
  * each rank's rows in its key order (cs_user_key; docs/outputs.md). Rows
