@@ -25,7 +25,8 @@ static void gen_usage(FILE *out)
         "  -s, --seed S       random seed (default 1)\n"
         "      --start DATE   first day, YYYY-MM-DD (default 2024-01-01)\n"
         "      --no-profiles  do not write profiles.h5\n"
-        "      --force        replace an existing archive in DIR (every .h5 file in it)\n"
+        "      --force        replace an archive generate wrote in DIR (events-*.h5,\n"
+        "                     profiles.h5); another .h5 there is refused even so\n"
         "  -q, --quiet        no summary line\n"
         "  -h, --help         this help\n");
 }
