@@ -18,6 +18,7 @@
 #define TEXTIN_CHUNK (4 << 20)
 #endif
 #define CHUNK TEXTIN_CHUNK
+#define GZ_IN (1 << 20)  /* compressed bytes read at a time */
 #define GZ_WEIGHT 4   /* a gzip byte costs about four plain bytes to parse */
 
 int textin_plan(const int64_t *bytes, const int *gzip, int nfiles, int rank, int nranks,
@@ -78,10 +79,24 @@ int textin_probe(const char *path, int64_t *bytes, cs_err *err)
     return got == 2 && m[0] == 0x1f && m[1] == 0x8b;
 }
 
+/* A gzip file is inflated here rather than through gzread: gzread stops
+ * quietly at bytes after the last gzip member (a plain file appended to a
+ * .gz, a half-written copy on top of an old one), and the rows in them
+ * would be lost without a word. Members that follow each other (what
+ * `cat a.gz b.gz` or pigz makes) are read one after another; zero bytes
+ * after the end (a tape or block device's padding) hold no rows. */
+typedef struct gz_reader {
+    z_stream z;
+    int live;              /* inflateInit2 done */
+    unsigned char *in;
+    int64_t in_end;        /* compressed bytes read from the file so far */
+    int file_eof, member_end, done;
+} gz_reader;
+
 struct cs_textin {
     char path[1024];
     int fd;
-    gzFile gz;
+    gz_reader *gz;
     int64_t end;          /* plain: lines starting at or after end belong to the next rank */
     int64_t pos;          /* offset of buf[0] */
     char *buf;
@@ -89,6 +104,21 @@ struct cs_textin {
     int eof, skip_first;
     int64_t line_start;
 };
+
+static int gz_open(cs_textin *t, cs_err *err)
+{
+    t->gz = cs_calloc(1, sizeof *t->gz, err, "gzip reader");
+    if (!t->gz)
+        return CS_ENOMEM;
+    t->gz->in = cs_malloc(GZ_IN, err, "gzip input buffer");
+    if (!t->gz->in)
+        return CS_ENOMEM;
+    /* 16 + MAX_WBITS: gzip framing only (textin_probe saw its magic). */
+    if (inflateInit2(&t->gz->z, 16 + MAX_WBITS) != Z_OK)
+        return cs_err_set(err, CS_ENOMEM, "%s: out of memory for zlib", t->path);
+    t->gz->live = 1;
+    return CS_OK;
+}
 
 int textin_open(const char *path, int gzip, int64_t start, int64_t end, cs_textin **out,
                 cs_err *err)
@@ -105,12 +135,14 @@ int textin_open(const char *path, int gzip, int64_t start, int64_t end, cs_texti
         return CS_ENOMEM;
     }
     t->end = gzip ? INT64_MAX : end;
-    if (gzip) {
-        t->gz = gzopen(path, "rb");
-        if (t->gz)
-            gzbuffer(t->gz, 1 << 20);
+    t->fd = open(path, O_RDONLY);
+    if (t->fd >= 0 && gzip) {
+        int rc = gz_open(t, err);
+        if (rc != CS_OK) {
+            textin_close(t);
+            return rc;
+        }
     } else {
-        t->fd = open(path, O_RDONLY);
         if (t->fd >= 0 && start > 0) {
             /* Starting mid-file: unless the byte before is a line end, the
              * line under `start` belongs to the previous range. */
@@ -122,12 +154,97 @@ int textin_open(const char *path, int gzip, int64_t start, int64_t end, cs_texti
         }
         t->pos = start;
     }
-    if (t->fd < 0 && !t->gz) {
+    if (t->fd < 0) {
         int e = errno;
         textin_close(t);
         return cs_err_set(err, CS_EINPUT, "%s: cannot open: %s", path, strerror(e));
     }
     *out = t;
+    return CS_OK;
+}
+
+static int gz_error(const cs_textin *t, const char *why, cs_err *err)
+{
+    return cs_err_set(err, CS_EINPUT, "%s: gzip data unreadable after %lld bytes: %s "
+                      "(the file is corrupt or truncated)", t->path,
+                      (long long)(t->pos + (int64_t)t->hi), why);
+}
+
+/* More compressed bytes when the input is used up; sets file_eof at the end. */
+static int gz_refill(cs_textin *t, cs_err *err)
+{
+    gz_reader *g = t->gz;
+    if (g->z.avail_in > 0 || g->file_eof)
+        return CS_OK;
+    ssize_t n;
+    do
+        n = read(t->fd, g->in, GZ_IN);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return cs_err_set(err, CS_EIO, "%s: read error at byte %lld: %s", t->path,
+                          (long long)g->in_end, strerror(errno));
+    g->file_eof = n == 0;
+    g->in_end += n;
+    g->z.next_in = g->in;
+    g->z.avail_in = (uInt)n;
+    return CS_OK;
+}
+
+/* After a member's end: another member, zero padding, or data that is not
+ * gzip (an error: its rows would otherwise be dropped). */
+static int gz_next_member(cs_textin *t, cs_err *err)
+{
+    gz_reader *g = t->gz;
+    for (;;) {
+        int rc = gz_refill(t, err);
+        if (rc != CS_OK)
+            return rc;
+        if (g->z.avail_in == 0) {
+            g->done = 1;
+            return CS_OK;
+        }
+        while (g->z.avail_in > 0 && g->z.next_in[0] == 0) {
+            g->z.next_in++;
+            g->z.avail_in--;
+        }
+        if (g->z.avail_in == 0)
+            continue;
+        if (g->z.next_in[0] != 0x1f) {
+            long long at = (long long)(g->in_end - (int64_t)g->z.avail_in);
+            return cs_err_set(err, CS_EINPUT, "%s: bytes after the end of the gzip data "
+                              "(compressed byte %lld) are not gzip: was a plain file "
+                              "appended to it? Their rows would be lost; split or "
+                              "recompress the file", t->path, at);
+        }
+        g->member_end = 0;
+        return inflateReset(&g->z) == Z_OK ? CS_OK : gz_error(t, "inflateReset failed", err);
+    }
+}
+
+/* Up to `want` decompressed bytes into dst; *got = 0 only at the end. */
+static int gz_inflate(cs_textin *t, unsigned char *dst, size_t want, size_t *got, cs_err *err)
+{
+    gz_reader *g = t->gz;
+    g->z.next_out = dst;
+    g->z.avail_out = (uInt)(want > UINT_MAX ? UINT_MAX : want);
+    uInt asked = g->z.avail_out;
+    while (g->z.avail_out == asked && !g->done) {
+        int rc = g->member_end ? gz_next_member(t, err) : gz_refill(t, err);
+        if (rc != CS_OK)
+            return rc;
+        if (g->done)
+            break;
+        if (g->z.avail_in == 0 && g->file_eof)
+            return gz_error(t, "unexpected end of file", err);
+        int zr = inflate(&g->z, Z_NO_FLUSH);
+        if (zr == Z_STREAM_END)
+            g->member_end = 1;
+        else if (zr == Z_MEM_ERROR)
+            return cs_err_set(err, CS_ENOMEM, "%s: out of memory in zlib", t->path);
+        else if (zr != Z_OK && zr != Z_BUF_ERROR)
+            return gz_error(t, g->z.msg ? g->z.msg : "invalid data", err);
+    }
+    *got = asked - g->z.avail_out;
     return CS_OK;
 }
 
@@ -155,21 +272,10 @@ static int fill(cs_textin *t, cs_err *err)
     size_t want = t->cap - t->hi;
     long got;
     if (t->gz) {
-        got = gzread(t->gz, t->buf + t->hi, (unsigned)(want > INT_MAX ? INT_MAX : want));
-        int zerr = Z_OK;
-        const char *msg = got <= 0 ? gzerror(t->gz, &zerr) : "";
-        /* zlib reports a truncated stream (Z_BUF_ERROR, "unexpected end of
-         * file") as a short read followed by end of file: ask at the end. */
-        /* zlib's message may start with "PATH: "; the error names the path once. */
-        size_t pl = strlen(t->path);
-        if (strncmp(msg, t->path, pl) == 0 && strncmp(msg + pl, ": ", 2) == 0)
-            msg += pl + 2;
-        if (got < 0 || (got == 0 && zerr != Z_OK)) {
-            return cs_err_set(err, CS_EINPUT, "%s: gzip data unreadable after %lld bytes: %s "
-                              "(the file is corrupt or truncated)", t->path,
-                              (long long)(t->pos + (int64_t)t->hi),
-                              zerr == Z_ERRNO ? strerror(errno) : msg);
-        }
+        size_t n = 0;
+        if (gz_inflate(t, (unsigned char *)t->buf + t->hi, want, &n, err) != CS_OK)
+            return err->code;
+        got = (long)n;
     } else {
         do
             got = read(t->fd, t->buf + t->hi, want);
@@ -232,8 +338,12 @@ void textin_close(cs_textin *t)
         return;
     if (t->fd >= 0)
         close(t->fd);
-    if (t->gz)
-        gzclose_r(t->gz);
+    if (t->gz) {
+        if (t->gz->live)
+            inflateEnd(&t->gz->z);
+        free(t->gz->in);
+        free(t->gz);
+    }
     free(t->buf);
     free(t);
 }

@@ -66,6 +66,19 @@ expect_fail 4 "corrupt.csv.gz: gzip data unreadable .*corrupt or truncated" \
     I --format rees46 corrupt.csv.gz -o out
 I -q --format rees46 big.csv.gz -o whole_gz   # the intact copy imports
 grep -q '"rows": 20000,' whole_gz/import.json || fail "the intact gzip copy"
+# members one after another (cat a.gz b.gz, pigz) are all read; zero
+# padding after the end holds no rows; a plain file appended to a .gz would
+# lose its rows without a word (zlib's gzread stops there), so it is refused
+head -1 "$RAW" > gz_head.csv
+(gzip -c gz_head.csv; tail -n +2 "$RAW" | gzip -c) > members.csv.gz
+I -q --format rees46 members.csv.gz -o members_gz
+grep -q '"rows": 1000,' members_gz/import.json || fail "a two-member gzip file: $(cat members_gz/import.json)"
+(gzip -c "$RAW"; head -c 5000 /dev/zero) > padded.csv.gz
+I -q --format rees46 padded.csv.gz -o padded_gz
+grep -q '"rows": 1000,' padded_gz/import.json || fail "a zero-padded gzip file"
+(gzip -c "$RAW"; tail -n +2 "$RAW") > appended.csv.gz
+expect_fail 4 "appended.csv.gz: bytes after the end of the gzip data \(compressed byte [0-9]+\) are not gzip" \
+    I --format rees46 appended.csv.gz -o out
 nothing_left
 # unreadable: root reads any file, so read it as nobody (if setpriv can)
 mkdir -p asnobody && chmod 777 asnobody && cp "$RAW" asnobody/secret.csv && chmod 000 asnobody/secret.csv
