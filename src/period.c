@@ -67,6 +67,35 @@ int period_label(int period, int64_t key, char *buf, size_t n)
     }
 }
 
+/* Day 4 (1970-01-05) is a Monday: weeks count from it. */
+#define MONDAY0 4
+
+int64_t period_index(int period, int64_t key)
+{
+    int64_t y = tz_floor_div(key, 10000);
+    int md = (int)(key - y * 10000);
+    int m = md / 100, d = md % 100;
+    switch (period) {
+    case PERIOD_DAY: return days_from_civil(y, m, d);
+    case PERIOD_WEEK: return tz_floor_div(days_from_civil(y, m, d) - MONDAY0, 7);
+    case PERIOD_MONTH: return y * 12 + (m - 1);
+    default: return INT64_MIN;
+    }
+}
+
+int64_t period_key_at(int period, int64_t index)
+{
+    switch (period) {
+    case PERIOD_DAY: return ymd_key(index);
+    case PERIOD_WEEK: return ymd_key(index * 7 + MONDAY0);
+    case PERIOD_MONTH: {
+        int64_t y = tz_floor_div(index, 12);
+        return y * 10000 + (index - y * 12 + 1) * 100 + 1;
+    }
+    default: return -1;
+    }
+}
+
 static const char *const period_names[] = { "day", "week", "month" };
 
 /* Period by name; -1 when unknown. */

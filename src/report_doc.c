@@ -11,6 +11,7 @@
 
 #include "clickseg/h5util.h"
 #include "clickseg/numfmt.h"
+#include "clickseg/period.h"
 #include "clickseg/report.h"
 
 static const char *const need_totals[] = {"events", "sessions", "users", "purchase_sessions",
@@ -211,6 +212,73 @@ int doc_seg_business(const cs_report_doc *d, int s)
 const char *doc_period_label(const cs_report_doc *d, uint64_t p)
 {
     return tcol_str(doc_period_col(d, "period"), p * (uint64_t)d->nseg);
+}
+
+#define AXIS_LABEL 16   /* "-292277-W52" and the like fit */
+
+/* Calendar numbers of the first and last period; 0 when the periods do not
+ * number (no key column, an unknown period, keys out of order). */
+static int axis_span(const cs_report_doc *d, int period, int64_t *first, int64_t *last)
+{
+    const cs_tcol *key = doc_period_col(d, "key");
+    if (!key || period < 0 || d->nperiods == 0)
+        return 0;
+    int64_t prev = INT64_MIN;
+    for (uint64_t p = 0; p < d->nperiods; p++) {
+        int64_t i = period_index(period, tcol_i64(key, p * (uint64_t)d->nseg));
+        if (i == INT64_MIN || i <= prev)
+            return 0;
+        prev = i;
+    }
+    *first = period_index(period, tcol_i64(key, 0));
+    *last = prev;
+    return (uint64_t)(*last - *first) < DOC_AXIS_MAX;
+}
+
+int doc_period_axis(const cs_report_doc *d, doc_axis *a, cs_err *err)
+{
+    memset(a, 0, sizeof *a);
+    int period = period_from_name(d->period);
+    int64_t first = 0, last = 0;
+    a->filled = axis_span(d, period, &first, &last);
+    a->n = a->filled ? (uint64_t)(last - first) + 1 : d->nperiods;
+    if (a->n == 0)
+        return CS_OK;
+    a->row = malloc(a->n * sizeof *a->row);
+    a->labels = malloc(a->n * sizeof *a->labels);
+    a->text = a->filled ? malloc(a->n * AXIS_LABEL) : NULL;
+    if (!a->row || !a->labels || (a->filled && !a->text)) {
+        doc_axis_free(a);
+        return cs_err_set(err, CS_ENOMEM, "out of memory for a chart axis of %llu points",
+                          (unsigned long long)a->n);
+    }
+    const cs_tcol *key = doc_period_col(d, "key");
+    uint64_t p = 0;
+    for (uint64_t i = 0; i < a->n; i++) {
+        if (!a->filled) {
+            a->row[i] = (int64_t)i;
+            a->labels[i] = doc_period_label(d, i);
+            continue;
+        }
+        int64_t k = period_key_at(period, first + (int64_t)i);
+        int has = p < d->nperiods && tcol_i64(key, p * (uint64_t)d->nseg) == k;
+        a->row[i] = has ? (int64_t)p++ : -1;
+        char *t = a->text + i * AXIS_LABEL;
+        if (has)
+            snprintf(t, AXIS_LABEL, "%s", doc_period_label(d, (uint64_t)a->row[i]));
+        else
+            period_label(period, k, t, AXIS_LABEL);
+        a->labels[i] = t;
+    }
+    return CS_OK;
+}
+
+void doc_axis_free(doc_axis *a)
+{
+    free(a->row);
+    free(a->labels);
+    free(a->text);
+    memset(a, 0, sizeof *a);
 }
 
 void doc_pretty_name(const char *name, char *buf, size_t n)

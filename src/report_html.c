@@ -233,9 +233,9 @@ static const char *period_word(const cs_report_doc *d)
 
 /* Periods in a rolling average when there are too many to read one by one
  * (0: none): four weeks of days, eight weeks, three months. */
-static int rolling_window(const cs_report_doc *d)
+static int rolling_window(const cs_report_doc *d, uint64_t points)
 {
-    if (d->nperiods <= 120)
+    if (points <= 120)
         return 0;
     return strcmp(d->period, "week") == 0 ? 8 : strcmp(d->period, "month") == 0 ? 3 : 28;
 }
@@ -260,11 +260,11 @@ static void ratio_series(const double *num, const double *den, uint64_t np, int 
 
 /* One small line chart per business segment of `what` ("share" or
  * "conversion") over the periods. */
-static void time_panels(html_ctx *h, const char **labels, const char *what, const char *caption)
+static void time_panels(html_ctx *h, const doc_axis *ax, const char *what, const char *caption)
 {
     const cs_report_doc *d = h->d;
-    uint64_t np = d->nperiods, ns = (uint64_t)d->nseg;
-    int share = strcmp(what, "share") == 0, w = rolling_window(d);
+    uint64_t np = ax->n, ns = (uint64_t)d->nseg;
+    int share = strcmp(what, "share") == 0, w = rolling_window(d, np);
     double *buf = malloc(4 * (np + 1) * sizeof *buf);
     if (!buf)
         return;
@@ -274,12 +274,16 @@ static void time_panels(html_ctx *h, const char **labels, const char *what, cons
     for (int s = 0; s < d->nseg; s++) {
         if (!doc_seg_business(d, s))
             continue;
-        for (uint64_t p = 0; p < np; p++) {
+        for (uint64_t i = 0; i < np; i++) {
+            num[i] = den[i] = 0;   /* a period without sessions: 0/0, a gap */
+            if (ax->row[i] < 0)
+                continue;
+            uint64_t p = (uint64_t)ax->row[i];
             double mine = (double)tcol_i64(ses, p * ns + (uint64_t)s), all = 0;
             for (int k = 0; k < d->nseg; k++)
                 all += doc_seg_business(d, k) ? (double)tcol_i64(ses, p * ns + (uint64_t)k) : 0;
-            num[p] = share ? mine : (double)tcol_i64(pur, p * ns + (uint64_t)s);
-            den[p] = share ? all : mine;
+            num[i] = share ? mine : (double)tcol_i64(pur, p * ns + (uint64_t)s);
+            den[i] = share ? all : mine;
         }
         ratio_series(num, den, np, w, y, avg);
         char name[80], id[160], title[200], avg_name[64], avg_key[100];
@@ -296,7 +300,7 @@ static void time_panels(html_ctx *h, const char **labels, const char *what, cons
                              {avg_key, avg_name, html_seg_color(d, s), avg, 2.2, 0}};
         svg_line_chart c = {.id = id, .title = title, .x_label = period_word(d),
                             .y_label = share ? "share of sessions, %" : "conversion, %",
-                            .width = 500, .height = 210, .n = np, .x_labels = labels,
+                            .width = 500, .height = 210, .n = np, .x_labels = ax->labels,
                             .nseries = w ? 2 : 1, .series = ser, .tick_fmt = html_tick_pct};
         fprintf(h->f, "<figure><figcaption>");
         xml_puts(h->f, name);
@@ -311,43 +315,49 @@ static void time_panels(html_ctx *h, const char **labels, const char *what, cons
 static void section_over_time(html_ctx *h)
 {
     const cs_report_doc *d = h->d;
-    uint64_t np = d->nperiods;
     fprintf(h->f, "<section id=\"over-time\"><h2>Over time</h2>\n");
-    if (np == 0) {
+    if (d->nperiods == 0) {
         fprintf(h->f, "<p>No sessions, so no periods.</p></section>\n");
         return;
     }
-    const char **labels = malloc(np * sizeof *labels);
-    double *tot = malloc(np * sizeof *tot);
-    if (labels && tot) {
+    doc_axis ax;
+    cs_err err;
+    cs_err_clear(&err);
+    double *tot = NULL;
+    if (doc_period_axis(d, &ax, &err) == CS_OK && (tot = malloc(ax.n * sizeof *tot))) {
         const cs_tcol *ses = doc_period_col(d, "sessions");
-        for (uint64_t p = 0; p < np; p++) {
-            labels[p] = doc_period_label(d, p);
-            tot[p] = 0;
-            for (int s = 0; s < d->nseg; s++)
-                tot[p] += (double)tcol_i64(ses, p * (uint64_t)d->nseg + (uint64_t)s);
+        for (uint64_t i = 0; i < ax.n; i++) {
+            tot[i] = 0;
+            for (int s = 0; ax.row[i] >= 0 && s < d->nseg; s++)
+                tot[i] += (double)tcol_i64(ses, (uint64_t)ax.row[i] * (uint64_t)d->nseg + (uint64_t)s);
         }
-        char x[NUMFMT_MAX];
-        /* Periods without any session have no row: the axis steps from one
-         * period with sessions to the next, which the note says. */
-        fprintf(h->f, "<p class=\"note\">%s %s%s with sessions, %s to %s, in %s (a %s without "
-                "any is left out of the axis). One point per %s; a gap: no sessions of that "
-                "segment.</p>\n", fmt_uint(x, sizeof x, np), period_word(d), np == 1 ? "" : "s",
-                labels[0], labels[np - 1], d->timezone, period_word(d), period_word(d));
+        char x[NUMFMT_MAX], y[NUMFMT_MAX];
+        const char *pw = period_word(d);
+        if (ax.filled)
+            fprintf(h->f, "<p class=\"note\">%s %s%s, %s to %s, in %s; %s with sessions (a %s "
+                    "without any shows as 0 sessions). One point per %s; a gap: no sessions of "
+                    "that segment.</p>\n", fmt_uint(x, sizeof x, ax.n), pw, ax.n == 1 ? "" : "s",
+                    ax.labels[0], ax.labels[ax.n - 1], d->timezone,
+                    fmt_uint(y, sizeof y, d->nperiods), pw, pw);
+        else   /* no calendar to walk: the axis steps from one period with sessions to the next */
+            fprintf(h->f, "<p class=\"note\">%s %s%s with sessions, %s to %s, in %s (a %s "
+                    "without any is left out of the axis). One point per %s; a gap: no "
+                    "sessions of that segment.</p>\n", fmt_uint(x, sizeof x, ax.n), pw,
+                    ax.n == 1 ? "" : "s", ax.labels[0], ax.labels[ax.n - 1], d->timezone, pw, pw);
         svg_series ser = {"sessions", "all sessions", "#444b55", tot, 0, 0};
         char title[100];
-        snprintf(title, sizeof title, "Sessions per %s (all segments)", period_word(d));
+        snprintf(title, sizeof title, "Sessions per %s (all segments)", pw);
         svg_line_chart c = {.id = "sessions-over-time", .title = title, .y_label = "sessions",
-                            .x_label = period_word(d), .width = 1000, .height = 220, .n = np,
-                            .x_labels = labels, .nseries = 1, .series = &ser};
+                            .x_label = pw, .width = 1000, .height = 220, .n = ax.n,
+                            .x_labels = ax.labels, .nseries = 1, .series = &ser};
         fprintf(h->f, "<figure><figcaption>%s</figcaption>\n", title);
         svg_line_chart_write(h->f, &c);
         fprintf(h->f, "</figure>\n");
-        time_panels(h, labels, "share", "Segment share of business sessions");
-        time_panels(h, labels, "conversion", "Conversion: share of the segment's sessions with a purchase");
+        time_panels(h, &ax, "share", "Segment share of business sessions");
+        time_panels(h, &ax, "conversion", "Conversion: share of the segment's sessions with a purchase");
     }
-    free(labels);
     free(tot);
+    doc_axis_free(&ax);
     fprintf(h->f, "<p class=\"note\">Every number per %s: <a href=\"%speriods.csv\">periods.csv"
             "</a>.</p></section>\n", period_word(d), h->link_prefix);
 }

@@ -29,6 +29,16 @@ int64_t period_key_of_day(cs_tz *tz, int period, int64_t days);
  * for an unknown period. */
 int period_label(int period, int64_t key, char *buf, size_t n);
 
+/* Periods as consecutive numbers, so a caller can walk the calendar from
+ * one period to the next (the report's axis, with the periods that have no
+ * sessions): days since 1970-01-01, weeks since the Monday 1970-01-05,
+ * months since year 0. INT64_MIN for an unknown period. */
+int64_t period_index(int period, int64_t key);
+
+/* The key of the period numbered `index` (inverse of period_index); -1
+ * for an unknown period. */
+int64_t period_key_at(int period, int64_t index);
+
 /* Period by name ("day", "week", "month"); -1 when unknown. */
 int period_from_name(const char *name);
 

@@ -56,6 +56,27 @@ int doc_seg_business(const cs_report_doc *d, int s);
 /* The label of period p ("2024-01-31", "2024-W05", "2024-01"). */
 const char *doc_period_label(const cs_report_doc *d, uint64_t p);
 
+/* The periods on a calendar axis: every day, week or month from the first
+ * period to the last, those without sessions too, so that a chart shows a
+ * quiet spell as zeros instead of joining the periods either side of it.
+ * row[i] is the /periods period (0..nperiods-1) at point i, or -1.
+ * filled is 0 when the axis is the periods themselves: a report without
+ * keys, or a span over DOC_AXIS_MAX points (a stray date decades away would
+ * make the charts unreadable). */
+#define DOC_AXIS_MAX 40000
+typedef struct doc_axis {
+    uint64_t n;
+    int filled;
+    int64_t *row;
+    const char **labels;    /* point i's label, into text */
+    char *text;
+} doc_axis;
+
+/* CS_ENOMEM (err set) when the axis does not fit in memory; a is then
+ * empty (safe to free). */
+int doc_period_axis(const cs_report_doc *d, doc_axis *a, cs_err *err);
+void doc_axis_free(doc_axis *a);
+
 /* A segment name for people: "information_collector" → "Information collector". */
 void doc_pretty_name(const char *name, char *buf, size_t n);
 

@@ -118,6 +118,40 @@ console_clean chrome2.log
 $PY "$SRCDIR/lib/check_html.py" opt opt/report.html --dom dom2.html --optional
 chrome --window-size=1280,9000 --screenshot="$PWD/optional.png" "file://$PWD/opt/report.html" 2> /dev/null
 
+# Quiet spells: the charts walk the calendar, so days, weeks and months
+# without sessions show as 0 sessions (gaps in the ratios) instead of the
+# line joining the periods either side. Sessions on 2024-01-01..03, 01-10,
+# 03-05 and 2025-01-02 (a year boundary for ISO weeks).
+$PY - <<'PY'
+import h5py, numpy as np
+from datetime import datetime, timezone
+days = ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-10", "2024-03-05", "2025-01-02"]
+ts, users, types = [], [], []
+for k, d in enumerate(days):
+    t0 = int(datetime.fromisoformat(d + "T12:00:00").replace(tzinfo=timezone.utc).timestamp()) * 10**6
+    for u in range(5):
+        for e, typ in enumerate([0, 1, 1, 3, 6][: 2 + (u + k) % 4]):
+            ts.append(t0 + u * 10**6 + e * 60 * 10**6); users.append(u + 1); types.append(typ)
+o = np.argsort(ts, kind="stable")
+with h5py.File("gaps.h5", "w") as f:
+    g = f.create_group("events")
+    g["ts"] = np.array(ts, "i8")[o]
+    g["user_id"] = np.array(users, "u8")[o]
+    g["event_type"] = np.array(types, "u1")[o]
+    g["price"] = np.where(np.array(types)[o] == 6, 1999, 0).astype("i8")
+    g.attrs["currency"] = "EUR"
+PY
+for per in day week month; do
+    mpi "$NRANKS" "$CLICKSEG" run -q -i gaps.h5 -o gaps-$per --set report.period=$per
+    $PY "$SRCDIR/lib/check_html.py" gaps-$per gaps-$per/report.html
+done
+grep -q "368 days, 2024-01-01 to 2025-01-02, in UTC; 6 with sessions" gaps-day/report.html \
+    || fail "the day chart's note: $(grep -o '[0-9,]* days, [^;]*; [0-9]* with' gaps-day/report.html)"
+grep -q "53 weeks, 2024-W01 to 2025-W01, in UTC; 4 with sessions" gaps-week/report.html \
+    || fail "the week chart's note: $(grep -o '[0-9,]* weeks, [^;]*; [0-9]* with' gaps-week/report.html)"
+grep -q "13 months, 2024-01 to 2025-01, in UTC; 3 with sessions" gaps-month/report.html \
+    || fail "the month chart's note: $(grep -o '[0-9,]* months, [^;]*; [0-9]* with' gaps-month/report.html)"
+
 # Errors name the problem.
 expect_fail 4 "nowhere: no such file" "$CLICKSEG" report nowhere
 mkdir jsononly && cp out/report.json jsononly/

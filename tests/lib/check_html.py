@@ -16,10 +16,27 @@ import math
 import os
 import re
 import sys
+from datetime import date
 from html.parser import HTMLParser
 
 VOID = {"meta", "br", "img", "link", "input", "hr", "rect", "line", "circle", "path"}
 
+
+
+def calendar(per, period):
+    """The charts' axis: every day, ISO week or month from the first period
+    to the last, worked out with datetime; the periods of report.json where
+    they have sessions, None where not."""
+    def number(key):
+        d = date(key // 10000, key // 100 % 100, key % 100)
+        if period == "week":
+            return (d.toordinal() - 1) // 7   # ordinal 1 (0001-01-01) is a Monday
+        if period == "month":
+            return d.year * 12 + d.month - 1
+        return d.toordinal()
+    by = {number(p["key"]): p for p in per}
+    lo, hi = number(per[0]["key"]), number(per[-1]["key"])
+    return [by.get(i) for i in range(lo, hi + 1)]
 
 class Node:
     def __init__(self, tag, attrs, parent):
@@ -177,13 +194,19 @@ class Checker:
                 if v != s[k] or text != want:
                     self.err("funnel-%s/%s: %r %r, want %r %r" % (s["name"], k, v, text, s[k], want))
         # periods: shares and conversion per business segment, sessions in all
-        per = r["periods"]
+        per = calendar(r["periods"], r["period"]) if r["periods"] else []
         business = [s["name"] for s in segs if s["business"]]
         self.check_line("sessions-over-time", "sessions",
-                        [float(sum(x["sessions"] for x in p["segments"])) for p in per])
+                        [float(sum(x["sessions"] for x in p["segments"])) if p else 0.0 for p in per])
         for name in business:
             share, conv, num, den = [], [], [], []
             for p in per:
+                if p is None:   # a period without sessions: a gap in the ratios
+                    share.append(float("nan"))
+                    conv.append(float("nan"))
+                    num.append(0)
+                    den.append(0)
+                    continue
                 by = {x["name"]: x for x in p["segments"]}
                 allb = sum(by[b]["sessions"] for b in business)
                 me = by[name]["sessions"]

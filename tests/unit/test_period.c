@@ -109,6 +109,35 @@ static void test_labels(void **state)
     assert_null(period_name(3));
 }
 
+/* period_index numbers the calendar's periods one after another: walking
+ * day by day (1900..2100), it goes up by exactly one where period_key_of_day
+ * moves to the next period and nowhere else, and period_key_at gives the
+ * key back. */
+static void test_period_index(void **state)
+{
+    (void)state;
+    cs_tz tz;
+    open_ok(&tz, "UTC");
+    for (int p = PERIOD_DAY; p <= PERIOD_MONTH; p++) {
+        int64_t first = days_from_civil(1900, 1, 1), last = days_from_civil(2100, 12, 31);
+        int64_t prev_key = period_key_of_day(&tz, p, first);
+        int64_t prev_idx = period_index(p, prev_key);
+        for (int64_t dn = first + 1; dn <= last; dn++) {
+            int64_t key = period_key_of_day(&tz, p, dn), idx = period_index(p, key);
+            assert_int_equal(idx - prev_idx, key != prev_key);
+            assert_int_equal(period_key_at(p, idx), key);
+            prev_key = key;
+            prev_idx = idx;
+        }
+    }
+    assert_int_equal(period_index(PERIOD_DAY, 19700101), 0);
+    assert_int_equal(period_index(PERIOD_WEEK, 19700105), 0);
+    assert_int_equal(period_index(PERIOD_WEEK, 19691229), -1);
+    assert_int_equal(period_key_at(PERIOD_MONTH, 2024 * 12 + 11), 20241201);
+    assert_true(period_index(7, 20240101) == INT64_MIN);
+    assert_int_equal(period_key_at(7, 0), -1);
+}
+
 static void test_fixed_offsets(void **state)
 {
     (void)state;
@@ -259,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_civil_roundtrip),
         cmocka_unit_test(test_utc_known_dates),
         cmocka_unit_test(test_labels),
+        cmocka_unit_test(test_period_index),
         cmocka_unit_test(test_fixed_offsets),
         cmocka_unit_test(test_berlin_dst),
         cmocka_unit_test(test_hour_weekday),
