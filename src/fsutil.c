@@ -6,41 +6,85 @@
 #include <fnmatch.h>
 #include <glob.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Appends p unless it names a file already listed: the same real path
- * (also through a symbolic link) or the same inode (a hard link). */
-static int push(cs_pathlist *pl, const char *p, cs_err *err)
+static unsigned id_hash(struct cs_fileid id)
 {
-    char real[PATH_MAX];
-    struct stat st, ost;
-    int have = stat(p, &st) == 0;
-    if (!realpath(p, real))
-        snprintf(real, sizeof real, "%s", p);
-    for (int i = 0; i < pl->n; i++) {
-        char other[PATH_MAX];
-        int same = realpath(pl->path[i], other) && strcmp(other, real) == 0;
-        if (!same && have && stat(pl->path[i], &ost) == 0)
-            same = ost.st_dev == st.st_dev && ost.st_ino == st.st_ino;
-        if (same)
-            return cs_err_set(err, CS_EINPUT, "%s: named twice among the inputs (also as %s)",
-                              p, pl->path[i]);
-    }
+    uint64_t h = (id.dev * 0x9e3779b97f4a7c15ULL) ^ id.ino;
+    h ^= h >> 31;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    return (unsigned)(h ^ (h >> 29));
+}
+
+/* The slot of id: where it is listed, or the empty slot it would take. */
+static int id_slot(const cs_pathlist *pl, struct cs_fileid id)
+{
+    int m = pl->cap2 - 1, k = (int)(id_hash(id) & (unsigned)m);
+    while (pl->slot[k] && (pl->id[pl->slot[k] - 1].dev != id.dev ||
+                           pl->id[pl->slot[k] - 1].ino != id.ino))
+        k = (k + 1) & m;
+    return k;
+}
+
+/* Room for one more path, the hash table at most half full. */
+static int grow(cs_pathlist *pl, cs_err *err)
+{
     if (pl->n == pl->cap) {
         int cap = pl->cap ? 2 * pl->cap : 16;
         char **np = cs_realloc(pl->path, (size_t)cap * sizeof *np, err, "input list");
         if (!np)
             return CS_ENOMEM;
         pl->path = np;
+        struct cs_fileid *ni = cs_realloc(pl->id, (size_t)cap * sizeof *ni, err, "input list");
+        if (!ni)
+            return CS_ENOMEM;
+        pl->id = ni;
         pl->cap = cap;
+    }
+    if (2 * (pl->n + 1) <= pl->cap2)
+        return CS_OK;
+    int cap2 = pl->cap2 ? 2 * pl->cap2 : 64;
+    int *ns = cs_calloc((size_t)cap2, sizeof *ns, err, "input list");
+    if (!ns)
+        return CS_ENOMEM;
+    free(pl->slot);
+    pl->slot = ns;
+    pl->cap2 = cap2;
+    for (int i = 0; i < pl->n; i++)
+        pl->slot[id_slot(pl, pl->id[i])] = i + 1;
+    return CS_OK;
+}
+
+/* Appends p unless it names a file already listed: the same file through
+ * any path, a symbolic link or a hard link (the same device and inode). A
+ * path that cannot be stat'ed is listed; opening it later says why. */
+static int push(cs_pathlist *pl, const char *p, cs_err *err)
+{
+    struct stat st;
+    int rc = grow(pl, err);
+    if (rc != CS_OK)
+        return rc;
+    struct cs_fileid id = {0, 0};
+    int k = -1;
+    if (stat(p, &st) == 0) {
+        id.dev = (unsigned long long)st.st_dev;
+        id.ino = (unsigned long long)st.st_ino;
+        k = id_slot(pl, id);
+        if (pl->slot[k])
+            return cs_err_set(err, CS_EINPUT, "%s: named twice among the inputs (also as %s)",
+                              p, pl->path[pl->slot[k] - 1]);
     }
     pl->path[pl->n] = strdup(p);
     if (!pl->path[pl->n])
         return cs_err_set(err, CS_ENOMEM, "out of memory for the input list");
+    pl->id[pl->n] = id;
+    if (k >= 0)
+        pl->slot[k] = pl->n + 1;
     pl->n++;
     return CS_OK;
 }
@@ -127,6 +171,8 @@ void fs_pathlist_free(cs_pathlist *pl)
     for (int i = 0; i < pl->n; i++)
         free(pl->path[i]);
     free(pl->path);
+    free(pl->id);
+    free(pl->slot);
     memset(pl, 0, sizeof *pl);
 }
 

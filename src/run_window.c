@@ -388,9 +388,39 @@ void run_release_window_buffers(run_ctx *x, int keep_shared)
  * a rank has seen; once it takes more than 7/8 of the budget, the run
  * stops with the figures to fix it. With --window-events the windows are
  * what the user asked for. */
+/* Files a part may span. Every file a rank's part reads stays open (its
+ * chunks are viewed in place until the pack), and each open HDF5 file costs
+ * about half a MiB of metadata cache and a descriptor or two: an archive of
+ * thousands of hourly files read in one part needed 1.7 GiB and ran out of
+ * descriptors under `ulimit -n 1024`. With this bound, at most two parts'
+ * files are open (this one and the one read ahead). */
+#define PART_MAX_FILES 32
+
+/* The least nparts (from `nparts` up, doubling) whose parts of window w
+ * each span at most PART_MAX_FILES files. From the plan alone, so every
+ * rank finds the same. */
+static uint64_t parts_for_files(const cs_plan *plan, uint64_t w, uint64_t nparts)
+{
+    for (;;) {
+        uint64_t worst = 0, start, count;
+        for (uint64_t p = 0; p < nparts; p++) {
+            plan_part_range(plan, w, p, nparts, 0, 1, &start, &count);
+            if (count == 0)
+                continue;
+            uint64_t span = (uint64_t)(plan_file_of(plan, start + count - 1) -
+                                       plan_file_of(plan, start)) + 1;
+            worst = span > worst ? span : worst;
+        }
+        plan_part_range(plan, w, 0, 1, 0, 1, &start, &count);
+        if (worst <= PART_MAX_FILES || nparts >= count)
+            return nparts;
+        nparts = 2 * nparts < count ? 2 * nparts : count;
+    }
+}
+
 static int window_parts(run_ctx *x, uint64_t w, uint64_t *nparts, cs_err *err)
 {
-    *nparts = 1;
+    *nparts = parts_for_files(&x->plan, w, 1);
     if (x->o->window_rows_per_rank)
         return CS_OK;
     uint64_t start, count;
@@ -416,7 +446,8 @@ static int window_parts(run_ctx *x, uint64_t w, uint64_t *nparts, cs_err *err)
     if (comm_agree(x->c, err) != CS_OK)
         return err->code;
     int rc = comm_max_i64(x->c, &need, 1, 1, err);
-    *nparts = need > 1 ? (uint64_t)need : 1;
+    if (need > 1)
+        *nparts = parts_for_files(&x->plan, w, (uint64_t)need);
     /* Smaller parts than before: give the larger buffers back. The routes
      * are sized for every part read (col_cap only when some file was read
      * into buffers, never when every chunk is viewed in place). */

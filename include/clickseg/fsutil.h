@@ -11,6 +11,11 @@
 typedef struct cs_pathlist {
     int n, cap;
     char **path;
+    /* which files are listed, by device and inode (a hash table of cap2
+     * slots holding index + 1), so a long list is checked for repeats in
+     * constant time a path */
+    struct cs_fileid { unsigned long long dev, ino; } *id;
+    int *slot, cap2;
 } cs_pathlist;
 
 /* Appends the files named by `arg`: a file as is, a directory's *.h5 files

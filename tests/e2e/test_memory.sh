@@ -34,3 +34,32 @@ expect_fail 6 "rank [0-9]+ holds [0-9]+ users in [0-9]+ MiB, more than 7/8 of me
     mpi "$NRANKS" "$CLICKSEG" run -q -i arch -o tiny --set "memory_per_rank=$((4 * 1048576 / NRANKS))"
 [ "$(grep -c 'error' err.txt)" = 1 ] || fail "expected one error line: $(cat err.txt)"
 [ ! -e tiny ] && ! ls -d tiny.tmp.* 2>/dev/null || fail "a stopped run left output"
+
+# Many small files (an hourly archive): every file a part reads stays open
+# until its rows are packed, and each open HDF5 file costs about half a MiB
+# and descriptors; parts span at most 32 files, so 1,500 files of 100 rows
+# run under `ulimit -n 256` within 48 MiB a rank (they once held every file
+# of the window open: about 450 MiB here, and "Too many open files"),
+# with the reference's results.
+$PY - <<'PY'
+import h5py, numpy as np, os
+os.makedirs("hourly", exist_ok=True)
+r = np.random.default_rng(21)
+T = 1546300800 * 10**6
+for h in range(1500):
+    with h5py.File("hourly/h%05d.h5" % h, "w") as f:
+        g = f.create_group("events")
+        g["ts"] = T + h * 3600 * 10**6 + np.sort(r.integers(0, 3600 * 10**6, 100))
+        g["user_id"] = r.integers(1, 800, 100).astype("u8")
+        g["event_type"] = r.choice(8, 100, p=[.5, .3, .08, .05, .02, .02, .02, .01]).astype("u1")
+PY
+(ulimit -n 256; mpi "$NRANKS" "$CLICKSEG" run -q -i hourly -o hourly-out --set memory_per_rank=48M)
+$PY "$SRCDIR/lib/reference.py" hourly --out hourly-ref > /dev/null
+$PY "$SRCDIR/lib/compare.py" hourly-ref hourly-out
+$PY - <<'PY'
+import json
+run = json.load(open("hourly-out/report.json"))["run"]
+peak = run["peak_rss_mib_max"]
+assert peak < 48 * 1.2, "1,500 small files: peak RSS %.1f MiB a rank, budget 48 MiB" % peak
+print("1,500 files of 100 rows: peak RSS %.1f MiB a rank (budget 48 MiB), %d passes" % (peak, run["passes"]))
+PY
