@@ -359,8 +359,10 @@ int archive_reader_open(const char *path, cs_archive_reader **out, cs_err *err)
             H5Lexists(r->file, name, H5P_DEFAULT) > 0)
             r->dset[c] = H5Dopen2(r->file, name, H5P_DEFAULT);
         H5Eclear2(H5E_DEFAULT);
-        if (r->dset[c] >= 0)
+        if (r->dset[c] >= 0) {
             chunkread_open(&r->cr[c], r->dset[c], col_mem_type(c));
+            chunkread_set_map(&r->cr[c], r->dset[c], r->file);
+        }
         if (r->dset[c] < 0 && c <= COL_EVENT_TYPE) {
             archive_reader_close(r);
             return cs_err_set(err, CS_EINPUT, "%s: required dataset %s is missing", path, name);
@@ -374,6 +376,7 @@ int archive_reader_open(const char *path, cs_archive_reader **out, cs_err *err)
         if (enum_is_v1(t)) {
             chunkread_close(&r->cr[COL_EVENT_TYPE]);
             chunkread_open(&r->cr[COL_EVENT_TYPE], r->dset[COL_EVENT_TYPE], t);
+            chunkread_set_map(&r->cr[COL_EVENT_TYPE], r->dset[COL_EVENT_TYPE], r->file);
         }
     }
     H5Tclose(t);

@@ -118,6 +118,31 @@ void chunkread_open(cs_chunk_reader *cr, hid_t dset, hid_t mem_type)
     H5Eclear2(H5E_DEFAULT);
 }
 
+/* HDF5's number for the file holding object `obj`; 0 when unknown. */
+static unsigned long file_number(hid_t obj)
+{
+    H5O_info_t info;
+    if (H5Oget_info2(obj, &info, H5O_INFO_BASIC) < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return 0;
+    }
+    return info.fileno;
+}
+
+void chunkread_set_map(cs_chunk_reader *cr, hid_t dset, hid_t file)
+{
+    unsigned long mine = file_number(dset);
+    cr->in_map = mine != 0 && mine == file_number(file);
+    hid_t fcpl = H5Fget_create_plist(file);
+    hsize_t ub = 0;
+    if (fcpl < 0 || H5Pget_userblock(fcpl, &ub) < 0)
+        cr->in_map = 0;
+    cr->map_base = ub;
+    if (fcpl >= 0)
+        H5Pclose(fcpl);
+    H5Eclear2(H5E_DEFAULT);
+}
+
 void chunkread_close(cs_chunk_reader *cr)
 {
     free(cr->buf);
@@ -205,18 +230,19 @@ static void populate(const uint8_t *map, uint64_t addr, uint64_t len)
 static int chunk_place(const cs_chunk_reader *cr, hid_t dset, uint64_t map_len, uint64_t k,
                        uint64_t *addr, size_t *want)
 {
-    if (!cr->usable || k * cr->chunk_rows >= cr->nrows)
+    if (!cr->usable || !cr->in_map || k * cr->chunk_rows >= cr->nrows)
         return CHUNKREAD_FALLBACK;
     *want = cr->chunk_rows * cr->esize + (cr->checksum ? 4 : 0);
     hsize_t off[1] = {k * cr->chunk_rows}, size = 0;
     haddr_t at = HADDR_UNDEF;
     unsigned mask = 0;
     if (H5Dget_chunk_info_by_coord(dset, off, &mask, &at, &size) < 0 || mask != 0 ||
-        at == HADDR_UNDEF || size != *want || at > map_len || map_len - at < *want) {
+        at == HADDR_UNDEF || size != *want || map_len < cr->map_base || at > map_len - cr->map_base ||
+        map_len - cr->map_base - at < *want) {
         H5Eclear2(H5E_DEFAULT);
         return CHUNKREAD_FALLBACK;
     }
-    *addr = at;
+    *addr = cr->map_base + at;
     return CS_OK;
 }
 
