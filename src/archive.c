@@ -124,6 +124,88 @@ static void filter_names(hid_t dcpl, char *buf, size_t n)
         at += (size_t)snprintf(buf + at, n - at, "%s%s", i ? "+" : "", name);
     }
 }
+/* The first filter of dcpl this HDF5 cannot run (neither built in nor a
+ * plugin it finds), its name in buf; 0 when every one is there. Found at
+ * plan time, a missing filter is one clear message instead of HDF5's
+ * plugin-path error in the middle of the job. */
+static H5Z_filter_t missing_filter(hid_t dcpl, char *buf, size_t n)
+{
+    static const struct { H5Z_filter_t id; const char *name; } known[] = {
+        {307, "bzip2"}, {32000, "lzf (h5py)"}, {32001, "blosc"}, {32004, "lz4"},
+        {32008, "bitshuffle"}, {32015, "zstd"}, {32017, "sz"}, {32026, "blosc2"}};
+    int nf = H5Pget_nfilters(dcpl);
+    for (int i = 0; i < nf; i++) {
+        unsigned flags, conf;
+        size_t ncd = 0;
+        H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &flags, &ncd, NULL, 0, NULL, &conf);
+        if (id < 0 || H5Zfilter_avail(id) > 0)
+            continue;
+        H5Eclear2(H5E_DEFAULT);
+        snprintf(buf, n, "filter %d", (int)id);
+        for (size_t k = 0; k < sizeof known / sizeof known[0]; k++)
+            if (known[k].id == id)
+                snprintf(buf, n, "filter %d, %s", (int)id, known[k].name);
+        return id;
+    }
+    return 0;
+}
+
+/* Where HDF5 finds a virtual dataset's source file `src`, named in the VDS
+ * file `vds`: as given when absolute, else under $HDF5_VDS_PREFIX, beside
+ * the VDS file, or from the working directory. 1 with the path in buf
+ * when the file exists. */
+static int vds_source_path(const char *vds, const char *src, char *buf, size_t n)
+{
+    if (strcmp(src, ".") == 0) {
+        snprintf(buf, n, "%s", vds);
+        return 1;
+    }
+    if (src[0] == '/') {
+        snprintf(buf, n, "%s", src);
+        return access(buf, F_OK) == 0;
+    }
+    const char *prefix = getenv("HDF5_VDS_PREFIX");
+    if (prefix && *prefix) {
+        snprintf(buf, n, "%s/%s", prefix, src);
+        if (access(buf, F_OK) == 0)
+            return 1;
+    }
+    const char *slash = strrchr(vds, '/');
+    snprintf(buf, n, "%.*s%s", slash ? (int)(slash - vds + 1) : 0, vds, src);
+    if (access(buf, F_OK) == 0)
+        return 1;
+    snprintf(buf, n, "%s", src);
+    return access(buf, F_OK) == 0;
+}
+
+/* A virtual dataset whose source file or dataset is missing reads as its
+ * fill value (zeros: events at 1970-01-01 of user 0) without an error; the
+ * whole mapping is checked here instead. */
+static int check_virtual(hid_t dcpl, const char *path, const char *name, cs_err *err)
+{
+    size_t count = 0;
+    if (H5Pget_layout(dcpl) != H5D_VIRTUAL || H5Pget_virtual_count(dcpl, &count) < 0)
+        return CS_OK;
+    for (size_t i = 0; i < count; i++) {
+        char src[1024] = "", dset[1024] = "", at[2048];
+        H5Pget_virtual_filename(dcpl, i, src, sizeof src);
+        H5Pget_virtual_dsetname(dcpl, i, dset, sizeof dset);
+        int ok = vds_source_path(path, src, at, sizeof at);
+        if (ok) {
+            hid_t f = H5Fopen(at, H5F_ACC_RDONLY, H5P_DEFAULT);
+            ok = f >= 0 && H5Lexists(f, dset, H5P_DEFAULT) > 0;
+            if (f >= 0)
+                H5Fclose(f);
+            H5Eclear2(H5E_DEFAULT);
+        }
+        if (!ok)
+            return cs_err_set(err, CS_EINPUT, "%s: dataset /events/%s is virtual and its source "
+                              "%s:%s is missing (HDF5 would read its rows as zeros)", path, name,
+                              src, dset);
+    }
+    return CS_OK;
+}
+
 /* Checks one /events column: 1-D, integer (or enum for event_type), rows
  * equal to the first column's. Fills the column's fields of info. */
 static int scan_column(hid_t grp, int col, cs_file_info *info, cs_err *err)
@@ -164,6 +246,13 @@ static int scan_column(hid_t grp, int col, cs_file_info *info, cs_err *err)
                             "has %llu; all columns must have the same length", info->path, name,
                             (unsigned long long)dims[0], (unsigned long long)info->rows);
     }
+    if (rc == CS_OK)
+        rc = check_virtual(p, info->path, name, err);
+    char missing[48];
+    if (rc == CS_OK && missing_filter(p, missing, sizeof missing))
+        rc = cs_err_set(err, CS_EINPUT, "%s: dataset /events/%s is compressed with a filter this "
+                        "HDF5 does not have (%s); rewrite the file with a built-in one, e.g. "
+                        "h5repack -f GZIP=1 IN OUT", info->path, name, missing);
     if (rc == CS_OK) {
         info->present[col] = 1;
         if (H5Pget_layout(p) == H5D_CHUNKED) {
@@ -267,9 +356,14 @@ int archive_scan(const char *path, cs_file_info *info, cs_err *err)
         /* "unknown" (what import writes for a source without one) is no
          * currency: amounts are shown without a symbol, and it sums with
          * any other archive's. */
-        if (rc == CS_OK && h5_attr_get_string(g, "currency", info->currency,
-                                              sizeof info->currency) == 1 &&
-            strcmp(info->currency, "unknown") == 0)
+        int cur = rc == CS_OK
+                      ? h5_attr_get_string(g, "currency", info->currency, sizeof info->currency)
+                      : 0;
+        if (cur < 0)
+            rc = cs_err_set(err, CS_EINPUT, "%s: attribute /events/currency is not one string "
+                            "of at most %zu characters (an ISO 4217 code such as \"EUR\")",
+                            path, sizeof info->currency - 1);
+        if (cur > 0 && strcmp(info->currency, "unknown") == 0)
             info->currency[0] = '\0';
         if (rc == CS_OK && info->rows > 0 &&
             (read_ts_at(g, 0, &info->ts_first) < 0 || read_ts_at(g, info->rows - 1, &info->ts_last) < 0))

@@ -115,6 +115,28 @@ int h5_attr_double(hid_t obj, const char *name, double value, cs_err *err)
     return attr_scalar(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value, err);
 }
 
+/* Values in attribute a (-1 when unknown). */
+static hssize_t attr_points(hid_t a)
+{
+    hid_t sp = H5Aget_space(a);
+    hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+    if (sp >= 0)
+        H5Sclose(sp);
+    return n;
+}
+
+/* s into buf when it fits: 1; else buf "" and -1. */
+static int fits(char *buf, size_t n, const char *s)
+{
+    if (strlen(s) < n) {
+        memcpy(buf, s, strlen(s) + 1);
+        return 1;
+    }
+    if (n)
+        buf[0] = '\0';
+    return -1;
+}
+
 int h5_attr_get_string(hid_t obj, const char *name, char *buf, size_t n)
 {
     if (n)
@@ -125,27 +147,25 @@ int h5_attr_get_string(hid_t obj, const char *name, char *buf, size_t n)
     }
     hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
     hid_t ft = a >= 0 ? H5Aget_type(a) : -1;
-    int ok = 0;
-    if (ft >= 0 && H5Tget_class(ft) == H5T_STRING) {
+    int ok = -1;
+    /* One value only: an array would be read past buf (or past &v). */
+    if (ft >= 0 && H5Tget_class(ft) == H5T_STRING && attr_points(a) == 1) {
         hid_t mt = H5Tcopy(H5T_C_S1);
         H5Tset_cset(mt, H5Tget_cset(ft));   /* HDF5 converts no character set into another */
         if (H5Tis_variable_str(ft) > 0) {
             char *v = NULL;
             H5Tset_size(mt, H5T_VARIABLE);
             if (H5Aread(a, mt, &v) >= 0) {
-                snprintf(buf, n, "%s", v ? v : "");
+                ok = fits(buf, n, v ? v : "");
                 free(v);   /* a scalar variable-length string is one malloc'd block */
-                ok = 1;
             }
         } else {
             size_t sz = H5Tget_size(ft);
             char *tmp = calloc(1, sz + 1);
             H5Tset_size(mt, sz + 1);
             H5Tset_strpad(mt, H5T_STR_NULLTERM);
-            if (tmp && H5Aread(a, mt, tmp) >= 0) {
-                snprintf(buf, n, "%s", tmp);
-                ok = 1;
-            }
+            if (tmp && H5Aread(a, mt, tmp) >= 0)
+                ok = fits(buf, n, tmp);
             free(tmp);
         }
         H5Tclose(mt);
@@ -165,7 +185,11 @@ int h5_attr_get_int64(hid_t obj, const char *name, int64_t *value)
     hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
     if (a < 0)
         return 0;
-    herr_t rc = H5Aread(a, H5T_NATIVE_INT64, value);
+    hid_t ft = H5Aget_type(a);
+    int integer = ft >= 0 && H5Tget_class(ft) == H5T_INTEGER;
+    if (ft >= 0)
+        H5Tclose(ft);
+    herr_t rc = integer && attr_points(a) == 1 ? H5Aread(a, H5T_NATIVE_INT64, value) : -1;
     H5Aclose(a);
     if (rc < 0) {
         H5Eclear2(H5E_DEFAULT);

@@ -151,9 +151,9 @@ static int add_report(merge_ctx *x, int src, cs_err *err)
         return h5_fail(err, CS_EINPUT, "%s: cannot open", path);
     snprintf(want, sizeof want, "%016" PRIx64, config_hash(x->cfg));
     int rc = CS_OK, nseg = x->st.nseg;
-    if (!h5_attr_get_string(f, "format", fmt, sizeof fmt) || strcmp(fmt, "clickseg-report"))
+    if (h5_attr_get_string(f, "format", fmt, sizeof fmt) != 1 || strcmp(fmt, "clickseg-report"))
         rc = cs_err_set(err, CS_EINPUT, "%s: not a clickseg report", path);
-    else if (!h5_attr_get_string(f, "config_hash", hash, sizeof hash))
+    else if (h5_attr_get_string(f, "config_hash", hash, sizeof hash) != 1)
         rc = cs_err_set(err, CS_EINPUT, "%s: no config_hash (a report from an older "
                         "clickseg? rerun it)", path);
     else if (strcmp(hash, want) != 0)
@@ -161,7 +161,7 @@ static int add_report(merge_ctx *x, int src, cs_err *err)
                         "%s, this merge %s): give merge the runs' config (-c, --set)", path,
                         hash, want);
     char cur[16] = "";
-    if (rc == CS_OK && h5_attr_get_string(f, "currency", cur, sizeof cur) && cur[0]) {
+    if (rc == CS_OK && h5_attr_get_string(f, "currency", cur, sizeof cur) == 1 && cur[0]) {
         if (x->currency[0] && strcmp(cur, x->currency) != 0)
             rc = cs_err_set(err, CS_EINPUT, "%s: currency is %s, but %s's is %s; amounts in "
                             "different currencies cannot be summed", path, cur,

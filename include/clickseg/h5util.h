@@ -33,10 +33,12 @@ int h5_attr_int64(hid_t obj, const char *name, int64_t value, cs_err *err);
 int h5_attr_double(hid_t obj, const char *name, double value, cs_err *err);
 
 /* Reads a string attribute (fixed or variable length) into buf if present;
- * returns 1 when read, 0 when absent or not a string (buf is then ""). */
+ * returns 1 when read, 0 when absent, -1 when it is not one string or does
+ * not fit in n bytes (buf is "" unless 1). */
 int h5_attr_get_string(hid_t obj, const char *name, char *buf, size_t n);
 
-/* Reads an int64 attribute if present; returns 1 when read, 0 when absent. */
+/* Reads an int64 attribute if present; returns 1 when read, 0 when absent
+ * or not one integer. */
 int h5_attr_get_int64(hid_t obj, const char *name, int64_t *value);
 
 

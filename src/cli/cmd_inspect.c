@@ -184,13 +184,14 @@ int cmd_inspect(const cs_comm *c, int argc, char **argv)
             print_totals(&t, quick);
             if (t.rows == 0 && !bad) {
                 printf("PROBLEM: the archive holds no events\n");
+                t.problems++;
                 bad = 1;
             }
             printf("%s\n", bad ? "result: UNUSABLE (problems above)" : "result: usable");
             fflush(stdout);
             if (bad)
                 cs_err_set(&err, CS_EINPUT, "the archive is not usable: %llu problem(s), "
-                           "see above", (unsigned long long)t.problems + (t.rows == 0));
+                           "see above", (unsigned long long)t.problems);
         }
         fs_pathlist_free(&pl);
     }

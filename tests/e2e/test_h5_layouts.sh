@@ -7,6 +7,10 @@
 #   - a user block (h5py userblock_size, h5jam): HDF5's chunk addresses
 #     count from its end; plain and Fletcher32 chunks
 #   - a column that is an external link into another file
+#   - a virtual dataset (VDS) over files of days; with a source missing
+#     (HDF5 would read its rows as zeros) it is refused
+#   - a filter this HDF5 lacks (h5py's lzf), and a currency attribute
+#     that is not one short string (an array once crashed run): refused
 set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
 
@@ -36,11 +40,47 @@ with h5py.File("ext/ev.h5", "w") as f:
         f.create_dataset("events/" + k, data=cols[k], chunks=(4096,))
     f["events/price"] = h5py.ExternalLink("../side/prices.h5", "/price")
     f["events/user_id"] = h5py.ExternalLink("../side/prices.h5", "/user_id")
+# a VDS over two day files, beside them and (for the missing case) alone
+os.makedirs("days", exist_ok=True)
+half = n // 2
+for d, sl in enumerate((slice(0, half), slice(half, n))):
+    with h5py.File("days/d%d.h5" % d, "w") as f:
+        for k, a in cols.items():
+            f.create_dataset(k, data=a[sl], chunks=(4096,))
+for where in ("vds", "vds-gone"):
+    os.makedirs(where, exist_ok=True)
+    with h5py.File(where + "/all.h5", "w") as f:
+        for k, a in cols.items():
+            lay = h5py.VirtualLayout(shape=(n,), dtype=a.dtype)
+            lay[0:half] = h5py.VirtualSource("../days/d0.h5", k, shape=(half,))
+            lay[half:n] = h5py.VirtualSource("../days/d1.h5" if where == "vds" else "../days/gone.h5",
+                                             k, shape=(n - half,))
+            f.create_virtual_dataset("events/" + k, lay)
+write("lzf/ev.h5", compression="lzf")
+for name, value in (("arr", np.array([b"EUR"] * 50)), ("int", np.int64(978)), ("long", "EUR-and-more-than-15")):
+    write("cur-%s/ev.h5" % name)
+    with h5py.File("cur-%s/ev.h5" % name, "a") as f:
+        f["events"].attrs["currency"] = value
 PY
 $PY "$SRCDIR/lib/reference.py" ub --out ref > /dev/null
-for a in ub ubf ext; do
+for a in ub ubf ext vds; do
     "$CLICKSEG" inspect "$a" > /dev/null || fail "inspect refused $a"
     mpi "$NRANKS" "$CLICKSEG" run -q -i "$a" -o "out-$a" --window-events 7919
     $PY "$SRCDIR/lib/compare.py" ref "out-$a" > /dev/null || fail "$a: results differ from the reference"
 done
-echo "user block (plain, Fletcher32) and external-link columns: the reference's results"
+echo "user block (plain, Fletcher32), external-link columns, VDS: the reference's results"
+
+# refused PATTERN ARCHIVE: run exits 4 with PATTERN on stderr, inspect
+# lists it as the one problem (stdout) and exits 4
+refused() {
+    expect_fail 4 "$1" mpi "$NRANKS" "$CLICKSEG" run -q -o out-bad -i "$2"
+    expect_fail 4 "the archive is not usable: 1 problem\(s\)" "$CLICKSEG" inspect "$2"
+    grep -Eq -- "PROBLEM: $1" out.txt || fail "inspect $2: $(cat out.txt)"
+}
+refused "vds-gone/all.h5: dataset /events/ts is virtual and its source ../days/gone.h5:ts is missing" vds-gone
+refused "lzf/ev.h5: dataset /events/ts is compressed with a filter this HDF5 does not have \(filter 32000, lzf \(h5py\)\); rewrite the file with a built-in one, e.g. h5repack -f GZIP=1" lzf
+for c in arr int long; do
+    refused "cur-$c/ev.h5: attribute /events/currency is not one string of at most 15 characters" "cur-$c"
+done
+[ ! -e out-bad ] || fail "a refused archive left output"
+echo "a VDS with a missing source, an unavailable filter and bad currency attributes: refused"
