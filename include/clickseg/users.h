@@ -22,6 +22,7 @@
 #include "clickseg/rules.h"
 
 #define CS_MAX_PROFILE_COLS 8
+#define CS_PROFILE_NAME_MAX 47   /* characters of a profile column's name (archive_scan checks) */
 #define CS_PROFILE_UNKNOWN 255   /* no profile row, or no value */
 
 /* Field order follows use: the first line holds what sessionize (per

@@ -11,6 +11,10 @@
 #     (HDF5 would read its rows as zeros) it is refused
 #   - a filter this HDF5 lacks (h5py's lzf), and a currency attribute
 #     that is not one short string (an array once crashed run): refused
+#   - /customers profile tables that cannot be used (too many columns, a
+#     string, float or 2-D column, one of another length, a value past
+#     254, a negative id, a name too long): refused at plan time (they
+#     were found after the whole job, or dropped or converted silently)
 set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
 
@@ -61,6 +65,24 @@ for name, value in (("arr", np.array([b"EUR"] * 50)), ("int", np.int64(978)), ("
     write("cur-%s/ev.h5" % name)
     with h5py.File("cur-%s/ev.h5" % name, "a") as f:
         f["events"].attrs["currency"] = value
+ids = np.arange(1, 3000, dtype="u8")
+def profiles(name, **extra):
+    os.makedirs(name, exist_ok=True)
+    write(name + "/ev.h5")
+    with h5py.File(name + "/profiles.h5", "w") as f:
+        f["customers/user_id"] = extra.pop("user_id", ids)
+        f["customers/gender"] = (ids % 3).astype("u1")
+        for k, v in extra.items():
+            f["customers/" + k] = v
+profiles("prof-ok", region=(ids % 7).astype("i2"))
+profiles("prof-many", **{"c%d" % i: np.zeros(ids.size, "u1") for i in range(8)})
+profiles("prof-str", country=np.array([b"DE"] * ids.size))
+profiles("prof-float", score=np.full(ids.size, 1.7))
+profiles("prof-2d", region=np.zeros((ids.size, 2), "u1"))
+profiles("prof-short", region=np.zeros(ids.size - 1, "u1"))
+profiles("prof-300", region=np.where(ids == 4, 300, 1).astype("i2"))
+profiles("prof-negid", user_id=np.r_[-1, ids[1:].astype("i8")])
+profiles("prof-name", preferred_payment_method_at_first_purchase_in_store=np.zeros(ids.size, "u1"))
 PY
 $PY "$SRCDIR/lib/reference.py" ub --out ref > /dev/null
 for a in ub ubf ext vds; do
@@ -82,5 +104,22 @@ refused "lzf/ev.h5: dataset /events/ts is compressed with a filter this HDF5 doe
 for c in arr int long; do
     refused "cur-$c/ev.h5: attribute /events/currency is not one string of at most 15 characters" "cur-$c"
 done
+mpi "$NRANKS" "$CLICKSEG" run -q -i prof-ok -o out-prof
+$PY - <<'PY' || fail "profile columns of prof-ok"
+import h5py, numpy as np
+with h5py.File("out-prof/customers.h5") as f:
+    c = f["customers"]
+    uid, g, r = c["user_id"][:], c["profile_gender"][:], c["profile_region"][:]
+assert (g == uid % 3).all() and (r == uid % 7).all()
+PY
+P="prof-[a-z0-9]+/profiles.h5: /customers"
+refused "$P has 9 profile columns; the cross-tabs take at most 8" prof-many
+refused "$P/country has type .*; profile columns are small integer category codes" prof-str
+refused "$P/score has type .*; profile columns are small integer category codes" prof-float
+refused "$P/region has 2 dimensions; profile columns are 1-D" prof-2d
+refused "$P/region has 2998 rows but /customers/user_id has 2999" prof-short
+refused "$P/region row 3: value 300 outside 0..254" prof-300
+refused "$P/user_id row 0: value -1 is not a user id" prof-negid
+refused "$P/preferred_payment_method_at_first_purchase_in_store: a profile column's name has at most 47 characters" prof-name
 [ ! -e out-bad ] || fail "a refused archive left output"
-echo "a VDS with a missing source, an unavailable filter and bad currency attributes: refused"
+echo "a VDS with a missing source, an unavailable filter, bad currency attributes and eight kinds of unusable profile tables: refused"
