@@ -447,9 +447,10 @@ int archive_scan(const char *path, cs_file_info *info, cs_err *err)
         if (cur > 0 && strcmp(info->currency, "unknown") == 0)
             info->currency[0] = '\0';
         if (rc == CS_OK && info->rows > 0 &&
-            (read_ts_at(g, 0, &info->ts_first) < 0 || read_ts_at(g, info->rows - 1, &info->ts_last) < 0))
-            rc = h5_fail(err, CS_EINPUT, "%s: cannot read dataset /events/ts (first and last "
-                         "rows)", path);
+            (read_ts_at(g, 0, &info->ts_first) < 0 || read_ts_at(g, info->rows - 1, &info->ts_last) < 0 ||
+             read_ts_at(g, info->rows / 2, &info->ts_mid) < 0))
+            rc = h5_fail(err, CS_EINPUT, "%s: cannot read dataset /events/ts (first, middle and "
+                         "last rows)", path);
         if (g >= 0)
             H5Gclose(g);
     }

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <glob.h>
 #include <limits.h>
@@ -174,6 +175,57 @@ void fs_pathlist_free(cs_pathlist *pl)
     free(pl->id);
     free(pl->slot);
     memset(pl, 0, sizeof *pl);
+}
+
+/* read() until n bytes or the end; -1 on error. */
+static ssize_t read_full(int fd, char *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t k = read(fd, buf + got, n - got);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            return -1;
+        if (k == 0)
+            break;
+        got += (size_t)k;
+    }
+    return (ssize_t)got;
+}
+
+int fs_same_bytes(const char *a, const char *b, int *same, cs_err *err)
+{
+    enum { BLOCK = 1 << 20 };
+    *same = 0;
+    int fa = open(a, O_RDONLY | O_CLOEXEC), fb = open(b, O_RDONLY | O_CLOEXEC);
+    char *ba = malloc(2 * (size_t)BLOCK), *bb = ba + BLOCK;
+    int rc = CS_OK;
+    if (fa < 0 || fb < 0)
+        rc = cs_err_set(err, CS_EINPUT, "%s: cannot open: %s", fa < 0 ? a : b, strerror(errno));
+    else if (!ba)
+        rc = cs_err_set(err, CS_ENOMEM, "out of memory comparing %s and %s", a, b);
+    for (;;) {
+        if (rc != CS_OK)
+            break;
+        ssize_t na = read_full(fa, ba, BLOCK), nb = read_full(fb, bb, BLOCK);
+        if (na < 0 || nb < 0) {
+            rc = cs_err_set(err, CS_EINPUT, "%s: read error: %s", na < 0 ? a : b, strerror(errno));
+            break;
+        }
+        if (na != nb || memcmp(ba, bb, (size_t)na) != 0)
+            break;
+        if (na == 0) {
+            *same = 1;
+            break;
+        }
+    }
+    free(ba);
+    if (fa >= 0)
+        close(fa);
+    if (fb >= 0)
+        close(fb);
+    return rc;
 }
 
 int fs_mkdir_p(const char *dir, cs_err *err)

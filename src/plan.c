@@ -4,9 +4,31 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clickseg/event.h"
+#include "clickseg/fsutil.h"
+
+int64_t plan_order_key(int64_t first, int64_t mid, int64_t last)
+{
+    int64_t v[3];
+    int n = 0;
+    if (first >= 0 && first <= CS_TS_MAX) v[n++] = first;
+    if (mid >= 0 && mid <= CS_TS_MAX) v[n++] = mid;
+    if (last >= 0 && last <= CS_TS_MAX) v[n++] = last;
+    if (n == 0)
+        return first;
+    if (n < 3)
+        return n == 2 && v[1] < v[0] ? v[1] : v[0];
+    int64_t lo = v[0] < v[1] ? v[0] : v[1], hi = v[0] < v[1] ? v[1] : v[0];
+    return v[2] < lo ? lo : v[2] > hi ? hi : v[2];
+}
+
+/* Files by their order key: a straggler first row would otherwise put a
+ * whole file out of place and make the rows of the files it jumped late. */
 static int cmp_file(const void *pa, const void *pb)
 {
     const cs_plan_file *a = pa, *b = pb;
+    if (a->ts_key != b->ts_key)
+        return a->ts_key < b->ts_key ? -1 : 1;
     if (a->ts_first != b->ts_first)
         return a->ts_first < b->ts_first ? -1 : 1;
     if (a->ts_last != b->ts_last)
@@ -49,19 +71,26 @@ int plan_build(const cs_file_info *info, int n, int64_t memory_per_rank,
         f->rows = info[i].rows;
         f->ts_first = info[i].ts_first;
         f->ts_last = info[i].ts_last;
+        f->ts_mid = info[i].ts_mid;
+        f->ts_key = plan_order_key(f->ts_first, f->ts_mid, f->ts_last);
         f->bytes = info[i].file_bytes;
     }
     qsort(plan->files, (size_t)plan->nfiles, sizeof *plan->files, cmp_file);
-    /* Files with the same times are adjacent now; a copy matches in all. */
+    /* Files with the same order key are adjacent now; a copy matches in
+     * all, and is the same bytes (files sharded by user can share the rest). */
     for (int i = 0; i < plan->nfiles; i++)
-        for (int j = i + 1; j < plan->nfiles && plan->files[j].ts_first == plan->files[i].ts_first &&
-                            plan->files[j].ts_last == plan->files[i].ts_last; j++) {
+        for (int j = i + 1; j < plan->nfiles && plan->files[j].ts_key == plan->files[i].ts_key; j++) {
             const cs_plan_file *a = &plan->files[i], *b = &plan->files[j];
-            if (a->rows == b->rows && a->bytes == b->bytes) {
-                int rc = cs_err_set(err, CS_EINPUT, "%s and %s look like copies of each other "
-                                    "(same size, %llu rows each, same first and last time): "
-                                    "their events would be counted twice; remove one from the "
-                                    "inputs", a->path, b->path, (unsigned long long)a->rows);
+            int same = 0, rc = CS_OK;
+            if (a->rows == b->rows && a->bytes == b->bytes && a->ts_first == b->ts_first &&
+                a->ts_last == b->ts_last)
+                rc = fs_same_bytes(a->path, b->path, &same, err);
+            if (rc == CS_OK && same)
+                rc = cs_err_set(err, CS_EINPUT, "%s and %s are copies of each other (the same "
+                                "bytes, %llu rows each): their events would be counted twice; "
+                                "remove one from the inputs", a->path, b->path,
+                                (unsigned long long)a->rows);
+            if (rc != CS_OK) {
                 plan_free(plan);
                 return rc;
             }
@@ -80,6 +109,27 @@ int plan_build(const cs_file_info *info, int n, int64_t memory_per_rank,
     plan->window_rows = per_rank * (uint64_t)nranks;
     plan->nwindows = plan->total_rows ? (plan->total_rows + plan->window_rows - 1) / plan->window_rows : 1;
     return CS_OK;
+}
+
+int plan_overlaps(const cs_plan *plan, int64_t lateness, int *a, int *b, int64_t *by)
+{
+    int n = 0, ahead = -1;
+    *by = 0;
+    for (int i = 0; i < plan->nfiles; i++) {
+        const cs_plan_file *f = &plan->files[i];
+        if (ahead >= 0 && f->ts_key < plan->files[ahead].ts_last &&
+            plan->files[ahead].ts_last - f->ts_key > lateness) {
+            n++;
+            if (plan->files[ahead].ts_last - f->ts_key > *by) {
+                *by = plan->files[ahead].ts_last - f->ts_key;
+                *a = ahead;
+                *b = i;
+            }
+        }
+        if (ahead < 0 || f->ts_last > plan->files[ahead].ts_last)
+            ahead = i;
+    }
+    return n;
 }
 
 void plan_free(cs_plan *plan)

@@ -59,6 +59,7 @@ typedef struct cs_file_info {
     uint64_t chunk_rows[COL_NCOLUMNS]; /* 0 = contiguous */
     char filters[COL_NCOLUMNS][40]; /* e.g. "fletcher32", "shuffle+deflate"; "" = none */
     int64_t ts_first, ts_last; /* ts of the first and last row (rows > 0) */
+    int64_t ts_mid;            /* ts of row rows / 2: the plan orders files by it */
     int64_t file_bytes;
     char currency[16];         /* /events attribute `currency` ("" when absent) */
 } cs_file_info;

@@ -25,6 +25,10 @@ typedef struct cs_pathlist {
 int fs_expand_input(cs_pathlist *pl, const char *arg, cs_err *err);
 void fs_pathlist_free(cs_pathlist *pl);
 
+/* *same = 1 when files a and b hold the same bytes (read until the first
+ * difference). CS_EINPUT when one cannot be read. */
+int fs_same_bytes(const char *a, const char *b, int *same, cs_err *err);
+
 /* Creates dir and its parents (like mkdir -p). */
 int fs_mkdir_p(const char *dir, cs_err *err);
 

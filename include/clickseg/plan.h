@@ -33,7 +33,8 @@ typedef struct cs_plan_file {
     char path[1024];
     uint64_t rows;
     uint64_t row0;          /* global index of the file's first row */
-    int64_t ts_first, ts_last;
+    int64_t ts_first, ts_last, ts_mid;
+    int64_t ts_key;         /* the time the plan orders files by (plan_order_key) */
     int64_t bytes;          /* file size, to recognise copies */
 } cs_plan_file;
 
@@ -83,6 +84,21 @@ void plan_part_range(const cs_plan *plan, uint64_t w, uint64_t part, uint64_t np
 /* The rows of window w read by rank r: [*start, *start + *count) globally. */
 void plan_rank_range(const cs_plan *plan, uint64_t w, int r, int nranks,
                      uint64_t *start, uint64_t *count);
+
+/* The time a file is ordered by, from the times of its first, middle
+ * (rows / 2) and last rows: the median of those that are valid times (0 ..
+ * CS_TS_MAX), the earlier of two, the one, or the first row's when none
+ * is. A straggler (an event buffered past a log's rotation) or a corrupt
+ * time in one of the three rows then cannot put the file out of place. */
+int64_t plan_order_key(int64_t first, int64_t mid, int64_t last);
+
+/* Event files (in plan order) whose order key (in effect their middle
+ * row's time) lies more than `lateness` µs before the last row of a file
+ * ahead of them: files that overlap in time (split by user, say, rather
+ * than by time), half of whose rows or more the run will count as late
+ * (a straggler first row is not this). Returns how many; *a, *b and *by name the widest
+ * such pair (plan indexes) and its overlap. */
+int plan_overlaps(const cs_plan *plan, int64_t lateness, int *a, int *b, int64_t *by);
 
 /* Index of the file that holds global row `row` (binary search). */
 int plan_file_of(const cs_plan *plan, uint64_t row);

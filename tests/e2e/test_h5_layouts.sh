@@ -15,6 +15,12 @@
 #     string, float or 2-D column, one of another length, a value past
 #     254, a negative id, a name too long): refused at plan time (they
 #     were found after the whole job, or dropped or converted silently)
+#   - file order: daily files whose first row is a straggler from two days
+#     before (or a corrupt time) are read in the order of their middle
+#     rows, so only that row is late (or rejected), not a whole day; files
+#     split by user (same size, rows and times) are not taken for copies,
+#     and the run says before the job that they overlap in time; a real
+#     copy is refused
 set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
 
@@ -83,7 +89,48 @@ profiles("prof-short", region=np.zeros(ids.size - 1, "u1"))
 profiles("prof-300", region=np.where(ids == 4, 300, 1).astype("i2"))
 profiles("prof-negid", user_id=np.r_[-1, ids[1:].astype("i8")])
 profiles("prof-name", preferred_payment_method_at_first_purchase_in_store=np.zeros(ids.size, "u1"))
+for name, t0 in (("straggler", "day0"), ("corrupt", -1)):
+    os.makedirs(name, exist_ok=True)
+    for d in range(3):
+        t = 1704067200_000000 + d * 86400_000000 + np.arange(10000, dtype="i8") * 8_000000
+        if d == 2:
+            t[0] = 1704067200_000000 + 12 * 3600_000000 if t0 == "day0" else t0
+        with h5py.File("%s/day%d.h5" % (name, d), "w") as f:
+            g = f.create_group("events")
+            g["ts"] = t
+            g["user_id"] = (np.arange(10000) % 500 + 1).astype("u8")
+            g["event_type"] = np.zeros(10000, "u1")
+os.makedirs("shards", exist_ok=True)
+for k in range(2):
+    t = np.sort(r.integers(1704067200, 1704067200 + 86400, 20000)) * 10**6
+    t[0], t[-1] = 1704067200 * 10**6, (1704067200 + 86399) * 10**6
+    with h5py.File("shards/s%d.h5" % k, "w") as f:
+        g = f.create_group("events")
+        g["ts"] = t
+        g["user_id"] = (r.integers(0, 5000, 20000) * 2 + k).astype("u8")
+        g["event_type"] = np.zeros(20000, "u1")
 PY
+for a in straggler corrupt; do
+    mpi "$NRANKS" "$CLICKSEG" run -q -i "$a" -o "out-$a" 2> "$a.err"
+    [ ! -s "$a.err" ] || fail "$a: $(cat "$a.err")"
+    $PY "$SRCDIR/lib/reference.py" "$a" --out "ref-$a" > /dev/null
+    $PY "$SRCDIR/lib/compare.py" "ref-$a" "out-$a" > /dev/null || fail "$a: results differ from the reference"
+done
+$PY - <<'PY' || fail "a straggler first row made more than itself late or rejected"
+import json
+s, c = (json.load(open("out-%s/report.json" % a))["totals"] for a in ("straggler", "corrupt"))
+assert (s["late_events"], s["rejected_events"]) == (1, 0), s
+assert (c["late_events"], c["rejected_events"]) == (0, 1), c
+PY
+mpi "$NRANKS" "$CLICKSEG" run -q -i shards -o out-shards 2> shards.err
+grep -q "note: 1 input file(s) overlap in time with a file ahead of them by more than session.max_lateness (1 h 00 min), e.g. the middle row of shards/s1.h5 is 1[12] h [0-9]* min older than the end of shards/s0.h5" shards.err \
+    || fail "no note on files that overlap in time: $(cat shards.err)"
+$PY "$SRCDIR/lib/reference.py" shards --out ref-shards > /dev/null
+$PY "$SRCDIR/lib/compare.py" ref-shards out-shards > /dev/null || fail "shards: results differ from the reference"
+cp shards/s0.h5 shards/s0-copy.h5
+expect_fail 4 "shards/s0-copy.h5 and shards/s0.h5 are copies of each other|shards/s0.h5 and shards/s0-copy.h5 are copies of each other" \
+    mpi "$NRANKS" "$CLICKSEG" run -q -i shards -o out-copy
+echo "file order by middle rows, shards not copies, overlap noted, a copy refused"
 $PY "$SRCDIR/lib/reference.py" ub --out ref > /dev/null
 for a in ub ubf ext vds; do
     "$CLICKSEG" inspect "$a" > /dev/null || fail "inspect refused $a"

@@ -160,6 +160,7 @@ class ArchiveFile:
         self.rows = rows
         self.ts_first = int(columns["ts"][0]) if rows else None
         self.ts_last = int(columns["ts"][-1]) if rows else None
+        self.ts_mid = int(columns["ts"][rows // 2]) if rows else None
 
 
 def read_file(path):
@@ -196,12 +197,26 @@ def read_file(path):
         return ArchiveFile(path, cols, n)
 
 
+TS_MAX_US = 253402300799999999   # 9999-12-31T23:59:59.999999Z
+
+
+def order_key(f):
+    """The time a file is ordered by (docs/run.md): the median of the valid
+    times (0..TS_MAX) among its first, middle (rows // 2) and last rows; the
+    earlier of two; the one; the first row's when none is valid."""
+    v = [t for t in (f.ts_first, f.ts_mid, f.ts_last) if 0 <= t <= TS_MAX_US]
+    if not v:
+        return f.ts_first
+    return sorted(v)[1] if len(v) == 3 else min(v)
+
+
 def read_archive(paths):
-    """Reads and orders the files: by (first ts, last ts, path); files without
-    rows contribute nothing.  Returns (ordered files with rows, all files)."""
+    """Reads and orders the files: by (order key, first ts, last ts, path);
+    files without rows contribute nothing.  Returns (ordered files
+    with rows, all files)."""
     files = [read_file(p) for p in expand_paths(paths)]
     used = [f for f in files if f.rows > 0]
-    used.sort(key=lambda f: (f.ts_first, f.ts_last, f.path))
+    used.sort(key=lambda f: (order_key(f), f.ts_first, f.ts_last, f.path))
     return used, files
 
 
@@ -282,7 +297,7 @@ def compute(paths, gap_us=DEFAULT_GAP_S * US, max_duration_us=DEFAULT_MAX_DURATI
 
     # Rejected rows, then late rows among the non-rejected ones in global order.
     ts_all, et_all = cat["ts"], cat["event_type"]
-    TS_MAX = 253402300799999999                  # 9999-12-31T23:59:59.999999Z
+    TS_MAX = TS_MAX_US
     rejected = (et_all > 7) | (ts_all < 0) | (ts_all > TS_MAX)
     ok_idx = np.nonzero(~rejected)[0]
     t_ok = ts_all[ok_idx]

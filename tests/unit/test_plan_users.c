@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clickseg/event.h"
 #include "clickseg/plan.h"
@@ -25,7 +26,7 @@ static cs_file_info event_file(const char *path, int64_t first, int64_t last, ui
     snprintf(f.path, sizeof f.path, "%s", path);
     f.has_events = 1;
     f.rows = rows;
-    f.ts_first = first;
+    f.ts_first = f.ts_mid = first;
     f.ts_last = last;
     return f;
 }
@@ -146,28 +147,96 @@ static void test_plan_window_sizes(void **state)
     plan_free(&plan);
 }
 
-/* Two files with the same size, rows, first and last time are a copy given
- * twice: refused, naming both; the same times with other sizes are not. */
+/* Writes n bytes of `fill` (the last one `last`) to dir/name; the path into out. */
+static void put_file(const char *dir, const char *name, size_t n, int fill, int last, char *out)
+{
+    snprintf(out, 1024, "%s/%s", dir, name);
+    FILE *f = fopen(out, "wb");
+    assert_non_null(f);
+    for (size_t i = 0; i < n; i++)
+        fputc(i + 1 == n ? last : fill, f);
+    fclose(f);
+}
+
+/* Files with the same size, rows, first and last time are compared byte
+ * for byte: the same bytes are a copy given twice (refused, naming both);
+ * other bytes (shards of one day by user) are two files; the same times
+ * with other sizes are never compared. */
 static void test_plan_copies(void **state)
 {
     (void)state;
-    cs_file_info info[4];
-    info[0] = event_file("/d/a.h5", 100, 200, 50);
-    info[1] = event_file("/d/b.h5", 300, 400, 50);
-    info[2] = event_file("/d/a-copy.h5", 100, 200, 50);
-    info[3] = event_file("/d/c.h5", 100, 200, 50);
-    for (int i = 0; i < 4; i++)
-        info[i].file_bytes = 9000;
-    info[3].file_bytes = 9001;
+    char dir[] = "/tmp/test_plan_copies.XXXXXX", a[1024], b[1024], acopy[1024], c[1024], shard[1024];
+    assert_non_null(mkdtemp(dir));
+    put_file(dir, "a.h5", 300000, 'x', 'y', a);
+    put_file(dir, "b.h5", 300000, 'x', 'y', b);
+    put_file(dir, "a-copy.h5", 300000, 'x', 'y', acopy);
+    put_file(dir, "c.h5", 300001, 'x', 'y', c);
+    put_file(dir, "shard.h5", 300000, 'x', 'z', shard);   /* differs in the last byte */
+    cs_file_info info[5];
+    info[0] = event_file(a, 100, 200, 50);
+    info[1] = event_file(b, 300, 400, 50);
+    info[2] = event_file(acopy, 100, 200, 50);
+    info[3] = event_file(c, 100, 200, 50);
+    info[4] = event_file(shard, 100, 200, 50);
+    for (int i = 0; i < 5; i++)
+        info[i].file_bytes = i == 3 ? 300001 : 300000;
     cs_plan plan;
     cs_err err;
     cs_err_clear(&err);
-    assert_int_equal(plan_build(info, 4, 1 << 20, CS_BYTES_PER_EVENT, 0, 2, &plan, &err), CS_EINPUT);
-    assert_non_null(strstr(err.msg, "/d/a-copy.h5 and /d/a.h5 look like copies"));
+    assert_int_equal(plan_build(info, 5, 1 << 20, CS_BYTES_PER_EVENT, 0, 2, &plan, &err), CS_EINPUT);
+    char want[2200];
+    snprintf(want, sizeof want, "%s and %s are copies of each other", acopy, a);
+    assert_non_null(strstr(err.msg, want));
     plan_free(&plan);
     info[2].rows = 51;   /* same times and size, other rows: a different file */
-    assert_int_equal(plan_build(info, 4, 1 << 20, CS_BYTES_PER_EVENT, 0, 2, &plan, &err), CS_OK);
-    assert_int_equal(plan.nfiles, 4);
+    assert_int_equal(plan_build(info, 5, 1 << 20, CS_BYTES_PER_EVENT, 0, 2, &plan, &err), CS_OK);
+    assert_int_equal(plan.nfiles, 5);
+    plan_free(&plan);
+    const char *all[] = {a, b, acopy, c, shard};
+    for (int i = 0; i < 5; i++)
+        unlink(all[i]);
+    rmdir(dir);
+}
+
+/* plan_order_key: the median of the valid times among first, middle and
+ * last row. Files are read in that order: a first row from two days
+ * before (a straggler) does not put a file ahead of the one it belongs
+ * after; plan_overlaps finds files whose middle rows lie more than
+ * the lateness before a file ahead of them ends. */
+static void test_plan_order_middle(void **state)
+{
+    (void)state;
+    assert_int_equal(plan_order_key(10, 250, 300), 250);
+    assert_int_equal(plan_order_key(260, 250, 300), 260);
+    assert_int_equal(plan_order_key(-1, 250, 300), 250);        /* a corrupt first row */
+    assert_int_equal(plan_order_key(100, -1, 300), 100);        /* a corrupt middle row */
+    assert_int_equal(plan_order_key(100, 150, CS_TS_MAX + 1), 100);
+    assert_int_equal(plan_order_key(-5, -1, 300), 300);
+    assert_int_equal(plan_order_key(-5, -1, -2), -5);
+    assert_int_equal(plan_order_key(0, CS_TS_MAX, CS_TS_MAX), CS_TS_MAX);
+    cs_file_info info[3];
+    info[0] = event_file("/d/day2.h5", 10, 300, 100);   /* a straggler from day 0 first */
+    info[0].ts_mid = 250;
+    info[1] = event_file("/d/day1.h5", 100, 200, 100);
+    info[1].ts_mid = 150;
+    info[2] = event_file("/d/day0.h5", 0, 99, 100);
+    info[2].ts_mid = 50;
+    cs_plan plan;
+    cs_err err;
+    cs_err_clear(&err);
+    assert_int_equal(plan_build(info, 3, 1 << 20, CS_BYTES_PER_EVENT, 0, 2, &plan, &err), CS_OK);
+    assert_string_equal(plan.files[0].path, "/d/day0.h5");
+    assert_string_equal(plan.files[1].path, "/d/day1.h5");
+    assert_string_equal(plan.files[2].path, "/d/day2.h5");
+    int a = -1, b = -1;
+    int64_t by = 0;
+    assert_int_equal(plan_overlaps(&plan, 10, &a, &b, &by), 0);   /* the straggler alone: no */
+    plan.files[2].ts_key = 120;   /* half of day2 before day1's end: overlapping */
+    assert_int_equal(plan_overlaps(&plan, 10, &a, &b, &by), 1);
+    assert_int_equal(a, 1);
+    assert_int_equal(b, 2);
+    assert_int_equal(by, 80);
+    assert_int_equal(plan_overlaps(&plan, 80, &a, &b, &by), 0);   /* within the lateness */
     plan_free(&plan);
 }
 
@@ -429,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_plan_order),
         cmocka_unit_test(test_plan_window_sizes),
         cmocka_unit_test(test_plan_copies),
+        cmocka_unit_test(test_plan_order_middle),
         cmocka_unit_test(test_plan_coverage),
         cmocka_unit_test(test_users_growth),
         cmocka_unit_test(test_users_expect),
