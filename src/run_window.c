@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "clickseg/comm.h"
+#include "clickseg/numfmt.h"
 #include "clickseg/sort.h"
 
 #include "run_priv.h"
@@ -431,8 +432,24 @@ static int window_parts(run_ctx *x, uint64_t w, uint64_t *nparts, cs_err *err)
     uint64_t lasting = users_bytes(&x->users) + x->users.cap / 8 * users_entry_bytes(&x->users) +
                        x->users.icap * sizeof(cs_user_ref) + sess_bytes(&x->sz) +
                        x->users.n * CS_EPILOG_BYTES_PER_USER;
+    /* The carry (events within max_lateness of the newest) is held whatever
+     * the parts, twice while the next one fills: more parts cannot shrink
+     * it, so it counts with what lasts. */
+    uint64_t carry = x->ncarry * 2 * sizeof(cs_event);
     int64_t need = 1;
-    if (lasting > (uint64_t)budget / 8 * 7) {
+    char late[32];
+    if (lasting + carry > (uint64_t)budget / 8 * 7 && carry > lasting) {
+        cs_err_set(err, CS_ENOMEM, "out of memory: rank %d holds %llu events of the last "
+                   "session.max_lateness (%s) in %.0f MiB, and %llu users in %.0f MiB: more than "
+                   "7/8 of memory_per_rank (%.0f MiB); lower session.max_lateness (events are "
+                   "held that long in case older ones arrive after them) or raise "
+                   "memory_per_rank (this rank needs at least %.0f MiB by now)",
+                   x->c->rank, (unsigned long long)x->ncarry,
+                   fmt_duration(late, sizeof late, x->cfg->session_max_lateness_us / 1e6),
+                   carry / 1048576.0, (unsigned long long)x->users.n, lasting / 1048576.0,
+                   budget / 1048576.0, (lasting + carry) * 8.0 / 7 / 1048576.0 * 1.25);
+    } else if (lasting + carry > (uint64_t)budget / 8 * 7) {
+        lasting += carry;
         cs_err_set(err, CS_ENOMEM, "out of memory: rank %d holds %llu users in %.0f MiB, more "
                    "than 7/8 of memory_per_rank (%.0f MiB); raise memory_per_rank (this rank "
                    "needs at least %.0f MiB by now) or run with more ranks (each holds about "
@@ -440,8 +457,8 @@ static int window_parts(run_ctx *x, uint64_t w, uint64_t *nparts, cs_err *err)
                    x->c->rank, (unsigned long long)x->users.n, lasting / 1048576.0,
                    budget / 1048576.0, lasting * 8.0 / 7 / 1048576.0 * 1.25);
     } else {
-        uint64_t fit = ((uint64_t)budget - lasting) / x->bytes_per_event;
-        need = (int64_t)((count + x->ncarry + fit - 1) / fit);
+        uint64_t fit = ((uint64_t)budget - lasting - carry) / x->bytes_per_event;
+        need = (int64_t)((count + fit - 1) / fit);
     }
     if (comm_agree(x->c, err) != CS_OK)
         return err->code;

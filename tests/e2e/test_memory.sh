@@ -63,3 +63,30 @@ peak = run["peak_rss_mib_max"]
 assert peak < 48 * 1.2, "1,500 small files: peak RSS %.1f MiB a rank, budget 48 MiB" % peak
 print("1,500 files of 100 rows: peak RSS %.1f MiB a rank (budget 48 MiB), %d passes" % (peak, run["passes"]))
 PY
+
+# Events held for max_lateness (the carry) cannot be cut into parts: an
+# archive whose 400,000 events all lie within one max_lateness (an hour)
+# outgrows 8 MiB by the carry alone; the run stops with exit 6 naming it
+# and the two ways out, instead of growing past the budget (it once
+# reached 6.6 times it).
+$PY - <<'PY'
+import h5py, numpy as np, os
+os.makedirs("dense", exist_ok=True)
+r = np.random.default_rng(4)
+n = 400000
+with h5py.File("dense/e.h5", "w") as f:
+    g = f.create_group("events")
+    g["ts"] = np.sort(1704067200 * 10**6 + r.integers(0, 1800 * 10**6, n))
+    g["user_id"] = r.integers(1, 2000, n).astype("u8")
+    g["event_type"] = np.zeros(n, "u1")
+PY
+expect_fail 6 "rank [0-9]+ holds [0-9]+ events of the last session.max_lateness \(1 h 00 min\) in [0-9]+ MiB, and [0-9]+ users in [0-9]+ MiB: more than 7/8 of memory_per_rank \(8 MiB\); lower session.max_lateness .* or raise memory_per_rank" \
+    mpi "$NRANKS" "$CLICKSEG" run -q -i dense -o dense-out --set memory_per_rank=8M
+[ ! -e dense-out ] || fail "a stopped run left output"
+# with a max_lateness the events fit in, the same budget holds
+mpi "$NRANKS" "$CLICKSEG" run -q -i dense -o dense-ok --set memory_per_rank=8M --set session.max_lateness=5
+$PY - <<'PY'
+import json
+run = json.load(open("dense-ok/report.json"))["run"]
+print("400,000 events in half an hour, max_lateness 5 s: peak RSS %.1f MiB a rank (budget 8 MiB)" % run["peak_rss_mib_max"])
+PY
