@@ -58,7 +58,8 @@ typedef struct run_ctx {
     char outtmp[1200];
     char dict_path[1024];          /* rank 0: an input holding /dictionaries ("" none) */
     cs_ckpt ck;                    /* checkpoints, --resume, signals, --state */
-    uint64_t passes;               /* window parts run (window_parts) */
+    uint64_t passes;               /* window parts run (window_parts, and parts split by skew) */
+    uint64_t part_fit;             /* events a rank may receive in a part (window_parts) */
     uint64_t shuffle_bytes;        /* records this rank sent to other ranks */
     int need_ids, need_entry_time; /* what the sessions' features need (choose_records) */
     int narrow;                    /* records are cs_event_narrow */

@@ -422,6 +422,7 @@ static uint64_t parts_for_files(const cs_plan *plan, uint64_t w, uint64_t nparts
 static int window_parts(run_ctx *x, uint64_t w, uint64_t *nparts, cs_err *err)
 {
     *nparts = parts_for_files(&x->plan, w, 1);
+    x->part_fit = UINT64_MAX;
     if (x->o->window_rows_per_rank)
         return CS_OK;
     uint64_t start, count;
@@ -459,6 +460,7 @@ static int window_parts(run_ctx *x, uint64_t w, uint64_t *nparts, cs_err *err)
     } else {
         uint64_t fit = ((uint64_t)budget - lasting - carry) / x->bytes_per_event;
         need = (int64_t)((count + fit - 1) / fit);
+        x->part_fit = fit;
     }
     if (comm_agree(x->c, err) != CS_OK)
         return err->code;
@@ -474,21 +476,81 @@ static int window_parts(run_ctx *x, uint64_t w, uint64_t *nparts, cs_err *err)
     return rc;
 }
 
-/* One part of a window: read, classify, shuffle, sort, sessionize. The
- * last part of the last window is final: every session closes. */
-static int one_part(run_ctx *x, uint64_t w, uint64_t part, uint64_t nparts, int final,
-                    cs_err *err)
+/* Rank r's share of global rows [ga, gb). */
+static void rank_share(uint64_t ga, uint64_t gb, int r, int n, uint64_t *start, uint64_t *count)
+{
+    uint64_t m = gb - ga;
+    *start = ga + m * (uint64_t)r / (uint64_t)n;
+    *count = ga + m * (uint64_t)(r + 1) / (uint64_t)n - *start;
+}
+
+/* Collective, after classify: 1 on every rank when some rank would receive
+ * more than a quarter past x->part_fit events. Parts are sized by the rows
+ * a rank reads, but a rank receives its users' events: with one heavy
+ * user (a bot with much of the traffic) its owner receives several ranks'
+ * worth, and its memory would grow past the budget with it. */
+static int too_skewed(run_ctx *x, int *skewed, cs_err *err)
+{
+    int n = x->c->size, l1 = x->sh.l1_bits;
+    *skewed = 0;
+    /* the same on every rank: --window-events, or one rank */
+    if (x->o->window_rows_per_rank || n == 1)
+        return err->code;
+    int64_t *to = err->code ? NULL : cs_calloc((size_t)n, sizeof *to, err, "receive counts");
+    for (int r = 0; to && r < n; r++)
+        for (size_t k = 0; k < (size_t)1 << l1; k++)
+            to[r] += (int64_t)x->sh.bcounts[(size_t)r << l1 | k];
+    /* err holds classify's failure, if any: every rank stops here then */
+    int rc = comm_agree(x->c, err);
+    if (rc == CS_OK)
+        rc = comm_sum_i64(x->c, to, (size_t)n, 1, err);
+    int64_t over = rc == CS_OK && (uint64_t)to[x->c->rank] > x->part_fit + x->part_fit / 4;
+    if (rc == CS_OK)
+        rc = comm_max_i64(x->c, &over, 1, 1, err);
+    *skewed = rc == CS_OK && over;
+    free(to);
+    return rc;
+}
+
+/* Global rows [ga, gb) of a window, split among the ranks: read,
+ * classify, shuffle, sort, sessionize. `final` (the last rows of the last
+ * window): every session closes. When some rank would receive too much
+ * (too_skewed), what classify counted is undone and each half is done in
+ * turn, so a rank's memory follows the budget, not the skew; the results
+ * are the same, as they are for any cut into parts. `ahead` names the
+ * window part whose successor to read ahead (NULL: none). */
+typedef struct part_ref { uint64_t w, part, nparts; } part_ref;
+
+static int one_range(run_ctx *x, uint64_t ga, uint64_t gb, int final, const part_ref *ahead,
+                     cs_err *err)
 {
     uint64_t start, count;
-    plan_part_range(&x->plan, w, part, nparts, x->c->rank, x->c->size, &start, &count);
+    rank_share(ga, gb, x->c->rank, x->c->size, &start, &count);
     timer_start(&x->tm, PH_READ);
-    if (read_rows(x, start, count, err) == CS_OK)
-        read_ahead(x, w, part, nparts);
+    if (read_rows(x, start, count, err) == CS_OK && ahead)
+        read_ahead(x, ahead->w, ahead->part, ahead->nparts);
     timer_stop(&x->tm, PH_READ);
     if (comm_agree(x->c, err) != CS_OK)
         return err->code;
     timer_start(&x->tm, PH_SHUFFLE);
+    cs_totals was = x->st.tot;
+    int64_t maxts = x->maxts;
+    int skewed = 0;
     int rc = classify(x, count, err);
+    if (gb - ga > 2 * (uint64_t)x->c->size)
+        rc = too_skewed(x, &skewed, err);
+    if (rc == CS_OK && skewed) {
+        for (int f = 0; f < x->plan.nfiles; f++)
+            archive_release_views(x->readers[f]);
+        x->segs.n = 0;
+        x->st.tot = was;
+        x->maxts = maxts;
+        timer_stop(&x->tm, PH_SHUFFLE);
+        x->passes++;
+        uint64_t mid = ga + (gb - ga) / 2;
+        rc = one_range(x, ga, mid, 0, NULL, err);
+        return rc == CS_OK ? one_range(x, mid, gb, final, NULL, err) : rc;
+    }
     if (rc == CS_OK &&
         shuffle_pack(&x->sh, x->segs.v, x->segs.n, count, err) != CS_OK)
         rc = err->code;
@@ -521,8 +583,12 @@ int run_one_window(run_ctx *x, uint64_t w, cs_err *err)
     uint64_t nparts = 1;
     int rc = window_parts(x, w, &nparts, err);
     x->passes += nparts;
-    for (uint64_t p = 0; rc == CS_OK && p < nparts; p++)
-        rc = one_part(x, w, p, nparts, last && p + 1 == nparts, err);
+    for (uint64_t p = 0; rc == CS_OK && p < nparts; p++) {
+        uint64_t ga, n;
+        plan_part_range(&x->plan, w, p, nparts, 0, 1, &ga, &n);
+        part_ref ahead = {w, p, nparts};
+        rc = one_range(x, ga, ga + n, last && p + 1 == nparts, &ahead, err);
+    }
     return rc;
 }
 
