@@ -449,6 +449,16 @@ static int window_parts(run_ctx *x, uint64_t w, uint64_t *nparts, cs_err *err)
                    fmt_duration(late, sizeof late, x->cfg->session_max_lateness_us / 1e6),
                    carry / 1048576.0, (unsigned long long)x->users.n, lasting / 1048576.0,
                    budget / 1048576.0, (lasting + carry) * 8.0 / 7 / 1048576.0 * 1.25);
+    } else if (lasting + carry > (uint64_t)budget / 8 * 7 &&
+               sess_id_bytes(&x->sz) > (lasting + carry) / 2) {
+        cs_err_set(err, CS_ENOMEM, "out of memory: rank %d holds the distinct product, "
+                   "category and brand ids of its sessions in %.0f MiB (a rule or --sessions "
+                   "counts them, and one long session, a scraper's, holds all of its own), "
+                   "and %llu users: more than 7/8 of memory_per_rank (%.0f MiB); raise "
+                   "memory_per_rank (this rank needs at least %.0f MiB by now), or cut such "
+                   "sessions with session.max_duration", x->c->rank,
+                   sess_id_bytes(&x->sz) / 1048576.0, (unsigned long long)x->users.n,
+                   budget / 1048576.0, (lasting + carry) * 8.0 / 7 / 1048576.0 * 1.25);
     } else if (lasting + carry > (uint64_t)budget / 8 * 7) {
         lasting += carry;
         cs_err_set(err, CS_ENOMEM, "out of memory: rank %d holds %llu users in %.0f MiB, more "

@@ -24,8 +24,21 @@ void sess_free(cs_sessionizer *s)
     memset(s, 0, sizeof *s);
 }
 
+static uint64_t uniq(cs_sessionizer *s, int k);
+
+/* Lists past this many ids are made unique before they grow, and given
+ * back when the next session begins (1 MiB each). */
+#define IDS_COMPACT ((uint64_t)1 << 17)
+
+/* A full list: made unique when long (a scraper's session of millions of
+ * events then holds its distinct ids, not one per event: a session of 3
+ * million events over 5,000 categories keeps 5,000 of them), grown when
+ * that does not halve it. */
 static __attribute__((noinline)) int grow_ids(cs_sessionizer *s, int k, cs_err *err)
 {
+    uint64_t had = s->nscratch[k];
+    if (had >= IDS_COMPACT && uniq(s, k) <= had / 2)
+        return CS_OK;
     uint64_t cap = s->capscratch[k] ? 2 * s->capscratch[k] : 256;
     uint64_t *p = cs_realloc(s->scratch[k], cap * sizeof *p, err, "session id list");
     if (!p)
@@ -44,8 +57,11 @@ static __attribute__((noinline)) int grow_ids(cs_sessionizer *s, int k, cs_err *
 static inline int push_id(cs_sessionizer *s, int k, uint64_t id, cs_err *err)
 {
     uint64_t n = s->nscratch[k];
-    if (__builtin_expect(n == s->capscratch[k], 0) && grow_ids(s, k, err) != CS_OK)
-        return CS_ENOMEM;
+    if (__builtin_expect(n == s->capscratch[k], 0)) {
+        if (grow_ids(s, k, err) != CS_OK)
+            return CS_ENOMEM;
+        n = s->nscratch[k];   /* less when the list was made unique */
+    }
     s->scratch[k][n] = id;
     uint64_t last = s->last_id[k];
     int keep = (id != 0) & (id != last);
@@ -94,6 +110,8 @@ static uint64_t count_distinct(cs_sessionizer *s, int k, cs_err *err)
     const uint64_t *v = s->scratch[k];
     if (n <= 2)   /* most sessions: a page or two */
         return n < 2 ? n : 1 + (v[0] != v[1]);
+    if (n > IDS_COMPACT)   /* a long session: sorting in place needs no set twice its size */
+        return uniq(s, k);
     if (n <= 32) {
         /* Every pair compared, no early exit: the loops' trip counts are
          * all the predictor has to learn, not where a repeat sits. */
@@ -135,6 +153,23 @@ static inline const cs_event *wide(const char *e)
     return (const cs_event *)(const void *)e;
 }
 
+/* Gives back the lists and set a long session grew (sess_bytes counts
+ * them while they are held). */
+static void shrink_ids(cs_sessionizer *s)
+{
+    for (int k = 0; k < 3; k++)
+        if (__builtin_expect(s->capscratch[k] > IDS_COMPACT, 0)) {
+            free(s->scratch[k]);
+            s->scratch[k] = NULL;
+            s->capscratch[k] = 0;
+        }
+    if (__builtin_expect(s->capset > IDS_COMPACT, 0)) {
+        free(s->set);
+        s->set = NULL;
+        s->capset = 0;
+    }
+}
+
 static void begin(cs_sessionizer *s, cs_sess_state *st, const char *e)
 {
     free(st->ids);
@@ -154,6 +189,8 @@ static void begin(cs_sessionizer *s, cs_sess_state *st, const char *e)
     st->active = 1;
     for (int k = 0; k < 3; k++)
         s->nscratch[k] = s->last_id[k] = 0;
+    if (s->need_ids)
+        shrink_ids(s);
 }
 
 /* Adds e to st; `first` when e opened the session (no gap yet). The event
@@ -327,6 +364,7 @@ static int save_ids(cs_sessionizer *s, cs_sess_state *st, cs_err *err)
         off += n[k];
     }
     s->open_id_bytes += total * sizeof *st->ids;
+    s->max_saved_ids = total > s->max_saved_ids ? total : s->max_saved_ids;
     st->nprod = (uint32_t)n[0];
     st->ncat = (uint32_t)n[1];
     st->nbrand = (uint32_t)n[2];
@@ -562,7 +600,19 @@ int sess_reopen(cs_sessionizer *s, cs_users *users, cs_err *err)
     return CS_OK;
 }
 
+uint64_t sess_id_bytes(const cs_sessionizer *s)
+{
+    /* While the part runs, a session carried over has its saved list and,
+     * loaded again, scratch lists of up to twice its ids (they grow by
+     * doubling): the longest one seen counts twice more. */
+    uint64_t b = s->open_id_bytes + 2 * s->max_saved_ids * sizeof *s->set +
+                 s->capset * sizeof *s->set;
+    for (int k = 0; k < 3; k++)
+        b += s->capscratch[k] * sizeof *s->scratch[k];
+    return b;
+}
+
 uint64_t sess_bytes(const cs_sessionizer *s)
 {
-    return s->cappool * sizeof *s->pool + s->open_id_bytes;
+    return s->cappool * sizeof *s->pool + sess_id_bytes(s);
 }

@@ -83,6 +83,7 @@ typedef struct cs_sessionizer {
     cs_sess_state *pool;
     uint64_t npool, cappool;
     uint64_t open_id_bytes;   /* held by the pool's id lists */
+    uint64_t max_saved_ids;   /* the longest list of ids an unfinished session has had */
     /* Closing a session (its features, segment and what the emit callback
      * adds) takes some 40 ns, too short to time each one without slowing
      * the run: one close in SESS_CLOSE_SAMPLE is timed (sess_init sets the
@@ -134,7 +135,13 @@ int sess_pool_append(cs_sessionizer *s, const cs_sess_state *st, cs_err *err);
  * and the emit callback), estimated from the sample (timer.h). */
 double sess_close_seconds(const cs_sessionizer *s);
 
-/* Bytes held by the pool and its id lists. */
+/* Bytes held for distinct-id counts: the pool's saved lists, the present
+ * session's lists and set (as large as the longest session's distinct ids
+ * until the next session begins), and what loading the longest saved list
+ * again takes while a part runs. */
+uint64_t sess_id_bytes(const cs_sessionizer *s);
+
+/* Bytes held by the pool and the id lists (sess_id_bytes). */
 uint64_t sess_bytes(const cs_sessionizer *s);
 
 #endif

@@ -124,3 +124,38 @@ print("one user with 90%% of 2.4M events, 64 MiB: %d windows in %d passes, peak 
 assert run["passes"] > run["windows"], run
 assert peak <= 64 * 1.2, "peak RSS %.1f MiB past memory_per_rank 64 MiB + 20%%" % peak
 PY
+
+# A scraper's session: 400,000 events over 11 hours, each on another
+# product. Its distinct-id lists are made unique as they grow (categories:
+# 500, not 400,000) and given back when the next session begins; the
+# counts stay exact (the reference's, with --sessions and small windows);
+# a budget the lists outgrow stops with exit 6 naming them and
+# session.max_duration (they were not counted: 195 MiB at 128 MiB).
+$PY - <<'PY'
+import h5py, numpy as np, os
+os.makedirs("scraper", exist_ok=True)
+r = np.random.default_rng(5)
+nb, nn = 400_000, 100_000
+T = 1704067200 * 10**6
+ts = np.r_[T + np.arange(nb) * 100_000, T + r.integers(0, nb * 100_000, nn)]
+us = np.r_[np.full(nb, 42), r.integers(100, 5100, nn)].astype("u8")
+pid = np.r_[r.permutation(nb) + 1, r.integers(1, 1000, nn)].astype("u8")
+o = np.argsort(ts, kind="stable")
+with h5py.File("scraper/e.h5", "w") as f:
+    g = f.create_group("events")
+    g["ts"], g["user_id"], g["product_id"] = ts[o], us[o], pid[o]
+    g["category_id"] = (pid[o] % 500).astype("u4")
+    g["event_type"] = np.ones(nb + nn, "u1")
+PY
+mpi "$NRANKS" "$CLICKSEG" run -q -i scraper -o scraper-out --sessions --window-events 50000
+$PY "$SRCDIR/lib/reference.py" scraper --out scraper-ref > /dev/null
+$PY "$SRCDIR/lib/compare.py" --sessions scraper-ref scraper-out
+cat > distinct.cfg <<'CFG'
+rules = (
+  { segment = "bot"; when = ( "events >= 1000" ); },
+  { segment = "hopper"; when = ( "distinct_products >= 5" ); },
+  { segment = "other"; }
+);
+CFG
+expect_fail 6 "holds the distinct product, category and brand ids of its sessions in [0-9]+ MiB .* more than 7/8 of memory_per_rank \(12 MiB\); raise memory_per_rank .*, or cut such sessions with session.max_duration" \
+    mpi "$NRANKS" "$CLICKSEG" run -q -c distinct.cfg -i scraper -o scraper-12 --set memory_per_rank=12M
