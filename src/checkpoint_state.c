@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "checkpoint_priv.h"
+#include "clickseg/fsutil.h"
 
 int state_stage(cs_ckpt *k, const cs_plan *plan, cs_err *err)
 {
@@ -89,9 +90,16 @@ int state_check_loaded(const cs_ckpt *k, const cs_snap_meta *m, const cs_plan *p
                                   "by an earlier run: a --state run takes only new files",
                                   f->path, k->state_path);
             /* A copy under another name (a re-delivered day): the rows and
-             * first and last times of a file already in the state, as
-             * plan_build tells copies apart among one run's inputs. */
-            if (f->rows == was->rows && f->ts_first == was->ts_first && f->ts_last == was->ts_last)
+             * first and last times of a file already in the state, and its
+             * bytes when that file is still there (shards of one day by
+             * user can share the rest; plan_build compares one run's
+             * inputs so too). */
+            int same = f->rows == was->rows && f->ts_first == was->ts_first &&
+                       f->ts_last == was->ts_last;
+            if (same && access(was->path, R_OK) == 0 &&
+                fs_same_bytes(f->path, was->path, &same, err) != CS_OK)
+                return err->code;
+            if (same)
                 return cs_err_set(err, CS_EINPUT, "%s looks like a copy of %s, already "
                                   "processed into state %s (%llu rows, the same first and "
                                   "last time): its events would be counted twice",
