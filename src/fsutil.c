@@ -199,7 +199,7 @@ int fs_same_bytes(const char *a, const char *b, int *same, cs_err *err)
     enum { BLOCK = 1 << 20 };
     *same = 0;
     int fa = open(a, O_RDONLY | O_CLOEXEC), fb = open(b, O_RDONLY | O_CLOEXEC);
-    char *ba = malloc(2 * (size_t)BLOCK), *bb = ba + BLOCK;
+    char *ba = malloc(2 * (size_t)BLOCK), *bb = ba ? ba + BLOCK : NULL;
     int rc = CS_OK;
     if (fa < 0 || fb < 0)
         rc = cs_err_set(err, CS_EINPUT, "%s: cannot open: %s", fa < 0 ? a : b, strerror(errno));

@@ -111,23 +111,45 @@ int plan_build(const cs_file_info *info, int n, int64_t memory_per_rank,
     return CS_OK;
 }
 
+static int valid_ts(int64_t t)
+{
+    return t >= 0 && t <= CS_TS_MAX;
+}
+
+/* The latest valid time among a file's first, middle and last rows. */
+static int64_t file_end(const cs_plan_file *f)
+{
+    int64_t e = -1;
+    const int64_t t[3] = {f->ts_first, f->ts_mid, f->ts_last};
+    for (int k = 0; k < 3; k++)
+        if (valid_ts(t[k]) && t[k] > e)
+            e = t[k];
+    return e;
+}
+
 int plan_overlaps(const cs_plan *plan, int64_t lateness, int *a, int *b, int64_t *by)
 {
     int n = 0, ahead = -1;
+    int64_t end = -1;   /* file_end of `ahead` */
     *by = 0;
     for (int i = 0; i < plan->nfiles; i++) {
         const cs_plan_file *f = &plan->files[i];
-        if (ahead >= 0 && f->ts_key < plan->files[ahead].ts_last &&
-            plan->files[ahead].ts_last - f->ts_key > lateness) {
+        if (!valid_ts(f->ts_key))
+            continue;
+        /* valid times: no overflow below */
+        if (ahead >= 0 && f->ts_key < end && end - f->ts_key > lateness) {
             n++;
-            if (plan->files[ahead].ts_last - f->ts_key > *by) {
-                *by = plan->files[ahead].ts_last - f->ts_key;
+            if (end - f->ts_key > *by) {
+                *by = end - f->ts_key;
                 *a = ahead;
                 *b = i;
             }
         }
-        if (ahead < 0 || f->ts_last > plan->files[ahead].ts_last)
+        int64_t e = file_end(f);
+        if (e > end) {
+            end = e;
             ahead = i;
+        }
     }
     return n;
 }

@@ -225,8 +225,13 @@ static int axis_span(const cs_report_doc *d, int period, int64_t *first, int64_t
         return 0;
     int64_t prev = INT64_MIN;
     for (uint64_t p = 0; p < d->nperiods; p++) {
-        int64_t i = period_index(period, tcol_i64(key, p * (uint64_t)d->nseg));
-        if (i == INT64_MIN || i <= prev)
+        int64_t k = tcol_i64(key, p * (uint64_t)d->nseg);
+        /* a key of the period's own (a Monday for weeks, the 1st for
+         * months) in years a calendar number holds: else no axis */
+        if (k < 10000101 || k > 99991231)
+            return 0;
+        int64_t i = period_index(period, k);
+        if (i == INT64_MIN || i <= prev || period_key_at(period, i) != k)
             return 0;
         prev = i;
     }

@@ -364,7 +364,6 @@ static int save_ids(cs_sessionizer *s, cs_sess_state *st, cs_err *err)
         off += n[k];
     }
     s->open_id_bytes += total * sizeof *st->ids;
-    s->max_saved_ids = total > s->max_saved_ids ? total : s->max_saved_ids;
     st->nprod = (uint32_t)n[0];
     st->ncat = (uint32_t)n[1];
     st->nbrand = (uint32_t)n[2];
@@ -604,9 +603,15 @@ uint64_t sess_id_bytes(const cs_sessionizer *s)
 {
     /* While the part runs, a session carried over has its saved list and,
      * loaded again, scratch lists of up to twice its ids (they grow by
-     * doubling): the longest one seen counts twice more. */
-    uint64_t b = s->open_id_bytes + 2 * s->max_saved_ids * sizeof *s->set +
-                 s->capset * sizeof *s->set;
+     * doubling): the longest one saved now counts twice more. A walk of
+     * the pool, once a window, and only when ids are kept at all. */
+    uint64_t longest = 0;
+    for (uint64_t i = 0; s->open_id_bytes && i < s->npool; i++) {
+        const cs_sess_state *p = &s->pool[i];
+        uint64_t n = (uint64_t)p->nprod + p->ncat + p->nbrand;
+        longest = n > longest ? n : longest;
+    }
+    uint64_t b = s->open_id_bytes + 2 * longest * sizeof *s->set + s->capset * sizeof *s->set;
     for (int k = 0; k < 3; k++)
         b += s->capscratch[k] * sizeof *s->scratch[k];
     return b;

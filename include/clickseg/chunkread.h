@@ -30,8 +30,7 @@ typedef struct cs_chunk_reader {
     uint8_t *buf;           /* the last chunk read in part, checked */
     uint64_t buf_chunk;     /* its index, UINT64_MAX when none */
     uint64_t map_checked;   /* the last chunk checked in a mapping, UINT64_MAX none */
-    int in_map;             /* the dataset is stored in the mapped file (chunkread_set_map) */
-    uint64_t map_base;      /* where HDF5's addresses start in it: the user block's size */
+    int in_map;             /* chunks may be viewed in the mapped file (chunkread_set_map) */
 } cs_chunk_reader;
 
 /* Decides whether dset (read into mem_type) can be read chunk by chunk;
@@ -41,9 +40,9 @@ void chunkread_close(cs_chunk_reader *cr);
 
 /* Whether chunkread_map_chunk may find dset's chunks in a mapping of the
  * file `file` (the one the caller opened and maps): not when dset lives in
- * another file (an external link), and HDF5's chunk addresses count from
- * the end of the file's user block, which the mapping includes. Until it
- * is called, every chunk is a fallback. */
+ * another file (an external link), nor behind a user block (where HDF5's
+ * chunk addresses start depends on its version). Until it is called, every
+ * chunk is a fallback. */
 void chunkread_set_map(cs_chunk_reader *cr, hid_t dset, hid_t file);
 
 /* Reads rows [start, start + count) into dst. Returns CS_OK, an error

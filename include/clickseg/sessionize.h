@@ -83,7 +83,6 @@ typedef struct cs_sessionizer {
     cs_sess_state *pool;
     uint64_t npool, cappool;
     uint64_t open_id_bytes;   /* held by the pool's id lists */
-    uint64_t max_saved_ids;   /* the longest list of ids an unfinished session has had */
     /* Closing a session (its features, segment and what the emit callback
      * adds) takes some 40 ns, too short to time each one without slowing
      * the run: one close in SESS_CLOSE_SAMPLE is timed (sess_init sets the

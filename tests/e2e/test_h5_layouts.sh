@@ -89,12 +89,14 @@ profiles("prof-short", region=np.zeros(ids.size - 1, "u1"))
 profiles("prof-300", region=np.where(ids == 4, 300, 1).astype("i2"))
 profiles("prof-negid", user_id=np.r_[-1, ids[1:].astype("i8")])
 profiles("prof-name", preferred_payment_method_at_first_purchase_in_store=np.zeros(ids.size, "u1"))
-for name, t0 in (("straggler", "day0"), ("corrupt", -1)):
+for name, t0 in (("straggler", "day0"), ("corrupt", -1), ("corrupt-last", 2**62)):
     os.makedirs(name, exist_ok=True)
     for d in range(3):
         t = 1704067200_000000 + d * 86400_000000 + np.arange(10000, dtype="i8") * 8_000000
-        if d == 2:
+        if d == 2 and name != "corrupt-last":
             t[0] = 1704067200_000000 + 12 * 3600_000000 if t0 == "day0" else t0
+        if d == 0 and name == "corrupt-last":   # past 9999: rejected, not an end
+            t[-1] = t0
         with h5py.File("%s/day%d.h5" % (name, d), "w") as f:
             g = f.create_group("events")
             g["ts"] = t
@@ -110,7 +112,7 @@ for k in range(2):
         g["user_id"] = (r.integers(0, 5000, 20000) * 2 + k).astype("u8")
         g["event_type"] = np.zeros(20000, "u1")
 PY
-for a in straggler corrupt; do
+for a in straggler corrupt corrupt-last; do
     mpi "$NRANKS" "$CLICKSEG" run -q -i "$a" -o "out-$a" 2> "$a.err"
     [ ! -s "$a.err" ] || fail "$a: $(cat "$a.err")"
     $PY "$SRCDIR/lib/reference.py" "$a" --out "ref-$a" > /dev/null
@@ -118,9 +120,11 @@ for a in straggler corrupt; do
 done
 $PY - <<'PY' || fail "a straggler first row made more than itself late or rejected"
 import json
-s, c = (json.load(open("out-%s/report.json" % a))["totals"] for a in ("straggler", "corrupt"))
+s, c, l = (json.load(open("out-%s/report.json" % a))["totals"]
+           for a in ("straggler", "corrupt", "corrupt-last"))
 assert (s["late_events"], s["rejected_events"]) == (1, 0), s
 assert (c["late_events"], c["rejected_events"]) == (0, 1), c
+assert (l["late_events"], l["rejected_events"]) == (0, 1), l
 PY
 mpi "$NRANKS" "$CLICKSEG" run -q -i shards -o out-shards 2> shards.err
 grep -q "note: 1 input file(s) overlap in time with a file ahead of them by more than session.max_lateness (1 h 00 min), e.g. the middle row of shards/s1.h5 is 1[12] h [0-9]* min older than the end of shards/s0.h5" shards.err \

@@ -4,6 +4,9 @@
 # windows, gives the same results, and reports its per-rank peak memory.
 set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
+# Peak RSS means nothing under AddressSanitizer (shadow memory, quarantine):
+# the budget is asserted in the release build, the results in both.
+if ldd "$CLICKSEG" | grep -q libasan; then export SANITIZED=1; else export SANITIZED=0; fi
 mpi 2 "$CLICKSEG" generate -o arch -n 400000 -d 4 -f 2 --seed 5 > /dev/null
 bytes=$(du -cb arch/events-*.h5 | tail -1 | cut -f1)
 # 8 MiB: windows of 49,152 rows a rank (3/4 of it at 128 bytes an event:
@@ -57,10 +60,11 @@ PY
 $PY "$SRCDIR/lib/reference.py" hourly --out hourly-ref > /dev/null
 $PY "$SRCDIR/lib/compare.py" hourly-ref hourly-out
 $PY - <<'PY'
-import json
+import json, os
 run = json.load(open("hourly-out/report.json"))["run"]
 peak = run["peak_rss_mib_max"]
-assert peak < 48 * 1.2, "1,500 small files: peak RSS %.1f MiB a rank, budget 48 MiB" % peak
+assert os.environ["SANITIZED"] == "1" or peak < 48 * 1.2, \
+    "1,500 small files: peak RSS %.1f MiB a rank, budget 48 MiB" % peak
 print("1,500 files of 100 rows: peak RSS %.1f MiB a rank (budget 48 MiB), %d passes" % (peak, run["passes"]))
 PY
 
@@ -116,13 +120,14 @@ mpi "$NRANKS" "$CLICKSEG" run -q -i heavy -o heavy-64 --set memory_per_rank=64M
 mpi "$NRANKS" "$CLICKSEG" run -q -i heavy -o heavy-big --set memory_per_rank=2G
 $PY "$SRCDIR/lib/compare.py" --same heavy-big heavy-64
 $PY - <<'PY'
-import json
+import json, os
 run = json.load(open("heavy-64/report.json"))["run"]
 peak = run["peak_rss_mib_max"]
 print("one user with 90%% of 2.4M events, 64 MiB: %d windows in %d passes, peak RSS %.1f MiB a rank"
       % (run["windows"], run["passes"], peak))
 assert run["passes"] > run["windows"], run
-assert peak <= 64 * 1.2, "peak RSS %.1f MiB past memory_per_rank 64 MiB + 20%%" % peak
+assert os.environ["SANITIZED"] == "1" or peak <= 64 * 1.2, \
+    "peak RSS %.1f MiB past memory_per_rank 64 MiB + 20%%" % peak
 PY
 
 # A scraper's session: 400,000 events over 11 hours, each on another
@@ -159,3 +164,23 @@ rules = (
 CFG
 expect_fail 6 "holds the distinct product, category and brand ids of its sessions in [0-9]+ MiB .* more than 7/8 of memory_per_rank \(12 MiB\); raise memory_per_rank .*, or cut such sessions with session.max_duration" \
     mpi "$NRANKS" "$CLICKSEG" run -q -c distinct.cfg -i scraper -o scraper-12 --set memory_per_rank=12M
+
+# Once the scraper's session has closed, its lists no longer count: a
+# session of 180,000 products on day 0, then three days of 14,000 users,
+# fit 8 MiB on one rank (the longest list ever saved was charged for the
+# rest of the run: exit 6, "9764 users in 8 MiB").
+$PY - <<'PY'
+import h5py, numpy as np, os
+os.makedirs("after", exist_ok=True)
+r = np.random.default_rng(9)
+T = 1704067200 * 10**6
+nb, n = 180_000, 300_000
+ts = np.r_[T + np.arange(nb) * 10_000, T + 86400 * 10**6 + np.sort(r.integers(0, 3 * 86400 * 10**6, n))]
+with h5py.File("after/e.h5", "w") as f:
+    g = f.create_group("events")
+    g["ts"] = ts
+    g["user_id"] = np.r_[np.full(nb, 7), r.integers(100, 14100, n)].astype("u8")
+    g["product_id"] = np.r_[np.arange(nb) + 1, r.integers(1, 500, n)].astype("u8")
+    g["event_type"] = np.ones(ts.size, "u1")
+PY
+mpi 1 "$CLICKSEG" run -q -i after -o after-out --sessions --set memory_per_rank=8M --set session.max_lateness=5
