@@ -9,8 +9,11 @@
 
 #include "cli.h"
 #include "clickseg/archive.h"
+#include "clickseg/config.h"
 #include "clickseg/features.h"
 #include "clickseg/fsutil.h"
+#include "clickseg/numfmt.h"
+#include "clickseg/plan.h"
 
 static void inspect_usage(FILE *out)
 {
@@ -57,13 +60,15 @@ static void print_columns(const cs_file_info *fi)
     printf("%s\n", any ? "" : " none");
 }
 
-/* Inspects one file; returns 1 when it is unusable. */
-static int inspect_file(const char *path, int quick, totals *t)
+/* Inspects one file (its scan into *fi); returns 1 when it is unusable. */
+static int inspect_file(const char *path, int quick, totals *t, cs_file_info *out)
 {
     cs_err err;
     cs_err_clear(&err);
     cs_file_info fi;
-    if (archive_scan(path, &fi, &err) != CS_OK) {
+    int rc = archive_scan(path, &fi, &err);
+    *out = fi;
+    if (rc != CS_OK) {
         printf("  %s\n    PROBLEM: %s\n", path, err.msg);
         t->problems++;
         return 1;
@@ -125,6 +130,37 @@ static int inspect_file(const char *path, int quick, totals *t)
     return 0;
 }
 
+/* What run's plan finds across files (copies, currencies; files that
+ * overlap in time by more than the default session.max_lateness), so that
+ * inspect says it before a long job does. Returns 1 on a problem. */
+static int inspect_plan(const cs_file_info *info, int n, totals *t)
+{
+    cs_plan plan;
+    cs_err err;
+    cs_err_clear(&err);
+    if (plan_build(info, n, (int64_t)1 << 30, plan_bytes_per_event(1), 0, 1, &plan, &err) != CS_OK) {
+        printf("PROBLEM: %s\n", err.msg);
+        t->problems++;
+        return 1;
+    }
+    cs_config cfg;
+    config_defaults(&cfg);
+    int a = 0, b = 0;
+    int64_t by = 0, L = cfg.session_max_lateness_us;
+    int k = plan_overlaps(&plan, L, &a, &b, &by);
+    if (k) {
+        char d[32], l[32];
+        printf("note: %d file(s) overlap in time with a file ahead of them by more than "
+               "session.max_lateness (%s by default), e.g. the middle row of %s is %s older than "
+               "the end of %s; run reads files one after another in time order, so half their "
+               "rows or more would count as late_events (are they split by user rather than by "
+               "time?)\n", k, fmt_duration(l, sizeof l, (double)L / 1e6), plan.files[b].path,
+               fmt_duration(d, sizeof d, (double)by / 1e6), plan.files[a].path);
+    }
+    plan_free(&plan);
+    return 0;
+}
+
 static void print_totals(const totals *t, int quick)
 {
     printf("total: %llu event rows in %llu file(s), %.1f MiB on disk, %llu profile rows\n",
@@ -176,11 +212,17 @@ int cmd_inspect(const cs_comm *c, int argc, char **argv)
         cs_pathlist pl = {0};
         for (int i = optind; i < argc && err.code == CS_OK; i++)
             fs_expand_input(&pl, argv[i], &err);
-        if (err.code == CS_OK) {
+        cs_file_info *info = err.code == CS_OK
+                                 ? cs_calloc((size_t)pl.n + 1, sizeof *info, &err, "file list")
+                                 : NULL;
+        if (info) {
             totals t = {.ts_min = INT64_MAX, .ts_max = INT64_MIN};
             printf("archive: %d file(s)\n", pl.n);
             for (int i = 0; i < pl.n; i++)
-                bad |= inspect_file(pl.path[i], quick, &t);
+                bad |= inspect_file(pl.path[i], quick, &t, &info[i]);
+            if (!bad && t.rows > 0)
+                bad |= inspect_plan(info, pl.n, &t);
+            free(info);
             print_totals(&t, quick);
             if (t.rows == 0 && !bad) {
                 printf("PROBLEM: the archive holds no events\n");
