@@ -214,9 +214,17 @@ static int scan_column(hid_t grp, int col, cs_file_info *info, cs_err *err)
     const char *name = col_names[col];
     if (H5Lexists(grp, name, H5P_DEFAULT) <= 0) {
         H5Eclear2(H5E_DEFAULT);
+        /* pandas' DataFrame.to_hdf (PyTables) keeps a frame as "table" or
+         * "block0_values": say what the file is, not only what it lacks */
+        int pytables = H5Lexists(grp, "table", H5P_DEFAULT) > 0 ||
+                       H5Lexists(grp, "block0_values", H5P_DEFAULT) > 0;
+        H5Eclear2(H5E_DEFAULT);
         if (col <= COL_EVENT_TYPE)
-            return cs_err_set(err, CS_EINPUT, "%s: required dataset /events/%s is missing",
-                              info->path, name);
+            return cs_err_set(err, CS_EINPUT, "%s: required dataset /events/%s is missing%s",
+                              info->path, name, pytables
+                              ? " (/events is a pandas/PyTables table, as DataFrame.to_hdf "
+                                "writes; format v1 needs one 1-D dataset per column: write "
+                                "them with h5py, see docs/archive-format.md)" : "");
         return CS_OK;
     }
     hid_t d = H5Dopen2(grp, name, H5P_DEFAULT);
@@ -431,7 +439,9 @@ int archive_scan(const char *path, cs_file_info *info, cs_err *err)
     if (rc == CS_OK && info->has_events) {
         hid_t g = H5Gopen2(f, "events", H5P_DEFAULT);
         if (g < 0)
-            rc = h5_fail(err, CS_EINPUT, "%s: /events is not a group", path);
+            rc = cs_err_set(err, CS_EINPUT, "%s: /events is not a group (a compound "
+                            "table?); format v1 needs a group /events of one 1-D dataset per "
+                            "column, see docs/archive-format.md", path);
         for (int c = 0; rc == CS_OK && c < COL_NCOLUMNS; c++)
             rc = scan_column(g, c, info, err);
         /* "unknown" (what import writes for a source without one) is no

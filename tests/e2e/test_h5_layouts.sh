@@ -80,6 +80,15 @@ def profiles(name, **extra):
         f["customers/gender"] = (ids % 3).astype("u1")
         for k, v in extra.items():
             f["customers/" + k] = v
+# pandas' DataFrame.to_hdf layout (what PyTables writes, made here with
+# h5py: the names are what the message goes by) and a compound table
+os.makedirs("pandas", exist_ok=True)
+with h5py.File("pandas/ev.h5", "w") as f:
+    f["events/axis0"] = np.array([b"ts", b"user_id", b"event_type"])
+    f["events/block0_values"] = np.zeros((10, 3), "i8")
+os.makedirs("compound", exist_ok=True)
+with h5py.File("compound/ev.h5", "w") as f:
+    f["events"] = np.zeros(10, [("ts", "i8"), ("user_id", "u8"), ("event_type", "u1")])
 profiles("prof-ok", region=(ids % 7).astype("i2"))
 profiles("prof-many", **{"c%d" % i: np.zeros(ids.size, "u1") for i in range(8)})
 profiles("prof-str", country=np.array([b"DE"] * ids.size))
@@ -168,6 +177,8 @@ with h5py.File("out-prof/customers.h5") as f:
     uid, g, r = c["user_id"][:], c["profile_gender"][:], c["profile_region"][:]
 assert (g == uid % 3).all() and (r == uid % 7).all()
 PY
+refused "pandas/ev.h5: required dataset /events/ts is missing \(/events is a pandas/PyTables table, as DataFrame.to_hdf writes; format v1 needs one 1-D dataset per column" pandas
+refused "compound/ev.h5: /events is not a group \(a compound table\?\); format v1 needs a group /events of one 1-D dataset per column" compound
 P="prof-[a-z0-9]+/profiles.h5: /customers"
 refused "$P has 9 profile columns; the cross-tabs take at most 8" prof-many
 refused "$P/country has type .*; profile columns are small integer category codes" prof-str
