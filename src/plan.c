@@ -1,19 +1,26 @@
 /* plan.c — file order, windows and per-rank row ranges (see plan.h). */
 #include "clickseg/plan.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clickseg/event.h"
 #include "clickseg/fsutil.h"
+#include "clickseg/numfmt.h"
+
+static int valid_ts(int64_t t)
+{
+    return t >= 0 && t <= CS_TS_MAX;
+}
 
 int64_t plan_order_key(int64_t first, int64_t mid, int64_t last)
 {
     int64_t v[3];
     int n = 0;
-    if (first >= 0 && first <= CS_TS_MAX) v[n++] = first;
-    if (mid >= 0 && mid <= CS_TS_MAX) v[n++] = mid;
-    if (last >= 0 && last <= CS_TS_MAX) v[n++] = last;
+    if (valid_ts(first)) v[n++] = first;
+    if (valid_ts(mid)) v[n++] = mid;
+    if (valid_ts(last)) v[n++] = last;
     if (n == 0)
         return first;
     if (n < 3)
@@ -111,11 +118,6 @@ int plan_build(const cs_file_info *info, int n, int64_t memory_per_rank,
     return CS_OK;
 }
 
-static int valid_ts(int64_t t)
-{
-    return t >= 0 && t <= CS_TS_MAX;
-}
-
 /* The latest valid time among a file's first, middle and last rows. */
 static int64_t file_end(const cs_plan_file *f)
 {
@@ -152,6 +154,22 @@ int plan_overlaps(const cs_plan *plan, int64_t lateness, int *a, int *b, int64_t
         }
     }
     return n;
+}
+
+int plan_overlap_note(const cs_plan *plan, int64_t lateness, char *buf, size_t n)
+{
+    int a = 0, b = 0;
+    int64_t by = 0;
+    int k = plan_overlaps(plan, lateness, &a, &b, &by);
+    char d[32], l[32];
+    if (k)
+        snprintf(buf, n, "%d input file(s) overlap in time with a file ahead of them by more than "
+                 "session.max_lateness (%s), e.g. the middle row of %s is %s older than the end "
+                 "of %s; files are read one after another in time order, so half their rows or "
+                 "more will count as late_events (are they split by user rather than by time?)",
+                 k, fmt_duration(l, sizeof l, (double)lateness / 1e6), plan->files[b].path,
+                 fmt_duration(d, sizeof d, (double)by / 1e6), plan->files[a].path);
+    return k;
 }
 
 void plan_free(cs_plan *plan)

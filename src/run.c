@@ -13,7 +13,6 @@
 #include "clickseg/checkpoint.h"
 #include "clickseg/event.h"
 #include "clickseg/fsutil.h"
-#include "clickseg/numfmt.h"
 #include "clickseg/period.h"
 #include "clickseg/plan.h"
 #include "clickseg/rank.h"
@@ -115,19 +114,9 @@ static int on_session(void *vctx, cs_user *u, const cs_session *s, cs_err *err)
  * the user meant, so said before the job, not found in late_events after. */
 static void note_overlaps(const run_ctx *x)
 {
-    int a = 0, b = 0;
-    int64_t by = 0, L = x->cfg->session_max_lateness_us;
-    int n = plan_overlaps(&x->plan, L, &a, &b, &by);
-    if (n == 0)
-        return;
-    char d[32], l[32];
-    fprintf(stderr, "clickseg run: note: %d input file(s) overlap in time with a file ahead of "
-            "them by more than session.max_lateness (%s), e.g. the middle row of %s is %s older "
-            "than the end of %s; files are read one after another in time order, so half their "
-            "rows or more will count as late_events. Are the files split by user rather than by "
-            "time? (`clickseg inspect` shows each file's times)\n", n,
-            fmt_duration(l, sizeof l, (double)L / 1e6), x->plan.files[b].path,
-            fmt_duration(d, sizeof d, (double)by / 1e6), x->plan.files[a].path);
+    char note[2600];
+    if (plan_overlap_note(&x->plan, x->cfg->session_max_lateness_us, note, sizeof note))
+        fprintf(stderr, "clickseg run: note: %s\n", note);
 }
 
 /* Rank 0: inputs → scanned files → plan. */

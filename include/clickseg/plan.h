@@ -8,6 +8,7 @@
 #ifndef CLICKSEG_PLAN_H
 #define CLICKSEG_PLAN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "clickseg/archive.h"
@@ -99,6 +100,10 @@ int64_t plan_order_key(int64_t first, int64_t mid, int64_t last);
  * (a straggler first row is not this). Returns how many; *a, *b and *by name the widest
  * such pair (plan indexes) and its overlap. */
 int plan_overlaps(const cs_plan *plan, int64_t lateness, int *a, int *b, int64_t *by);
+
+/* plan_overlaps as the note run and inspect print (into buf, n bytes:
+ * how many, the widest pair, what it means); returns how many. */
+int plan_overlap_note(const cs_plan *plan, int64_t lateness, char *buf, size_t n);
 
 /* Index of the file that holds global row `row` (binary search). */
 int plan_file_of(const cs_plan *plan, uint64_t row);

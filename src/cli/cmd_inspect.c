@@ -12,7 +12,6 @@
 #include "clickseg/config.h"
 #include "clickseg/features.h"
 #include "clickseg/fsutil.h"
-#include "clickseg/numfmt.h"
 #include "clickseg/plan.h"
 
 static void inspect_usage(FILE *out)
@@ -145,18 +144,9 @@ static int inspect_plan(const cs_file_info *info, int n, totals *t)
     }
     cs_config cfg;
     config_defaults(&cfg);
-    int a = 0, b = 0;
-    int64_t by = 0, L = cfg.session_max_lateness_us;
-    int k = plan_overlaps(&plan, L, &a, &b, &by);
-    if (k) {
-        char d[32], l[32];
-        printf("note: %d file(s) overlap in time with a file ahead of them by more than "
-               "session.max_lateness (%s by default), e.g. the middle row of %s is %s older than "
-               "the end of %s; run reads files one after another in time order, so half their "
-               "rows or more would count as late_events (are they split by user rather than by "
-               "time?)\n", k, fmt_duration(l, sizeof l, (double)L / 1e6), plan.files[b].path,
-               fmt_duration(d, sizeof d, (double)by / 1e6), plan.files[a].path);
-    }
+    char note[2600];
+    if (plan_overlap_note(&plan, cfg.session_max_lateness_us, note, sizeof note))
+        printf("note (the default session.max_lateness): %s\n", note);
     plan_free(&plan);
     return 0;
 }

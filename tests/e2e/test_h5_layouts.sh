@@ -141,7 +141,7 @@ grep -q "note: 1 input file(s) overlap in time with a file ahead of them by more
 $PY "$SRCDIR/lib/reference.py" shards --out ref-shards > /dev/null
 $PY "$SRCDIR/lib/compare.py" ref-shards out-shards > /dev/null || fail "shards: results differ from the reference"
 "$CLICKSEG" inspect shards > inspect-shards.txt || fail "inspect refused shards"
-grep -q "note: 1 file(s) overlap in time with a file ahead of them by more than session.max_lateness (1 h 00 min by default), e.g. the middle row of shards/s1.h5" inspect-shards.txt \
+grep -q "note (the default session.max_lateness): 1 input file(s) overlap in time with a file ahead of them by more than session.max_lateness (1 h 00 min), e.g. the middle row of shards/s1.h5" inspect-shards.txt \
     || fail "inspect does not note the overlap: $(cat inspect-shards.txt)"
 cp shards/s0.h5 shards/s0-copy.h5
 expect_fail 4 "not usable: 1 problem" "$CLICKSEG" inspect shards
