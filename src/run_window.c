@@ -382,13 +382,6 @@ void run_release_window_buffers(run_ctx *x, int keep_shared)
     shuffle_release(&x->sh, keep_shared);
 }
 
-/* Collective: into how many consecutive parts window w must be cut so that
- * one part's in-flight events fit in what the lasting state leaves of
- * memory_per_rank (the same count on every rank). The lasting state (user
- * table, the pool of unfinished sessions, the epilog's per-user arrays) grows with the users
- * a rank has seen; once it takes more than 7/8 of the budget, the run
- * stops with the figures to fix it. With --window-events the windows are
- * what the user asked for. */
 /* Files a part may span. Every file a rank's part reads stays open (its
  * chunks are viewed in place until the pack), and each open HDF5 file costs
  * about half a MiB of metadata cache and a descriptor or two: an archive of
@@ -419,6 +412,15 @@ static uint64_t parts_for_files(const cs_plan *plan, uint64_t w, uint64_t nparts
     }
 }
 
+/* Collective: into how many consecutive parts window w must be cut so that
+ * one part's in-flight events fit in what the lasting state and the carry
+ * leave of memory_per_rank, and no part spans more than PART_MAX_FILES
+ * files (the same count on every rank). The lasting state (user table, the
+ * pool of unfinished sessions and their id lists, the epilog's per-user
+ * arrays) grows with the users a rank has seen; once it and the carry take
+ * more than 7/8 of the budget, the run stops with the figures to fix it,
+ * naming the largest share. Sets x->part_fit for too_skewed. With
+ * --window-events the windows are what the user asked for. */
 static int window_parts(run_ctx *x, uint64_t w, uint64_t *nparts, cs_err *err)
 {
     *nparts = parts_for_files(&x->plan, w, 1);
