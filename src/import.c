@@ -284,9 +284,15 @@ int64_t imp_total(const imp_ctx *x, int what)
     return s;
 }
 
-/* Rank 0: rejects.csv, import.json, then the move into place. */
+/* Rank 0: rejects.csv, import.json, then the move into place, once every
+ * rank's run file is gone from the temporary directory (a rank removing
+ * its own while rank 0 moved the files failed the import: "cannot move
+ * into place", or left the run file among the outputs). */
 static int finish(imp_ctx *x, const char *status, cs_err *err)
 {
+    iext_drop_runs(x);
+    if (comm_agree(x->c, err) != CS_OK)
+        return err->code;
     int rc = CS_OK;
     if (x->c->rank == 0) {
         rc = iwrite_rejects_csv(x, err);

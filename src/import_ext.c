@@ -72,13 +72,18 @@ void iext_init(imp_ctx *x)
     x->run_fd = -1;
 }
 
-void iext_cleanup(imp_ctx *x)
+void iext_drop_runs(imp_ctx *x)
 {
     if (x->run_fd >= 0) {
         close(x->run_fd);
         unlink(x->run_path);
         x->run_fd = -1;
     }
+}
+
+void iext_cleanup(imp_ctx *x)
+{
+    iext_drop_runs(x);
     free(x->runs);
     free(x->tally);
     free(x->line_base);

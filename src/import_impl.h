@@ -137,6 +137,11 @@ int iext_add(imp_ctx *x, cs_err *err);
 int iext_finish_parse(imp_ctx *x, cs_err *err);
 int iext_build(imp_ctx *x, cs_err *err);
 void iext_cleanup(imp_ctx *x);
+
+/* Closes and removes this rank's run file (it lies in the output's
+ * temporary directory, so it must be gone before rank 0 moves that
+ * directory's files into place). */
+void iext_drop_runs(imp_ctx *x);
 /* Reads events [start, start+n) of this rank's run j into dst, with file
  * line numbers. */
 int iext_read_run(imp_ctx *x, int j, uint64_t start, uint64_t n, imp_event *dst, cs_err *err);
