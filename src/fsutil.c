@@ -205,9 +205,7 @@ int fs_same_bytes(const char *a, const char *b, int *same, cs_err *err)
         rc = cs_err_set(err, CS_EINPUT, "%s: cannot open: %s", fa < 0 ? a : b, strerror(errno));
     else if (!ba)
         rc = cs_err_set(err, CS_ENOMEM, "out of memory comparing %s and %s", a, b);
-    for (;;) {
-        if (rc != CS_OK)
-            break;
+    while (rc == CS_OK) {
         ssize_t na = read_full(fa, ba, BLOCK), nb = read_full(fb, bb, BLOCK);
         if (na < 0 || nb < 0) {
             rc = cs_err_set(err, CS_EINPUT, "%s: read error: %s", na < 0 ? a : b, strerror(errno));

@@ -503,15 +503,14 @@ static void rank_share(uint64_t ga, uint64_t gb, int r, int n, uint64_t *start, 
  * worth, and its memory would grow past the budget with it. */
 static int too_skewed(run_ctx *x, int *skewed, cs_err *err)
 {
-    int n = x->c->size, l1 = x->sh.l1_bits;
+    int n = x->c->size;
     *skewed = 0;
     /* the same on every rank: --window-events, or one rank */
     if (x->o->window_rows_per_rank || n == 1)
         return err->code;
     int64_t *to = err->code ? NULL : cs_calloc((size_t)n, sizeof *to, err, "receive counts");
-    for (int r = 0; to && r < n; r++)
-        for (size_t k = 0; k < (size_t)1 << l1; k++)
-            to[r] += (int64_t)x->sh.bcounts[(size_t)r << l1 | k];
+    if (to)
+        shuffle_route_counts(&x->sh, to);
     /* err holds classify's failure, if any: every rank stops here then */
     int rc = comm_agree(x->c, err);
     if (rc == CS_OK)

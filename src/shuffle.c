@@ -172,6 +172,16 @@ int shuffle_route_begin(cs_shuffle *s, uint64_t n, cs_err *err)
     return CS_OK;
 }
 
+void shuffle_route_counts(const cs_shuffle *s, int64_t *to)
+{
+    size_t nb = (size_t)1 << s->l1_bits;
+    for (int r = 0; r < s->nranks; r++) {
+        to[r] = 0;
+        for (size_t k = 0; k < nb; k++)
+            to[r] += (int64_t)s->bcounts[(size_t)r * nb + k];
+    }
+}
+
 int shuffle_pack(cs_shuffle *s, const cs_colseg *segs, uint64_t nsegs, uint64_t n, cs_err *err)
 {
     int nr = s->nranks, l1 = s->l1_bits;

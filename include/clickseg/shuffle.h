@@ -73,6 +73,10 @@ static inline uint32_t shuffle_cell(const cs_shuffle *s, uint64_t user_id)
                       cs_key_of_mix(m) >> (64 - s->l1_bits));
 }
 
+/* The rows routed to each destination so far (to[0..nranks)), from the
+ * cells' counts: what each rank would receive of this rank's rows. */
+void shuffle_route_counts(const cs_shuffle *s, int64_t *to);
+
 /* Packs the rows of the segments (together rows [0, n), in row order;
  * segment g's rows are rows segs[g].row0..) by their routes in s->dest
  * (SHUFFLE_DROP: left out; s->bcounts must count the others), in row
