@@ -100,7 +100,8 @@ I -q --format yoochoose "$SHARED_DATA/yoochoose/yoochoose-clicks-100k_train_full
 grep -q '"used": true' lowmem/import.json || fail "1M did not use the external sort"
 # every rank's sorted-run file is gone before the move into place (one
 # removed while rank 0 moved the files failed the import or was left)
-! ls -a lowmem | grep -q '^\.runs-' || fail "a sorted-run file among the outputs: $(ls -a lowmem)"
+ls -a lowmem > lowmem.ls
+! grep -q '^\.runs-' lowmem.ls || fail "a sorted-run file among the outputs: $(ls -a lowmem)"
 grep -q '"used": false' inmem/import.json || fail "the default used the external sort"
 $PY "$SRCDIR/lib/h5same.py" inmem lowmem >/dev/null || fail "the external sort's archive differs"
 rm -rf lowmem inmem

@@ -6,7 +6,11 @@ set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
 # Peak RSS means nothing under AddressSanitizer (shadow memory, quarantine):
 # the budget is asserted in the release build, the results in both.
-if ldd "$CLICKSEG" | grep -q libasan; then export SANITIZED=1; else export SANITIZED=0; fi
+# (ldd's output goes to a file first: `ldd | grep -q` under pipefail fails
+# when grep stops reading early and ldd dies of SIGPIPE, which once turned
+# the ASan build's check into the release one.)
+ldd "$CLICKSEG" > ldd.txt
+if grep -q libasan ldd.txt; then export SANITIZED=1; else export SANITIZED=0; fi
 mpi 2 "$CLICKSEG" generate -o arch -n 400000 -d 4 -f 2 --seed 5 > /dev/null
 bytes=$(du -cb arch/events-*.h5 | tail -1 | cut -f1)
 # 8 MiB: windows of 49,152 rows a rank (3/4 of it at 128 bytes an event:
