@@ -1,6 +1,8 @@
 /* sessionize.c — sessions and features from ordered events (see sessionize.h). */
 #include "clickseg/sessionize.h"
 
+#include "clickseg/sort.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,30 +72,14 @@ static inline int push_id(cs_sessionizer *s, int k, uint64_t id, cs_err *err)
     return CS_OK;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Sorts and de-duplicates scratch list k; returns its distinct count. */
+/* Sorts and de-duplicates scratch list k; returns its distinct count. In
+ * place: a scraper's list is millions of ids, and qsort would malloc a
+ * copy of it. */
 static uint64_t uniq(cs_sessionizer *s, int k)
 {
     uint64_t n = s->nscratch[k], m = 0;
     uint64_t *v = s->scratch[k];
-    if (n > 32) {
-        qsort(v, n, sizeof *v, cmp_u64);
-    } else {
-        /* Sessions are short: insertion sort beats qsort's call overhead. */
-        for (uint64_t i = 1; i < n; i++) {
-            uint64_t x = v[i], j = i;
-            while (j > 0 && v[j - 1] > x) {
-                v[j] = v[j - 1];
-                j--;
-            }
-            v[j] = x;
-        }
-    }
+    sort_u64(v, n);
     for (uint64_t i = 0; i < n; i++)
         if (m == 0 || v[m - 1] != v[i])
             v[m++] = v[i];
@@ -330,20 +316,36 @@ static int can_close(const cs_sessionizer *s, const cs_sess_state *st, int64_t w
     return s->max_duration_us > 0 && watermark - st->start_ts > s->max_duration_us;
 }
 
+/* A saved product list this long (a scraper's) is handed between the pool
+ * and scratch, not copied: a copy would hold it twice, and scratch would
+ * grow back to it by doubling. */
+#define IDS_HANDOVER IDS_COMPACT
+
 /* Moves the open session's saved id lists into scratch. */
 static int load_ids(cs_sessionizer *s, cs_sess_state *st, cs_err *err)
 {
     uint32_t n[3] = {st->nprod, st->ncat, st->nbrand};
+    int take = n[0] >= IDS_HANDOVER;
     uint64_t off = 0;
     for (int k = 0; k < 3; k++) {
         s->nscratch[k] = s->last_id[k] = 0;
-        for (uint32_t i = 0; i < n[k]; i++)
+        for (uint32_t i = 0; i < n[k] && !(take && k == 0); i++)
             if (push_id(s, k, st->ids[off + i], err) != CS_OK)
                 return CS_ENOMEM;
         off += n[k];
     }
     s->open_id_bytes -= off * sizeof *st->ids;
-    free(st->ids);
+    if (take) {
+        /* the categories and brands behind the products are copied out:
+         * the whole block is room for products now */
+        free(s->scratch[0]);
+        s->scratch[0] = st->ids;
+        s->nscratch[0] = n[0];
+        s->capscratch[0] = off;
+        s->last_id[0] = st->ids[n[0] - 1];
+    } else {
+        free(st->ids);
+    }
     st->ids = NULL;
     return CS_OK;
 }
@@ -354,12 +356,23 @@ static int save_ids(cs_sessionizer *s, cs_sess_state *st, cs_err *err)
     uint64_t n[3], total = 0;
     for (int k = 0; k < 3; k++)
         total += n[k] = uniq(s, k);
-    st->ids = total ? cs_malloc(total * sizeof *st->ids, err, "open session ids") : NULL;
+    int take = n[0] >= IDS_HANDOVER;
+    if (take) {
+        st->ids = cs_realloc(s->scratch[0], total * sizeof *st->ids, err, "open session ids");
+        if (st->ids) {
+            s->scratch[0] = NULL;
+            s->nscratch[0] = s->capscratch[0] = s->last_id[0] = 0;
+        }
+    } else if (total) {
+        st->ids = cs_malloc(total * sizeof *st->ids, err, "open session ids");
+    } else {
+        st->ids = NULL;
+    }
     if (total && !st->ids)
         return CS_ENOMEM;
     uint64_t off = 0;
     for (int k = 0; k < 3; k++) {
-        if (n[k])   /* ids and scratch[k] may be NULL when empty */
+        if (n[k] && !(take && k == 0))   /* ids and scratch[k] may be NULL when empty */
             memcpy(st->ids + off, s->scratch[k], n[k] * sizeof *st->ids);
         off += n[k];
     }
@@ -601,10 +614,11 @@ int sess_reopen(cs_sessionizer *s, cs_users *users, cs_err *err)
 
 uint64_t sess_id_bytes(const cs_sessionizer *s)
 {
-    /* While the part runs, a session carried over has its saved list and,
-     * loaded again, scratch lists of up to twice its ids (they grow by
-     * doubling): the longest one saved now counts twice more. A walk of
-     * the pool, once a window, and only when ids are kept at all. */
+    /* While the part runs, a session carried over has its lists back in
+     * scratch, where they grow by doubling: a realloc holds the old list
+     * and one twice its size, so the longest one saved now counts twice
+     * more. A walk of the pool, once a window, and only when ids are kept
+     * at all. */
     uint64_t longest = 0;
     for (uint64_t i = 0; s->open_id_bytes && i < s->npool; i++) {
         const cs_sess_state *p = &s->pool[i];

@@ -406,3 +406,92 @@ int sort_kv(cs_kv *kv, cs_kv *tmp, uint64_t n, cs_err *err)
     free(cnt);
     return CS_OK;
 }
+
+/* ---- sort_u64: introsort of plain integers ---- */
+
+static void u64_insertion(uint64_t *v, uint64_t n)
+{
+    for (uint64_t i = 1; i < n; i++) {
+        uint64_t x = v[i], j = i;
+        while (j > 0 && v[j - 1] > x) {
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = x;
+    }
+}
+
+static void u64_sift(uint64_t *v, uint64_t n, uint64_t i)
+{
+    uint64_t x = v[i];
+    for (uint64_t c; (c = 2 * i + 1) < n; i = c) {
+        if (c + 1 < n && v[c + 1] > v[c])
+            c++;
+        if (v[c] <= x)
+            break;
+        v[i] = v[c];
+    }
+    v[i] = x;
+}
+
+/* The depth limit's way out: n log n whatever the input. */
+static void u64_heapsort(uint64_t *v, uint64_t n)
+{
+    for (uint64_t i = n / 2; i-- > 0;)
+        u64_sift(v, n, i);
+    for (uint64_t m = n; m-- > 1;) {
+        uint64_t t = v[0];
+        v[0] = v[m];
+        v[m] = t;
+        u64_sift(v, m, 0);
+    }
+}
+
+static inline uint64_t u64_median3(uint64_t a, uint64_t b, uint64_t c)
+{
+    if (a > b) {
+        uint64_t t = a;
+        a = b;
+        b = t;
+    }
+    return c < a ? a : c > b ? b : c;
+}
+
+void sort_u64(uint64_t *v, uint64_t n)
+{
+    int depth = 2;
+    for (uint64_t m = n; m > 1; m >>= 1)
+        depth += 2;
+    /* The smaller side is sorted by recursion, the larger by the loop: the
+     * stack holds at most log2(n) frames. */
+    while (n > 32) {
+        if (depth-- == 0) {
+            u64_heapsort(v, n);
+            return;
+        }
+        uint64_t p = u64_median3(v[0], v[n / 2], v[n - 1]);
+        /* Hoare's partition: runs of ids equal to the pivot split evenly. */
+        uint64_t i = 0, j = n - 1;
+        for (;;) {
+            while (v[i] < p)
+                i++;
+            while (v[j] > p)
+                j--;
+            if (i >= j)
+                break;
+            uint64_t t = v[i];
+            v[i++] = v[j];
+            v[j--] = t;
+        }
+        uint64_t left = j + 1;   /* v[0..left) <= p <= v[left..n) */
+        if (left < n - left) {
+            sort_u64(v, left);
+            v += left;
+            n -= left;
+        } else {
+            sort_u64(v + left, n - left);
+            n = left;
+        }
+    }
+    u64_insertion(v, n);
+}

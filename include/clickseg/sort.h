@@ -89,4 +89,10 @@ typedef struct cs_kv {
  * any. CS_ENOMEM if the counters cannot be allocated. */
 int sort_kv(cs_kv *kv, cs_kv *tmp, uint64_t n, cs_err *err);
 
+/* Sorts v[0..n) ascending in place, allocating nothing (an introsort):
+ * for the distinct-id lists a scraper's session grows to millions of ids,
+ * where qsort's merge sort would malloc a copy the memory budget does not
+ * see. Not stable, which equal integers do not need. */
+void sort_u64(uint64_t *v, uint64_t n);
+
 #endif

@@ -3,7 +3,7 @@
  * strictly increasing within a user, every row kept with its payload),
  * sort_runs_into and sort_runs_each on bucket-grouped runs from several
  * sources (narrow and wide records), one heavy user, the small sizes 0, 1,
- * 2, the event order and the key-value sort. */
+ * 2, the event order, the key-value sort and the in-place integer sort. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -450,6 +450,37 @@ static void test_sort_kv(void **state)
     free(kv); free(tmp); free(ref);
 }
 
+static int cmp_u64_ref(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* sort_u64 against qsort: random, few distinct values, sorted, reversed,
+ * all equal, organ pipe and sawtooth inputs, at every size up to 200 and
+ * at 100,000. */
+static void test_sort_u64(void **state)
+{
+    (void)state;
+    const uint64_t big = 100000;
+    uint64_t *v = malloc(big * sizeof *v), *ref = malloc(big * sizeof *ref), x = 7;
+    for (int shape = 0; shape < 7; shape++)
+        for (uint64_t n = 0; n <= big; n = n < 200 ? n + 1 : n == 200 ? big : big + 1) {
+            for (uint64_t i = 0; i < n; i++) {
+                uint64_t r = rng_next(&x);
+                v[i] = shape == 0 ? r : shape == 1 ? r % 3 : shape == 2 ? i : shape == 3 ? n - i
+                     : shape == 4 ? 42 : shape == 5 ? (i < n / 2 ? i : n - i) : i % 17;
+                ref[i] = v[i];
+            }
+            sort_u64(v, n);
+            qsort(ref, n, sizeof *ref, cmp_u64_ref);
+            for (uint64_t i = 0; i < n; i++)
+                assert_true(v[i] == ref[i]);
+        }
+    free(v);
+    free(ref);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -459,6 +490,7 @@ int main(void)
         cmocka_unit_test(test_sort_small),
         cmocka_unit_test(test_sort_event_less),
         cmocka_unit_test(test_sort_kv),
+        cmocka_unit_test(test_sort_u64),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
