@@ -30,8 +30,7 @@ typedef struct merge_ctx {
     const cs_merge_opts *o;
     cs_stats st;
     cs_users users;
-    cs_session *sess;
-    uint64_t nsess, sess_cap;
+    cs_spool spool;          /* the runs' sessions (when every run has sessions.h5) */
     int sessions;             /* every input has sessions.h5 */
     cs_ranking ranking;
     int64_t *seen_key;        /* rank 0: periods seen so far and their input */
@@ -423,7 +422,9 @@ static int add_customers(merge_ctx *x, const char *dir, cs_err *err)
     return rc;
 }
 
-/* Collective: one run's sessions.h5 rows appended to x->sess. */
+/* Collective: one run's sessions.h5 rows, this rank's even slab of them,
+ * appended to its spool a block at a time (every rank makes as many
+ * collective reads as the one with the most blocks). */
 static int add_sessions(merge_ctx *x, const char *dir, cs_err *err)
 {
     char path[CS_PATH_MAX + 20];
@@ -433,39 +434,40 @@ static int add_sessions(merge_ctx *x, const char *dir, cs_err *err)
     int rc = comm_agree(x->c, err);
     if (rc != CS_OK)
         return rc;
-    if (x->nsess + n > x->sess_cap) {
-        cs_session *p = cs_realloc(x->sess, (x->nsess + n + 1) * sizeof *p, err, "sessions");
-        if (p) {
-            x->sess = p;
-            x->sess_cap = x->nsess + n + 1;
-        }
-    }
-    int64_t *v = cs_malloc((n + 1) * sizeof *v, err, "session rows");
-    uint8_t *seg = cs_malloc(n + 1, err, "session rows");
+    int64_t blocks = (int64_t)((n + CS_SPOOL_BLOCK - 1) / CS_SPOOL_BLOCK);
+    cs_session *s = cs_calloc(CS_SPOOL_BLOCK, sizeof *s, err, "session rows");
+    int64_t *v = s ? cs_malloc(CS_SPOOL_BLOCK * sizeof *v, err, "session rows") : NULL;
+    uint8_t *seg = (uint8_t *)(void *)v;
     rc = comm_agree(x->c, err);
-    cs_session *s = rc == CS_OK ? x->sess + x->nsess : NULL;
-    if (rc == CS_OK && n)
-        memset(s, 0, n * sizeof *s);
+    if (rc == CS_OK)
+        rc = comm_max_i64(x->c, &blocks, 1, 1, err);
     hid_t et = report_segment_enum(&x->cfg->rules);
-    for (int k = -4; rc == CS_OK && k < F_NFEATURES; k++) {
-        const char *name = k == -4 ? "user_id" : k == -3 ? "start_ts" : k == -2 ? "end_ts" :
-                           k == -1 ? "segment" : feature_name(k);
-        read_slab(g, path, name, k == -4 ? H5T_NATIVE_UINT64 : k == -1 ? et : H5T_NATIVE_INT64,
-                  lo, n, k == -1 ? (void *)seg : (void *)v, err);
-        rc = comm_agree(x->c, err);
-        for (uint64_t i = 0; rc == CS_OK && i < n; i++) {
-            if (k == -4) s[i].user_id = (uint64_t)v[i];
-            else if (k == -3) s[i].start_ts = v[i];
-            else if (k == -2) s[i].end_ts = v[i];
-            else if (k == -1) s[i].segment = seg[i];
-            else s[i].f.v[k] = v[i];
+    for (int64_t b = 0; rc == CS_OK && b < blocks; b++) {
+        uint64_t at = (uint64_t)b * CS_SPOOL_BLOCK;
+        uint64_t m = at < n ? (n - at < CS_SPOOL_BLOCK ? n - at : CS_SPOOL_BLOCK) : 0;
+        for (int k = -4; rc == CS_OK && k < F_NFEATURES; k++) {
+            const char *name = k == -4 ? "user_id" : k == -3 ? "start_ts" : k == -2 ? "end_ts" :
+                               k == -1 ? "segment" : feature_name(k);
+            read_slab(g, path, name, k == -4 ? H5T_NATIVE_UINT64 : k == -1 ? et : H5T_NATIVE_INT64,
+                      lo + at, m, v, err);
+            rc = comm_agree(x->c, err);
+            for (uint64_t i = 0; rc == CS_OK && i < m; i++) {
+                if (k == -4) s[i].user_id = (uint64_t)v[i];
+                else if (k == -3) s[i].start_ts = v[i];
+                else if (k == -2) s[i].end_ts = v[i];
+                else if (k == -1) s[i].segment = seg[i];
+                else s[i].f.v[k] = v[i];
+            }
         }
+        int added = rc;
+        for (uint64_t i = 0; added == CS_OK && i < m; i++)
+            added = spool_add(&x->spool, &s[i], err);
+        if (rc == CS_OK)
+            rc = comm_agree(x->c, err);   /* err holds a failed add */
     }
     H5Tclose(et);
     close_table(f, g);
-    if (rc == CS_OK)
-        x->nsess += n;
-    free(v); free(seg);
+    free(v); free(s);
     return rc;
 }
 
@@ -500,6 +502,10 @@ static int prolog(merge_ctx *x, cs_err *err)
     rc = comm_bcast(c, x->outtmp, sizeof x->outtmp, err);
     if (rc == CS_OK)
         rc = comm_bcast(c, &x->sessions, sizeof x->sessions, err);
+    if (rc == CS_OK && x->sessions) {
+        spool_open(&x->spool, x->outtmp, c->rank, err);
+        rc = comm_agree(c, err);
+    }
     return rc;
 }
 
@@ -536,7 +542,8 @@ static int write_outputs(merge_ctx *x, double t0, cs_err *err)
         rc = report_write_customers(c, x->outtmp, &x->users, &x->cfg->rules, &x->ranking,
                                     (uint64_t)x->cfg->memory_per_rank / 16, err);
     if (rc == CS_OK && x->sessions)
-        rc = report_write_sessions(c, x->outtmp, x->sess, x->nsess, &x->cfg->rules, err);
+        rc = report_write_sessions(c, x->outtmp, &x->spool, &x->cfg->rules,
+                                   (uint64_t)x->cfg->memory_per_rank / 16, err);
     if (rc != CS_OK)
         return rc;
     cs_run_meta m;
@@ -585,6 +592,7 @@ int merge_reports(const cs_comm *c, const cs_config *cfg, const cs_merge_opts *o
     double t0 = timer_now();
     merge_ctx x;
     memset(&x, 0, sizeof x);
+    spool_init(&x.spool);
     x.c = c;
     x.cfg = cfg;
     x.o = o;
@@ -601,7 +609,7 @@ int merge_reports(const cs_comm *c, const cs_config *cfg, const cs_merge_opts *o
     stats_free(&x.st);
     rank_free(&x.ranking);
     users_free(&x.users);
-    free(x.sess);
+    spool_close(&x.spool);
     free(x.seen_key);
     free(x.seen_src);
     free(x.prof);

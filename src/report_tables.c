@@ -45,8 +45,6 @@ static int ptable_open(const cs_comm *c, ptable *t, const char *path, const char
     return t->group < 0 ? h5_fail(err, CS_EIO, "%s: cannot create group", path) : CS_OK;
 }
 
-/* Collective: creates column `name` of the table (contiguous: each rank's
- * rows are one slab, written by plain MPI-IO writes). */
 /* The unit of a column, from its name, for its `units` attribute (NULL:
  * a count or a code), so h5py readers need not look it up. */
 static const char *column_units(const ptable *t, const char *name)
@@ -95,17 +93,6 @@ static int ptable_write(ptable *t, hid_t d, const char *name, hid_t mtype, uint6
     H5Sclose(ms);
     H5Sclose(fs);
     return rc < 0 ? h5_fail(err, CS_EIO, "%s: writing column %s", t->path, name) : CS_OK;
-}
-
-/* Collective: one whole column of the table (every rank passes its n values). */
-static int ptable_column(ptable *t, const char *name, hid_t ftype, hid_t mtype,
-                         const void *buf, cs_err *err)
-{
-    hid_t d = ptable_create(t, name, ftype, err);
-    int rc = d < 0 ? CS_EIO : ptable_write(t, d, name, mtype, 0, t->n, buf, err);
-    if (d >= 0)
-        H5Dclose(d);
-    return rc;
 }
 
 static int ptable_close(ptable *t, cs_err *err)
@@ -421,46 +408,72 @@ hid_t report_segment_enum(const cs_rules *rules)
     return t;
 }
 
-int report_write_sessions(const cs_comm *c, const char *dir, const cs_session *s, uint64_t n,
-                          const cs_rules *rules, cs_err *err)
+/* Rows [at, at + m) of every column from the spool's sessions. */
+static int se_block(ptable *t, const hid_t *d, const char *const *name, const hid_t *mt,
+                    cs_spool *sp, cs_session *blk, int64_t *col, uint64_t at, uint64_t m,
+                    cs_err *err)
 {
-    int64_t *col = cs_malloc((n + 1) * sizeof *col, err, "sessions table");
-    uint8_t *seg = col ? cs_malloc(n + 1, err, "sessions table") : NULL;
+    int rc = spool_read(sp, at, m, blk, err);
+    for (int k = -4; rc == CS_OK && k < F_NFEATURES; k++) {
+        uint8_t *seg = (uint8_t *)(void *)col;
+        for (uint64_t i = 0; i < m; i++) {
+            const cs_session *s = &blk[i];
+            if (k == -1)
+                seg[i] = (uint8_t)s->segment;
+            else
+                col[i] = k == -4 ? (int64_t)s->user_id : k == -3 ? s->start_ts :
+                         k == -2 ? s->end_ts : s->f.v[k];
+        }
+        rc = ptable_write(t, d[k + 4], name[k + 4], mt[k + 4], at, m, col, err);
+    }
+    return rc;
+}
+
+int report_write_sessions(const cs_comm *c, const char *dir, cs_spool *sp,
+                          const cs_rules *rules, uint64_t buffer_bytes, cs_err *err)
+{
+    enum { NCOL = 4 + F_NFEATURES };
+    uint64_t n = sp->n, block = buffer_bytes / (sizeof(cs_session) + sizeof(int64_t));
+    block = block < CS_SPOOL_BLOCK ? CS_SPOOL_BLOCK : block > CU_BLOCK_MAX ? CU_BLOCK_MAX : block;
+    cs_session *blk = cs_malloc(block * sizeof *blk, err, "sessions table");
+    int64_t *col = blk ? cs_malloc(block * sizeof *col, err, "sessions table") : NULL;
     if (comm_agree(c, err) != CS_OK) {
-        free(col); free(seg);
+        free(blk); free(col);
         return err->code;
     }
     char path[1300];
     snprintf(path, sizeof path, "%s/sessions.h5", dir);
     ptable t;
-    int rc = ptable_open(c, &t, path, "sessions", n, err);
-    for (uint64_t i = 0; i < n; i++)
-        col[i] = (int64_t)s[i].user_id;
-    if (rc == CS_OK)
-        rc = ptable_column(&t, "user_id", H5T_STD_U64LE, H5T_NATIVE_UINT64, col, err);
-    for (uint64_t i = 0; i < n; i++)
-        col[i] = s[i].start_ts;
-    if (rc == CS_OK)
-        rc = ptable_column(&t, "start_ts", H5T_STD_I64LE, H5T_NATIVE_INT64, col, err);
-    for (uint64_t i = 0; i < n; i++)
-        col[i] = s[i].end_ts;
-    if (rc == CS_OK)
-        rc = ptable_column(&t, "end_ts", H5T_STD_I64LE, H5T_NATIVE_INT64, col, err);
-    for (uint64_t i = 0; i < n; i++)
-        seg[i] = (uint8_t)s[i].segment;
-    hid_t et = report_segment_enum(rules);
-    if (rc == CS_OK)
-        rc = ptable_column(&t, "segment", et, et, seg, err);
-    H5Tclose(et);
-    for (int f = 0; rc == CS_OK && f < F_NFEATURES; f++) {
-        for (uint64_t i = 0; i < n; i++)
-            col[i] = s[i].f.v[f];
-        rc = ptable_column(&t, feature_name(f), H5T_STD_I64LE, H5T_NATIVE_INT64, col, err);
+    hid_t d[NCOL], mt[NCOL], et = report_segment_enum(rules);
+    const char *name[NCOL];
+    for (int k = 0; k < NCOL; k++) {
+        d[k] = -1;
+        name[k] = k == 0 ? "user_id" : k == 1 ? "start_ts" : k == 2 ? "end_ts" :
+                  k == 3 ? "segment" : feature_name(k - 4);
+        mt[k] = k == 0 ? H5T_NATIVE_UINT64 : k == 3 ? et : H5T_NATIVE_INT64;
     }
+    int rc = ptable_open(c, &t, path, "sessions", n, err);
+    for (int k = 0; rc == CS_OK && k < NCOL; k++) {
+        hid_t ft = k == 0 ? H5T_STD_U64LE : k == 3 ? et : H5T_STD_I64LE;
+        if ((d[k] = ptable_create(&t, name[k], ft, err)) < 0)
+            rc = CS_EIO;
+    }
+    /* Independent writes from here: a failing rank stops writing, and the
+     * ranks agree on the outcome below. */
+    if (comm_agree(c, err) == CS_OK)
+        for (uint64_t at = 0; rc == CS_OK && at < n; at += block)
+            rc = se_block(&t, d, name, mt, sp, blk, col, at, n - at < block ? n - at : block,
+                          err);
+    else
+        rc = err->code;
+    for (int k = 0; k < NCOL; k++)
+        if (d[k] >= 0)
+            H5Dclose(d[k]);
+    H5Tclose(et);
     if (t.file > 0) {
         int rc2 = ptable_close(&t, err);
         if (rc == CS_OK) rc = rc2;
     }
-    free(col); free(seg);
+    free(blk); free(col);
     return comm_agree(c, err);
 }

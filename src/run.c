@@ -94,16 +94,7 @@ static int on_session(void *vctx, cs_user *u, const cs_session *s, cs_err *err)
     }
     if (!x->cfg->output_sessions)
         return CS_OK;
-    if (x->nsess == x->sess_cap) {
-        uint64_t cap = x->sess_cap ? 2 * x->sess_cap : 4096;
-        cs_session *p = cs_realloc(x->sess, cap * sizeof *p, err, "sessions table");
-        if (!p)
-            return CS_ENOMEM;
-        x->sess = p;
-        x->sess_cap = cap;
-    }
-    x->sess[x->nsess++] = *s;
-    return CS_OK;
+    return spool_add(&x->spool, s, err);
 }
 
 /* ---- prolog ---- */
@@ -211,6 +202,8 @@ static int prolog(run_ctx *x, cs_err *err)
     int rc = plan_bcast(c, &x->plan, err);
     if (rc == CS_OK)
         rc = comm_bcast(c, x->outtmp, sizeof x->outtmp, err);
+    if (rc == CS_OK && x->cfg->output_sessions)
+        rc = spool_open(&x->spool, x->outtmp, c->rank, err);
     if (rc == CS_OK)
         rc = tz_open(&x->tz, x->cfg->report_timezone, err);
     if (rc == CS_OK)
@@ -375,7 +368,8 @@ static int epilog(run_ctx *x, double t_start, cs_err *err)
     rc = report_write_customers(c, x->outtmp, &x->users, &x->cfg->rules, &x->ranking,
                                 (uint64_t)x->cfg->memory_per_rank / 16, err);
     if (rc == CS_OK && x->cfg->output_sessions)
-        rc = report_write_sessions(c, x->outtmp, x->sess, x->nsess, &x->cfg->rules, err);
+        rc = report_write_sessions(c, x->outtmp, &x->spool, &x->cfg->rules,
+                                   (uint64_t)x->cfg->memory_per_rank / 16, err);
     timer_stop(&x->tm, PH_WRITE);
     cs_run_meta meta;
     if (rc == CS_OK)
@@ -422,7 +416,8 @@ static void cleanup(run_ctx *x)
         archive_reader_close(x->readers[f]);
     free(x->readers);
     run_release_window_buffers(x, 0);
-    free(x->carry); free(x->sess);
+    free(x->carry);
+    spool_close(&x->spool);
     shuffle_free(&x->sh);
     sess_free(&x->sz);
     users_free(&x->users);
@@ -437,8 +432,7 @@ static void cleanup(run_ctx *x)
 static int begin_long_run(run_ctx *x, cs_err *err)
 {
     cs_run_state s = {&x->users, &x->st, &x->sz, &x->carry, &x->ncarry, &x->carry_cap,
-                      x->cfg->output_sessions ? &x->sess : NULL, &x->nsess, &x->sess_cap,
-                      &x->maxts};
+                      x->cfg->output_sessions ? &x->spool : NULL, &x->maxts};
     return ckpt_begin(&x->ck, x->c, x->cfg, x->o, &x->plan, &s, err);
 }
 
@@ -447,6 +441,7 @@ int run_job(const cs_comm *c, const cs_config *cfg, const cs_run_opts *opts, cs_
     double t_start = timer_now();
     run_ctx x;
     memset(&x, 0, sizeof x);
+    spool_init(&x.spool);
     x.c = c;
     x.cfg = cfg;
     x.o = opts;

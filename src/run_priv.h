@@ -13,6 +13,7 @@
 #include "clickseg/rank.h"
 #include "clickseg/run.h"
 #include "clickseg/sessionize.h"
+#include "clickseg/spool.h"
 #include "clickseg/shuffle.h"
 #include "clickseg/stats.h"
 #include "clickseg/timer.h"
@@ -52,8 +53,7 @@ typedef struct run_ctx {
     uint64_t users_before;         /* users in the table when the part's sessionize began */
     int final;                     /* the current part is the last: every session closes */
     int64_t maxts;                 /* max ts of every row read so far, all ranks */
-    cs_session *sess;
-    uint64_t nsess, sess_cap;
+    cs_spool spool;                /* the closed sessions for sessions.h5 (--sessions) */
     cs_ranking ranking;
     char outtmp[1200];
     char dict_path[1024];          /* rank 0: an input holding /dictionaries ("" none) */

@@ -134,6 +134,57 @@ static int put_all(const cs_comm *c, hid_t f, const char *name, hid_t t, uint64_
     return put_at(c, f, name, t, (uint64_t)total, off, n, buf, err);
 }
 
+/* Collective: every rank's spooled sessions, concatenated in rank order,
+ * read back and written a block at a time (collective writes: every rank
+ * makes as many as the rank with the most blocks, empty ones after its
+ * own), with the checksum put_at gives. */
+static int put_spool(const cs_comm *c, hid_t f, hid_t t, cs_spool *sp, cs_err *err)
+{
+    uint64_t n = sp ? sp->n : 0, off = 0;
+    int64_t total = (int64_t)n, blocks = (int64_t)((n + CS_SPOOL_BLOCK - 1) / CS_SPOOL_BLOCK);
+    if (comm_exscan_u64(c, n, &off, err) != CS_OK || comm_sum_i64(c, &total, 1, 1, err) != CS_OK ||
+        comm_max_i64(c, &blocks, 1, 1, err) != CS_OK)
+        return err->code;
+    cs_session *blk = cs_malloc(CS_SPOOL_BLOCK * sizeof *blk, err, "checkpoint sessions");
+    hsize_t dims[1] = {(hsize_t)total};
+    hid_t fs = H5Screate_simple(1, dims, NULL);
+    hid_t d = H5Dcreate2(f, "sessions", t, fs, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Sclose(fs);
+    hid_t x = H5Pcreate(H5P_DATASET_XFER);
+    H5Pset_dxpl_mpio(x, H5FD_MPIO_COLLECTIVE);
+    int ok = d >= 0 && blk != NULL;
+    if (d < 0)
+        h5_fail(err, CS_EIO, "writing sessions");
+    uint64_t sum = 0, dummy = 0;   /* a rank writing nothing still passes a buffer */
+    for (int64_t b = 0; b < blocks; b++) {
+        /* A rank that failed goes on with empty writes: the collective
+         * calls stay matched, and the agreement below reports it. */
+        uint64_t at = (uint64_t)b * CS_SPOOL_BLOCK;
+        uint64_t m = ok && at < n ? (n - at < CS_SPOOL_BLOCK ? n - at : CS_SPOOL_BLOCK) : 0;
+        if (m && spool_read(sp, at, m, blk, err) != CS_OK) {
+            ok = 0;
+            m = 0;
+        }
+        if (d >= 0 && h5_write_rows(d, t, x, off + at, m, m ? (void *)blk : (void *)&dummy) < 0 &&
+            ok) {
+            h5_fail(err, CS_EIO, "writing sessions");
+            ok = 0;
+        }
+        if (ok)
+            sum ^= snap_rows_checksum(blk, sizeof *blk, m, off + at);
+    }
+    H5Pclose(x);
+    free(blk);
+    int arc = comm_xor_u64(c, &sum, err);
+    if (arc == CS_OK)
+        arc = comm_agree(c, err);
+    if (arc == CS_OK)
+        arc = h5_attr_int64(d, "checksum", (int64_t)sum, err);
+    if (d >= 0 && H5Dclose(d) < 0 && arc == CS_OK)
+        arc = h5_fail(err, CS_EIO, "writing sessions");
+    return arc;
+}
+
 /* Collective: rank 0's n values (n must be equal on every rank). */
 static int put_root(const cs_comm *c, hid_t f, const char *name, hid_t t, uint64_t n,
                     const void *buf, cs_err *err)
@@ -299,7 +350,7 @@ int snapshot_write(const cs_comm *c, const char *path, const cs_run_state *s,
     STEP(put_all(c, f, "open", to, s->sz->npool, orec, err));
     STEP(put_all(c, f, "open_ids", H5T_NATIVE_UINT64, nids, ids, err));
     STEP(put_all(c, f, "carry", te, *s->ncarry, *s->carry, err));
-    STEP(put_all(c, f, "sessions", ts, s->sess ? *s->nsess : 0, s->sess ? *s->sess : NULL, err));
+    STEP(put_spool(c, f, ts, s->spool, err));
     STEP(write_stats(c, f, s->st, err));
     STEP(write_history(c, f, m, err));
 #undef STEP

@@ -1,7 +1,8 @@
 /* snapshot_read.c — loading a run's state from a snapshot file (see
  * snapshot.h; the layout is described in snapshot.c): each rank reads an
  * even slab of every dataset and sends each record to its owner under the
- * current rank count; the statistics go to rank 0. */
+ * current rank count (the closed sessions to any rank: an even share to
+ * each); the statistics go to rank 0. */
 #include "clickseg/snapshot.h"
 
 #include <hdf5.h>
@@ -20,15 +21,14 @@
  * rank short of memory is reported as that, not as damage. A snapshot from
  * before checksums has none: not checked. CS_EINPUT on a mismatch, the
  * same on every rank. */
-static int check_rows(const cs_comm *c, hid_t d, const char *name, const void *buf, size_t size,
-                      uint64_t n, uint64_t row0, int ok, cs_err *err)
+static int check_sum(const cs_comm *c, hid_t d, const char *name, uint64_t sum, int ok,
+                     cs_err *err)
 {
     int64_t all_ok = ok;
     if (comm_min_i64(c, &all_ok, 1, 1, err) != CS_OK)
         return err->code;
     if (!all_ok)
         return CS_OK;   /* the failing rank's own error is reported */
-    uint64_t sum = snap_rows_checksum(buf, size, n, row0);
     int64_t want = 0;
     int have = h5_attr_get_int64(d, "checksum", &want);
     if (comm_xor_u64(c, &sum, err) != CS_OK)
@@ -38,6 +38,13 @@ static int check_rows(const cs_comm *c, hid_t d, const char *name, const void *b
                           "(a checkpoint: start the run over with --force; a --state file: "
                           "restore it from a copy)", name);
     return CS_OK;
+}
+
+/* check_sum of this rank's n rows at buf (rows row0.. of the dataset). */
+static int check_rows(const cs_comm *c, hid_t d, const char *name, const void *buf, size_t size,
+                      uint64_t n, uint64_t row0, int ok, cs_err *err)
+{
+    return check_sum(c, d, name, ok ? snap_rows_checksum(buf, size, n, row0) : 0, ok, err);
 }
 
 /* Collective: this rank's even slab of dataset `name` (all of it on rank 0
@@ -336,6 +343,54 @@ static int read_keyed(const cs_comm *c, hid_t f, const char *name, const char *t
     return rc;
 }
 
+/* Collective: an even share of the closed sessions, read a block at a
+ * time (as many collective reads on every rank) into this rank's spool. */
+static int read_sessions(const cs_comm *c, hid_t f, cs_spool *sp, cs_err *err)
+{
+    hid_t d = H5Dopen2(f, "sessions", H5P_DEFAULT);
+    if (d < 0)
+        h5_fail(err, CS_EINPUT, "no dataset sessions");
+    int rc = comm_agree(c, err);
+    if (rc != CS_OK) {
+        if (d >= 0)
+            H5Dclose(d);
+        return rc;
+    }
+    hid_t t = snap_rec_type("clickseg cs_session", sizeof(cs_session));
+    hid_t fs = H5Dget_space(d);
+    hsize_t dims[1] = {0};
+    H5Sget_simple_extent_dims(fs, dims, NULL);
+    H5Sclose(fs);
+    uint64_t total = dims[0], size = (uint64_t)c->size;
+    uint64_t lo = total * (uint64_t)c->rank / size, hi = total * (uint64_t)(c->rank + 1) / size;
+    uint64_t most = (total + size - 1) / size;
+    uint64_t blocks = (most + CS_SPOOL_BLOCK - 1) / CS_SPOOL_BLOCK, sum = 0;
+    cs_session *blk = cs_malloc(CS_SPOOL_BLOCK * sizeof *blk, err, "checkpoint sessions");
+    int ok = blk != NULL;
+    for (uint64_t b = 0; b < blocks; b++) {
+        /* after a failure, empty reads keep the collective calls matched */
+        uint64_t at = lo + b * CS_SPOOL_BLOCK;
+        uint64_t m = ok && at < hi ? (hi - at < CS_SPOOL_BLOCK ? hi - at : CS_SPOOL_BLOCK) : 0;
+        if (h5_read_rows(d, t, at, m, m ? blk : NULL) < 0 && ok) {
+            h5_fail(err, CS_EINPUT, "reading sessions");
+            ok = 0;
+        }
+        if (ok)
+            sum ^= snap_rows_checksum(blk, sizeof *blk, m, at);
+        for (uint64_t i = 0; ok && i < m; i++)
+            ok = spool_add(sp, &blk[i], err) == CS_OK;
+    }
+    cs_err sum_err;
+    cs_err_clear(&sum_err);
+    int sum_rc = check_sum(c, d, "sessions", sum, ok, &sum_err);
+    H5Tclose(t);
+    H5Dclose(d);
+    free(blk);
+    if (ok && sum_rc != CS_OK)
+        cs_err_set(err, sum_rc, "%s", sum_err.msg);
+    return comm_agree(c, err);
+}
+
 int snapshot_read(const cs_comm *c, const char *path, const cs_run_state *s,
                   cs_snap_meta *m, cs_err *err)
 {
@@ -355,9 +410,8 @@ int snapshot_read(const cs_comm *c, const char *path, const cs_run_state *s,
     if (rc == CS_OK)
         rc = read_keyed(c, f, "carry", "clickseg cs_event", sizeof(cs_event), (void **)s->carry,
                         s->ncarry, s->carry_cap, err);
-    if (rc == CS_OK && m->sessions && s->sess)
-        rc = read_keyed(c, f, "sessions", "clickseg cs_session", sizeof(cs_session),
-                        (void **)s->sess, s->nsess, s->sess_cap, err);
+    if (rc == CS_OK && m->sessions && s->spool)
+        rc = read_sessions(c, f, s->spool, err);
     if (rc == CS_OK) {
         read_stats(c, f, s->st, err);
         rc = comm_agree(c, err);

@@ -17,6 +17,7 @@
 #include "clickseg/error.h"
 #include "clickseg/rank.h"
 #include "clickseg/sessionize.h"
+#include "clickseg/spool.h"
 #include "clickseg/stats.h"
 #include "clickseg/timer.h"
 #include "clickseg/users.h"
@@ -80,8 +81,9 @@ int report_write_customers(const cs_comm *c, const char *dir, const cs_users *us
  * `segment` column, which merge reads back through it. Caller closes it. */
 hid_t report_segment_enum(const cs_rules *rules);
 
-/* Collective: dir/sessions.h5 from every rank's closed sessions. */
-int report_write_sessions(const cs_comm *c, const char *dir, const cs_session *s, uint64_t n,
-                          const cs_rules *rules, cs_err *err);
+/* Collective: dir/sessions.h5 from every rank's spooled sessions, in
+ * rank order, read back and written in blocks of about buffer_bytes. */
+int report_write_sessions(const cs_comm *c, const char *dir, cs_spool *sp,
+                          const cs_rules *rules, uint64_t buffer_bytes, cs_err *err);
 
 #endif

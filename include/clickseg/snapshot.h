@@ -5,11 +5,14 @@
  * (running totals, last counted period per segment), its pool of unfinished
  * sessions with their id lists, the carried events at or after the
  * watermark, the closed sessions kept for sessions.h5, the partial
- * statistics and the global running max ts. Users, unfinished sessions,
- * carried events and sessions are keyed by user (each record's first field
+ * statistics and the global running max ts. Users, unfinished sessions
+ * and carried events are keyed by user (each record's first field
  * is the user id), so loading with a different rank count redistributes them to their
- * owners (cs_owner); statistics are sums, so they are saved reduced and
- * loaded on rank 0 only. Used by checkpoint (resume) and state (--state).
+ * owners (cs_owner); the closed sessions belong to no rank (sessions.h5
+ * lists them in any order), so each rank takes an even share, block by
+ * block through its spool; statistics are sums, so they are saved reduced
+ * and loaded on rank 0 only. Used by checkpoint (resume) and state
+ * (--state).
  *
  * Records are stored as the build's own structs (HDF5 opaque types) with a
  * layout signature; a file from a build with a different layout is refused.
@@ -23,10 +26,11 @@
 #include "clickseg/error.h"
 #include "clickseg/event.h"
 #include "clickseg/sessionize.h"
+#include "clickseg/spool.h"
 #include "clickseg/stats.h"
 #include "clickseg/users.h"
 
-/* Views of the run's own state (run binds them once). sess is NULL when
+/* Views of the run's own state (run binds them once). spool is NULL when
  * closed sessions are not kept (no sessions output). */
 typedef struct cs_run_state {
     cs_users *users;
@@ -34,8 +38,7 @@ typedef struct cs_run_state {
     cs_sessionizer *sz;
     cs_event **carry;
     uint64_t *ncarry, *carry_cap;
-    cs_session **sess;
-    uint64_t *nsess, *sess_cap;
+    cs_spool *spool;
     int64_t *maxts;
 } cs_run_state;
 
@@ -64,8 +67,9 @@ typedef struct cs_snap_meta {
 int snapshot_write(const cs_comm *c, const char *path, const cs_run_state *s,
                    const cs_snap_meta *m, cs_err *err);
 
-/* Reads `path` into the (empty) state: each rank keeps the users, carried
- * events and sessions it owns under the current rank count; rank 0 gets
+/* Reads `path` into the (empty) state: each rank keeps the users and
+ * carried events it owns under the current rank count and appends an even
+ * share of the closed sessions to its spool; rank 0 gets
  * the statistics and the history (m->hist, caller frees). The unfinished
  * sessions go to the owners' sessionizer pools, bound to their users. CS_EINPUT naming the file when it is not
  * a snapshot of this build's layout. */

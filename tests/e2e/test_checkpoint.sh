@@ -166,4 +166,17 @@ $CMP --same e_whole e_kill --sessions
 # checkpoints do not change the result.
 mpi 2 "$CLICKSEG" "${RUN[@]}" -q -o auto --resume=auto
 $CMP --same whole auto --sessions
+
+# 5. Some 100,000 sessions: the checkpoints copy them from the spool files
+# and back a block of 4,096 at a time, every rank as many collective writes
+# and reads as the rank with the most blocks; killed after checkpoint 3 of
+# 2 ranks, resumed with 3.
+mpi 2 "$CLICKSEG" generate -o big -n 400000 -d 3 --seed 8 > /dev/null
+mpi 2 "$CLICKSEG" run -q -i big -o b_whole --sessions
+start_bg big 2 run -i big -o b_kill --sessions --window-events 40000 --set checkpoint.every=1
+wait_for big.err "checkpoint 3 written" 60
+kill -KILL "$BG" $(pgrep -P "$BG") 2> /dev/null || true
+wait_rc
+mpi 3 "$CLICKSEG" run -q -i big -o b_kill --sessions --window-events 30000 --resume
+$CMP --same b_whole b_kill --sessions
 echo "test_checkpoint: ok"

@@ -42,6 +42,27 @@ expect_fail 6 "rank [0-9]+ holds [0-9]+ users in [0-9]+ MiB, more than 7/8 of me
 [ "$(grep -c 'error' err.txt)" = 1 ] || fail "expected one error line: $(cat err.txt)"
 [ ! -e tiny ] && ! ls -d tiny.tmp.* 2>/dev/null || fail "a stopped run left output"
 
+# With --sessions the closed sessions go to a spool file per rank, not to
+# memory (about 250 bytes each: 2 million events, 500,000 sessions took
+# 148 MiB a rank at 96 MiB when they were kept in memory), and sessions.h5
+# holds the same rows as a run in one window.
+mpi 2 "$CLICKSEG" generate -o many -n 2000000 -d 10 -f 2 --seed 3 > /dev/null
+mpi 2 "$CLICKSEG" run -q -i many -o many-96 --sessions --set memory_per_rank=96M
+mpi 2 "$CLICKSEG" run -q -i many -o many-big --sessions --set memory_per_rank=1G
+$PY "$SRCDIR/lib/compare.py" --same many-big many-96
+$PY - <<'PY'
+import h5py, json, os
+run = json.load(open("many-96/report.json"))["run"]
+peak = run["peak_rss_mib_max"]
+with h5py.File("many-96/sessions.h5") as f:
+    n = f["sessions/user_id"].shape[0]
+print("--sessions, %d sessions, 96 MiB: %d windows, peak RSS %.1f MiB a rank" % (n, run["windows"], peak))
+assert n > 400000 and run["windows"] >= 3, (n, run)
+assert os.environ["SANITIZED"] == "1" or peak <= 96 * 1.2, \
+    "--sessions: peak RSS %.1f MiB past memory_per_rank 96 MiB + 20%%" % peak
+PY
+[ -z "$(ls -A many-96 | grep spool)" ] || fail "a spool file among the outputs: $(ls -A many-96)"
+
 # Many small files (an hourly archive): every file a part reads stays open
 # until its rows are packed, and each open HDF5 file costs about half a MiB
 # and descriptors; parts span at most 32 files, so 1,500 files of 100 rows
