@@ -134,55 +134,83 @@ static int put_all(const cs_comm *c, hid_t f, const char *name, hid_t t, uint64_
     return put_at(c, f, name, t, (uint64_t)total, off, n, buf, err);
 }
 
-/* Collective: every rank's spooled sessions, concatenated in rank order,
- * read back and written a block at a time (collective writes: every rank
- * makes as many as the rank with the most blocks, empty ones after its
- * own), with the checksum put_at gives. */
-static int put_spool(const cs_comm *c, hid_t f, hid_t t, cs_spool *sp, cs_err *err)
+/* This rank's records [at, at + m) of a dataset written in blocks, into
+ * out (m records). */
+typedef int (*snap_fill_fn)(void *ctx, uint64_t at, uint64_t m, void *out, cs_err *err);
+
+/* Collective: every rank's n records, concatenated in rank order, made by
+ * fill and written SNAP_BLOCK_BYTES at a time, so a checkpoint never holds
+ * a second copy of the user table or the sessions. Every rank makes as
+ * many collective writes as the rank with the most blocks (empty ones
+ * after its own, or after a failure, which the agreement then reports);
+ * the checksum is put_at's. */
+static int put_blocks(const cs_comm *c, hid_t f, const char *name, hid_t t, uint64_t n,
+                      snap_fill_fn fill, void *ctx, cs_err *err)
 {
-    uint64_t n = sp ? sp->n : 0, off = 0;
-    int64_t total = (int64_t)n, blocks = (int64_t)((n + CS_SPOOL_BLOCK - 1) / CS_SPOOL_BLOCK);
+    size_t size = H5Tget_size(t);
+    uint64_t block = SNAP_BLOCK_BYTES / size, off = 0;
+    int64_t total = (int64_t)n, blocks = (int64_t)((n + block - 1) / block);
     if (comm_exscan_u64(c, n, &off, err) != CS_OK || comm_sum_i64(c, &total, 1, 1, err) != CS_OK ||
         comm_max_i64(c, &blocks, 1, 1, err) != CS_OK)
         return err->code;
-    cs_session *blk = cs_malloc(CS_SPOOL_BLOCK * sizeof *blk, err, "checkpoint sessions");
+    char *buf = cs_malloc(block * size, err, name);
     hsize_t dims[1] = {(hsize_t)total};
     hid_t fs = H5Screate_simple(1, dims, NULL);
-    hid_t d = H5Dcreate2(f, "sessions", t, fs, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t d = H5Dcreate2(f, name, t, fs, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     H5Sclose(fs);
     hid_t x = H5Pcreate(H5P_DATASET_XFER);
     H5Pset_dxpl_mpio(x, H5FD_MPIO_COLLECTIVE);
-    int ok = d >= 0 && blk != NULL;
+    int ok = d >= 0 && buf != NULL;
     if (d < 0)
-        h5_fail(err, CS_EIO, "writing sessions");
+        h5_fail(err, CS_EIO, "writing %s", name);
     uint64_t sum = 0, dummy = 0;   /* a rank writing nothing still passes a buffer */
     for (int64_t b = 0; b < blocks; b++) {
-        /* A rank that failed goes on with empty writes: the collective
-         * calls stay matched, and the agreement below reports it. */
-        uint64_t at = (uint64_t)b * CS_SPOOL_BLOCK;
-        uint64_t m = ok && at < n ? (n - at < CS_SPOOL_BLOCK ? n - at : CS_SPOOL_BLOCK) : 0;
-        if (m && spool_read(sp, at, m, blk, err) != CS_OK) {
+        uint64_t at = (uint64_t)b * block;
+        uint64_t m = ok && at < n ? (n - at < block ? n - at : block) : 0;
+        if (m && fill(ctx, at, m, buf, err) != CS_OK) {
             ok = 0;
             m = 0;
         }
-        if (d >= 0 && h5_write_rows(d, t, x, off + at, m, m ? (void *)blk : (void *)&dummy) < 0 &&
-            ok) {
-            h5_fail(err, CS_EIO, "writing sessions");
+        void *src = m ? (void *)buf : (void *)&dummy;
+        if (d >= 0 && h5_write_rows(d, t, x, off + at, m, src) < 0 && ok) {
+            h5_fail(err, CS_EIO, "writing %s", name);
             ok = 0;
         }
         if (ok)
-            sum ^= snap_rows_checksum(blk, sizeof *blk, m, off + at);
+            sum ^= snap_rows_checksum(buf, size, m, off + at);
     }
     H5Pclose(x);
-    free(blk);
+    free(buf);
     int arc = comm_xor_u64(c, &sum, err);
     if (arc == CS_OK)
         arc = comm_agree(c, err);
     if (arc == CS_OK)
         arc = h5_attr_int64(d, "checksum", (int64_t)sum, err);
     if (d >= 0 && H5Dclose(d) < 0 && arc == CS_OK)
-        arc = h5_fail(err, CS_EIO, "writing sessions");
+        arc = h5_fail(err, CS_EIO, "writing %s", name);
     return arc;
+}
+
+/* snap_fill_fn of the user table: entries [at, at + m) with their further
+ * segments (each entry was inserted, so used), padding zeroed. */
+static int fill_users(void *ctx, uint64_t at, uint64_t m, void *out, cs_err *err)
+{
+    (void)err;
+    const cs_users *t = ctx;
+    snap_user *u = out;
+    memset(u, 0, m * sizeof *u);
+    for (uint64_t i = 0; i < m; i++) {
+        u[i].u = t->slot[at + i];
+        for (int s = 0; s < t->nmore; s++)
+            u[i].more[s] = t->more_seg[(at + i) * (uint64_t)t->nmore + (uint64_t)s];
+    }
+    return CS_OK;
+}
+
+/* snap_fill_fn of the closed sessions: read back from the spool. */
+static int fill_sessions(void *ctx, uint64_t at, uint64_t m, void *out, cs_err *err)
+{
+    return spool_read(ctx, at, m, out, err);
 }
 
 /* Collective: rank 0's n values (n must be equal on every rank). */
@@ -190,21 +218,6 @@ static int put_root(const cs_comm *c, hid_t f, const char *name, hid_t t, uint64
                     const void *buf, cs_err *err)
 {
     return put_at(c, f, name, t, n, 0, c->rank == 0 ? n : 0, buf, err);
-}
-
-/* Every entry of the table (each was inserted, so used), with its
- * further segments. */
-static int pack_users(const cs_users *t, snap_user **out, cs_err *err)
-{
-    *out = cs_calloc(t->n + 1, sizeof **out, err, "checkpoint user records");
-    if (!*out)
-        return CS_ENOMEM;
-    for (uint64_t i = 0; i < t->n; i++) {
-        (*out)[i].u = t->slot[i];
-        for (int s = 0; s < t->nmore; s++)
-            (*out)[i].more[s] = t->more_seg[i * (uint64_t)t->nmore + (uint64_t)s];
-    }
-    return CS_OK;
 }
 
 /* The unfinished sessions (id pointers cleared) and their id lists
@@ -323,19 +336,17 @@ static int sync_file(const char *path, cs_err *err)
 int snapshot_write(const cs_comm *c, const char *path, const cs_run_state *s,
                    const cs_snap_meta *m, cs_err *err)
 {
-    snap_user *urec = NULL;
     cs_sess_state *orec = NULL;
     uint64_t *ids = NULL, nids = 0;
-    if (pack_users(s->users, &urec, err) == CS_OK)
-        pack_open(s->sz, &orec, &ids, &nids, err);
+    pack_open(s->sz, &orec, &ids, &nids, err);
     if (comm_agree(c, err) != CS_OK) {
-        free(urec); free(orec); free(ids);
+        free(orec); free(ids);
         return err->code;
     }
     hid_t f = snap_open_file(c, path, 1);
     int rc = f < 0 ? h5_fail(err, CS_EIO, "%s: cannot create", path) : CS_OK;
     if (comm_agree(c, err) != CS_OK) {
-        free(urec); free(orec); free(ids);
+        free(orec); free(ids);
         return err->code;
     }
     hid_t tu = snap_rec_type("clickseg snap_user", sizeof(snap_user));
@@ -346,16 +357,17 @@ int snapshot_write(const cs_comm *c, const char *path, const cs_run_state *s,
      * when one of them fails. */
 #define STEP(call) do { if (rc == CS_OK) { call; rc = comm_agree(c, err); } } while (0)
     STEP(write_attrs(f, m, *s->maxts, c->size, err));
-    STEP(put_all(c, f, "users", tu, s->users->n, urec, err));
+    STEP(put_blocks(c, f, "users", tu, s->users->n, fill_users, s->users, err));
     STEP(put_all(c, f, "open", to, s->sz->npool, orec, err));
     STEP(put_all(c, f, "open_ids", H5T_NATIVE_UINT64, nids, ids, err));
     STEP(put_all(c, f, "carry", te, *s->ncarry, *s->carry, err));
-    STEP(put_spool(c, f, ts, s->spool, err));
+    STEP(put_blocks(c, f, "sessions", ts, s->spool ? s->spool->n : 0, fill_sessions, s->spool,
+                    err));
     STEP(write_stats(c, f, s->st, err));
     STEP(write_history(c, f, m, err));
 #undef STEP
     H5Tclose(tu); H5Tclose(to); H5Tclose(te); H5Tclose(ts);
-    free(urec); free(orec); free(ids);
+    free(orec); free(ids);
     int agreed = rc != CS_OK;   /* a failed STEP was agreed already */
     if (H5Fclose(f) < 0 && rc == CS_OK)
         rc = h5_fail(err, CS_EIO, "closing");

@@ -11,6 +11,10 @@
 #include "clickseg/users.h"
 
 #define SNAP_FORMAT "clickseg-snapshot"
+/* The buffer a large dataset (users, sessions) is written and read
+ * through, a block at a time. */
+#define SNAP_BLOCK_BYTES ((uint64_t)4 << 20)
+
 #define SNAP_VERSION 2   /* 2: unfinished sessions in `open`, no longer inside `users` */
 
 /* A user as a snapshot holds it: the entry and the counters of segments

@@ -268,23 +268,79 @@ static int get_range(const cs_comm *c, hid_t f, const char *name, uint64_t off, 
     return sum_rc != CS_OK ? cs_err_set(err, sum_rc, "%s", sum_err.msg) : CS_OK;
 }
 
-/* Collective: the users, spread to their owners. */
+/* Takes one block of a dataset read in blocks: m records at recs (m may
+ * be 0). Collective: returns the same code on every rank. */
+typedef int (*snap_take_fn)(const cs_comm *c, void *ctx, const void *recs, uint64_t m,
+                            cs_err *err);
+
+/* Collective: this rank's even slab of dataset `name` (records of t's
+ * size), read SNAP_BLOCK_BYTES at a time and handed to take, so a resume
+ * never holds the slab and its redistribution beside the table it fills.
+ * Every rank reads and takes as many blocks as the rank with the largest
+ * slab (empty ones past its own); the checksum is checked as get's. */
+static int get_blocks(const cs_comm *c, hid_t f, const char *name, hid_t t, snap_take_fn take,
+                      void *ctx, cs_err *err)
+{
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    if (d < 0)
+        h5_fail(err, CS_EINPUT, "no dataset %s", name);
+    int rc = comm_agree(c, err);
+    if (rc != CS_OK) {
+        if (d >= 0)
+            H5Dclose(d);
+        return rc;
+    }
+    size_t size = H5Tget_size(t);
+    hid_t fs = H5Dget_space(d);
+    hsize_t dims[1] = {0};
+    H5Sget_simple_extent_dims(fs, dims, NULL);
+    H5Sclose(fs);
+    uint64_t total = dims[0], ranks = (uint64_t)c->size, block = SNAP_BLOCK_BYTES / size;
+    uint64_t lo = total * (uint64_t)c->rank / ranks, hi = total * (uint64_t)(c->rank + 1) / ranks;
+    uint64_t most = (total + ranks - 1) / ranks, blocks = (most + block - 1) / block, sum = 0;
+    char *buf = cs_malloc(block * size, err, name);
+    for (uint64_t b = 0; rc == CS_OK && b < blocks; b++) {
+        uint64_t at = lo + b * block;
+        uint64_t m = buf && at < hi ? (hi - at < block ? hi - at : block) : 0;
+        if (h5_read_rows(d, t, at, m, m ? buf : NULL) < 0) {
+            h5_fail(err, CS_EINPUT, "reading %s", name);
+            m = 0;
+        }
+        sum ^= snap_rows_checksum(buf, size, m, at);
+        rc = take(c, ctx, buf, m, err);   /* agrees on a failed read or malloc too */
+    }
+    if (rc == CS_OK && blocks == 0)
+        rc = comm_agree(c, err);   /* a failed malloc with no block to take */
+    if (rc == CS_OK)
+        rc = check_sum(c, d, name, sum, 1, err);
+    H5Dclose(d);
+    free(buf);
+    return rc;
+}
+
+/* snap_take_fn of the users: sent to their owners and put into the table. */
+static int take_users(const cs_comm *c, void *ctx, const void *recs, uint64_t m, cs_err *err)
+{
+    snap_user *got = NULL;
+    uint64_t ngot = 0;
+    int rc = comm_agree(c, err);
+    if (rc == CS_OK)
+        rc = shuffle_route(c, recs, m, sizeof(snap_user), NULL, NULL, (void **)&got, &ngot,
+                           NULL, NULL, err);
+    if (rc == CS_OK) {
+        insert_users(ctx, got, ngot, err);
+        rc = comm_agree(c, err);
+    }
+    free(got);
+    return rc;
+}
+
+/* Collective: the users, spread to their owners a block at a time. */
 static int read_users(const cs_comm *c, hid_t f, const cs_run_state *s, cs_err *err)
 {
     hid_t tu = snap_rec_type("clickseg snap_user", sizeof(snap_user));
-    snap_user *u = NULL, *got = NULL;
-    uint64_t nu = 0, ngot = 0;
-    get(c, f, "users", tu, sizeof(snap_user), 0, (void **)&u, &nu, err);
+    int rc = get_blocks(c, f, "users", tu, take_users, s->users, err);
     H5Tclose(tu);
-    int rc = comm_agree(c, err);
-    if (rc == CS_OK)
-        rc = shuffle_route(c, u, nu, sizeof(snap_user), NULL, NULL, (void **)&got, &ngot, NULL,
-                           NULL, err);
-    if (rc == CS_OK) {
-        insert_users(s->users, got, ngot, err);
-        rc = comm_agree(c, err);
-    }
-    free(u); free(got);
     return rc;
 }
 
@@ -343,52 +399,25 @@ static int read_keyed(const cs_comm *c, hid_t f, const char *name, const char *t
     return rc;
 }
 
-/* Collective: an even share of the closed sessions, read a block at a
- * time (as many collective reads on every rank) into this rank's spool. */
+/* snap_take_fn of the closed sessions: into this rank's spool (any rank
+ * may write any session's row). */
+static int take_sessions(const cs_comm *c, void *ctx, const void *recs, uint64_t m, cs_err *err)
+{
+    const cs_session *ses = recs;
+    int rc = err->code;
+    for (uint64_t i = 0; rc == CS_OK && i < m; i++)
+        rc = spool_add(ctx, &ses[i], err);
+    return comm_agree(c, err);
+}
+
+/* Collective: an even share of the closed sessions, into each rank's
+ * spool a block at a time. */
 static int read_sessions(const cs_comm *c, hid_t f, cs_spool *sp, cs_err *err)
 {
-    hid_t d = H5Dopen2(f, "sessions", H5P_DEFAULT);
-    if (d < 0)
-        h5_fail(err, CS_EINPUT, "no dataset sessions");
-    int rc = comm_agree(c, err);
-    if (rc != CS_OK) {
-        if (d >= 0)
-            H5Dclose(d);
-        return rc;
-    }
     hid_t t = snap_rec_type("clickseg cs_session", sizeof(cs_session));
-    hid_t fs = H5Dget_space(d);
-    hsize_t dims[1] = {0};
-    H5Sget_simple_extent_dims(fs, dims, NULL);
-    H5Sclose(fs);
-    uint64_t total = dims[0], size = (uint64_t)c->size;
-    uint64_t lo = total * (uint64_t)c->rank / size, hi = total * (uint64_t)(c->rank + 1) / size;
-    uint64_t most = (total + size - 1) / size;
-    uint64_t blocks = (most + CS_SPOOL_BLOCK - 1) / CS_SPOOL_BLOCK, sum = 0;
-    cs_session *blk = cs_malloc(CS_SPOOL_BLOCK * sizeof *blk, err, "checkpoint sessions");
-    int ok = blk != NULL;
-    for (uint64_t b = 0; b < blocks; b++) {
-        /* after a failure, empty reads keep the collective calls matched */
-        uint64_t at = lo + b * CS_SPOOL_BLOCK;
-        uint64_t m = ok && at < hi ? (hi - at < CS_SPOOL_BLOCK ? hi - at : CS_SPOOL_BLOCK) : 0;
-        if (h5_read_rows(d, t, at, m, m ? blk : NULL) < 0 && ok) {
-            h5_fail(err, CS_EINPUT, "reading sessions");
-            ok = 0;
-        }
-        if (ok)
-            sum ^= snap_rows_checksum(blk, sizeof *blk, m, at);
-        for (uint64_t i = 0; ok && i < m; i++)
-            ok = spool_add(sp, &blk[i], err) == CS_OK;
-    }
-    cs_err sum_err;
-    cs_err_clear(&sum_err);
-    int sum_rc = check_sum(c, d, "sessions", sum, ok, &sum_err);
+    int rc = get_blocks(c, f, "sessions", t, take_sessions, sp, err);
     H5Tclose(t);
-    H5Dclose(d);
-    free(blk);
-    if (ok && sum_rc != CS_OK)
-        cs_err_set(err, sum_rc, "%s", sum_err.msg);
-    return comm_agree(c, err);
+    return rc;
 }
 
 int snapshot_read(const cs_comm *c, const char *path, const cs_run_state *s,

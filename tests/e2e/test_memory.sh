@@ -42,27 +42,6 @@ expect_fail 6 "rank [0-9]+ holds [0-9]+ users in [0-9]+ MiB, more than 7/8 of me
 [ "$(grep -c 'error' err.txt)" = 1 ] || fail "expected one error line: $(cat err.txt)"
 [ ! -e tiny ] && ! ls -d tiny.tmp.* 2>/dev/null || fail "a stopped run left output"
 
-# With --sessions the closed sessions go to a spool file per rank, not to
-# memory (about 250 bytes each: 2 million events, 500,000 sessions took
-# 148 MiB a rank at 96 MiB when they were kept in memory), and sessions.h5
-# holds the same rows as a run in one window.
-mpi 2 "$CLICKSEG" generate -o many -n 2000000 -d 10 -f 2 --seed 3 > /dev/null
-mpi 2 "$CLICKSEG" run -q -i many -o many-96 --sessions --set memory_per_rank=96M
-mpi 2 "$CLICKSEG" run -q -i many -o many-big --sessions --set memory_per_rank=1G
-$PY "$SRCDIR/lib/compare.py" --same many-big many-96
-$PY - <<'PY'
-import h5py, json, os
-run = json.load(open("many-96/report.json"))["run"]
-peak = run["peak_rss_mib_max"]
-with h5py.File("many-96/sessions.h5") as f:
-    n = f["sessions/user_id"].shape[0]
-print("--sessions, %d sessions, 96 MiB: %d windows, peak RSS %.1f MiB a rank" % (n, run["windows"], peak))
-assert n > 400000 and run["windows"] >= 3, (n, run)
-assert os.environ["SANITIZED"] == "1" or peak <= 96 * 1.2, \
-    "--sessions: peak RSS %.1f MiB past memory_per_rank 96 MiB + 20%%" % peak
-PY
-[ -z "$(ls -A many-96 | grep spool)" ] || fail "a spool file among the outputs: $(ls -A many-96)"
-
 # Many small files (an hourly archive): every file a part reads stays open
 # until its rows are packed, and each open HDF5 file costs about half a MiB
 # and descriptors; parts span at most 32 files, so 1,500 files of 100 rows
@@ -187,39 +166,6 @@ rules = (
   { segment = "other"; }
 );
 CFG
-# A scraper's 1.2 million distinct products, carried over four windows:
-# the saved list is handed between the pool and the scratch list, not
-# copied, and sorted in place (a copy at each window's end and qsort's
-# own copy took it to 105 MiB at 80 MiB), with the results of one window.
-$PY - <<'PY'
-import h5py, numpy as np, os
-os.makedirs("scraper2", exist_ok=True)
-r = np.random.default_rng(5)
-nb, nn = 1_200_000, 300_000
-T = 1704067200 * 10**6
-ts = np.r_[T + np.arange(nb) * 30_000, T + r.integers(0, nb * 30_000, nn)]
-us = np.r_[np.full(nb, 42), r.integers(100, 20100, nn)].astype("u8")
-pid = np.r_[r.permutation(nb) + 1, r.integers(1, 1000, nn)].astype("u8")
-o = np.argsort(ts, kind="stable")
-with h5py.File("scraper2/e.h5", "w") as f:
-    g = f.create_group("events")
-    g["ts"], g["user_id"], g["product_id"] = ts[o], us[o], pid[o]
-    g["category_id"] = (pid[o] % 5000).astype("u4")
-    g["event_type"] = np.ones(nb + nn, "u1")
-PY
-mpi 2 "$CLICKSEG" run -q -c distinct.cfg -i scraper2 -o scraper2-80 --set memory_per_rank=80M
-mpi 2 "$CLICKSEG" run -q -c distinct.cfg -i scraper2 -o scraper2-big --set memory_per_rank=1G
-$PY "$SRCDIR/lib/compare.py" --same scraper2-big scraper2-80
-$PY - <<'PY'
-import json, os
-run = json.load(open("scraper2-80/report.json"))["run"]
-peak = run["peak_rss_mib_max"]
-print("a scraper's 1.2M distinct products, 80 MiB: %d windows in %d passes, peak RSS %.1f MiB a rank"
-      % (run["windows"], run["passes"], peak))
-assert run["windows"] >= 3, run
-assert os.environ["SANITIZED"] == "1" or peak <= 80 * 1.2, \
-    "peak RSS %.1f MiB past memory_per_rank 80 MiB + 20%%" % peak
-PY
 expect_fail 6 "holds the distinct product, category and brand ids of its sessions in [0-9]+ MiB .* more than 7/8 of memory_per_rank \(12 MiB\); raise memory_per_rank .*, or cut such sessions with session.max_duration" \
     mpi "$NRANKS" "$CLICKSEG" run -q -c distinct.cfg -i scraper -o scraper-12 --set memory_per_rank=12M
 

@@ -1,0 +1,109 @@
+#!/bin/bash
+# ranks: 2
+# The larger memory cases, at 2 ranks (where each rank holds the most):
+# a scraper's long id list carried over windows, --sessions with half a
+# million sessions, and checkpoints and a resume when the user table is
+# most of memory_per_rank; each within the budget + 20% (in the release
+# build) and with the results of an unconstrained run.
+set -euo pipefail
+source "${SRCDIR:?}/lib/common.sh"
+ldd "$CLICKSEG" > ldd.txt   # to a file: see test_memory.sh
+if grep -q libasan ldd.txt; then export SANITIZED=1; else export SANITIZED=0; fi
+cat > distinct.cfg <<'CFG'
+rules = (
+  { segment = "bot"; when = ( "events >= 1000" ); },
+  { segment = "hopper"; when = ( "distinct_products >= 5" ); },
+  { segment = "other"; }
+);
+CFG
+
+# A scraper's 1.2 million distinct products, carried over four windows:
+# the saved list is handed between the pool and the scratch list, not
+# copied, and sorted in place (a copy at each window's end and qsort's
+# own copy took it to 105 MiB at 80 MiB), with the results of one window.
+$PY - <<'PY'
+import h5py, numpy as np, os
+os.makedirs("scraper2", exist_ok=True)
+r = np.random.default_rng(5)
+nb, nn = 1_200_000, 300_000
+T = 1704067200 * 10**6
+ts = np.r_[T + np.arange(nb) * 30_000, T + r.integers(0, nb * 30_000, nn)]
+us = np.r_[np.full(nb, 42), r.integers(100, 20100, nn)].astype("u8")
+pid = np.r_[r.permutation(nb) + 1, r.integers(1, 1000, nn)].astype("u8")
+o = np.argsort(ts, kind="stable")
+with h5py.File("scraper2/e.h5", "w") as f:
+    g = f.create_group("events")
+    g["ts"], g["user_id"], g["product_id"] = ts[o], us[o], pid[o]
+    g["category_id"] = (pid[o] % 5000).astype("u4")
+    g["event_type"] = np.ones(nb + nn, "u1")
+PY
+mpi 2 "$CLICKSEG" run -q -c distinct.cfg -i scraper2 -o scraper2-80 --set memory_per_rank=80M
+mpi 2 "$CLICKSEG" run -q -c distinct.cfg -i scraper2 -o scraper2-big --set memory_per_rank=1G
+$PY "$SRCDIR/lib/compare.py" --same scraper2-big scraper2-80
+$PY - <<'PY'
+import json, os
+run = json.load(open("scraper2-80/report.json"))["run"]
+peak = run["peak_rss_mib_max"]
+print("a scraper's 1.2M distinct products, 80 MiB: %d windows in %d passes, peak RSS %.1f MiB a rank"
+      % (run["windows"], run["passes"], peak))
+assert run["windows"] >= 3, run
+assert os.environ["SANITIZED"] == "1" or peak <= 80 * 1.2, \
+    "peak RSS %.1f MiB past memory_per_rank 80 MiB + 20%%" % peak
+PY
+# With --sessions the closed sessions go to a spool file per rank, not to
+# memory (about 250 bytes each: 2 million events, 500,000 sessions took
+# 148 MiB a rank at 96 MiB when they were kept in memory), and sessions.h5
+# holds the same rows as a run in one window.
+mpi 2 "$CLICKSEG" generate -o many -n 2000000 -d 10 -f 2 --seed 3 > /dev/null
+mpi 2 "$CLICKSEG" run -q -i many -o many-96 --sessions --set memory_per_rank=96M
+mpi 2 "$CLICKSEG" run -q -i many -o many-big --sessions --set memory_per_rank=1G
+$PY "$SRCDIR/lib/compare.py" --same many-big many-96
+$PY - <<'PY'
+import h5py, json, os
+run = json.load(open("many-96/report.json"))["run"]
+peak = run["peak_rss_mib_max"]
+with h5py.File("many-96/sessions.h5") as f:
+    n = f["sessions/user_id"].shape[0]
+print("--sessions, %d sessions, 96 MiB: %d windows, peak RSS %.1f MiB a rank" % (n, run["windows"], peak))
+assert n > 400000 and run["windows"] >= 3, (n, run)
+assert os.environ["SANITIZED"] == "1" or peak <= 96 * 1.2, \
+    "--sessions: peak RSS %.1f MiB past memory_per_rank 96 MiB + 20%%" % peak
+PY
+[ -z "$(ls -A many-96 | grep spool)" ] || fail "a spool file among the outputs: $(ls -A many-96)"
+
+# Checkpoints and a resume, when the user table is most of the budget
+# (10^7 events, 390,000 users, 96 MiB): a checkpoint writes the table a
+# block at a time instead of packing a copy of it (132 MiB a rank when it
+# did), and a resume reads and redistributes it a block at a time instead
+# of the whole slab twice over (196 MiB).
+if [ "$SANITIZED" = 1 ]; then   # minutes under ASan, for RSS checks it skips
+    echo "test_memory_big: ok (checkpoint case skipped under ASan)"
+    exit 0
+fi
+mpi 2 "$CLICKSEG" generate -o users -n 10000000 --seed 1 > /dev/null
+mpi 2 "$CLICKSEG" run -q -i users -o users-big --set memory_per_rank=1G
+mpi 2 "$CLICKSEG" run -q -i users -o users-ck --set memory_per_rank=96M --set checkpoint.every=1
+mpirun -n 2 --oversubscribe "$CLICKSEG" run -i users -o users-rs --set memory_per_rank=96M \
+    --set checkpoint.every=1 > rs.out 2> rs.err &
+BG=$!
+deadline=$((SECONDS + 120))
+until grep -q "checkpoint 5 written" rs.err; do
+    kill -0 "$BG" 2> /dev/null || { cat rs.err >&2; fail "the run ended before checkpoint 5"; }
+    [ $SECONDS -lt $deadline ] || { kill -KILL "$BG"; fail "no checkpoint 5 within 120 s"; }
+    sleep 0.05
+done
+kill -KILL "$BG" $(pgrep -P "$BG") 2> /dev/null || true
+wait "$BG" || true
+mpi 2 "$CLICKSEG" run -q -i users -o users-rs --set memory_per_rank=96M --resume
+$PY "$SRCDIR/lib/compare.py" --same users-big users-ck
+$PY "$SRCDIR/lib/compare.py" --same users-big users-rs
+$PY - <<'PY'
+import json, os
+for d, what in (("users-ck", "a checkpoint after every window"), ("users-rs", "resumed")):
+    run = json.load(open(d + "/report.json"))["run"]
+    peak = run["peak_rss_mib_max"]
+    print("10^7 events, 96 MiB, %s: peak RSS %.1f MiB a rank" % (what, peak))
+    assert os.environ["SANITIZED"] == "1" or peak <= 96 * 1.2, \
+        "%s: peak RSS %.1f MiB past memory_per_rank 96 MiB + 20%%" % (what, peak)
+PY
+echo "test_memory_big: ok"
