@@ -1,10 +1,10 @@
 /* sessionize.c — sessions and features from ordered events (see sessionize.h). */
 #include "clickseg/sessionize.h"
 
-#include "clickseg/sort.h"
-
 #include <stdlib.h>
 #include <string.h>
+
+#include "sess_ids.h"
 
 void sess_init(cs_sessionizer *s)
 {
@@ -26,110 +26,6 @@ void sess_free(cs_sessionizer *s)
     memset(s, 0, sizeof *s);
 }
 
-static uint64_t uniq(cs_sessionizer *s, int k);
-
-/* Lists past this many ids are made unique before they grow, and given
- * back when the next session begins (1 MiB each). */
-#define IDS_COMPACT ((uint64_t)1 << 17)
-
-/* A full list: made unique when long (a scraper's session of millions of
- * events then holds its distinct ids, not one per event: a session of 3
- * million events over 5,000 categories keeps 5,000 of them), grown when
- * that does not halve it. */
-static __attribute__((noinline)) int grow_ids(cs_sessionizer *s, int k, cs_err *err)
-{
-    uint64_t had = s->nscratch[k];
-    if (had >= IDS_COMPACT && uniq(s, k) <= had / 2)
-        return CS_OK;
-    uint64_t cap = s->capscratch[k] ? 2 * s->capscratch[k] : 256;
-    uint64_t *p = cs_realloc(s->scratch[k], cap * sizeof *p, err, "session id list");
-    if (!p)
-        return CS_ENOMEM;
-    s->scratch[k] = p;
-    s->capscratch[k] = cap;
-    return CS_OK;
-}
-
-/* Once per id of every event, without a branch the data decides (ids are
- * 0 where the event has none, and repeats are common): the id is written
- * in any case and the count moves on when it is kept. An id equal to the
- * last one kept (several products of one category or brand in a row) is
- * not kept again: the distinct count is the same, the lists shorter. The
- * growth is out of line. */
-static inline int push_id(cs_sessionizer *s, int k, uint64_t id, cs_err *err)
-{
-    uint64_t n = s->nscratch[k];
-    if (__builtin_expect(n == s->capscratch[k], 0)) {
-        if (grow_ids(s, k, err) != CS_OK)
-            return CS_ENOMEM;
-        n = s->nscratch[k];   /* less when the list was made unique */
-    }
-    s->scratch[k][n] = id;
-    uint64_t last = s->last_id[k];
-    int keep = (id != 0) & (id != last);
-    s->nscratch[k] = n + (uint64_t)keep;
-    s->last_id[k] = keep ? id : last;
-    return CS_OK;
-}
-
-/* Sorts and de-duplicates scratch list k; returns its distinct count. In
- * place: a scraper's list is millions of ids, and qsort would malloc a
- * copy of it. */
-static uint64_t uniq(cs_sessionizer *s, int k)
-{
-    uint64_t n = s->nscratch[k], m = 0;
-    uint64_t *v = s->scratch[k];
-    sort_u64(v, n);
-    for (uint64_t i = 0; i < n; i++)
-        if (m == 0 || v[m - 1] != v[i])
-            v[m++] = v[i];
-    s->nscratch[k] = m;
-    return m;
-}
-
-/* Number of distinct ids in scratch list k (all non-zero). Short lists are
- * compared pairwise; long ones (bots, heavy researchers) go through an
- * open-addressing set, where sorting would cost n log n per session. */
-static uint64_t count_distinct(cs_sessionizer *s, int k, cs_err *err)
-{
-    uint64_t n = s->nscratch[k], d = 0;
-    const uint64_t *v = s->scratch[k];
-    if (n <= 2)   /* most sessions: a page or two */
-        return n < 2 ? n : 1 + (v[0] != v[1]);
-    if (n > IDS_COMPACT)   /* a long session: sorting in place needs no set twice its size */
-        return uniq(s, k);
-    if (n <= 32) {
-        /* Every pair compared, no early exit: the loops' trip counts are
-         * all the predictor has to learn, not where a repeat sits. */
-        for (uint64_t i = 1; i < n; i++) {
-            int seen = 0;
-            for (uint64_t j = 0; j < i; j++)
-                seen |= v[j] == v[i];
-            d += !seen;
-        }
-        return d + 1;
-    }
-    uint64_t cap = 64;
-    while (cap < 2 * n)
-        cap <<= 1;
-    if (cap > s->capset) {
-        uint64_t *p = cs_realloc(s->set, cap * sizeof *p, err, "distinct-id set");
-        if (!p)
-            return uniq(s, k);   /* no memory for the set: sorting gives the same count */
-        s->set = p;
-        s->capset = cap;
-    }
-    memset(s->set, 0, cap * sizeof *s->set);
-    for (uint64_t i = 0; i < n; i++) {
-        uint64_t h = cs_mix64(v[i]) & (cap - 1);
-        while (s->set[h] && s->set[h] != v[i])
-            h = (h + 1) & (cap - 1);
-        d += !s->set[h];
-        s->set[h] = v[i];
-    }
-    return d;
-}
-
 /* Records are cs_event or, when the job reads no ids and sessions come
  * from gaps, cs_event_narrow (event.h): time, type and price are read
  * through rec_*, the ids and session_id, only there when needed, through
@@ -137,23 +33,6 @@ static uint64_t count_distinct(cs_sessionizer *s, int k, cs_err *err)
 static inline const cs_event *wide(const char *e)
 {
     return (const cs_event *)(const void *)e;
-}
-
-/* Gives back the lists and set a long session grew (sess_bytes counts
- * them while they are held). */
-static void shrink_ids(cs_sessionizer *s)
-{
-    for (int k = 0; k < 3; k++)
-        if (__builtin_expect(s->capscratch[k] > IDS_COMPACT, 0)) {
-            free(s->scratch[k]);
-            s->scratch[k] = NULL;
-            s->capscratch[k] = 0;
-        }
-    if (__builtin_expect(s->capset > IDS_COMPACT, 0)) {
-        free(s->set);
-        s->set = NULL;
-        s->capset = 0;
-    }
 }
 
 static void begin(cs_sessionizer *s, cs_sess_state *st, const char *e)
@@ -176,7 +55,7 @@ static void begin(cs_sessionizer *s, cs_sess_state *st, const char *e)
     for (int k = 0; k < 3; k++)
         s->nscratch[k] = s->last_id[k] = 0;
     if (s->need_ids)
-        shrink_ids(s);
+        sess_shrink_ids(s);
 }
 
 /* Adds e to st; `first` when e opened the session (no gap yet). The event
@@ -227,9 +106,9 @@ static void features_of(cs_sessionizer *s, const cs_sess_state *st, cs_features 
     v[F_CHECKOUTS] = st->count[EV_CHECKOUT];
     v[F_PURCHASES] = st->count[EV_PURCHASE];
     v[F_REFUNDS] = st->count[EV_REFUND];
-    v[F_DISTINCT_PRODUCTS] = s->need_ids ? (int64_t)count_distinct(s, 0, NULL) : 0;
-    v[F_DISTINCT_CATEGORIES] = s->need_ids ? (int64_t)count_distinct(s, 1, NULL) : 0;
-    v[F_DISTINCT_BRANDS] = s->need_ids ? (int64_t)count_distinct(s, 2, NULL) : 0;
+    v[F_DISTINCT_PRODUCTS] = s->need_ids ? (int64_t)sess_count_distinct(s, 0, NULL) : 0;
+    v[F_DISTINCT_CATEGORIES] = s->need_ids ? (int64_t)sess_count_distinct(s, 1, NULL) : 0;
+    v[F_DISTINCT_BRANDS] = s->need_ids ? (int64_t)sess_count_distinct(s, 2, NULL) : 0;
     v[F_REVENUE] = st->revenue;
     v[F_REFUND_AMOUNT] = st->refund_amount;
     int bought = st->first_purchase_ts >= 0;
@@ -316,73 +195,6 @@ static int can_close(const cs_sessionizer *s, const cs_sess_state *st, int64_t w
     return s->max_duration_us > 0 && watermark - st->start_ts > s->max_duration_us;
 }
 
-/* A saved product list this long (a scraper's) is handed between the pool
- * and scratch, not copied: a copy would hold it twice, and scratch would
- * grow back to it by doubling. */
-#define IDS_HANDOVER IDS_COMPACT
-
-/* Moves the open session's saved id lists into scratch. */
-static int load_ids(cs_sessionizer *s, cs_sess_state *st, cs_err *err)
-{
-    uint32_t n[3] = {st->nprod, st->ncat, st->nbrand};
-    int take = n[0] >= IDS_HANDOVER;
-    uint64_t off = 0;
-    for (int k = 0; k < 3; k++) {
-        s->nscratch[k] = s->last_id[k] = 0;
-        for (uint32_t i = 0; i < n[k] && !(take && k == 0); i++)
-            if (push_id(s, k, st->ids[off + i], err) != CS_OK)
-                return CS_ENOMEM;
-        off += n[k];
-    }
-    s->open_id_bytes -= off * sizeof *st->ids;
-    if (take) {
-        /* the categories and brands behind the products are copied out:
-         * the whole block is room for products now */
-        free(s->scratch[0]);
-        s->scratch[0] = st->ids;
-        s->nscratch[0] = n[0];
-        s->capscratch[0] = off;
-        s->last_id[0] = st->ids[n[0] - 1];
-    } else {
-        free(st->ids);
-    }
-    st->ids = NULL;
-    return CS_OK;
-}
-
-/* Saves scratch (made unique) into the open session. */
-static int save_ids(cs_sessionizer *s, cs_sess_state *st, cs_err *err)
-{
-    uint64_t n[3], total = 0;
-    for (int k = 0; k < 3; k++)
-        total += n[k] = uniq(s, k);
-    int take = n[0] >= IDS_HANDOVER;
-    if (take) {
-        st->ids = cs_realloc(s->scratch[0], total * sizeof *st->ids, err, "open session ids");
-        if (st->ids) {
-            s->scratch[0] = NULL;
-            s->nscratch[0] = s->capscratch[0] = s->last_id[0] = 0;
-        }
-    } else if (total) {
-        st->ids = cs_malloc(total * sizeof *st->ids, err, "open session ids");
-    } else {
-        st->ids = NULL;
-    }
-    if (total && !st->ids)
-        return CS_ENOMEM;
-    uint64_t off = 0;
-    for (int k = 0; k < 3; k++) {
-        if (n[k] && !(take && k == 0))   /* ids and scratch[k] may be NULL when empty */
-            memcpy(st->ids + off, s->scratch[k], n[k] * sizeof *st->ids);
-        off += n[k];
-    }
-    s->open_id_bytes += total * sizeof *st->ids;
-    st->nprod = (uint32_t)n[0];
-    st->ncat = (uint32_t)n[1];
-    st->nbrand = (uint32_t)n[2];
-    return CS_OK;
-}
-
 /* Room for one more pool entry. */
 static int pool_reserve(cs_sessionizer *s, cs_err *err)
 {
@@ -424,7 +236,7 @@ static int process_user(cs_sessionizer *s, cs_users *users, uint64_t pos, const 
     uint32_t slot = u->open_slot;
     int rc = CS_OK;
     if (slot) {
-        if ((rc = load_ids(s, &s->pool[slot - 1], err)) != CS_OK)
+        if ((rc = sess_load_ids(s, &s->pool[slot - 1], err)) != CS_OK)
             return rc;   /* the entry keeps its ids */
         *st = s->pool[slot - 1];
     } else {
@@ -457,7 +269,7 @@ static int process_user(cs_sessionizer *s, cs_users *users, uint64_t pos, const 
         slot = (uint32_t)++s->npool;
         u->open_slot = slot;
     }
-    rc = save_ids(s, st, err);
+    rc = sess_save_ids(s, st, err);
     st->user_id = u->user_id;
     st->user_pos = pos;
     s->pool[slot - 1] = *st;   /* the pool owns the ids now */
@@ -575,7 +387,7 @@ int sess_close_idle(cs_sessionizer *s, cs_users *users, int64_t watermark, int f
             continue;
         }
         /* pool[i] is refilled by the last entry: look at i again. */
-        int rc = load_ids(s, p, err);
+        int rc = sess_load_ids(s, p, err);
         if (rc != CS_OK)
             return rc;   /* the entry keeps its ids */
         rc = finish(s, &users->slot[p->user_pos], p, err);
@@ -610,25 +422,6 @@ int sess_reopen(cs_sessionizer *s, cs_users *users, cs_err *err)
         s->open_id_bytes += ((uint64_t)p->nprod + p->ncat + p->nbrand) * sizeof *p->ids;
     }
     return CS_OK;
-}
-
-uint64_t sess_id_bytes(const cs_sessionizer *s)
-{
-    /* While the part runs, a session carried over has its lists back in
-     * scratch, where they grow by doubling: a realloc holds the old list
-     * and one twice its size, so the longest one saved now counts twice
-     * more. A walk of the pool, once a window, and only when ids are kept
-     * at all. */
-    uint64_t longest = 0;
-    for (uint64_t i = 0; s->open_id_bytes && i < s->npool; i++) {
-        const cs_sess_state *p = &s->pool[i];
-        uint64_t n = (uint64_t)p->nprod + p->ncat + p->nbrand;
-        longest = n > longest ? n : longest;
-    }
-    uint64_t b = s->open_id_bytes + 2 * longest * sizeof *s->set + s->capset * sizeof *s->set;
-    for (int k = 0; k < 3; k++)
-        b += s->capscratch[k] * sizeof *s->scratch[k];
-    return b;
 }
 
 uint64_t sess_bytes(const cs_sessionizer *s)
