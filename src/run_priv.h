@@ -74,4 +74,14 @@ int run_one_window(run_ctx *x, uint64_t w, cs_err *err);
  * its own size. */
 void run_release_window_buffers(run_ctx *x, int keep_shared);
 
+/* A window part, to read its successor ahead. */
+typedef struct part_ref { uint64_t w, part, nparts; } part_ref;
+
+/* Collective: global rows [ga, gb) of a window, split among the ranks:
+ * read, classify, shuffle, sort, sessionize; `final`: every session
+ * closes; `ahead`: the part whose successor to read ahead (NULL: none).
+ * A range that would overfill a rank's memory is done in halves. */
+int run_one_range(run_ctx *x, uint64_t ga, uint64_t gb, int final, const part_ref *ahead,
+                  cs_err *err);
+
 #endif
