@@ -119,6 +119,8 @@ static int save(cs_ckpt *k, const cs_plan *plan, uint64_t next_row, cs_err *err)
                       c->size, k->nhist, k->hist};
     int rc = snapshot_write(c, tmp, &k->s, &m, err);
     int written = rc == CS_OK;   /* snapshot_write's failures are agreed already */
+    if (!written && c->rank == 0)
+        unlink(tmp);   /* a half-written snapshot (a full disk): nothing names it */
     if (written && c->rank == 0) {
         if (rename(tmp, final) != 0)
             rc = cs_err_set(err, CS_EIO, "%s: cannot rename: %s", tmp, strerror(errno));

@@ -42,6 +42,18 @@ void comm_world(cs_comm *c)
     snprintf(c->node, sizeof c->node, "%.63s", len ? name : "?");   /* node[64] */
 }
 
+/* 1 when msg starts "rank N: ": agreed once already (an error passed up
+ * through a second agreement keeps the one prefix). */
+static int has_rank_prefix(const char *msg)
+{
+    if (strncmp(msg, "rank ", 5) != 0 || msg[5] < '0' || msg[5] > '9')
+        return 0;
+    const char *p = msg + 5;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    return p[0] == ':' && p[1] == ' ';
+}
+
 int comm_agree(const cs_comm *c, cs_err *err)
 {
     /* MINLOC on (failed ? 0 : 1, rank) finds the lowest failing rank. */
@@ -55,7 +67,7 @@ int comm_agree(const cs_comm *c, cs_err *err)
         memcpy(pkt.msg, err->msg, sizeof pkt.msg);
     }
     MPI_CHECK(MPI_Bcast(&pkt, (int)sizeof pkt, MPI_BYTE, out.rank, c->comm), err);
-    if (c->size > 1)
+    if (c->size > 1 && !has_rank_prefix(pkt.msg))
         cs_err_set(err, pkt.code, "rank %d: %s", out.rank, pkt.msg);
     else
         cs_err_set(err, pkt.code, "%s", pkt.msg);

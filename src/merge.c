@@ -544,6 +544,7 @@ static int write_outputs(merge_ctx *x, double t0, cs_err *err)
     if (rc == CS_OK && x->sessions)
         rc = report_write_sessions(c, x->outtmp, &x->spool, &x->cfg->rules,
                                    (uint64_t)x->cfg->memory_per_rank / 16, err);
+    spool_close(&x->spool);   /* before the outputs move: see run.c's epilog */
     if (rc != CS_OK)
         return rc;
     cs_run_meta m;
@@ -604,6 +605,7 @@ int merge_reports(const cs_comm *c, const cs_config *cfg, const cs_merge_opts *o
     }
     if (rc == CS_OK)
         rc = write_outputs(&x, t0, err);
+    spool_close(&x.spool);   /* before the directory it was made in goes */
     if (rc != CS_OK && c->rank == 0 && x.outtmp[0])
         fs_abandon_output(x.outtmp);
     stats_free(&x.st);

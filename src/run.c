@@ -370,6 +370,10 @@ static int epilog(run_ctx *x, double t_start, cs_err *err)
     if (rc == CS_OK && x->cfg->output_sessions)
         rc = report_write_sessions(c, x->outtmp, &x->spool, &x->cfg->rules,
                                    (uint64_t)x->cfg->memory_per_rank / 16, err);
+    /* Closed before rank 0 moves the outputs (the collectives below come
+     * first): on NFS an unlinked file still open stays in its directory
+     * as .nfsNNNN, and the temporary directory could not be removed. */
+    spool_close(&x->spool);
     timer_stop(&x->tm, PH_WRITE);
     cs_run_meta meta;
     if (rc == CS_OK)
@@ -465,6 +469,7 @@ int run_job(const cs_comm *c, const cs_config *cfg, const cs_run_opts *opts, cs_
         rc = epilog(&x, t_start, err);
     if (rc == CS_OK)
         rc = ckpt_finish(&x.ck, err);
+    spool_close(&x.spool);   /* before the directory it was made in goes */
     if (rc != CS_OK && c->rank == 0 && x.outtmp[0])
         fs_abandon_output(x.outtmp);
     cleanup(&x);

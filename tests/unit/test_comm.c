@@ -1,6 +1,6 @@
 /* test_comm.c — comm.c's collectives under several ranks (ctest runs it
  * with mpirun at 1, 2 and 3 ranks): comm_agree hands every rank the lowest
- * failing rank's code and message; comm_gatherv gathers blocks of every
+ * failing rank's code and message, prefixed once; comm_gatherv gathers blocks of every
  * size in rank order, and a block or a whole too large for MPI's int counts
  * is an error on every rank, not a rank left in a gather the others have
  * left (a later collective still meets). Every rank runs every test. */
@@ -40,6 +40,11 @@ static void test_agree(void **state)
                  first == last ? "bad rows at the end" : "no memory for rows");
     else
         snprintf(want, sizeof want, "bad rows at the end");
+    assert_string_equal(err.msg, want);
+    /* Agreed again (an error passed up through a second agreement): every
+     * rank fails now, rank 0 is the lowest, and the message keeps its one
+     * prefix instead of growing "rank 0: rank 1: ...". */
+    assert_int_equal(comm_agree(c, &err), rc);
     assert_string_equal(err.msg, want);
 }
 
