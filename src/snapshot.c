@@ -84,6 +84,22 @@ uint64_t snap_rows_checksum(const void *buf, size_t size, uint64_t n, uint64_t r
 
 /* ---- writing ---- */
 
+/* Collective, after a dataset's rows are written: the XOR of every rank's
+ * checksum of its rows (sum), agreed, stored as the `checksum` attribute
+ * only when every rank wrote (a collective call with one value), and the
+ * dataset closed. Every rank takes part whatever its own write gave. */
+static int put_finish(const cs_comm *c, hid_t d, const char *name, uint64_t sum, cs_err *err)
+{
+    int arc = comm_xor_u64(c, &sum, err);
+    if (arc == CS_OK)
+        arc = comm_agree(c, err);
+    if (arc == CS_OK)
+        arc = h5_attr_int64(d, "checksum", (int64_t)sum, err);
+    if (d >= 0 && H5Dclose(d) < 0 && arc == CS_OK)
+        arc = h5_fail(err, CS_EIO, "writing %s", name);
+    return arc;
+}
+
 /* Collective: dataset `name` of `total` records of type t, this rank's n
  * records going to [off, off + n), with its checksum attribute. */
 static int put_at(const cs_comm *c, hid_t f, const char *name, hid_t t, uint64_t total,
@@ -113,14 +129,7 @@ static int put_at(const cs_comm *c, hid_t f, const char *name, hid_t t, uint64_t
     uint64_t sum = rc >= 0 ? snap_rows_checksum(buf, H5Tget_size(t), n, off) : 0;
     if (rc < 0)
         h5_fail(err, CS_EIO, "writing %s", name);
-    int arc = comm_xor_u64(c, &sum, err);
-    if (arc == CS_OK)
-        arc = comm_agree(c, err);
-    if (arc == CS_OK)
-        arc = h5_attr_int64(d, "checksum", (int64_t)sum, err);
-    if (d >= 0 && H5Dclose(d) < 0 && arc == CS_OK)
-        arc = h5_fail(err, CS_EIO, "writing %s", name);
-    return arc;
+    return put_finish(c, d, name, sum, err);
 }
 
 /* Collective: every rank's n records, concatenated in rank order. */
@@ -181,14 +190,7 @@ static int put_blocks(const cs_comm *c, hid_t f, const char *name, hid_t t, uint
     }
     H5Pclose(x);
     free(buf);
-    int arc = comm_xor_u64(c, &sum, err);
-    if (arc == CS_OK)
-        arc = comm_agree(c, err);
-    if (arc == CS_OK)
-        arc = h5_attr_int64(d, "checksum", (int64_t)sum, err);
-    if (d >= 0 && H5Dclose(d) < 0 && arc == CS_OK)
-        arc = h5_fail(err, CS_EIO, "writing %s", name);
-    return arc;
+    return put_finish(c, d, name, sum, err);
 }
 
 /* snap_fill_fn of the user table: entries [at, at + m) with their further
