@@ -222,33 +222,57 @@ static int put_root(const cs_comm *c, hid_t f, const char *name, hid_t t, uint64
     return put_at(c, f, name, t, n, 0, c->rank == 0 ? n : 0, buf, err);
 }
 
-/* The unfinished sessions (id pointers cleared) and their id lists
- * concatenated in the same order. */
-static int pack_open(const cs_sessionizer *s, cs_sess_state **out, uint64_t **ids,
-                     uint64_t *nids, cs_err *err)
+/* snap_fill_fn of the unfinished sessions: pool entries, their id list
+ * pointers cleared (the counts kept only where a list is there) and
+ * user_pos, a position in this run's table only, zeroed. */
+static int fill_open(void *ctx, uint64_t at, uint64_t m, void *out, cs_err *err)
 {
-    uint64_t m = 0;
-    for (uint64_t i = 0; i < s->npool; i++)
-        m += s->pool[i].ids ? (uint64_t)s->pool[i].nprod + s->pool[i].ncat + s->pool[i].nbrand : 0;
-    *out = cs_malloc((s->npool + 1) * sizeof **out, err, "checkpoint open sessions");
-    *ids = cs_malloc((m + 1) * sizeof **ids, err, "checkpoint id lists");
-    if (!*out || !*ids)
-        return CS_ENOMEM;
-    m = 0;
-    for (uint64_t i = 0; i < s->npool; i++) {
-        const cs_sess_state *o = &s->pool[i];
-        cs_sess_state *p = &(*out)[i];
-        *p = *o;
-        p->ids = NULL;
-        p->user_pos = 0;   /* a position in this run's table only */
-        uint64_t k = o->ids ? (uint64_t)o->nprod + o->ncat + o->nbrand : 0;
-        if (!o->ids)
-            p->nprod = p->ncat = p->nbrand = 0;
-        memcpy(*ids + m, o->ids ? o->ids : *ids, k * sizeof **ids);
-        m += k;
+    (void)err;
+    const cs_sessionizer *s = ctx;
+    cs_sess_state *p = out;
+    for (uint64_t i = 0; i < m; i++) {
+        p[i] = s->pool[at + i];
+        if (!p[i].ids)
+            p[i].nprod = p[i].ncat = p[i].nbrand = 0;
+        p[i].ids = NULL;
+        p[i].user_pos = 0;
     }
-    *nids = m;
     return CS_OK;
+}
+
+static uint64_t open_ids_of(const cs_sess_state *o)
+{
+    return o->ids ? (uint64_t)o->nprod + o->ncat + o->nbrand : 0;
+}
+
+/* Where the id lists of the unfinished sessions have been copied up to:
+ * `open_ids` holds them concatenated in pool order, and put_blocks asks
+ * for its blocks in order. */
+typedef struct ids_cursor {
+    const cs_sessionizer *s;
+    uint64_t entry, off;
+} ids_cursor;
+
+/* snap_fill_fn of `open_ids`: the next m ids from the cursor on. */
+static int fill_open_ids(void *ctx, uint64_t at, uint64_t m, void *out, cs_err *err)
+{
+    (void)at;
+    ids_cursor *c = ctx;
+    uint64_t *o = out, got = 0;
+    while (got < m && c->entry < c->s->npool) {
+        const cs_sess_state *e = &c->s->pool[c->entry];
+        uint64_t k = open_ids_of(e), take = k - c->off < m - got ? k - c->off : m - got;
+        if (take)
+            memcpy(o + got, e->ids + c->off, take * sizeof *o);
+        got += take;
+        c->off += take;
+        if (c->off == k) {
+            c->entry++;
+            c->off = 0;
+        }
+    }
+    return got == m ? CS_OK : cs_err_set(err, CS_EINTERNAL, "unfinished sessions' ids: %llu of %llu",
+                                         (unsigned long long)got, (unsigned long long)m);
 }
 
 static int write_attrs(hid_t f, const cs_snap_meta *m, int64_t maxts, int ranks, cs_err *err)
@@ -338,19 +362,14 @@ static int sync_file(const char *path, cs_err *err)
 int snapshot_write(const cs_comm *c, const char *path, const cs_run_state *s,
                    const cs_snap_meta *m, cs_err *err)
 {
-    cs_sess_state *orec = NULL;
-    uint64_t *ids = NULL, nids = 0;
-    pack_open(s->sz, &orec, &ids, &nids, err);
-    if (comm_agree(c, err) != CS_OK) {
-        free(orec); free(ids);
-        return err->code;
-    }
+    uint64_t nids = 0;
+    for (uint64_t i = 0; i < s->sz->npool; i++)
+        nids += open_ids_of(&s->sz->pool[i]);
+    ids_cursor cursor = {s->sz, 0, 0};
     hid_t f = snap_open_file(c, path, 1);
     int rc = f < 0 ? h5_fail(err, CS_EIO, "%s: cannot create", path) : CS_OK;
-    if (comm_agree(c, err) != CS_OK) {
-        free(orec); free(ids);
+    if (comm_agree(c, err) != CS_OK)
         return err->code;
-    }
     hid_t tu = snap_rec_type("clickseg snap_user", sizeof(snap_user));
     hid_t to = snap_rec_type("clickseg cs_sess_state", sizeof(cs_sess_state));
     hid_t te = snap_rec_type("clickseg cs_event", sizeof(cs_event));
@@ -360,8 +379,8 @@ int snapshot_write(const cs_comm *c, const char *path, const cs_run_state *s,
 #define STEP(call) do { if (rc == CS_OK) { call; rc = comm_agree(c, err); } } while (0)
     STEP(write_attrs(f, m, *s->maxts, c->size, err));
     STEP(put_blocks(c, f, "users", tu, s->users->n, fill_users, s->users, err));
-    STEP(put_all(c, f, "open", to, s->sz->npool, orec, err));
-    STEP(put_all(c, f, "open_ids", H5T_NATIVE_UINT64, nids, ids, err));
+    STEP(put_blocks(c, f, "open", to, s->sz->npool, fill_open, s->sz, err));
+    STEP(put_blocks(c, f, "open_ids", H5T_NATIVE_UINT64, nids, fill_open_ids, &cursor, err));
     STEP(put_all(c, f, "carry", te, *s->ncarry, *s->carry, err));
     STEP(put_blocks(c, f, "sessions", ts, s->spool ? s->spool->n : 0, fill_sessions, s->spool,
                     err));
@@ -369,7 +388,6 @@ int snapshot_write(const cs_comm *c, const char *path, const cs_run_state *s,
     STEP(write_history(c, f, m, err));
 #undef STEP
     H5Tclose(tu); H5Tclose(to); H5Tclose(te); H5Tclose(ts);
-    free(orec); free(ids);
     int agreed = rc != CS_OK;   /* a failed STEP was agreed already */
     if (H5Fclose(f) < 0 && rc == CS_OK)
         rc = h5_fail(err, CS_EIO, "closing");
