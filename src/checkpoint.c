@@ -31,17 +31,52 @@ static void on_stop_signal(int sig)
     sigaction(SIGTERM, &dfl, NULL);
 }
 
-static void install_handlers(cs_ckpt *k)
+static void catch_into(struct sigaction *old_usr1, struct sigaction *old_term)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop_signal;
     sa.sa_flags = SA_RESTART;
     sigemptyset(&sa.sa_mask);
-    stop_signal = 0;
-    sigaction(SIGUSR1, &sa, &k->old_usr1);
-    sigaction(SIGTERM, &sa, &k->old_term);
+    sigaction(SIGUSR1, &sa, old_usr1);
+    sigaction(SIGTERM, &sa, old_term);
+}
+
+void ckpt_catch_signals(void)
+{
+    catch_into(NULL, NULL);
+}
+
+/* A signal caught since ckpt_catch_signals (in the plan, say) stays
+ * caught, and its handler has given way to the default for a second one. */
+static void install_handlers(cs_ckpt *k)
+{
+    if (stop_signal) {
+        sigaction(SIGUSR1, NULL, &k->old_usr1);
+        sigaction(SIGTERM, NULL, &k->old_term);
+    } else {
+        catch_into(&k->old_usr1, &k->old_term);
+    }
     k->installed = 1;
+}
+
+/* Collective, once the run is set up: CS_EINTR on every rank when a stop
+ * signal reached any rank before the first window (during start-up, the
+ * plan or a resume's load). Nothing has changed since the checkpoint
+ * loaded, if any, so none is written. */
+static int stopped_before_start(cs_ckpt *k, int loaded, cs_err *err)
+{
+    int64_t sig = stop_signal;
+    if (comm_max_i64(k->c, &sig, 1, 1, err) != CS_OK)
+        return err->code;
+    if (!sig)
+        return CS_OK;
+    if (loaded == 1)
+        return cs_err_set(err, CS_EINTR, "stopped by %s before the first window; the checkpoint "
+                          "in %s is as it was: run the same command with --resume to continue",
+                          ckpt_signal_name((int)sig), k->dir);
+    return cs_err_set(err, CS_EINTR, "stopped by %s before the first window, with nothing to "
+                      "checkpoint yet: run the same command again to start", ckpt_signal_name((int)sig));
 }
 
 const char *ckpt_signal_name(int sig)
@@ -275,7 +310,7 @@ int ckpt_begin(cs_ckpt *k, const cs_comm *c, const cs_config *cfg, const cs_run_
     if (comm_agree(c, err) != CS_OK || comm_bcast(c, &b, sizeof b, err) != CS_OK)
         return err->code;
     if (b.load == 0)
-        return CS_OK;
+        return stopped_before_start(k, 0, err);
     cs_snap_meta m;
     int rc = snapshot_read(c, b.snapshot, &k->s, &m, err);
     if (rc != CS_OK)
@@ -293,7 +328,9 @@ int ckpt_begin(cs_ckpt *k, const cs_comm *c, const cs_config *cfg, const cs_run_
     } else if (c->rank == 0) {
         state_check_loaded(k, &m, plan, err);
     }
-    return comm_agree(c, err);
+    if (comm_agree(c, err) != CS_OK)
+        return err->code;
+    return stopped_before_start(k, b.load, err);
 }
 
 uint64_t ckpt_extra_windows(const cs_ckpt *k)

@@ -26,7 +26,7 @@ static const char *const price_unit_names[] = { "major", "minor", "micros", NULL
 
 const key_def cfg_keys[] = {
     { "input", KT_PATHS, "", "archive files, directories or globs: a string or a list "
-      "of strings (command-line paths are added)", NULL, 0, 0, F(inputs) },
+      "of strings (--input on the command line replaces them)", NULL, 0, 0, F(inputs) },
     { "output", KT_GROUP, NULL, "where results go", NULL, 0, 0, 0, 0 },
     { "output.dir", KT_STRING, "clickseg-out", "output directory (created; an existing "
       "report is not overwritten without --force)", NULL, 1, 0, F(output_dir) },

@@ -60,7 +60,14 @@ typedef struct cs_ckpt {
     struct sigaction old_usr1, old_term;
 } cs_ckpt;
 
-/* Installs the signal handlers; checks checkpoint.dir (refuses to start
+/* Catches SIGUSR1 and SIGTERM into the stop flag from the start of the
+ * process (main calls it before MPI_Init for `run`): a signal in start-up
+ * or in the plan then stops the run cleanly at ckpt_begin instead of
+ * killing the rank. */
+void ckpt_catch_signals(void);
+
+/* Installs the signal handlers (keeping a stop already caught); CS_EINTR
+ * when one was, before the first window; checks checkpoint.dir (refuses to start
  * over a checkpoint of an unfinished run unless opts->force); with
  * opts->resume loads the newest checkpoint after checking that its config
  * hash (CS_ECONFIG) and its files (CS_EINPUT) are this run's, and moves

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "clickseg/checkpoint.h"
 #include "clickseg/h5util.h"
 
 static const struct {
@@ -64,6 +65,11 @@ int main(int argc, char **argv)
      * otherwise go back to the kernel and fault in again every window. */
     mallopt(M_MMAP_THRESHOLD, 64 << 20);
     mallopt(M_TRIM_THRESHOLD, 512 << 20);
+    /* `run` stops cleanly on SIGUSR1/SIGTERM (a checkpoint, exit 7): caught
+     * from here, so one that arrives during start-up or the plan is not
+     * the default action, which killed the rank and left mpirun waiting. */
+    if (fn == cmd_run)
+        ckpt_catch_signals();
     MPI_Init(&argc, &argv);
     h5_silence();
     cs_comm c;

@@ -179,4 +179,44 @@ kill -KILL "$BG" $(pgrep -P "$BG") 2> /dev/null || true
 wait_rc
 mpi 3 "$CLICKSEG" run -q -i big -o b_kill --sessions --window-events 30000 --resume
 $CMP --same b_whole b_kill --sessions
+
+# 6. SIGUSR1 while the plan runs (1,500 small files take some 0.4 s to
+# plan), sent once both ranks catch it (their SigCgt, from the start of
+# main): exit 7 with a clean stop instead of the signal's default action,
+# which killed the ranks (exit 138) and once left mpirun waiting. No
+# checkpoint is written; the same command then runs to the end.
+$PY - <<'PY'
+import h5py, numpy as np, os
+os.makedirs("hourly", exist_ok=True)
+r = np.random.default_rng(2)
+T = 1546300800 * 10**6
+for h in range(1500):
+    with h5py.File("hourly/h%05d.h5" % h, "w") as f:
+        g = f.create_group("events")
+        g["ts"] = T + h * 3600 * 10**6 + np.sort(r.integers(0, 3600 * 10**6, 20))
+        g["user_id"] = r.integers(1, 800, 20).astype("u8")
+        g["event_type"] = r.choice(8, 20).astype("u1")
+PY
+start_bg early 2 run -i hourly -o early --set checkpoint.every=1
+deadline=$((SECONDS + 30))
+catching() {   # every rank of $BG catches SIGUSR1 (bit 9 of SigCgt)
+    local n=0 pid mask
+    for pid in $(pgrep -P "$BG"); do
+        mask=$(awk '/^SigCgt/ {print $2}' "/proc/$pid/status" 2> /dev/null) || return 1
+        [ -n "$mask" ] && (( 0x$mask & 0x200 )) && n=$((n + 1))
+    done
+    [ "$n" -ge 2 ]
+}
+until catching; do
+    [ $SECONDS -lt $deadline ] || fail "the ranks never caught SIGUSR1"
+    sleep 0.005
+done
+kill -USR1 "$BG"
+wait_rc
+[ "$RC" = 7 ] || { cat early.err >&2; fail "a stop in the plan: exit $RC, expected 7"; }
+grep -q "stopped by SIGUSR1 before the first window" early.err || { cat early.err >&2; fail "no stop message"; }
+[ ! -e early ] && ! ls -d early.tmp.* 2> /dev/null || fail "a stopped run left output"
+! ls early.checkpoint/snapshot-* 2> /dev/null || fail "a checkpoint was written"
+mpi 2 "$CLICKSEG" run -q -i hourly -o early --set checkpoint.every=1
+[ -s early/report.json ] || fail "the rerun did not finish"
 echo "test_checkpoint: ok"

@@ -82,6 +82,12 @@ assert int(per.sessions.sum()) == r["totals"]["sessions"]
 with h5py.File("whole/report.h5", "r") as h:
     assert int(h["totals/sessions"][0]) == r["totals"]["sessions"]
     assert [n.decode() for n in h["segments/name"][:]] == list(seg.segment)
+    # docs/outputs.md's recipe: every 1-D column of a table into a DataFrame
+    for t in ("segments", "periods", "tiers", "rfm_segments"):
+        df = pd.DataFrame({k: v[:] for k, v in h[t].items() if v.ndim == 1})
+        assert len(df) == h[t]["name" if t == "segments" else next(iter(h[t]))].shape[0], t
+    df = pd.DataFrame({k: v[:] for k, v in h["segments"].items() if v.ndim == 1})
+    assert list(df.sessions) == list(seg.sessions)
 print("report.json, CSVs and report.h5 agree")
 PY
 # Columns with a unit say it (h5py readers need not look it up).

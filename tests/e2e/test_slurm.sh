@@ -4,7 +4,8 @@
 # - run.sbatch: the report equals a direct mpirun run;
 # - reprocess.sbatch: sent SIGUSR1 (scancel --signal=USR1 --batch) after a
 #   random window, it checkpoints and requeues itself, and the requeued job
-#   finishes with a report identical to an uninterrupted run; stopped again
+#   finishes with a report identical to an uninterrupted run; cancelled
+#   (scancel), it ends CANCELLED with its checkpoint, not requeued; stopped again
 #   on 2 tasks and resubmitted on 3, the same; SIGKILLed (every process of
 #   the job) while writing a checkpoint, resubmitted on 3 tasks, the same;
 # - periodic.sbatch: a month-by-month job array (session.split = "month")
@@ -92,6 +93,23 @@ grep -q "resuming from $WORKDIR/rq.checkpoint" "job-$j.log" || fail "job $j did 
 $CMP --same direct rq --sessions
 [ ! -e rq.checkpoint ] || fail "the finished job left its checkpoint"
 
+# scancel (SIGTERM): the job checkpoints and ends CANCELLED, not requeued
+# (it once requeued itself: exit 7 was taken for the USR1 stop); the
+# resubmitted job continues from the checkpoint.
+j=$(submit -n 2 "$JOBS/reprocess.sbatch" "${ARGS[@]}" -o "$WORKDIR/cn" "${SLOW[@]}")
+wait_log "job-$j.log" "checkpoint 3 written" 60
+scancel "$j"
+job_wait "$j" 60
+[ "$(job_field "$j" JobState)" = CANCELLED ] && [ "$(job_field "$j" Restarts)" = 0 ] ||
+    { cat "job-$j.log" >&2; fail "job $j after scancel: $(job_field "$j" JobState), $(job_field "$j" Restarts) restarts"; }
+! grep -q "requeueing" "job-$j.log" || fail "job $j requeued itself after scancel"
+[ -s cn.checkpoint/MANIFEST ] || fail "the cancelled job left no checkpoint"
+j=$(submit -n 2 "$JOBS/reprocess.sbatch" "${ARGS[@]}" -o "$WORKDIR/cn")
+job_wait "$j" 60
+expect_done "$j" COMPLETED 0:0
+grep -q "resuming from" "job-$j.log" || fail "job $j did not resume"
+$CMP --same direct cn --sessions
+
 # Stopped on 2 tasks, resubmitted on 3.
 K=$((2 + RANDOM % 40))
 echo "resubmit: signal after checkpoint $K"
@@ -156,6 +174,9 @@ job_wait "$a" 120
 job_wait "$m" 60
 expect_done "$m" COMPLETED 0:0
 # The merge step asked for what the array did (sbatch reads no SLURM_* variables).
+# and is cancelled, not left pending for ever, if a task fails
+scontrol show job "$m" | grep -Eqi "KillO[a-z]*InvalidDep[a-z]*=Yes" ||
+    fail "merge step without --kill-on-invalid-dep: $(scontrol show job "$m" | grep -io 'Kill[a-z]*Invalid[^ ]*')"
 scontrol show job "$m" | grep -q "MinMemoryCPU=400M" || fail "merge step without the array's --mem-per-cpu: $(scontrol show job "$m" | grep -o 'MinMemory[^ ]*')"
 for i in $(seq 0 $((nper - 1))); do
     grep -q "clickseg run exited with 0" "job-${a}_$i.log" || { cat "job-${a}_$i.log"; fail "task $i"; }
