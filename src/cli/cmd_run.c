@@ -14,8 +14,8 @@ static void run_usage(FILE *out)
     fprintf(out,
         "usage: mpirun -n N clickseg run [-c job.cfg] [--input PATH ...] [--output DIR]\n"
         "                                [--sessions] [--force] [--quiet|--verbose]\n"
-        "                                [--progress auto|live|lines]\n"
-        "                                [--resume[=auto]] [--state FILE]\n\n"
+        "                                [--progress auto|live|lines] [--set KEY=VALUE ...]\n"
+        "                                [--window-events N] [--resume[=auto]] [--state FILE]\n\n"
         "Reads a clickstream archive (HDF5, format v1), cuts each user's events into\n"
         "sessions, labels every session with the segment rules (simple_browser,\n"
         "information_collector, immediate_buyer, bot by default) and writes the segment\n"
