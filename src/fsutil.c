@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -393,4 +394,50 @@ void fs_abandon_output(const char *tmp)
     }
     closedir(d);
     rmdir(tmp);
+}
+
+int fs_lock_output(const char *final, int *fd, cs_err *err)
+{
+    char path[PATH_MAX];
+    *fd = -1;
+    if (snprintf(path, sizeof path, "%s.lock", final) >= (int)sizeof path)
+        return cs_err_set(err, CS_EUSAGE, "%s: output path too long", final);
+    int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (f < 0)
+        return cs_err_set(err, CS_EIO, "%s: cannot create the output's lock file: %s", path,
+                          strerror(errno));
+    if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        char who[256] = "";
+        ssize_t n = pread(f, who, sizeof who - 1, 0);
+        who[n > 0 ? n : 0] = '\0';
+        who[strcspn(who, "\n")] = '\0';
+        close(f);
+        if (e == EWOULDBLOCK)
+            return cs_err_set(err, CS_EIO, "%s is being written by another clickseg job (%s holds "
+                              "%s): wait for it to end or cancel it first", final,
+                              who[0] ? who : "a process", path);
+        return cs_err_set(err, CS_EIO, "%s: cannot lock: %s", path, strerror(e));
+    }
+    char host[128] = "?", line[256];
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    int len = snprintf(line, sizeof line, "pid %ld on %s\n", (long)getpid(), host);
+    if (ftruncate(f, 0) != 0 || pwrite(f, line, (size_t)len, 0) != len) {
+        /* only the holder's name in messages is lost */
+    }
+    *fd = f;
+    return CS_OK;
+}
+
+void fs_unlock_output(const char *final, int fd)
+{
+    if (fd < 0)
+        return;
+    char path[PATH_MAX];
+    /* Removed while still held: a job starting now either opens this file
+     * and finds it locked, or makes a new one. */
+    if (snprintf(path, sizeof path, "%s.lock", final) < (int)sizeof path)
+        unlink(path);
+    close(fd);
 }

@@ -47,6 +47,7 @@ typedef struct merge_ctx {
     uint64_t prof_cap;
     int64_t prof_conflicts;   /* values two runs gave a user differently (the later kept) */
     char outtmp[1200];
+    int lock_fd;             /* rank 0: the output's lock (fs_lock_output), -1 none */
 } merge_ctx;
 
 /* ---- report.h5, on rank 0 ---- */
@@ -479,6 +480,8 @@ static int prolog(merge_ctx *x, cs_err *err)
     int rc = stats_init(&x->st, x->cfg->rules.nsegments, err);
     if (rc == CS_OK)
         rc = users_init(&x->users, 1024, x->cfg->rules.nsegments, err);
+    if (rc == CS_OK && c->rank == 0)
+        rc = fs_lock_output(x->cfg->output_dir, &x->lock_fd, err);
     if (rc == CS_OK && c->rank == 0) {
         if (x->o->ninputs == 0)
             rc = cs_err_set(err, CS_EUSAGE, "no report directories to merge");
@@ -594,6 +597,7 @@ int merge_reports(const cs_comm *c, const cs_config *cfg, const cs_merge_opts *o
     merge_ctx x;
     memset(&x, 0, sizeof x);
     spool_init(&x.spool);
+    x.lock_fd = -1;
     x.c = c;
     x.cfg = cfg;
     x.o = o;
@@ -608,6 +612,8 @@ int merge_reports(const cs_comm *c, const cs_config *cfg, const cs_merge_opts *o
     spool_close(&x.spool);   /* before the directory it was made in goes */
     if (rc != CS_OK && c->rank == 0 && x.outtmp[0])
         fs_abandon_output(x.outtmp);
+    if (c->rank == 0)
+        fs_unlock_output(cfg->output_dir, x.lock_fd);
     stats_free(&x.st);
     rank_free(&x.ranking);
     users_free(&x.users);

@@ -195,7 +195,8 @@ static int prolog(run_ctx *x, cs_err *err)
     choose_records(x);
     if (check_memory(x, err) != CS_OK)
         return err->code;
-    if (c->rank == 0 && plan_inputs(x, err) == CS_OK)
+    if (c->rank == 0 && fs_lock_output(x->cfg->output_dir, &x->lock_fd, err) == CS_OK &&
+        plan_inputs(x, err) == CS_OK)
         fs_begin_output(x->cfg->output_dir, report_outputs, x->o->force, x->outtmp, sizeof x->outtmp, err);
     if (comm_agree(c, err) != CS_OK)
         return err->code;
@@ -446,6 +447,7 @@ int run_job(const cs_comm *c, const cs_config *cfg, const cs_run_opts *opts, cs_
     run_ctx x;
     memset(&x, 0, sizeof x);
     spool_init(&x.spool);
+    x.lock_fd = -1;
     x.c = c;
     x.cfg = cfg;
     x.o = opts;
@@ -472,6 +474,8 @@ int run_job(const cs_comm *c, const cs_config *cfg, const cs_run_opts *opts, cs_
     spool_close(&x.spool);   /* before the directory it was made in goes */
     if (rc != CS_OK && c->rank == 0 && x.outtmp[0])
         fs_abandon_output(x.outtmp);
+    if (c->rank == 0)   /* after the outputs and the checkpoint are settled */
+        fs_unlock_output(cfg->output_dir, x.lock_fd);
     cleanup(&x);
     return rc;
 }

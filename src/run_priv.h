@@ -56,6 +56,7 @@ typedef struct run_ctx {
     cs_spool spool;                /* the closed sessions for sessions.h5 (--sessions) */
     cs_ranking ranking;
     char outtmp[1200];
+    int lock_fd;                   /* rank 0: the output's lock (fs_lock_output), -1 none */
     char dict_path[1024];          /* rank 0: an input holding /dictionaries ("" none) */
     cs_ckpt ck;                    /* checkpoints, --resume, signals, --state */
     uint64_t passes;               /* window parts run (window_parts, and parts split by skew) */

@@ -58,4 +58,16 @@ int fs_commit_output(const char *tmp, const char *final, const char *const *outp
 /* Removes tmp and what it holds (on failure paths). */
 void fs_abandon_output(const char *tmp);
 
+/* Rank 0 of run and merge: an exclusive flock on "<final>.lock" (made
+ * beside `final`, holding this process's pid and host), so that two jobs
+ * never write one output, or its checkpoint, at once (a requeued job and
+ * a resubmitted one; a --force rerun over a running job). Not waited for:
+ * CS_EIO naming the holder when another process has it. *fd gets the
+ * descriptor (-1 when not taken). The kernel drops the lock when the
+ * process dies, so a file left by a killed job does not block the next. */
+int fs_lock_output(const char *final, int *fd, cs_err *err);
+
+/* Removes "<final>.lock" and drops the lock (fd -1: nothing). */
+void fs_unlock_output(const char *final, int fd);
+
 #endif

@@ -145,9 +145,11 @@ done
 echo "killed mid-checkpoint: $(ls kill.checkpoint | tr '\n' ' ')"
 snap=$(awk '$1 == "snapshot" {print $2}' kill.checkpoint/MANIFEST)
 [ -s "kill.checkpoint/$snap" ] || fail "MANIFEST names a missing snapshot $snap"
+[ -e kill.lock ] || fail "the killed job's lock file is not there (the test no longer shows it is no obstacle)"
 mpi 3 "$CLICKSEG" run -q -i arch -o kill --sessions --resume
 $CMP --same whole kill --sessions
 [ ! -e kill.checkpoint ] || fail "a completed run left its checkpoint"
+[ ! -e kill.lock ] || fail "a completed run left its lock file"
 
 # 3. The edge-case archive (late and rejected rows, a 10^5-event user, equal
 # timestamps, an empty file): killed after a random checkpoint, resumed.
@@ -219,4 +221,20 @@ grep -q "stopped by SIGUSR1 before the first window" early.err || { cat early.er
 ! ls early.checkpoint/snapshot-* 2> /dev/null || fail "a checkpoint was written"
 mpi 2 "$CLICKSEG" run -q -i hourly -o early --set checkpoint.every=1
 [ -s early/report.json ] || fail "the rerun did not finish"
+
+# 7. Two jobs on one output (a requeued job and a resubmitted one, or a
+# --force rerun over a running job): the second is refused with exit 5
+# naming the holder, and the first finishes unharmed (a --force run once
+# removed its checkpoint and made it fail).
+LONG=(run -i arch --sessions --window-events 100 --set checkpoint.every=1)   # ~500 windows
+start_bg lock 2 "${LONG[@]}" -o locked
+wait_for lock.err "checkpoint 2 written" 60
+expect_fail 5 "locked is being written by another clickseg job \(pid [0-9]+ on [^)]+ holds .*locked.lock\)" \
+    mpi 2 "$CLICKSEG" "${LONG[@]}" -q -o locked --force
+expect_fail 5 "being written by another clickseg job" mpi 2 "$CLICKSEG" "${LONG[@]}" -q -o locked --resume=auto
+kill -0 "$BG" 2> /dev/null || fail "the first job ended before the checks (they prove nothing)"
+wait_rc
+[ "$RC" = 0 ] || { cat lock.err >&2; fail "the first job failed: exit $RC"; }
+$CMP --same whole locked --sessions
+[ ! -e locked.lock ] || fail "the lock file was left"
 echo "test_checkpoint: ok"
