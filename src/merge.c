@@ -480,8 +480,6 @@ static int prolog(merge_ctx *x, cs_err *err)
     int rc = stats_init(&x->st, x->cfg->rules.nsegments, err);
     if (rc == CS_OK)
         rc = users_init(&x->users, 1024, x->cfg->rules.nsegments, err);
-    if (rc == CS_OK && c->rank == 0)
-        rc = fs_lock_output(x->cfg->output_dir, &x->lock_fd, err);
     if (rc == CS_OK && c->rank == 0) {
         if (x->o->ninputs == 0)
             rc = cs_err_set(err, CS_EUSAGE, "no report directories to merge");
@@ -496,9 +494,10 @@ static int prolog(merge_ctx *x, cs_err *err)
         x->st.tot.users = 0;
         for (int s = 0; s < x->st.nseg; s++)
             x->st.seg[s].users = 0;
-        if (rc == CS_OK)
+        if (rc == CS_OK &&
             fs_begin_output(x->cfg->output_dir, report_outputs, x->o->force, x->outtmp,
-                            sizeof x->outtmp, err);
+                            sizeof x->outtmp, err) == CS_OK)
+            fs_lock_output(x->cfg->output_dir, &x->lock_fd, err);   /* see run.c's prolog */
     }
     if (comm_agree(c, err) != CS_OK)
         return err->code;

@@ -195,9 +195,13 @@ static int prolog(run_ctx *x, cs_err *err)
     choose_records(x);
     if (check_memory(x, err) != CS_OK)
         return err->code;
-    if (c->rank == 0 && fs_lock_output(x->cfg->output_dir, &x->lock_fd, err) == CS_OK &&
-        plan_inputs(x, err) == CS_OK)
-        fs_begin_output(x->cfg->output_dir, report_outputs, x->o->force, x->outtmp, sizeof x->outtmp, err);
+    /* The lock once the output's directory is there and before anything
+     * is removed (a --force over a checkpoint, the commit); input errors
+     * are found first, as without it. */
+    if (c->rank == 0 && plan_inputs(x, err) == CS_OK &&
+        fs_begin_output(x->cfg->output_dir, report_outputs, x->o->force, x->outtmp,
+                        sizeof x->outtmp, err) == CS_OK)
+        fs_lock_output(x->cfg->output_dir, &x->lock_fd, err);
     if (comm_agree(c, err) != CS_OK)
         return err->code;
     int rc = plan_bcast(c, &x->plan, err);
