@@ -446,18 +446,17 @@ static int add_sessions(merge_ctx *x, const char *dir, cs_err *err)
     for (int64_t b = 0; rc == CS_OK && b < blocks; b++) {
         uint64_t at = (uint64_t)b * CS_SPOOL_BLOCK;
         uint64_t m = at < n ? (n - at < CS_SPOOL_BLOCK ? n - at : CS_SPOOL_BLOCK) : 0;
-        for (int k = -4; rc == CS_OK && k < F_NFEATURES; k++) {
-            const char *name = k == -4 ? "user_id" : k == -3 ? "start_ts" : k == -2 ? "end_ts" :
-                               k == -1 ? "segment" : feature_name(k);
-            read_slab(g, path, name, k == -4 ? H5T_NATIVE_UINT64 : k == -1 ? et : H5T_NATIVE_INT64,
-                      lo + at, m, v, err);
+        for (int k = 0; rc == CS_OK && k < REPORT_SESSION_COLS; k++) {
+            hid_t mt;
+            const char *name = report_session_column(k, et, &mt);
+            read_slab(g, path, name, mt, lo + at, m, v, err);
             rc = comm_agree(x->c, err);
             for (uint64_t i = 0; rc == CS_OK && i < m; i++) {
-                if (k == -4) s[i].user_id = (uint64_t)v[i];
-                else if (k == -3) s[i].start_ts = v[i];
-                else if (k == -2) s[i].end_ts = v[i];
-                else if (k == -1) s[i].segment = seg[i];
-                else s[i].f.v[k] = v[i];
+                if (k == 0) s[i].user_id = (uint64_t)v[i];
+                else if (k == 1) s[i].start_ts = v[i];
+                else if (k == 2) s[i].end_ts = v[i];
+                else if (k == 3) s[i].segment = seg[i];
+                else s[i].f.v[k - 4] = v[i];
             }
         }
         int added = rc;
@@ -616,7 +615,6 @@ int merge_reports(const cs_comm *c, const cs_config *cfg, const cs_merge_opts *o
     stats_free(&x.st);
     rank_free(&x.ranking);
     users_free(&x.users);
-    spool_close(&x.spool);
     free(x.seen_key);
     free(x.seen_src);
     free(x.prof);

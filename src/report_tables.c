@@ -408,23 +408,30 @@ hid_t report_segment_enum(const cs_rules *rules)
     return t;
 }
 
+const char *report_session_column(int k, hid_t et, hid_t *mtype)
+{
+    *mtype = k == 0 ? H5T_NATIVE_UINT64 : k == 3 ? et : H5T_NATIVE_INT64;
+    return k == 0 ? "user_id" : k == 1 ? "start_ts" : k == 2 ? "end_ts" :
+           k == 3 ? "segment" : feature_name(k - 4);
+}
+
 /* Rows [at, at + m) of every column from the spool's sessions. */
 static int se_block(ptable *t, const hid_t *d, const char *const *name, const hid_t *mt,
                     cs_spool *sp, cs_session *blk, int64_t *col, uint64_t at, uint64_t m,
                     cs_err *err)
 {
     int rc = spool_read(sp, at, m, blk, err);
-    for (int k = -4; rc == CS_OK && k < F_NFEATURES; k++) {
+    for (int k = 0; rc == CS_OK && k < REPORT_SESSION_COLS; k++) {
         uint8_t *seg = (uint8_t *)(void *)col;
         for (uint64_t i = 0; i < m; i++) {
             const cs_session *s = &blk[i];
-            if (k == -1)
+            if (k == 3)
                 seg[i] = (uint8_t)s->segment;
             else
-                col[i] = k == -4 ? (int64_t)s->user_id : k == -3 ? s->start_ts :
-                         k == -2 ? s->end_ts : s->f.v[k];
+                col[i] = k == 0 ? (int64_t)s->user_id : k == 1 ? s->start_ts :
+                         k == 2 ? s->end_ts : s->f.v[k - 4];
         }
-        rc = ptable_write(t, d[k + 4], name[k + 4], mt[k + 4], at, m, col, err);
+        rc = ptable_write(t, d[k], name[k], mt[k], at, m, col, err);
     }
     return rc;
 }
@@ -432,7 +439,7 @@ static int se_block(ptable *t, const hid_t *d, const char *const *name, const hi
 int report_write_sessions(const cs_comm *c, const char *dir, cs_spool *sp,
                           const cs_rules *rules, uint64_t buffer_bytes, cs_err *err)
 {
-    enum { NCOL = 4 + F_NFEATURES };
+    enum { NCOL = REPORT_SESSION_COLS };
     uint64_t n = sp->n, block = buffer_bytes / (sizeof(cs_session) + sizeof(int64_t));
     block = block < CS_SPOOL_BLOCK ? CS_SPOOL_BLOCK : block > CU_BLOCK_MAX ? CU_BLOCK_MAX : block;
     cs_session *blk = cs_malloc(block * sizeof *blk, err, "sessions table");
@@ -448,9 +455,7 @@ int report_write_sessions(const cs_comm *c, const char *dir, cs_spool *sp,
     const char *name[NCOL];
     for (int k = 0; k < NCOL; k++) {
         d[k] = -1;
-        name[k] = k == 0 ? "user_id" : k == 1 ? "start_ts" : k == 2 ? "end_ts" :
-                  k == 3 ? "segment" : feature_name(k - 4);
-        mt[k] = k == 0 ? H5T_NATIVE_UINT64 : k == 3 ? et : H5T_NATIVE_INT64;
+        name[k] = report_session_column(k, et, &mt[k]);
     }
     int rc = ptable_open(c, &t, path, "sessions", n, err);
     for (int k = 0; rc == CS_OK && k < NCOL; k++) {

@@ -426,7 +426,6 @@ static void cleanup(run_ctx *x)
     free(x->readers);
     run_release_window_buffers(x, 0);
     free(x->carry);
-    spool_close(&x->spool);
     shuffle_free(&x->sh);
     sess_free(&x->sz);
     users_free(&x->users);

@@ -81,6 +81,13 @@ int report_write_customers(const cs_comm *c, const char *dir, const cs_users *us
  * `segment` column, which merge reads back through it. Caller closes it. */
 hid_t report_segment_enum(const cs_rules *rules);
 
+/* sessions.h5's columns: user_id, start_ts, end_ts, segment, then one a
+ * feature. report_session_column gives column k's name and memory type
+ * (the segment's is `et`, report_segment_enum's); merge reads them back
+ * by the same table. */
+#define REPORT_SESSION_COLS (4 + F_NFEATURES)
+const char *report_session_column(int k, hid_t et, hid_t *mtype);
+
 /* Collective: dir/sessions.h5 from every rank's spooled sessions, in
  * rank order, read back and written in blocks of about buffer_bytes. */
 int report_write_sessions(const cs_comm *c, const char *dir, cs_spool *sp,
