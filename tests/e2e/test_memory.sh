@@ -140,22 +140,7 @@ PY
 # counts stay exact (the reference's, with --sessions and small windows);
 # a budget the lists outgrow stops with exit 6 naming them and
 # session.max_duration (they were not counted: 195 MiB at 128 MiB).
-$PY - <<'PY'
-import h5py, numpy as np, os
-os.makedirs("scraper", exist_ok=True)
-r = np.random.default_rng(5)
-nb, nn = 400_000, 100_000
-T = 1704067200 * 10**6
-ts = np.r_[T + np.arange(nb) * 100_000, T + r.integers(0, nb * 100_000, nn)]
-us = np.r_[np.full(nb, 42), r.integers(100, 5100, nn)].astype("u8")
-pid = np.r_[r.permutation(nb) + 1, r.integers(1, 1000, nn)].astype("u8")
-o = np.argsort(ts, kind="stable")
-with h5py.File("scraper/e.h5", "w") as f:
-    g = f.create_group("events")
-    g["ts"], g["user_id"], g["product_id"] = ts[o], us[o], pid[o]
-    g["category_id"] = (pid[o] % 500).astype("u4")
-    g["event_type"] = np.ones(nb + nn, "u1")
-PY
+$PY "$SRCDIR/lib/make_scraper.py" scraper 400000 100000 100000 5000 500
 mpi "$NRANKS" "$CLICKSEG" run -q -i scraper -o scraper-out --sessions --window-events 50000
 $PY "$SRCDIR/lib/reference.py" scraper --out scraper-ref > /dev/null
 $PY "$SRCDIR/lib/compare.py" --sessions scraper-ref scraper-out

@@ -21,22 +21,7 @@ CFG
 # the saved list is handed between the pool and the scratch list, not
 # copied, and sorted in place (a copy at each window's end and qsort's
 # own copy took it to 105 MiB at 80 MiB), with the results of one window.
-$PY - <<'PY'
-import h5py, numpy as np, os
-os.makedirs("scraper2", exist_ok=True)
-r = np.random.default_rng(5)
-nb, nn = 1_200_000, 300_000
-T = 1704067200 * 10**6
-ts = np.r_[T + np.arange(nb) * 30_000, T + r.integers(0, nb * 30_000, nn)]
-us = np.r_[np.full(nb, 42), r.integers(100, 20100, nn)].astype("u8")
-pid = np.r_[r.permutation(nb) + 1, r.integers(1, 1000, nn)].astype("u8")
-o = np.argsort(ts, kind="stable")
-with h5py.File("scraper2/e.h5", "w") as f:
-    g = f.create_group("events")
-    g["ts"], g["user_id"], g["product_id"] = ts[o], us[o], pid[o]
-    g["category_id"] = (pid[o] % 5000).astype("u4")
-    g["event_type"] = np.ones(nb + nn, "u1")
-PY
+$PY "$SRCDIR/lib/make_scraper.py" scraper2 1200000 300000 30000 20000 5000
 mpi 2 "$CLICKSEG" run -q -c distinct.cfg -i scraper2 -o scraper2-80 --set memory_per_rank=80M
 mpi 2 "$CLICKSEG" run -q -c distinct.cfg -i scraper2 -o scraper2-big --set memory_per_rank=1G
 $PY "$SRCDIR/lib/compare.py" --same scraper2-big scraper2-80
