@@ -196,6 +196,48 @@ static int read_prof(hid_t g, const char *name, hid_t mtype, uint64_t at, uint64
     return rc;
 }
 
+/* Rows a profile lookup is asked for ahead of its use: the index and the
+ * rankings are far larger than the cache, and each row's user is a miss. */
+#define PROF_AHEAD 16
+
+/* The table position of the user of each of rows [0, n) that this rank
+ * owns (UINT64_MAX for the others and for users without events), looked
+ * up once for all of the file's columns. */
+static void profile_positions(const cs_comm *c, const cs_users *users, const uint64_t *ids,
+                              uint64_t n, uint64_t *pos)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        if (i + PROF_AHEAD < n && cs_owner(ids[i + PROF_AHEAD], c->size) == c->rank)
+            users_prefetch(users, ids[i + PROF_AHEAD]);
+        const cs_user *u = cs_owner(ids[i], c->size) == c->rank ? users_find(users, ids[i]) : NULL;
+        pos[i] = u ? (uint64_t)(u - users->slot) : UINT64_MAX;
+    }
+}
+
+/* Sets profile column k of rows [at, at + n) from val, after checking
+ * every row's value (also those of other ranks' users: every rank then
+ * gives the same verdict on the file). */
+static int profile_apply(cs_users *users, cs_ranking *r, int k, const int64_t *val,
+                         const uint64_t *pos, uint64_t at, uint64_t n, const char *path,
+                         const char *col, cs_err *err)
+{
+    for (uint64_t i = 0; i < n; i++)
+        if (val[i] < 0 || val[i] >= CS_PROFILE_UNKNOWN)
+            return cs_err_set(err, CS_EINPUT, "%s: /customers/%s row %llu: value %lld outside "
+                              "0..254 (profile columns are small category codes)", path, col,
+                              (unsigned long long)(at + i), (long long)val[i]);
+    for (uint64_t i = 0; i < n; i++) {
+        if (i + PROF_AHEAD < n && pos[i + PROF_AHEAD] != UINT64_MAX)
+            __builtin_prefetch(&users->rank[pos[i + PROF_AHEAD]], 1, 1);
+        if (pos[i] == UINT64_MAX)
+            continue;
+        uint8_t *pv = &users->rank[pos[i]].profile[k];
+        r->profile_conflicts += *pv != CS_PROFILE_UNKNOWN && *pv != val[i];
+        *pv = (uint8_t)val[i];
+    }
+    return CS_OK;
+}
+
 /* Sets the profile values of the users this rank owns from one file. */
 static int load_profile_file(const cs_comm *c, const char *path, cs_users *users,
                              cs_ranking *r, cs_err *err)
@@ -221,34 +263,25 @@ static int load_profile_file(const cs_comm *c, const char *path, cs_users *users
     if (s >= 0) H5Sget_simple_extent_dims(s, &rows, NULL);
     if (s >= 0) H5Sclose(s);
     if (d >= 0) H5Dclose(d);
-    const uint64_t B = 1u << 20;
+    const uint64_t B = 1u << 19;   /* 12 MiB of buffers, as 16 did before pos */
     uint64_t *ids = cs_malloc(B * sizeof *ids, err, "profile buffer");
-    int64_t *val = ids ? cs_malloc(B * sizeof *val, err, "profile buffer") : NULL;
+    uint64_t *pos = ids ? cs_malloc(B * sizeof *pos, err, "profile buffer") : NULL;
+    int64_t *val = pos ? cs_malloc(B * sizeof *val, err, "profile buffer") : NULL;
     if (!val)
         rc = CS_ENOMEM;
     for (uint64_t at = 0; rc == CS_OK && at < rows; at += B) {
         uint64_t n = rows - at < B ? rows - at : B;
         rc = read_prof(g, "user_id", H5T_NATIVE_UINT64, at, n, ids, path, err);
+        if (rc == CS_OK)
+            profile_positions(c, users, ids, n, pos);
         for (int k = 0; rc == CS_OK && k < pc.n; k++) {
             rc = read_prof(g, pc.names[k], H5T_NATIVE_INT64, at, n, val, path, err);
-            for (uint64_t i = 0; rc == CS_OK && i < n; i++) {
-                if (val[i] < 0 || val[i] >= CS_PROFILE_UNKNOWN)
-                    rc = cs_err_set(err, CS_EINPUT, "%s: /customers/%s row %llu: value %lld "
-                                    "outside 0..254 (profile columns are small category codes)",
-                                    path, pc.names[k], (unsigned long long)(at + i),
-                                    (long long)val[i]);
-                else if (cs_owner(ids[i], c->size) == c->rank) {
-                    cs_user *u = users_find(users, ids[i]);
-                    uint8_t *pv = u ? &users->rank[u - users->slot].profile[k] : NULL;
-                    if (pv) {
-                        r->profile_conflicts += *pv != CS_PROFILE_UNKNOWN && *pv != val[i];
-                        *pv = (uint8_t)val[i];
-                    }
-                }
-            }
+            if (rc == CS_OK)
+                rc = profile_apply(users, r, k, val, pos, at, n, path, pc.names[k], err);
         }
     }
     free(ids);
+    free(pos);
     free(val);
     H5Gclose(g);
     H5Fclose(f);
