@@ -214,28 +214,39 @@ static void profile_positions(const cs_comm *c, const cs_users *users, const uin
     }
 }
 
-/* Sets profile column k of rows [at, at + n) from val, after checking
- * every row's value (also those of other ranks' users: every rank then
- * gives the same verdict on the file). */
-static int profile_apply(cs_users *users, cs_ranking *r, int k, const int64_t *val,
-                         const uint64_t *pos, uint64_t at, uint64_t n, const char *path,
-                         const char *col, cs_err *err)
+/* Checks column k's values of rows [at, at + n) (every row's, also those
+ * of other ranks' users: every rank then gives the same verdict on the
+ * file) and keeps them as bytes, row by row, in vals[i * ncols + k]. */
+static int profile_column(const int64_t *val, uint64_t at, uint64_t n, int k, int ncols,
+                          uint8_t *vals, const char *path, const char *col, cs_err *err)
 {
-    for (uint64_t i = 0; i < n; i++)
+    for (uint64_t i = 0; i < n; i++) {
         if (val[i] < 0 || val[i] >= CS_PROFILE_UNKNOWN)
             return cs_err_set(err, CS_EINPUT, "%s: /customers/%s row %llu: value %lld outside "
                               "0..254 (profile columns are small category codes)", path, col,
                               (unsigned long long)(at + i), (long long)val[i]);
+        vals[i * (uint64_t)ncols + (uint64_t)k] = (uint8_t)val[i];
+    }
+    return CS_OK;
+}
+
+/* Sets the profile values of rows [0, n) of the users this rank holds:
+ * one visit to each user's ranking entry for all the columns. */
+static void profile_apply(cs_users *users, cs_ranking *r, int ncols, const uint8_t *vals,
+                          const uint64_t *pos, uint64_t n)
+{
     for (uint64_t i = 0; i < n; i++) {
         if (i + PROF_AHEAD < n && pos[i + PROF_AHEAD] != UINT64_MAX)
             __builtin_prefetch(&users->rank[pos[i + PROF_AHEAD]], 1, 1);
         if (pos[i] == UINT64_MAX)
             continue;
-        uint8_t *pv = &users->rank[pos[i]].profile[k];
-        r->profile_conflicts += *pv != CS_PROFILE_UNKNOWN && *pv != val[i];
-        *pv = (uint8_t)val[i];
+        uint8_t *pv = users->rank[pos[i]].profile;
+        const uint8_t *v = vals + i * (uint64_t)ncols;
+        for (int k = 0; k < ncols; k++) {
+            r->profile_conflicts += pv[k] != CS_PROFILE_UNKNOWN && pv[k] != v[k];
+            pv[k] = v[k];
+        }
     }
-    return CS_OK;
 }
 
 /* Sets the profile values of the users this rank owns from one file. */
@@ -263,11 +274,13 @@ static int load_profile_file(const cs_comm *c, const char *path, cs_users *users
     if (s >= 0) H5Sget_simple_extent_dims(s, &rows, NULL);
     if (s >= 0) H5Sclose(s);
     if (d >= 0) H5Dclose(d);
-    const uint64_t B = 1u << 19;   /* 12 MiB of buffers, as 16 did before pos */
+    /* 12-16 MiB of buffers, as the 16 of one lookup a column */
+    const uint64_t B = 1u << 19;
     uint64_t *ids = cs_malloc(B * sizeof *ids, err, "profile buffer");
     uint64_t *pos = ids ? cs_malloc(B * sizeof *pos, err, "profile buffer") : NULL;
     int64_t *val = pos ? cs_malloc(B * sizeof *val, err, "profile buffer") : NULL;
-    if (!val)
+    uint8_t *vals = val ? cs_malloc(B * CS_MAX_PROFILE_COLS, err, "profile buffer") : NULL;
+    if (!vals)
         rc = CS_ENOMEM;
     for (uint64_t at = 0; rc == CS_OK && at < rows; at += B) {
         uint64_t n = rows - at < B ? rows - at : B;
@@ -277,12 +290,15 @@ static int load_profile_file(const cs_comm *c, const char *path, cs_users *users
         for (int k = 0; rc == CS_OK && k < pc.n; k++) {
             rc = read_prof(g, pc.names[k], H5T_NATIVE_INT64, at, n, val, path, err);
             if (rc == CS_OK)
-                rc = profile_apply(users, r, k, val, pos, at, n, path, pc.names[k], err);
+                rc = profile_column(val, at, n, k, pc.n, vals, path, pc.names[k], err);
         }
+        if (rc == CS_OK)
+            profile_apply(users, r, pc.n, vals, pos, n);
     }
     free(ids);
     free(pos);
     free(val);
+    free(vals);
     H5Gclose(g);
     H5Fclose(f);
     return rc;
