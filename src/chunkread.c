@@ -58,19 +58,74 @@ static void block_sums(const uint8_t *d, size_t t, uint32_t *sw, uint32_t *sww)
     *sww = b;
 }
 
-uint32_t cs_fletcher32(const void *data, size_t nbytes)
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define FLETCHER_AVX2 1
+
+/* block_sums with 16 words a step in 32-bit lanes, Adler-32 style: a holds
+ * each word position's sum over the steps, p the sums of the steps before
+ * each step, so a word's weight t - i is split into what the step's place
+ * adds (16 a step from the last) and what its place in the step adds
+ * (16 - j); the t % 16 words left are added one by one. Exact, as the true
+ * sums are below 2^32. On a 2 MiB chunk in cache: 5 GB/s with SSE2, ... */
+__attribute__((target("avx2"))) static void block_sums_avx2(const uint8_t *d, size_t t,
+                                                            uint32_t *sw, uint32_t *sww)
 {
-    const uint8_t *d = data;
+    const __m256i swap = _mm256_setr_epi8(1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14,
+                                          1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
+    const __m256i zero = _mm256_setzero_si256();
+    __m256i a_lo = zero, a_hi = zero, p_lo = zero, p_hi = zero;
+    size_t steps = t / 16, r = t % 16;
+    for (size_t s = 0; s < steps; s++, d += 32) {
+        __m256i v = _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i *)(const void *)d), swap);
+        p_lo = _mm256_add_epi32(p_lo, a_lo);
+        p_hi = _mm256_add_epi32(p_hi, a_hi);
+        a_lo = _mm256_add_epi32(a_lo, _mm256_unpacklo_epi16(v, zero));
+        a_hi = _mm256_add_epi32(a_hi, _mm256_unpackhi_epi16(v, zero));
+    }
+    /* unpacklo takes words 0-3 of each 128-bit half, unpackhi words 4-7:
+     * a_lo's lanes are step positions 0-3 and 8-11, a_hi's 4-7 and 12-15. */
+    const __m256i w_lo = _mm256_setr_epi32(16, 15, 14, 13, 8, 7, 6, 5);
+    const __m256i w_hi = _mm256_setr_epi32(12, 11, 10, 9, 4, 3, 2, 1);
+    __m256i sum = _mm256_add_epi32(a_lo, a_hi);
+    __m256i prev = _mm256_add_epi32(p_lo, p_hi);
+    __m256i place = _mm256_add_epi32(_mm256_mullo_epi32(a_lo, w_lo), _mm256_mullo_epi32(a_hi, w_hi));
+    uint32_t l[3][8];
+    _mm256_storeu_si256((__m256i *)(void *)l[0], sum);
+    _mm256_storeu_si256((__m256i *)(void *)l[1], prev);
+    _mm256_storeu_si256((__m256i *)(void *)l[2], place);
+    uint32_t A = 0, P = 0, Q = 0;
+    for (int k = 0; k < 8; k++) {
+        A += l[0][k];
+        P += l[1][k];
+        Q += l[2][k];
+    }
+    uint32_t a = A, b = (uint32_t)r * A + 16 * P + Q;
+    for (size_t i = 0; i < r; i++, d += 2) {
+        uint32_t x = (uint32_t)d[0] << 8 | d[1];
+        a += x;
+        b += (uint32_t)(r - i) * x;
+    }
+    *sw = a;
+    *sww = b;
+}
+#endif
+
+/* HDF5 adds word by word (s1 += w; s2 += s1) and folds after every 360
+ * words. Over a block of t words that adds sum(w) to s1 and t * s1 +
+ * sum((t - i) * w_i) to s2, modulo 2^32 like HDF5's: the same blocks then
+ * give the same folds, so the same value (all-0xff data does wrap s2 past
+ * 2^32 in a block, which is why the blocks must be HDF5's). */
+static inline __attribute__((always_inline)) uint32_t
+fletcher_blocks(const uint8_t *d, size_t nbytes,
+                void (*sums)(const uint8_t *, size_t, uint32_t *, uint32_t *))
+{
     size_t len = nbytes / 2;
     uint32_t s1 = 0, s2 = 0;
-    /* HDF5 adds word by word (s1 += w; s2 += s1) and folds after every
-     * 360 words. Over a block of t words that adds sum(w) to s1 and
-     * t * s1 + sum((t - i) * w_i) to s2, modulo 2^32 like HDF5's: the same
-     * blocks then give the same folds, so the same value. */
     while (len) {
         size_t t = len > 360 ? 360 : len;
         uint32_t sw, sww;
-        block_sums(d, t, &sw, &sww);
+        sums(d, t, &sw, &sww);
         s2 += (uint32_t)t * s1 + sww;
         s1 += sw;
         s1 = fold(s1);
@@ -85,6 +140,36 @@ uint32_t cs_fletcher32(const void *data, size_t nbytes)
         s2 = fold(s2);
     }
     return fold(s2) << 16 | fold(s1);
+}
+
+uint32_t cs_fletcher32_sse2(const void *data, size_t nbytes)
+{
+    return fletcher_blocks(data, nbytes, block_sums);
+}
+
+#ifdef FLETCHER_AVX2
+__attribute__((target("avx2"))) static uint32_t fletcher32_avx2(const void *data, size_t nbytes)
+{
+    return fletcher_blocks(data, nbytes, block_sums_avx2);
+}
+#endif
+
+int cs_fletcher32_avx2_available(void)
+{
+#ifdef FLETCHER_AVX2
+    return __builtin_cpu_supports("avx2");
+#else
+    return 0;
+#endif
+}
+
+uint32_t cs_fletcher32(const void *data, size_t nbytes)
+{
+#ifdef FLETCHER_AVX2
+    if (__builtin_cpu_supports("avx2"))
+        return fletcher32_avx2(data, nbytes);
+#endif
+    return cs_fletcher32_sse2(data, nbytes);
 }
 
 void chunkread_open(cs_chunk_reader *cr, hid_t dset, hid_t mem_type)

@@ -70,7 +70,13 @@ void chunkread_willneed(const cs_chunk_reader *cr, hid_t dset, const uint8_t *ma
                         uint64_t map_len, uint64_t k);
 
 /* HDF5's Fletcher32 of len bytes (16-bit big-endian words, sums folded
- * every 360 words), bit for bit, four words a step. */
+ * every 360 words), bit for bit: 16 words a step where the CPU has AVX2,
+ * else 8 (SSE2) or 1. */
 uint32_t cs_fletcher32(const void *data, size_t len);
+
+/* The same without AVX2, and whether cs_fletcher32 uses AVX2 here: for the
+ * tests, which check both paths. */
+uint32_t cs_fletcher32_sse2(const void *data, size_t len);
+int cs_fletcher32_avx2_available(void);
 
 #endif

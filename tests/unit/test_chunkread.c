@@ -69,7 +69,35 @@ static void test_fletcher_reference(void **state)
         assert_int_equal(cs_fletcher32(buf, n), reference_fletcher32(buf, n));
         assert_int_equal(cs_fletcher32(ff, n), reference_fletcher32(ff, n));
         assert_int_equal(cs_fletcher32(buf + 1, n), reference_fletcher32(buf + 1, n));
+        assert_int_equal(cs_fletcher32_sse2(buf, n), reference_fletcher32(buf, n));
+        assert_int_equal(cs_fletcher32_sse2(ff, n), reference_fletcher32(ff, n));
+        assert_int_equal(cs_fletcher32_sse2(buf + 1, n), reference_fletcher32(buf + 1, n));
     }
+}
+
+/* Whole chunks: 2 MiB of random bytes, of 0xff bytes (s2 wraps past 2^32
+ * in HDF5's blocks) and of runs of each, through both paths. */
+static void test_fletcher_chunks(void **state)
+{
+    (void)state;
+    size_t n = (size_t)2 << 20;
+    uint8_t *b = malloc(n + 1);
+    assert_non_null(b);
+    uint64_t s = 11;
+    for (int kind = 0; kind < 3; kind++) {
+        for (size_t i = 0; i < n + 1; i++)
+            b[i] = kind == 0 ? (uint8_t)rng_next(&s)
+                 : kind == 1 ? 0xff
+                             : (uint8_t)(i / 4099 % 2 ? 0xff : rng_next(&s));
+        for (size_t len = n - 3; len <= n + 1; len++) {
+            uint32_t want = reference_fletcher32(b, len);
+            assert_int_equal(cs_fletcher32(b, len), want);
+            assert_int_equal(cs_fletcher32_sse2(b, len), want);
+        }
+    }
+    print_message("Fletcher32: AVX2 path %s\n",
+                  cs_fletcher32_avx2_available() ? "used and checked" : "not on this CPU");
+    free(b);
 }
 
 static char g_path[64];
@@ -285,6 +313,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fletcher_reference),
+        cmocka_unit_test(test_fletcher_chunks),
         cmocka_unit_test(test_fletcher_matches_hdf5),
         cmocka_unit_test(test_ranges),
         cmocka_unit_test(test_bad_checksum),
