@@ -6,10 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <hdf5.h>
-
 #include "clickseg/event.h"
-#include "clickseg/h5util.h"
+#include "clickseg/profiles.h"
 #include "clickseg/stats.h"
 
 #define DAY_US 86400000000LL
@@ -152,156 +150,6 @@ static void score_user(const cs_config *cfg, const cs_ranking *r, int64_t t_end,
     k->prospect_score = fs == 0 && k->tier != TIER_RISK
         ? (int32_t)(3 * cap(collector, 5) + 4 * cap(u->cart_abandons, 5) + 2 * rs + cap(u->sessions, 5))
         : -1;
-}
-
-/* ---- profiles ---- */
-
-typedef struct prof_ctx {
-    char names[CS_MAX_PROFILE_COLS][48];
-    int n;
-} prof_ctx;
-
-static herr_t list_cols(hid_t g, const char *name, const H5L_info_t *info, void *data)
-{
-    (void)g; (void)info;
-    prof_ctx *p = data;
-    if (strcmp(name, "user_id") != 0 && p->n < CS_MAX_PROFILE_COLS)
-        snprintf(p->names[p->n++], sizeof p->names[0], "%s", name);
-    return 0;
-}
-
-/* Reads rows [at, at+n) of /customers/<name> as int64 (checked conversion). */
-static int read_prof(hid_t g, const char *name, hid_t mtype, uint64_t at, uint64_t n,
-                     void *buf, const char *path, cs_err *err)
-{
-    hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
-    if (d < 0)
-        return h5_fail(err, CS_EINPUT, "%s: cannot open /customers/%s", path, name);
-    hid_t fs = H5Dget_space(d);
-    hsize_t st[1] = {at}, cnt[1] = {n}, dims[1] = {0};
-    int rc = CS_OK;
-    if (H5Sget_simple_extent_ndims(fs) != 1 || (H5Sget_simple_extent_dims(fs, dims, NULL), dims[0] < at + n))
-        rc = cs_err_set(err, CS_EINPUT, "%s: /customers/%s must be 1-D with as many rows as "
-                        "/customers/user_id", path, name);
-    if (rc == CS_OK) {
-        H5Sselect_hyperslab(fs, H5S_SELECT_SET, st, NULL, cnt, NULL);
-        hid_t ms = H5Screate_simple(1, cnt, NULL);
-        if (H5Dread(d, mtype, ms, fs, H5P_DEFAULT, buf) < 0)
-            rc = h5_fail(err, CS_EINPUT, "%s: reading /customers/%s rows %llu+%llu", path, name,
-                         (unsigned long long)at, (unsigned long long)n);
-        H5Sclose(ms);
-    }
-    H5Sclose(fs);
-    H5Dclose(d);
-    return rc;
-}
-
-/* Rows a profile lookup is asked for ahead of its use: the index and the
- * rankings are far larger than the cache, and each row's user is a miss. */
-#define PROF_AHEAD 16
-
-/* The table position of the user of each of rows [0, n) that this rank
- * owns (UINT64_MAX for the others and for users without events), looked
- * up once for all of the file's columns. */
-static void profile_positions(const cs_comm *c, const cs_users *users, const uint64_t *ids,
-                              uint64_t n, uint64_t *pos)
-{
-    for (uint64_t i = 0; i < n; i++) {
-        if (i + PROF_AHEAD < n && cs_owner(ids[i + PROF_AHEAD], c->size) == c->rank)
-            users_prefetch(users, ids[i + PROF_AHEAD]);
-        const cs_user *u = cs_owner(ids[i], c->size) == c->rank ? users_find(users, ids[i]) : NULL;
-        pos[i] = u ? (uint64_t)(u - users->slot) : UINT64_MAX;
-    }
-}
-
-/* Checks column k's values of rows [at, at + n) (every row's, also those
- * of other ranks' users: every rank then gives the same verdict on the
- * file) and keeps them as bytes, row by row, in vals[i * ncols + k]. */
-static int profile_column(const int64_t *val, uint64_t at, uint64_t n, int k, int ncols,
-                          uint8_t *vals, const char *path, const char *col, cs_err *err)
-{
-    for (uint64_t i = 0; i < n; i++) {
-        if (val[i] < 0 || val[i] >= CS_PROFILE_UNKNOWN)
-            return cs_err_set(err, CS_EINPUT, "%s: /customers/%s row %llu: value %lld outside "
-                              "0..254 (profile columns are small category codes)", path, col,
-                              (unsigned long long)(at + i), (long long)val[i]);
-        vals[i * (uint64_t)ncols + (uint64_t)k] = (uint8_t)val[i];
-    }
-    return CS_OK;
-}
-
-/* Sets the profile values of rows [0, n) of the users this rank holds:
- * one visit to each user's ranking entry for all the columns. */
-static void profile_apply(cs_users *users, cs_ranking *r, int ncols, const uint8_t *vals,
-                          const uint64_t *pos, uint64_t n)
-{
-    for (uint64_t i = 0; i < n; i++) {
-        if (i + PROF_AHEAD < n && pos[i + PROF_AHEAD] != UINT64_MAX)
-            __builtin_prefetch(&users->rank[pos[i + PROF_AHEAD]], 1, 1);
-        if (pos[i] == UINT64_MAX)
-            continue;
-        uint8_t *pv = users->rank[pos[i]].profile;
-        const uint8_t *v = vals + i * (uint64_t)ncols;
-        for (int k = 0; k < ncols; k++) {
-            r->profile_conflicts += pv[k] != CS_PROFILE_UNKNOWN && pv[k] != v[k];
-            pv[k] = v[k];
-        }
-    }
-}
-
-/* Sets the profile values of the users this rank owns from one file. */
-static int load_profile_file(const cs_comm *c, const char *path, cs_users *users,
-                             cs_ranking *r, cs_err *err)
-{
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    hid_t g = f < 0 ? -1 : H5Gopen2(f, "customers", H5P_DEFAULT);
-    if (g < 0) {
-        if (f >= 0) H5Fclose(f);
-        return h5_fail(err, CS_EINPUT, "%s: cannot open /customers", path);
-    }
-    prof_ctx pc = {.n = 0};
-    H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, NULL, list_cols, &pc);
-    int rc = CS_OK;
-    if (r->nprofile_cols == 0) {
-        r->nprofile_cols = pc.n;
-        memcpy(r->profile_cols, pc.names, sizeof pc.names);
-    } else if (pc.n != r->nprofile_cols || memcmp(pc.names, r->profile_cols, sizeof pc.names)) {
-        rc = cs_err_set(err, CS_EINPUT, "%s: /customers has other columns than the first "
-                        "profile table; profile tables must share their columns", path);
-    }
-    hid_t d = H5Dopen2(g, "user_id", H5P_DEFAULT), s = d < 0 ? -1 : H5Dget_space(d);
-    hsize_t rows = 0;
-    if (s >= 0) H5Sget_simple_extent_dims(s, &rows, NULL);
-    if (s >= 0) H5Sclose(s);
-    if (d >= 0) H5Dclose(d);
-    /* 12-16 MiB of buffers, as the 16 of one lookup a column */
-    const uint64_t B = 1u << 19;
-    uint64_t *ids = cs_malloc(B * sizeof *ids, err, "profile buffer");
-    uint64_t *pos = ids ? cs_malloc(B * sizeof *pos, err, "profile buffer") : NULL;
-    int64_t *val = pos ? cs_malloc(B * sizeof *val, err, "profile buffer") : NULL;
-    uint8_t *vals = val ? cs_malloc(B * CS_MAX_PROFILE_COLS, err, "profile buffer") : NULL;
-    if (!vals)
-        rc = CS_ENOMEM;
-    for (uint64_t at = 0; rc == CS_OK && at < rows; at += B) {
-        uint64_t n = rows - at < B ? rows - at : B;
-        rc = read_prof(g, "user_id", H5T_NATIVE_UINT64, at, n, ids, path, err);
-        if (rc == CS_OK)
-            profile_positions(c, users, ids, n, pos);
-        for (int k = 0; rc == CS_OK && k < pc.n; k++) {
-            rc = read_prof(g, pc.names[k], H5T_NATIVE_INT64, at, n, val, path, err);
-            if (rc == CS_OK)
-                rc = profile_column(val, at, n, k, pc.n, vals, path, pc.names[k], err);
-        }
-        if (rc == CS_OK)
-            profile_apply(users, r, pc.n, vals, pos, n);
-    }
-    free(ids);
-    free(pos);
-    free(val);
-    free(vals);
-    H5Gclose(g);
-    H5Fclose(f);
-    return rc;
 }
 
 /* ---- statistics and lists ---- */
@@ -512,9 +360,11 @@ int rank_customers(const cs_comm *c, const cs_config *cfg, const cs_plan *plan,
 {
     memset(r, 0, sizeof *r);
     r->t_end = t_end;
-    int rc = users_rank_alloc(users, err);
+    users_rank_alloc(users, err);
+    /* profiles_load is collective: every rank enters it, or none. */
+    int rc = comm_agree(c, err);
     for (int i = 0; rc == CS_OK && i < plan->nprofiles; i++)
-        rc = load_profile_file(c, plan->profiles[i].path, users, r, err);
+        rc = profiles_load(c, plan->profiles[i].path, users, r, err);
     if (comm_agree(c, err) != CS_OK ||
         comm_sum_i64(c, &r->profile_conflicts, 1, 0, err) != CS_OK)
         return err->code;

@@ -62,4 +62,59 @@ with h5py.File("conflict/customers.h5") as f:
         assert not bad, (col, bad[:5])
 print("profile conflicts: %d, the later table's values kept" % got)
 PY
+# One large table after arch's (800,000 rows: each rank reads a slice of it in rounds of
+# 262,144 rows and sends each row to its user's rank) in which users come
+# back with other values far apart, across slices and rounds: the row read
+# last wins and every change of a known value counts, as worked out here
+# row by row; a bad value deep in the table (another rank's slice) is
+# refused by every rank, naming the row, with no rank left waiting.
+$PY - <<'PY'
+import glob, h5py, numpy as np
+users = np.unique(np.concatenate([h5py.File(f)["events/user_id"][:]
+                                  for f in sorted(glob.glob("arch/events-*.h5"))]))
+rng = np.random.default_rng(5)
+n = 800000
+ids = np.concatenate([users, rng.choice(users, n - len(users) - 1000),
+                      rng.integers(1, 2**63, 1000, dtype=np.uint64)])
+ids = ids[rng.permutation(len(ids))]
+cols = {"gender": rng.integers(0, 3, n), "age_band": rng.integers(0, 7, n),
+        "region": rng.integers(0, 200, n)}
+for name, bad in (("big.h5", None), ("bad.h5", 700000)):
+    with h5py.File(name, "w") as f:
+        g = f.create_group("customers")
+        g["user_id"] = ids.astype(np.uint64)
+        for c, v in cols.items():
+            v = v.astype(np.int16)
+            if bad is not None and c == "region":
+                v[bad] = 300
+            g[c] = v
+PY
+mpi "$NRANKS" "$CLICKSEG" run -q -i arch -i big.h5 -o big 2> big.err
+$PY - <<'PY'
+import glob, h5py, json, numpy as np
+users = set(np.concatenate([h5py.File(f)["events/user_id"][:]
+                            for f in sorted(glob.glob("arch/events-*.h5"))]).tolist())
+t, t0 = h5py.File("big.h5")["customers"], h5py.File("arch/profiles.h5")["customers"]
+ids = t["user_id"][:].tolist()
+want, last = 0, {}
+for col in ("age_band", "gender", "region"):
+    # arch's own profiles.h5 comes first (an input too), then big.h5.
+    cur = {u: v for u, v in zip(t0["user_id"][:].tolist(), t0[col][:].tolist()) if u in users}
+    for u, v in zip(ids, t[col][:].tolist()):
+        if u in users:
+            want += u in cur and cur[u] != v
+            cur[u] = v
+    last[col] = cur
+got = json.load(open("big/report.json"))["ranking"]["profile_conflicts"]
+assert got == want and want > 100000, (got, want)
+with h5py.File("big/customers.h5") as f:
+    c = f["customers"]
+    for col in last:
+        vals = dict(zip(c["user_id"][:].tolist(), c["profile_" + col][:].tolist()))
+        assert vals == last[col], col
+print("800,000-row profile table: %d conflicts, the last row's values kept" % got)
+PY
+expect_fail 4 "bad.h5: /customers/region row 700000: value 300 outside 0..254" \
+    mpi "$NRANKS" "$CLICKSEG" run -q -i arch -i bad.h5 -o bad
+[ "$(grep -c 'error:' err.txt)" = 1 ] || fail "not one message: $(cat err.txt)"
 echo "test_targets: ok ($NRANKS ranks)"
