@@ -157,7 +157,7 @@ __attribute__((target("avx2"))) static uint32_t fletcher32_avx2(const void *data
 int cs_fletcher32_avx2_available(void)
 {
 #ifdef FLETCHER_AVX2
-    return __builtin_cpu_supports("avx2");
+    return __builtin_cpu_supports("avx2") != 0;
 #else
     return 0;
 #endif

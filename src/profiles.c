@@ -51,10 +51,10 @@ static herr_t list_cols(hid_t g, const char *name, const H5L_info_t *info, void 
     return 0;
 }
 
-/* Reads rows [at, at+n) of /customers/<name> in memory type mtype
- * (HDF5 converts, checked). */
-static int read_col(hid_t g, const char *name, hid_t mtype, uint64_t at, uint64_t n,
-                    void *buf, const char *path, cs_err *err)
+/* Reads rows [at, at+n) of /customers/<name>, a column of `rows` rows, in
+ * memory type mtype (HDF5 converts, checked). */
+static int read_col(hid_t g, const char *name, hid_t mtype, uint64_t rows, uint64_t at,
+                    uint64_t n, void *buf, const char *path, cs_err *err)
 {
     hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
     if (d < 0)
@@ -62,7 +62,7 @@ static int read_col(hid_t g, const char *name, hid_t mtype, uint64_t at, uint64_
     hid_t fs = H5Dget_space(d);
     hsize_t st[1] = {at}, cnt[1] = {n}, dims[1] = {0};
     int rc = CS_OK;
-    if (H5Sget_simple_extent_ndims(fs) != 1 || (H5Sget_simple_extent_dims(fs, dims, NULL), dims[0] < at + n))
+    if (H5Sget_simple_extent_ndims(fs) != 1 || (H5Sget_simple_extent_dims(fs, dims, NULL), dims[0] != rows))
         rc = cs_err_set(err, CS_EINPUT, "%s: /customers/%s must be 1-D with as many rows as "
                         "/customers/user_id", path, name);
     if (rc == CS_OK) {
@@ -79,16 +79,16 @@ static int read_col(hid_t g, const char *name, hid_t mtype, uint64_t at, uint64_
 }
 
 /* Rows [at, at + n) of the table into b->rows, every value checked. */
-static int read_block(hid_t g, const prof_ctx *pc, uint64_t at, uint64_t n, prof_bufs *b,
-                      const char *path, cs_err *err)
+static int read_block(hid_t g, const prof_ctx *pc, uint64_t rows, uint64_t at, uint64_t n,
+                      prof_bufs *b, const char *path, cs_err *err)
 {
     if (n == 0)
         return CS_OK;
-    int rc = read_col(g, "user_id", H5T_NATIVE_UINT64, at, n, b->ids, path, err);
+    int rc = read_col(g, "user_id", H5T_NATIVE_UINT64, rows, at, n, b->ids, path, err);
     for (uint64_t i = 0; rc == CS_OK && i < n; i++)
         b->rows[i].user_id = b->ids[i];
     for (int k = 0; rc == CS_OK && k < pc->n; k++) {
-        rc = read_col(g, pc->names[k], H5T_NATIVE_INT64, at, n, b->val, path, err);
+        rc = read_col(g, pc->names[k], H5T_NATIVE_INT64, rows, at, n, b->val, path, err);
         for (uint64_t i = 0; rc == CS_OK && i < n; i++) {
             if (b->val[i] < 0 || b->val[i] >= CS_PROFILE_UNKNOWN)
                 rc = cs_err_set(err, CS_EINPUT, "%s: /customers/%s row %llu: value %lld outside "
@@ -166,7 +166,8 @@ static int open_table(const char *path, cs_ranking *r, hid_t *f, hid_t *g, prof_
     }
     hid_t d = H5Dopen2(*g, "user_id", H5P_DEFAULT), s = d < 0 ? -1 : H5Dget_space(d);
     hsize_t n = 0;
-    int ok = s >= 0 && H5Sget_simple_extent_dims(s, &n, NULL) == 1;
+    int ok = s >= 0 && H5Sget_simple_extent_ndims(s) == 1 &&
+             H5Sget_simple_extent_dims(s, &n, NULL) == 1;
     if (s >= 0) H5Sclose(s);
     if (d >= 0) H5Dclose(d);
     if (!ok)
@@ -225,7 +226,7 @@ int profiles_load(const cs_comm *c, const char *path, cs_users *users, cs_rankin
         uint64_t at = k * per_round + (uint64_t)c->rank * PROF_BLOCK;
         uint64_t n = at >= rows ? 0 : rows - at < PROF_BLOCK ? rows - at : PROF_BLOCK;
         if (err->code == CS_OK)
-            read_block(g, &pc, at, n, &b, path, err);
+            read_block(g, &pc, rows, at, n, &b, path, err);
         if ((rc = comm_agree(c, err)) != CS_OK)
             break;
         route(c, &b, n);

@@ -23,9 +23,9 @@ bash "$ROOT/jobs/lib/setup.sh" "$ROOT/build-asan" -DCLICKSEG_WERROR=ON -DCLICKSE
 echo "== tests under ASan+UBSan"
 # Open MPI's own start-up allocations are reported as leaks by LeakSanitizer;
 # leak checking stays on for the unit tests that do not start MPI (all but
-# test_comm).
+# test_comm and test_profiles).
 ASAN_OPTIONS=detect_leaks=0 ctest --test-dir "$ROOT/build-asan" --output-on-failure -j "$JOBS" \
-    -R '^(e2e\.|unit\.test_comm\.)'
-ctest --test-dir "$ROOT/build-asan" --output-on-failure -j "$JOBS" -R '^unit\.' -E '^unit\.test_comm\.'
+    -R '^(e2e\.|unit\.test_(comm|profiles)\.)'
+ctest --test-dir "$ROOT/build-asan" --output-on-failure -j "$JOBS" -R '^unit\.' -E '^unit\.test_(comm|profiles)\.'
 echo "== fuzzing (libFuzzer, clang): ${CLICKSEG_FUZZ_SECONDS:-15} s per target"
 bash "$ROOT/tests/fuzz/run.sh" "${CLICKSEG_FUZZ_SECONDS:-15}" "$ROOT/build-fuzz"

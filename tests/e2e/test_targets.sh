@@ -62,12 +62,14 @@ with h5py.File("conflict/customers.h5") as f:
         assert not bad, (col, bad[:5])
 print("profile conflicts: %d, the later table's values kept" % got)
 PY
-# One large table after arch's (800,000 rows: each rank reads a slice of it in rounds of
-# 262,144 rows and sends each row to its user's rank) in which users come
-# back with other values far apart, across slices and rounds: the row read
+# One large table after arch's (800,000 rows: the ranks read it in turns of
+# 262,144 rows and send each row to its user's rank) in which users come
+# back with other values far apart, across turns and rounds: the row read
 # last wins and every change of a known value counts, as worked out here
-# row by row; a bad value deep in the table (another rank's slice) is
-# refused by every rank, naming the row, with no rank left waiting.
+# row by row. A bad value deep in the table is refused before the job
+# starts (rank 0 checks every value of a profile table in the plan), one
+# message naming the row; unit test_profiles covers the same refusal in the
+# ranks' turns (a file changed after the plan).
 $PY - <<'PY'
 import glob, h5py, numpy as np
 users = np.unique(np.concatenate([h5py.File(f)["events/user_id"][:]
