@@ -67,7 +67,9 @@ static void block_sums(const uint8_t *d, size_t t, uint32_t *sw, uint32_t *sww)
  * each step, so a word's weight t - i is split into what the step's place
  * adds (16 a step from the last) and what its place in the step adds
  * (16 - j); the t % 16 words left are added one by one. Exact, as the true
- * sums are below 2^32. On a 2 MiB chunk in cache: 5 GB/s with SSE2, ... */
+ * sums are below 2^32. A 2 MiB chunk in cache: 17.6 GB/s, against 5.1
+ * for block_sums (8 words a step); from memory 6.2 against 4.2 (Intel
+ * Xeon VM, docs/run.md). */
 __attribute__((target("avx2"))) static void block_sums_avx2(const uint8_t *d, size_t t,
                                                             uint32_t *sw, uint32_t *sww)
 {
