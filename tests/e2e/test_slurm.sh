@@ -84,6 +84,11 @@ until [ "$(job_field "$j" JobState)" = PENDING ] && [ "$(job_field "$j" Restarts
     [ $SECONDS -lt $deadline ] || fail "job $j was not requeued"
     sleep 0.2
 done
+# Not in the second of the requeue: slurmd refuses a launch whose job
+# credential is no newer (one-second resolution) than the revocation of
+# the first run's ("Job credential revoked"; the job then ends FAILED 1:0,
+# seen once in CI). Slurm's own 2-minute delay keeps clear of it.
+sleep 2
 scontrol update JobId="$j" StartTime=now
 job_wait "$j" 90
 expect_done "$j" COMPLETED 0:0
