@@ -205,6 +205,7 @@ static int h5_run(hid_t f, const cs_run_meta *m, cs_err *err)
         snprintf(names[p], sizeof names[p], "%s", timer_phase_name(p));
     if (rc == CS_OK) rc = col_str(g, "phase", &names[0][0], 16, PH_N, err);
     if (rc == CS_OK) rc = col_f64(g, "seconds", m->phase_s, PH_N, err);
+    if (rc == CS_OK) rc = col_f64(g, "seconds_fastest", m->phase_s_fastest, PH_N, err);
     if (g >= 0) H5Gclose(g);
     return rc;
 }

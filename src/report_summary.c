@@ -151,6 +151,9 @@ static void json_run(FILE *f, const cs_config *cfg, const cs_run_meta *m)
     fprintf(f, ", \"phase_s\": {");
     for (int p = 0; p < PH_N; p++)
         fprintf(f, "%s\"%s\": %.6f", p ? ", " : "", timer_phase_name(p), m->phase_s[p]);
+    fprintf(f, "}, \"phase_s_fastest\": {");
+    for (int p = 0; p < PH_N; p++)
+        fprintf(f, "%s\"%s\": %.6f", p ? ", " : "", timer_phase_name(p), m->phase_s_fastest[p]);
     fprintf(f, "}}\n");
 }
 

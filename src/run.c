@@ -282,7 +282,7 @@ static int fill_meta(run_ctx *x, cs_run_meta *m, double t_start, cs_err *err)
     m->config_hash = config_hash(x->cfg);
     snprintf(m->inputs, sizeof m->inputs, "%s", x->o->inputs_desc);
     snprintf(m->currency, sizeof m->currency, "%s", x->plan.currency);
-    int64_t v[PH_N + 1];
+    int64_t v[PH_N + 1], fastest[PH_N];
     double t[PH_N];
     memcpy(t, x->tm.total, sizeof t);
     /* Sessions close inside the sessionize phase (timer.h): their sampled
@@ -292,17 +292,22 @@ static int fill_meta(run_ctx *x, cs_run_meta *m, double t_start, cs_err *err)
     t[PH_SESSIONIZE] -= t[PH_FEATURES];
     for (int p = 0; p < PH_N; p++)
         v[p] = (int64_t)(t[p] * 1e6 + 0.5);
+    memcpy(fastest, v, sizeof fastest);
     v[PH_N] = peak_rss_kb();
     m->peak_rss_kb_rank0 = v[PH_N];
     int rc = comm_max_i64(x->c, v, PH_N + 1, 0, err);
+    if (rc == CS_OK)
+        rc = comm_min_i64(x->c, fastest, PH_N, 0, err);
     int64_t sent = (int64_t)x->shuffle_bytes;
     if (rc == CS_OK)
         rc = comm_sum_i64(x->c, &sent, 1, 0, err);
     m->shuffle_bytes = (uint64_t)sent;
     snprintf(m->shuffle, sizeof m->shuffle, "%s",
              x->c->size == 1 ? "none" : x->sh.shm.on ? "shared_memory" : "mpi");
-    for (int p = 0; p < PH_N; p++)
+    for (int p = 0; p < PH_N; p++) {
         m->phase_s[p] = (double)v[p] / 1e6;
+        m->phase_s_fastest[p] = (double)fastest[p] / 1e6;
+    }
     m->peak_rss_kb_max = v[PH_N];
     m->wall_s = timer_now() - t_start;
     time_t now = time(NULL);
@@ -408,10 +413,10 @@ static int epilog(run_ctx *x, double t_start, cs_err *err)
         if (x->o->verbose) {
             /* One write: mpirun --tag-output tags what each write starts. */
             char line[512];
-            int at = snprintf(line, sizeof line, "phase times (slowest rank):");
+            int at = snprintf(line, sizeof line, "phase times (slowest rank, fastest in brackets):");
             for (int p = 0; p < PH_N; p++)
-                at += snprintf(line + at, sizeof line - (size_t)at, " %s %.3f s",
-                               timer_phase_name(p), meta.phase_s[p]);
+                at += snprintf(line + at, sizeof line - (size_t)at, " %s %.3f s (%.3f)",
+                               timer_phase_name(p), meta.phase_s[p], meta.phase_s_fastest[p]);
             fprintf(stderr, "%s; peak RSS %.1f MiB (largest rank)\n", line,
                     meta.peak_rss_kb_max / 1024.0);
         }

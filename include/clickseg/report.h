@@ -37,6 +37,7 @@ typedef struct cs_run_meta {
     uint64_t config_hash;
     double wall_s;
     double phase_s[PH_N];          /* slowest rank's time per phase */
+    double phase_s_fastest[PH_N];  /* fastest rank's: far below phase_s, a rank waited */
     int64_t peak_rss_kb_max;       /* largest peak RSS of any rank */
     int64_t peak_rss_kb_rank0;
     char started_utc[32];

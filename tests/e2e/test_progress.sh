@@ -43,7 +43,7 @@ PY
 # --verbose: every rank, every window, each line from the rank it names.
 mpi "$NRANKS" --tag-output "$CLICKSEG" run -v -i arch -o b --window-events 2000 > /dev/null 2> vlog.txt
 $PY - "$NRANKS" <<'PY'
-import json, re, sys
+import h5py, json, re, sys
 n = int(sys.argv[1])
 W = json.load(open("b/report.json"))["run"]["windows"]
 seen = set()
@@ -63,13 +63,24 @@ names = ["plan", "read", "shuffle", "sort", "sessionize", "features", "reduce", 
 assert list(run["phase_s"]) == names, list(run["phase_s"])
 line = [l for l in open("vlog.txt").read().splitlines() if "phase times" in l]
 assert len(line) == 1, line
-got = re.findall(r"(\w+) (\d+\.\d+) s", line[0].split(":", 2)[-1])
-assert [k for k, _ in got] == names, got
-for k, v in got:
+got = re.findall(r"(\w+) (\d+\.\d+) s \((\d+\.\d+)\)", line[0].split(":", 2)[-1])
+assert [k for k, _, _ in got] == names, got
+# The fastest rank's times beside the slowest's: one rank's own, so never
+# above the slowest's, and with one rank the same.
+fast = run["phase_s_fastest"]
+assert list(fast) == names, list(fast)
+for k, v, f in got:
     assert abs(float(v) - run["phase_s"][k]) < 0.0015, (k, v, run["phase_s"][k])
+    assert abs(float(f) - fast[k]) < 0.0015, (k, f, fast[k])
+    assert fast[k] <= run["phase_s"][k], (k, fast[k], run["phase_s"][k])
+    if run["ranks"] == 1:
+        assert fast[k] == run["phase_s"][k], (k, fast[k], run["phase_s"][k])
+with h5py.File("b/report.h5") as h:
+    assert [x.decode() for x in h["run/phase"][:]] == names
+    assert h["run/seconds_fastest"][:].tolist() == [fast[k] for k in names]
 assert run["phase_s"]["features"] > 0, run["phase_s"]
 assert run["phase_s"]["features"] < run["wall_s"], (run["phase_s"], run["wall_s"])
-print("--verbose: phase times %s" % " ".join("%s %s" % kv for kv in got))
+print("--verbose: phase times (slowest, fastest) %s" % " ".join("%s %s %s" % kv for kv in got))
 PY
 
 # --quiet: nothing at all; one window: no progress.
