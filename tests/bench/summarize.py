@@ -45,7 +45,7 @@ def load(results):
             m = {"round": int(row["round"]), "ok": row["status"] == "ok",
                  "wall": float(row["wall_s"]), "maxrss_mib": int(row["time_maxrss_kib"]) / 1024,
                  "detail": row["detail"], "inprog": None, "peak": None, "counts": None,
-                 "phases": None, "rows": None, "budget_mib": None, "bytes_per_event": None}
+                 "phases": None, "phases_fastest": None, "rows": None, "budget_mib": None, "bytes_per_event": None}
             if m["ok"]:
                 fill(m, tool)
             groups.setdefault((n, tool, ranks), []).append(m)
@@ -71,6 +71,7 @@ def fill(m, tool):
         m["inprog"] = float(rep["run"]["wall_s"])
         m["peak"] = float(rep["run"]["peak_rss_mib_max"])
         m["phases"] = rep["run"].get("phase_s", {})
+        m["phases_fastest"] = rep["run"].get("phase_s_fastest", {})
         budget = rep.get("config", {}).get("memory_per_rank")
         m["budget_mib"] = budget / 2**20 if budget else None
         if rep["run"].get("shuffle_bytes") is not None and rep["run"].get("rows"):
@@ -132,6 +133,10 @@ def entry(n, tool, ranks, ms, problems):
     if tool in ("run", "weak", "run-cold") and ok:
         keys = ok[0]["phases"].keys()
         e["phase_s"] = {k: med(m["phases"].get(k) for m in ok) for k in keys}
+        # The fastest rank's (report.json since 082eb60): a wide gap is a
+        # rank the others waited for.
+        if all(m["phases_fastest"] for m in ok):
+            e["phase_s_fastest"] = {k: med(m["phases_fastest"].get(k) for m in ok) for k in keys}
     if bad:
         problems.append(f"{n} events: {tool} ({ranks}) failed in {len(bad)} of {len(ms)} rounds")
     for m in ms:
@@ -283,8 +288,11 @@ def print_size(n, rows, ratios, check):
                   f"{fmt(e['bytes_per_event'], '.1f')} bytes sent per event")
     for e in rows:
         if e.get("phase_s"):
-            ph = " ".join(f"{k} {v:.3f}" for k, v in e["phase_s"].items() if v is not None)
-            print(f"{e['tool']} phases, {e['ranks']} rank(s), s: {ph}")
+            fast = e.get("phase_s_fastest") or {}
+            ph = " ".join(f"{k} {v:.3f}" + (f" ({fast[k]:.3f})" if fast.get(k) is not None else "")
+                          for k, v in e["phase_s"].items() if v is not None)
+            print(f"{e['tool']} phases, {e['ranks']} rank(s), s"
+                  f"{' (fastest rank in brackets)' if fast else ''}: {ph}")
     for k, v in ratios.items():
         print(f"ratio {k}: {v:.2f}")
     segs = ", ".join(f"{k} {v}" for k, v in check.get("segments", {}).items())

@@ -26,6 +26,8 @@ cat table.txt
 grep -Eq "^floor +1 +1 " table.txt || fail "no floor row for 1 rank in the table"
 grep -Eq "^run +2 +1 " table.txt || fail "no clickseg run row for 2 ranks in the table"
 grep -q "^check: ok" table.txt || fail "the count check did not pass"
+grep -Eq "^run phases, 2 rank\(s\), s \(fastest rank in brackets\): plan [0-9.]+ \([0-9.]+\) " table.txt ||
+    fail "no phase line with the fastest rank's times"
 # generate 1 + floor 2x2 + run 2x2 + weak 2x2 (+ floor-cold 2x2 + run-cold 2x2)
 [ "$(grep -c $'\tok\t' out/results.tsv)" -eq $((13 + NCOLD)) ] ||
     fail "expected $((13 + NCOLD)) ok measurements in results.tsv"
@@ -64,7 +66,10 @@ t = {x["what"]: x for x in s["sizes"]["200000"]["targets"]}
 x = t["peak RSS / memory_per_rank, run 2 rank(s)"]
 assert abs(x["value"] - runs[2]["peak_mib_per_rank"] / 300) < 1e-9, x
 assert x["status"] == ("PASS" if x["value"] <= 1.2 else "MISS"), x
-print("weak scaling, bytes per event and the memory target ok")
+for r, e in runs.items():   # the slowest and the fastest rank's phases, medians
+    assert list(e["phase_s_fastest"]) == list(e["phase_s"]), e
+    assert all(e["phase_s_fastest"][k] <= e["phase_s"][k] for k in e["phase_s"]), e
+print("weak scaling, bytes per event, the memory target and the phases ok")
 PY
 for f in out/ev$N/floor-r*-*.txt; do
     grep -q " rows=$N " "$f" || fail "$f: the floor did not read $N rows"
