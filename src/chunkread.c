@@ -168,7 +168,7 @@ int cs_fletcher32_avx2_available(void)
 uint32_t cs_fletcher32(const void *data, size_t nbytes)
 {
 #ifdef FLETCHER_AVX2
-    if (__builtin_cpu_supports("avx2"))
+    if (cs_fletcher32_avx2_available())
         return fletcher32_avx2(data, nbytes);
 #endif
     return cs_fletcher32_sse2(data, nbytes);

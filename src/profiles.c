@@ -207,13 +207,13 @@ int profiles_load(const cs_comm *c, const char *path, cs_users *users, cs_rankin
     prof_ctx pc = {.n = 0};
     uint64_t rows = 0;
     prof_bufs b;
-    int rc = open_table(path, r, &f, &g, &pc, &rows, err);
-    if (alloc_bufs(c->size, &b, err) != CS_OK && rc == CS_OK)
-        rc = CS_ENOMEM;
-    /* Every rank opened the same file; agree before the rounds, and on
-     * their number (a file that changed under one rank is then refused by
-     * read_col, not a rank left waiting in a round). */
-    rc = comm_agree(c, err);
+    /* Their failures are left in err: every rank opened the same file, and
+     * all agree before the rounds, and on their number (a file that
+     * changed under one rank is then refused by read_col, not a rank left
+     * waiting in a round). */
+    open_table(path, r, &f, &g, &pc, &rows, err);
+    alloc_bufs(c->size, &b, err);
+    int rc = comm_agree(c, err);
     int64_t most = (int64_t)rows;
     if (rc == CS_OK && (rc = comm_max_i64(c, &most, 1, 1, err)) == CS_OK)
         rows = (uint64_t)most;
