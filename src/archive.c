@@ -21,7 +21,7 @@
 #include "clickseg/chunkread.h"
 #include "clickseg/features.h"
 #include "clickseg/h5util.h"
-#include "clickseg/users.h"
+#include "clickseg/profiles.h"
 
 static const char *const col_names[COL_NCOLUMNS] = {
     "ts", "user_id", "event_type", "product_id",
@@ -295,111 +295,6 @@ static int read_ts_at(hid_t grp, uint64_t row, int64_t *ts)
     return rc < 0 ? -1 : 0;
 }
 
-/* The names of /customers' datasets, user_id first (a name longer than
- * the ranking keeps is kept whole here and refused by the caller). */
-typedef struct cust_cols {
-    char name[CS_MAX_PROFILE_COLS + 2][256];
-    int n, more, has_id;
-} cust_cols;
-
-static herr_t cust_col(hid_t g, const char *name, const H5L_info_t *li, void *data)
-{
-    (void)g; (void)li;
-    cust_cols *cc = data;
-    if (strcmp(name, "user_id") == 0)
-        cc->has_id = 1;
-    else if (cc->n < CS_MAX_PROFILE_COLS + 1)
-        snprintf(cc->name[1 + cc->n++], sizeof cc->name[0], "%s", name);
-    else
-        cc->more++;
-    return 0;
-}
-
-/* Checks /customers/<name>: a 1-D integer dataset of `rows` rows (rows 0:
- * sets it), whose values are ids (>= 0) or category codes 0..254, read in
- * blocks with no conversion HDF5 would do silently (floats truncated,
- * negative ids clamped to 0). Found at plan time, not after the job. */
-static int check_customer_col(hid_t g, const char *name, int is_id, uint64_t *rows,
-                              const char *path, cs_err *err)
-{
-    hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
-    if (d < 0)
-        return h5_fail(err, CS_EINPUT, "%s: /customers/%s is not a readable dataset", path, name);
-    hid_t t = H5Dget_type(d), s = H5Dget_space(d);
-    hsize_t dims[1] = {0};
-    int rc = CS_OK, ndims = H5Sget_simple_extent_ndims(s);
-    char desc[64];
-    h5_type_describe(t, desc, sizeof desc);
-    if (ndims != 1)
-        rc = cs_err_set(err, CS_EINPUT, "%s: /customers/%s has %d dimensions; profile columns "
-                        "are 1-D", path, name, ndims);
-    else if (H5Tget_class(t) != H5T_INTEGER)
-        rc = cs_err_set(err, CS_EINPUT, "%s: /customers/%s has type %s; %s", path, name, desc,
-                        is_id ? "user ids are integers" : "profile columns are small integer "
-                        "category codes (0..254)");
-    if (rc == CS_OK) {
-        H5Sget_simple_extent_dims(s, dims, NULL);
-        if (is_id)
-            *rows = dims[0];
-        else if (dims[0] != *rows)
-            rc = cs_err_set(err, CS_EINPUT, "%s: /customers/%s has %llu rows but /customers/"
-                            "user_id has %llu; profile columns must have one row a customer",
-                            path, name, (unsigned long long)dims[0], (unsigned long long)*rows);
-    }
-    /* Unsigned ids need no look: any uint64 is an id. */
-    int look = rc == CS_OK && !(is_id && H5Tget_sign(t) == H5T_SGN_NONE);
-    const uint64_t B = 1u << 20;
-    int64_t *v = look ? cs_malloc(B * sizeof *v, err, "profile check") : NULL;
-    if (look && !v)
-        rc = CS_ENOMEM;
-    for (uint64_t at = 0; v && rc == CS_OK && at < dims[0]; at += B) {
-        hsize_t st[1] = {at}, cnt[1] = {dims[0] - at < B ? dims[0] - at : B};
-        hid_t ms = H5Screate_simple(1, cnt, NULL);
-        H5Sselect_hyperslab(s, H5S_SELECT_SET, st, NULL, cnt, NULL);
-        if (H5Dread(d, H5T_NATIVE_INT64, ms, s, H5P_DEFAULT, v) < 0)
-            rc = h5_fail(err, CS_EINPUT, "%s: cannot read /customers/%s rows %llu..%llu", path,
-                         name, (unsigned long long)at, (unsigned long long)(at + cnt[0] - 1));
-        for (uint64_t i = 0; rc == CS_OK && i < cnt[0]; i++)
-            if (v[i] < 0 || (!is_id && v[i] >= CS_PROFILE_UNKNOWN))
-                rc = cs_err_set(err, CS_EINPUT, "%s: /customers/%s row %llu: value %lld %s", path,
-                                name, (unsigned long long)(at + i), (long long)v[i],
-                                is_id ? "is not a user id (negative)"
-                                      : "outside 0..254 (profile columns are small category codes)");
-        H5Sclose(ms);
-    }
-    free(v);
-    H5Tclose(t);
-    H5Sclose(s);
-    H5Dclose(d);
-    return rc;
-}
-
-static int scan_customers(hid_t f, cs_file_info *info, cs_err *err)
-{
-    hid_t g = H5Gopen2(f, "customers", H5P_DEFAULT);
-    if (g < 0)
-        return h5_fail(err, CS_EINPUT, "%s: /customers is not a group", info->path);
-    cust_cols cc = {.n = 0};
-    H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, NULL, cust_col, &cc);
-    snprintf(cc.name[0], sizeof cc.name[0], "user_id");
-    int rc = CS_OK;
-    if (!cc.has_id)
-        rc = cs_err_set(err, CS_EINPUT, "%s: /customers has no user_id dataset", info->path);
-    else if (cc.n + cc.more > CS_MAX_PROFILE_COLS)
-        rc = cs_err_set(err, CS_EINPUT, "%s: /customers has %d profile columns; the cross-tabs "
-                        "take at most %d: keep the ones to report in the profile table",
-                        info->path, cc.n + cc.more, CS_MAX_PROFILE_COLS);
-    for (int k = 1; rc == CS_OK && k <= cc.n; k++)
-        if (strlen(cc.name[k]) > CS_PROFILE_NAME_MAX)
-            rc = cs_err_set(err, CS_EINPUT, "%s: /customers/%s: a profile column's name has at "
-                            "most %d characters", info->path, cc.name[k], CS_PROFILE_NAME_MAX);
-    for (int k = 0; rc == CS_OK && k <= cc.n; k++)
-        rc = check_customer_col(g, cc.name[k], k == 0, &info->customer_rows, info->path, err);
-    H5Gclose(g);
-    H5Eclear2(H5E_DEFAULT);
-    return rc;
-}
-
 int archive_scan(const char *path, cs_file_info *info, cs_err *err)
 {
     memset(info, 0, sizeof *info);
@@ -465,7 +360,7 @@ int archive_scan(const char *path, cs_file_info *info, cs_err *err)
             H5Gclose(g);
     }
     if (rc == CS_OK && info->has_customers)
-        rc = scan_customers(f, info, err);
+        rc = profiles_scan(path, &info->customer_rows, err);
     H5Fclose(f);
     return rc;
 }

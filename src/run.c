@@ -16,6 +16,7 @@
 #include "clickseg/period.h"
 #include "clickseg/plan.h"
 #include "clickseg/rank.h"
+#include "clickseg/profiles.h"
 #include "clickseg/progress.h"
 #include "clickseg/report.h"
 #include "clickseg/sessionize.h"
@@ -195,18 +196,27 @@ static int prolog(run_ctx *x, cs_err *err)
     choose_records(x);
     if (check_memory(x, err) != CS_OK)
         return err->code;
+    if (c->rank == 0)
+        plan_inputs(x, err);
+    if (comm_agree(c, err) != CS_OK)
+        return err->code;
+    int rc = plan_bcast(c, &x->plan, err);
+    /* Every profile value, each rank its slice: a bad one stops the job
+     * before it starts, at 1/ranks of the reading on one rank. */
+    for (int i = 0; rc == CS_OK && i < x->plan.nprofiles; i++)
+        rc = profiles_check(c, x->plan.profiles[i].path, x->plan.profiles[i].rows, err);
+    if (rc != CS_OK)
+        return rc;
     /* The lock once the output's directory is there and before anything
      * is removed (a --force over a checkpoint, the commit); input errors
      * are found first, as without it. */
-    if (c->rank == 0 && plan_inputs(x, err) == CS_OK &&
+    if (c->rank == 0 &&
         fs_begin_output(x->cfg->output_dir, report_outputs, x->o->force, x->outtmp,
                         sizeof x->outtmp, err) == CS_OK)
         fs_lock_output(x->cfg->output_dir, &x->lock_fd, err);
     if (comm_agree(c, err) != CS_OK)
         return err->code;
-    int rc = plan_bcast(c, &x->plan, err);
-    if (rc == CS_OK)
-        rc = comm_bcast(c, x->outtmp, sizeof x->outtmp, err);
+    rc = comm_bcast(c, x->outtmp, sizeof x->outtmp, err);
     if (rc == CS_OK && x->cfg->output_sessions)
         rc = spool_open(&x->spool, x->outtmp, c->rank, err);
     if (rc == CS_OK)

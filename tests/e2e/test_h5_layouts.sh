@@ -187,6 +187,9 @@ refused "$P/region has 2 dimensions; profile columns are 1-D" prof-2d
 refused "$P/region has 2998 rows but /customers/user_id has 2999" prof-short
 refused "$P/region row 3: value 300 outside 0..254" prof-300
 refused "$P/user_id row 0: value -1 is not a user id" prof-negid
+# --quick reads no values: the shape is fine, so the table passes.
+"$CLICKSEG" inspect --quick prof-300 > out.txt || fail "inspect --quick prof-300: $(cat out.txt)"
+grep -q "result: usable" out.txt || fail "inspect --quick prof-300: $(cat out.txt)"
 refused "$P/preferred_payment_method_at_first_purchase_in_store: a profile column's name has at most 47 characters" prof-name
 [ ! -e out-bad ] || fail "a refused archive left output"
 echo "a VDS with a missing source, an unavailable filter, bad currency attributes and eight kinds of unusable profile tables: refused"

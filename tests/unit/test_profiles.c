@@ -12,7 +12,13 @@
  *   that rank reads: every rank returns CS_EINPUT with that rank's message
  *   naming the row, and a later collective still meets;
  * - a missing file, and a table with another column set than the first:
- *   an error on every rank.
+ *   an error on every rank;
+ * - the values checked before the job (profiles_check, each rank a slice):
+ *   with bad values in several columns and rows, including a negative id
+ *   of a signed user_id column, every rank count names the table's first
+ *   bad row (on a tie, the first column), as the load does; a range
+ *   check names the first bad row of its range, or none; a range past
+ *   the table's end is refused.
  * Every rank runs every test. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -261,6 +267,98 @@ static void test_unusable_tables(void **state)
     users_free(&u);
 }
 
+/* Rank 0 writes a table of n rows with a signed user_id and the columns
+ * age_band and region, and sets the bad cells listed in main's test. */
+static void make_signed_table(const char *path, uint64_t n)
+{
+    if (g_comm.rank == 0) {
+        int64_t *ids = malloc(n * sizeof *ids);
+        int16_t *age = malloc(n * sizeof *age), *region = malloc(n * sizeof *region);
+        assert_non_null(ids);
+        assert_non_null(age);
+        assert_non_null(region);
+        for (uint64_t i = 0; i < n; i++) {
+            ids[i] = (int64_t)(1 + i % USERS);
+            age[i] = (int16_t)(i % 9);
+            region[i] = (int16_t)(254 - i % 5);   /* 254 is a value, 255 is not */
+        }
+        region[600000] = 400;
+        age[600000] = 255;     /* the same row: the first column is named */
+        age[650000] = -1;
+        ids[820000] = -5;
+        hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+        hid_t g = H5Gcreate2(f, "customers", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        write_col(g, "user_id", H5T_NATIVE_INT64, ids, n);
+        write_col(g, "age_band", H5T_NATIVE_INT16, age, n);
+        write_col(g, "region", H5T_NATIVE_INT16, region, n);
+        H5Gclose(g);
+        H5Fclose(f);
+        free(ids);
+        free(age);
+        free(region);
+    }
+    MPI_Barrier(g_comm.comm);
+}
+
+/* err's message, less the agreement's "rank N: " prefix. */
+static const char *msg_of(const cs_err *err)
+{
+    const char *p = err->msg;
+    if (strncmp(p, "rank ", 5) == 0 && strstr(p, ": "))
+        p = strstr(p, ": ") + 2;
+    return p;
+}
+
+static void test_check_names_first_bad_row(void **state)
+{
+    (void)state;
+    const uint64_t n = 900000;
+    char path[64], want[200];
+    tmp_path(path, sizeof path, "prof_check.h5");
+    make_signed_table(path, n);
+    cs_err err;
+    cs_err_clear(&err);
+    uint64_t rows = 0;
+    assert_int_equal(profiles_scan(path, &rows, &err), CS_OK);
+    assert_int_equal(rows, n);
+
+    snprintf(want, sizeof want, "%s: /customers/age_band row 600000: value 255 outside 0..254 "
+             "(profile columns are small category codes)", path);
+    assert_int_equal(profiles_check(&g_comm, path, n, &err), CS_EINPUT);
+    assert_string_equal(msg_of(&err), want);
+    cs_err_clear(&err);
+    assert_int_equal(comm_agree(&g_comm, &err), CS_OK);   /* nobody left behind */
+
+    cs_users u;
+    make_users(&u);
+    cs_ranking *r = calloc(1, sizeof *r);
+    assert_int_equal(profiles_load(&g_comm, path, &u, r, &err), CS_EINPUT);
+    assert_string_equal(msg_of(&err), want);
+    cs_err_clear(&err);
+
+    /* Ranges, on each rank alone. */
+    assert_int_equal(profiles_check_rows(path, 0, 600000, &err), CS_OK);
+    assert_int_equal(profiles_check_rows(path, 600001, n, &err), CS_EINPUT);
+    snprintf(want, sizeof want, "%s: /customers/age_band row 650000: value -1 outside 0..254 "
+             "(profile columns are small category codes)", path);
+    assert_string_equal(err.msg, want);
+    cs_err_clear(&err);
+    assert_int_equal(profiles_check_rows(path, 650001, n, &err), CS_EINPUT);
+    snprintf(want, sizeof want, "%s: /customers/user_id row 820000: value -5 is not a user id "
+             "(negative)", path);
+    assert_string_equal(err.msg, want);
+    cs_err_clear(&err);
+    assert_int_equal(profiles_check_rows(path, 820001, n, &err), CS_OK);
+    assert_int_equal(profiles_check_rows(path, 0, n + 1, &err), CS_EINPUT);
+    assert_non_null(strstr(err.msg, "/customers has 900000 rows, fewer than when the archive "
+                           "was scanned (900001)"));
+    cs_err_clear(&err);
+    assert_int_equal(comm_agree(&g_comm, &err), CS_OK);
+    remove_files(path, NULL);
+    free(r);
+    users_free(&u);
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -270,6 +368,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_order_and_conflicts),
         cmocka_unit_test(test_bad_value_agreed),
         cmocka_unit_test(test_unusable_tables),
+        cmocka_unit_test(test_check_names_first_bad_row),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     MPI_Finalize();
