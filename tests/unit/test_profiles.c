@@ -18,7 +18,8 @@
  *   of a signed user_id column, every rank count names the table's first
  *   bad row (on a tie, the first column), as the load does; a range
  *   check names the first bad row of its range, or none; a range past
- *   the table's end is refused.
+ *   the table's end, and a column that is no longer integers, are
+ *   refused.
  * Every rank runs every test. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -354,7 +355,30 @@ static void test_check_names_first_bad_row(void **state)
                            "was scanned (900001)"));
     cs_err_clear(&err);
     assert_int_equal(comm_agree(&g_comm, &err), CS_OK);
-    remove_files(path, NULL);
+
+    /* A column that is no longer integers (the table replaced after the
+     * scan): refused, not read through a conversion. */
+    char fpath[64];
+    tmp_path(fpath, sizeof fpath, "prof_float.h5");
+    if (g_comm.rank == 0) {
+        uint64_t ids[10];
+        float score[10];
+        for (int i = 0; i < 10; i++) {
+            ids[i] = (uint64_t)i + 1;
+            score[i] = 1.5f;
+        }
+        hid_t f = H5Fcreate(fpath, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+        hid_t g = H5Gcreate2(f, "customers", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        write_col(g, "user_id", H5T_NATIVE_UINT64, ids, 10);
+        write_col(g, "score", H5T_NATIVE_FLOAT, score, 10);
+        H5Gclose(g);
+        H5Fclose(f);
+    }
+    MPI_Barrier(g_comm.comm);
+    assert_int_equal(profiles_check_rows(fpath, 0, 10, &err), CS_EINPUT);
+    assert_non_null(strstr(err.msg, "/customers/score has type"));
+    cs_err_clear(&err);
+    remove_files(path, fpath);
     free(r);
     users_free(&u);
 }
