@@ -76,9 +76,16 @@ R -q -i arch -o done --force --sessions
 : > done/notes.txt   # not an output: left alone
 R -q -i arch -o done --force
 [ ! -e done/sessions.h5 ] || fail "a forced rerun without --sessions left the last sessions.h5"
-mkdir done/sessions.h5   # a directory of an output's name: never removed
-R -q -i arch -o done --force
+# A directory of an output's name: never removed, and refused before the
+# job (a file cannot be renamed over it: the commit would stop half done,
+# some outputs new and some old).
+mkdir done/sessions.h5
+before=$(stat -c %Y done/report.json)
+expect_fail 5 "done/sessions.h5: a directory where an output file goes \(--force replaces files only\)" \
+    R -q -i arch -o done --force
 [ -d done/sessions.h5 ] || fail "a forced rerun removed a directory"
+[ "$(stat -c %Y done/report.json)" = "$before" ] || fail "a refused rerun replaced report.json"
+ls -d done.tmp.* 2>/dev/null && fail "a refused rerun left its temporary directory"
 rmdir done/sessions.h5
 [ -e done/notes.txt ] || fail "a forced rerun removed a file that is not an output"
 # The same for an archive: any .h5 in the directory is read as part of it.
