@@ -1,7 +1,9 @@
 /* cmd_inspect.c — `clickseg inspect`: validate an archive and summarise it
  * (files, rows, time range and order, columns, event types, users, size,
- * chunking) before a long job. Rank 0 does the work; the exit status says
- * whether the archive is usable. */
+ * chunking) before a long job. The ranks take the files in turns (round k:
+ * rank r the file k * ranks + r); rank 0 prints each round's files in
+ * order, so the output is the same whatever the number of ranks, and the
+ * totals. The exit status says whether the archive is usable. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,11 +20,12 @@
 static void inspect_usage(FILE *out)
 {
     fprintf(out,
-        "usage: clickseg inspect [--quick] PATH...\n\n"
+        "usage: [mpirun -n N] clickseg inspect [--quick] PATH...\n\n"
         "Validates an archive (files, directories of .h5 files, or globs) against format v1\n"
         "and prints what to know before a long job: files, rows, time range and order,\n"
         "columns and types, chunking and compression, event-type counts, users (estimated),\n"
-        "size on disk, and every problem found with its file and dataset.\n\n"
+        "size on disk, and every problem found with its file and dataset. Under mpirun the\n"
+        "ranks share the files; the output is the same.\n\n"
         "options:\n"
         "  --quick     check schemas and row counts only (no full pass over the data\n"
         "              or over the profile values)\n"
@@ -37,32 +40,33 @@ typedef struct totals {
     int64_t bytes, ts_min, ts_max;
 } totals;
 
-static void print_columns(const cs_file_info *fi)
+static void print_columns(FILE *o, const cs_file_info *fi)
 {
-    printf("    columns:");
+    fprintf(o, "    columns:");
     for (int c = 0; c < COL_NCOLUMNS; c++) {
         if (!fi->present[c])
             continue;
-        printf(" %s=%s", archive_column_name(c), fi->type_desc[c]);
+        fprintf(o, " %s=%s", archive_column_name(c), fi->type_desc[c]);
         if (fi->chunk_rows[c])
-            printf("/chunk%llu", (unsigned long long)fi->chunk_rows[c]);
+            fprintf(o, "/chunk%llu", (unsigned long long)fi->chunk_rows[c]);
         else
-            printf("/contiguous");
+            fprintf(o, "/contiguous");
         if (fi->filters[c][0])
-            printf("/%s", fi->filters[c]);
+            fprintf(o, "/%s", fi->filters[c]);
     }
-    printf("\n    missing optional columns (read as 0):");
+    fprintf(o, "\n    missing optional columns (read as 0):");
     int any = 0;
     for (int c = COL_PRODUCT_ID; c < COL_NCOLUMNS; c++)
         if (!fi->present[c]) {
-            printf(" %s", archive_column_name(c));
+            fprintf(o, " %s", archive_column_name(c));
             any = 1;
         }
-    printf("%s\n", any ? "" : " none");
+    fprintf(o, "%s\n", any ? "" : " none");
 }
 
-/* Inspects one file (its scan into *fi); returns 1 when it is unusable. */
-static int inspect_file(const char *path, int quick, totals *t, cs_file_info *out)
+/* Inspects one file (its scan into *out, its counts into *t), writing what
+ * it finds to o; returns 1 when it is unusable. */
+static int inspect_file(FILE *o, const char *path, int quick, totals *t, cs_file_info *out)
 {
     cs_err err;
     cs_err_clear(&err);
@@ -74,7 +78,7 @@ static int inspect_file(const char *path, int quick, totals *t, cs_file_info *ou
         rc = profiles_check_rows(path, 0, fi.customer_rows, &err);
     *out = fi;
     if (rc != CS_OK) {
-        printf("  %s\n    PROBLEM: %s\n", path, err.msg);
+        fprintf(o, "  %s\n    PROBLEM: %s\n", path, err.msg);
         t->problems++;
         return 1;
     }
@@ -82,46 +86,46 @@ static int inspect_file(const char *path, int quick, totals *t, cs_file_info *ou
     t->bytes += fi.file_bytes;
     t->customers += fi.customer_rows;
     if (!fi.has_events && !fi.has_customers) {
-        printf("  %s: dictionaries (the text of imported ids), %.1f MiB\n", path,
+        fprintf(o, "  %s: dictionaries (the text of imported ids), %.1f MiB\n", path,
                fi.file_bytes / 1048576.0);
         return 0;
     }
     if (!fi.has_events) {
-        printf("  %s: profile table /customers, %llu rows, %.1f MiB\n", path,
+        fprintf(o, "  %s: profile table /customers, %llu rows, %.1f MiB\n", path,
                (unsigned long long)fi.customer_rows, fi.file_bytes / 1048576.0);
         return 0;
     }
     t->rows += fi.rows;
-    printf("  %s: %llu rows, %.1f MiB%s\n", path, (unsigned long long)fi.rows,
+    fprintf(o, "  %s: %llu rows, %.1f MiB%s\n", path, (unsigned long long)fi.rows,
            fi.file_bytes / 1048576.0, fi.has_customers ? ", with /customers" : "");
-    print_columns(&fi);
+    print_columns(o, &fi);
     if (quick || fi.rows == 0)
         return 0;
     cs_file_stats st;
     if (archive_file_stats(path, &st, &err) != CS_OK) {
-        printf("    PROBLEM: %s\n", err.msg);
+        fprintf(o, "    PROBLEM: %s\n", err.msg);
         t->problems++;
         return 1;
     }
     char a[32], b[32];
     cli_format_ts(st.ts_min, a, sizeof a);
     cli_format_ts(st.ts_max, b, sizeof b);
-    printf("    time: %s .. %s UTC, %s\n", a, b,
+    fprintf(o, "    time: %s .. %s UTC, %s\n", a, b,
            st.out_of_order ? "NOT in time order" : "in time order");
     if (st.out_of_order)
-        printf("    note: %llu rows have a ts earlier than the row before; clickseg run accepts "
+        fprintf(o, "    note: %llu rows have a ts earlier than the row before; clickseg run accepts "
                "them within session.max_lateness and counts later ones as late_events\n",
                (unsigned long long)st.out_of_order);
     if (st.bad_types)
-        printf("    note: %llu rows have an event_type outside 0..7; run rejects and counts them\n",
+        fprintf(o, "    note: %llu rows have an event_type outside 0..7; run rejects and counts them\n",
                (unsigned long long)st.bad_types);
     if (st.negative_ts)
-        printf("    note: %llu rows have a negative ts; run rejects and counts them\n",
+        fprintf(o, "    note: %llu rows have a negative ts; run rejects and counts them\n",
                (unsigned long long)st.negative_ts);
     if (st.far_future_ts)
-        printf("    note: %llu rows have a ts after 9999-12-31 (corrupt or not in microseconds); "
+        fprintf(o, "    note: %llu rows have a ts after 9999-12-31 (corrupt or not in microseconds); "
                "run rejects and counts them\n", (unsigned long long)st.far_future_ts);
-    printf("    users (estimated): %llu\n", (unsigned long long)st.distinct_users_est);
+    fprintf(o, "    users (estimated): %llu\n", (unsigned long long)st.distinct_users_est);
     t->scanned += fi.rows;
     for (int i = 0; i < 8; i++)
         t->types[i] += st.type_counts[i];
@@ -180,6 +184,131 @@ static void print_totals(const totals *t, int quick)
     printf("\nusers (estimated, largest file): %llu\n", (unsigned long long)t->users_est);
 }
 
+/* The sum of two sets of counts (min and max of the times, the largest
+ * file's user estimate). */
+static void totals_add(totals *into, const totals *t)
+{
+    into->rows += t->rows;
+    into->files += t->files;
+    into->problems += t->problems;
+    into->customers += t->customers;
+    into->scanned += t->scanned;
+    for (int i = 0; i < 8; i++)
+        into->types[i] += t->types[i];
+    into->bad_types += t->bad_types;
+    into->negative_ts += t->negative_ts;
+    into->far_future_ts += t->far_future_ts;
+    into->out_of_order += t->out_of_order;
+    into->bytes += t->bytes;
+    if (t->users_est > into->users_est) into->users_est = t->users_est;
+    if (t->ts_min < into->ts_min) into->ts_min = t->ts_min;
+    if (t->ts_max > into->ts_max) into->ts_max = t->ts_max;
+}
+
+/* Rank 0's list of files as one block of NUL-ended paths. */
+static int pack_paths(const cs_pathlist *pl, char **blob, uint64_t *len, cs_err *err)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < pl->n; i++)
+        n += strlen(pl->path[i]) + 1;
+    *blob = cs_malloc(n + 1, err, "file list");
+    if (!*blob)
+        return CS_ENOMEM;
+    *len = 0;
+    for (int i = 0; i < pl->n; i++) {
+        size_t l = strlen(pl->path[i]) + 1;
+        memcpy(*blob + *len, pl->path[i], l);
+        *len += l;
+    }
+    return CS_OK;
+}
+
+/* Collective: rank 0's block of paths to every rank, which points
+ * pl->path into it (ranks other than 0 own only the array). */
+static int share_paths(const cs_comm *c, char **blob, uint64_t *len, cs_pathlist *pl,
+                       cs_err *err)
+{
+    int rc = comm_bcast(c, len, sizeof *len, err);
+    if (rc == CS_OK && c->rank != 0 && !(*blob = cs_malloc(*len + 1, err, "file list")))
+        rc = CS_ENOMEM;
+    if ((rc = comm_agree(c, err)) != CS_OK || (rc = comm_bcast(c, *blob, *len, err)) != CS_OK)
+        return rc;
+    if (c->rank != 0) {
+        int n = 0;
+        for (uint64_t at = 0; at < *len; at += strlen(*blob + at) + 1)
+            n++;
+        pl->path = cs_calloc((size_t)n + 1, sizeof *pl->path, err, "file list");
+        for (uint64_t at = 0; pl->path && at < *len; at += strlen(*blob + at) + 1)
+            pl->path[pl->n++] = *blob + at;
+    }
+    return comm_agree(c, err);
+}
+
+/* One file's findings on their way to rank 0: this head, then its text. */
+typedef struct file_rec {
+    int64_t index;          /* in the file list */
+    int64_t bad;
+    uint64_t textlen;
+    totals t;
+    cs_file_info info;
+} file_rec;
+
+/* This rank's file of round k (if any) inspected into one block. */
+static int inspect_mine(const cs_comm *c, const cs_pathlist *pl, int k, int quick, char **blk,
+                        size_t *len, cs_err *err)
+{
+    *blk = NULL;
+    *len = 0;
+    int64_t i = (int64_t)k * c->size + c->rank;
+    if (i >= pl->n)
+        return CS_OK;
+    file_rec r = {.index = i, .t = {.ts_min = INT64_MAX, .ts_max = INT64_MIN}};
+    FILE *o = open_memstream(blk, len);
+    if (!o)
+        return cs_err_set(err, CS_ENOMEM, "out of memory: inspect's text of %s", pl->path[i]);
+    fwrite(&r, sizeof r, 1, o);   /* its place, rewritten once the text is known */
+    r.bad = inspect_file(o, pl->path[i], quick, &r.t, &r.info);
+    if (fclose(o) != 0 || !*blk)
+        return cs_err_set(err, CS_ENOMEM, "out of memory: inspect's text of %s", pl->path[i]);
+    r.textlen = *len - sizeof r;
+    memcpy(*blk, &r, sizeof r);
+    return CS_OK;
+}
+
+/* Collective: round k's files, inspected by the ranks and printed by rank
+ * 0 in file order; their scans go to info and their counts to *t. */
+static int inspect_round(const cs_comm *c, const cs_pathlist *pl, int k, int quick,
+                         cs_file_info *info, totals *t, int *bad, cs_err *err)
+{
+    char *blk = NULL;
+    size_t len = 0;
+    void *all = NULL;
+    uint64_t *counts = c->rank == 0 ? cs_calloc((size_t)c->size, sizeof *counts, err, "inspect")
+                                    : NULL;
+    if (err->code == CS_OK)
+        inspect_mine(c, pl, k, quick, &blk, &len, err);
+    int rc = comm_agree(c, err);
+    if (rc == CS_OK)
+        rc = comm_gatherv(c, blk, len, &all, counts, err);
+    free(blk);
+    /* In rank order, which is file order within the round. */
+    for (uint64_t at = 0, r = 0; rc == CS_OK && c->rank == 0 && r < (uint64_t)c->size; r++) {
+        if (!counts[r])
+            continue;
+        file_rec rec;
+        memcpy(&rec, (char *)all + at, sizeof rec);
+        fwrite((char *)all + at + sizeof rec, 1, rec.textlen, stdout);
+        info[rec.index] = rec.info;
+        totals_add(t, &rec.t);
+        *bad |= (int)rec.bad;
+        at += counts[r];
+    }
+    fflush(stdout);
+    free(all);
+    free(counts);
+    return rc;
+}
+
 int cmd_inspect(const cs_comm *c, int argc, char **argv)
 {
     static const struct option lo[] = {{"quick", no_argument, 0, 'q'},
@@ -203,36 +332,51 @@ int cmd_inspect(const cs_comm *c, int argc, char **argv)
         cs_err_set(&err, CS_EUSAGE, "no archive given (see --help)");
     if (err.code != CS_OK)
         return cli_fail(c, "inspect", &err);
-    int bad = 0;
+    cs_pathlist pl = {0};
+    char *blob = NULL;
+    uint64_t len = 0;
     if (c->rank == 0) {
-        cs_pathlist pl = {0};
         for (int i = optind; i < argc && err.code == CS_OK; i++)
             fs_expand_input(&pl, argv[i], &err);
-        cs_file_info *info = err.code == CS_OK
-                                 ? cs_calloc((size_t)pl.n + 1, sizeof *info, &err, "file list")
-                                 : NULL;
-        if (info) {
-            totals t = {.ts_min = INT64_MAX, .ts_max = INT64_MIN};
-            printf("archive: %d file(s)\n", pl.n);
-            for (int i = 0; i < pl.n; i++)
-                bad |= inspect_file(pl.path[i], quick, &t, &info[i]);
-            if (!bad && t.rows > 0)
-                bad |= inspect_plan(info, pl.n, &t);
-            free(info);
-            print_totals(&t, quick);
-            if (t.rows == 0 && !bad) {
-                printf("PROBLEM: the archive holds no events\n");
-                t.problems++;
-                bad = 1;
-            }
-            printf("%s\n", bad ? "result: UNUSABLE (problems above)" : "result: usable");
-            fflush(stdout);
-            if (bad)
-                cs_err_set(&err, CS_EINPUT, "the archive is not usable: %llu problem(s), "
-                           "see above", (unsigned long long)t.problems);
-        }
-        fs_pathlist_free(&pl);
+        if (err.code == CS_OK)
+            pack_paths(&pl, &blob, &len, &err);
     }
+    int rc = comm_agree(c, &err);
+    if (rc == CS_OK)
+        rc = share_paths(c, &blob, &len, &pl, &err);
+    totals t = {.ts_min = INT64_MAX, .ts_max = INT64_MIN};
+    cs_file_info *info = NULL;
+    int bad = 0;
+    if (rc == CS_OK && c->rank == 0) {
+        info = cs_calloc((size_t)pl.n + 1, sizeof *info, &err, "file list");
+        printf("archive: %d file(s)\n", pl.n);
+        fflush(stdout);
+    }
+    if (rc == CS_OK)
+        rc = comm_agree(c, &err);
+    for (int k = 0; rc == CS_OK && (int64_t)k * c->size < pl.n; k++)
+        rc = inspect_round(c, &pl, k, quick, info, &t, &bad, &err);
+    if (rc == CS_OK && c->rank == 0) {
+        if (!bad && t.rows > 0)
+            bad |= inspect_plan(info, pl.n, &t);
+        print_totals(&t, quick);
+        if (t.rows == 0 && !bad) {
+            printf("PROBLEM: the archive holds no events\n");
+            t.problems++;
+            bad = 1;
+        }
+        printf("%s\n", bad ? "result: UNUSABLE (problems above)" : "result: usable");
+        fflush(stdout);
+        if (bad)
+            cs_err_set(&err, CS_EINPUT, "the archive is not usable: %llu problem(s), "
+                       "see above", (unsigned long long)t.problems);
+    }
+    free(info);
+    free(blob);
+    if (c->rank == 0)
+        fs_pathlist_free(&pl);
+    else
+        free(pl.path);
     if (comm_agree(c, &err) != CS_OK)
         return cli_fail(c, "inspect", &err);
     return 0;

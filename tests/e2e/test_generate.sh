@@ -57,6 +57,19 @@ printf 'not hdf5\n' > junk.h5
 expect_fail 4 "archive is not usable" "$CLICKSEG" inspect junk.h5
 grep -q "not an HDF5 file" out.txt || fail "junk message"
 expect_fail 4 "no such file" "$CLICKSEG" inspect does-not-exist.h5
+# Under mpirun the ranks take the files in turns and rank 0 prints them in
+# order: the same report as one process, for a mix of a generated archive
+# (with its profile table), a plain-h5py one and broken files, which some
+# ranks of the last round do not get.
+for q in "" --quick; do
+    rc1=0; "$CLICKSEG" inspect $q arch edge bad-unequal junk.h5 > one.txt 2>/dev/null || rc1=$?
+    rcn=0; mpi "$NRANKS" "$CLICKSEG" inspect $q arch edge bad-unequal junk.h5 > many.txt \
+        2>/dev/null || rcn=$?
+    [ "$rc1" = 4 ] && [ "$rcn" = 4 ] || fail "inspect $q of a mix: exit $rc1 alone, $rcn on $NRANKS ranks"
+    cmp -s one.txt many.txt || { diff one.txt many.txt >&2; fail "inspect $q on $NRANKS ranks differs"; }
+    grep -q "archive: 15 file(s)" many.txt || fail "inspect $q of a mix: $(cat many.txt)"
+    [ "$(grep -c PROBLEM many.txt)" = 2 ] || fail "inspect $q of a mix: two problems: $(cat many.txt)"
+done
 expect_fail 2 "unknown option" "$CLICKSEG" inspect --bogus arch
 "$CLICKSEG" generate --help | grep "usage: mpirun -n N clickseg generate" > /dev/null || fail "generate --help"
 expect_fail 2 "is not a count" mpi 1 "$CLICKSEG" generate -o x -n lots
