@@ -355,7 +355,7 @@ static int open_table(const char *path, cs_ranking *r, hid_t *f, hid_t *g, prof_
     char names[CS_MAX_PROFILE_COLS][48];
     memset(names, 0, sizeof names);
     for (int k = 0; k < pc->n; k++)
-        snprintf(names[k], sizeof names[k], "%s", pc->name[1 + k]);
+        snprintf(names[k], sizeof names[k], "%.*s", CS_PROFILE_NAME_MAX, pc->name[1 + k]);
     if (r->nprofile_cols == 0) {
         r->nprofile_cols = pc->n;
         memcpy(r->profile_cols, names, sizeof names);
