@@ -281,36 +281,37 @@ int fs_first_other(const char *dir, const char *pattern, const char *const *outp
     return first_match(dir, want, outputs, name, size);
 }
 
-/* The first by name of dir's entries named as an output that are
- * directories, into name; 0 when none. rename() cannot put a file in
- * their place, so a commit would stop half done. */
-static int first_dir_output(const char *dir, const char *const *outputs, char *name,
-                            size_t size)
+/* A directory in final at one of names (exact file names): rename()
+ * cannot put a file in its place, so a commit would stop half done. */
+int fs_check_no_dir(const char *final, const char *const *names, cs_err *err)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return 0;
-    struct dirent *e;
-    int found = 0;
-    while ((e = readdir(d))) {
+    for (int i = 0; names && names[i]; i++) {
         char p[PATH_MAX];
         struct stat st;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        if (is_output(e->d_name, outputs) && lstat(p, &st) == 0 && S_ISDIR(st.st_mode) &&
-            (!found || strcmp(e->d_name, name) < 0)) {
-            snprintf(name, size, "%s", e->d_name);
-            found = 1;
-        }
+        snprintf(p, sizeof p, "%s/%s", final, names[i]);
+        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+            return cs_err_set(err, CS_EIO, "%s: a directory where an output file goes "
+                              "(--force replaces files only): move it away or choose another "
+                              "output directory", p);
     }
-    closedir(d);
-    return found;
+    return CS_OK;
 }
 
-static int dir_output_error(const char *final, const char *name, cs_err *err)
+/* fs_check_no_dir for the files tmp holds, the names the commit moves. */
+static int check_tmp_names(const char *tmp, const char *final, cs_err *err)
 {
-    return cs_err_set(err, CS_EIO, "%s/%s: a directory where an output file goes (--force "
-                      "replaces files only): move it away or choose another output directory",
-                      final, name);
+    DIR *d = opendir(tmp);
+    if (!d)
+        return cs_err_set(err, CS_EIO, "%s: cannot read directory: %s", tmp, strerror(errno));
+    struct dirent *e;
+    int rc = CS_OK;
+    while (rc == CS_OK && (e = readdir(d))) {
+        const char *one[] = {e->d_name, NULL};
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            rc = fs_check_no_dir(final, one, err);
+    }
+    closedir(d);
+    return rc;
 }
 
 int fs_begin_output(const char *final, const char *const *outputs, int force,
@@ -324,8 +325,6 @@ int fs_begin_output(const char *final, const char *const *outputs, int force,
         if (!force && first_match(final, outputs, NULL, name, sizeof name))
             return cs_err_set(err, CS_EIO, "%s/%s: output exists; use --force to overwrite "
                               "or choose another output directory", final, name);
-        if (first_dir_output(final, outputs, name, sizeof name))
-            return dir_output_error(final, name, err);
     }
     snprintf(tmp, tmpsize, "%s.tmp.%ld", final, (long)getpid());
     fs_abandon_output(tmp);
@@ -380,12 +379,10 @@ int fs_commit_output(const char *tmp, const char *final, const char *const *outp
 {
     char *stale = NULL;
     size_t nstale = 0;
-    char name[256];
     int rc = fs_mkdir_p(final, err);
-    /* Checked again before the first file moves (one may have appeared
-     * during the job): all the outputs move, or none. */
-    if (rc == CS_OK && first_dir_output(final, outputs, name, sizeof name))
-        rc = dir_output_error(final, name, err);
+    /* Before the first file moves: all the outputs move, or none. */
+    if (rc == CS_OK)
+        rc = check_tmp_names(tmp, final, err);
     if (rc == CS_OK)
         rc = stale_outputs(tmp, final, outputs, &stale, &nstale, err);
     DIR *d = rc == CS_OK ? opendir(tmp) : NULL;

@@ -189,6 +189,19 @@ static int check_memory(run_ctx *x, cs_err *err)
     return comm_agree(x->c, err);
 }
 
+/* Rank 0: no directory where one of this run's outputs goes (sessions.h5
+ * only with --sessions), found before the job rather than by its commit. */
+static int check_output_dirs(const run_ctx *x, cs_err *err)
+{
+    const char *names[32];
+    int n = 0;
+    for (int i = 0; report_outputs[i] && n < 31; i++)
+        if (x->cfg->output_sessions || strcmp(report_outputs[i], "sessions.h5") != 0)
+            names[n++] = report_outputs[i];
+    names[n] = NULL;
+    return fs_check_no_dir(x->cfg->output_dir, names, err);
+}
+
 static int prolog(run_ctx *x, cs_err *err)
 {
     const cs_comm *c = x->c;
@@ -210,7 +223,7 @@ static int prolog(run_ctx *x, cs_err *err)
     /* The lock once the output's directory is there and before anything
      * is removed (a --force over a checkpoint, the commit); input errors
      * are found first, as without it. */
-    if (c->rank == 0 &&
+    if (c->rank == 0 && check_output_dirs(x, err) == CS_OK &&
         fs_begin_output(x->cfg->output_dir, report_outputs, x->o->force, x->outtmp,
                         sizeof x->outtmp, err) == CS_OK)
         fs_lock_output(x->cfg->output_dir, &x->lock_fd, err);

@@ -39,6 +39,12 @@ int fs_mkdir_p(const char *dir, cs_err *err);
 int fs_begin_output(const char *final, const char *const *outputs, int force,
                     char *tmp, size_t tmpsize, cs_err *err);
 
+/* CS_EIO naming it when final holds a directory at one of `names` (exact
+ * file names the command will write, NULL-terminated): a file cannot be
+ * moved over it. run checks before its job; fs_commit_output checks the
+ * names it moves before moving any. */
+int fs_check_no_dir(const char *final, const char *const *names, cs_err *err);
+
 /* The first by name of dir's files that match the fnmatch `pattern` but
  * none of `outputs` (NULL: any match), into name; 0 when there is none (or
  * no dir). generate and import refuse a directory with other .h5 files,

@@ -268,7 +268,9 @@ static int inspect_mine(const cs_comm *c, const cs_pathlist *pl, int k, int quic
         return cs_err_set(err, CS_ENOMEM, "out of memory: inspect's text of %s", pl->path[i]);
     fwrite(&r, sizeof r, 1, o);   /* its place, rewritten once the text is known */
     r.bad = inspect_file(o, pl->path[i], quick, &r.t, &r.info);
-    if (fclose(o) != 0 || !*blk)
+    /* A write the stream could not grow for fails it, not only the close. */
+    int failed = ferror(o);
+    if (fclose(o) != 0 || failed || !*blk || *len < sizeof r)
         return cs_err_set(err, CS_ENOMEM, "out of memory: inspect's text of %s", pl->path[i]);
     r.textlen = *len - sizeof r;
     memcpy(*blk, &r, sizeof r);

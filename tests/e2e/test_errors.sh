@@ -76,18 +76,32 @@ R -q -i arch -o done --force --sessions
 : > done/notes.txt   # not an output: left alone
 R -q -i arch -o done --force
 [ ! -e done/sessions.h5 ] || fail "a forced rerun without --sessions left the last sessions.h5"
-# A directory of an output's name: never removed, and refused before the
-# job (a file cannot be renamed over it: the commit would stop half done,
-# some outputs new and some old).
+# A directory of an output's name: never removed. A run that does not
+# write that file goes on; one that does is refused before the job (a file
+# cannot be renamed over it: the commit would stop half done, some outputs
+# new and some old).
 mkdir done/sessions.h5
+R -q -i arch -o done --force
+[ -d done/sessions.h5 ] || fail "a forced rerun removed a directory"
 before=$(stat -c %Y done/report.json)
 expect_fail 5 "done/sessions.h5: a directory where an output file goes \(--force replaces files only\)" \
-    R -q -i arch -o done --force
-[ -d done/sessions.h5 ] || fail "a forced rerun removed a directory"
+    R -q -i arch -o done --force --sessions
+[ -d done/sessions.h5 ] || fail "a refused rerun removed a directory"
 [ "$(stat -c %Y done/report.json)" = "$before" ] || fail "a refused rerun replaced report.json"
 ls -d done.tmp.* 2>/dev/null && fail "a refused rerun left its temporary directory"
 rmdir done/sessions.h5
 [ -e done/notes.txt ] || fail "a forced rerun removed a file that is not an output"
+# A directory found only when the outputs move in (generate's names are a
+# pattern): nothing moves, the earlier archive stays whole.
+mpi 1 "$CLICKSEG" generate -q -o g2 -n 2000 -d 1 -f 2 > /dev/null
+cp g2/events-0000.h5 g2-first.h5
+rm g2/events-0001.h5
+mkdir g2/events-0001.h5
+expect_fail 5 "g2/events-0001.h5: a directory where an output file goes" \
+    mpi 1 "$CLICKSEG" generate -q -o g2 -n 3000 -d 1 -f 2 --force
+cmp -s g2/events-0000.h5 g2-first.h5 || fail "a refused commit replaced g2/events-0000.h5"
+[ -d g2/events-0001.h5 ] || fail "a refused commit removed a directory"
+ls -d g2.tmp.* 2>/dev/null && fail "a refused commit left its temporary directory"
 # The same for an archive: any .h5 in the directory is read as part of it.
 mpi 1 "$CLICKSEG" generate -o regen -n 3000 -d 1 -f 3 > /dev/null
 expect_fail 5 "regen/events-0000.h5: output exists" mpi 1 "$CLICKSEG" generate -o regen -n 1000 -d 1 -f 1
