@@ -10,8 +10,8 @@
 #include <string.h>
 
 #define STATS_BLOCK (1u << 20)
-#define HLL_BITS 14
-#define HLL_M (1u << HLL_BITS)
+#define HLL_BITS CS_HLL_BITS
+#define HLL_M CS_HLL_M
 
 static uint64_t mix64(uint64_t x)
 {
@@ -31,7 +31,7 @@ static void hll_add(uint8_t *reg, uint64_t v)
         reg[idx] = rank;
 }
 
-static uint64_t hll_estimate(const uint8_t *reg)
+uint64_t archive_hll_estimate(const uint8_t *reg)
 {
     double sum = 0;
     unsigned zeros = 0;
@@ -44,6 +44,13 @@ static uint64_t hll_estimate(const uint8_t *reg)
     if (e <= 2.5 * m && zeros)
         e = m * log(m / zeros);   /* small-range correction: linear counting */
     return (uint64_t)(e + 0.5);
+}
+
+void archive_hll_merge(uint8_t *into, const uint8_t *reg)
+{
+    for (unsigned i = 0; i < HLL_M; i++)
+        if (reg[i] > into[i])
+            into[i] = reg[i];
 }
 
 static void stats_block(cs_file_stats *st, const int64_t *ts, const uint64_t *uid,
@@ -79,9 +86,9 @@ int archive_file_stats(const char *path, cs_file_stats *st, cs_err *err)
     int64_t *ts = cs_malloc(STATS_BLOCK * sizeof *ts, err, "inspect buffer");
     uint64_t *uid = ts ? cs_malloc(STATS_BLOCK * sizeof *uid, err, "inspect buffer") : NULL;
     uint8_t *type = uid ? cs_malloc(STATS_BLOCK, err, "inspect buffer") : NULL;
-    uint8_t *reg = type ? cs_calloc(HLL_M, 1, err, "inspect buffer") : NULL;
+    uint8_t *reg = st->users_hll;   /* zeroed with *st */
     /* The other columns are read too, so a value that does not fit is found now. */
-    uint64_t *other = reg ? cs_malloc(STATS_BLOCK * 8 * 4, err, "inspect buffer") : NULL;
+    uint64_t *other = type ? cs_malloc(STATS_BLOCK * 8 * 4, err, "inspect buffer") : NULL;
     if (!other)
         rc = CS_ENOMEM;
     int64_t prev = INT64_MIN;
@@ -97,8 +104,8 @@ int archive_file_stats(const char *path, cs_file_stats *st, cs_err *err)
             stats_block(st, ts, uid, type, n, &prev, reg);
     }
     if (rc == CS_OK)
-        st->distinct_users_est = info.rows ? hll_estimate(reg) : 0;
-    free(other); free(reg); free(type); free(uid); free(ts);
+        st->distinct_users_est = info.rows ? archive_hll_estimate(reg) : 0;
+    free(other); free(type); free(uid); free(ts);
     archive_reader_close(r);
     return rc;
 }

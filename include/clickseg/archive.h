@@ -149,6 +149,10 @@ void archive_willneed(cs_archive_reader *r, uint64_t start, uint64_t count, unsi
  * memory_per_rank and the job's accounting see. */
 void archive_release_views(cs_archive_reader *r);
 
+/* HyperLogLog registers of distinct user ids (standard error about 0.8%). */
+#define CS_HLL_BITS 14
+#define CS_HLL_M (1u << CS_HLL_BITS)
+
 /* Scans the whole file in blocks: exact ts min/max, rows out of time order,
  * event-type counts and invalid types; used by inspect. */
 typedef struct cs_file_stats {
@@ -159,8 +163,14 @@ typedef struct cs_file_stats {
     uint64_t negative_ts;
     uint64_t far_future_ts;         /* ts > CS_TS_MAX (after 9999-12-31) */
     uint64_t distinct_users_est;    /* estimate (HyperLogLog-style) */
+    uint8_t users_hll[CS_HLL_M];    /* its registers: merged across files by inspect */
 } cs_file_stats;
 int archive_file_stats(const char *path, cs_file_stats *st, cs_err *err);
+
+/* The distinct users that HyperLogLog registers estimate; into gets the
+ * registers of the union of its users and reg's (max a register). */
+uint64_t archive_hll_estimate(const uint8_t *reg);
+void archive_hll_merge(uint8_t *into, const uint8_t *reg);
 
 /* ---- writing (parallel, collective) ---- */
 

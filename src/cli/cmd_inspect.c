@@ -34,7 +34,8 @@ static void inspect_usage(FILE *out)
 }
 
 typedef struct totals {
-    uint64_t rows, files, problems, customers, users_est;
+    uint64_t rows, files, problems, customers;
+    uint8_t users_hll[CS_HLL_M];   /* the union of the files' users read whole */
     uint64_t scanned;   /* rows of the files read whole (the counts below are theirs) */
     uint64_t types[8], bad_types, negative_ts, far_future_ts, out_of_order;
     int64_t bytes, ts_min, ts_max;
@@ -135,7 +136,7 @@ static int inspect_file(FILE *o, const char *path, int quick, totals *t, cs_file
     t->out_of_order += st.out_of_order;
     if (st.ts_min < t->ts_min) t->ts_min = st.ts_min;
     if (st.ts_max > t->ts_max) t->ts_max = st.ts_max;
-    if (st.distinct_users_est > t->users_est) t->users_est = st.distinct_users_est;
+    archive_hll_merge(t->users_hll, st.users_hll);
     return 0;
 }
 
@@ -181,7 +182,10 @@ static void print_totals(const totals *t, int quick)
     for (int i = 0; i < 8; i++)
         printf(" %s=%llu (%.1f%%)", ev_type_name(i), (unsigned long long)t->types[i],
                100.0 * (double)t->types[i] / (double)t->scanned);
-    printf("\nusers (estimated, largest file): %llu\n", (unsigned long long)t->users_est);
+    /* The files' users, each counted once (their registers merged): what
+     * the user table of a run over all of them must hold. */
+    printf("\nusers (estimated)%s: %llu\n", of,
+           (unsigned long long)archive_hll_estimate(t->users_hll));
 }
 
 /* The sum of two sets of counts (min and max of the times, the largest
@@ -200,7 +204,7 @@ static void totals_add(totals *into, const totals *t)
     into->far_future_ts += t->far_future_ts;
     into->out_of_order += t->out_of_order;
     into->bytes += t->bytes;
-    if (t->users_est > into->users_est) into->users_est = t->users_est;
+    archive_hll_merge(into->users_hll, t->users_hll);
     if (t->ts_min < into->ts_min) into->ts_min = t->ts_min;
     if (t->ts_max > into->ts_max) into->ts_max = t->ts_max;
 }

@@ -36,6 +36,19 @@ PY
 grep -q "total: 50000 event rows in 4 file(s)" insp.txt || fail "inspect totals: $(cat insp.txt)"
 grep -q "in time order" insp.txt || fail "inspect did not report order"
 grep -q "result: usable" insp.txt || fail "inspect result"
+# Its users estimate is of all the files' users, each once (what a run's
+# user table must hold), within HyperLogLog's error of the exact count.
+mpi "$NRANKS" "$CLICKSEG" inspect arch > inspn.txt
+est=$(sed -n 's/^users (estimated): //p' inspn.txt)
+$PY - "$est" <<'PY' || fail "inspect's users estimate: $(grep users inspn.txt)"
+import glob, sys, h5py, numpy as np
+files = sorted(glob.glob("arch/events-*.h5"))
+per = [np.unique(h5py.File(f, "r")["events/user_id"][:]) for f in files]
+n = len(np.unique(np.concatenate(per)))
+est = int(sys.argv[1])
+assert abs(est - n) <= 0.03 * n, (est, n)
+print("inspect's users estimate", est, "exact", n, "largest file", max(len(p) for p in per))
+PY
 
 # An archive written by plain h5py with none of clickseg's attributes.
 $PY "$SRCDIR/lib/make_edge_archive.py" edge > /dev/null

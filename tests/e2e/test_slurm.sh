@@ -1,7 +1,8 @@
 #!/bin/bash
 # The jobs/ scripts under a real single-node Slurm (munged, slurmctld,
 # slurmd; installed and started here, stopped by PID at the end):
-# - run.sbatch: the report equals a direct mpirun run;
+# - run.sbatch: the report equals a direct mpirun run; `srun clickseg
+#   inspect` on 3 tasks prints what one process prints;
 # - reprocess.sbatch: sent SIGUSR1 (scancel --signal=USR1 --batch) after a
 #   random window, it checkpoints and requeues itself, and the requeued job
 #   finishes with a report identical to an uninterrupted run; cancelled
@@ -70,6 +71,14 @@ j=$(submit -n 3 "$JOBS/run.sbatch" "${ARGS[@]}" -o "$WORKDIR/run3" -q)
 job_wait "$j" 60
 expect_done "$j" COMPLETED 0:0
 $CMP --same direct run3 --sessions
+
+# inspect under srun on 3 tasks (the ranks share the archive's 4 files):
+# the same report as one process.
+"$CLICKSEG" inspect "$WORKDIR/arch" > inspect1.txt
+j=$(submit -n 3 --wrap "srun --mpi=pmix $CLICKSEG inspect $WORKDIR/arch > $WORKDIR/inspect3.txt")
+job_wait "$j" 60
+expect_done "$j" COMPLETED 0:0
+cmp -s inspect1.txt inspect3.txt || { diff inspect1.txt inspect3.txt >&2; fail "inspect under srun differs"; }
 
 # reprocess.sbatch: USR1 after a random checkpoint, requeue, finish.
 K=$((2 + RANDOM % 40))
