@@ -10,8 +10,6 @@
 #include <string.h>
 
 #define STATS_BLOCK (1u << 20)
-#define HLL_BITS CS_HLL_BITS
-#define HLL_M CS_HLL_M
 
 static uint64_t mix64(uint64_t x)
 {
@@ -24,8 +22,8 @@ static uint64_t mix64(uint64_t x)
 static void hll_add(uint8_t *reg, uint64_t v)
 {
     uint64_t h = mix64(v);
-    uint32_t idx = (uint32_t)(h >> (64 - HLL_BITS));
-    uint64_t rest = (h << HLL_BITS) | (1ULL << (HLL_BITS - 1));
+    uint32_t idx = (uint32_t)(h >> (64 - CS_HLL_BITS));
+    uint64_t rest = (h << CS_HLL_BITS) | (1ULL << (CS_HLL_BITS - 1));
     uint8_t rank = (uint8_t)(__builtin_clzll(rest) + 1);
     if (rank > reg[idx])
         reg[idx] = rank;
@@ -35,11 +33,11 @@ uint64_t archive_hll_estimate(const uint8_t *reg)
 {
     double sum = 0;
     unsigned zeros = 0;
-    for (unsigned i = 0; i < HLL_M; i++) {
+    for (unsigned i = 0; i < CS_HLL_M; i++) {
         sum += ldexp(1.0, -reg[i]);
         zeros += reg[i] == 0;
     }
-    double m = HLL_M, alpha = 0.7213 / (1 + 1.079 / m);
+    double m = CS_HLL_M, alpha = 0.7213 / (1 + 1.079 / m);
     double e = alpha * m * m / sum;
     if (e <= 2.5 * m && zeros)
         e = m * log(m / zeros);   /* small-range correction: linear counting */
@@ -48,7 +46,7 @@ uint64_t archive_hll_estimate(const uint8_t *reg)
 
 void archive_hll_merge(uint8_t *into, const uint8_t *reg)
 {
-    for (unsigned i = 0; i < HLL_M; i++)
+    for (unsigned i = 0; i < CS_HLL_M; i++)
         if (reg[i] > into[i])
             into[i] = reg[i];
 }
