@@ -7,6 +7,7 @@
  * read-only mapping of the file (the input must not change while a job
  * reads it: a file cut short under a mapping is a SIGBUS, not an error). */
 #include "clickseg/archive.h"
+#include "clickseg/archive_attrs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -339,18 +340,8 @@ int archive_scan(const char *path, cs_file_info *info, cs_err *err)
                             "column, see docs/archive-format.md", path);
         for (int c = 0; rc == CS_OK && c < COL_NCOLUMNS; c++)
             rc = scan_column(g, c, info, err);
-        /* "unknown" (what import writes for a source without one) is no
-         * currency: amounts are shown without a symbol, and it sums with
-         * any other archive's. */
-        int cur = rc == CS_OK
-                      ? h5_attr_get_string(g, "currency", info->currency, sizeof info->currency)
-                      : 0;
-        if (cur < 0)
-            rc = cs_err_set(err, CS_EINPUT, "%s: attribute /events/currency is not one string "
-                            "of at most %zu characters (an ISO 4217 code such as \"EUR\")",
-                            path, sizeof info->currency - 1);
-        if (cur > 0 && strcmp(info->currency, "unknown") == 0)
-            info->currency[0] = '\0';
+        if (rc == CS_OK)
+            rc = archive_check_attrs(g, path, info->currency, sizeof info->currency, err);
         if (rc == CS_OK && info->rows > 0 &&
             (read_ts_at(g, 0, &info->ts_first) < 0 || read_ts_at(g, info->rows - 1, &info->ts_last) < 0 ||
              read_ts_at(g, info->rows / 2, &info->ts_mid) < 0))

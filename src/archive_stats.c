@@ -61,6 +61,7 @@ static void stats_block(cs_file_stats *st, const int64_t *ts, const uint64_t *ui
         *prev = ts[i];
         st->negative_ts += ts[i] < 0;
         st->far_future_ts += ts[i] > CS_TS_MAX;
+        st->rejected += ts[i] < 0 || ts[i] > CS_TS_MAX || type[i] > 7;
         if (type[i] < 8)
             st->type_counts[type[i]]++;
         else

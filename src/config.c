@@ -38,6 +38,10 @@ const key_def cfg_keys[] = {
     { "shared_memory", KT_BOOL, "true", "when every rank runs on one node, the shuffle "
       "reads the other ranks' records in shared memory instead of copying them through "
       "MPI (same results; false: always MPI)", NULL, 0, 0, F(shared_memory) },
+    { "max_reject_share", KT_SHARE, "0.01", "`clickseg run` fails (exit status 4, no report) "
+      "when more than this share of the rows is rejected (an event_type outside 0..7, a ts "
+      "before 1970 or after 9999): 0 to 1, or a string like \"1%\"", NULL, 0, 0,
+      F(max_reject_share) },
     { "session", KT_GROUP, NULL, "how a user's events are cut into sessions", NULL, 0, 0, 0, 0 },
     { "session.gap", KT_SECONDS, "1800", "seconds of inactivity that end a session",
       NULL, 1, 1000000000, F(session_gap_us) },
@@ -423,6 +427,8 @@ int cfg_validate(const cs_config *cfg, cs_err *err, const char **key)
     if (cfg->memory_per_rank < MIB)
         return BAD("memory_per_rank", "key 'memory_per_rank': must be at least 1M, got %"
                    PRId64 " bytes", cfg->memory_per_rank);
+    if (!(cfg->max_reject_share >= 0 && cfg->max_reject_share <= 1))
+        return BAD("max_reject_share", "key 'max_reject_share': must be from 0 to 1");
     if (cfg->session_gap_us <= 0)
         return BAD("session.gap", "key 'session.gap': must be positive");
     if (cfg->session_max_duration_us < 0 || (maxd != 0 && maxd < gap))

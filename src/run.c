@@ -352,6 +352,35 @@ static int check_conservation(const cs_stats *st, cs_err *err)
     return CS_OK;
 }
 
+/* Collective, after window w: CS_EINPUT on every rank once the rows
+ * rejected exceed max_reject_share of the rows the report will count
+ * (those read so far, with --state the chain's, plus the plan's rows
+ * still to come). A wrong time unit or type coding rejects nearly every
+ * row: that is a broken input to stop at, not an empty report to publish,
+ * and stopping at the first window that proves it saves the rest of the
+ * job. The verdict is the end's, whatever the window size or resume point. */
+static int check_rejects(run_ctx *x, uint64_t w, cs_err *err)
+{
+    int64_t v[2] = {x->st.tot.rows_read, x->st.tot.rejected_events};
+    int rc = comm_sum_i64(x->c, v, 2, 1, err);
+    if (rc != CS_OK)
+        return rc;
+    const cs_plan *p = &x->plan;
+    uint64_t done = p->start_row + (w + 1) * p->window_rows;
+    uint64_t left = done < p->total_rows ? p->total_rows - done : 0;
+    double rows = (double)v[0] + (double)left, share = x->cfg->max_reject_share;
+    if (!((double)v[1] > share * rows))
+        return CS_OK;
+    char scope[96] = "";
+    if (left)
+        snprintf(scope, sizeof scope, " already, of all %.0f rows", rows);
+    return cs_err_set(err, CS_EINPUT, "%lld of the %s%lld rows are rejected (an event_type "
+                      "outside 0..7, or a ts before 1970 or after 9999: a time in nanoseconds?), "
+                      "more than max_reject_share (%g%%)%s; no report written (`clickseg "
+                      "inspect` shows which files; --set max_reject_share=1 runs anyway)",
+                      (long long)v[1], left ? "first " : "", (long long)v[0], 100 * share, scope);
+}
+
 /* Rank 0: the user text behind the targets' and prospects' ids. */
 static int target_keys(run_ctx *x, cs_err *err)
 {
@@ -492,6 +521,8 @@ int run_job(const cs_comm *c, const cs_config *cfg, const cs_run_opts *opts, cs_
     uint64_t nw = x.plan.nwindows + ckpt_extra_windows(&x.ck);
     for (uint64_t w = 0; rc == CS_OK && w < nw; w++) {
         rc = run_one_window(&x, w, err);
+        if (rc == CS_OK)
+            rc = check_rejects(&x, w, err);
         if (rc == CS_OK && w < x.plan.nwindows)
             rc = progress_window(&prog, c, w, x.users.n, x.ncarry, err);
         if (rc == CS_OK && w + 1 < nw)

@@ -39,6 +39,9 @@ typedef struct cs_config {
     /* shared_memory: the shuffle of a one-node job through shared buffers
      * (nodeshm.h) rather than MPI; the results are the same either way */
     int shared_memory;
+    /* max_reject_share: 0..1; a run rejecting more of its rows fails (a
+     * wrong time unit or type coding), not a report of nothing */
+    double max_reject_share;
     /* session.gap, session.max_duration (0 = none), session.max_lateness:
      * seconds in the file, stored here in microseconds */
     int64_t session_gap_us;

@@ -34,10 +34,10 @@ static void inspect_usage(FILE *out)
 }
 
 typedef struct totals {
-    uint64_t rows, files, problems, customers;
+    uint64_t rows, files, event_files, problems, customers;
     uint8_t users_hll[CS_HLL_M];   /* the union of the files' users read whole */
     uint64_t scanned;   /* rows of the files read whole (the counts below are theirs) */
-    uint64_t types[8], bad_types, negative_ts, far_future_ts, out_of_order;
+    uint64_t types[8], bad_types, negative_ts, far_future_ts, rejected, out_of_order;
     int64_t bytes, ts_min, ts_max;
 } totals;
 
@@ -97,6 +97,7 @@ static int inspect_file(FILE *o, const char *path, int quick, totals *t, cs_file
         return 0;
     }
     t->rows += fi.rows;
+    t->event_files++;
     fprintf(o, "  %s: %llu rows, %.1f MiB%s\n", path, (unsigned long long)fi.rows,
            fi.file_bytes / 1048576.0, fi.has_customers ? ", with /customers" : "");
     print_columns(o, &fi);
@@ -133,6 +134,7 @@ static int inspect_file(FILE *o, const char *path, int quick, totals *t, cs_file
     t->bad_types += st.bad_types;
     t->negative_ts += st.negative_ts;
     t->far_future_ts += st.far_future_ts;
+    t->rejected += st.rejected;
     t->out_of_order += st.out_of_order;
     if (st.ts_min < t->ts_min) t->ts_min = st.ts_min;
     if (st.ts_max > t->ts_max) t->ts_max = st.ts_max;
@@ -165,8 +167,8 @@ static int inspect_plan(const cs_file_info *info, int n, totals *t)
 static void print_totals(const totals *t, int quick)
 {
     printf("total: %llu event rows in %llu file(s), %.1f MiB on disk, %llu profile rows\n",
-           (unsigned long long)t->rows, (unsigned long long)t->files, t->bytes / 1048576.0,
-           (unsigned long long)t->customers);
+           (unsigned long long)t->rows, (unsigned long long)t->event_files,
+           t->bytes / 1048576.0, (unsigned long long)t->customers);
     if (quick || t->rows == 0)
         return;
     if (t->scanned == 0) {   /* every file with rows had a problem: nothing was counted */
@@ -188,12 +190,34 @@ static void print_totals(const totals *t, int quick)
            (unsigned long long)archive_hll_estimate(t->users_hll));
 }
 
+/* Whether `clickseg run` would refuse the archive for its rejected rows
+ * under the default max_reject_share (inspect reads no configuration),
+ * saying so as a PROBLEM line. */
+static int too_many_rejects(const totals *t)
+{
+    cs_config *cfg = malloc(sizeof *cfg);
+    if (!cfg)
+        return 0;
+    config_defaults(cfg);
+    double share = cfg->max_reject_share;
+    free(cfg);
+    if (!((double)t->rejected > share * (double)t->rows))
+        return 0;
+    printf("PROBLEM: %llu of the %llu rows (%.1f%%) would be rejected (event_type outside "
+           "0..7, or ts before 1970 or after 9999: notes above), more than max_reject_share "
+           "(default %g%%): clickseg run refuses this archive unless the key is raised\n",
+           (unsigned long long)t->rejected, (unsigned long long)t->rows,
+           100.0 * (double)t->rejected / (double)t->rows, 100 * share);
+    return 1;
+}
+
 /* The sum of two sets of counts (min and max of the times, the largest
  * file's user estimate). */
 static void totals_add(totals *into, const totals *t)
 {
     into->rows += t->rows;
     into->files += t->files;
+    into->event_files += t->event_files;
     into->problems += t->problems;
     into->customers += t->customers;
     into->scanned += t->scanned;
@@ -202,6 +226,7 @@ static void totals_add(totals *into, const totals *t)
     into->bad_types += t->bad_types;
     into->negative_ts += t->negative_ts;
     into->far_future_ts += t->far_future_ts;
+    into->rejected += t->rejected;
     into->out_of_order += t->out_of_order;
     into->bytes += t->bytes;
     archive_hll_merge(into->users_hll, t->users_hll);
@@ -368,6 +393,10 @@ int cmd_inspect(const cs_comm *c, int argc, char **argv)
         print_totals(&t, quick);
         if (t.rows == 0 && !bad) {
             printf("PROBLEM: the archive holds no events\n");
+            t.problems++;
+            bad = 1;
+        }
+        if (!quick && !bad && t.scanned == t.rows && too_many_rejects(&t)) {
             t.problems++;
             bad = 1;
         }

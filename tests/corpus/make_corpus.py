@@ -284,6 +284,63 @@ def type_unknown_int64(base, d):
     write(os.path.join(d, "a.h5"), cols, {"event_type": np.int64})
 
 
+def ns_rows(base, d):
+    """600 rows, 12 of them (2%) with ts in nanoseconds: over the default
+    max_reject_share (1%), under 5%."""
+    cols = {k: v[:600] for k, v in columns(os.path.join(base, "events-0000.h5")).items()}
+    idx = [0, 1, 2, 50, 100, 200, 300, 400, 500, 597, 598, 599]
+    cols["ts"][idx] = cols["ts"][idx] * 1000
+    write(os.path.join(d, "a.h5"), cols)
+
+
+@case
+def too_many_rejects(base, d):
+    ns_rows(base, d)
+
+
+@case
+def too_many_rejects_windows(base, d):
+    ns_rows(base, d)
+
+
+@case
+def too_many_rejects_raised(base, d):
+    ns_rows(base, d)
+
+
+@case
+def inspect_too_many_rejects(base, d):
+    ns_rows(base, d)
+
+
+def with_attrs(base, d, **attrs):
+    copy_archive(base, d, names=("events-0000.h5",))
+    with h5py.File(os.path.join(d, "events-0000.h5"), "a") as f:
+        for k, v in attrs.items():
+            f["events"].attrs[k] = v
+
+
+@case
+def attr_ts_unit_ms(base, d):
+    with_attrs(base, d, ts_unit="milliseconds since 1970-01-01T00:00:00Z")
+
+
+@case
+def attr_ts_unit_us(base, d):
+    """Another spelling of microseconds is no problem."""
+    with_attrs(base, d, ts_unit="us")
+
+
+@case
+def attr_version_2(base, d):
+    with_attrs(base, d, version=2)
+
+
+@case
+def attr_currency_name(base, d):
+    with_attrs(base, d, currency="euro")
+
+
 # ---------------------------------------------------------------- ids that do not fit
 
 @case

@@ -172,6 +172,67 @@ static void test_profile_only_and_empty(void **state)
     assert_int_equal(info.ts_last, 0);
 }
 
+/* An events file of 4 rows with the given string attributes (NULL value:
+ * not written) and, when version >= 0, an int64 `version`. */
+static void attrs_file(const char *name, const char *format, const char *ts_unit,
+                       const char *currency, int64_t version)
+{
+    hid_t f = new_file(name);
+    hid_t g = new_group(f, "events");
+    put_required(g, 4, -1);
+    if (format)
+        h5_attr_string(g, "format", format, NULL);
+    if (ts_unit)
+        h5_attr_string(g, "ts_unit", ts_unit, NULL);
+    if (currency)
+        h5_attr_string(g, "currency", currency, NULL);
+    if (version >= 0)
+        h5_attr_int64(g, "version", version, NULL);
+    H5Gclose(g);
+    H5Fclose(f);
+}
+
+/* The currency a file scans with; fails the test when it is refused. */
+static const char *scan_currency(const char *name, cs_file_info *info)
+{
+    cs_err err;
+    cs_err_clear(&err);
+    if (archive_scan(tpath(name), info, &err) != CS_OK)
+        fail_msg("%s: %s", name, err.msg);
+    return info->currency;
+}
+
+/* Attributes that would change what v1's values mean are refused; their
+ * harmless spellings and a foreign writer's own attributes are not. */
+static void test_attrs(void **state)
+{
+    (void)state;
+    cs_file_info info;
+    attrs_file("ms.h5", "clickseg-archive", "milliseconds since 1970-01-01T00:00:00Z", "EUR", 1);
+    expect_scan_error("ms.h5", "attribute /events/ts_unit is \"milliseconds since "
+                      "1970-01-01T00:00:00Z\", but format v1 stores ts in microseconds");
+    attrs_file("ns.h5", NULL, "ns", NULL, -1);
+    expect_scan_error("ns.h5", "ts_unit is \"ns\"");
+    attrs_file("v2.h5", "clickseg-archive", NULL, NULL, 2);
+    expect_scan_error("v2.h5", "/events says archive format version 2; this clickseg reads "
+                      "version 1");
+    attrs_file("euro.h5", NULL, NULL, "euro", -1);
+    expect_scan_error("euro.h5", "attribute /events/currency is \"euro\"; expected an ISO "
+                      "4217 code");
+    attrs_file("eur.h5", NULL, NULL, "eur", -1);
+    expect_scan_error("eur.h5", "currency is \"eur\"");
+
+    /* accepted */
+    attrs_file("us.h5", "clickseg-archive", "us", "USD", 1);
+    assert_string_equal(scan_currency("us.h5", &info), "USD");
+    attrs_file("usec.h5", NULL, "Microseconds since epoch", "unknown", -1);
+    assert_string_equal(scan_currency("usec.h5", &info), "");
+    attrs_file("foreign.h5", "my-logger", NULL, NULL, 7);   /* its own version */
+    assert_string_equal(scan_currency("foreign.h5", &info), "");
+    attrs_file("noformat.h5", NULL, NULL, "JPY", 9);
+    assert_string_equal(scan_currency("noformat.h5", &info), "JPY");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -179,6 +240,7 @@ int main(void)
         cmocka_unit_test(test_reject_missing_required),
         cmocka_unit_test(test_reject_shapes_and_types),
         cmocka_unit_test(test_profile_only_and_empty),
+        cmocka_unit_test(test_attrs),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
