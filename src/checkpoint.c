@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,6 +221,26 @@ static int check_dir_writable(const char *dir, cs_err *err)
     return CS_OK;
 }
 
+/* --state FILE is written when the job is done: a name that cannot be
+ * written is found now, not after hours of work. */
+static int check_state_path(const char *path, cs_err *err)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return cs_err_set(err, CS_EIO, "--state %s is a directory; the state is one file "
+                          "(e.g. %s/chain.state)", path, path);
+    char dir[CS_PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *d = dirname(dir);
+    errno = 0;
+    if (stat(d, &st) == 0 && S_ISDIR(st.st_mode) && access(d, W_OK | X_OK) == 0)
+        return CS_OK;
+    const char *why = errno == ENOENT ? "does not exist" : "cannot be written";
+    return cs_err_set(err, CS_EIO, "--state %s cannot be saved: its directory %s %s (%s); the "
+                      "state is written there when the run completes", path, d, why,
+                      errno ? strerror(errno) : "not a directory");
+}
+
 /* Rank 0: what ckpt_begin decides before anything is loaded. */
 typedef struct begin_info {
     int load;               /* 1: checkpoint, 2: state file */
@@ -230,7 +251,8 @@ typedef struct begin_info {
 static int begin_rank0(cs_ckpt *k, const cs_run_opts *o, const cs_plan *plan, begin_info *b,
                        cs_err *err)
 {
-    if (check_dir_writable(k->dir, err) != CS_OK)
+    if (check_dir_writable(k->dir, err) != CS_OK ||
+        (k->hold && check_state_path(k->state_path, err) != CS_OK))
         return err->code;
     struct stat st;
     k->state_there = k->hold && stat(k->state_path, &st) == 0;

@@ -67,6 +67,13 @@ expect_fail 3 "state week.state was saved with another configuration" \
     mpi 2 "$CLICKSEG" run -i "days/${DAYS[4]}" -o other --sessions --state week.state --set session.gap=900
 expect_fail 2 "saved by runs with sessions.h5" \
     mpi 2 "$CLICKSEG" run -i "days/${DAYS[4]}" -o nosess --state week.state
+# A state that could not be saved is found before the job, not after it.
+expect_fail 5 "--state nodir/week.state cannot be saved: its directory nodir does not exist" \
+    mpi 2 "$CLICKSEG" run -i "days/${DAYS[4]}" -o nostate --sessions --state nodir/week.state
+[ -e nostate ] && fail "a run refused for its --state path left its output"
+mkdir -p statedir
+expect_fail 5 "--state statedir is a directory" \
+    mpi 2 "$CLICKSEG" run -i "days/${DAYS[4]}" -o nostate --sessions --state statedir
 [ "$(md5sum < week.state)" = "$sum" ] || fail "a refused run changed the state"
 ls week.state.tmp.* 2> /dev/null && fail "a refused run left a temporary state"
 
