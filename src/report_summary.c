@@ -64,11 +64,26 @@ static void json_totals(FILE *f, const cs_totals *t)
             (long long)t->rejected_events, (long long)t->rows_read);
 }
 
+/* A quantile of a histogram as text: "" for an empty one (stats_quantile's
+ * -1), so a CSV cell reads as missing (pandas NaN) and JSON gets null,
+ * not a -1 that a mean or a plot would take for a value. */
+static const char *quantile_text(char *buf, size_t n, const int64_t *hist, double q,
+                                 const char *none)
+{
+    int64_t v = stats_quantile(hist, q);
+    if (v < 0)
+        return none;
+    snprintf(buf, n, "%lld", (long long)v);
+    return buf;
+}
+
 static void json_quantiles(FILE *f, const char *name, const int64_t *hist)
 {
-    fprintf(f, "\"%s\": {\"p50\": %lld, \"p90\": %lld, \"p99\": %lld}", name,
-            (long long)stats_quantile(hist, 0.5), (long long)stats_quantile(hist, 0.9),
-            (long long)stats_quantile(hist, 0.99));
+    char a[24], b[24], c[24];
+    fprintf(f, "\"%s\": {\"p50\": %s, \"p90\": %s, \"p99\": %s}", name,
+            quantile_text(a, sizeof a, hist, 0.5, "null"),
+            quantile_text(b, sizeof b, hist, 0.9, "null"),
+            quantile_text(c, sizeof c, hist, 0.99, "null"));
 }
 
 static void json_segments(FILE *f, const cs_config *cfg, const cs_stats *st)
@@ -215,18 +230,19 @@ static int write_csvs(const char *dir, const cs_config *cfg, const cs_stats *st,
             "duration_s_p50,duration_s_p90,events_p50,events_p90\n");
     for (int s = 0; s < st->nseg; s++) {
         const cs_segstat *g = &st->seg[s];
-        fprintf(f, "%s,%d,%lld,%.10g,%lld,%lld,%lld,%lld,%.10g,%lld,%lld,%lld,%lld,%.10g,%lld,%lld,"
-                "%lld,%lld\n", cfg->rules.segments[s], s != cfg->rules.bot_segment,
+        char q[4][24];
+        fprintf(f, "%s,%d,%lld,%.10g,%lld,%lld,%lld,%lld,%.10g,%lld,%lld,%lld,%lld,%.10g,%s,%s,"
+                "%s,%s\n", cfg->rules.segments[s], s != cfg->rules.bot_segment,
                 (long long)g->sessions, stats_share(st, s, cfg->rules.bot_segment),
                 (long long)g->users, (long long)g->events, (long long)g->purchase_sessions,
                 (long long)g->purchases, stats_ratio(g->purchase_sessions, g->sessions),
                 (long long)g->revenue, (long long)g->refunds, (long long)g->cart_sessions,
                 (long long)g->abandoned_cart_sessions,
                 stats_ratio(g->abandoned_cart_sessions, g->cart_sessions),
-                (long long)stats_quantile(g->hist_duration, 0.5),
-                (long long)stats_quantile(g->hist_duration, 0.9),
-                (long long)stats_quantile(g->hist_events, 0.5),
-                (long long)stats_quantile(g->hist_events, 0.9));
+                quantile_text(q[0], sizeof q[0], g->hist_duration, 0.5, ""),
+                quantile_text(q[1], sizeof q[1], g->hist_duration, 0.9, ""),
+                quantile_text(q[2], sizeof q[2], g->hist_events, 0.5, ""),
+                quantile_text(q[3], sizeof q[3], g->hist_events, 0.9, ""));
     }
     if (close_csv(f, path, err) != CS_OK || !(f = open_csv(dir, "periods.csv", path, sizeof path, err)))
         return CS_EIO;

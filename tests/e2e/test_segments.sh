@@ -105,4 +105,29 @@ mpi "$NRANKS" "$CLICKSEG" run -q -c seg7.cfg -i arch/events-0000.h5 -o part1 --s
 mpi "$NRANKS" "$CLICKSEG" run -q -c seg7.cfg -i arch/events-0001.h5 -i arch/profiles.h5 -o part2 --sessions \
     --state seg.state
 $CMP --same whole part2 --sessions
+# A segment no session falls into has no quantiles: missing in segments.csv
+# (NaN in pandas), null in report.json, -1 in report.h5; the others' agree
+# across the three.
+sed 's/  { segment = "rest"; }/  { segment = "never"; when = ( "events >= 1000000" ); },\n  { segment = "rest"; }/' \
+    seg7.cfg > seg8.cfg
+grep -q never seg8.cfg || fail "seg8.cfg lacks the empty segment"
+mpi "$NRANKS" "$CLICKSEG" run -q -c seg8.cfg -i arch -o empty8
+$PY - <<'PY'
+import h5py, json, pandas as pd
+csv = pd.read_csv("empty8/segments.csv").set_index("segment")
+js = {s["name"]: s for s in json.load(open("empty8/report.json"))["segments"]}
+with h5py.File("empty8/report.h5") as f:
+    g = f["segments"]
+    h5 = {n.decode(): {q: int(g[q][i]) for q in ("duration_s_p50", "events_p90")}
+          for i, n in enumerate(g["name"][:])}
+assert csv.loc["never", "sessions"] == 0 and js["never"]["sessions"] == 0
+for q in ("duration_s_p50", "duration_s_p90", "events_p50", "events_p90"):
+    assert pd.isna(csv.loc["never", q]), (q, csv.loc["never", q])
+assert js["never"]["duration_s"] == {"p50": None, "p90": None, "p99": None}, js["never"]
+assert h5["never"] == {"duration_s_p50": -1, "events_p90": -1}, h5["never"]
+for n in ("long", "rest"):
+    assert csv.loc[n, "duration_s_p50"] == js[n]["duration_s"]["p50"] == h5[n]["duration_s_p50"] >= 0
+    assert csv.loc[n, "events_p90"] == js[n]["events_per_session"]["p90"] == h5[n]["events_p90"] >= 1
+print("an empty segment's quantiles: NaN in segments.csv, null in report.json, -1 in report.h5")
+PY
 echo "test_segments: ok ($NRANKS ranks)"
