@@ -298,9 +298,10 @@ static int begin_rank0(cs_ckpt *k, const cs_run_opts *o, const cs_plan *plan, be
             snprintf(b->snapshot, sizeof b->snapshot, "%s/%s", k->dir, mf.snapshot);
             if (!k->quiet)
                 fprintf(stderr, "clickseg run: resuming from %s: %llu of %llu rows done "
-                        "(checkpoint %llu, written by %d ranks at %s)\n", k->dir,
+                        "(checkpoint %llu, written by %d rank%s at %s)\n", k->dir,
                         (unsigned long long)mf.next_row, (unsigned long long)mf.total_rows,
-                        (unsigned long long)mf.seq, mf.ranks, mf.written);
+                        (unsigned long long)mf.seq, mf.ranks, mf.ranks == 1 ? "" : "s",
+                        mf.written);
         }
         manifest_free(&mf);
         return rc;

@@ -67,7 +67,10 @@ int comm_agree(const cs_comm *c, cs_err *err)
         memcpy(pkt.msg, err->msg, sizeof pkt.msg);
     }
     MPI_CHECK(MPI_Bcast(&pkt, (int)sizeof pkt, MPI_BYTE, out.rank, c->comm), err);
-    if (c->size > 1 && !has_rank_prefix(pkt.msg))
+    /* Rank 0 plans, checks and prints for the job: its errors are the
+     * job's, and "rank 0:" would only push the file's name along. Another
+     * rank's error says which rank (its slice, its memory). */
+    if (c->size > 1 && out.rank != 0 && !has_rank_prefix(pkt.msg))
         cs_err_set(err, pkt.code, "rank %d: %s", out.rank, pkt.msg);
     else
         cs_err_set(err, pkt.code, "%s", pkt.msg);

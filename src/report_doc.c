@@ -315,9 +315,10 @@ static void print_text(const cs_report_doc *d, FILE *out)
         fprintf(out, "  %s %s periods, %s .. %s (%s); ", fmt_uint(a, sizeof a, d->nperiods),
                 d->period, doc_period_label(d, 0), doc_period_label(d, d->nperiods - 1),
                 d->timezone);
-    fprintf(out, "finished %s on %lld ranks in %s\n",
-            h5table_attr_str(&d->run, "finished_utc", "?"),
-            (long long)h5table_attr_i64(&d->run, "ranks", 0),
+    int64_t ranks = h5table_attr_i64(&d->run, "ranks", 0);
+    fprintf(out, "finished %s on %lld rank%s in %s\n",
+            h5table_attr_str(&d->run, "finished_utc", "?"), (long long)ranks,
+            ranks == 1 ? "" : "s",
             fmt_duration(b, sizeof b, h5table_attr_f64(&d->run, "wall_s", NAN)));
     fprintf(out, "  events %s, sessions %s (%s bot), users %s, revenue %s, refunds %s\n",
             fmt_int(a, sizeof a, doc_total(d, "events")), fmt_int(b, sizeof b, doc_total(d, "sessions")),

@@ -4,6 +4,7 @@
  * on the page comes from report.h5 through cs_report_doc. */
 #include "clickseg/html.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -504,8 +505,10 @@ int report_html_write(const cs_report_doc *d, const char *html_path, cs_err *err
     html_ctx h = {.d = d};
     link_prefix(d, html_path, h.link_prefix, sizeof h.link_prefix);
     h.f = fopen(tmp, "w");
+    /* Named as the user gave it: the temporary name is ours. */
     if (!h.f)
-        return cs_err_set(err, CS_EIO, "%s: cannot write: %m", tmp);
+        return cs_err_set(err, CS_EIO, "%s: cannot write: %s", html_path,
+                          errno == ENOENT ? "its directory does not exist" : strerror(errno));
     int bad = render(&h);
     if ((fclose(h.f) != 0) | bad) {
         unlink(tmp);

@@ -458,10 +458,11 @@ static int epilog(run_ctx *x, double t_start, cs_err *err)
     if (c->rank == 0 && !x->o->quiet) {
         const cs_totals *t = &x->st.tot;
         printf("clickseg run: %lld events, %lld sessions (%lld bot), %lld users, %lld late, "
-               "%lld rejected; %d ranks, %llu windows, %.2f s; report in %s/report.json\n",
+               "%lld rejected; %d rank%s, %llu window%s, %.2f s; report in %s/report.json\n",
                (long long)t->events, (long long)t->sessions, (long long)t->bot_sessions,
                (long long)t->users, (long long)t->late_events, (long long)t->rejected_events,
-               c->size, (unsigned long long)x->plan.nwindows, meta.wall_s, x->cfg->output_dir);
+               c->size, c->size == 1 ? "" : "s", (unsigned long long)x->plan.nwindows,
+               x->plan.nwindows == 1 ? "" : "s", meta.wall_s, x->cfg->output_dir);
         if (x->o->verbose) {
             /* One write: mpirun --tag-output tags what each write starts. */
             char line[512];

@@ -4,6 +4,7 @@
  * the run stops with exit 6 and the figures when the lasting state alone
  * outgrows the budget. Each part then goes through run_one_range
  * (run_window.c). Called by run.c once per window. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +43,12 @@ static uint64_t parts_for_files(const cs_plan *plan, uint64_t w, uint64_t nparts
     }
 }
 
+/* Whole MiB, rounded up: what memory_per_rank ("1536M") can be set to. */
+static double mib_up(double bytes)
+{
+    return ceil(bytes / 1048576.0);
+}
+
 /* Collective: into how many consecutive parts window w must be cut so that
  * one part's in-flight events fit in what the lasting state and the carry
  * leave of memory_per_rank, and no part spans more than PART_MAX_FILES
@@ -73,32 +80,32 @@ static int window_parts(run_ctx *x, uint64_t w, uint64_t *nparts, cs_err *err)
     char late[32];
     if (lasting + carry > (uint64_t)budget / 8 * 7 && carry > lasting) {
         cs_err_set(err, CS_ENOMEM, "out of memory: rank %d holds %llu events of the last "
-                   "session.max_lateness (%s) in %.0f MiB, and %llu users in %.0f MiB: more than "
+                   "session.max_lateness (%s) in %.1f MiB, and %llu users in %.1f MiB: more than "
                    "7/8 of memory_per_rank (%.0f MiB); lower session.max_lateness (events are "
                    "held that long in case older ones arrive after them) or raise "
                    "memory_per_rank (this rank needs at least %.0f MiB by now)",
                    x->c->rank, (unsigned long long)x->ncarry,
                    fmt_duration(late, sizeof late, x->cfg->session_max_lateness_us / 1e6),
                    carry / 1048576.0, (unsigned long long)x->users.n, lasting / 1048576.0,
-                   budget / 1048576.0, (lasting + carry) * 8.0 / 7 / 1048576.0 * 1.25);
+                   budget / 1048576.0, mib_up((lasting + carry) * 8.0 / 7 * 1.25));
     } else if (lasting + carry > (uint64_t)budget / 8 * 7 &&
                sess_id_bytes(&x->sz) > (lasting + carry) / 2) {
         cs_err_set(err, CS_ENOMEM, "out of memory: rank %d holds the distinct product, "
-                   "category and brand ids of its sessions in %.0f MiB (a rule or --sessions "
+                   "category and brand ids of its sessions in %.1f MiB (a rule or --sessions "
                    "counts them, and one long session, a scraper's, holds all of its own), "
                    "and %llu users: more than 7/8 of memory_per_rank (%.0f MiB); raise "
                    "memory_per_rank (this rank needs at least %.0f MiB by now), or cut such "
                    "sessions with session.max_duration", x->c->rank,
                    sess_id_bytes(&x->sz) / 1048576.0, (unsigned long long)x->users.n,
-                   budget / 1048576.0, (lasting + carry) * 8.0 / 7 / 1048576.0 * 1.25);
+                   budget / 1048576.0, mib_up((lasting + carry) * 8.0 / 7 * 1.25));
     } else if (lasting + carry > (uint64_t)budget / 8 * 7) {
         lasting += carry;
-        cs_err_set(err, CS_ENOMEM, "out of memory: rank %d holds %llu users in %.0f MiB, more "
+        cs_err_set(err, CS_ENOMEM, "out of memory: rank %d holds %llu users in %.1f MiB, more "
                    "than 7/8 of memory_per_rank (%.0f MiB); raise memory_per_rank (this rank "
                    "needs at least %.0f MiB by now) or run with more ranks (each holds about "
                    "1/N of the users); a checkpoint lets the run resume with either",
                    x->c->rank, (unsigned long long)x->users.n, lasting / 1048576.0,
-                   budget / 1048576.0, lasting * 8.0 / 7 / 1048576.0 * 1.25);
+                   budget / 1048576.0, mib_up(lasting * 8.0 / 7 * 1.25));
     } else {
         uint64_t fit = ((uint64_t)budget - lasting - carry) / x->bytes_per_event;
         need = (int64_t)((count + fit - 1) / fit);

@@ -29,8 +29,8 @@ void comm_world(cs_comm *c);
 
 /* Collective error agreement: returns CS_OK on every rank when every rank's
  * err->code is CS_OK; otherwise every rank returns the code of the lowest
- * failing rank and err holds that rank's message prefixed with "rank R: "
- * (when the job has more than one rank). */
+ * failing rank and err holds that rank's message, prefixed with "rank R: "
+ * when R is not rank 0 (rank 0's errors are the job's: plan, outputs). */
 int comm_agree(const cs_comm *c, cs_err *err);
 
 /* Broadcast of a plain byte buffer from rank 0. */

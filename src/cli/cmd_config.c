@@ -10,10 +10,11 @@ static void config_usage(FILE *out)
 {
     fprintf(out,
         "usage: clickseg config --keys\n"
-        "       clickseg config [-c FILE]\n\n"
+        "       clickseg config [-c] [FILE]\n\n"
         "--keys lists every configuration key with its type, default and meaning.\n"
         "Otherwise the file (or the defaults) is loaded, checked, and the effective\n"
-        "configuration is printed as a libconfig file. Exit 3 on a bad config.\n");
+        "configuration is printed as a libconfig file. Exit 3 on a bad config.\n"
+        "The file may be given with -c (as to the other commands) or alone.\n");
 }
 
 int cmd_config(const cs_comm *c, int argc, char **argv)
@@ -34,6 +35,9 @@ int cmd_config(const cs_comm *c, int argc, char **argv)
         else cs_err_set(&err, CS_EUSAGE, "unknown option or missing value: '%s' (see --help)",
                         argv[optind - 1]);
     }
+    /* `clickseg config job.cfg` checks job.cfg, as the help's summary says */
+    if (err.code == CS_OK && !file && optind < argc)
+        file = argv[optind++];
     if (err.code == CS_OK && optind < argc)
         cs_err_set(&err, CS_EUSAGE, "unexpected argument '%s' (see --help)", argv[optind]);
     if (c->rank == 0 && err.code == CS_OK) {

@@ -142,12 +142,12 @@ int cmd_generate(const cs_comm *c, int argc, char **argv)
         uint64_t ns = s.sessions[0] + s.sessions[1] + s.sessions[2] + s.sessions[3];
         printf("generated %s: %llu events in %d file(s), %llu sessions (simple_browser %llu, "
                "information_collector %llu, immediate_buyer %llu, bot %llu), %llu users, "
-               "%llu profiles, %.2f s (%.1f M events/s, %d ranks)\n",
+               "%llu profiles, %.2f s (%.1f M events/s, %d rank%s)\n",
                o.p.outdir, (unsigned long long)s.events, o.p.files, (unsigned long long)ns,
                (unsigned long long)s.sessions[0], (unsigned long long)s.sessions[1],
                (unsigned long long)s.sessions[2], (unsigned long long)s.sessions[3],
                (unsigned long long)s.users, (unsigned long long)s.profiles, dt,
-               dt > 0 ? (double)s.events / dt / 1e6 : 0.0, c->size);
+               dt > 0 ? (double)s.events / dt / 1e6 : 0.0, c->size, c->size == 1 ? "" : "s");
     }
     return 0;
 }

@@ -25,6 +25,14 @@ expect_fail 2 "--quiet and --verbose" R -i arch -o out -q -v
 expect_fail 2 "unknown command" "$CLICKSEG" frobnicate
 
 # Configs (exit 3), naming file and line.
+# `clickseg config FILE` checks FILE and prints the effective configuration,
+# as -c FILE does.
+printf 'session = { gap = 900; };\nmax_reject_share = "5%%";\n' > ok.cfg
+"$CLICKSEG" config ok.cfg > bare.txt || fail "clickseg config FILE refused a good file"
+"$CLICKSEG" config -c ok.cfg > dashc.txt || fail "clickseg config -c FILE refused a good file"
+cmp -s bare.txt dashc.txt || fail "config FILE and config -c FILE differ"
+grep -Eq "^ *gap = 900;" bare.txt && grep -Eq "^max_reject_share = 0.05;" bare.txt ||
+    fail "clickseg config FILE did not print the file's values: $(grep -E 'gap|reject' bare.txt)"
 printf 'session: { gap = 1800; colour = 3; };\n' > unknown.cfg
 expect_fail 3 "unknown.cfg:1: .*colour" R -c unknown.cfg -i arch -o out
 printf 'session: {\n  gap = 4294969096;\n};\n' > wrap.cfg   # libconfig 1.5 would read 1800

@@ -37,7 +37,7 @@ PY
 # A budget the users alone outgrow (about 16,000 users, 4 MiB over all
 # ranks): the run stops with exit 6 and the figures, within seconds, with
 # nothing under the output's name.
-expect_fail 6 "rank [0-9]+ holds [0-9]+ users in [0-9]+ MiB, more than 7/8 of memory_per_rank \(. MiB\); raise memory_per_rank \(this rank needs at least [0-9]+ MiB by now\) or run with more ranks" \
+expect_fail 6 "rank [0-9]+ holds [0-9]+ users in [0-9.]+ MiB, more than 7/8 of memory_per_rank \(. MiB\); raise memory_per_rank \(this rank needs at least [0-9]+ MiB by now\) or run with more ranks" \
     mpi "$NRANKS" "$CLICKSEG" run -q -i arch -o tiny --set "memory_per_rank=$((4 * 1048576 / NRANKS))"
 [ "$(grep -c 'error' err.txt)" = 1 ] || fail "expected one error line: $(cat err.txt)"
 [ ! -e tiny ] && ! ls -d tiny.tmp.* 2>/dev/null || fail "a stopped run left output"
@@ -88,7 +88,7 @@ with h5py.File("dense/e.h5", "w") as f:
     g["user_id"] = r.integers(1, 2000, n).astype("u8")
     g["event_type"] = np.zeros(n, "u1")
 PY
-expect_fail 6 "rank [0-9]+ holds [0-9]+ events of the last session.max_lateness \(1 h 00 min\) in [0-9]+ MiB, and [0-9]+ users in [0-9]+ MiB: more than 7/8 of memory_per_rank \(8 MiB\); lower session.max_lateness .* or raise memory_per_rank" \
+expect_fail 6 "rank [0-9]+ holds [0-9]+ events of the last session.max_lateness \(1 h 00 min\) in [0-9.]+ MiB, and [0-9]+ users in [0-9.]+ MiB: more than 7/8 of memory_per_rank \(8 MiB\); lower session.max_lateness .* or raise memory_per_rank" \
     mpi "$NRANKS" "$CLICKSEG" run -q -i dense -o dense-out --set memory_per_rank=8M
 [ ! -e dense-out ] || fail "a stopped run left output"
 # with a max_lateness the events fit in, the same budget holds
@@ -151,7 +151,7 @@ rules = (
   { segment = "other"; }
 );
 CFG
-expect_fail 6 "holds the distinct product, category and brand ids of its sessions in [0-9]+ MiB .* more than 7/8 of memory_per_rank \(12 MiB\); raise memory_per_rank .*, or cut such sessions with session.max_duration" \
+expect_fail 6 "holds the distinct product, category and brand ids of its sessions in [0-9.]+ MiB .* more than 7/8 of memory_per_rank \(12 MiB\); raise memory_per_rank .*, or cut such sessions with session.max_duration" \
     mpi "$NRANKS" "$CLICKSEG" run -q -c distinct.cfg -i scraper -o scraper-12 --set memory_per_rank=12M
 
 # Once the scraper's session has closed, its lists no longer count: a

@@ -180,7 +180,7 @@ awk -v w="$WORKDIR" '{print $1, w "/months/" $1}' months.txt > periods.txt
 printf 'session = { split = "month"; };\n' > job.cfg
 nper=$(wc -l < periods.txt)
 mpi 2 "$CLICKSEG" run -q -c job.cfg -i 'months/*' -o direct_months --sessions
-a=$(submit --array=0-$((nper - 1)) -n 2 --mem-per-cpu=400M -o "$WORKDIR/job-%A_%a.log" "$JOBS/periodic.sbatch" \
+a=$(submit --array=0-$((nper - 1)) -n 2 --mem-per-cpu=400M --time=00:50:00 -o "$WORKDIR/job-%A_%a.log" "$JOBS/periodic.sbatch" \
     "$WORKDIR/periods.txt" "$WORKDIR/periodic" -c "$WORKDIR/job.cfg" --sessions -q)
 wait_log "job-${a}_0.log" "merge step is job" 60
 m=$(sed -n 's/.*merge step is job \([0-9]*\).*/\1/p' "job-${a}_0.log")
@@ -191,6 +191,7 @@ expect_done "$m" COMPLETED 0:0
 # and is cancelled, not left pending for ever, if a task fails
 scontrol show job "$m" | grep -Eqi "KillO[a-z]*InvalidDep[a-z]*=Yes" ||
     fail "merge step without --kill-on-invalid-dep: $(scontrol show job "$m" | grep -io 'Kill[a-z]*Invalid[^ ]*')"
+scontrol show job "$m" | grep -q "TimeLimit=00:50:00" || fail "merge step without the array's --time: $(scontrol show job "$m" | grep -o 'TimeLimit=[^ ]*')"
 scontrol show job "$m" | grep -q "MinMemoryCPU=400M" || fail "merge step without the array's --mem-per-cpu: $(scontrol show job "$m" | grep -o 'MinMemory[^ ]*')"
 for i in $(seq 0 $((nper - 1))); do
     grep -q "clickseg run exited with 0" "job-${a}_$i.log" || { cat "job-${a}_$i.log"; fail "task $i"; }
