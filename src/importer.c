@@ -122,6 +122,13 @@ int imp_emit(imp_parser *p, const imp_event *e)
     if (e->ts < 0 || e->ts > TS_MAX)
         return imp_reject(p, R_BAD_TIME, "time %lld µs is before 1970 or after 9999",
                           (long long)e->ts);
+    /* Amounts are positive: a refund is its own event type with the
+     * amount refunded, and a negative purchase would lower revenue while
+     * raising nothing a refund raises (docs/ranking.md). */
+    if (e->price < 0)
+        return imp_reject(p, R_BAD_PRICE, "price %lld (minor units) is negative: amounts are "
+                          "positive, a refund is the refund event with the amount refunded",
+                          (long long)e->price);
     if (p->nev == p->cap) {
         uint64_t cap = p->cap ? p->cap + p->cap / 2 : 1 << 16;
         imp_event *ne = cs_realloc(p->ev, cap * sizeof *ne, &p->err, "imported events");

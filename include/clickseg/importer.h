@@ -143,7 +143,8 @@ void imp_parser_free(imp_parser *p);
 int imp_split(imp_parser *p, const char *line, size_t len, char delim, int ncols);
 
 /* Appends event e (file, line, sub are filled by the framework). ts must
- * be in 1970..9999 (R_BAD_TIME otherwise). Returns 0, R_BAD_TIME or IMP_FATAL. */
+ * be in 1970..9999 (R_BAD_TIME otherwise) and price not negative
+ * (R_BAD_PRICE). Returns 0, R_BAD_TIME, R_BAD_PRICE or IMP_FATAL. */
 int imp_emit(imp_parser *p, const imp_event *e);
 
 /* Sets p->detail (printf format) and returns reason, for `return imp_reject(...)`. */

@@ -66,7 +66,8 @@ def csv_bad_quotes(base, d):
 def csv_bad_numbers(base, d):
     planted(d, "n.csv", [(at, T + b",7,purchase,1," + p, "bad_price") for at, p in [
         (3, b'"12,50"'), (50, b"1e3"), (120, b"abc"), (200, b"--5"),
-        (300, b"99999999999999999999.99"), (400, b"12.5.1"), (500, b"0x1F"), (590, b"$3.50")]])
+        (300, b"99999999999999999999.99"), (400, b"12.5.1"), (500, b"0x1F"), (590, b"$3.50"),
+        (595, b"-5.00"), (597, b"-0.01")]])   # amounts are positive: a refund is its own type
 
 
 def csv_field_count(base, d):
