@@ -48,10 +48,23 @@ static int check_ts_unit(hid_t g, const char *path, cs_err *err)
     if (got < 0)
         return cs_err_set(err, CS_EINPUT, "%s: attribute /events/ts_unit is not one string "
                           "(format v1: \"microseconds since 1970-01-01T00:00:00Z\")", path);
-    size_t k = strspn(unit, " ");
+    size_t k = strspn(unit, " "), n = strlen(unit);
+    while (n > k && unit[n - 1] == ' ')
+        unit[--n] = '\0';
     const char *u = unit + k;
-    if (strncasecmp(u, "microsecond", 11) == 0 || strcasecmp(u, "us") == 0 ||
-        strcasecmp(u, "usec") == 0 || strcmp(u, "\xc2\xb5s") == 0)
+    /* "since" another epoch than v1's is as wrong as another unit: the
+     * text after it must name 1970, or "epoch" with no other date */
+    char low[sizeof unit];
+    size_t i = 0;
+    for (; u[i]; i++)
+        low[i] = (char)tolower((unsigned char)u[i]);
+    low[i] = '\0';
+    const char *since = strstr(low, "since");
+    int epoch_ok = !since || strstr(since, "1970") ||
+                   (strstr(since, "epoch") && !strpbrk(since, "0123456789"));
+    if ((strncasecmp(u, "microsecond", 11) == 0 && epoch_ok) || strcasecmp(u, "us") == 0 ||
+        strcasecmp(u, "usec") == 0 || strcmp(u, "\xc2\xb5s") == 0 ||   /* micro sign */
+        strcmp(u, "\xce\xbcs") == 0)                                   /* Greek mu */
         return CS_OK;
     return cs_err_set(err, CS_EINPUT, "%s: attribute /events/ts_unit is \"%s\", but format "
                       "v1 stores ts in microseconds since 1970-01-01T00:00:00Z: convert the "

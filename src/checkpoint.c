@@ -151,8 +151,8 @@ static int save(cs_ckpt *k, const cs_plan *plan, uint64_t next_row, cs_err *err)
         fs_mkdir_p(k->dir, err);
     if (comm_agree(c, err) != CS_OK)
         return err->code;
-    cs_snap_meta m = {config_hash(k->cfg), next_row, k->row_base, k->cfg->output_sessions,
-                      c->size, k->nhist, k->hist};
+    cs_snap_meta m = {config_hash(k->cfg), next_row, k->row_base, k->rejected_base,
+                      k->cfg->output_sessions, c->size, k->nhist, k->hist};
     int rc = snapshot_write(c, tmp, &k->s, &m, err);
     int written = rc == CS_OK;   /* snapshot_write's failures are agreed already */
     if (!written && c->rank == 0)
@@ -226,9 +226,11 @@ static int check_dir_writable(const char *dir, cs_err *err)
 static int check_state_path(const char *path, cs_err *err)
 {
     struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    size_t len = strlen(path);
+    if ((stat(path, &st) == 0 && S_ISDIR(st.st_mode)) || (len && path[len - 1] == '/'))
         return cs_err_set(err, CS_EIO, "--state %s is a directory; the state is one file "
-                          "(e.g. %s/chain.state)", path, path);
+                          "(e.g. %s%schain.state)", path, path,
+                          len && path[len - 1] == '/' ? "" : "/");
     char dir[CS_PATH_MAX];
     snprintf(dir, sizeof dir, "%s", path);
     char *d = dirname(dir);
@@ -339,8 +341,19 @@ int ckpt_begin(cs_ckpt *k, const cs_comm *c, const cs_config *cfg, const cs_run_
     if (rc != CS_OK)
         return rc;
     k->row_base = m.row_base;
+    k->rejected_base = m.rejected_base;
     k->nhist = m.nhist;
     k->hist = m.hist;
+    if (b.load == 2) {
+        /* The chain's rejects so far: the loaded statistics (a state file
+         * is written after the run's last window, so they are all earlier
+         * runs'). Collective: every rank loads. */
+        int64_t r = k->s.st->tot.rejected_events;
+        rc = comm_sum_i64(c, &r, 1, 1, err);
+        if (rc != CS_OK)
+            return rc;
+        k->rejected_base = (uint64_t)r;
+    }
     if (b.load == 1) {
         k->seq = b.seq;
         if (m.next_row != b.next_row && c->rank == 0)

@@ -352,13 +352,15 @@ static int check_conservation(const cs_stats *st, cs_err *err)
     return CS_OK;
 }
 
-/* Collective, after window w: CS_EINPUT on every rank once the rows
- * rejected exceed max_reject_share of the rows the report will count
- * (those read so far, with --state the chain's, plus the plan's rows
- * still to come). A wrong time unit or type coding rejects nearly every
- * row: that is a broken input to stop at, not an empty report to publish,
- * and stopping at the first window that proves it saves the rest of the
- * job. The verdict is the end's, whatever the window size or resume point. */
+/* Collective, after window w: CS_EINPUT on every rank once this run's
+ * rejected rows exceed max_reject_share of its rows (those read so far
+ * plus the plan's rows still to come). A wrong time unit or type coding
+ * rejects nearly every row: that is a broken input to stop at, not an
+ * empty report to publish, and stopping at the first window that proves
+ * it saves the rest of the job. A --state chain's earlier runs are not
+ * counted (their rows were judged then, and would hide a broken day in a
+ * long chain); a checkpoint keeps the chain's counts, so the verdict is
+ * the whole run's whatever the window size, ranks or resume point. */
 static int check_rejects(run_ctx *x, uint64_t w, cs_err *err)
 {
     int64_t v[2] = {x->st.tot.rows_read, x->st.tot.rejected_events};
@@ -368,17 +370,24 @@ static int check_rejects(run_ctx *x, uint64_t w, cs_err *err)
     const cs_plan *p = &x->plan;
     uint64_t done = p->start_row + (w + 1) * p->window_rows;
     uint64_t left = done < p->total_rows ? p->total_rows - done : 0;
-    double rows = (double)v[0] + (double)left, share = x->cfg->max_reject_share;
-    if (!((double)v[1] > share * rows))
+    uint64_t read = (uint64_t)v[0] - x->ck.row_base, rejected = (uint64_t)v[1] - x->ck.rejected_base;
+    double rows = (double)read + (double)left, share = x->cfg->max_reject_share;
+    /* a share of the rows, as import judges it: not rejected > share * rows,
+     * whose rounding would refuse 29 of 100 at "29%" */
+    if (rows == 0 || !((double)rejected / rows > share))
         return CS_OK;
-    char scope[96] = "";
+    char scope[96] = "", resume[CS_PATH_MAX + 96] = "";
     if (left)
         snprintf(scope, sizeof scope, " already, of all %.0f rows", rows);
-    return cs_err_set(err, CS_EINPUT, "%lld of the %s%lld rows are rejected (an event_type "
+    if (x->ck.seq)
+        snprintf(resume, sizeof resume, "; add --resume to continue from the checkpoint in %s",
+                 x->ck.dir);
+    return cs_err_set(err, CS_EINPUT, "%llu of the %s%llu rows are rejected (an event_type "
                       "outside 0..7, or a ts before 1970 or after 9999: a time in nanoseconds?), "
                       "more than max_reject_share (%g%%)%s; no report written (`clickseg "
-                      "inspect` shows which files; --set max_reject_share=1 runs anyway)",
-                      (long long)v[1], left ? "first " : "", (long long)v[0], 100 * share, scope);
+                      "inspect` shows which files; --set max_reject_share=1 runs anyway%s)",
+                      (unsigned long long)rejected, left ? "first " : "",
+                      (unsigned long long)read, 100 * share, scope, resume);
 }
 
 /* Rank 0: the user text behind the targets' and prospects' ids. */

@@ -170,6 +170,9 @@ static int read_attrs(hid_t f, cs_snap_meta *m, int64_t *maxts, cs_err *err)
     m->config_hash = strtoull(hash, NULL, 16);
     m->next_row = (uint64_t)v[1];
     m->row_base = (uint64_t)v[2];
+    /* absent in snapshots written before max_reject_share: judged as 0 */
+    int64_t rb = 0;
+    m->rejected_base = h5_attr_get_int64(f, "rejected_base", &rb) && rb > 0 ? (uint64_t)rb : 0;
     *maxts = v[3];
     m->sessions = (int)v[4];
     m->ranks = (int)v[5];

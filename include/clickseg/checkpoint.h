@@ -44,6 +44,8 @@ typedef struct cs_ckpt {
     double last_t;                  /* start, or the last checkpoint */
     uint64_t since;                 /* windows since then */
     uint64_t row_base;              /* rows of earlier runs of a --state chain */
+    uint64_t rejected_base;         /* of them rejected: each run is judged on its own
+                                     * rows (max_reject_share), whatever its resume point */
     int hold;                       /* --state: keep the last window's sessions open */
     int staged;                     /* the state file is staged */
     char state_path[CS_PATH_MAX], state_tmp[CS_PATH_MAX + 32];

@@ -201,7 +201,7 @@ static int too_many_rejects(const totals *t)
     config_defaults(cfg);
     double share = cfg->max_reject_share;
     free(cfg);
-    if (!((double)t->rejected > share * (double)t->rows))
+    if (t->rows == 0 || !((double)t->rejected / (double)t->rows > share))   /* as run judges */
         return 0;
     printf("PROBLEM: %llu of the %llu rows (%.1f%%) would be rejected (event_type outside "
            "0..7, or ts before 1970 or after 9999: notes above), more than max_reject_share "

@@ -74,6 +74,8 @@ expect_fail 5 "--state nodir/week.state cannot be saved: its directory nodir doe
 mkdir -p statedir
 expect_fail 5 "--state statedir is a directory" \
     mpi 2 "$CLICKSEG" run -i "days/${DAYS[4]}" -o nostate --sessions --state statedir
+expect_fail 5 "--state newdir/ is a directory" \
+    mpi 2 "$CLICKSEG" run -i "days/${DAYS[4]}" -o nostate --sessions --state newdir/
 [ "$(md5sum < week.state)" = "$sum" ] || fail "a refused run changed the state"
 ls week.state.tmp.* 2> /dev/null && fail "a refused run left a temporary state"
 
@@ -101,4 +103,47 @@ chain_run 5 2 2000 "${DAYS[5]}"
 chain_run 6 1 900 "${DAYS[6]}"
 chain_run 7 3 5000 "${DAYS[7]}"
 $CMP --same week run7 --sessions
+
+# max_reject_share judges each run of a chain on its own rows: a heavily
+# rejected first day (let through with a raised share) neither makes the
+# next, clean day fail nor hides a broken later one, also when that run is
+# resumed from its checkpoint. Copies of the days with every k-th ts in
+# nanoseconds (rejected).
+spoil() {   # spoil DAY EVERY: bad/DAY, every EVERY-th row's ts x 1000
+    mkdir -p "bad/$1"
+    $PY - "days/$1" "bad/$1" "$2" <<'PY'
+import glob, os, shutil, sys, h5py
+src, dst, k = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for p in sorted(glob.glob(src + "/*.h5")):
+    q = os.path.join(dst, os.path.basename(p))
+    shutil.copy(p, q)
+    with h5py.File(q, "a") as f:
+        ts = f["events/ts"][:]
+        ts[::k] *= 1000
+        f["events/ts"][...] = ts
+PY
+}
+spoil "${DAYS[1]}" 3     # a third of the rows
+spoil "${DAYS[3]}" 30    # about 3%
+mpi 2 "$CLICKSEG" run -q -i "bad/${DAYS[1]}" -o rej1 --state rej.state --set max_reject_share=0.5
+mpi 2 "$CLICKSEG" run -q -i "days/${DAYS[2]}" -o rej2 --state rej.state ||
+    fail "a clean run was refused for the rejects of an earlier run of its chain"
+sum=$(md5sum < rej.state)
+expect_fail 4 "[0-9]+ of the (first )?[0-9]+ rows are rejected .*more than max_reject_share \(1%\).*add --resume to continue from the checkpoint in rej3.checkpoint" \
+    mpi 2 "$CLICKSEG" run -q -i "bad/${DAYS[3]}" -o rej3 --state rej.state --window-events 1000 \
+    --set checkpoint.every=1
+[ "$(md5sum < rej.state)" = "$sum" ] || fail "a run refused for its rejects changed the state"
+# Resumed with a share above this run's ~3% but below the chain's (the
+# first day's third): the checkpoint kept the chain's counts apart.
+mpi 3 "$CLICKSEG" run -q -i "bad/${DAYS[3]}" -o rej3 --state rej.state --window-events 700 \
+    --set max_reject_share=0.05 --resume
+$PY - <<'PY'
+import json
+r1, r2, r3 = (json.load(open(d + "/report.json"))["totals"] for d in ("rej1", "rej2", "rej3"))
+assert r1["rejected_events"] > r1["rows_read"] // 4 and r2["rejected_events"] == r1["rejected_events"]
+run3 = r3["rejected_events"] - r2["rejected_events"], r3["rows_read"] - r2["rows_read"]
+assert 0 < run3[0] / run3[1] < 0.05 < r3["rejected_events"] / r3["rows_read"], (run3, r3)
+print("rejects judged per run of the chain: %d of %d rows, then %d of %d" %
+      (r1["rejected_events"], r1["rows_read"], run3[0], run3[1]))
+PY
 echo "test_state: ok"

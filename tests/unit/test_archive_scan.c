@@ -227,6 +227,10 @@ static void test_attrs(void **state)
     assert_string_equal(scan_currency("us.h5", &info), "USD");
     attrs_file("usec.h5", NULL, "Microseconds since epoch", "unknown", -1);
     assert_string_equal(scan_currency("usec.h5", &info), "");
+    attrs_file("epoch.h5", NULL, "microseconds since 2000-01-01", NULL, -1);
+    expect_scan_error("epoch.h5", "ts_unit is \"microseconds since 2000-01-01\"");
+    attrs_file("mu.h5", NULL, " \xce\xbcs ", NULL, -1);   /* Greek mu, spaces around */
+    assert_string_equal(scan_currency("mu.h5", &info), "");
     attrs_file("foreign.h5", "my-logger", NULL, NULL, 7);   /* its own version */
     assert_string_equal(scan_currency("foreign.h5", &info), "");
     attrs_file("noformat.h5", NULL, NULL, "JPY", 9);

@@ -48,6 +48,20 @@ static void test_agree(void **state)
     assert_string_equal(err.msg, want);
 }
 
+/* Rank 0 failing (the plan, the outputs) gives its message as it is,
+ * without "rank 0: ", on every rank; so does a message already agreed. */
+static void test_agree_rank0(void **state)
+{
+    (void)state;
+    const cs_comm *c = &g_comm;
+    cs_err err;
+    cs_err_clear(&err);
+    if (c->rank == 0 || c->rank == c->size - 1)
+        cs_err_set(&err, CS_EIO, "archive.h5: cannot open (rank %d)", c->rank);
+    assert_int_equal(comm_agree(c, &err), CS_EIO);
+    assert_string_equal(err.msg, "archive.h5: cannot open (rank 0)");
+}
+
 static void test_gatherv(void **state)
 {
     (void)state;
@@ -119,6 +133,7 @@ int main(int argc, char **argv)
     comm_world(&g_comm);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_agree),
+        cmocka_unit_test(test_agree_rank0),
         cmocka_unit_test(test_gatherv),
         cmocka_unit_test(test_gatherv_too_large),
     };
