@@ -1,7 +1,7 @@
 /* snapshot.c — a run's state in one parallel HDF5 file (see snapshot.h).
  *
  * Layout: attributes (format, version, layout signature, config hash,
- * next_row, row_base, maxts, sessions, ranks) and 1-D datasets: `users`
+ * next_row, row_base, rejected_base, maxts, sessions, ranks) and 1-D datasets: `users`
  * (opaque cs_user records), `open` (opaque cs_sess_state records: the
  * unfinished sessions, id list pointers cleared), `open_ids` (their
  * product, category and brand id lists, concatenated in the order of
