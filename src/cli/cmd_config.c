@@ -40,6 +40,9 @@ int cmd_config(const cs_comm *c, int argc, char **argv)
         file = argv[optind++];
     if (err.code == CS_OK && optind < argc)
         cs_err_set(&err, CS_EUSAGE, "unexpected argument '%s' (see --help)", argv[optind]);
+    if (err.code == CS_OK && keys && file)
+        cs_err_set(&err, CS_EUSAGE, "--keys lists the keys; it checks no file ('%s': "
+                   "drop --keys to check it)", file);
     if (c->rank == 0 && err.code == CS_OK) {
         static cs_config cfg;
         if (help) {
