@@ -227,6 +227,13 @@ int fs_same_bytes(const char *a, const char *b, int *same, cs_err *err)
     return rc;
 }
 
+void fs_trim_slashes(char *path)
+{
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/')
+        path[--n] = '\0';
+}
+
 int fs_mkdir_p(const char *dir, cs_err *err)
 {
     char p[PATH_MAX];

@@ -135,8 +135,12 @@ static int prepare(imp_ctx *x, cs_err *err)
         rc = cs_err_set(err, CS_EIO, "%s/%s: not a file of an imported archive, but run would "
                         "read it with one: move it away, or choose another output directory",
                         x->final, other);
+    /* As run and merge do: a second job into the same directory is
+     * refused, not left to replace the first one's archive under it. */
     if (rc == CS_OK)
         rc = fs_begin_output(x->final, import_outputs, o->force, x->tmp, sizeof x->tmp, err);
+    if (rc == CS_OK)
+        rc = fs_lock_output(x->final, &x->lock_fd, err);
     return rc;
 }
 
@@ -386,9 +390,11 @@ int import_run(const cs_comm *c, const cs_config *cfg, const cs_import_opts *o,
     x->c = c;
     x->cfg = cfg;
     x->o = o;
+    x->lock_fd = -1;
     iext_init(x);
     x->t_start = comm_wtime();
     snprintf(x->final, sizeof x->final, "%s", o->output);
+    fs_trim_slashes(x->final);
     const char *fmt = o->format ? o->format : cfg->import_format;
     x->imp = importer_find(fmt);
     if (!x->imp) {
@@ -413,6 +419,8 @@ int import_run(const cs_comm *c, const cs_config *cfg, const cs_import_opts *o,
     rc = err->code;
     if (rc != CS_OK && c->rank == 0 && x->tmp[0])
         fs_abandon_output(x->tmp);
+    if (c->rank == 0)
+        fs_unlock_output(x->final, x->lock_fd);
     if (x->cnt) {
         res->rows = (uint64_t)imp_total(x, FC_ROWS);
         res->rejected = (uint64_t)imp_total(x, FC_REJECTED);

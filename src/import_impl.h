@@ -29,6 +29,7 @@ typedef struct imp_ctx {
     const cs_import_opts *o;
     char final[1024];
     char tmp[1200];
+    int lock_fd;                /* rank 0: the output's lock (fs_lock_output), -1 none */
     int nfiles;
     imp_file *files;
     imp_parser p;               /* this rank's events and dictionaries */

@@ -29,6 +29,12 @@ void fs_pathlist_free(cs_pathlist *pl);
  * difference). CS_EINPUT when one cannot be read. */
 int fs_same_bytes(const char *a, const char *b, int *same, cs_err *err);
 
+/* Drops trailing slashes from a directory path ("out/" -> "out", "/" stays):
+ * the names made from it ("out.lock", "out.tmp.PID", "out.checkpoint")
+ * must be the same however the user wrote it, or two jobs would not see
+ * each other's lock. Called on every output directory a command takes. */
+void fs_trim_slashes(char *path);
+
 /* Creates dir and its parents (like mkdir -p). */
 int fs_mkdir_p(const char *dir, cs_err *err);
 

@@ -58,7 +58,10 @@ static int gen_parse(int argc, char **argv, gen_opts *o, cs_err *err)
     long v = 0;
     while (rc == CS_OK && (ch = getopt_long(argc, argv, ":o:n:d:f:s:qh", lo, NULL)) != -1) {
         switch (ch) {
-        case 'o': snprintf(o->p.outdir, sizeof o->p.outdir, "%s", optarg); break;
+        case 'o':
+            snprintf(o->p.outdir, sizeof o->p.outdir, "%s", optarg);
+            fs_trim_slashes(o->p.outdir);
+            break;
         case 'n': rc = cli_parse_count("--events", optarg, &o->p.events, err); break;
         case 'd': rc = cli_parse_int("--days", optarg, 1, 36500, &v, err); o->p.days = (int)v; break;
         case 'f': rc = cli_parse_int("--files", optarg, 1, 100000, &v, err); o->p.files = (int)v; break;

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "clickseg/config.h"
+#include "clickseg/fsutil.h"
 #include "clickseg/merge.h"
 
 static void merge_usage(FILE *out)
@@ -83,6 +84,7 @@ int cmd_merge(const cs_comm *c, int argc, char **argv)
             snprintf(cfg.output_dir, sizeof cfg.output_dir, "%s", output);
         if (err.code == CS_OK && !output && !config)
             cs_err_set(&err, CS_EUSAGE, "give the output directory with --output DIR");
+        fs_trim_slashes(cfg.output_dir);
         if (err.code == CS_OK)
             config_validate(&cfg, &err);
     }

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "clickseg/config.h"
+#include "clickseg/fsutil.h"
 #include "clickseg/progress.h"
 #include "clickseg/run.h"
 
@@ -144,6 +145,8 @@ static int build_config(const run_args *a, cs_config *cfg, cs_err *err)
         snprintf(cfg->output_dir, sizeof cfg->output_dir, "%s", a->output);
     if (rc == CS_OK && a->sessions)
         cfg->output_sessions = 1;
+    fs_trim_slashes(cfg->output_dir);
+    fs_trim_slashes(cfg->checkpoint_dir);
     if (rc == CS_OK)
         rc = config_validate(cfg, err);
     return rc;

@@ -232,6 +232,9 @@ wait_for lock.err "checkpoint 2 written" 60
 expect_fail 5 "locked is being written by another clickseg job \(pid [0-9]+ on [^)]+ holds .*locked.lock\)" \
     mpi 2 "$CLICKSEG" "${LONG[@]}" -q -o locked --force
 expect_fail 5 "being written by another clickseg job" mpi 2 "$CLICKSEG" "${LONG[@]}" -q -o locked --resume=auto
+# the same directory written with a trailing slash is the same output
+expect_fail 5 "locked is being written by another clickseg job" \
+    mpi 2 "$CLICKSEG" "${LONG[@]}" -q -o locked/ --resume=auto
 kill -0 "$BG" 2> /dev/null || fail "the first job ended before the checks (they prove nothing)"
 wait_rc
 [ "$RC" = 0 ] || { cat lock.err >&2; fail "the first job failed: exit $RC"; }

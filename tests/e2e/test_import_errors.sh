@@ -170,4 +170,15 @@ I -q --format rees46 "$RAW" -o done --force
 expect_fail 5 "done/profiles.h5: not a file of an imported archive" \
     I --format rees46 "$RAW" -o done --force
 [ -e done/profiles.h5 ] && [ -e done/events-2019-10-01.h5 ] || fail "a refused import removed files"
+# Two imports into one directory: the second is refused while the first
+# holds the output's lock (here held by flock(1) as a running job would),
+# also when the directory is written with a trailing slash.
+rm -f done/profiles.h5
+sum=$(cat done/*.h5 | md5sum)
+expect_fail 5 "done is being written by another clickseg job" \
+    flock -n done.lock "$CLICKSEG" import --format rees46 "$RAW" -o done/ --force
+[ "$(cat done/*.h5 | md5sum)" = "$sum" ] || fail "an import refused for the lock changed the archive"
+! ls -d done.tmp.* 2> /dev/null || fail "an import refused for the lock left its temporary directory"
+I -q --format rees46 "$RAW" -o done/ --force
+[ ! -e done.lock ] || fail "the import left its lock file"
 echo "test_import_errors: ok ($NRANKS ranks)"

@@ -72,6 +72,20 @@ job_wait "$j" 60
 expect_done "$j" COMPLETED 0:0
 $CMP --same direct run3 --sessions
 
+# run.sbatch stopped by `scancel --signal=USR1 --batch`: the script passes
+# it to the ranks, which checkpoint and exit 7; resubmitted with --resume
+# (on another task count) it finishes with the direct run's report.
+j=$(submit -n 2 "$JOBS/run.sbatch" "${ARGS[@]}" -o "$WORKDIR/ru" "${SLOW[@]}")
+wait_log "job-$j.log" "checkpoint 3 written" 60
+scancel --signal=USR1 --batch "$j"
+job_wait "$j" 60
+grep -q "clickseg run exited with 7" "job-$j.log" || { cat "job-$j.log" >&2; fail "run.sbatch: no exit 7 after USR1"; }
+j=$(submit -n 3 "$JOBS/run.sbatch" "${ARGS[@]}" -o "$WORKDIR/ru" "${SLOW[@]}" --resume)
+job_wait "$j" 90
+expect_done "$j" COMPLETED 0:0
+grep -q "resuming from $WORKDIR/ru.checkpoint" "job-$j.log" || fail "run.sbatch --resume did not resume"
+$CMP --same direct ru --sessions
+
 # inspect under srun on 3 tasks (the ranks share the archive's 4 files):
 # the same report as one process.
 "$CLICKSEG" inspect "$WORKDIR/arch" > inspect1.txt
