@@ -69,6 +69,14 @@ int manifest_write(const char *dir, const cs_manifest *mf, const cs_plan *plan, 
             fprintf(f, "file %" PRIu64 " %" PRId64 " %" PRId64 ".%09" PRId64 " %s\n", fi.rows,
                     fi.size, fi.mtime_s, fi.mtime_ns, fi.path);
     }
+    fprintf(f, "profiles %d\n", plan->nprofiles);
+    for (int i = 0; rc == CS_OK && i < plan->nprofiles; i++) {
+        cs_mfile fi;
+        rc = file_now(&plan->profiles[i], &fi, err);
+        if (rc == CS_OK)
+            fprintf(f, "profile %" PRIu64 " %" PRId64 " %" PRId64 ".%09" PRId64 " %s\n",
+                    fi.rows, fi.size, fi.mtime_s, fi.mtime_ns, fi.path);
+    }
     if (rc == CS_OK && (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0))
         rc = cs_err_set(err, CS_EIO, "%s: write failed (disk full?): %s", tmp, strerror(errno));
     if (fclose(f) != 0 && rc == CS_OK)
@@ -86,10 +94,23 @@ void manifest_free(cs_manifest *mf)
 {
     free(mf->files);
     mf->files = NULL;
+    free(mf->profiles);
+    mf->profiles = NULL;
+}
+
+/* One "ROWS SIZE MTIME PATH" file line into f; 0 when understood. */
+static int parse_file(const char *v, cs_mfile *f)
+{
+    int p = 0;
+    if (sscanf(v, "%" SCNu64 " %" SCNd64 " %" SCNd64 ".%" SCNd64 " %n", &f->rows, &f->size,
+               &f->mtime_s, &f->mtime_ns, &p) != 4 || !v[p])
+        return -1;
+    snprintf(f->path, sizeof f->path, "%s", v + p);
+    return 0;
 }
 
 /* Parses one "key value" line into mf; 0 when understood. */
-static int parse_line(cs_manifest *mf, const char *line, int *nfile)
+static int parse_line(cs_manifest *mf, const char *line, int *nfile, int *nprof)
 {
     char key[32];
     int at = 0;
@@ -123,17 +144,18 @@ static int parse_line(cs_manifest *mf, const char *line, int *nfile)
         mf->files = calloc((size_t)mf->nfiles + 1, sizeof *mf->files);
         return mf->files ? 0 : -1;
     }
-    if (strcmp(key, "file") == 0) {
-        if (!mf->files || *nfile >= mf->nfiles)
+    if (strcmp(key, "file") == 0)
+        return mf->files && *nfile < mf->nfiles ? parse_file(v, &mf->files[(*nfile)++]) : -1;
+    if (strcmp(key, "profiles") == 0) {
+        if (mf->profiles || sscanf(v, "%d", &mf->nprofiles) != 1 || mf->nprofiles < 0 ||
+            mf->nprofiles > 1000000)
             return -1;
-        cs_mfile *f = &mf->files[(*nfile)++];
-        int p = 0;
-        if (sscanf(v, "%" SCNu64 " %" SCNd64 " %" SCNd64 ".%" SCNd64 " %n", &f->rows, &f->size,
-                   &f->mtime_s, &f->mtime_ns, &p) != 4 || !v[p])
-            return -1;
-        snprintf(f->path, sizeof f->path, "%s", v + p);
-        return 0;
+        mf->profiles = calloc((size_t)mf->nprofiles + 1, sizeof *mf->profiles);
+        return mf->profiles ? 0 : -1;
     }
+    if (strcmp(key, "profile") == 0)
+        return mf->profiles && *nprof < mf->nprofiles
+                   ? parse_file(v, &mf->profiles[(*nprof)++]) : -1;
     return -1;
 }
 
@@ -143,6 +165,7 @@ int manifest_read(const char *dir, cs_manifest *mf, cs_err *err)
     snprintf(path, sizeof path, "%s/MANIFEST", dir);
     memset(mf, 0, sizeof *mf);
     mf->state_there = -1;   /* no state_file line: from before it was written */
+    mf->nprofiles = -1;     /* no profiles line: from before they were listed */
     FILE *f = fopen(path, "r");
     if (!f) {
         if (errno == ENOENT || errno == ENOTDIR)
@@ -153,7 +176,7 @@ int manifest_read(const char *dir, cs_manifest *mf, cs_err *err)
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
-    int lineno = 0, nfile = 0, bad = 0;
+    int lineno = 0, nfile = 0, nprof = 0, bad = 0;
     while (!bad && (len = getline(&line, &cap, f)) > 0) {
         lineno++;
         if (line[len - 1] == '\n')
@@ -161,11 +184,12 @@ int manifest_read(const char *dir, cs_manifest *mf, cs_err *err)
         if (lineno == 1)
             bad = strcmp(line, MANIFEST_MAGIC) != 0;
         else
-            bad = parse_line(mf, line, &nfile) != 0;
+            bad = parse_line(mf, line, &nfile, &nprof) != 0;
     }
     free(line);
     fclose(f);
-    if (!bad && (lineno == 0 || nfile != mf->nfiles || !mf->snapshot[0]))
+    if (!bad && (lineno == 0 || nfile != mf->nfiles || !mf->snapshot[0] ||
+                 (mf->nprofiles >= 0 && nprof != mf->nprofiles)))
         bad = 1, lineno++;
     if (bad) {
         manifest_free(mf);
@@ -184,18 +208,20 @@ static void format_mtime(int64_t s, char *buf, size_t n)
     strftime(buf, n, "%Y-%m-%d %H:%M:%S UTC", &tm);
 }
 
-/* CS_EINPUT naming the first file that differs between mf and the plan. */
-static int check_files(const cs_manifest *mf, const char *dir, const cs_plan *plan, cs_err *err)
+/* CS_EINPUT naming the first file that differs between the checkpoint's
+ * list (was, nwas) and the run's (now, nnow); `what` names the list. */
+static int check_list(const cs_mfile *was_list, int nwas, const cs_plan_file *now_list, int nnow,
+                      const char *what, const char *dir, cs_err *err)
 {
-    int n = mf->nfiles < plan->nfiles ? mf->nfiles : plan->nfiles;
+    int n = nwas < nnow ? nwas : nnow;
     for (int i = 0; i < n; i++) {
         cs_mfile now;
-        if (file_now(&plan->files[i], &now, err) != CS_OK)
+        if (file_now(&now_list[i], &now, err) != CS_OK)
             return CS_EINPUT;
-        const cs_mfile *was = &mf->files[i];
+        const cs_mfile *was = &was_list[i];
         if (strcmp(now.path, was->path) != 0)
-            return cs_err_set(err, CS_EINPUT, "checkpoint %s belongs to other input files: "
-                              "file %d of the run was %s, now it is %s", dir, i + 1,
+            return cs_err_set(err, CS_EINPUT, "checkpoint %s belongs to other %s: "
+                              "file %d of the run was %s, now it is %s", dir, what, i + 1,
                               was->path, now.path);
         if (now.size != was->size || now.rows != was->rows)
             return cs_err_set(err, CS_EINPUT, "the archive changed since checkpoint %s: %s "
@@ -210,13 +236,24 @@ static int check_files(const cs_manifest *mf, const char *dir, const cs_plan *pl
                               "was modified (%s then, %s now)", dir, now.path, a, b);
         }
     }
-    if (mf->nfiles != plan->nfiles) {
-        const char *extra = mf->nfiles > plan->nfiles ? mf->files[n].path : plan->files[n].path;
-        return cs_err_set(err, CS_EINPUT, "checkpoint %s was made from %d input files, this "
-                          "run has %d (%s %s)", dir, mf->nfiles, plan->nfiles, extra,
-                          mf->nfiles > plan->nfiles ? "is missing" : "is new");
+    if (nwas != nnow) {
+        const char *extra = nwas > nnow ? was_list[n].path : now_list[n].path;
+        return cs_err_set(err, CS_EINPUT, "checkpoint %s was made from %d %s, this run has "
+                          "%d (%s %s)", dir, nwas, what, nnow, extra,
+                          nwas > nnow ? "is missing" : "is new");
     }
     return CS_OK;
+}
+
+/* The event files, then the profile tables (when the MANIFEST lists them). */
+static int check_files(const cs_manifest *mf, const char *dir, const cs_plan *plan, cs_err *err)
+{
+    int rc = check_list(mf->files, mf->nfiles, plan->files, plan->nfiles, "input files", dir,
+                        err);
+    if (rc == CS_OK && mf->nprofiles >= 0)
+        rc = check_list(mf->profiles, mf->nprofiles, plan->profiles, plan->nprofiles,
+                        "profile tables", dir, err);
+    return rc;
 }
 
 int manifest_check(const cs_manifest *mf, const char *dir, const cs_config *cfg, int state,

@@ -17,7 +17,9 @@ typedef struct cs_mfile {
 
 /* MANIFEST: a text file, one "key value" a line, then one line per file:
  * "file ROWS SIZE MTIME_S.MTIME_NS PATH" (the path last, so it may hold
- * spaces). */
+ * spaces); then "profiles N" and a "profile ..." line per profile table,
+ * alike (the table is read at the end of the run: a resume must see the
+ * same one). */
 typedef struct cs_manifest {
     char snapshot[256];
     uint64_t seq, config_hash, next_row, total_rows;
@@ -29,6 +31,8 @@ typedef struct cs_manifest {
     char written[32];
     int nfiles;
     cs_mfile *files;
+    int nprofiles;               /* -1: a MANIFEST from before profiles were listed */
+    cs_mfile *profiles;
 } cs_manifest;
 
 /* Rank 0: reads dir/MANIFEST. Returns 1 when read, 0 when there is none,

@@ -71,6 +71,16 @@ expect_fail 4 "archive changed since checkpoint sig.checkpoint: .*events-0001.h5
 cp -p saved.h5 arch/events-0001.h5
 expect_fail 4 "was made from 3 input files, this run has 2" \
     mpi 2 "$CLICKSEG" run -i arch/events-0000.h5 -i arch/events-0001.h5 --sessions -o sig --resume
+# the profile table too (read at the end: a resume without it, or with
+# another, would write another report)
+mv arch/profiles.h5 profiles.saved
+expect_fail 4 "checkpoint sig.checkpoint was made from 1 profile tables, this run has 0 \(.*profiles.h5 is missing\)" \
+    mpi 2 "$CLICKSEG" "${RUN[@]}" -o sig --resume
+cp -p profiles.saved arch/profiles.h5
+touch arch/profiles.h5
+expect_fail 4 "archive changed since checkpoint sig.checkpoint: .*profiles.h5 was modified" \
+    mpi 2 "$CLICKSEG" "${RUN[@]}" -o sig --resume
+mv profiles.saved arch/profiles.h5   # the time it had when the checkpoint was made
 expect_fail 2 "nothing to resume: nock.checkpoint holds no checkpoint" \
     mpi 2 "$CLICKSEG" "${RUN[@]}" -o nock --resume
 cp sig.checkpoint/MANIFEST manifest.bak
