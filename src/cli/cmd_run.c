@@ -26,7 +26,8 @@ static void run_usage(FILE *out)
         "options:\n"
         "  -c, --config FILE     libconfig job file\n"
         "  -i, --input PATH      archive file, directory (every .h5 inside) or glob; repeatable;\n"
-        "                        replaces the config's `input`\n"
+        "                        replaces the config's `input`; paths after the options\n"
+        "                        are inputs too (--input logs/*.h5 as the shell expands it)\n"
         "  -o, --output DIR      output directory (config output.dir)\n"
         "      --sessions        also write sessions.h5 (config output.sessions)\n"
         "      --set KEY=VALUE   override one config key, e.g. --set session.gap=600\n"
@@ -124,9 +125,15 @@ static int run_parse(int argc, char **argv, run_args *a, cs_err *err)
         default: rc = cs_err_set(err, CS_EUSAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
         }
     }
-    if (rc == CS_OK && optind < argc)
-        rc = cs_err_set(err, CS_EUSAGE, "unexpected argument '%s' (inputs go after --input; see --help)",
-                        argv[optind]);
+    /* --input with a glob the shell expanded leaves every file but the
+     * first as an operand. They are inputs, as they would be to import. */
+    for (; rc == CS_OK && optind < argc; optind++) {
+        if (a->ninputs == CS_MAX_INPUTS)
+            rc = cs_err_set(err, CS_EUSAGE, "--input: at most %d inputs (use a directory, or "
+                            "quote the glob: --input 'logs/*.h5')", CS_MAX_INPUTS);
+        else
+            a->inputs[a->ninputs++] = argv[optind];
+    }
     if (rc == CS_OK && a->o.quiet && a->o.verbose)
         rc = cs_err_set(err, CS_EUSAGE, "--quiet and --verbose contradict each other");
     return rc;

@@ -105,4 +105,9 @@ for t, cols in want.items():
             assert (got.decode() if got is not None else None) == u, (t, c, got)
 print("units attributes as documented")
 PY
+# --input with a glob the shell expanded (the files after the first are
+# operands): the same report as the directory.
+mpi "$NRANKS" "$CLICKSEG" run -q -i arch/*.h5 -o globbed
+mpi "$NRANKS" "$CLICKSEG" run -q -i arch -o dir
+$CMP --same dir globbed
 echo "test_run: ok ($NRANKS ranks)"
