@@ -184,6 +184,7 @@ for f in mixed/events-*.h5; do $PY -c 'import h5py, sys; f = h5py.File(sys.argv[
 mpi "$NRANKS" "$CLICKSEG" run -q -i mixed -o unk2
 grep -q '"currency": ""' unk2/report.json || fail "all unknown: $(grep -o '"currency": "[^"]*"' unk2/report.json)"
 grep -q 'currency not given' unk2/report.html || fail "the page names a currency for 'unknown'"
+$PY "$SRCDIR/lib/check_html.py" unk2 unk2/report.html   # its figures, amounts without a symbol
 # A segment without sessions shows dashes for its lengths, not -1 and 0 ms.
 printf 'rules = ( { segment = "never"; when = ( "events >= 100000000" ); }, { segment = "all"; } );\n' > never.cfg
 mpi "$NRANKS" "$CLICKSEG" run -q -c never.cfg -i arch -o never
