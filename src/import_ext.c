@@ -160,6 +160,10 @@ static int spill_run(imp_ctx *x, cs_err *err)
         x->run_fd = open(x->run_path, O_CREAT | O_RDWR | O_TRUNC, 0600);
         if (x->run_fd < 0)
             return cs_err_set(err, CS_EIO, "%s: cannot create: %s", x->run_path, strerror(errno));
+        /* Read back through run_fd only: unlinked now, its space goes back
+         * when the process ends however it ends (a time limit's SIGTERM, a
+         * SIGKILL), not left as gigabytes in an abandoned DIR.tmp.PID. */
+        unlink(x->run_path);
     }
     if (x->nruns == x->runs_cap) {
         int cap = x->runs_cap ? 2 * x->runs_cap : 16;

@@ -181,4 +181,29 @@ expect_fail 5 "done is being written by another clickseg job" \
 ! ls -d done.tmp.* 2> /dev/null || fail "an import refused for the lock left its temporary directory"
 I -q --format rees46 "$RAW" -o done/ --force
 [ ! -e done.lock ] || fail "the import left its lock file"
+# An import killed while it spills sorted runs to disk (a time limit's
+# SIGTERM, or SIGKILL) leaves no run files: each rank's is unlinked as soon
+# as it is open, so its space goes back when the rank dies. Seen from
+# /proc: the rank's descriptor names it "(deleted)".
+if [ "$NRANKS" -eq 2 ]; then
+    mpi 1 "$CLICKSEG" generate -o kgen -n 400000 -d 2 -f 2 --seed 4 --no-profiles > /dev/null
+    "$(dirname "$CLICKSEG")/bench_h5csv" -o k.csv kgen > /dev/null
+    mpirun -n 2 --oversubscribe "$CLICKSEG" import -q -c "$SRCDIR/bench/import-csv.cfg" k.csv -o kimp \
+        --set memory_per_rank=16M --set import.split=none > kimp.out 2>&1 &
+    KBG=$!
+    deadline=$((SECONDS + 60)) seen=""
+    until [ -n "$seen" ]; do
+        [ $SECONDS -lt $deadline ] && kill -0 $KBG 2> /dev/null ||
+            { cat kimp.out >&2; fail "the import ended and no rank held an unlinked sorted-run file"; }
+        for p in $(pgrep -f "$CLICKSEG import" || true); do
+            seen+=$(ls -l "/proc/$p/fd" 2> /dev/null | grep -o '\.runs-[0-9]* (deleted)' || true)
+        done
+        sleep 0.05
+    done
+    pkill -KILL -f "$CLICKSEG import" || true
+    wait $KBG 2> /dev/null || true
+    left=$(find kimp.tmp.* -name '.runs-*' 2> /dev/null)
+    [ -z "$left" ] || fail "a killed import left its sorted runs: $left"
+    rm -rf kimp.tmp.* kimp.lock
+fi
 echo "test_import_errors: ok ($NRANKS ranks)"
