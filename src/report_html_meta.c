@@ -40,14 +40,22 @@ void html_section_run(html_ctx *h)
     fprintf(f, "<section id=\"run\"><h2>About this run</h2><dl class=\"meta\">\n");
     meta_row(f, "Archive (inputs)", h5table_attr_str(r, "inputs", ""));
     int64_t files = h5table_attr_i64(r, "files", 0), windows = h5table_attr_i64(r, "windows", 0);
-    snprintf(t, sizeof t, "%s %s, %s rows", fmt_int(a, sizeof a, files), plural(files, "file", "files"),
-             fmt_int(b, sizeof b, h5table_attr_i64(r, "rows", 0)));
+    int64_t ranks = h5table_attr_i64(r, "ranks", 0);
+    /* `clickseg merge` reads reports, not windows of an archive */
+    int merged = windows == 0;
+    snprintf(t, sizeof t, "%s %s%s, %s rows", fmt_int(a, sizeof a, files),
+             merged ? plural(files, "report", "reports") : plural(files, "file", "files"),
+             merged ? " merged" : "", fmt_int(b, sizeof b, h5table_attr_i64(r, "rows", 0)));
     meta_row(f, "Read", t);
-    snprintf(t, sizeof t, "%lld MPI %s, %s %s of up to %s rows",
-             (long long)h5table_attr_i64(r, "ranks", 0), plural(h5table_attr_i64(r, "ranks", 0), "rank", "ranks"),
-             fmt_int(a, sizeof a, windows), plural(windows, "window", "windows"),
-             fmt_int(b, sizeof b, h5table_attr_i64(r, "window_rows", 0)));
-    meta_row(f, "Ranks and windows", t);
+    if (merged)
+        snprintf(t, sizeof t, "%lld MPI %s (clickseg merge)", (long long)ranks,
+                 plural(ranks, "rank", "ranks"));
+    else
+        snprintf(t, sizeof t, "%lld MPI %s, %s %s of up to %s rows", (long long)ranks,
+                 plural(ranks, "rank", "ranks"), fmt_int(a, sizeof a, windows),
+                 plural(windows, "window", "windows"),
+                 fmt_int(b, sizeof b, h5table_attr_i64(r, "window_rows", 0)));
+    meta_row(f, merged ? "Ranks" : "Ranks and windows", t);
     meta_row(f, "Wall time", fmt_duration(a, sizeof a, h5table_attr_f64(r, "wall_s", NAN)));
     snprintf(t, sizeof t, "%s on the largest rank, %s on rank 0",
              fmt_mib(a, sizeof a, h5table_attr_f64(r, "peak_rss_mib_max", 0)),

@@ -1,7 +1,9 @@
 /* cmd_merge.c — `clickseg merge`: flags, the runs' configuration (rank 0
  * loads and checks it, every rank gets a copy), then merge.h. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -77,6 +79,15 @@ int cmd_merge(const cs_comm *c, int argc, char **argv)
     o.ninputs = argc - optind;
     if (err.code == CS_OK && o.ninputs == 0)
         cs_err_set(&err, CS_EUSAGE, "no report directories to merge (see --help)");
+    /* A report given twice (also as another path to it) would count its
+     * periods twice: said as that, not as two reports sharing a period. */
+    for (int i = 0; err.code == CS_OK && c->rank == 0 && i < o.ninputs; i++)
+        for (int j = 0; err.code == CS_OK && j < i; j++) {
+            char a[PATH_MAX], b[PATH_MAX];
+            if (realpath(o.inputs[i], a) && realpath(o.inputs[j], b) && strcmp(a, b) == 0)
+                cs_err_set(&err, CS_EUSAGE, "%s: named twice among the reports to merge (also "
+                           "as %s)", o.inputs[i], o.inputs[j]);
+        }
     static cs_config cfg;   /* large: keep it off the stack */
     if (err.code == CS_OK && c->rank == 0) {
         cli_load_config(config, sets, nsets, &cfg, &err);

@@ -32,6 +32,10 @@ done
 
 # With the split: identical, and the split itself agrees with the reference.
 $CMP --same whole_day merged_day --sessions
+# The merged page says what the merge read, not "0 windows of up to 0 rows".
+grep -Eq "[0-9]+ reports merged, [0-9,]+ rows" merged_day/report.html &&
+    grep -q "(clickseg merge)" merged_day/report.html && ! grep -q "0 windows" merged_day/report.html ||
+    fail "merged report.html: $(grep -o 'Ranks[^<]*</dt><dd>[^<]*' merged_day/report.html)"
 $REF arch --split day --out ref_day > /dev/null
 $CMP ref_day whole_day --sessions
 
@@ -69,8 +73,11 @@ for k in ("events", "users", "rows_read", "late_events", "rejected_events"):
 PY
 
 # Refusals.
-expect_fail 4 "period ${DAYS[1]} is in the reports of both" \
-    mpi 2 "$CLICKSEG" merge --set session.split=day -o bad "day_${DAYS[1]}" "day_${DAYS[1]}"
+expect_fail 2 "day_${DAYS[1]}/: named twice among the reports to merge \(also as day_${DAYS[1]}\)" \
+    mpi 2 "$CLICKSEG" merge --set session.split=day -o bad "day_${DAYS[1]}" "day_${DAYS[1]}/"
+cp -r "day_${DAYS[1]}" again
+expect_fail 4 "period ${DAYS[1]} is in the reports of both day_${DAYS[1]} and again" \
+    mpi 2 "$CLICKSEG" merge --set session.split=day -o bad "day_${DAYS[1]}" again
 expect_fail 3 "was made with another configuration" \
     mpi 2 "$CLICKSEG" merge -o bad "day_${DAYS[1]}" "day_${DAYS[2]}"
 expect_fail 4 "nowhere: no report.h5" \
