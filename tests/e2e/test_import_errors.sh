@@ -195,12 +195,13 @@ if [ "$NRANKS" -eq 2 ]; then
     until [ -n "$seen" ]; do
         [ $SECONDS -lt $deadline ] && kill -0 $KBG 2> /dev/null ||
             { cat kimp.out >&2; fail "the import ended and no rank held an unlinked sorted-run file"; }
-        for p in $(pgrep -f "$CLICKSEG import" || true); do
+        # this mpirun's ranks only: other tests' imports may run beside it
+        for p in $(pgrep -P $KBG || true); do
             seen+=$(ls -l "/proc/$p/fd" 2> /dev/null | grep -o '\.runs-[0-9]* (deleted)' || true)
         done
         sleep 0.05
     done
-    pkill -KILL -f "$CLICKSEG import" || true
+    kill -KILL $(pgrep -P $KBG) $KBG 2> /dev/null || true
     wait $KBG 2> /dev/null || true
     left=$(find kimp.tmp.* -name '.runs-*' 2> /dev/null)
     [ -z "$left" ] || fail "a killed import left its sorted runs: $left"
