@@ -34,7 +34,7 @@ static void inspect_usage(FILE *out)
 }
 
 typedef struct totals {
-    uint64_t rows, files, event_files, problems, customers;
+    uint64_t rows, event_files, problems, customers;
     uint8_t users_hll[CS_HLL_M];   /* the union of the files' users read whole */
     uint64_t scanned;   /* rows of the files read whole (the counts below are theirs) */
     uint64_t types[8], bad_types, negative_ts, far_future_ts, rejected, out_of_order;
@@ -83,7 +83,6 @@ static int inspect_file(FILE *o, const char *path, int quick, totals *t, cs_file
         t->problems++;
         return 1;
     }
-    t->files++;
     t->bytes += fi.file_bytes;
     t->customers += fi.customer_rows;
     if (!fi.has_events && !fi.has_customers) {
@@ -216,7 +215,6 @@ static int too_many_rejects(const totals *t)
 static void totals_add(totals *into, const totals *t)
 {
     into->rows += t->rows;
-    into->files += t->files;
     into->event_files += t->event_files;
     into->problems += t->problems;
     into->customers += t->customers;
