@@ -321,6 +321,49 @@ static int check_tmp_names(const char *tmp, const char *final, cs_err *err)
     return rc;
 }
 
+/* The directory that holds path and path's last component: "a/b/out" ->
+ * "a/b", "out"; "out" -> ".", "out". */
+static void split_parent(const char *path, char *parent, size_t size, const char **base)
+{
+    const char *slash = strrchr(path, '/');
+    *base = slash ? slash + 1 : path;
+    if (!slash)
+        snprintf(parent, size, ".");
+    else if (slash == path)
+        snprintf(parent, size, "/");
+    else
+        snprintf(parent, size, "%.*s", (int)(slash - path), path);
+}
+
+/* Removes the "<final>.tmp.<digits>" directories other than keep: those of
+ * jobs killed (SIGKILL, a node lost) before they could remove their own.
+ * Only while final's lock is held, when no live job can own one: every
+ * job takes the lock before it makes its directory. */
+static void sweep_stale_tmps(const char *final, const char *keep)
+{
+    char parent[PATH_MAX];
+    const char *base;
+    split_parent(final, parent, sizeof parent, &base);
+    size_t blen = strlen(base);
+    DIR *d = opendir(parent);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *n = e->d_name;
+        if (strncmp(n, base, blen) != 0 || strncmp(n + blen, ".tmp.", 5) != 0 ||
+            !n[blen + 5] || strspn(n + blen + 5, "0123456789") != strlen(n + blen + 5))
+            continue;
+        char p[PATH_MAX];
+        struct stat st;
+        if (snprintf(p, sizeof p, "%s/%s", parent, n) >= (int)sizeof p || strcmp(p, keep) == 0)
+            continue;
+        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+            fs_abandon_output(p);
+    }
+    closedir(d);
+}
+
 int fs_begin_output(const char *final, const char *const *outputs, int force,
                     char *tmp, size_t tmpsize, cs_err *err)
 {
@@ -335,6 +378,7 @@ int fs_begin_output(const char *final, const char *const *outputs, int force,
     }
     snprintf(tmp, tmpsize, "%s.tmp.%ld", final, (long)getpid());
     fs_abandon_output(tmp);
+    sweep_stale_tmps(final, tmp);
     if (fs_mkdir_p(tmp, err) != CS_OK)
         return cs_err_wrap(err, "%s: cannot create the output directory", final);
     return CS_OK;
@@ -441,27 +485,46 @@ void fs_abandon_output(const char *tmp)
 
 int fs_lock_output(const char *final, int *fd, cs_err *err)
 {
-    char path[PATH_MAX];
+    char path[PATH_MAX], parent[PATH_MAX];
+    const char *base;
     *fd = -1;
     if (snprintf(path, sizeof path, "%s.lock", final) >= (int)sizeof path)
         return cs_err_set(err, CS_EUSAGE, "%s: output path too long", final);
-    int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (f < 0)
-        return cs_err_set(err, CS_EIO, "%s: cannot create the output's lock file: %s", path,
-                          strerror(errno));
-    if (flock(f, LOCK_EX | LOCK_NB) != 0) {
-        int e = errno;
-        char who[256] = "";
-        ssize_t n = pread(f, who, sizeof who - 1, 0);
-        who[n > 0 ? n : 0] = '\0';
-        who[strcspn(who, "\n")] = '\0';
+    split_parent(final, parent, sizeof parent, &base);
+    if (fs_mkdir_p(parent, err) != CS_OK)
+        return cs_err_wrap(err, "%s: cannot create the output directory", final);
+    int f = -1;
+    /* The holder unlinks the file before it lets go (fs_unlock_output): a
+     * lock taken on a file that is no longer at `path` is nobody's, and a
+     * job that made a new one would hold "the" lock beside us. Retried on
+     * the file now there; a few rounds are only ever needed under churn. */
+    for (int round = 0; round < 100; round++) {
+        f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (f < 0)
+            return cs_err_set(err, CS_EIO, "%s: cannot create the output directory: its lock "
+                              "file %s: %s", final, path, strerror(errno));
+        if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+            int e = errno;
+            char who[256] = "";
+            ssize_t n = pread(f, who, sizeof who - 1, 0);
+            who[n > 0 ? n : 0] = '\0';
+            who[strcspn(who, "\n")] = '\0';
+            close(f);
+            if (e == EWOULDBLOCK)
+                return cs_err_set(err, CS_EIO, "%s is being written by another clickseg job (%s "
+                                  "holds %s): wait for it to end or cancel it first", final,
+                                  who[0] ? who : "a process", path);
+            return cs_err_set(err, CS_EIO, "%s: cannot lock: %s", path, strerror(e));
+        }
+        struct stat held, now;
+        if (fstat(f, &held) == 0 && stat(path, &now) == 0 && held.st_dev == now.st_dev &&
+            held.st_ino == now.st_ino)
+            break;
         close(f);
-        if (e == EWOULDBLOCK)
-            return cs_err_set(err, CS_EIO, "%s is being written by another clickseg job (%s holds "
-                              "%s): wait for it to end or cancel it first", final,
-                              who[0] ? who : "a process", path);
-        return cs_err_set(err, CS_EIO, "%s: cannot lock: %s", path, strerror(e));
+        f = -1;
     }
+    if (f < 0)
+        return cs_err_set(err, CS_EIO, "%s: the lock file keeps being replaced", path);
     char host[128] = "?", line[256];
     gethostname(host, sizeof host - 1);
     host[sizeof host - 1] = '\0';

@@ -138,9 +138,9 @@ static int prepare(imp_ctx *x, cs_err *err)
     /* As run and merge do: a second job into the same directory is
      * refused, not left to replace the first one's archive under it. */
     if (rc == CS_OK)
-        rc = fs_begin_output(x->final, import_outputs, o->force, x->tmp, sizeof x->tmp, err);
-    if (rc == CS_OK)
         rc = fs_lock_output(x->final, &x->lock_fd, err);
+    if (rc == CS_OK)
+        rc = fs_begin_output(x->final, import_outputs, o->force, x->tmp, sizeof x->tmp, err);
     return rc;
 }
 

@@ -494,9 +494,9 @@ static int prolog(merge_ctx *x, cs_err *err)
         for (int s = 0; s < x->st.nseg; s++)
             x->st.seg[s].users = 0;
         if (rc == CS_OK &&
+            fs_lock_output(x->cfg->output_dir, &x->lock_fd, err) == CS_OK)   /* as run's prolog */
             fs_begin_output(x->cfg->output_dir, report_outputs, x->o->force, x->outtmp,
-                            sizeof x->outtmp, err) == CS_OK)
-            fs_lock_output(x->cfg->output_dir, &x->lock_fd, err);   /* see run.c's prolog */
+                            sizeof x->outtmp, err);
     }
     if (comm_agree(c, err) != CS_OK)
         return err->code;

@@ -220,13 +220,14 @@ static int prolog(run_ctx *x, cs_err *err)
         rc = profiles_check(c, x->plan.profiles[i].path, x->plan.profiles[i].rows, err);
     if (rc != CS_OK)
         return rc;
-    /* The lock once the output's directory is there and before anything
-     * is removed (a --force over a checkpoint, the commit); input errors
-     * are found first, as without it. */
+    /* The lock before the temporary directory (whose sweep of killed
+     * jobs' directories needs it) and before anything is removed (a
+     * --force over a checkpoint, the commit); input errors are found
+     * first, as without it. */
     if (c->rank == 0 && check_output_dirs(x, err) == CS_OK &&
+        fs_lock_output(x->cfg->output_dir, &x->lock_fd, err) == CS_OK)
         fs_begin_output(x->cfg->output_dir, report_outputs, x->o->force, x->outtmp,
-                        sizeof x->outtmp, err) == CS_OK)
-        fs_lock_output(x->cfg->output_dir, &x->lock_fd, err);
+                        sizeof x->outtmp, err);
     if (comm_agree(c, err) != CS_OK)
         return err->code;
     rc = comm_bcast(c, x->outtmp, sizeof x->outtmp, err);

@@ -41,7 +41,10 @@ int fs_mkdir_p(const char *dir, cs_err *err);
 /* Prepares a fresh temporary directory "<final>.tmp.<pid>" beside `final`,
  * after checking `final` may be written: when it exists and holds any of
  * `outputs` (NULL-terminated file names or fnmatch patterns such as
- * "*.h5": every file the command writes there), CS_EIO unless force. */
+ * "*.h5": every file the command writes there), CS_EIO unless force.
+ * Called with final's lock held (fs_lock_output): the other
+ * "<final>.tmp.<digits>" directories are then those of killed jobs, and
+ * are removed. */
 int fs_begin_output(const char *final, const char *const *outputs, int force,
                     char *tmp, size_t tmpsize, cs_err *err);
 
@@ -76,7 +79,10 @@ void fs_abandon_output(const char *tmp);
  * a resubmitted one; a --force rerun over a running job). Not waited for:
  * CS_EIO naming the holder when another process has it. *fd gets the
  * descriptor (-1 when not taken). The kernel drops the lock when the
- * process dies, so a file left by a killed job does not block the next. */
+ * process dies, so a file left by a killed job does not block the next.
+ * Creates final's parent directories, as the output would. Taken before
+ * fs_begin_output, so that no two jobs ever make temporary directories
+ * for one output at once. */
 int fs_lock_output(const char *final, int *fd, cs_err *err);
 
 /* Removes "<final>.lock" and drops the lock (fd -1: nothing). */

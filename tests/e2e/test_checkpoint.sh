@@ -156,10 +156,13 @@ echo "killed mid-checkpoint: $(ls kill.checkpoint | tr '\n' ' ')"
 snap=$(awk '$1 == "snapshot" {print $2}' kill.checkpoint/MANIFEST)
 [ -s "kill.checkpoint/$snap" ] || fail "MANIFEST names a missing snapshot $snap"
 [ -e kill.lock ] || fail "the killed job's lock file is not there (the test no longer shows it is no obstacle)"
+ls -d kill.tmp.[0-9]* > /dev/null 2>&1 ||
+    fail "the killed job's temporary directory is not there (the test no longer shows it is removed)"
 mpi 3 "$CLICKSEG" run -q -i arch -o kill --sessions --resume
 $CMP --same whole kill --sessions
 [ ! -e kill.checkpoint ] || fail "a completed run left its checkpoint"
 [ ! -e kill.lock ] || fail "a completed run left its lock file"
+! ls -d kill.tmp.* 2> /dev/null || fail "the killed job's temporary directory was left"
 
 # 3. The edge-case archive (late and rejected rows, a 10^5-event user, equal
 # timestamps, an empty file): killed after a random checkpoint, resumed.

@@ -205,6 +205,11 @@ if [ "$NRANKS" -eq 2 ]; then
     wait $KBG 2> /dev/null || true
     left=$(find kimp.tmp.* -name '.runs-*' 2> /dev/null)
     [ -z "$left" ] || fail "a killed import left its sorted runs: $left"
-    rm -rf kimp.tmp.* kimp.lock
+    # the next import into the same directory removes the killed one's
+    ls -d kimp.tmp.[0-9]* > /dev/null 2>&1 || fail "the killed import left no temporary directory"
+    mpi 2 "$CLICKSEG" import -q -c "$SRCDIR/bench/import-csv.cfg" k.csv -o kimp > /dev/null
+    ls kimp/*.h5 > /dev/null || fail "the import after the killed one wrote no archive"
+    ! ls -d kimp.tmp.* 2> /dev/null || fail "the killed import's temporary directory was left"
+    [ ! -e kimp.lock ] || fail "the import left its lock file"
 fi
 echo "test_import_errors: ok ($NRANKS ranks)"
