@@ -243,6 +243,25 @@ static int check_state_path(const char *path, cs_err *err)
                       errno ? strerror(errno) : "not a directory");
 }
 
+/* Runs of a chain one at a time: two that loaded the same state would
+ * each save it with only their own files added, and the later save would
+ * silently drop the other run's days from the chain. Under the lock, a
+ * "<state>.tmp.<pid>" left by a killed run (a whole snapshot) goes. */
+static int lock_state(cs_ckpt *k, cs_err *err)
+{
+    int fd = -1;
+    if (fs_lock_output(k->state_path, &fd, err) != CS_OK) {
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        return cs_err_set(err, err->code, "--state: %s (the runs of a --state chain go one "
+                          "after another: under Slurm, sbatch --dependency=afterok:JOBID)", why);
+    }
+    k->state_locked = 1;
+    k->state_lock_fd = fd;
+    fs_sweep_stale_tmps(k->state_path, NULL, 0);
+    return CS_OK;
+}
+
 /* Rank 0: what ckpt_begin decides before anything is loaded. */
 typedef struct begin_info {
     int load;               /* 1: checkpoint, 2: state file */
@@ -254,7 +273,8 @@ static int begin_rank0(cs_ckpt *k, const cs_run_opts *o, const cs_plan *plan, be
                        cs_err *err)
 {
     if (check_dir_writable(k->dir, err) != CS_OK ||
-        (k->hold && check_state_path(k->state_path, err) != CS_OK))
+        (k->hold && check_state_path(k->state_path, err) != CS_OK) ||
+        (k->hold && lock_state(k, err) != CS_OK))
         return err->code;
     struct stat st;
     k->state_there = k->hold && stat(k->state_path, &st) == 0;
@@ -425,6 +445,9 @@ void ckpt_end(cs_ckpt *k)
     if (k->staged && k->c && k->c->rank == 0)
         unlink(k->state_tmp);
     k->staged = 0;
+    if (k->state_locked)   /* after the save or the unlink above */
+        fs_unlock_output(k->state_path, k->state_lock_fd);
+    k->state_locked = 0;
     free(k->hist);
     k->hist = NULL;
 }

@@ -335,11 +335,7 @@ static void split_parent(const char *path, char *parent, size_t size, const char
         snprintf(parent, size, "%.*s", (int)(slash - path), path);
 }
 
-/* Removes the "<final>.tmp.<digits>" directories other than keep: those of
- * jobs killed (SIGKILL, a node lost) before they could remove their own.
- * Only while final's lock is held, when no live job can own one: every
- * job takes the lock before it makes its directory. */
-static void sweep_stale_tmps(const char *final, const char *keep)
+void fs_sweep_stale_tmps(const char *final, const char *keep, int dirs)
 {
     char parent[PATH_MAX];
     const char *base;
@@ -356,10 +352,13 @@ static void sweep_stale_tmps(const char *final, const char *keep)
             continue;
         char p[PATH_MAX];
         struct stat st;
-        if (snprintf(p, sizeof p, "%s/%s", parent, n) >= (int)sizeof p || strcmp(p, keep) == 0)
+        if (snprintf(p, sizeof p, "%s/%s", parent, n) >= (int)sizeof p ||
+            (keep && strcmp(p, keep) == 0) || lstat(p, &st) != 0)
             continue;
-        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+        if (dirs && S_ISDIR(st.st_mode))
             fs_abandon_output(p);
+        else if (!dirs && S_ISREG(st.st_mode))
+            unlink(p);
     }
     closedir(d);
 }
@@ -378,7 +377,7 @@ int fs_begin_output(const char *final, const char *const *outputs, int force,
     }
     snprintf(tmp, tmpsize, "%s.tmp.%ld", final, (long)getpid());
     fs_abandon_output(tmp);
-    sweep_stale_tmps(final, tmp);
+    fs_sweep_stale_tmps(final, tmp, 1);
     if (fs_mkdir_p(tmp, err) != CS_OK)
         return cs_err_wrap(err, "%s: cannot create the output directory", final);
     return CS_OK;

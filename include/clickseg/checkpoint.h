@@ -48,6 +48,10 @@ typedef struct cs_ckpt {
                                      * rows (max_reject_share), whatever its resume point */
     int hold;                       /* --state: keep the last window's sessions open */
     int staged;                     /* the state file is staged */
+    /* rank 0: "<state>.lock" held for the whole run, so that two runs of
+     * a chain never load one state at once (the second save would drop
+     * the first run's files from the chain) */
+    int state_locked, state_lock_fd;
     char state_path[CS_PATH_MAX], state_tmp[CS_PATH_MAX + 32];
     /* rank 0: the state file as this run found it (there, size, mtime):
      * every checkpoint records it, and a resume refuses a state file that

@@ -85,6 +85,13 @@ void fs_abandon_output(const char *tmp);
  * for one output at once. */
 int fs_lock_output(const char *final, int *fd, cs_err *err);
 
+/* Removes the "<final>.tmp.<digits>" entries other than keep (NULL: none
+ * kept) that jobs killed before they could clean up left beside final:
+ * directories when dirs (outputs), regular files otherwise (--state
+ * files). Only with final's lock held (fs_lock_output), when no live job
+ * can own one: every job takes the lock before it makes its own. */
+void fs_sweep_stale_tmps(const char *final, const char *keep, int dirs);
+
 /* Removes "<final>.lock" and drops the lock (fd -1: nothing). */
 void fs_unlock_output(const char *final, int fd);
 

@@ -88,9 +88,20 @@ until grep -q "checkpoint 3 written" r4.err; do
     [ $SECONDS -lt $deadline ] && kill -0 $BG 2> /dev/null || { cat r4.err >&2; fail "run 4 did not checkpoint"; }
     sleep 0.02
 done
+# Another run of the chain while it runs (a day submitted without a
+# dependency on the one before) is refused before it loads the state: its
+# save would drop run 4's day from the chain, or run 4's would drop its.
+# Run 4's ranks are stopped meanwhile, so that it is still running.
+kill -STOP $(pgrep -P $BG)
+expect_fail 5 "--state: week.state is being written by another clickseg job \(pid [0-9]+ on .* holds week.state.lock\).*--dependency=afterok" \
+    mpi 2 "$CLICKSEG" run -i "days/${DAYS[5]}" -o concurrent --sessions --state week.state
+[ -e concurrent ] && fail "the refused concurrent run left its output"
 kill -KILL $BG $(pgrep -P $BG) 2> /dev/null || true
 wait $BG 2> /dev/null || true
 [ "$(md5sum < week.state)" = "$sum" ] || fail "a killed run changed the state"
+# what a run killed while saving the state leaves (a partial snapshot) goes
+# with the next run of the chain
+echo partial > week.state.tmp.999999
 # A state saved by another run since the checkpoint (here: only its time
 # changed) is refused: the resumed run's save would undo that run's.
 was=$(stat -c %y week.state)
@@ -99,6 +110,8 @@ expect_fail 4 "state week.state changed since checkpoint" \
     mpi 3 "$CLICKSEG" run -q -i "days/${DAYS[4]}" -o run4 --sessions --state week.state --resume
 touch -d "$was" week.state
 mpi 3 "$CLICKSEG" run -q -i "days/${DAYS[4]}" -o run4 --sessions --state week.state --resume
+[ ! -e week.state.tmp.999999 ] || fail "a killed run's temporary state was left"
+[ ! -e week.state.lock ] || fail "the run left the state's lock file"
 chain_run 5 2 2000 "${DAYS[5]}"
 chain_run 6 1 900 "${DAYS[6]}"
 chain_run 7 3 5000 "${DAYS[7]}"

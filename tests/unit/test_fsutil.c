@@ -3,7 +3,7 @@
  * unlinks the file as it lets go, so a lock on an unlinked file must not
  * count), it makes the output's parents and names its holder, and
  * fs_begin_output under the lock removes the temporary directories of
- * killed jobs and nothing else. */
+ * killed jobs and nothing else (for --state, their temporary files). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -169,12 +169,35 @@ static void test_begin_sweeps_killed_jobs(void **state)
     fs_unlock_output(final, fd);
 }
 
+/* For --state files (dirs 0) the same names go when they are files, and a
+ * directory of that name stays. */
+static void test_sweep_files(void **state)
+{
+    (void)state;
+    char final[256], f1[300], f2[300], d[300], keep[300];
+    snprintf(final, sizeof final, "%s/chain.state", root);
+    snprintf(f1, sizeof f1, "%s.tmp.123", final);
+    snprintf(f2, sizeof f2, "%s.tmp.9", final);
+    snprintf(d, sizeof d, "%s.tmp.5", final);
+    snprintf(keep, sizeof keep, "%s.tmp.x", final);
+    touch(f1);
+    touch(f2);
+    touch(keep);
+    assert_int_equal(mkdir(d, 0755), 0);
+    fs_sweep_stale_tmps(final, f2, 0);
+    assert_int_equal(access(f1, F_OK), -1);
+    assert_int_equal(access(f2, F_OK), 0);   /* the one to keep */
+    assert_int_equal(access(keep, F_OK), 0);
+    assert_true(is_dir(d));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_lock_basics, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock_exclusive_under_churn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_begin_sweeps_killed_jobs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sweep_files, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
