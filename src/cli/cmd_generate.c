@@ -121,10 +121,18 @@ int cmd_generate(const cs_comm *c, int argc, char **argv)
         cs_err_set(&err, CS_EIO, "%s/%s: not a file of a generated archive, but run would read "
                    "it with one: choose another output directory or move it away", o.p.outdir,
                    other);
-    if (err.code == CS_OK && c->rank == 0)
+    /* The lock first, as run, merge and import take it: two generates into
+     * one directory would replace each other's files, and fs_begin_output
+     * removes the temporary directories it finds as killed jobs'. */
+    int lock_fd = -1;
+    if (err.code == CS_OK && c->rank == 0 &&
+        fs_lock_output(o.p.outdir, &lock_fd, &err) == CS_OK)
         fs_begin_output(o.p.outdir, outputs, o.force, tmp, sizeof tmp, &err);
-    if (comm_agree(c, &err) != CS_OK)
+    if (comm_agree(c, &err) != CS_OK) {
+        if (c->rank == 0)
+            fs_unlock_output(o.p.outdir, lock_fd);
         return cli_fail(c, "generate", &err);
+    }
     comm_bcast(c, tmp, sizeof tmp, &err);
     cs_gen_params p = o.p;
     if (snprintf(p.outdir, sizeof p.outdir, "%s", tmp) >= (int)sizeof p.outdir)
@@ -135,11 +143,13 @@ int cmd_generate(const cs_comm *c, int argc, char **argv)
         gen_archive(c, &p, &s, &err);
     if (err.code == CS_OK && c->rank == 0)
         fs_commit_output(tmp, o.p.outdir, outputs, &err);
-    if (comm_agree(c, &err) != CS_OK) {
-        if (c->rank == 0)
-            fs_abandon_output(tmp);
+    int agreed = comm_agree(c, &err);
+    if (agreed != CS_OK && c->rank == 0)
+        fs_abandon_output(tmp);
+    if (c->rank == 0)
+        fs_unlock_output(o.p.outdir, lock_fd);
+    if (agreed != CS_OK)
         return cli_fail(c, "generate", &err);
-    }
     if (c->rank == 0 && !o.quiet) {
         double dt = comm_wtime() - t0;
         uint64_t ns = s.sessions[0] + s.sessions[1] + s.sessions[2] + s.sessions[3];

@@ -86,4 +86,29 @@ done
 expect_fail 2 "unknown option" "$CLICKSEG" inspect --bogus arch
 "$CLICKSEG" generate --help | grep "usage: mpirun -n N clickseg generate" > /dev/null || fail "generate --help"
 expect_fail 2 "is not a count" mpi 1 "$CLICKSEG" generate -o x -n lots
+# Two generates into one directory: the second is refused while the first
+# runs (its ranks stopped, so it surely does), and what the first leaves
+# when killed (its temporary directory) goes with the next generate there.
+if [ "$NRANKS" -eq 2 ]; then
+    mpirun -n 2 --oversubscribe "$CLICKSEG" generate -q -o busy -n 50000000 -d 2 -f 2 \
+        > busy.out 2>&1 < /dev/null &
+    BG=$!
+    deadline=$((SECONDS + 60))
+    until ls -d busy.tmp.[0-9]* > /dev/null 2>&1; do   # made under the lock
+        [ $SECONDS -lt $deadline ] && kill -0 $BG 2> /dev/null ||
+            { cat busy.out >&2; fail "the first generate made no temporary directory"; }
+        sleep 0.02
+    done
+    ranks=$(pgrep -P $BG)
+    kill -STOP $ranks
+    expect_fail 5 "busy is being written by another clickseg job \(pid [0-9]+ on .* holds busy.lock\)" \
+        mpi 1 "$CLICKSEG" generate -o busy -n 1000 -d 1 -f 1
+    kill -KILL $ranks $BG 2> /dev/null || true
+    wait $BG 2> /dev/null || true
+    ls -d busy.tmp.[0-9]* > /dev/null 2>&1 || fail "the killed generate left no temporary directory"
+    mpi 1 "$CLICKSEG" generate -q -o busy -n 1000 -d 1 -f 1
+    [ -s busy/events-0000.h5 ] || fail "the generate after the killed one wrote no archive"
+    ! ls -d busy.tmp.* 2> /dev/null || fail "the killed generate's temporary directory was left"
+    [ ! -e busy.lock ] || fail "generate left its lock file"
+fi
 echo "test_generate: ok ($NRANKS ranks)"
