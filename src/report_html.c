@@ -359,8 +359,9 @@ static void section_over_time(html_ctx *h)
     }
     free(tot);
     doc_axis_free(&ax);
-    fprintf(h->f, "<p class=\"note\">Every number per %s: <a href=\"%speriods.csv\">periods.csv"
-            "</a>.</p></section>\n", period_word(d), h->link_prefix);
+    fprintf(h->f, "<p class=\"note\">Every number per %s: <a href=\"", period_word(d));
+    xml_puts(h->f, h->link_prefix);   /* URL-encoded already; escaped as every href is */
+    fprintf(h->f, "periods.csv\">periods.csv</a>.</p></section>\n");
 }
 
 static void section_funnels(html_ctx *h)
@@ -478,7 +479,28 @@ static int render(html_ctx *h)
     return ferror(h->f) ? -1 : 0;
 }
 
-/* The href prefix of files beside report.h5, seen from the page. */
+/* path as a URL path: bytes other than letters, digits, "-._~/" as %XX,
+ * so that a directory named "a#1" or "x<y" neither cuts the link at an
+ * anchor nor puts markup into the page. */
+static void url_path(const char *path, char *out, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t k = 0;
+    for (const unsigned char *p = (const unsigned char *)path; *p && k + 4 < n; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("-._~/", *p)) {
+            out[k++] = (char)*p;
+        } else {
+            out[k++] = '%';
+            out[k++] = hex[*p >> 4];
+            out[k++] = hex[*p & 15];
+        }
+    }
+    out[k] = '\0';
+}
+
+/* The href prefix of files beside report.h5, seen from the page: "" or
+ * the directory's absolute path, URL-encoded. */
 static void link_prefix(const cs_report_doc *d, const char *html_path, char *out, size_t n)
 {
     char hdir[PATH_MAX], rdir[PATH_MAX], tmp[PATH_MAX];
@@ -489,13 +511,16 @@ static void link_prefix(const cs_report_doc *d, const char *html_path, char *out
     else
         snprintf(tmp, sizeof tmp, ".");
     if (!realpath(slash == tmp ? "/" : tmp, hdir) || !realpath(d->dir, rdir)) {
-        snprintf(out, n, "%s/", d->dir);
+        snprintf(tmp, sizeof tmp, "%s/", d->dir);
+        url_path(tmp, out, n);
         return;
     }
-    if (strcmp(hdir, rdir) == 0)
+    if (strcmp(hdir, rdir) == 0) {
         out[0] = '\0';
-    else
-        snprintf(out, n, "%s/", rdir);
+        return;
+    }
+    snprintf(tmp, sizeof tmp, "%s/", rdir);
+    url_path(tmp, out, n);
 }
 
 int report_html_write(const cs_report_doc *d, const char *html_path, cs_err *err)

@@ -12,7 +12,8 @@
 typedef struct html_ctx {
     FILE *f;
     const cs_report_doc *d;
-    char link_prefix[4200];   /* href prefix of files beside report.h5 ("" or "/abs/dir/") */
+    char link_prefix[3 * 4096 + 8];   /* href prefix of files beside report.h5 ("" or "/abs/dir/",
+                                       * URL-encoded: up to 3 bytes a byte) */
 } html_ctx;
 
 /* Fill colour of segment s (bots grey, the others a colour-blind-safe palette). */

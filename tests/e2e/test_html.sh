@@ -50,6 +50,16 @@ cp -r out copy && rm copy/report.html
 cmp first.html copy/report.html || fail "a copy of the run re-renders differently"
 "$CLICKSEG" report out --html elsewhere.html -q
 grep -q "href=\"$(cd out && pwd)/periods.csv\"" elsewhere.html || fail "a page elsewhere links the CSV absolutely"
+# A run kept in a directory whose name has URL and HTML characters: the
+# links are percent-encoded (a "#" once cut them at an anchor) and no name
+# turns into markup.
+odd='we<b onmouseover=x> "dir"#1 %20&'
+mkdir -p "$odd" && cp -r out "$odd/run"
+"$CLICKSEG" report "$odd/run" --html odd.html -q
+! grep -q "<b onmouseover" odd.html || fail "a directory name became markup in the page"
+grep -q 'href="[^"]*/we%3Cb%20onmouseover%3Dx%3E%20%22dir%22%231%20%2520%26/run/periods.csv"' odd.html ||
+    fail "the periods.csv link is not the URL-encoded path"
+$PY "$SRCDIR/lib/check_html.py" "$odd/run" odd.html
 
 # Chromium: the parsed page holds the same numbers; no console message.
 chrome --enable-logging=stderr --v=0 --dump-dom "file://$PWD/out/report.html" > dom.html 2> chrome.log

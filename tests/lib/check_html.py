@@ -15,6 +15,7 @@ import json
 import math
 import os
 import re
+import urllib.parse
 import sys
 from datetime import date
 from html.parser import HTMLParser
@@ -256,7 +257,13 @@ def self_contained(page, report_dir):
         if href.startswith("#"):
             if not re.search(r'id="%s"' % re.escape(href[1:]), text):
                 errs.append("broken anchor %s" % href)
-        elif not os.path.exists(href if href.startswith("/") else os.path.join(os.path.dirname(page), href)):
+            continue
+        # a file link is a URL path: anything else percent-encoded (a "#"
+        # would cut it at an anchor, a space or "<" is no URL character)
+        if not re.fullmatch(r"[A-Za-z0-9._~/%-]+", href):
+            errs.append("link not URL-encoded: %s" % href)
+        path = urllib.parse.unquote(href)
+        if not os.path.exists(path if path.startswith("/") else os.path.join(os.path.dirname(page), path)):
             errs.append("link to a missing file: %s" % href)
     return errs
 
