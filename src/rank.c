@@ -267,7 +267,10 @@ typedef struct topk_heap {
  * scores it: one pass over the table for the scores and both lists). */
 static void topk_offer(topk_heap *h, const cs_user *u, const cs_user_rank *k, uint64_t i)
 {
-    if (!h->cd || !h->kk || (h->prospects && k->prospect_score < 0))
+    /* Neither list holds the risk tier: a customer with refunds, abuse or
+     * bot sessions is no one to pursue, however much they bought. */
+    if (!h->cd || !h->kk || (h->prospects && k->prospect_score < 0) ||
+        (!h->prospects && k->tier == TIER_RISK))
         return;
     cand x = {h->prospects ? k->prospect_score : k->score, u->user_id, i};
     if (h->n < h->kk)

@@ -174,7 +174,7 @@ static void segment_table(html_ctx *h)
 {
     const cs_report_doc *d = h->d;
     FILE *f = h->f;
-    static const char *const head[] = {"Segment", "Sessions", "Share", "Users", "Conversion",
+    static const char *const head[] = {"Segment", "Sessions", "Share of sessions", "Users", "Conversion",
         "Revenue", "Refunds", "Cart abandonment"};
     fprintf(f, "<div class=\"scroll\"><table id=\"segment-table\"><tr>");
     for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)

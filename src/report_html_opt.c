@@ -46,13 +46,14 @@ static const cs_table *code_table(const html_ctx *h, const cs_tcol *c)
     return t && h5table_col(t, "name") ? t : NULL;
 }
 
-/* Names of profile codes (docs/archive-format.md); -1 is "no profile". */
+/* Names of profile codes (docs/archive-format.md). -1 is a user without
+ * a profile row, which is not the table's own 0 ("unknown"). */
 static const char *profile_label(const char *column, int64_t v)
 {
     static const char *const gender[] = {"unknown", "female", "male", "other"};
     static const char *const age[] = {"unknown", "18-24", "25-34", "35-44", "45-54", "55-64", "65+"};
     if (v == -1)
-        return "unknown";
+        return "no profile";
     if (strcmp(column, "gender") == 0 && v >= 0 && v < 4)
         return gender[v];
     if (strcmp(column, "age_band") == 0 && v >= 0 && v < 7)

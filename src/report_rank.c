@@ -76,10 +76,12 @@ static void json_profiles(FILE *f, const cs_config *cfg, const cs_ranking *r)
             const int64_t *cell = r->xtab + ((size_t)k * CS_PROFILE_SLOTS + (size_t)v) * XT_WIDTH;
             if (cell[XT_USERS] == 0)
                 continue;
+            /* the profile code as a number; null for users without a
+             * profile row (the tables' own code 0 is their "unknown") */
             char label[16];
-            if (v == CS_PROFILE_UNKNOWN) snprintf(label, sizeof label, "unknown");
+            if (v == CS_PROFILE_UNKNOWN) snprintf(label, sizeof label, "null");
             else snprintf(label, sizeof label, "%d", v);
-            fprintf(f, "%s\n      {\"value\": \"%s\", \"users\": %lld, \"revenue\": %lld, "
+            fprintf(f, "%s\n      {\"value\": %s, \"users\": %lld, \"revenue\": %lld, "
                     "\"purchase_sessions\": %lld, \"sessions\": ", first ? "" : ",", label,
                     (long long)cell[XT_USERS], (long long)cell[XT_REVENUE],
                     (long long)cell[XT_PURCHASE_SESSIONS]);
@@ -215,10 +217,9 @@ static int csv_tables(const char *dir, const cs_config *cfg, const cs_ranking *r
             if (!cell[XT_USERS])
                 continue;
             report_csv_str(f, r->profile_cols[k]);   /* from the user's profile file */
-            if (v == CS_PROFILE_UNKNOWN)
-                fprintf(f, ",unknown");
-            else
-                fprintf(f, ",%d", v);
+            /* -1: no profile row, as report.h5 and customers.h5 write it
+             * (an integer column, for pandas and spreadsheets) */
+            fprintf(f, ",%d", v == CS_PROFILE_UNKNOWN ? -1 : v);
             fprintf(f, ",%lld,%lld,%lld", (long long)cell[XT_USERS], (long long)cell[XT_REVENUE],
                     (long long)cell[XT_PURCHASE_SESSIONS]);
             for (int s = 0; s < cfg->rules.nsegments; s++)

@@ -18,8 +18,36 @@ for key in ("ranking", "tiers", "rfm_segments", "targets", "prospects", "profile
     assert a[key] == b[key], f"{key} differs between 1 rank and many"
 assert len(a["targets"]) == 150 and len(a["prospects"]) == 150
 assert set(a["profiles"]) == {"gender", "age_band", "region"}, a["profiles"].keys()
-assert any(r["value"] == "unknown" for r in a["profiles"]["gender"]), "users without a profile"
+# users without a profile row: value null, apart from the table's own 0 ("unknown")
+assert any(r["value"] is None for r in a["profiles"]["gender"]), "users without a profile"
+assert all(r["value"] is None or isinstance(r["value"], int) for r in a["profiles"]["gender"])
+import pandas as pd
+pc = pd.read_csv("many/profiles.csv")
+assert pc["value"].dtype.kind == "i", pc.dtypes   # integers for pandas: -1 = no profile row
+g = pc[pc.column == "gender"]
+assert sorted(g.value.tolist()) == sorted(-1 if r["value"] is None else r["value"]
+                                          for r in a["profiles"]["gender"]), g
 print("ranking sections identical; profiles:", sorted(a["profiles"]))
+PY
+# A list as long as the customer table: every customer outside the risk
+# tier, none in it, and risk-tier customers with scores above some targets'
+# (what made the exclusion matter: they were ranked among the targets).
+mpi "$NRANKS" "$CLICKSEG" run -q -i arch -o all --set rank.top_k=1000000
+$PY "$SRCDIR/lib/targets_check.py" arch all
+$PY - <<'PY'
+import h5py, json
+r = json.load(open("all/report.json"))
+with h5py.File("all/customers.h5") as h:
+    g = h["customers"]
+    names = {v: k for k, v in h5py.check_enum_dtype(g["tier"].dtype).items()}
+    tier = [names[int(v)] for v in g["tier"][:]]
+    score = g["score"][:].tolist()
+risky = [s for s, t in zip(score, tier) if t == "risk"]
+assert len(r["targets"]) == len(tier) - len(risky), (len(r["targets"]), len(tier), len(risky))
+assert risky and max(risky) > min(t["score"] for t in r["targets"]), \
+    "no risk-tier customer outscores a target: the test proves nothing"
+print(f"targets: {len(r['targets'])} customers; {len(risky)} in the risk tier left out "
+      f"(best score {max(risky)})")
 PY
 # CSV and report.h5 copies of the lists.
 $PY - <<'PY'

@@ -304,7 +304,7 @@ def optional_sections(root, report_dir):
     cols, first = head_and_row("/profiles/gender", 1)
     if cols[:4] != ["value", "users", "purchase_sessions", "revenue"]:
         errs.append("profile columns %r" % cols)
-    if first[:1] != ["unknown"] or head_and_row("/profiles/gender", 3)[1][:1] != ["male"]:
+    if first[:1] != ["no profile"] or head_and_row("/profiles/gender", 3)[1][:1] != ["male"]:
         errs.append("profile rows %r" % first)
     bars = {}
     for svg in root.find_all("svg", data_chart="revenue-by-tier"):

@@ -4,7 +4,7 @@
 Checks target-customer selection against the generator's planted truth and
 against clickseg's own customer table:
 - the targets list equals the first K rows of customers.h5 sorted by
-  (score desc, user_id asc), and prospects are never-bought, non-risk users
+  (score desc, user_id asc) outside the risk tier, and prospects are never-bought, non-risk users
   sorted the same way by their own order;
 - the high tier holds at least 80% of the planted high-value customers
   (users with >= 3 planted purchase sessions: immediate buyers and collectors
@@ -53,9 +53,12 @@ def main():
         cu["tier"] = [tier_names[int(v)] for v in g["tier"][:]]
     fails = []
     k = len(rep["targets"])
-    best = cu.sort_values(["score", "user_id"], ascending=[False, True]).head(k)
+    # the risk tier is no target, however high its score
+    best = cu[cu.tier != "risk"].sort_values(["score", "user_id"], ascending=[False, True]).head(k)
     if [t["user_id"] for t in rep["targets"]] != best.user_id.tolist():
-        fails.append("targets are not the first K customers by (score desc, user_id asc)")
+        fails.append("targets are not the first K non-risk customers by (score desc, user_id asc)")
+    if any(t["tier"] == "risk" for t in rep["targets"]):
+        fails.append("a risk-tier customer is a target")
     if [t["score"] for t in rep["targets"]] != best.score.tolist():
         fails.append("target scores differ from customers.h5")
     for p in rep["prospects"]:
