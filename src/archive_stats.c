@@ -51,17 +51,26 @@ void archive_hll_merge(uint8_t *into, const uint8_t *reg)
             into[i] = reg[i];
 }
 
+/* Rows behind are measured against the newest ts of the rows run would
+ * use before them (*max), as run measures lateness: one row 5 days back
+ * and the 99 after it are 100 rows behind, not one step back. */
 static void stats_block(cs_file_stats *st, const int64_t *ts, const uint64_t *uid,
-                        const uint8_t *type, uint64_t n, int64_t *prev, uint8_t *reg)
+                        const uint8_t *type, uint64_t n, int64_t *max, int64_t lateness_us,
+                        uint8_t *reg)
 {
     for (uint64_t i = 0; i < n; i++) {
         if (ts[i] < st->ts_min) st->ts_min = ts[i];
         if (ts[i] > st->ts_max) st->ts_max = ts[i];
-        st->out_of_order += ts[i] < *prev;
-        *prev = ts[i];
+        int rejected = ts[i] < 0 || ts[i] > CS_TS_MAX || type[i] > 7;
+        if (!rejected && ts[i] < *max) {
+            st->out_of_order++;
+            st->late += *max - ts[i] > lateness_us;
+        }
+        if (!rejected && ts[i] > *max)
+            *max = ts[i];
         st->negative_ts += ts[i] < 0;
         st->far_future_ts += ts[i] > CS_TS_MAX;
-        st->rejected += ts[i] < 0 || ts[i] > CS_TS_MAX || type[i] > 7;
+        st->rejected += rejected;
         if (type[i] < 8)
             st->type_counts[type[i]]++;
         else
@@ -70,7 +79,7 @@ static void stats_block(cs_file_stats *st, const int64_t *ts, const uint64_t *ui
     }
 }
 
-int archive_file_stats(const char *path, cs_file_stats *st, cs_err *err)
+int archive_file_stats(const char *path, int64_t lateness_us, cs_file_stats *st, cs_err *err)
 {
     memset(st, 0, sizeof *st);
     st->ts_min = INT64_MAX;
@@ -90,7 +99,7 @@ int archive_file_stats(const char *path, cs_file_stats *st, cs_err *err)
     uint64_t *other = type ? cs_malloc(STATS_BLOCK * 8 * 4, err, "inspect buffer") : NULL;
     if (!other)
         rc = CS_ENOMEM;
-    int64_t prev = INT64_MIN;
+    int64_t max = INT64_MIN;
     for (uint64_t at = 0; rc == CS_OK && at < info.rows; at += STATS_BLOCK) {
         uint64_t n = info.rows - at < STATS_BLOCK ? info.rows - at : STATS_BLOCK;
         cs_columns c = {.ts = ts, .user_id = uid, .event_type = type, .product_id = other,
@@ -100,7 +109,7 @@ int archive_file_stats(const char *path, cs_file_stats *st, cs_err *err)
                         .session_id = other + 3 * STATS_BLOCK};
         rc = archive_read_range(r, at, n, &c, err);
         if (rc == CS_OK)
-            stats_block(st, ts, uid, type, n, &prev, reg);
+            stats_block(st, ts, uid, type, n, &max, lateness_us, reg);
     }
     if (rc == CS_OK)
         st->distinct_users_est = info.rows ? archive_hll_estimate(reg) : 0;

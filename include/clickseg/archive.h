@@ -153,11 +153,14 @@ void archive_release_views(cs_archive_reader *r);
 #define CS_HLL_BITS 14
 #define CS_HLL_M (1u << CS_HLL_BITS)
 
-/* Scans the whole file in blocks: exact ts min/max, rows out of time order,
+/* Scans the whole file in blocks: exact ts min/max, rows out of time order
+ * (and of them, those run would count late when the file is read alone),
  * event-type counts and invalid types; used by inspect. */
 typedef struct cs_file_stats {
     int64_t ts_min, ts_max;
-    uint64_t out_of_order;          /* rows with ts < the previous row's ts */
+    uint64_t out_of_order;          /* rows run uses whose ts is before the newest ts of
+                                     * the rows run uses before them */
+    uint64_t late;                  /* of them, more than lateness_us before it */
     uint64_t type_counts[8];
     uint64_t bad_types;             /* event_type > 7 */
     uint64_t negative_ts;
@@ -166,7 +169,7 @@ typedef struct cs_file_stats {
     uint64_t distinct_users_est;    /* estimate (HyperLogLog-style) */
     uint8_t users_hll[CS_HLL_M];    /* its registers: merged across files by inspect */
 } cs_file_stats;
-int archive_file_stats(const char *path, cs_file_stats *st, cs_err *err);
+int archive_file_stats(const char *path, int64_t lateness_us, cs_file_stats *st, cs_err *err);
 
 /* The distinct users that HyperLogLog registers estimate; into gets the
  * registers of the union of its users and reg's (max a register). */

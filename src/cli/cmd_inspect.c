@@ -14,6 +14,7 @@
 #include "clickseg/config.h"
 #include "clickseg/features.h"
 #include "clickseg/fsutil.h"
+#include "clickseg/numfmt.h"
 #include "clickseg/plan.h"
 #include "clickseg/profiles.h"
 
@@ -31,6 +32,18 @@ static void inspect_usage(FILE *out)
         "              or over the profile values)\n"
         "  -h, --help  this help\n\n"
         "Exit status: 0 usable (notes such as out-of-order rows are printed), 4 unusable.\n");
+}
+
+/* inspect reads no configuration: lateness is judged by the default. */
+static int64_t default_lateness_us(void)
+{
+    cs_config *cfg = malloc(sizeof *cfg);
+    if (!cfg)
+        return 3600 * INT64_C(1000000);
+    config_defaults(cfg);
+    int64_t l = cfg->session_max_lateness_us;
+    free(cfg);
+    return l;
 }
 
 typedef struct totals {
@@ -103,7 +116,8 @@ static int inspect_file(FILE *o, const char *path, int quick, totals *t, cs_file
     if (quick || fi.rows == 0)
         return 0;
     cs_file_stats st;
-    if (archive_file_stats(path, &st, &err) != CS_OK) {
+    int64_t lateness_us = default_lateness_us();
+    if (archive_file_stats(path, lateness_us, &st, &err) != CS_OK) {
         fprintf(o, "    PROBLEM: %s\n", err.msg);
         t->problems++;
         return 1;
@@ -113,10 +127,20 @@ static int inspect_file(FILE *o, const char *path, int quick, totals *t, cs_file
     cli_format_ts(st.ts_max, b, sizeof b);
     fprintf(o, "    time: %s .. %s UTC, %s\n", a, b,
            st.out_of_order ? "NOT in time order" : "in time order");
-    if (st.out_of_order)
-        fprintf(o, "    note: %llu rows have a ts earlier than the row before; clickseg run accepts "
-               "them within session.max_lateness and counts later ones as late_events\n",
-               (unsigned long long)st.out_of_order);
+    if (st.out_of_order) {
+        char d[32];
+        fmt_duration(d, sizeof d, (double)lateness_us / 1e6);
+        fprintf(o, "    note: %llu row%s earlier than a row before %s; ",
+                (unsigned long long)st.out_of_order, st.out_of_order == 1 ? " is" : "s are",
+                st.out_of_order == 1 ? "it" : "them");
+        if (st.late)
+            fprintf(o, "%llu by more than the default session.max_lateness (%s): clickseg run "
+                    "counts %s as late_events\n",
+                    (unsigned long long)st.late, d, st.late == 1 ? "it" : "them");
+        else
+            fprintf(o, "all within the default session.max_lateness (%s): clickseg run takes "
+                    "them\n", d);
+    }
     if (st.bad_types)
         fprintf(o, "    note: %llu rows have an event_type outside 0..7; run rejects and counts them\n",
                (unsigned long long)st.bad_types);

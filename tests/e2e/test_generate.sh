@@ -56,6 +56,23 @@ $PY "$SRCDIR/lib/make_edge_archive.py" edge > /dev/null
 grep -q "NOT in time order" edge.txt || fail "inspect did not flag the out-of-order file"
 grep -q "outside 0..7" edge.txt || fail "inspect did not count bad event types"
 
+# 100 consecutive rows of the last file moved 5 days back: inspect counts
+# the rows behind the newest before them, as run counts late rows (it once
+# counted one step back, where run then reported 100 late events).
+mkdir -p shifted && cp arch/*.h5 shifted/
+$PY - <<'PY'
+import glob, h5py
+f = sorted(glob.glob("shifted/events-*.h5"))[-1]
+with h5py.File(f, "a") as h:
+    ts = h["events/ts"]
+    ts[1000:1100] = ts[1000:1100] - 5 * 86400 * 10**6
+PY
+"$CLICKSEG" inspect shifted > shifted.txt || { cat shifted.txt; fail "inspect refused the shifted archive"; }
+grep -q "note: 100 rows are earlier than a row before them; 100 by more than the default session.max_lateness (1 h 00 min): clickseg run counts them as late_events$" shifted.txt ||
+    { cat shifted.txt; fail "inspect did not count the 100 rows behind"; }
+mpi "$NRANKS" "$CLICKSEG" run -q -i shifted -o shifted-run
+$PY -c 'import json; t = json.load(open("shifted-run/report.json"))["totals"]; assert t["late_events"] == 100, t'
+
 # Broken archives: exit 4 and the problem named with file and dataset.
 for v in bad-overflow no-events unequal; do
     $PY "$SRCDIR/lib/make_edge_archive.py" "bad-$v" --variant "$v" > /dev/null

@@ -334,7 +334,7 @@ static void test_does_not_fit(void **state)
         /* inspect's full pass reports it too */
         cs_file_stats st;
         cs_err_clear(&err);
-        assert_int_equal(archive_file_stats(p, &st, &err), CS_EINPUT);
+        assert_int_equal(archive_file_stats(p, 3600000000, &st, &err), CS_EINPUT);
         assert_has(err.msg, cases[k].dset);
         assert_has(err.msg, "does not fit");
     }
@@ -357,12 +357,12 @@ static void test_file_stats(void **state)
         uid[i] = (uint64_t)(i % 10000) * 7919 + 13;   /* 10000 distinct users */
         type[i] = (uint8_t)(i % 8);
     }
-    ts[100] = 500;       /* before row 99: out of order */
-    ts[200] = -7;        /* negative, and out of order */
+    ts[100] = 500;       /* 98.5 ms before row 99: behind, and late at 50 ms */
+    ts[200] = -7;        /* negative: rejected, so neither behind nor the newest */
     ts[300] = 299000;    /* equal to row 299: in order */
-    ts[400] = 398999;    /* 1 µs before row 399: out of order */
-    ts[500] = CS_TS_MAX + 1;   /* after 9999-12-31: far future (row 501 is out of order) */
-    ts[600] = CS_TS_MAX;       /* the last valid µs: not far future (601 out of order) */
+    ts[400] = 398999;    /* 1 µs before row 399: behind, not late */
+    ts[500] = CS_TS_MAX + 1;   /* after 9999-12-31: far future, rejected (501 in order) */
+    ts[600] = CS_TS_MAX;       /* the last valid µs: every row after it is behind and late */
     type[7] = 9;         /* two bad types, both in place of a 7 */
     type[15] = 200;
     hid_t f = new_file("stats.h5");
@@ -379,10 +379,13 @@ static void test_file_stats(void **state)
     cs_file_stats st;
     cs_err err;
     cs_err_clear(&err);
-    assert_int_equal(archive_file_stats(tpath("stats.h5"), &st, &err), CS_OK);
+    assert_int_equal(archive_file_stats(tpath("stats.h5"), 50000, &st, &err), CS_OK);
     assert_int_equal(st.ts_min, -7);
     assert_int_equal(st.ts_max, CS_TS_MAX + 1);
-    assert_int_equal(st.out_of_order, 5);
+    /* behind the newest used row before them, as run measures lateness:
+     * rows 100 and 400, and 601..NS-1 behind row 600's CS_TS_MAX */
+    assert_int_equal(st.out_of_order, 2 + (NS - 601));
+    assert_int_equal(st.late, 1 + (NS - 601));
     assert_int_equal(st.negative_ts, 1);
     assert_int_equal(st.far_future_ts, 1);
     assert_int_equal(st.bad_types, 2);
@@ -395,7 +398,7 @@ static void test_file_stats(void **state)
 
     /* a profile-only file has no event statistics, and no error */
     make_profiles("stats_profiles.h5");
-    assert_int_equal(archive_file_stats(tpath("stats_profiles.h5"), &st, &err), CS_OK);
+    assert_int_equal(archive_file_stats(tpath("stats_profiles.h5"), 50000, &st, &err), CS_OK);
     assert_int_equal(st.out_of_order, 0);
     assert_int_equal(st.distinct_users_est, 0);
     /* a file that does not scan fails the same way */
@@ -404,7 +407,7 @@ static void test_file_stats(void **state)
     put_required(g, 3, COL_TS);
     H5Gclose(g);
     H5Fclose(f);
-    assert_int_equal(archive_file_stats(tpath("stats_no_ts.h5"), &st, &err), CS_EINPUT);
+    assert_int_equal(archive_file_stats(tpath("stats_no_ts.h5"), 50000, &st, &err), CS_EINPUT);
     assert_has(err.msg, "required dataset /events/ts is missing");
 }
 
