@@ -510,17 +510,15 @@ static void link_prefix(const cs_report_doc *d, const char *html_path, char *out
         *slash = '\0';
     else
         snprintf(tmp, sizeof tmp, ".");
-    if (!realpath(slash == tmp ? "/" : tmp, hdir) || !realpath(d->dir, rdir)) {
-        snprintf(tmp, sizeof tmp, "%s/", d->dir);
-        url_path(tmp, out, n);
-        return;
-    }
-    if (strcmp(hdir, rdir) == 0) {
+    const char *dir = rdir;
+    if (!realpath(slash == tmp ? "/" : tmp, hdir) || !realpath(d->dir, rdir))
+        dir = d->dir;
+    else if (strcmp(hdir, rdir) == 0) {
         out[0] = '\0';
         return;
     }
-    snprintf(tmp, sizeof tmp, "%s/", rdir);
-    url_path(tmp, out, n);
+    url_path(dir, out, n > 1 ? n - 1 : n);
+    strcat(out, "/");
 }
 
 int report_html_write(const cs_report_doc *d, const char *html_path, cs_err *err)
