@@ -359,13 +359,14 @@ static void print_json(const cs_report_doc *d, FILE *out)
     for (int s = 0; s < d->nseg; s++) {
         fprintf(out, "%s{\"name\": ", s ? ", " : "");
         report_json_str(out, doc_seg_name(d, s));
-        fprintf(out, ", \"business\": %s, \"sessions\": %lld, \"share\": %.17g, \"users\": %lld, "
-                "\"conversion\": %.17g, \"revenue\": %lld}", doc_seg_business(d, s) ? "true" : "false",
-                (long long)tcol_i64(doc_seg_col(d, "sessions"), (uint64_t)s),
-                tcol_num(doc_seg_col(d, "share"), (uint64_t)s),
-                (long long)tcol_i64(doc_seg_col(d, "users"), (uint64_t)s),
-                tcol_num(doc_seg_col(d, "conversion"), (uint64_t)s),
-                (long long)tcol_i64(doc_seg_col(d, "revenue"), (uint64_t)s));
+        fprintf(out, ", \"business\": %s, \"sessions\": %lld, \"share\": ",
+                doc_seg_business(d, s) ? "true" : "false",
+                (long long)tcol_i64(doc_seg_col(d, "sessions"), (uint64_t)s));
+        report_json_ratio(out, tcol_num(doc_seg_col(d, "share"), (uint64_t)s));
+        fprintf(out, ", \"users\": %lld, \"conversion\": ",
+                (long long)tcol_i64(doc_seg_col(d, "users"), (uint64_t)s));
+        report_json_ratio(out, tcol_num(doc_seg_col(d, "conversion"), (uint64_t)s));
+        fprintf(out, ", \"revenue\": %lld}", (long long)tcol_i64(doc_seg_col(d, "revenue"), (uint64_t)s));
     }
     fprintf(out, "]}\n");
 }
@@ -373,14 +374,15 @@ static void print_json(const cs_report_doc *d, FILE *out)
 static void print_csv(const cs_report_doc *d, FILE *out)
 {
     fprintf(out, "segment,business,sessions,share,users,conversion,revenue,refunds\n");
-    for (int s = 0; s < d->nseg; s++)
-        fprintf(out, "%s,%d,%lld,%.10g,%lld,%.10g,%lld,%lld\n", doc_seg_name(d, s),
-                doc_seg_business(d, s), (long long)tcol_i64(doc_seg_col(d, "sessions"), (uint64_t)s),
-                tcol_num(doc_seg_col(d, "share"), (uint64_t)s),
-                (long long)tcol_i64(doc_seg_col(d, "users"), (uint64_t)s),
-                tcol_num(doc_seg_col(d, "conversion"), (uint64_t)s),
-                (long long)tcol_i64(doc_seg_col(d, "revenue"), (uint64_t)s),
+    for (int s = 0; s < d->nseg; s++) {
+        fprintf(out, "%s,%d,%lld,", doc_seg_name(d, s), doc_seg_business(d, s),
+                (long long)tcol_i64(doc_seg_col(d, "sessions"), (uint64_t)s));
+        report_csv_ratio(out, tcol_num(doc_seg_col(d, "share"), (uint64_t)s));
+        fprintf(out, ",%lld,", (long long)tcol_i64(doc_seg_col(d, "users"), (uint64_t)s));
+        report_csv_ratio(out, tcol_num(doc_seg_col(d, "conversion"), (uint64_t)s));
+        fprintf(out, ",%lld,%lld\n", (long long)tcol_i64(doc_seg_col(d, "revenue"), (uint64_t)s),
                 (long long)tcol_i64(doc_seg_col(d, "refunds"), (uint64_t)s));
+    }
 }
 
 int report_doc_print(const cs_report_doc *d, int format, FILE *out, cs_err *err)

@@ -158,8 +158,9 @@ static void share_chart(html_ctx *h)
         snprintf(labels[i], sizeof labels[i], "%s%s", name, doc_seg_business(d, s) ? "" : " *");
         snprintf(texts[i], sizeof texts[i], "%s (%s)", fmt_pct(p, sizeof p, seg_f64(d, "share", s), 1),
                  fmt_int(c, sizeof c, seg_i64(d, "sessions", s)));
+        double share = seg_f64(d, "share", s);   /* NaN: no sessions to share */
         bars[i] = (svg_bar){doc_seg_name(d, s), labels[i], texts[i], html_seg_color(d, s),
-                            seg_f64(d, "share", s)};
+                            isnan(share) ? 0 : share};
     }
     svg_bar_chart c = {.id = "segment-share", .title = "Share of sessions by segment",
                        .axis_label = "share of sessions (%; sessions in brackets)", .vmax = 0,

@@ -2,6 +2,7 @@
  * tables (totals.csv, segments.csv, periods.csv), from reduced statistics.
  * Numbers that are counts or money are written as integers; shares and
  * rates are derived from them, so they are identical for any rank count. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +33,20 @@ void report_json_str(FILE *f, const char *s)
         else fputc(ch, f);
     }
     fputc('"', f);
+}
+
+void report_json_ratio(FILE *f, double v)
+{
+    if (isnan(v) || isinf(v))
+        fputs("null", f);
+    else
+        fprintf(f, "%.17g", v);
+}
+
+void report_csv_ratio(FILE *f, double v)
+{
+    if (!isnan(v) && !isinf(v))
+        fprintf(f, "%.10g", v);
 }
 
 void report_csv_str(FILE *f, const char *s)
@@ -94,21 +109,23 @@ static void json_segments(FILE *f, const cs_config *cfg, const cs_stats *st)
         const cs_segstat *g = &st->seg[s];
         fprintf(f, "    {\"name\": ");
         report_json_str(f, r->segments[s]);
-        fprintf(f, ", \"business\": %s, \"sessions\": %lld, \"share\": %.17g, \"users\": %lld, "
-                "\"events\": %lld, \"purchase_sessions\": %lld, \"purchases\": %lld, "
-                "\"conversion\": %.17g, \"revenue\": %lld, \"refunds\": %lld, "
-                "\"cart_sessions\": %lld, \"abandoned_cart_sessions\": %lld, "
-                "\"cart_abandonment\": %.17g, \"mean_duration_s\": %.17g, "
-                "\"mean_events\": %.17g, \"product_view_sessions\": %lld, "
-                "\"checkout_sessions\": %lld, ",
-                s == r->bot_segment ? "false" : "true", (long long)g->sessions,
-                stats_share(st, s, r->bot_segment), (long long)g->users, (long long)g->events,
-                (long long)g->purchase_sessions, (long long)g->purchases,
-                stats_ratio(g->purchase_sessions, g->sessions), (long long)g->revenue,
+        fprintf(f, ", \"business\": %s, \"sessions\": %lld, \"share\": ",
+                s == r->bot_segment ? "false" : "true", (long long)g->sessions);
+        report_json_ratio(f, stats_share(st, s, r->bot_segment));
+        fprintf(f, ", \"users\": %lld, \"events\": %lld, \"purchase_sessions\": %lld, "
+                "\"purchases\": %lld, \"conversion\": ", (long long)g->users,
+                (long long)g->events, (long long)g->purchase_sessions, (long long)g->purchases);
+        report_json_ratio(f, stats_ratio(g->purchase_sessions, g->sessions));
+        fprintf(f, ", \"revenue\": %lld, \"refunds\": %lld, \"cart_sessions\": %lld, "
+                "\"abandoned_cart_sessions\": %lld, \"cart_abandonment\": ", (long long)g->revenue,
                 (long long)g->refunds, (long long)g->cart_sessions,
-                (long long)g->abandoned_cart_sessions,
-                stats_ratio(g->abandoned_cart_sessions, g->cart_sessions),
-                stats_ratio(g->duration_s_sum, g->sessions), stats_ratio(g->events, g->sessions),
+                (long long)g->abandoned_cart_sessions);
+        report_json_ratio(f, stats_ratio(g->abandoned_cart_sessions, g->cart_sessions));
+        fprintf(f, ", \"mean_duration_s\": ");
+        report_json_ratio(f, stats_ratio(g->duration_s_sum, g->sessions));
+        fprintf(f, ", \"mean_events\": ");
+        report_json_ratio(f, stats_ratio(g->events, g->sessions));
+        fprintf(f, ", \"product_view_sessions\": %lld, \"checkout_sessions\": %lld, ",
                 (long long)g->product_view_sessions, (long long)g->checkout_sessions);
         json_quantiles(f, "duration_s", g->hist_duration);
         fprintf(f, ", ");
@@ -231,14 +248,16 @@ static int write_csvs(const char *dir, const cs_config *cfg, const cs_stats *st,
     for (int s = 0; s < st->nseg; s++) {
         const cs_segstat *g = &st->seg[s];
         char q[4][24];
-        fprintf(f, "%s,%d,%lld,%.10g,%lld,%lld,%lld,%lld,%.10g,%lld,%lld,%lld,%lld,%.10g,%s,%s,"
-                "%s,%s\n", cfg->rules.segments[s], s != cfg->rules.bot_segment,
-                (long long)g->sessions, stats_share(st, s, cfg->rules.bot_segment),
-                (long long)g->users, (long long)g->events, (long long)g->purchase_sessions,
-                (long long)g->purchases, stats_ratio(g->purchase_sessions, g->sessions),
-                (long long)g->revenue, (long long)g->refunds, (long long)g->cart_sessions,
-                (long long)g->abandoned_cart_sessions,
-                stats_ratio(g->abandoned_cart_sessions, g->cart_sessions),
+        fprintf(f, "%s,%d,%lld,", cfg->rules.segments[s], s != cfg->rules.bot_segment,
+                (long long)g->sessions);
+        report_csv_ratio(f, stats_share(st, s, cfg->rules.bot_segment));
+        fprintf(f, ",%lld,%lld,%lld,%lld,", (long long)g->users, (long long)g->events,
+                (long long)g->purchase_sessions, (long long)g->purchases);
+        report_csv_ratio(f, stats_ratio(g->purchase_sessions, g->sessions));
+        fprintf(f, ",%lld,%lld,%lld,%lld,", (long long)g->revenue, (long long)g->refunds,
+                (long long)g->cart_sessions, (long long)g->abandoned_cart_sessions);
+        report_csv_ratio(f, stats_ratio(g->abandoned_cart_sessions, g->cart_sessions));
+        fprintf(f, ",%s,%s,%s,%s\n",
                 quantile_text(q[0], sizeof q[0], g->hist_duration, 0.5, ""),
                 quantile_text(q[1], sizeof q[1], g->hist_duration, 0.9, ""),
                 quantile_text(q[2], sizeof q[2], g->hist_events, 0.5, ""),

@@ -1,6 +1,7 @@
 /* stats.c — integer statistics, histograms and their exact reduction. */
 #include "clickseg/stats.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,7 +101,7 @@ int64_t *stats_period_row(cs_stats *s, int64_t key, cs_err *err)
 
 double stats_ratio(int64_t a, int64_t b)
 {
-    return b ? (double)a / (double)b : 0.0;
+    return b ? (double)a / (double)b : NAN;
 }
 
 double stats_share(const cs_stats *s, int seg, int bot)

@@ -60,6 +60,11 @@ int report_write_summary(const char *dir, const cs_config *cfg, const cs_stats *
 void report_json_str(FILE *f, const char *s);
 void report_csv_str(FILE *f, const char *s);
 
+/* A ratio (stats_ratio): "%.17g" in JSON and "%.10g" in CSV, or, when it
+ * is undefined (NaN: nothing to divide by), null and an empty cell. */
+void report_json_ratio(FILE *f, double v);
+void report_csv_ratio(FILE *f, double v);
+
 /* 1 when column name s ends in suffix: what a column holds is read from
  * its name ("_ts", "_id", "_pct"). */
 static inline int report_name_ends(const char *s, const char *suffix)

@@ -77,7 +77,8 @@ int64_t stats_bin_max(int bin);
  * bin where the cumulative count reaches q * total. -1 when empty. */
 int64_t stats_quantile(const int64_t *hist, double q);
 
-/* a / b, or 0 when b is 0. */
+/* a / b; NaN when b is 0 (a conversion of a segment without sessions is
+ * not 0% but undefined: the writers give null, an empty CSV cell, a dash). */
 double stats_ratio(int64_t a, int64_t b);
 
 /* Share of segment seg's sessions: of the business (non-bot) sessions, or

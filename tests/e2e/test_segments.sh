@@ -105,9 +105,9 @@ mpi "$NRANKS" "$CLICKSEG" run -q -c seg7.cfg -i arch/events-0000.h5 -o part1 --s
 mpi "$NRANKS" "$CLICKSEG" run -q -c seg7.cfg -i arch/events-0001.h5 -i arch/profiles.h5 -o part2 --sessions \
     --state seg.state
 $CMP --same whole part2 --sessions
-# A segment no session falls into has no quantiles: missing in segments.csv
-# (NaN in pandas), null in report.json, -1 in report.h5; the others' agree
-# across the three.
+# A segment no session falls into has no quantiles and no rates: missing in
+# segments.csv (NaN in pandas), null in report.json, -1 (quantiles) or NaN
+# (rates) in report.h5; the others' agree across the three.
 sed 's/  { segment = "rest"; }/  { segment = "never"; when = ( "events >= 1000000" ); },\n  { segment = "rest"; }/' \
     seg7.cfg > seg8.cfg
 grep -q never seg8.cfg || fail "seg8.cfg lacks the empty segment"
@@ -125,9 +125,25 @@ for q in ("duration_s_p50", "duration_s_p90", "events_p50", "events_p90"):
     assert pd.isna(csv.loc["never", q]), (q, csv.loc["never", q])
 assert js["never"]["duration_s"] == {"p50": None, "p90": None, "p99": None}, js["never"]
 assert h5["never"] == {"duration_s_p50": -1, "events_p90": -1}, h5["never"]
+# nor rates: a conversion of no sessions is not 0% but undefined (NaN in
+# report.h5's float columns); a segment with sessions but no cart session
+# has no cart abandonment either
+with h5py.File("empty8/report.h5") as f:
+    g = f["segments"]
+    i = [n.decode() for n in g["name"][:]].index("never")
+    for k in ("conversion", "cart_abandonment", "mean_duration_s", "mean_events"):
+        assert js["never"][k] is None and pd.isna(g[k][i]), (k, js["never"][k], g[k][i])
+    assert g["share"][i] == 0 and js["never"]["share"] == 0   # 0 of the sessions: defined
+for k in ("conversion", "cart_abandonment"):
+    assert pd.isna(csv.loc["never", k]), (k, csv.loc["never", k])
+for name, seg in js.items():
+    if seg["cart_sessions"] == 0:
+        assert seg["cart_abandonment"] is None and pd.isna(csv.loc[name, "cart_abandonment"]), name
+    else:
+        assert seg["cart_abandonment"] == seg["abandoned_cart_sessions"] / seg["cart_sessions"], name
 for n in ("long", "rest"):
     assert csv.loc[n, "duration_s_p50"] == js[n]["duration_s"]["p50"] == h5[n]["duration_s_p50"] >= 0
     assert csv.loc[n, "events_p90"] == js[n]["events_per_session"]["p90"] == h5[n]["events_p90"] >= 1
-print("an empty segment's quantiles: NaN in segments.csv, null in report.json, -1 in report.h5")
+print("an empty segment's quantiles and rates: NaN in segments.csv, null in report.json, -1 / NaN in report.h5")
 PY
 echo "test_segments: ok ($NRANKS ranks)"

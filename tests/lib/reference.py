@@ -429,13 +429,13 @@ def compute(paths, gap_us=DEFAULT_GAP_S * US, max_duration_us=DEFAULT_MAX_DURATI
         segments.append({
             "name": name,
             "sessions": ns,
-            "share": ns / denom if denom else 0.0,
+            "share": ns / denom if denom else None,   # undefined: no sessions to share
             "users": int(np.unique(su[k]).size),
             "events": int(F["events"][k].sum()),
             "revenue": int(F["revenue"][k].sum()),
             "refunds": int(F["refund_amount"][k].sum()),
             "purchase_sessions": ps,
-            "conversion": ps / ns if ns else 0.0,
+            "conversion": ps / ns if ns else None,    # undefined, not 0%
             "cart_sessions": int(carts.sum()),
             "abandoned_cart_sessions": int((carts & ~has_p).sum()),
             "product_view_sessions": int((k & (F["product_views"] >= 1)).sum()),
