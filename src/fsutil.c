@@ -7,6 +7,7 @@
 #include <fnmatch.h>
 #include <glob.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -335,11 +336,70 @@ static void split_parent(const char *path, char *parent, size_t size, const char
         snprintf(parent, size, "%.*s", (int)(slash - path), path);
 }
 
+/* Marks a temporary output directory as clickseg's: only a directory
+ * holding this file is ever swept, so a user's own "out.tmp.2024" is not. */
+#define TMP_MARK ".clickseg-partial"
+
+/* 1 when pid runs: exists and is no zombie (a killed job's ranks stay
+ * zombies where nothing reaps them, as under a container's init). */
+static int process_alive(pid_t pid)
+{
+    if (kill(pid, 0) != 0 && errno == ESRCH)
+        return 0;
+    char p[64], buf[512];
+    snprintf(p, sizeof p, "/proc/%ld/stat", (long)pid);
+    FILE *f = fopen(p, "r");
+    if (!f)
+        return 1;   /* no /proc: kill's word */
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *close = strrchr(buf, ')');   /* after "pid (comm)" */
+    return !(close && close[1] == ' ' && (close[2] == 'Z' || close[2] == 'X'));
+}
+
+/* 1 when p holds our mark and no live process of this host wrote it (a
+ * job on another host is trusted to the lock, as the output is). */
+static int stale_tmp_dir(const char *p)
+{
+    char m[PATH_MAX + 32], line[256] = "", host[128] = "";
+    snprintf(m, sizeof m, "%s/" TMP_MARK, p);
+    FILE *f = fopen(m, "r");
+    if (!f)
+        return 0;
+    int got = fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    long pid = 0;
+    char who[128] = "";
+    if (!got || sscanf(line, "pid %ld on %127s", &pid, who) != 2)
+        return 1;   /* ours, killed while it wrote the mark */
+    gethostname(host, sizeof host - 1);
+    return strcmp(who, host) != 0 || pid <= 0 || !process_alive((pid_t)pid);
+}
+
+/* 1 when p starts with the HDF5 signature: a --state snapshot, not a
+ * user's file that happens to bear the name. */
+static int is_hdf5_file(const char *p)
+{
+    static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    unsigned char b[8];
+    FILE *f = fopen(p, "rb");
+    if (!f)
+        return 0;
+    int ok = fread(b, 1, 8, f) == 8 && memcmp(b, sig, 8) == 0;
+    fclose(f);
+    return ok;
+}
+
 void fs_sweep_stale_tmps(const char *final, const char *keep, int dirs)
 {
     char parent[PATH_MAX];
-    const char *base;
+    const char *base, *keep_base = NULL;
     split_parent(final, parent, sizeof parent, &base);
+    if (keep) {
+        const char *slash = strrchr(keep, '/');
+        keep_base = slash ? slash + 1 : keep;
+    }
     size_t blen = strlen(base);
     DIR *d = opendir(parent);
     if (!d)
@@ -348,16 +408,16 @@ void fs_sweep_stale_tmps(const char *final, const char *keep, int dirs)
     while ((e = readdir(d))) {
         const char *n = e->d_name;
         if (strncmp(n, base, blen) != 0 || strncmp(n + blen, ".tmp.", 5) != 0 ||
-            !n[blen + 5] || strspn(n + blen + 5, "0123456789") != strlen(n + blen + 5))
+            !n[blen + 5] || strspn(n + blen + 5, "0123456789") != strlen(n + blen + 5) ||
+            (keep_base && strcmp(n, keep_base) == 0))
             continue;
         char p[PATH_MAX];
         struct stat st;
-        if (snprintf(p, sizeof p, "%s/%s", parent, n) >= (int)sizeof p ||
-            (keep && strcmp(p, keep) == 0) || lstat(p, &st) != 0)
+        if (snprintf(p, sizeof p, "%s/%s", parent, n) >= (int)sizeof p || lstat(p, &st) != 0)
             continue;
-        if (dirs && S_ISDIR(st.st_mode))
+        if (dirs && S_ISDIR(st.st_mode) && stale_tmp_dir(p))
             fs_abandon_output(p);
-        else if (!dirs && S_ISREG(st.st_mode))
+        else if (!dirs && S_ISREG(st.st_mode) && is_hdf5_file(p))
             unlink(p);
     }
     closedir(d);
@@ -380,6 +440,17 @@ int fs_begin_output(const char *final, const char *const *outputs, int force,
     fs_sweep_stale_tmps(final, tmp, 1);
     if (fs_mkdir_p(tmp, err) != CS_OK)
         return cs_err_wrap(err, "%s: cannot create the output directory", final);
+    char m[PATH_MAX + 32], host[128] = "?";
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    snprintf(m, sizeof m, "%s/" TMP_MARK, tmp);
+    FILE *f = fopen(m, "w");
+    int ok = f && fprintf(f, "pid %ld on %s\n", (long)getpid(), host) > 0;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    if (!ok)
+        return cs_err_set(err, CS_EIO, "%s: cannot write in the output's temporary directory %s: "
+                          "%s", final, tmp, strerror(errno));
     return CS_OK;
 }
 
@@ -429,6 +500,10 @@ int fs_commit_output(const char *tmp, const char *final, const char *const *outp
 {
     char *stale = NULL;
     size_t nstale = 0;
+    /* The mark is no output; from here a failure abandons tmp anyway. */
+    char m[PATH_MAX + 32];
+    snprintf(m, sizeof m, "%s/" TMP_MARK, tmp);
+    unlink(m);
     int rc = fs_mkdir_p(final, err);
     /* Before the first file moves: all the outputs move, or none. */
     if (rc == CS_OK)

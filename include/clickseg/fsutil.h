@@ -43,8 +43,9 @@ int fs_mkdir_p(const char *dir, cs_err *err);
  * `outputs` (NULL-terminated file names or fnmatch patterns such as
  * "*.h5": every file the command writes there), CS_EIO unless force.
  * Called with final's lock held (fs_lock_output): the other
- * "<final>.tmp.<digits>" directories are then those of killed jobs, and
- * are removed. */
+ * "<final>.tmp.<digits>" directories with the mark file this writes
+ * (".clickseg-partial": pid and host; fs_commit_output removes it) are
+ * then those of killed jobs, and are removed. */
 int fs_begin_output(const char *final, const char *const *outputs, int force,
                     char *tmp, size_t tmpsize, cs_err *err);
 
@@ -87,9 +88,11 @@ int fs_lock_output(const char *final, int *fd, cs_err *err);
 
 /* Removes the "<final>.tmp.<digits>" entries other than keep (NULL: none
  * kept) that jobs killed before they could clean up left beside final:
- * directories when dirs (outputs), regular files otherwise (--state
- * files). Only with final's lock held (fs_lock_output), when no live job
- * can own one: every job takes the lock before it makes its own. */
+ * when dirs (outputs), directories that hold fs_begin_output's mark file
+ * (and whose writer, when of this host, is dead); otherwise (--state),
+ * HDF5 files. A user's own entry of such a name is not touched. Only with
+ * final's lock held (fs_lock_output), when no live job can own one: every
+ * job takes the lock before it makes its own. */
 void fs_sweep_stale_tmps(const char *final, const char *keep, int dirs);
 
 /* Removes "<final>.lock" and drops the lock (fd -1: nothing). */

@@ -99,9 +99,11 @@ expect_fail 5 "--state: week.state is being written by another clickseg job \(pi
 kill -KILL $BG $(pgrep -P $BG) 2> /dev/null || true
 wait $BG 2> /dev/null || true
 [ "$(md5sum < week.state)" = "$sum" ] || fail "a killed run changed the state"
-# what a run killed while saving the state leaves (a partial snapshot) goes
-# with the next run of the chain
-echo partial > week.state.tmp.999999
+# what a run killed while saving the state leaves (a partial snapshot, an
+# HDF5 file) goes with the next run of the chain; a user's file of such a
+# name that is no HDF5 file stays
+$PY -c 'import h5py; h5py.File("week.state.tmp.999999", "w").create_group("partial")'
+echo mine > week.state.tmp.424242
 # A state saved by another run since the checkpoint (here: only its time
 # changed) is refused: the resumed run's save would undo that run's.
 was=$(stat -c %y week.state)
@@ -111,6 +113,8 @@ expect_fail 4 "state week.state changed since checkpoint" \
 touch -d "$was" week.state
 mpi 3 "$CLICKSEG" run -q -i "days/${DAYS[4]}" -o run4 --sessions --state week.state --resume
 [ ! -e week.state.tmp.999999 ] || fail "a killed run's temporary state was left"
+[ -e week.state.tmp.424242 ] || fail "a file that is no snapshot was removed"
+rm week.state.tmp.424242
 [ ! -e week.state.lock ] || fail "the run left the state's lock file"
 chain_run 5 2 2000 "${DAYS[5]}"
 chain_run 6 1 900 "${DAYS[6]}"

@@ -127,26 +127,71 @@ static void test_lock_exclusive_under_churn(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* A mark file as fs_begin_output writes one ("pid N on HOST"). */
+static void mark(const char *dir, const char *line)
+{
+    char p[400];
+    snprintf(p, sizeof p, "%s/.clickseg-partial", dir);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs(line, f);
+    fclose(f);
+}
+
+/* A pid no process has: a child that has been waited for. */
+static long dead_pid(void)
+{
+    pid_t c = fork();
+    assert_true(c >= 0);
+    if (c == 0)
+        _exit(0);
+    assert_int_equal(waitpid(c, NULL, 0), c);
+    return (long)c;
+}
+
 /* Under the lock, fs_begin_output removes "<final>.tmp.<digits>"
- * directories (with what they hold) and keeps every other name: a
- * non-numeric suffix, another output's directory, a plain file. */
+ * directories that bear its mark (with what they hold) when their writer
+ * is dead or on another host, and keeps every other: a user's directory
+ * of such a name without the mark, a live local writer's, a non-numeric
+ * suffix, another output's, a plain file. Its own directory gets the mark,
+ * and the commit leaves the mark out of the output. */
 static void test_begin_sweeps_killed_jobs(void **state)
 {
     (void)state;
-    char final[256], p[400], tmp[300];
+    char final[256], p[400], tmp[300], host[128] = "";
+    gethostname(host, sizeof host - 1);
     snprintf(final, sizeof final, "%s/out", root);
-    const char *stale[] = {"out.tmp.12345", "out.tmp.1"};
-    const char *kept[] = {"out.tmp.x9", "out.tmp.", "outer.tmp.7", "out.tmpl.7"};
-    for (int i = 0; i < 2; i++) {
+    char dead[160], elsewhere[160], alive[160], zombie[160];
+    snprintf(dead, sizeof dead, "pid %ld on %s\n", dead_pid(), host);
+    /* a child that has exited and not been reaped: what a killed job's
+     * ranks stay where nothing reaps them (a container's init) */
+    pid_t z = fork();
+    assert_true(z >= 0);
+    if (z == 0)
+        _exit(0);
+    usleep(100000);
+    snprintf(zombie, sizeof zombie, "pid %ld on %s\n", (long)z, host);
+    snprintf(elsewhere, sizeof elsewhere, "pid %ld on not-%s\n", (long)getpid(), host);
+    snprintf(alive, sizeof alive, "pid %ld on %s\n", (long)getpid(), host);
+    const char *stale[] = {"out.tmp.12345", "out.tmp.1", "out.tmp.22", "out.tmp.23"};
+    const char *stale_mark[] = {dead, elsewhere, "", zombie};   /* "": killed while writing it */
+    const char *kept[] = {"out.tmp.x9", "out.tmp.", "outer.tmp.7", "out.tmpl.7",
+                          "out.tmp.2024", "out.tmp.31"};
+    for (int i = 0; i < 4; i++) {
         snprintf(p, sizeof p, "%s/%s", root, stale[i]);
         assert_int_equal(mkdir(p, 0755), 0);
+        mark(p, stale_mark[i]);
         snprintf(p, sizeof p, "%s/%s/report.json", root, stale[i]);
         touch(p);
     }
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 6; i++) {
         snprintf(p, sizeof p, "%s/%s", root, kept[i]);
         assert_int_equal(mkdir(p, 0755), 0);
     }
+    snprintf(p, sizeof p, "%s/out.tmp.31", root);   /* a live writer of this host */
+    mark(p, alive);
+    snprintf(p, sizeof p, "%s/out.tmp.2024/mine.csv", root);   /* the user's, unmarked */
+    touch(p);
     snprintf(p, sizeof p, "%s/out.tmp.77", root);   /* not a directory */
     touch(p);
     cs_err err = {0};
@@ -155,40 +200,68 @@ static void test_begin_sweeps_killed_jobs(void **state)
     assert_int_equal(fs_lock_output(final, &fd, &err), CS_OK);
     assert_int_equal(fs_begin_output(final, outputs, 0, tmp, sizeof tmp, &err), CS_OK);
     assert_true(is_dir(tmp));
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 4; i++) {
         snprintf(p, sizeof p, "%s/%s", root, stale[i]);
         assert_false(is_dir(p));
     }
-    for (int i = 0; i < 4; i++) {
+    assert_int_equal(waitpid(z, NULL, 0), z);
+    for (int i = 0; i < 6; i++) {
         snprintf(p, sizeof p, "%s/%s", root, kept[i]);
         assert_true(is_dir(p));
     }
+    snprintf(p, sizeof p, "%s/out.tmp.2024/mine.csv", root);
+    assert_int_equal(access(p, F_OK), 0);
     snprintf(p, sizeof p, "%s/out.tmp.77", root);
     assert_int_equal(access(p, F_OK), 0);
-    fs_abandon_output(tmp);
+    /* our own mark, then none in the committed output */
+    snprintf(p, sizeof p, "%s/.clickseg-partial", tmp);
+    assert_int_equal(access(p, F_OK), 0);
+    snprintf(p, sizeof p, "%s/report.json", tmp);
+    touch(p);
+    assert_int_equal(fs_commit_output(tmp, final, outputs, &err), CS_OK);
+    snprintf(p, sizeof p, "%s/report.json", final);
+    assert_int_equal(access(p, F_OK), 0);
+    snprintf(p, sizeof p, "%s/.clickseg-partial", final);
+    assert_int_equal(access(p, F_OK), -1);
     fs_unlock_output(final, fd);
 }
 
-/* For --state files (dirs 0) the same names go when they are files, and a
- * directory of that name stays. */
+/* For --state files (dirs 0) the same names go when they are HDF5 files
+ * (a partial snapshot); a user's file of that name that is not one, and a
+ * directory, stay; keep is matched by name, also given relative. */
 static void test_sweep_files(void **state)
 {
     (void)state;
-    char final[256], f1[300], f2[300], d[300], keep[300];
+    static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    char final[256], f1[300], f2[300], d[300], keep[300], text[300];
     snprintf(final, sizeof final, "%s/chain.state", root);
     snprintf(f1, sizeof f1, "%s.tmp.123", final);
     snprintf(f2, sizeof f2, "%s.tmp.9", final);
     snprintf(d, sizeof d, "%s.tmp.5", final);
     snprintf(keep, sizeof keep, "%s.tmp.x", final);
-    touch(f1);
-    touch(f2);
-    touch(keep);
+    snprintf(text, sizeof text, "%s.tmp.44", final);
+    const char *h5[] = {f1, f2, keep};
+    for (int i = 0; i < 3; i++) {
+        FILE *f = fopen(h5[i], "wb");
+        assert_non_null(f);
+        assert_int_equal(fwrite(sig, 1, 8, f), 8);
+        fclose(f);
+    }
+    touch(text);
     assert_int_equal(mkdir(d, 0755), 0);
     fs_sweep_stale_tmps(final, f2, 0);
     assert_int_equal(access(f1, F_OK), -1);
     assert_int_equal(access(f2, F_OK), 0);   /* the one to keep */
     assert_int_equal(access(keep, F_OK), 0);
+    assert_int_equal(access(text, F_OK), 0);
     assert_true(is_dir(d));
+    /* keep given relative to the working directory */
+    assert_int_equal(chdir(root), 0);
+    fs_sweep_stale_tmps("chain.state", "chain.state.tmp.9", 0);
+    assert_int_equal(access(f2, F_OK), 0);
+    fs_sweep_stale_tmps("chain.state", NULL, 0);
+    assert_int_equal(access(f2, F_OK), -1);
+    assert_int_equal(chdir("/"), 0);
 }
 
 int main(void)
