@@ -250,11 +250,13 @@ static int check_state_path(const char *path, cs_err *err)
 static int lock_state(cs_ckpt *k, cs_err *err)
 {
     int fd = -1;
-    if (fs_lock_output(k->state_path, &fd, err) != CS_OK) {
+    if (fs_lock_named(k->state_path, "cannot save the state", &fd, err) != CS_OK) {
         char why[sizeof err->msg];
         snprintf(why, sizeof why, "%s", err->msg);
-        return cs_err_set(err, err->code, "--state: %s (the runs of a --state chain go one "
-                          "after another: under Slurm, sbatch --dependency=afterok:JOBID)", why);
+        int busy = strstr(why, "by another clickseg job") != NULL;
+        return cs_err_set(err, err->code, "--state: %s%s", why,
+                          busy ? " (the runs of a --state chain go one after another: under "
+                                 "Slurm, sbatch --dependency=afterok:JOBID)" : "");
     }
     k->state_locked = 1;
     k->state_lock_fd = fd;

@@ -559,6 +559,11 @@ void fs_abandon_output(const char *tmp)
 
 int fs_lock_output(const char *final, int *fd, cs_err *err)
 {
+    return fs_lock_named(final, "cannot create the output directory", fd, err);
+}
+
+int fs_lock_named(const char *final, const char *cannot, int *fd, cs_err *err)
+{
     char path[PATH_MAX], parent[PATH_MAX];
     const char *base;
     *fd = -1;
@@ -566,7 +571,7 @@ int fs_lock_output(const char *final, int *fd, cs_err *err)
         return cs_err_set(err, CS_EUSAGE, "%s: output path too long", final);
     split_parent(final, parent, sizeof parent, &base);
     if (fs_mkdir_p(parent, err) != CS_OK)
-        return cs_err_wrap(err, "%s: cannot create the output directory", final);
+        return cs_err_wrap(err, "%s: %s", final, cannot);
     int f = -1;
     /* The holder unlinks the file before it lets go (fs_unlock_output): a
      * lock taken on a file that is no longer at `path` is nobody's, and a
@@ -575,8 +580,8 @@ int fs_lock_output(const char *final, int *fd, cs_err *err)
     for (int round = 0; round < 100; round++) {
         f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
         if (f < 0)
-            return cs_err_set(err, CS_EIO, "%s: cannot create the output directory: its lock "
-                              "file %s: %s", final, path, strerror(errno));
+            return cs_err_set(err, CS_EIO, "%s: %s: its lock file %s: %s", final, cannot, path,
+                              strerror(errno));
         if (flock(f, LOCK_EX | LOCK_NB) != 0) {
             int e = errno;
             char who[256] = "";

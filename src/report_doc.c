@@ -110,7 +110,7 @@ static int load_tables(hid_t f, cs_report_doc *d, cs_err *err)
         return cs_err_set(err, CS_EINPUT, "%s: not a clickseg report (no format attribute "
                           "\"clickseg-report\")", d->path);
     int64_t v = h5table_attr_i64(&d->root, "version", 1);
-    if (v < CS_REPORT_VERSION)
+    if (v < CS_REPORT_MIN_VERSION)
         return cs_err_set(err, CS_EINPUT, "%s: report format version %lld, written by an "
                           "older clickseg; it lacks what the page shows (rerun `clickseg run`)",
                           d->path, (long long)v);
@@ -307,6 +307,22 @@ int doc_format_from_name(const char *name)
 static const char *const total_keys[] = {"events", "sessions", "users", "purchase_sessions",
     "revenue", "refunds", "bot_sessions", "late_events", "rejected_events", NULL};
 
+/* s padded to |width| characters, not bytes (a dash for "no value" and a
+ * currency sign are several bytes of UTF-8): right-aligned when width > 0,
+ * left-aligned when < 0. */
+static void put_aligned(FILE *out, const char *s, int width)
+{
+    int chars = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        chars += (*p & 0xC0) != 0x80;
+    int pad = (width < 0 ? -width : width) - chars;
+    if (width > 0)
+        fprintf(out, "%*s", pad > 0 ? pad : 0, "");
+    fputs(s, out);
+    if (width < 0)
+        fprintf(out, "%*s", pad > 0 ? pad : 0, "");
+}
+
 static void print_text(const cs_report_doc *d, FILE *out)
 {
     char a[NUMFMT_MAX], b[NUMFMT_MAX], c[NUMFMT_MAX], e[NUMFMT_MAX], m1[NUMFMT_MAX], m2[NUMFMT_MAX];
@@ -330,12 +346,19 @@ static void print_text(const cs_report_doc *d, FILE *out)
     for (int s = 0; s < d->nseg; s++) {
         char name[80];
         doc_pretty_name(doc_seg_name(d, s), name, sizeof name);
-        fprintf(out, "  %-24s %14s %8s %11s %18s%s\n", name,
-                fmt_int(a, sizeof a, tcol_i64(doc_seg_col(d, "sessions"), (uint64_t)s)),
-                fmt_pct(b, sizeof b, tcol_num(doc_seg_col(d, "share"), (uint64_t)s), 1),
-                fmt_pct(c, sizeof c, tcol_num(doc_seg_col(d, "conversion"), (uint64_t)s), 1),
-                fmt_money(e, sizeof e, tcol_i64(doc_seg_col(d, "revenue"), (uint64_t)s), d->currency),
-                doc_seg_business(d, s) ? "" : "  (share of all sessions)");
+        fprintf(out, "  ");
+        put_aligned(out, name, -24);
+        fputc(' ', out);
+        put_aligned(out, fmt_int(a, sizeof a, tcol_i64(doc_seg_col(d, "sessions"), (uint64_t)s)), 14);
+        fputc(' ', out);
+        put_aligned(out, fmt_pct(b, sizeof b, tcol_num(doc_seg_col(d, "share"), (uint64_t)s), 1), 8);
+        fputc(' ', out);
+        put_aligned(out, fmt_pct(c, sizeof c, tcol_num(doc_seg_col(d, "conversion"), (uint64_t)s), 1),
+                    11);
+        fputc(' ', out);
+        put_aligned(out, fmt_money(e, sizeof e, tcol_i64(doc_seg_col(d, "revenue"), (uint64_t)s),
+                                   d->currency), 18);
+        fprintf(out, "%s\n", doc_seg_business(d, s) ? "" : "  (share of all sessions)");
     }
 }
 

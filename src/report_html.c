@@ -123,7 +123,7 @@ static void section_totals(html_ctx *h)
     card(f, "users", fmt_int(v, sizeof v, doc_total(d, "users")), "visitors (users)", "");
     int64_t ps = doc_total(d, "purchase_sessions");
     snprintf(n, sizeof n, "%s of business sessions",
-             fmt_pct(t, sizeof t, sessions - bots ? (double)ps / (double)(sessions - bots) : 0, 2));
+             fmt_pct(t, sizeof t, sessions - bots ? (double)ps / (double)(sessions - bots) : NAN, 2));
     card(f, "purchase_sessions", fmt_int(v, sizeof v, ps), "sessions with a purchase", n);
     card(f, "revenue", fmt_money(v, sizeof v, doc_total(d, "revenue"), d->currency), "revenue",
          "bots excluded");

@@ -277,8 +277,9 @@ void html_section_profiles(html_ctx *h)
     if (!d->nprofiles)
         return;
     fprintf(h->f, "<section id=\"profiles\"><h2>Profiles</h2><p class=\"note\">Segment and "
-            "tier figures by the archive's profile columns; users without a profile are "
-            "counted as unknown.</p>\n");
+            "tier figures by the archive's profile columns; users without a profile row are "
+            "counted as &ldquo;no profile&rdquo;, apart from a profile's own &ldquo;unknown&rdquo;."
+            "</p>\n");
     for (int i = 0; i < d->nprofiles; i++) {
         const cs_table *t = &d->profiles[i];
         const char *name = t->path + strlen("/profiles/");

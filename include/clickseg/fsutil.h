@@ -86,6 +86,11 @@ void fs_abandon_output(const char *tmp);
  * for one output at once. */
 int fs_lock_output(const char *final, int *fd, cs_err *err);
 
+/* The same lock on "<final>.lock" for a file that is not an output
+ * directory (--state): `cannot` says what fails when the lock file cannot
+ * be made ("cannot save the state"). */
+int fs_lock_named(const char *final, const char *cannot, int *fd, cs_err *err);
+
 /* Removes the "<final>.tmp.<digits>" entries other than keep (NULL: none
  * kept) that jobs killed before they could clean up left beside final:
  * when dirs (outputs), directories that hold fs_begin_output's mark file

@@ -24,7 +24,11 @@
 
 /* Version of report.json / report.h5 (2: funnel counts, rates, quantiles,
  * currency, /config and /run in report.h5). */
-#define CS_REPORT_VERSION 2
+#define CS_REPORT_VERSION 3
+/* The oldest report.h5 `clickseg report` renders: 3 changed report.json
+ * and the CSVs only (undefined rates null, profile values numbers), and in
+ * report.h5 the rates of nothing from 0 to NaN. */
+#define CS_REPORT_MIN_VERSION 2
 
 /* What the report says about the run itself. */
 typedef struct cs_run_meta {

@@ -169,6 +169,9 @@ expect_fail 4 "jsononly/report.h5: no such file" "$CLICKSEG" report jsononly
 cp -r out old
 $PY -c 'import h5py; f = h5py.File("old/report.h5", "a"); del f.attrs["version"]; f.close()'
 expect_fail 4 "report format version 1, written by an older clickseg" "$CLICKSEG" report old
+# version 2 (rates of nothing 0, not NaN) still renders
+$PY -c 'import h5py; f = h5py.File("old/report.h5", "a"); f.attrs["version"] = 2; f.close()'
+"$CLICKSEG" report old -q --no-html || fail "a version 2 report.h5 was refused"
 expect_fail 4 "not an HDF5 file" "$CLICKSEG" report out/report.json
 cp -r out cut && truncate -s 20000 cut/report.h5   # damaged: exit 4, as docs/report.md says
 expect_fail 4 "cut/report.h5: cannot open \(damaged\?\)" "$CLICKSEG" report cut --no-html
