@@ -43,6 +43,9 @@ typedef struct merge_ctx {
      * CS_MAX_PROFILE_COLS a user, CS_PROFILE_UNKNOWN where no run knew it. */
     int nprof;
     char prof_cols[CS_MAX_PROFILE_COLS][48];
+    /* their codes' labels (the columns' `values`): the first run's, "" once
+     * two runs differ */
+    char prof_values[CS_MAX_PROFILE_COLS][CS_PROFILE_VALUES_MAX];
     uint8_t *prof;
     uint64_t prof_cap;
     int64_t prof_conflicts;   /* values two runs gave a user differently (the later kept) */
@@ -352,14 +355,28 @@ static int check_profiles(merge_ctx *x, hid_t g, const char *path, int *here, cs
     if (pl.n == 0)
         return CS_OK;
     *here = pl.n;
-    if (x->nprof == 0) {
+    int first = x->nprof == 0;
+    if (first) {
         x->nprof = pl.n;
         memcpy(x->prof_cols, pl.names, sizeof pl.names);
-        return CS_OK;
-    }
-    if (pl.n != x->nprof || memcmp(pl.names, x->prof_cols, sizeof pl.names) != 0)
+    } else if (pl.n != x->nprof || memcmp(pl.names, x->prof_cols, sizeof pl.names) != 0) {
         return cs_err_set(err, CS_EINPUT, "%s: its profile columns are not those of the runs "
                           "before it; merge runs made with the same profile tables", path);
+    }
+    for (int k = 0; k < pl.n; k++) {
+        char dn[64], v[CS_PROFILE_VALUES_MAX] = "";
+        snprintf(dn, sizeof dn, "profile_%s", pl.names[k]);
+        hid_t d = H5Dopen2(g, dn, H5P_DEFAULT);
+        if (d < 0 || h5_attr_get_string(d, "values", v, sizeof v) != 1)
+            v[0] = '\0';
+        if (d >= 0)
+            H5Dclose(d);
+        H5Eclear2(H5E_DEFAULT);
+        if (first)
+            memcpy(x->prof_values[k], v, sizeof v);
+        else if (strcmp(x->prof_values[k], v) != 0)
+            x->prof_values[k][0] = '\0';
+    }
     return CS_OK;
 }
 
@@ -535,6 +552,7 @@ static int write_outputs(merge_ctx *x, double t0, cs_err *err)
     }
     if (rc == CS_OK)
         rc = rank_customers_profiled(c, x->cfg, x->nprof, (const char (*)[48])x->prof_cols,
+                                     (const char (*)[CS_PROFILE_VALUES_MAX])x->prof_values,
                                      &x->users, t_end, &x->ranking, err);
     if (rc == CS_OK)
         rc = comm_sum_i64(c, &x->prof_conflicts, 1, 0, err);

@@ -356,12 +356,26 @@ static int open_table(const char *path, cs_ranking *r, hid_t *f, hid_t *g, prof_
     memset(names, 0, sizeof names);
     for (int k = 0; k < pc->n; k++)
         snprintf(names[k], sizeof names[k], "%.*s", CS_PROFILE_NAME_MAX, pc->name[1 + k]);
-    if (r->nprofile_cols == 0) {
+    int first = r->nprofile_cols == 0;
+    if (first) {
         r->nprofile_cols = pc->n;
         memcpy(r->profile_cols, names, sizeof names);
     } else if (pc->n != r->nprofile_cols || memcmp(names, r->profile_cols, sizeof names)) {
         return cs_err_set(err, CS_EINPUT, "%s: /customers has other columns than the first "
                           "profile table; profile tables must share their columns", path);
+    }
+    /* The codes' labels (`<col>_values`): the first table's, unless a later
+     * one says otherwise, when no label is trusted (the report shows the
+     * codes). */
+    for (int k = 0; k < pc->n; k++) {
+        char an[64], v[CS_PROFILE_VALUES_MAX];
+        snprintf(an, sizeof an, "%s_values", names[k]);
+        if (h5_attr_get_string(*g, an, v, sizeof v) != 1)
+            v[0] = '\0';
+        if (first)
+            memcpy(r->profile_values[k], v, sizeof v);
+        else if (strcmp(r->profile_values[k], v) != 0)
+            r->profile_values[k][0] = '\0';
     }
     return check_shape(*g, "user_id", 1, rows, path, err);
 }

@@ -18,6 +18,43 @@ static const char *const rfm_names[CS_NRFM] = {"champions", "new", "loyal",
     "potential_loyalist", "at_risk", "about_to_sleep", "hibernating", "never_bought"};
 
 const char *rank_tier_name(int t) { return t >= 0 && t < CS_NTIERS ? tier_names[t] : NULL; }
+
+int rank_profile_label(const char *values, int64_t code, char *out, size_t n)
+{
+    /* "0=unknown 1=female 2=male": labels run to the next " <digits>=" */
+    for (const char *p = values; p && *p;) {
+        while (*p == ' ')
+            p++;
+        char *end;
+        long long k = strtoll(p, &end, 10);
+        if (end == p || *end != '=')
+            return 0;   /* not this form: no label is read from it */
+        const char *lab = end + 1, *q = lab;
+        while (*q) {
+            const char *sp = strchr(q, ' ');
+            if (!sp) {
+                q += strlen(q);
+                break;
+            }
+            const char *d = sp + 1;
+            while (*d >= '0' && *d <= '9')
+                d++;
+            if (d > sp + 1 && *d == '=') {
+                q = sp;
+                break;
+            }
+            q = sp + 1;
+        }
+        if (k == code) {
+            size_t len = (size_t)(q - lab) < n ? (size_t)(q - lab) : n - 1;
+            memcpy(out, lab, len);
+            out[len] = '\0';
+            return len > 0;
+        }
+        p = q;
+    }
+    return 0;
+}
 const char *rank_rfm_name(int r) { return r >= 0 && r < CS_NRFM ? rfm_names[r] : NULL; }
 
 int64_t rank_recency_days(const cs_user *u, int64_t t_end)
@@ -375,14 +412,17 @@ int rank_customers(const cs_comm *c, const cs_config *cfg, const cs_plan *plan,
 }
 
 int rank_customers_profiled(const cs_comm *c, const cs_config *cfg, int ncols,
-                            const char (*cols)[48], cs_users *users, int64_t t_end,
-                            cs_ranking *r, cs_err *err)
+                            const char (*cols)[48],
+                            const char (*values)[CS_PROFILE_VALUES_MAX], cs_users *users,
+                            int64_t t_end, cs_ranking *r, cs_err *err)
 {
     memset(r, 0, sizeof *r);
     r->t_end = t_end;
     r->nprofile_cols = ncols < 0 ? 0 : ncols > CS_MAX_PROFILE_COLS ? CS_MAX_PROFILE_COLS : ncols;
-    for (int k = 0; k < r->nprofile_cols; k++)
+    for (int k = 0; k < r->nprofile_cols; k++) {
         snprintf(r->profile_cols[k], sizeof r->profile_cols[k], "%s", cols[k]);
+        snprintf(r->profile_values[k], sizeof r->profile_values[k], "%s", values ? values[k] : "");
+    }
     return score_all(c, cfg, users, t_end, r, err);
 }
 

@@ -46,19 +46,15 @@ static const cs_table *code_table(const html_ctx *h, const cs_tcol *c)
     return t && h5table_col(t, "name") ? t : NULL;
 }
 
-/* Names of profile codes (docs/archive-format.md). -1 is a user without
- * a profile row, which is not the table's own 0 ("unknown"). */
-static const char *profile_label(const char *column, int64_t v)
+/* The name of a profile code, from the labels the profile table gave
+ * (the group's `values`, rank.h) into buf; NULL when it gave none (the
+ * page shows the code). -1 is a user without a profile row, which is not
+ * the table's own "unknown". */
+static const char *profile_label(const cs_table *t, int64_t v, char *buf, size_t n)
 {
-    static const char *const gender[] = {"unknown", "female", "male", "other"};
-    static const char *const age[] = {"unknown", "18-24", "25-34", "35-44", "45-54", "55-64", "65+"};
     if (v == -1)
         return "no profile";
-    if (strcmp(column, "gender") == 0 && v >= 0 && v < 4)
-        return gender[v];
-    if (strcmp(column, "age_band") == 0 && v >= 0 && v < 7)
-        return age[v];
-    return NULL;
+    return rank_profile_label(h5table_attr_str(t, "values", ""), v, buf, n) ? buf : NULL;
 }
 
 static void cell(html_ctx *h, const cs_table *t, const cs_tcol *c, uint64_t r)
@@ -74,10 +70,13 @@ static void cell(html_ctx *h, const cs_table *t, const cs_tcol *c, uint64_t r)
         return;
     }
     /* a cross-tab's `value` column: the profile code of /profiles/<column> */
+    char lab[CS_PROFILE_VALUES_MAX];
     const char *prof = strncmp(t->path, "/profiles/", 10) == 0 && strcmp(c->name, "value") == 0 &&
-                       c->kind == TK_I64 ? profile_label(t->path + 10, c->i[r]) : NULL;
+                       c->kind == TK_I64 ? profile_label(t, c->i[r], lab, sizeof lab) : NULL;
     if (prof) {
-        fprintf(h->f, "<td>%s</td>", prof);
+        fprintf(h->f, "<td>");
+        xml_puts(h->f, prof);   /* from the user's profile table */
+        fprintf(h->f, "</td>");
         return;
     }
     double v = tcol_num(c, r);

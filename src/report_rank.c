@@ -78,12 +78,17 @@ static void json_profiles(FILE *f, const cs_config *cfg, const cs_ranking *r)
                 continue;
             /* the profile code as a number; null for users without a
              * profile row (the tables' own code 0 is their "unknown") */
-            char label[16];
-            if (v == CS_PROFILE_UNKNOWN) snprintf(label, sizeof label, "null");
-            else snprintf(label, sizeof label, "%d", v);
-            fprintf(f, "%s\n      {\"value\": %s, \"users\": %lld, \"revenue\": %lld, "
-                    "\"purchase_sessions\": %lld, \"sessions\": ", first ? "" : ",", label,
-                    (long long)cell[XT_USERS], (long long)cell[XT_REVENUE],
+            char num[16], lab[CS_PROFILE_VALUES_MAX];
+            if (v == CS_PROFILE_UNKNOWN) snprintf(num, sizeof num, "null");
+            else snprintf(num, sizeof num, "%d", v);
+            fprintf(f, "%s\n      {\"value\": %s, \"label\": ", first ? "" : ",", num);
+            if (v != CS_PROFILE_UNKNOWN && rank_profile_label(r->profile_values[k], v, lab,
+                                                              sizeof lab))
+                report_json_str(f, lab);   /* from the user's profile table */
+            else
+                fputs("null", f);
+            fprintf(f, ", \"users\": %lld, \"revenue\": %lld, \"purchase_sessions\": %lld, "
+                    "\"sessions\": ", (long long)cell[XT_USERS], (long long)cell[XT_REVENUE],
                     (long long)cell[XT_PURCHASE_SESSIONS]);
             json_segmix(f, cfg, cell + XT_FIXED, 0);
             fprintf(f, ", \"tiers\": {");
@@ -205,7 +210,7 @@ static int csv_tables(const char *dir, const cs_config *cfg, const cs_ranking *r
     snprintf(path, sizeof path, "%s/profiles.csv", dir);
     if (!(f = fopen(path, "w")))
         return cs_err_set(err, CS_EIO, "%s: cannot write: %m", path);
-    fprintf(f, "column,value,users,revenue,purchase_sessions");
+    fprintf(f, "column,value,label,users,revenue,purchase_sessions");
     for (int s = 0; s < cfg->rules.nsegments; s++)
         fprintf(f, ",sessions_%s", cfg->rules.segments[s]);
     for (int t = 0; t < CS_NTIERS; t++)
@@ -219,7 +224,11 @@ static int csv_tables(const char *dir, const cs_config *cfg, const cs_ranking *r
             report_csv_str(f, r->profile_cols[k]);   /* from the user's profile file */
             /* -1: no profile row, as report.h5 and customers.h5 write it
              * (an integer column, for pandas and spreadsheets) */
-            fprintf(f, ",%d", v == CS_PROFILE_UNKNOWN ? -1 : v);
+            fprintf(f, ",%d,", v == CS_PROFILE_UNKNOWN ? -1 : v);
+            char lab[CS_PROFILE_VALUES_MAX];
+            if (v != CS_PROFILE_UNKNOWN && rank_profile_label(r->profile_values[k], v, lab,
+                                                              sizeof lab))
+                report_csv_str(f, lab);   /* empty: no label */
             fprintf(f, ",%lld,%lld,%lld", (long long)cell[XT_USERS], (long long)cell[XT_REVENUE],
                     (long long)cell[XT_PURCHASE_SESSIONS]);
             for (int s = 0; s < cfg->rules.nsegments; s++)
@@ -380,6 +389,8 @@ int report_rank_h5(hid_t file, const cs_config *cfg, const cs_ranking *r, cs_err
     g = H5Gcreate2(file, "profiles", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     for (int k = 0; rc == CS_OK && k < r->nprofile_cols; k++) {
         hid_t pg = H5Gcreate2(g, r->profile_cols[k], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        if (pg >= 0 && r->profile_values[k][0])   /* the codes' labels, as the table gave */
+            rc = h5_attr_string(pg, "values", r->profile_values[k], err);
         int64_t val[CS_PROFILE_SLOTS], col[CS_PROFILE_SLOTS];
         uint64_t n = 0;
         for (int v = 0; v < CS_PROFILE_SLOTS; v++)

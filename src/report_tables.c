@@ -226,6 +226,10 @@ static int cu_create(cu_writer *w, const cs_rules *rules, const cs_ranking *rk, 
     for (int p = 0; p < w->nprof; p++) {
         snprintf(nm, sizeof nm, "profile_%s", rk->profile_cols[p]);
         cu_column(w, k++, nm, H5T_NATIVE_INT16, H5T_STD_I16LE, 2, err);
+        /* collective, as the column: the labels go on for merge and readers */
+        if (w->d[k - 1] >= 0 && rk->profile_values[p][0] &&
+            h5_attr_string(w->d[k - 1], "values", rk->profile_values[p], err) != CS_OK)
+            rc = CS_EIO;
     }
     w->ncols = k;
     for (int i = 0; i < k; i++)

@@ -28,6 +28,15 @@ enum cs_rfm { RFM_CHAMPIONS, RFM_NEW, RFM_LOYAL, RFM_POTENTIAL_LOYALIST, RFM_AT_
 const char *rank_tier_name(int tier);
 const char *rank_rfm_name(int rfm);
 
+/* The labels of a profile column's codes, as its table's `<col>_values`
+ * attribute gives them ("0=unknown 1=female 2=male"; "" when the table
+ * says nothing): report.h5, customers.h5, report.json, profiles.csv and
+ * the page carry them, so no code is named by a guess. */
+#define CS_PROFILE_VALUES_MAX 512
+
+/* The label of `code` in such a string into out; 0 when it has none. */
+int rank_profile_label(const char *values, int64_t code, char *out, size_t n);
+
 /* One row of the targets or prospects list. */
 typedef struct cs_target {
     uint64_t user_id;
@@ -61,6 +70,7 @@ typedef struct cs_ranking {
     char **target_keys, **prospect_keys;
     int nprofile_cols;
     char profile_cols[CS_MAX_PROFILE_COLS][48];
+    char profile_values[CS_MAX_PROFILE_COLS][CS_PROFILE_VALUES_MAX];   /* see above */
     int64_t *xtab;     /* [col][CS_PROFILE_SLOTS][XT_WIDTH]; rank 0 holds the sums */
 } cs_ranking;
 
@@ -74,10 +84,11 @@ int rank_customers(const cs_comm *c, const cs_config *cfg, const cs_plan *plan,
 /* Collective. As rank_customers, for users whose profiles the caller has
  * set already (users_rank_alloc, then users->rank[i].profile; merge takes
  * them from the runs' customers.h5): cols names the ncols profile columns
- * in the order of those values. */
+ * in the order of those values, values their labels (NULL: none). */
 int rank_customers_profiled(const cs_comm *c, const cs_config *cfg, int ncols,
-                            const char (*cols)[48], cs_users *users, int64_t t_end,
-                            cs_ranking *r, cs_err *err);
+                            const char (*cols)[48],
+                            const char (*values)[CS_PROFILE_VALUES_MAX], cs_users *users,
+                            int64_t t_end, cs_ranking *r, cs_err *err);
 
 void rank_free(cs_ranking *r);
 

@@ -24,6 +24,19 @@ assert all(r["value"] is None or isinstance(r["value"], int) for r in a["profile
 import pandas as pd
 pc = pd.read_csv("many/profiles.csv")
 assert pc["value"].dtype.kind == "i", pc.dtypes   # integers for pandas: -1 = no profile row
+# the codes' labels, as the generator's profile table gives them
+# (gender_values), in report.json, profiles.csv and report.h5
+names = {None: None, 0: "unknown", 1: "female", 2: "male", 3: "other"}
+got = {r["value"]: r["label"] for r in a["profiles"]["gender"]}
+assert len(got) >= 3 and all(names[v] == l for v, l in got.items()), got
+assert pc[pc.column == "age_band"].set_index("value").label.to_dict().get(2) == "25-34", pc
+import h5py
+text = lambda v: v.decode() if isinstance(v, bytes) else str(v)   # fixed-length: bytes
+with h5py.File("many/report.h5") as h:
+    assert text(h["profiles/gender"].attrs["values"]) == "0=unknown 1=female 2=male 3=other"
+    assert "values" not in h["profiles/region"].attrs   # the table gives no labels for it
+with h5py.File("many/customers.h5") as h:
+    assert text(h["customers/profile_gender"].attrs["values"]) == "0=unknown 1=female 2=male 3=other"
 g = pc[pc.column == "gender"]
 assert sorted(g.value.tolist()) == sorted(-1 if r["value"] is None else r["value"]
                                           for r in a["profiles"]["gender"]), g
@@ -147,4 +160,26 @@ PY
 expect_fail 4 "bad.h5: /customers/region row 700000: value 300 outside 0..254" \
     mpi "$NRANKS" "$CLICKSEG" run -q -i arch -i bad.h5 -o bad
 [ "$(grep -c 'error:' err.txt)" = 1 ] || fail "not one message: $(cat err.txt)"
+# A profile table that does not say what its codes mean (no *_values
+# attributes, or another coding): no label is guessed, the page shows the
+# codes.
+mkdir -p nolabels && cp arch/events-*.h5 nolabels/
+$PY - <<'PY'
+import h5py
+with h5py.File("arch/profiles.h5") as src, h5py.File("nolabels/profiles.h5", "w") as dst:
+    src.copy("customers", dst)
+    for k in list(dst["customers"].attrs):
+        if k.endswith("_values"):
+            del dst["customers"].attrs[k]
+PY
+mpi "$NRANKS" "$CLICKSEG" run -q -i nolabels -o nolab
+$PY - <<'PY'
+import json, re
+r = json.load(open("nolab/report.json"))["profiles"]["gender"]
+assert all(x["label"] is None for x in r), r
+page = open("nolab/report.html").read()
+sec = page[page.index('<section id="profiles"'):]
+assert "female" not in sec and re.search(r">2</td>", sec) and "no profile" in sec, "the page guessed labels"
+print("no labels given, none shown")
+PY
 echo "test_targets: ok ($NRANKS ranks)"

@@ -63,6 +63,7 @@ def main():
         g["tier"] = strings(["ordinary"] * n)
         g["recency_days"] = np.arange(n, dtype=np.int64)
         g = f.create_group("profiles/gender")
+        g.attrs["values"] = "0=unknown 1=female 2=male 3=other"   # as the table gave them
         g["value"] = np.array([-1, 1, 2], np.int64)
         g["users"] = np.array([10, 20, 30], np.int64)
         g["revenue"] = np.array([100, 200, 300], np.int64)
