@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "checkpoint_priv.h"
+#include "clickseg/fslock.h"
 #include "clickseg/fsutil.h"
 #include "clickseg/timer.h"
 

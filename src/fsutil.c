@@ -1,5 +1,6 @@
 /* fsutil.c — input expansion and all-or-nothing output directories. */
 #include "clickseg/fsutil.h"
+#include "clickseg/fslock.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -7,12 +8,10 @@
 #include <fnmatch.h>
 #include <glob.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -322,107 +321,6 @@ static int check_tmp_names(const char *tmp, const char *final, cs_err *err)
     return rc;
 }
 
-/* The directory that holds path and path's last component: "a/b/out" ->
- * "a/b", "out"; "out" -> ".", "out". */
-static void split_parent(const char *path, char *parent, size_t size, const char **base)
-{
-    const char *slash = strrchr(path, '/');
-    *base = slash ? slash + 1 : path;
-    if (!slash)
-        snprintf(parent, size, ".");
-    else if (slash == path)
-        snprintf(parent, size, "/");
-    else
-        snprintf(parent, size, "%.*s", (int)(slash - path), path);
-}
-
-/* Marks a temporary output directory as clickseg's: only a directory
- * holding this file is ever swept, so a user's own "out.tmp.2024" is not. */
-#define TMP_MARK ".clickseg-partial"
-
-/* 1 when pid runs: exists and is no zombie (a killed job's ranks stay
- * zombies where nothing reaps them, as under a container's init). */
-static int process_alive(pid_t pid)
-{
-    if (kill(pid, 0) != 0 && errno == ESRCH)
-        return 0;
-    char p[64], buf[512];
-    snprintf(p, sizeof p, "/proc/%ld/stat", (long)pid);
-    FILE *f = fopen(p, "r");
-    if (!f)
-        return 1;   /* no /proc: kill's word */
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *close = strrchr(buf, ')');   /* after "pid (comm)" */
-    return !(close && close[1] == ' ' && (close[2] == 'Z' || close[2] == 'X'));
-}
-
-/* 1 when p holds our mark and no live process of this host wrote it (a
- * job on another host is trusted to the lock, as the output is). */
-static int stale_tmp_dir(const char *p)
-{
-    char m[PATH_MAX + 32], line[256] = "", host[128] = "";
-    snprintf(m, sizeof m, "%s/" TMP_MARK, p);
-    FILE *f = fopen(m, "r");
-    if (!f)
-        return 0;
-    int got = fgets(line, sizeof line, f) != NULL;
-    fclose(f);
-    long pid = 0;
-    char who[128] = "";
-    if (!got || sscanf(line, "pid %ld on %127s", &pid, who) != 2)
-        return 1;   /* ours, killed while it wrote the mark */
-    gethostname(host, sizeof host - 1);
-    return strcmp(who, host) != 0 || pid <= 0 || !process_alive((pid_t)pid);
-}
-
-/* 1 when p starts with the HDF5 signature: a --state snapshot, not a
- * user's file that happens to bear the name. */
-static int is_hdf5_file(const char *p)
-{
-    static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
-    unsigned char b[8];
-    FILE *f = fopen(p, "rb");
-    if (!f)
-        return 0;
-    int ok = fread(b, 1, 8, f) == 8 && memcmp(b, sig, 8) == 0;
-    fclose(f);
-    return ok;
-}
-
-void fs_sweep_stale_tmps(const char *final, const char *keep, int dirs)
-{
-    char parent[PATH_MAX];
-    const char *base, *keep_base = NULL;
-    split_parent(final, parent, sizeof parent, &base);
-    if (keep) {
-        const char *slash = strrchr(keep, '/');
-        keep_base = slash ? slash + 1 : keep;
-    }
-    size_t blen = strlen(base);
-    DIR *d = opendir(parent);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        const char *n = e->d_name;
-        if (strncmp(n, base, blen) != 0 || strncmp(n + blen, ".tmp.", 5) != 0 ||
-            !n[blen + 5] || strspn(n + blen + 5, "0123456789") != strlen(n + blen + 5) ||
-            (keep_base && strcmp(n, keep_base) == 0))
-            continue;
-        char p[PATH_MAX];
-        struct stat st;
-        if (snprintf(p, sizeof p, "%s/%s", parent, n) >= (int)sizeof p || lstat(p, &st) != 0)
-            continue;
-        if (dirs && S_ISDIR(st.st_mode) && stale_tmp_dir(p))
-            fs_abandon_output(p);
-        else if (!dirs && S_ISREG(st.st_mode) && is_hdf5_file(p))
-            unlink(p);
-    }
-    closedir(d);
-}
-
 int fs_begin_output(const char *final, const char *const *outputs, int force,
                     char *tmp, size_t tmpsize, cs_err *err)
 {
@@ -440,12 +338,11 @@ int fs_begin_output(const char *final, const char *const *outputs, int force,
     fs_sweep_stale_tmps(final, tmp, 1);
     if (fs_mkdir_p(tmp, err) != CS_OK)
         return cs_err_wrap(err, "%s: cannot create the output directory", final);
-    char m[PATH_MAX + 32], host[128] = "?";
-    gethostname(host, sizeof host - 1);
-    host[sizeof host - 1] = '\0';
-    snprintf(m, sizeof m, "%s/" TMP_MARK, tmp);
+    char m[PATH_MAX + 32], line[256];
+    fs_holder_line(line, sizeof line);
+    snprintf(m, sizeof m, "%s/" FS_TMP_MARK, tmp);
     FILE *f = fopen(m, "w");
-    int ok = f && fprintf(f, "pid %ld on %s\n", (long)getpid(), host) > 0;
+    int ok = f && fputs(line, f) >= 0;
     if (f && fclose(f) != 0)
         ok = 0;
     if (!ok)
@@ -502,7 +399,7 @@ int fs_commit_output(const char *tmp, const char *final, const char *const *outp
     size_t nstale = 0;
     /* The mark is no output; from here a failure abandons tmp anyway. */
     char m[PATH_MAX + 32];
-    snprintf(m, sizeof m, "%s/" TMP_MARK, tmp);
+    snprintf(m, sizeof m, "%s/" FS_TMP_MARK, tmp);
     unlink(m);
     int rc = fs_mkdir_p(final, err);
     /* Before the first file moves: all the outputs move, or none. */
@@ -557,72 +454,3 @@ void fs_abandon_output(const char *tmp)
     rmdir(tmp);
 }
 
-int fs_lock_output(const char *final, int *fd, cs_err *err)
-{
-    return fs_lock_named(final, "cannot create the output directory", fd, err);
-}
-
-int fs_lock_named(const char *final, const char *cannot, int *fd, cs_err *err)
-{
-    char path[PATH_MAX], parent[PATH_MAX];
-    const char *base;
-    *fd = -1;
-    if (snprintf(path, sizeof path, "%s.lock", final) >= (int)sizeof path)
-        return cs_err_set(err, CS_EUSAGE, "%s: output path too long", final);
-    split_parent(final, parent, sizeof parent, &base);
-    if (fs_mkdir_p(parent, err) != CS_OK)
-        return cs_err_wrap(err, "%s: %s", final, cannot);
-    int f = -1;
-    /* The holder unlinks the file before it lets go (fs_unlock_output): a
-     * lock taken on a file that is no longer at `path` is nobody's, and a
-     * job that made a new one would hold "the" lock beside us. Retried on
-     * the file now there; a few rounds are only ever needed under churn. */
-    for (int round = 0; round < 100; round++) {
-        f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (f < 0)
-            return cs_err_set(err, CS_EIO, "%s: %s: its lock file %s: %s", final, cannot, path,
-                              strerror(errno));
-        if (flock(f, LOCK_EX | LOCK_NB) != 0) {
-            int e = errno;
-            char who[256] = "";
-            ssize_t n = pread(f, who, sizeof who - 1, 0);
-            who[n > 0 ? n : 0] = '\0';
-            who[strcspn(who, "\n")] = '\0';
-            close(f);
-            if (e == EWOULDBLOCK)
-                return cs_err_set(err, CS_EIO, "%s is being written by another clickseg job (%s "
-                                  "holds %s): wait for it to end or cancel it first", final,
-                                  who[0] ? who : "a process", path);
-            return cs_err_set(err, CS_EIO, "%s: cannot lock: %s", path, strerror(e));
-        }
-        struct stat held, now;
-        if (fstat(f, &held) == 0 && stat(path, &now) == 0 && held.st_dev == now.st_dev &&
-            held.st_ino == now.st_ino)
-            break;
-        close(f);
-        f = -1;
-    }
-    if (f < 0)
-        return cs_err_set(err, CS_EIO, "%s: the lock file keeps being replaced", path);
-    char host[128] = "?", line[256];
-    gethostname(host, sizeof host - 1);
-    host[sizeof host - 1] = '\0';
-    int len = snprintf(line, sizeof line, "pid %ld on %s\n", (long)getpid(), host);
-    if (ftruncate(f, 0) != 0 || pwrite(f, line, (size_t)len, 0) != len) {
-        /* only the holder's name in messages is lost */
-    }
-    *fd = f;
-    return CS_OK;
-}
-
-void fs_unlock_output(const char *final, int fd)
-{
-    if (fd < 0)
-        return;
-    char path[PATH_MAX];
-    /* Removed while still held: a job starting now either opens this file
-     * and finds it locked, or makes a new one. */
-    if (snprintf(path, sizeof path, "%s.lock", final) < (int)sizeof path)
-        unlink(path);
-    close(fd);
-}

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clickseg/fslock.h"
 #include "clickseg/fsutil.h"
 #include "clickseg/textin.h"
 #include "import_impl.h"

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clickseg/fslock.h"
 #include "clickseg/fsutil.h"
 #include "clickseg/h5util.h"
 #include "clickseg/period.h"

@@ -12,6 +12,7 @@
 #include "clickseg/archive.h"
 #include "clickseg/checkpoint.h"
 #include "clickseg/event.h"
+#include "clickseg/fslock.h"
 #include "clickseg/fsutil.h"
 #include "clickseg/period.h"
 #include "clickseg/plan.h"

@@ -74,33 +74,4 @@ int fs_commit_output(const char *tmp, const char *final, const char *const *outp
 /* Removes tmp and what it holds (on failure paths). */
 void fs_abandon_output(const char *tmp);
 
-/* Rank 0 of run and merge: an exclusive flock on "<final>.lock" (made
- * beside `final`, holding this process's pid and host), so that two jobs
- * never write one output, or its checkpoint, at once (a requeued job and
- * a resubmitted one; a --force rerun over a running job). Not waited for:
- * CS_EIO naming the holder when another process has it. *fd gets the
- * descriptor (-1 when not taken). The kernel drops the lock when the
- * process dies, so a file left by a killed job does not block the next.
- * Creates final's parent directories, as the output would. Taken before
- * fs_begin_output, so that no two jobs ever make temporary directories
- * for one output at once. */
-int fs_lock_output(const char *final, int *fd, cs_err *err);
-
-/* The same lock on "<final>.lock" for a file that is not an output
- * directory (--state): `cannot` says what fails when the lock file cannot
- * be made ("cannot save the state"). */
-int fs_lock_named(const char *final, const char *cannot, int *fd, cs_err *err);
-
-/* Removes the "<final>.tmp.<digits>" entries other than keep (NULL: none
- * kept) that jobs killed before they could clean up left beside final:
- * when dirs (outputs), directories that hold fs_begin_output's mark file
- * (and whose writer, when of this host, is dead); otherwise (--state),
- * HDF5 files. A user's own entry of such a name is not touched. Only with
- * final's lock held (fs_lock_output), when no live job can own one: every
- * job takes the lock before it makes its own. */
-void fs_sweep_stale_tmps(const char *final, const char *keep, int dirs);
-
-/* Removes "<final>.lock" and drops the lock (fd -1: nothing). */
-void fs_unlock_output(const char *final, int fd);
-
 #endif

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "clickseg/event.h"
+#include "clickseg/fslock.h"
 #include "clickseg/fsutil.h"
 #include "clickseg/generate.h"
 

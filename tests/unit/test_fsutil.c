@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clickseg/fslock.h"
 #include "clickseg/fsutil.h"
 
 static char root[64];
