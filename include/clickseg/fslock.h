@@ -21,8 +21,8 @@ int fs_holder_line(char *line, size_t n);
 /* Rank 0 of run, merge, import and generate: an exclusive flock on
  * "<final>.lock" (made beside `final`, holding this process's pid and
  * host), so that two jobs never write one output, or its checkpoint, at
- * once (a requeued job and
- * a resubmitted one; a --force rerun over a running job). Not waited for:
+ * once (a requeued job and a resubmitted one; a --force rerun over a
+ * running job). Not waited for:
  * CS_EIO naming the holder when another process has it. *fd gets the
  * descriptor (-1 when not taken). The kernel drops the lock when the
  * process dies, so a file left by a killed job does not block the next.
