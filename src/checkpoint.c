@@ -251,14 +251,10 @@ static int check_state_path(const char *path, cs_err *err)
 static int lock_state(cs_ckpt *k, cs_err *err)
 {
     int fd = -1;
-    if (fs_lock_named(k->state_path, "cannot save the state", &fd, err) != CS_OK) {
-        char why[sizeof err->msg];
-        snprintf(why, sizeof why, "%s", err->msg);
-        int busy = strstr(why, "by another clickseg job") != NULL;
-        return cs_err_set(err, err->code, "--state: %s%s", why,
-                          busy ? " (the runs of a --state chain go one after another: under "
-                                 "Slurm, sbatch --dependency=afterok:JOBID)" : "");
-    }
+    if (fs_lock_named(k->state_path, "cannot save the state",
+                      " (the runs of a --state chain go one after another: under Slurm, "
+                      "sbatch --dependency=afterok:JOBID)", &fd, err) != CS_OK)
+        return cs_err_wrap(err, "--state");
     k->state_locked = 1;
     k->state_lock_fd = fd;
     fs_sweep_stale_tmps(k->state_path, NULL, 0);

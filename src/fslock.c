@@ -130,10 +130,11 @@ void fs_sweep_stale_tmps(const char *final, const char *keep, int dirs)
 
 int fs_lock_output(const char *final, int *fd, cs_err *err)
 {
-    return fs_lock_named(final, "cannot create the output directory", fd, err);
+    return fs_lock_named(final, "cannot create the output directory", "", fd, err);
 }
 
-int fs_lock_named(const char *final, const char *cannot, int *fd, cs_err *err)
+int fs_lock_named(const char *final, const char *cannot, const char *busy_hint, int *fd,
+                  cs_err *err)
 {
     char path[PATH_MAX], parent[PATH_MAX];
     const char *base;
@@ -162,8 +163,8 @@ int fs_lock_named(const char *final, const char *cannot, int *fd, cs_err *err)
             close(f);
             if (e == EWOULDBLOCK)
                 return cs_err_set(err, CS_EIO, "%s is being written by another clickseg job (%s "
-                                  "holds %s): wait for it to end or cancel it first", final,
-                                  who[0] ? who : "a process", path);
+                                  "holds %s): wait for it to end or cancel it first%s", final,
+                                  who[0] ? who : "a process", path, busy_hint);
             return cs_err_set(err, CS_EIO, "%s: cannot lock: %s", path, strerror(e));
         }
         struct stat held, now;

@@ -33,8 +33,10 @@ int fs_lock_output(const char *final, int *fd, cs_err *err);
 
 /* The same lock on "<final>.lock" for a file that is not an output
  * directory (--state): `cannot` says what fails when the lock file cannot
- * be made ("cannot save the state"). */
-int fs_lock_named(const char *final, const char *cannot, int *fd, cs_err *err);
+ * be made ("cannot save the state"); `busy_hint` ends the message when
+ * another job holds it (what to do instead; "" for none). */
+int fs_lock_named(const char *final, const char *cannot, const char *busy_hint, int *fd,
+                  cs_err *err);
 
 /* Removes the "<final>.tmp.<digits>" entries other than keep (NULL: none
  * kept) that jobs killed before they could clean up left beside final:
