@@ -34,16 +34,18 @@ static void inspect_usage(FILE *out)
         "Exit status: 0 usable (notes such as out-of-order rows are printed), 4 unusable.\n");
 }
 
-/* inspect reads no configuration: lateness is judged by the default. */
-static int64_t default_lateness_us(void)
+/* inspect reads no configuration: it judges by run's defaults (lateness,
+ * the reject share). 0 when they cannot be had (out of memory). */
+static int run_defaults(int64_t *lateness_us, double *reject_share)
 {
     cs_config *cfg = malloc(sizeof *cfg);
     if (!cfg)
-        return 3600 * INT64_C(1000000);
+        return 0;
     config_defaults(cfg);
-    int64_t l = cfg->session_max_lateness_us;
+    *lateness_us = cfg->session_max_lateness_us;
+    *reject_share = cfg->max_reject_share;
     free(cfg);
-    return l;
+    return 1;
 }
 
 typedef struct totals {
@@ -116,7 +118,9 @@ static int inspect_file(FILE *o, const char *path, int quick, totals *t, cs_file
     if (quick || fi.rows == 0)
         return 0;
     cs_file_stats st;
-    int64_t lateness_us = default_lateness_us();
+    int64_t lateness_us = 3600 * INT64_C(1000000);
+    double share;
+    run_defaults(&lateness_us, &share);
     if (archive_file_stats(path, lateness_us, &st, &err) != CS_OK) {
         fprintf(o, "    PROBLEM: %s\n", err.msg);
         t->problems++;
@@ -178,10 +182,11 @@ static int inspect_plan(const cs_file_info *info, int n, totals *t)
         t->problems++;
         return 1;
     }
-    cs_config cfg;
-    config_defaults(&cfg);
+    int64_t lateness_us = 3600 * INT64_C(1000000);
+    double share;
+    run_defaults(&lateness_us, &share);
     char note[2600];
-    if (plan_overlap_note(&plan, cfg.session_max_lateness_us, note, sizeof note))
+    if (plan_overlap_note(&plan, lateness_us, note, sizeof note))
         printf("note (the default session.max_lateness): %s\n", note);
     plan_free(&plan);
     return 0;
@@ -218,12 +223,10 @@ static void print_totals(const totals *t, int quick)
  * saying so as a PROBLEM line. */
 static int too_many_rejects(const totals *t)
 {
-    cs_config *cfg = malloc(sizeof *cfg);
-    if (!cfg)
+    int64_t lateness_us;
+    double share;
+    if (!run_defaults(&lateness_us, &share))
         return 0;
-    config_defaults(cfg);
-    double share = cfg->max_reject_share;
-    free(cfg);
     if (t->rows == 0 || !((double)t->rejected / (double)t->rows > share))   /* as run judges */
         return 0;
     printf("PROBLEM: %llu of the %llu rows (%.1f%%) would be rejected (event_type outside "
