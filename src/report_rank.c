@@ -14,9 +14,13 @@ int report_rank_json(FILE *f, const cs_config *cfg, const cs_ranking *r);
 int report_rank_csv(const char *dir, const cs_config *cfg, const cs_ranking *r, cs_err *err);
 int report_rank_h5(hid_t file, const cs_config *cfg, const cs_ranking *r, cs_err *err);
 
+/* A tier's share of all users or all revenue: NaN (JSON null, HDF5 NaN,
+ * a dash on the page) when there are none, as every other ratio of the
+ * report: a run without purchases has no revenue to share out, and 0
+ * would say the tiers hold none of some. */
 static double share(int64_t a, int64_t b)
 {
-    return b ? (double)a / (double)b : 0.0;
+    return stats_ratio(a, b);
 }
 
 static void json_cuts(FILE *f, const char *name, const int64_t *v)
@@ -127,10 +131,12 @@ int report_rank_json(FILE *f, const cs_config *cfg, const cs_ranking *r)
             (long long)cfg->rank_risk_level);
     fprintf(f, "  \"tiers\": [\n");
     for (int t = 0; t < CS_NTIERS; t++) {
-        fprintf(f, "    {\"name\": \"%s\", \"users\": %lld, \"user_share\": %.17g, \"revenue\": %lld, "
-                "\"revenue_share\": %.17g, \"sessions\": ", rank_tier_name(t),
-                (long long)r->tier_users[t], share(r->tier_users[t], users),
-                (long long)r->tier_revenue[t], share(r->tier_revenue[t], revenue));
+        fprintf(f, "    {\"name\": \"%s\", \"users\": %lld, \"user_share\": ", rank_tier_name(t),
+                (long long)r->tier_users[t]);
+        report_json_ratio(f, share(r->tier_users[t], users));
+        fprintf(f, ", \"revenue\": %lld, \"revenue_share\": ", (long long)r->tier_revenue[t]);
+        report_json_ratio(f, share(r->tier_revenue[t], revenue));
+        fprintf(f, ", \"sessions\": ");
         json_segmix(f, cfg, r->tier_seg_sessions[t], 0);
         fprintf(f, "}%s\n", t + 1 < CS_NTIERS ? "," : "");
     }

@@ -182,4 +182,34 @@ sec = page[page.index('<section id="profiles"'):]
 assert "female" not in sec and re.search(r">2</td>", sec) and "no profile" in sec, "the page guessed labels"
 print("no labels given, none shown")
 PY
+# No purchase at all: no revenue to share out, so each tier's revenue_share
+# is null (NaN in report.h5, a dash on the page), not 0; user shares stay.
+mkdir -p nobuy && cp arch/events-*.h5 nobuy/
+$PY - <<'PY'
+import glob, h5py
+for f in glob.glob("nobuy/events-*.h5"):
+    with h5py.File(f, "r+") as h:
+        t = h["events/event_type"][:]
+        t[t == 6] = 1   # purchase -> product_view
+        h["events/event_type"][:] = t
+PY
+mpi "$NRANKS" "$CLICKSEG" run -q -i nobuy -o nobuy-out
+$PY - <<'PY'
+import h5py, json, math, re
+r = json.load(open("nobuy-out/report.json"))
+assert r["totals"]["revenue"] == 0, r["totals"]
+assert all(t["revenue_share"] is None for t in r["tiers"]), r["tiers"]
+assert abs(sum(t["user_share"] for t in r["tiers"]) - 1) < 1e-9, r["tiers"]
+with h5py.File("nobuy-out/report.h5") as h:
+    assert all(math.isnan(v) for v in h["tiers/revenue_share"][:]), h["tiers/revenue_share"][:]
+page = open("nobuy-out/report.html").read()
+sec = page[page.index('<div id="tiers"'):]
+sec = sec[:sec.index("</table>")]
+cols = re.findall(r'data-col="(\w+)"', sec)
+rows = [re.findall(r"<td[^>]*>([^<]*)</td>", tr) for tr in re.findall(r"<tr><td.*?</tr>", sec)]
+assert len(rows) == 4 and all(r[cols.index("revenue_share")] == "\u2013" for r in rows), rows
+assert "nan" not in sec.lower(), sec
+print("no purchases: revenue_share null in report.json, NaN in report.h5")
+PY
+"$CLICKSEG" report nobuy-out --format text > nobuy.txt || fail "report --format text failed"
 echo "test_targets: ok ($NRANKS ranks)"
