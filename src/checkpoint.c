@@ -9,10 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <hdf5.h>
+
 #include "checkpoint_priv.h"
+#include "clickseg/h5util.h"
 #include "clickseg/fslock.h"
 #include "clickseg/fsutil.h"
 #include "clickseg/timer.h"
@@ -174,6 +179,7 @@ static int save(cs_ckpt *k, const cs_plan *plan, uint64_t next_row, cs_err *err)
         mf.state_mtime_s = k->state_mtime_s;
         mf.state_mtime_ns = k->state_mtime_ns;
         mf.ranks = c->size;
+        snprintf(mf.run_id, sizeof mf.run_id, "%s", k->run_id);
         mf.next_row = next_row;
         mf.total_rows = plan->total_rows;
         if (rc == CS_OK)
@@ -262,8 +268,90 @@ static int lock_state(cs_ckpt *k, cs_err *err)
 }
 
 /* Rank 0: what ckpt_begin decides before anything is loaded. */
+/* A new run id: 64 random bits (time and pid when the kernel gives none). */
+static void new_run_id(char id[CS_RUN_ID_LEN + 1])
+{
+    uint64_t v;
+    if (getrandom(&v, sizeof v, GRND_NONBLOCK) != (ssize_t)sizeof v) {
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        v = ((uint64_t)t.tv_sec << 32 ^ (uint64_t)t.tv_nsec) * 0x9E3779B97F4A7C15ULL ^
+            (uint64_t)getpid();
+    }
+    snprintf(id, CS_RUN_ID_LEN + 1, "%016llx", (unsigned long long)v);
+}
+
+/* The run id in a report.h5's /run (1), or 0 when the file, the group or
+ * the attribute is not there or not readable. */
+static int report_run_id(const char *path, char *id, size_t n)
+{
+    if (access(path, R_OK) != 0)
+        return 0;
+    h5_silence();
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t g = f >= 0 ? H5Gopen2(f, "run", H5P_DEFAULT) : -1;
+    int got = g >= 0 && h5_attr_get_string(g, "run_id", id, n) == 1;
+    if (g >= 0)
+        H5Gclose(g);
+    if (f >= 0)
+        H5Fclose(f);
+    H5Eclear2(H5E_DEFAULT);
+    return got;
+}
+
+/* 1 when the --state file is as the checkpoint's MANIFEST says the run
+ * found it (not saved since); 1 also for a MANIFEST from before that was
+ * recorded, so the caller redoes rather than trusts. */
+static int state_as_found(const cs_manifest *mf, const char *state_path)
+{
+    struct stat st;
+    int there = stat(state_path, &st) == 0;
+    if (mf->state_there < 0)
+        return 1;
+    if (there != mf->state_there)
+        return 0;
+    return !there || (mf->state_size == (int64_t)st.st_size &&
+                      mf->state_mtime_s == (int64_t)st.st_mtim.tv_sec &&
+                      mf->state_mtime_ns == (int64_t)st.st_mtim.tv_nsec);
+}
+
+int ckpt_published(const cs_config *cfg, const cs_run_opts *opts, int *done, int *own,
+                   cs_err *err)
+{
+    *done = *own = 0;
+    if (opts->resume == CS_RESUME_NO)
+        return CS_OK;
+    char dir[CS_PATH_MAX], rep[CS_PATH_MAX + 16], id[64];
+    ckpt_default_dir(cfg, dir, sizeof dir);
+    cs_manifest mf;
+    int have = manifest_read(dir, &mf, err);
+    if (have <= 0)
+        return have < 0 ? err->code : CS_OK;
+    snprintf(rep, sizeof rep, "%s/report.h5", cfg->output_dir);
+    int same = mf.run_id[0] && report_run_id(rep, id, sizeof id) && strcmp(id, mf.run_id) == 0;
+    if (same && mf.state && opts->state_path[0] && state_as_found(&mf, opts->state_path))
+        *own = 1;
+    else if (same)
+        *done = 1;
+    if (*done) {
+        remove_snapshots(dir, NULL);
+        fprintf(stderr, "clickseg run: the run of checkpoint %s had finished (run id %s): it "
+                "published %s before it was stopped%s; the checkpoint is removed, nothing is "
+                "left to do\n", dir, mf.run_id, cfg->output_dir,
+                mf.state ? " and saved its state" : "");
+    } else if (*own) {
+        fprintf(stderr, "clickseg run: the run of checkpoint %s (run id %s) published %s but "
+                "was stopped before it saved --state %s: resuming to save it (the outputs, "
+                "its own, are replaced by the same)\n", dir, mf.run_id, cfg->output_dir,
+                opts->state_path);
+    }
+    manifest_free(&mf);
+    return CS_OK;
+}
+
 typedef struct begin_info {
     int load;               /* 1: checkpoint, 2: state file */
+    char run_id[CS_RUN_ID_LEN + 1];
     uint64_t seq, next_row;
     char snapshot[CS_PATH_MAX + 300];
 } begin_info;
@@ -271,6 +359,7 @@ typedef struct begin_info {
 static int begin_rank0(cs_ckpt *k, const cs_run_opts *o, const cs_plan *plan, begin_info *b,
                        cs_err *err)
 {
+    new_run_id(b->run_id);
     if (check_dir_writable(k->dir, err) != CS_OK ||
         (k->hold && check_state_path(k->state_path, err) != CS_OK) ||
         (k->hold && lock_state(k, err) != CS_OK))
@@ -312,6 +401,8 @@ static int begin_rank0(cs_ckpt *k, const cs_run_opts *o, const cs_plan *plan, be
                             "state as it is now (if this run was stopped just after saving "
                             "the state, it is complete: remove %s)", k->state_path, k->dir,
                             k->dir);
+        if (rc == CS_OK && mf.run_id[0])
+            snprintf(b->run_id, sizeof b->run_id, "%s", mf.run_id);
         if (rc == CS_OK) {
             b->load = 1;
             b->seq = mf.seq;
@@ -353,6 +444,7 @@ int ckpt_begin(cs_ckpt *k, const cs_comm *c, const cs_config *cfg, const cs_run_
         begin_rank0(k, opts, plan, &b, err);
     if (comm_agree(c, err) != CS_OK || comm_bcast(c, &b, sizeof b, err) != CS_OK)
         return err->code;
+    snprintf(k->run_id, sizeof k->run_id, "%s", b.run_id);
     if (b.load == 0)
         return stopped_before_start(k, 0, err);
     cs_snap_meta m;

@@ -58,6 +58,8 @@ int manifest_write(const char *dir, const cs_manifest *mf, const cs_plan *plan, 
             "state %d\nranks %d\nnext_row %" PRIu64 "\ntotal_rows %" PRIu64 "\nwritten %s\n"
             "files %d\n", MANIFEST_MAGIC, mf->snapshot, mf->seq, mf->config_hash, mf->sessions,
             mf->state, mf->ranks, mf->next_row, mf->total_rows, when, plan->nfiles);
+    if (mf->run_id[0])
+        fprintf(f, "run_id %s\n", mf->run_id);
     if (mf->state)
         fprintf(f, "state_file %d %" PRId64 " %" PRId64 ".%09" PRId64 "\n", mf->state_there,
                 mf->state_size, mf->state_mtime_s, mf->state_mtime_ns);
@@ -136,6 +138,9 @@ static int parse_line(cs_manifest *mf, const char *line, int *nfile, int *nprof)
         return sscanf(v, "%" SCNu64, &mf->next_row) == 1 ? 0 : -1;
     if (strcmp(key, "total_rows") == 0)
         return sscanf(v, "%" SCNu64, &mf->total_rows) == 1 ? 0 : -1;
+    if (strcmp(key, "run_id") == 0)
+        return sscanf(v, "%16[0-9a-f]", mf->run_id) == 1 && strlen(mf->run_id) == CS_RUN_ID_LEN
+                   ? 0 : -1;
     if (strcmp(key, "written") == 0)
         return sscanf(v, "%31s", mf->written) == 1 ? 0 : -1;
     if (strcmp(key, "files") == 0) {

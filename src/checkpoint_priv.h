@@ -29,6 +29,7 @@ typedef struct cs_manifest {
     int state_there;
     int64_t state_size, state_mtime_s, state_mtime_ns;
     char written[32];
+    char run_id[CS_RUN_ID_LEN + 1];   /* "" in a MANIFEST from before run ids */
     int nfiles;
     cs_mfile *files;
     int nprofiles;               /* -1: a MANIFEST from before profiles were listed */

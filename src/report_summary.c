@@ -180,6 +180,11 @@ static void json_run(FILE *f, const cs_config *cfg, const cs_run_meta *m)
             m->shuffle[0] ? m->shuffle : "none", (unsigned long long)m->window_rows, m->wall_s, m->started_utc,
             m->peak_rss_kb_max / 1024.0, m->peak_rss_kb_rank0 / 1024.0);
     report_json_str(f, m->inputs);
+    fprintf(f, ", \"run_id\": ");
+    if (m->run_id[0])
+        report_json_str(f, m->run_id);
+    else
+        fputs("null", f);
     fprintf(f, ", \"phase_s\": {");
     for (int p = 0; p < PH_N; p++)
         fprintf(f, "%s\"%s\": %.6f", p ? ", " : "", timer_phase_name(p), m->phase_s[p]);

@@ -225,11 +225,15 @@ static int prolog(run_ctx *x, cs_err *err)
      * jobs' directories needs it) and before anything is removed (a
      * --force over a checkpoint, the commit); input errors are found
      * first, as without it. */
+    int own = 0;
     if (c->rank == 0 && check_output_dirs(x, err) == CS_OK &&
-        fs_lock_output(x->cfg->output_dir, &x->lock_fd, err) == CS_OK)
-        fs_begin_output(x->cfg->output_dir, report_outputs, x->o->force, x->outtmp,
+        fs_lock_output(x->cfg->output_dir, &x->lock_fd, err) == CS_OK &&
+        ckpt_published(x->cfg, x->o, &x->finished, &own, err) == CS_OK && !x->finished)
+        fs_begin_output(x->cfg->output_dir, report_outputs, x->o->force || own, x->outtmp,
                         sizeof x->outtmp, err);
     if (comm_agree(c, err) != CS_OK)
+        return err->code;
+    if (comm_bcast(c, &x->finished, sizeof x->finished, err) != CS_OK || x->finished)
         return err->code;
     rc = comm_bcast(c, x->outtmp, sizeof x->outtmp, err);
     if (rc == CS_OK && x->cfg->output_sessions)
@@ -305,6 +309,7 @@ static int fill_meta(run_ctx *x, cs_run_meta *m, double t_start, cs_err *err)
     m->window_rows = x->plan.window_rows;
     m->total_rows = x->plan.total_rows;
     m->config_hash = config_hash(x->cfg);
+    snprintf(m->run_id, sizeof m->run_id, "%s", x->ck.run_id);
     snprintf(m->inputs, sizeof m->inputs, "%s", x->o->inputs_desc);
     snprintf(m->currency, sizeof m->currency, "%s", x->plan.currency);
     int64_t v[PH_N + 1], fastest[PH_N];
@@ -524,6 +529,12 @@ int run_job(const cs_comm *c, const cs_config *cfg, const cs_run_opts *opts, cs_
     x.cfg = cfg;
     x.o = opts;
     int rc = prolog(&x, err);
+    if (rc == CS_OK && x.finished) {   /* ckpt_published: the outputs are there already */
+        if (c->rank == 0)
+            fs_unlock_output(cfg->output_dir, x.lock_fd);
+        cleanup(&x);
+        return CS_OK;
+    }
     if (rc == CS_OK)
         rc = begin_long_run(&x, err);
     cs_progress prog = {0};

@@ -57,6 +57,8 @@ typedef struct run_ctx {
     cs_ranking ranking;
     char outtmp[1200];
     int lock_fd;                   /* rank 0: the output's lock (fs_lock_output), -1 none */
+    int finished;                  /* the checkpoint's run had published: nothing to do
+                                    * (ckpt_published) */
     char dict_path[1024];          /* rank 0: an input holding /dictionaries ("" none) */
     cs_ckpt ck;                    /* checkpoints, --resume, signals, --state */
     uint64_t passes;               /* window parts run (window_parts, and parts split by skew) */

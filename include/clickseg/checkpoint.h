@@ -35,6 +35,10 @@
 #include "clickseg/run.h"
 #include "clickseg/snapshot.h"
 
+/* Hex digits of a run id: one run and all its resumes share it
+ * (report.json run.run_id, report.h5 /run attribute run_id). */
+#define CS_RUN_ID_LEN 16
+
 typedef struct cs_ckpt {
     const cs_comm *c;
     const cs_config *cfg;
@@ -62,6 +66,7 @@ typedef struct cs_ckpt {
     int nhist;                      /* rank 0: files of earlier --state runs */
     cs_hist_file *hist;
     int quiet;                      /* no progress lines (--quiet) */
+    char run_id[CS_RUN_ID_LEN + 1]; /* new at a fresh start, the checkpoint's on a resume */
     int installed;
     struct sigaction old_usr1, old_term;
 } cs_ckpt;
@@ -81,6 +86,19 @@ void ckpt_catch_signals(void);
  * state file when it exists (refusing files it already holds). */
 int ckpt_begin(cs_ckpt *k, const cs_comm *c, const cs_config *cfg, const cs_run_opts *opts,
                cs_plan *plan, const cs_run_state *s, cs_err *err);
+
+/* Rank 0, holding the output lock, before the run makes its temporary
+ * output directory. A run killed after it published its outputs and
+ * before it removed its checkpoint (a node failure, a SIGKILL after the
+ * time limit's grace) leaves both. With --resume or --resume=auto this
+ * finds that case by the run id: the checkpoint's, in MANIFEST, is the one
+ * in OUTPUT/report.h5. Then *done: the run was complete, the checkpoint is
+ * removed and nothing is left to do; or, with --state when the state file
+ * is still as the run found it (the kill came before its save), *own: the
+ * resume must redo the rest to save the state, and may replace the
+ * outputs, which are its own. Both 0 otherwise (the usual case). */
+int ckpt_published(const cs_config *cfg, const cs_run_opts *opts, int *done, int *own,
+                   cs_err *err);
 
 /* Windows run must do after the plan's: 1 with --state (the closing one). */
 uint64_t ckpt_extra_windows(const cs_ckpt *k);

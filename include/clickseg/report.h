@@ -39,6 +39,7 @@ typedef struct cs_run_meta {
     uint64_t shuffle_bytes; /* event records sent to other ranks, all ranks, bytes */
     char shuffle[16];       /* how they went: "shared_memory", "mpi" or "none" (one rank) */
     uint64_t config_hash;
+    char run_id[24];        /* the run's id, kept across resumes ("" for merge: JSON null) */
     double wall_s;
     double phase_s[PH_N];          /* slowest rank's time per phase */
     double phase_s_fastest[PH_N];  /* fastest rank's: far below phase_s, a rank waited */

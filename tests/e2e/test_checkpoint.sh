@@ -126,9 +126,42 @@ done
 # A snapshot from before checksums (no attribute) is read unchecked, as before.
 $PY -c "import h5py, sys; f = h5py.File(sys.argv[1], 'r+'); del f['users'].attrs['checksum']" "$snap"
 
+cp -rp sig.checkpoint sig.ckpt.bak
 mpi 3 "$CLICKSEG" run -q -i arch -o sig --sessions --window-events 3000 --resume
 $CMP --same whole sig --sessions
 [ ! -e sig.checkpoint ] || fail "a completed run left its checkpoint"
+# The run id: one for the run and its resumes, in MANIFEST, report.json
+# and report.h5.
+id=$(awk '$1 == "run_id" {print $2}' sig.ckpt.bak/MANIFEST)
+[[ "$id" =~ ^[0-9a-f]{16}$ ]] || fail "MANIFEST has no run id: '$id'"
+$PY - "$id" <<'PY'
+import h5py, json, sys
+assert json.load(open("sig/report.json"))["run"]["run_id"] == sys.argv[1]
+with h5py.File("sig/report.h5") as h:
+    assert h["run"].attrs["run_id"].decode() == sys.argv[1]
+assert json.load(open("whole/report.json"))["run"]["run_id"] != sys.argv[1]
+PY
+# Killed after it published its outputs, before it removed its checkpoint
+# (a node failure, a SIGKILL past the time limit's grace): the requeued
+# job (--resume=auto, or --resume) finds the outputs carry the
+# checkpoint's run id, removes the checkpoint and ends with 0, the
+# outputs untouched.
+sum=$(cat sig/*.csv sig/report.json | md5sum)
+for how in --resume=auto --resume; do
+    cp -rp sig.ckpt.bak sig.checkpoint
+    mpi 2 "$CLICKSEG" "${RUN[@]}" -o sig "$how" 2> pub.err || { cat pub.err >&2; fail "$how after publishing failed"; }
+    grep -q "the run of checkpoint sig.checkpoint had finished (run id $id): it published sig" pub.err \
+        || { cat pub.err >&2; fail "no note that the run had finished"; }
+    [ ! -e sig.checkpoint ] || fail "$how left the finished run's checkpoint"
+    [ "$(cat sig/*.csv sig/report.json | md5sum)" = "$sum" ] || fail "$how changed the outputs"
+done
+# Outputs of another run (another id) are no proof: refused as before, the
+# checkpoint kept.
+cp -rp sig.ckpt.bak sig.checkpoint
+sed -i 's/^run_id .*/run_id 0123456789abcdef/' sig.checkpoint/MANIFEST
+expect_fail 5 "sig/[a-z_0-9.]+: output exists; use --force" mpi 2 "$CLICKSEG" "${RUN[@]}" -o sig --resume=auto
+[ -s sig.checkpoint/MANIFEST ] || fail "the checkpoint of a run that did not finish was removed"
+rm -rf sig.checkpoint
 
 # 2. SIGKILL of the whole job while it writes a checkpoint; resume.
 hit=0

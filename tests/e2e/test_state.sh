@@ -111,7 +111,31 @@ touch week.state
 expect_fail 4 "state week.state changed since checkpoint" \
     mpi 3 "$CLICKSEG" run -q -i "days/${DAYS[4]}" -o run4 --sessions --state week.state --resume
 touch -d "$was" week.state
+cp -p week.state state.before4
+cp -rp run4.checkpoint ck4.bak
 mpi 3 "$CLICKSEG" run -q -i "days/${DAYS[4]}" -o run4 --sessions --state week.state --resume
+# Killed after it published run4 and saved the state, before it removed
+# its checkpoint: the requeued job finds its outputs and state done.
+cp -rp run4 run4.done
+sum4=$(md5sum < week.state)
+cp -rp ck4.bak run4.checkpoint
+mpi 2 "$CLICKSEG" run -q -i "days/${DAYS[4]}" -o run4 --sessions --state week.state --resume=auto \
+    2> fin.err || { cat fin.err >&2; fail "a finished run's requeue failed"; }
+grep -q "had finished (run id [0-9a-f]*): it published run4 before it was stopped and saved its state" fin.err \
+    || { cat fin.err >&2; fail "no note that the run had finished"; }
+[ ! -e run4.checkpoint ] && [ "$(md5sum < week.state)" = "$sum4" ] || fail "the finished run's requeue changed something"
+# Killed after it published run4, before it saved the state: the state is
+# as the checkpoint found it, so the requeued job resumes to save it and
+# replaces run4 (its own outputs) with the same; the chain below ends
+# equal to one run over the week only if that state is right.
+cp -p state.before4 week.state
+cp -rp ck4.bak run4.checkpoint
+mpi 2 "$CLICKSEG" run -q -i "days/${DAYS[4]}" -o run4 --sessions --state week.state --resume=auto \
+    2> own.err || { cat own.err >&2; fail "the requeue of a run stopped before its state save failed"; }
+grep -q "published run4 but was stopped before it saved --state week.state: resuming" own.err \
+    || { cat own.err >&2; fail "no note on the resume to save the state"; }
+[ ! -e run4.checkpoint ] || fail "the resumed run left its checkpoint"
+$CMP --same run4.done run4 --sessions
 [ ! -e week.state.tmp.999999 ] || fail "a killed run's temporary state was left"
 [ -e week.state.tmp.424242 ] || fail "a file that is no snapshot was removed"
 rm week.state.tmp.424242
