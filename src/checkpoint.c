@@ -158,7 +158,7 @@ static int save(cs_ckpt *k, const cs_plan *plan, uint64_t next_row, cs_err *err)
     if (comm_agree(c, err) != CS_OK)
         return err->code;
     cs_snap_meta m = {config_hash(k->cfg), next_row, k->row_base, k->rejected_base,
-                      k->cfg->output_sessions, c->size, k->nhist, k->hist};
+                      k->cfg->output_sessions, c->size, k->nhist, k->hist, 0};
     int rc = snapshot_write(c, tmp, &k->s, &m, err);
     int written = rc == CS_OK;   /* snapshot_write's failures are agreed already */
     if (!written && c->rank == 0)

@@ -138,6 +138,37 @@ static int add_periods(merge_ctx *x, hid_t f, const char *path, int src, cs_err 
     return rc;
 }
 
+/* Adds a report's histogram (h 0: durations, 1: events) to the merge's,
+ * through buf (room for CS_MAX_SEGMENTS * CS_HIST_BINS values). A report
+ * before format 4 has 64 bins a segment (stats.h): converted, with a note
+ * when its last bin held values, which the merged quantiles then count at
+ * 114,688-131,071 (the old report did not keep them). */
+static int add_hist(merge_ctx *x, hid_t f, const char *path, int h, int64_t *buf, cs_err *err)
+{
+    const char *name = h ? "segments/hist_events" : "segments/hist_duration_s";
+    int nseg = x->st.nseg;
+    int64_t n = rows_of(f, name), bins = n == (int64_t)nseg * CS_HIST_BINS_V3 ? CS_HIST_BINS_V3
+                                                                              : CS_HIST_BINS;
+    int rc = read_all_i64(f, path, name, buf, (uint64_t)nseg * (uint64_t)bins, err);
+    int64_t lost = 0, conv[CS_HIST_BINS];
+    for (int s = 0; rc == CS_OK && s < nseg; s++) {
+        const int64_t *row = buf + (size_t)s * (size_t)bins;
+        if (bins == CS_HIST_BINS_V3) {
+            lost += stats_hist_from_v3(row, conv);
+            row = conv;
+        }
+        int64_t *to = h ? x->st.seg[s].hist_events : x->st.seg[s].hist_duration;
+        for (int b = 0; b < CS_HIST_BINS; b++)
+            to[b] += row[b];
+    }
+    if (lost)
+        fprintf(stderr, "clickseg merge: note: %s is a report of an older clickseg whose "
+                "histograms stop at 114,688: %lld of its sessions with more %s count as "
+                "114,688-131,071 in the merged quantiles (rerun it for exact ones)\n", path,
+                (long long)lost, h ? "events" : "seconds");
+    return rc;
+}
+
 static int add_report(merge_ctx *x, int src, cs_err *err)
 {
     static const char *const totals[] = {"rows_read", "events", "late_events", "rejected_events",
@@ -189,14 +220,8 @@ static int add_report(merge_ctx *x, int src, cs_err *err)
         for (int s = 0; rc == CS_OK && s < nseg; s++)
             (&x->st.seg[s].sessions)[k] += v[s];
     }
-    for (int h = 0; rc == CS_OK && h < 2; h++) {
-        rc = read_all_i64(f, path, h ? "segments/hist_events" : "segments/hist_duration_s", v,
-                          (uint64_t)nseg * CS_HIST_BINS, err);
-        for (int s = 0; rc == CS_OK && s < nseg; s++)
-            for (int b = 0; b < CS_HIST_BINS; b++)
-                (h ? x->st.seg[s].hist_events : x->st.seg[s].hist_duration)[b] +=
-                    v[s * CS_HIST_BINS + b];
-    }
+    for (int h = 0; rc == CS_OK && h < 2; h++)
+        rc = add_hist(x, f, path, h, v, err);
     if (rc == CS_OK)
         rc = add_periods(x, f, path, src, err);
     H5Fclose(f);

@@ -31,6 +31,11 @@
 /* The struct sizes and constants a snapshot's records depend on. */
 void snap_layout_signature(char *buf, size_t n)
 {
+    snap_layout_signature_segstat(buf, n, sizeof(cs_segstat));
+}
+
+void snap_layout_signature_segstat(char *buf, size_t n, size_t segstat_size)
+{
     /* cs_user_seg: per-segment counters interleaved (an older table kept
      * two arrays at the same offsets and sizes); cs_event's price offset:
      * an older record kept it after the ids, at the same size. */
@@ -41,7 +46,7 @@ void snap_layout_signature(char *buf, size_t n)
              offsetof(cs_user, seg), sizeof(cs_sess_state),
              offsetof(cs_sess_state, ids), sizeof(cs_event), offsetof(cs_event, price),
              sizeof(cs_session),
-             sizeof(cs_totals), sizeof(cs_segstat), CS_MAX_SEGMENTS, F_NFEATURES, PS_NFIELDS);
+             sizeof(cs_totals), segstat_size, CS_MAX_SEGMENTS, F_NFEATURES, PS_NFIELDS);
 }
 
 hid_t snap_rec_type(const char *tag, size_t size)

@@ -28,6 +28,10 @@ typedef struct snap_user {
 /* The struct sizes and constants a snapshot's records depend on, as text:
  * a file whose signature differs is refused. */
 void snap_layout_signature(char *buf, size_t n);
+/* The same with cs_segstat of segstat_size bytes: the signature of
+ * snapshots whose histograms had 64 bins, which are read and converted
+ * (a --state chain outlives clickseg upgrades). */
+void snap_layout_signature_segstat(char *buf, size_t n, size_t segstat_size);
 
 /* An HDF5 opaque type of `size` bytes tagged `tag` (one record struct). */
 hid_t snap_rec_type(const char *tag, size_t size);

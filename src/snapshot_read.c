@@ -146,10 +146,14 @@ static int append(void **arr, uint64_t *len, uint64_t *cap, const void *recs, ui
     return CS_OK;
 }
 
+/* Bytes of a cs_segstat whose two histograms had 64 bins (format 3). */
+#define SEGSTAT_V3_SIZE (sizeof(cs_segstat) - 2 * (CS_HIST_BINS - CS_HIST_BINS_V3) * sizeof(int64_t))
+
 static int read_attrs(hid_t f, cs_snap_meta *m, int64_t *maxts, cs_err *err)
 {
-    char sig[256] = "(none)", want[256], fmt[64] = "", hash[32] = "";
+    char sig[256] = "(none)", want[256], old[256], fmt[64] = "", hash[32] = "";
     snap_layout_signature(want, sizeof want);
+    snap_layout_signature_segstat(old, sizeof old, SEGSTAT_V3_SIZE);
     int64_t v[6] = {0};
     if (h5_attr_get_string(f, "format", fmt, sizeof fmt) != 1 || strcmp(fmt, SNAP_FORMAT) != 0)
         return cs_err_set(err, CS_EINPUT, "not a clickseg snapshot (no format attribute '%s')",
@@ -158,7 +162,9 @@ static int read_attrs(hid_t f, cs_snap_meta *m, int64_t *maxts, cs_err *err)
         return cs_err_set(err, CS_EINPUT, "snapshot version %lld, this clickseg reads %d; "
                           "finish it with the build that wrote it or start over",
                           (long long)v[0], SNAP_VERSION);
-    if (h5_attr_get_string(f, "layout", sig, sizeof sig) != 1 || strcmp(sig, want) != 0)
+    if (h5_attr_get_string(f, "layout", sig, sizeof sig) == 1 && strcmp(sig, old) == 0)
+        m->hist_v3 = 1;
+    else if (strcmp(sig, want) != 0)
         return cs_err_set(err, CS_EINPUT, "written by a clickseg build with another record "
                           "layout (%s; this build: %s); finish it with that build or start over",
                           sig, want);
@@ -188,7 +194,20 @@ static int get_agreed(const cs_comm *c, hid_t f, const char *name, hid_t t, size
     return comm_agree(c, err);
 }
 
-static int read_stats(const cs_comm *c, hid_t f, cs_stats *st, cs_err *err)
+/* n segments' statistics of format 3 (64-bin histograms) into st->seg. */
+static void segstats_from_v3(cs_stats *st, const int64_t *v, int n)
+{
+    const size_t scalars = offsetof(cs_segstat, hist_duration) / sizeof(int64_t);
+    for (int s = 0; s < n; s++) {
+        const int64_t *o = v + (size_t)s * (SEGSTAT_V3_SIZE / sizeof(int64_t));
+        cs_segstat *g = &st->seg[s];
+        memcpy(g, o, scalars * sizeof *o);
+        stats_hist_from_v3(o + scalars, g->hist_duration);
+        stats_hist_from_v3(o + scalars + CS_HIST_BINS_V3, g->hist_events);
+    }
+}
+
+static int read_stats(const cs_comm *c, hid_t f, cs_stats *st, int hist_v3, cs_err *err)
 {
     void *tot = NULL, *seg = NULL, *keys = NULL, *rows = NULL;
     uint64_t nt, ns, nk, nr, w = (uint64_t)st->nseg * PS_NFIELDS;
@@ -198,13 +217,16 @@ static int read_stats(const cs_comm *c, hid_t f, cs_stats *st, cs_err *err)
     if (rc == CS_OK) rc = get_agreed(c, f, "stats_period_keys", i64, 8, &keys, &nk, err);
     if (rc == CS_OK) rc = get_agreed(c, f, "stats_period_rows", i64, 8, &rows, &nr, err);
     if (rc == CS_OK && c->rank == 0) {
-        if (nt != sizeof st->tot / 8 || ns != (uint64_t)st->nseg * sizeof(cs_segstat) / 8 ||
-            nr != nk * w)
+        size_t segsize = hist_v3 ? SEGSTAT_V3_SIZE : sizeof(cs_segstat);
+        if (nt != sizeof st->tot / 8 || ns != (uint64_t)st->nseg * segsize / 8 || nr != nk * w)
             rc = cs_err_set(err, CS_EINPUT, "statistics of another shape (%d segments expected)",
                             st->nseg);
         if (rc == CS_OK) {
             memcpy(&st->tot, tot, sizeof st->tot);
-            memcpy(st->seg, seg, ns * 8);
+            if (hist_v3)
+                segstats_from_v3(st, seg, st->nseg);
+            else
+                memcpy(st->seg, seg, ns * 8);
         }
         for (uint64_t i = 0; rc == CS_OK && i < nk; i++) {
             int64_t *row = stats_period_row(st, ((int64_t *)keys)[i], err);
@@ -445,7 +467,7 @@ int snapshot_read(const cs_comm *c, const char *path, const cs_run_state *s,
     if (rc == CS_OK && m->sessions && s->spool)
         rc = read_sessions(c, f, s->spool, err);
     if (rc == CS_OK) {
-        read_stats(c, f, s->st, err);
+        read_stats(c, f, s->st, m->hist_v3, err);
         rc = comm_agree(c, err);
     }
     if (rc == CS_OK) {

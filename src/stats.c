@@ -20,24 +20,32 @@ void stats_free(cs_stats *s)
     memset(s, 0, sizeof *s);
 }
 
+_Static_assert(CS_HIST_BINS == 8 + (62 - 3 + 1) * 4, "the bins cover every int64");
+
 int stats_bin(int64_t v)
 {
     if (v < 8)
         return v < 0 ? 0 : (int)v;
-    int e = 63 - __builtin_clzll((unsigned long long)v);   /* >= 3 */
-    int bin = 8 + (e - 3) * 4 + (int)((v >> (e - 2)) & 3);
-    return bin < CS_HIST_BINS ? bin : CS_HIST_BINS - 1;
+    int e = 63 - __builtin_clzll((unsigned long long)v);   /* 3..62 */
+    return 8 + (e - 3) * 4 + (int)((v >> (e - 2)) & 3);
 }
 
 int64_t stats_bin_max(int bin)
 {
     if (bin < 8)
         return bin;
-    if (bin == CS_HIST_BINS - 1)
+    if (bin >= CS_HIST_BINS - 1)
         return INT64_MAX;
     int e = (bin - 8) / 4 + 3, sub = (bin - 8) % 4;
     int64_t lo = ((int64_t)(4 + sub)) << (e - 2);
-    return lo + (1LL << (e - 2)) - 1;
+    return lo + ((1LL << (e - 2)) - 1);
+}
+
+int64_t stats_hist_from_v3(const int64_t *old, int64_t *hist)
+{
+    memset(hist, 0, CS_HIST_BINS * sizeof *hist);
+    memcpy(hist, old, CS_HIST_BINS_V3 * sizeof *hist);
+    return old[CS_HIST_BINS_V3 - 1];
 }
 
 int64_t stats_quantile(const int64_t *hist, double q)

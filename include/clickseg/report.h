@@ -23,8 +23,10 @@
 #include "clickseg/users.h"
 
 /* Version of report.json / report.h5 (2: funnel counts, rates, quantiles,
- * currency, /config and /run in report.h5). */
-#define CS_REPORT_VERSION 3
+ * currency, /config and /run in report.h5; 4: histograms of 248 bins
+ * covering every int64 (stats.h), where 64 stopped at 114,688; merge
+ * reads both). */
+#define CS_REPORT_VERSION 4
 /* The oldest report.h5 `clickseg report` renders: 3 changed report.json
  * and the CSVs only (undefined rates null, profile values numbers), and in
  * report.h5 the rates of nothing from 0 to NaN. */

@@ -59,6 +59,8 @@ typedef struct cs_snap_meta {
     int ranks;             /* ranks that wrote the file */
     int nhist;             /* rank 0: files of earlier runs (state files) */
     cs_hist_file *hist;
+    int hist_v3;           /* histograms of 64 bins (written before format 4, stats.h):
+                            * converted as read */
 } cs_snap_meta;
 
 /* Writes the state to `path` (created or truncated). On return rank 0's

@@ -15,7 +15,15 @@
 #include "clickseg/features.h"
 #include "clickseg/rules.h"
 
-#define CS_HIST_BINS 64
+/* Bins 0..7 hold 0..7 exactly; then each power of two [2^e, 2^(e+1))
+ * (e = 3..62) is cut into 4 bins of 2^(e-2), at most 25% of their lowest
+ * value: 8 + 60 * 4 bins cover every int64, the last ending at INT64_MAX.
+ * Reports and snapshots before format 4 (version 3) kept the first 64,
+ * the last of which took every value from 114,688 up: a crawler's 2-day
+ * session, a purchase of 1,146.88 (cents), all alike. */
+#define CS_HIST_BINS 248
+#define CS_HIST_BINS_V3 64
+
 
 /* Per segment, overall. Every field is an int64 so the struct reduces as
  * one flat array. */
@@ -72,6 +80,12 @@ static inline size_t stats_period_width(const cs_stats *s)
 /* Histogram bin of a non-negative value, and the largest value in a bin. */
 int stats_bin(int64_t v);
 int64_t stats_bin_max(int bin);
+
+/* A 64-bin histogram of an older report or snapshot into CS_HIST_BINS
+ * bins: bins 0..62 are the same; the old last bin (114,688 and up, the
+ * values themselves unknown) goes to bin 63, its lowest values. Returns
+ * that bin's count (0: the conversion is exact). */
+int64_t stats_hist_from_v3(const int64_t *old, int64_t *hist);
 
 /* The value at quantile q (0..1) of a histogram: the largest value of the
  * bin where the cumulative count reaches q * total. -1 when empty. */

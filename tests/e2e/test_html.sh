@@ -60,6 +60,24 @@ mkdir -p "$odd" && cp -r out "$odd/run"
 grep -q 'href="[^"]*/we%3Cb%20onmouseover%3Dx%3E%20%22dir%22%231%20%2520%26/run/periods.csv"' odd.html ||
     fail "the periods.csv link is not the URL-encoded path"
 $PY "$SRCDIR/lib/check_html.py" "$odd/run" odd.html
+# Bots only: no business sessions to share out, so every business share
+# is null in report.json and a dash on the page.
+mkdir -p botonly
+$PY - <<'PY'
+import h5py, numpy as np
+t0 = 1714521600 * 10**6
+with h5py.File("botonly/events.h5", "w") as f:
+    f["events/ts"] = np.array([t0 + k * 10**6 for k in range(200)], np.int64)
+    f["events/user_id"] = np.full(200, 5, np.uint64)
+    f["events/event_type"] = np.zeros(200, np.uint8)
+    f["events/price"] = np.zeros(200, np.int64)
+PY
+mpi "$NRANKS" "$CLICKSEG" run -q -i botonly -o botonly-out
+$PY -c '
+import json
+s = json.load(open("botonly-out/report.json"))["segments"]
+assert [x["share"] for x in s if x["business"]] == [None] * 3 and [x["share"] for x in s if not x["business"]] == [1], s'
+$PY "$SRCDIR/lib/check_html.py" botonly-out botonly-out/report.html
 
 # Chromium: the parsed page holds the same numbers; no console message.
 chrome --enable-logging=stderr --v=0 --dump-dom "file://$PWD/out/report.html" > dom.html 2> chrome.log

@@ -126,5 +126,23 @@ PY
 expect_fail 4 "otherprof/customers.h5: its profile columns are not those" \
     mpi 2 "$CLICKSEG" merge --set session.split=day -o bad "day_${DAYS[1]}" otherprof
 [ ! -e bad ] || fail "a refused merge left an output"
+# A report of format 3 (histograms of 64 bins, which stopped at 114,688):
+# merged as before, exactly when nothing was in its last bin.
+cp -rp "day_${DAYS[1]}" v3day
+$PY - <<'PY'
+import h5py, numpy as np
+with h5py.File("v3day/report.h5", "r+") as f:
+    assert f.attrs["version"] == 4
+    f.attrs["version"] = 3
+    for k in ("hist_duration_s", "hist_events"):
+        h = f["segments/" + k][:]
+        assert h.shape[1] == 248 and not h[:, 63:].any(), "values past 114,687: no exact v3 copy"
+        del f["segments/" + k]
+        f["segments/" + k] = h[:, :64]
+PY
+outs=()
+for i in "${!DAYS[@]}"; do outs+=("day_${DAYS[$i]}"); done
+mpi 2 "$CLICKSEG" merge -q --set session.split=day -o merged_v3 "${outs[@]/day_${DAYS[1]}/v3day}"
+$CMP --same merged_day merged_v3 --sessions
 "$CLICKSEG" merge --help | grep "usage: mpirun -n N clickseg merge" > /dev/null || fail "merge --help"
 echo "test_merge: ok"

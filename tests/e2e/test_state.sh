@@ -136,6 +136,27 @@ grep -q "published run4 but was stopped before it saved --state week.state: resu
     || { cat own.err >&2; fail "no note on the resume to save the state"; }
 [ ! -e run4.checkpoint ] || fail "the resumed run left its checkpoint"
 $CMP --same run4.done run4 --sessions
+# A state file written before format 4 (histograms of 64 bins): a chain
+# outlives an upgrade of clickseg. The state before run 4, rewritten so,
+# continues the chain to the same report.
+cp state.before4 v3.state
+$PY - <<'PY'
+import h5py, numpy as np
+with h5py.File("v3.state", "r+") as f:
+    sig = f.attrs["layout"]
+    sig = sig.decode() if isinstance(sig, bytes) else sig
+    new, old = "cs_segstat=%d" % (8 * (12 + 2 * 248)), "cs_segstat=%d" % (8 * (12 + 2 * 64))
+    assert new in sig, sig
+    f.attrs["layout"] = np.bytes_(sig.replace(new, old))
+    v = f["stats_segments"][:].reshape(-1, 12 + 2 * 248)
+    assert not v[:, 12 + 63:12 + 248].any() and not v[:, 12 + 248 + 63:].any(), \
+        "values past 114,687: no exact copy in 64 bins"
+    old_v = np.concatenate([v[:, :12 + 64], v[:, 12 + 248:12 + 248 + 64]], axis=1).ravel()
+    del f["stats_segments"]
+    f["stats_segments"] = old_v   # no checksum attribute: as before checksums
+PY
+mpi 2 "$CLICKSEG" run -q -i "days/${DAYS[4]}" -o run4v3 --sessions --state v3.state
+$CMP --same run4.done run4v3 --sessions
 [ ! -e week.state.tmp.999999 ] || fail "a killed run's temporary state was left"
 [ -e week.state.tmp.424242 ] || fail "a file that is no snapshot was removed"
 rm week.state.tmp.424242

@@ -212,4 +212,58 @@ assert "nan" not in sec.lower(), sec
 print("no purchases: revenue_share null in report.json, NaN in report.h5")
 PY
 "$CLICKSEG" report nobuy-out --format text > nobuy.txt || fail "report --format text failed"
+# Large values keep their own histogram bins: a crawler's 3-day session
+# (4320 page views a minute apart, a bot by its events) and purchases of
+# 10.00 to 50,000.00. Until format 4 every value from 114,688 up shared one
+# last bin: the bot's duration quantiles read INT64_MAX, and every buyer of
+# 1,146.88 or more got the same middling M.
+$PY - <<'PY'
+import h5py, numpy as np, os
+os.makedirs("large", exist_ok=True)
+t0 = 1714521600 * 10**6
+ts, user, typ, price = [t0 + k * 60 * 10**6 for k in range(4320)], [7] * 4320, [0] * 4320, [0] * 4320
+for uid, p in [(100, 200000), (101, 5000000), (102, 150000), (103, 1000), (104, 2000),
+               (105, 3000), (106, 120000)]:
+    for k, ev in enumerate([1, 3, 5, 6]):
+        ts.append(t0 + 86400 * 10**6 + k * 30 * 10**6); user.append(uid); typ.append(ev)
+        price.append(p if ev == 6 else 0)
+o = np.argsort(ts, kind="stable")
+with h5py.File("large/events.h5", "w") as f:
+    for n, v, d in [("ts", ts, np.int64), ("user_id", user, np.uint64), ("event_type", typ, np.uint8),
+                    ("price", price, np.int64)]:
+        f["events/" + n] = np.array(v, d)[o]
+PY
+mpi "$NRANKS" "$CLICKSEG" run -q -i large -o large-out --window-events 500
+$PY - <<'PY'
+import h5py, json
+def bin_of(v):   # stats.h, written out again: 0..7 exact, then 4 bins a power of two
+    if v < 8:
+        return v
+    e = v.bit_length() - 1
+    return 8 + (e - 3) * 4 + ((v >> (e - 2)) & 3)
+def bin_max(b):
+    if b < 8:
+        return b
+    e, sub = (b - 8) // 4 + 3, (b - 8) % 4
+    return ((4 + sub) << (e - 2)) + (1 << (e - 2)) - 1
+r = json.load(open("large-out/report.json"))
+bot = next(s for s in r["segments"] if s["name"] == "bot")
+dur = 4319 * 60
+for q in ("p50", "p90", "p99"):
+    assert bot["duration_s"][q] == bin_max(bin_of(dur)) and dur <= bot["duration_s"][q] <= dur * 1.25, bot
+# quintile cuts of the 7 buyers' spend: the 2nd, 3rd, 5th and 6th of 7 (ceil(q * 7))
+spend = sorted([200000, 5000000, 150000, 1000, 2000, 3000, 120000])
+cuts = [bin_of(spend[k - 1]) for k in (2, 3, 5, 6)]
+assert r["ranking"]["cut_points"]["monetary_bin"] == cuts, (r["ranking"]["cut_points"], cuts)
+with h5py.File("large-out/customers.h5") as f:
+    c = f["customers"]
+    m = dict(zip(c["user_id"][:].tolist(), c["m_score"][:].tolist()))
+    mon = dict(zip(c["user_id"][:].tolist(), c["monetary"][:].tolist()))
+for u, v in mon.items():
+    if u != 7:
+        assert m[u] == 1 + sum(bin_of(v) > k for k in cuts), (u, v, m[u], cuts)
+assert m[101] == 5 and m[100] == 4 and m[106] < m[101], m
+print("large values: bot duration p50 %d s (true %d); M of the 50,000.00 buyer %d, 2,000.00 %d"
+      % (bot["duration_s"]["p50"], dur, m[101], m[100]))
+PY
 echo "test_targets: ok ($NRANKS ranks)"

@@ -177,9 +177,11 @@ class Checker:
         bars = self.bars("segment-share")
         for s in segs:
             v, text = bars.get(s["name"], (None, ""))
-            if v != s["share"]:
+            # null: no sessions to share out (a run of bots only): a dash, no bar
+            share = 0 if s["share"] is None else s["share"]
+            if v != share:
                 self.err("segment-share/%s: bar value %r, report.json share %r" % (s["name"], v, s["share"]))
-            want = "%s (%s)" % (pct(s["share"]), format(s["sessions"], ","))
+            want = "%s (%s)" % ("\u2013" if s["share"] is None else pct(share), format(s["sessions"], ","))
             if text != want:
                 self.err("segment-share/%s: label %r, want %r" % (s["name"], text, want))
         bars = self.bars("revenue-by-segment")

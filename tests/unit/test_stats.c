@@ -32,6 +32,19 @@ static void test_bins(void **state)
     assert_int_equal(stats_bin_max(12), 19);
     assert_int_equal(stats_bin_max(CS_HIST_BINS - 1), INT64_MAX);
     assert_int_equal(stats_bin(INT64_MAX), CS_HIST_BINS - 1);
+    /* the first 64 bins are those of reports before format 4 */
+    assert_int_equal(stats_bin_max(CS_HIST_BINS_V3 - 2), 114687);
+    /* large values keep their own bins (a 3-day crawler session, a
+     * 50,000.00 purchase in cents, the largest int64s) */
+    const int64_t big[] = {114688, 259140, 5000000, 1LL << 40, 3LL << 61, INT64_MAX - 1,
+                           INT64_MAX};
+    for (size_t i = 0; i < sizeof big / sizeof *big; i++) {
+        int b = stats_bin(big[i]);
+        int64_t lo = stats_bin_max(b - 1) + 1, hi = stats_bin_max(b);
+        if (b < CS_HIST_BINS_V3 - 1 || big[i] < lo || big[i] > hi)
+            fail_msg("%lld in bin %d [%lld, %lld]", (long long)big[i], b, (long long)lo,
+                     (long long)hi);
+    }
 
     int prev = 0;
     for (int64_t v = 0; v <= 1000000; v++) {
@@ -46,13 +59,30 @@ static void test_bins(void **state)
             fail_msg("%lld in bin %d but bin %d reaches %lld", (long long)v, b, b - 1,
                      (long long)stats_bin_max(b - 1));
     }
-    /* bins below the last are at most 25% wide relative to their lowest value */
-    for (int b = 8; b < CS_HIST_BINS - 1; b++) {
+    /* every bin is at most 25% wide relative to its lowest value, the last
+     * one ([7 * 2^60, INT64_MAX]) too */
+    for (int b = 8; b < CS_HIST_BINS; b++) {
         int64_t lo = stats_bin_max(b - 1) + 1, hi = stats_bin_max(b);
         assert_true((hi - lo + 1) * 4 <= lo);
         assert_int_equal(stats_bin(lo), b);
         assert_int_equal(stats_bin(hi), b);
     }
+}
+
+/* A 64-bin histogram of format 3: the same bins, the last one's count
+ * (its values unknown) at its lowest values, reported back. */
+static void test_hist_from_v3(void **state)
+{
+    (void)state;
+    int64_t old[CS_HIST_BINS_V3], h[CS_HIST_BINS];
+    for (int b = 0; b < CS_HIST_BINS_V3; b++)
+        old[b] = 3 * b + 1;
+    memset(h, 0x5a, sizeof h);
+    assert_int_equal(stats_hist_from_v3(old, h), 3 * 63 + 1);
+    for (int b = 0; b < CS_HIST_BINS; b++)
+        assert_int_equal(h[b], b < CS_HIST_BINS_V3 ? 3 * b + 1 : 0);
+    old[CS_HIST_BINS_V3 - 1] = 0;
+    assert_int_equal(stats_hist_from_v3(old, h), 0);
 }
 
 static void test_quantile(void **state)
@@ -241,6 +271,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bins),
         cmocka_unit_test(test_quantile),
+        cmocka_unit_test(test_hist_from_v3),
         cmocka_unit_test(test_period_rows),
         cmocka_unit_test(test_add_session),
     };
