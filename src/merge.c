@@ -23,6 +23,7 @@
 #include "clickseg/shuffle.h"
 #include "clickseg/stats.h"
 #include "clickseg/timer.h"
+#include "clickseg/userkeys.h"
 #include "clickseg/users.h"
 
 typedef struct merge_ctx {
@@ -52,6 +53,10 @@ typedef struct merge_ctx {
     int64_t prof_conflicts;   /* values two runs gave a user differently (the later kept) */
     char outtmp[1200];
     int lock_fd;             /* rank 0: the output's lock (fs_lock_output), -1 none */
+    /* rank 0: the runs' user dictionaries (report.h5 /run attribute
+     * `dictionaries`), each once: the merged targets' keys come from them */
+    char (*dicts)[PATH_MAX];
+    int ndicts;
 } merge_ctx;
 
 /* ---- report.h5, on rank 0 ---- */
@@ -169,6 +174,28 @@ static int add_hist(merge_ctx *x, hid_t f, const char *path, int h, int64_t *buf
     return rc;
 }
 
+/* Notes the run's user dictionary, if it had one and it is new. */
+static int add_dictionary(merge_ctx *x, hid_t f, cs_err *err)
+{
+    char d[PATH_MAX];
+    hid_t g = H5Gopen2(f, "run", H5P_DEFAULT);
+    int got = g >= 0 && h5_attr_get_string(g, "dictionaries", d, sizeof d) == 1 && d[0];
+    if (g >= 0)
+        H5Gclose(g);
+    H5Eclear2(H5E_DEFAULT);
+    for (int i = 0; got && i < x->ndicts; i++)
+        got = strcmp(x->dicts[i], d) != 0;
+    if (!got)
+        return CS_OK;
+    char (*p)[PATH_MAX] = cs_realloc(x->dicts, (size_t)(x->ndicts + 1) * sizeof *p, err,
+                                 "dictionary list");
+    if (!p)
+        return CS_ENOMEM;
+    x->dicts = p;
+    memcpy(x->dicts[x->ndicts++], d, sizeof d);
+    return CS_OK;
+}
+
 static int add_report(merge_ctx *x, int src, cs_err *err)
 {
     static const char *const totals[] = {"rows_read", "events", "late_events", "rejected_events",
@@ -224,6 +251,8 @@ static int add_report(merge_ctx *x, int src, cs_err *err)
         rc = add_hist(x, f, path, h, v, err);
     if (rc == CS_OK)
         rc = add_periods(x, f, path, src, err);
+    if (rc == CS_OK)
+        rc = add_dictionary(x, f, err);
     H5Fclose(f);
     return rc;
 }
@@ -553,6 +582,25 @@ static int prolog(merge_ctx *x, cs_err *err)
     return rc;
 }
 
+/* Rank 0: the merged targets' and prospects' user keys from the runs'
+ * dictionaries, as each run showed its own; a note when one is gone. */
+static int merged_target_keys(merge_ctx *x, cs_err *err)
+{
+    const char **d = cs_calloc((size_t)x->ndicts, sizeof *d, err, "dictionary list");
+    if (!d)
+        return CS_ENOMEM;
+    for (int i = 0; i < x->ndicts; i++)
+        d[i] = x->dicts[i];
+    char gone[PATH_MAX];
+    int rc = userkeys_for_ranking(&x->ranking, d, x->ndicts, gone, sizeof gone, err);
+    free(d);
+    if (rc == CS_OK && gone[0])
+        fprintf(stderr, "clickseg merge: note: %s, the user dictionary of a run, is gone: "
+                "targets %s show hashed ids only\n", gone,
+                x->ranking.target_keys ? "whose users it alone knew" : "and prospects");
+    return rc;
+}
+
 static int write_outputs(merge_ctx *x, double t0, cs_err *err)
 {
     const cs_comm *c = x->c;
@@ -616,6 +664,8 @@ static int write_outputs(merge_ctx *x, double t0, cs_err *err)
         cs_err_set(err, CS_EINPUT, "the reports' row counts do not add up (%" PRId64 " rows "
                    "read, %" PRId64 " used + %" PRId64 " late + %" PRId64 " rejected)",
                    t->rows_read, t->events, t->late_events, t->rejected_events);
+    if (err->code == CS_OK && c->rank == 0 && x->ndicts)
+        merged_target_keys(x, err);
     if (err->code == CS_OK && c->rank == 0)
         report_write_summary(x->outtmp, x->cfg, &x->st, &x->ranking, &m, err);
     if (err->code == CS_OK && c->rank == 0)
@@ -658,6 +708,7 @@ int merge_reports(const cs_comm *c, const cs_config *cfg, const cs_merge_opts *o
         fs_unlock_output(cfg->output_dir, x.lock_fd);
     stats_free(&x.st);
     rank_free(&x.ranking);
+    free(x.dicts);
     users_free(&x.users);
     free(x.seen_key);
     free(x.seen_src);

@@ -201,6 +201,8 @@ static int h5_run(hid_t f, const cs_run_meta *m, cs_err *err)
     if (rc == CS_OK) rc = h5_attr_double(g, "peak_rss_mib_rank0", m->peak_rss_kb_rank0 / 1024.0, err);
     if (rc == CS_OK) rc = h5_attr_string(g, "inputs", m->inputs, err);
     if (rc == CS_OK && m->run_id[0]) rc = h5_attr_string(g, "run_id", m->run_id, err);
+    if (rc == CS_OK && m->dictionaries[0])
+        rc = h5_attr_string(g, "dictionaries", m->dictionaries, err);
     char names[PH_N][16] = {{0}};   /* NUL-padded strings: no uninitialised bytes on disk */
     for (int p = 0; p < PH_N; p++)
         snprintf(names[p], sizeof names[p], "%s", timer_phase_name(p));

@@ -310,6 +310,10 @@ static int fill_meta(run_ctx *x, cs_run_meta *m, double t_start, cs_err *err)
     m->total_rows = x->plan.total_rows;
     m->config_hash = config_hash(x->cfg);
     snprintf(m->run_id, sizeof m->run_id, "%s", x->ck.run_id);
+    char real[PATH_MAX];
+    if (x->dict_path[0])
+        snprintf(m->dictionaries, sizeof m->dictionaries, "%s",
+                 realpath(x->dict_path, real) ? real : x->dict_path);
     snprintf(m->inputs, sizeof m->inputs, "%s", x->o->inputs_desc);
     snprintf(m->currency, sizeof m->currency, "%s", x->plan.currency);
     int64_t v[PH_N + 1], fastest[PH_N];
@@ -400,31 +404,9 @@ static int check_rejects(run_ctx *x, uint64_t w, cs_err *err)
 /* Rank 0: the user text behind the targets' and prospects' ids. */
 static int target_keys(run_ctx *x, cs_err *err)
 {
-    cs_ranking *r = &x->ranking;
-    uint64_t n = r->ntargets + r->nprospects;
-    uint64_t *ids = cs_malloc((n + 1) * sizeof *ids, err, "target ids");
-    if (!ids)
-        return CS_ENOMEM;
-    for (uint64_t i = 0; i < r->ntargets; i++)
-        ids[i] = r->targets[i].user_id;
-    for (uint64_t i = 0; i < r->nprospects; i++)
-        ids[r->ntargets + i] = r->prospects[i].user_id;
-    char **keys = NULL;
-    int rc = userkeys_lookup(x->dict_path, ids, n, &keys, err);
-    free(ids);
-    if (rc != CS_OK || !keys)
-        return rc;
-    /* One lookup, two lists: the prospects' keys are the tail. */
-    r->target_keys = cs_calloc(r->ntargets + 1, sizeof *r->target_keys, err, "target keys");
-    r->prospect_keys = cs_calloc(r->nprospects + 1, sizeof *r->prospect_keys, err, "target keys");
-    if (!r->target_keys || !r->prospect_keys) {
-        userkeys_free(keys, n);
-        return CS_ENOMEM;
-    }
-    memcpy(r->target_keys, keys, r->ntargets * sizeof *keys);
-    memcpy(r->prospect_keys, keys + r->ntargets, r->nprospects * sizeof *keys);
-    free(keys);
-    return CS_OK;
+    const char *dicts[1] = {x->dict_path};
+    char gone[8];
+    return userkeys_for_ranking(&x->ranking, dicts, 1, gone, sizeof gone, err);
 }
 
 static int epilog(run_ctx *x, double t_start, cs_err *err)

@@ -2,8 +2,10 @@
 #include "clickseg/userkeys.h"
 
 #include <hdf5.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clickseg/h5util.h"
 
@@ -135,5 +137,58 @@ int userkeys_lookup(const char *dict_path, const uint64_t *ids, uint64_t n, char
     }
     H5Eclear2(H5E_DEFAULT);
     H5Fclose(f);
+    return rc;
+}
+
+int userkeys_for_ranking(cs_ranking *r, const char *const *dicts, int n, char *missing,
+                         size_t missing_size, cs_err *err)
+{
+    uint64_t m = r->ntargets + r->nprospects;
+    if (missing_size)
+        missing[0] = '\0';
+    uint64_t *ids = cs_malloc((m + 1) * sizeof *ids, err, "target ids");
+    char **keys = cs_calloc(m + 1, sizeof *keys, err, "target keys");
+    int rc = ids && keys ? CS_OK : CS_ENOMEM, found = 0;
+    for (uint64_t i = 0; rc == CS_OK && i < r->ntargets; i++)
+        ids[i] = r->targets[i].user_id;
+    for (uint64_t i = 0; rc == CS_OK && i < r->nprospects; i++)
+        ids[r->ntargets + i] = r->prospects[i].user_id;
+    for (int d = 0; rc == CS_OK && d < n; d++) {
+        if (access(dicts[d], R_OK) != 0) {
+            if (missing_size && !missing[0])
+                snprintf(missing, missing_size, "%s", dicts[d]);
+            continue;
+        }
+        char **got = NULL;
+        rc = userkeys_lookup(dicts[d], ids, m, &got, err);
+        for (uint64_t i = 0; rc == CS_OK && got && i < m; i++)
+            if ((!keys[i] || !keys[i][0]) && got[i][0]) {
+                free(keys[i]);
+                keys[i] = got[i];
+                got[i] = NULL;
+            }
+        found |= got != NULL;
+        userkeys_free(got, m);
+    }
+    /* One lookup, two lists: the prospects' keys are the tail; an id
+     * without a key in any dictionary (a number in the source) gets "". */
+    for (uint64_t i = 0; rc == CS_OK && found && i < m; i++)
+        if (!keys[i] && !(keys[i] = calloc(1, 1)))
+            rc = cs_err_set(err, CS_ENOMEM, "out of memory for the target keys");
+    if (rc == CS_OK && found) {
+        r->target_keys = cs_calloc(r->ntargets + 1, sizeof *r->target_keys, err, "target keys");
+        r->prospect_keys = cs_calloc(r->nprospects + 1, sizeof *r->prospect_keys, err,
+                                     "target keys");
+        if (!r->target_keys || !r->prospect_keys)
+            rc = CS_ENOMEM;
+    }
+    if (rc == CS_OK && found) {
+        memcpy(r->target_keys, keys, r->ntargets * sizeof *keys);
+        memcpy(r->prospect_keys, keys + r->ntargets, r->nprospects * sizeof *keys);
+        free(keys);
+    } else {
+        userkeys_free(keys, m);
+    }
+    free(ids);
     return rc;
 }

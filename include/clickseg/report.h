@@ -6,6 +6,7 @@
 #ifndef CLICKSEG_REPORT_H
 #define CLICKSEG_REPORT_H
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -49,6 +50,8 @@ typedef struct cs_run_meta {
     int64_t peak_rss_kb_rank0;
     char started_utc[32];
     char inputs[4096];             /* comma-separated input arguments */
+    char dictionaries[PATH_MAX];   /* the user dictionary's real path ("" none): merge reads
+                                    * the targets' keys there */
     char currency[16];             /* the archive's currency attribute ("" when none) */
 } cs_run_meta;
 

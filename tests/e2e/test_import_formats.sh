@@ -63,6 +63,30 @@ for name in ("targets", "prospects"):
 assert hashed > 0, "no hashed visitor among the targets: the test shows nothing"
 print(f"ga: {hashed} hashed visitor ids shown with their text in targets/prospects")
 PY
+# Merged runs show the same keys: merge reads them in the runs' user
+# dictionaries (report.h5 /run attribute `dictionaries`). The sample cut
+# by year, sessions by month, merged, equals one run, user_key included;
+# with one run's dictionary gone, its keys come from the other's.
+SPLIT=(--set session.split=month --set report.period=month)
+mkdir -p gaA gaB
+cp ga/events-2016-*.h5 ga/dictionaries.h5 gaA/ && cp ga/events-2017-*.h5 gaB/ && cp ga/dictionaries.h5 gaB/dict.h5
+for x in ga gaA gaB; do RUN "${SPLIT[@]}" -i "$x" -o "rep_m_$x"; done
+mpi "$NRANKS" "$CLICKSEG" merge -q --set session.mode=source "${SPLIT[@]}" -o merged_ga rep_m_gaA rep_m_gaB
+rm gaA/dictionaries.h5
+mpi "$NRANKS" "$CLICKSEG" merge -q --set session.mode=source "${SPLIT[@]}" -o merged_ga2 rep_m_gaA rep_m_gaB \
+    2> merged_ga2.err
+grep -q "gaA/dictionaries.h5, the user dictionary of a run, is gone" merged_ga2.err || fail "no note on the missing dictionary"
+$PY - <<'PY'
+import json
+one = json.load(open("rep_m_ga/report.json"))
+for d in ("merged_ga", "merged_ga2"):
+    m = json.load(open(d + "/report.json"))
+    for name in ("targets", "prospects"):
+        assert [(e["user_id"], e["user_key"]) for e in m[name]] == \
+               [(e["user_id"], e["user_key"]) for e in one[name]], (d, name)
+        assert any(e["user_key"] for e in m[name]), (d, name)
+print("ga: merged targets and prospects keep their user keys")
+PY
 
 # Written here: the files and, beside them, the truth (canonical CSV).
 $PY - <<'PY'
