@@ -1,6 +1,7 @@
 /* checkpoint.c — checkpoints, --resume and stop signals (see checkpoint.h).
  * The MANIFEST format and the checks against the current run are in
- * checkpoint_manifest.c; --state files in checkpoint_state.c. */
+ * checkpoint_manifest.c; --state files in checkpoint_state.c; the
+ * checkpoint directory's lock in checkpoint_lock.c. */
 #include "clickseg/checkpoint.h"
 
 #include <dirent.h>
@@ -203,31 +204,6 @@ static int save(cs_ckpt *k, const cs_plan *plan, uint64_t next_row, cs_err *err)
     return CS_OK;
 }
 
-/* Rank 0: CS_EIO unless the checkpoint directory, or the nearest of its
- * parents that exists (it is made at the first checkpoint), can be
- * written. Found at the start, not at the first checkpoint an hour in,
- * whose failure would end the run. */
-static int check_dir_writable(const char *dir, cs_err *err)
-{
-    char p[CS_PATH_MAX];
-    snprintf(p, sizeof p, "%s", dir);
-    struct stat st;
-    while (stat(p, &st) != 0) {
-        char *slash = strrchr(p, '/');
-        if (!slash || slash == p) {
-            snprintf(p, sizeof p, "%s", slash == p ? "/" : ".");
-            break;
-        }
-        *slash = '\0';
-    }
-    errno = 0;
-    if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode) || access(p, W_OK | X_OK) != 0)
-        return cs_err_set(err, CS_EIO, "checkpoint directory %s cannot be written (%s: %s): "
-                          "set checkpoint.dir to a writable directory", dir, p,
-                          errno ? strerror(errno) : "not a directory");
-    return CS_OK;
-}
-
 /* --state FILE is written when the job is done: a name that cannot be
  * written is found now, not after hours of work. */
 static int check_state_path(const char *path, cs_err *err)
@@ -360,8 +336,7 @@ static int begin_rank0(cs_ckpt *k, const cs_run_opts *o, const cs_plan *plan, be
                        cs_err *err)
 {
     new_run_id(b->run_id);
-    if (check_dir_writable(k->dir, err) != CS_OK ||
-        (k->hold && check_state_path(k->state_path, err) != CS_OK) ||
+    if ((k->hold && check_state_path(k->state_path, err) != CS_OK) ||
         (k->hold && lock_state(k, err) != CS_OK))
         return err->code;
     struct stat st;

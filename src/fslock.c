@@ -1,5 +1,6 @@
 /* fslock.c — the lock that keeps two jobs off one output (or one --state
- * file), and the removal, under it, of what killed jobs left beside it. */
+ * file, or one checkpoint directory), and the removal, under it, of what
+ * killed jobs left beside it. */
 #include "clickseg/fslock.h"
 
 #include <dirent.h>

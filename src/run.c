@@ -221,13 +221,14 @@ static int prolog(run_ctx *x, cs_err *err)
         rc = profiles_check(c, x->plan.profiles[i].path, x->plan.profiles[i].rows, err);
     if (rc != CS_OK)
         return rc;
-    /* The lock before the temporary directory (whose sweep of killed
+    /* The locks before the temporary directory (whose sweep of killed
      * jobs' directories needs it) and before anything is removed (a
-     * --force over a checkpoint, the commit); input errors are found
-     * first, as without it. */
+     * --force over a checkpoint, the commit, a finished run's checkpoint);
+     * input errors are found first, as without them. */
     int own = 0;
     if (c->rank == 0 && check_output_dirs(x, err) == CS_OK &&
         fs_lock_output(x->cfg->output_dir, &x->lock_fd, err) == CS_OK &&
+        ckpt_lock_dir(x->cfg, &x->ck_lock_fd, err) == CS_OK &&
         ckpt_published(x->cfg, x->o, &x->finished, &own, err) == CS_OK && !x->finished)
         fs_begin_output(x->cfg->output_dir, report_outputs, x->o->force || own, x->outtmp,
                         sizeof x->outtmp, err);
@@ -506,14 +507,16 @@ int run_job(const cs_comm *c, const cs_config *cfg, const cs_run_opts *opts, cs_
     run_ctx x;
     memset(&x, 0, sizeof x);
     spool_init(&x.spool);
-    x.lock_fd = -1;
+    x.lock_fd = x.ck_lock_fd = -1;
     x.c = c;
     x.cfg = cfg;
     x.o = opts;
     int rc = prolog(&x, err);
     if (rc == CS_OK && x.finished) {   /* ckpt_published: the outputs are there already */
-        if (c->rank == 0)
+        if (c->rank == 0) {
+            ckpt_unlock_dir(cfg, x.ck_lock_fd);
             fs_unlock_output(cfg->output_dir, x.lock_fd);
+        }
         cleanup(&x);
         return CS_OK;
     }
@@ -541,8 +544,10 @@ int run_job(const cs_comm *c, const cs_config *cfg, const cs_run_opts *opts, cs_
     spool_close(&x.spool);   /* before the directory it was made in goes */
     if (rc != CS_OK && c->rank == 0 && x.outtmp[0])
         fs_abandon_output(x.outtmp);
-    if (c->rank == 0)   /* after the outputs and the checkpoint are settled */
+    if (c->rank == 0) {   /* after the outputs and the checkpoint are settled */
+        ckpt_unlock_dir(cfg, x.ck_lock_fd);
         fs_unlock_output(cfg->output_dir, x.lock_fd);
+    }
     cleanup(&x);
     return rc;
 }

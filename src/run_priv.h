@@ -57,6 +57,7 @@ typedef struct run_ctx {
     cs_ranking ranking;
     char outtmp[1200];
     int lock_fd;                   /* rank 0: the output's lock (fs_lock_output), -1 none */
+    int ck_lock_fd;                /* rank 0: the checkpoint directory's (ckpt_lock_dir) */
     int finished;                  /* the checkpoint's run had published: nothing to do
                                     * (ckpt_published) */
     char dict_path[1024];          /* rank 0: an input holding /dictionaries ("" none) */

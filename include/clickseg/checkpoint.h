@@ -87,6 +87,20 @@ void ckpt_catch_signals(void);
 int ckpt_begin(cs_ckpt *k, const cs_comm *c, const cs_config *cfg, const cs_run_opts *opts,
                cs_plan *plan, const cs_run_state *s, cs_err *err);
 
+/* Rank 0, holding the output lock, before anything in checkpoint.dir is
+ * read, removed or written (ckpt_published, ckpt_begin): CS_EIO when the
+ * directory (or its nearest existing parent) cannot be written, or when
+ * another run holds it, naming the holder; else an exclusive flock on
+ * "<dir>.lock" beside it, *fd its descriptor (-1 when none is needed: the
+ * directory is the output directory, whose lock covers it). Two runs of a
+ * shared config (checkpoint.dir set there, a job array) would otherwise
+ * delete each other's snapshots. Held until ckpt_unlock_dir, after
+ * ckpt_finish has removed the checkpoint. */
+int ckpt_lock_dir(const cs_config *cfg, int *fd, cs_err *err);
+
+/* Removes "<dir>.lock" and drops the lock (fd -1: nothing). */
+void ckpt_unlock_dir(const cs_config *cfg, int fd);
+
 /* Rank 0, holding the output lock, before the run makes its temporary
  * output directory. A run killed after it published its outputs and
  * before it removed its checkpoint (a node failure, a SIGKILL after the

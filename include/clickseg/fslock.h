@@ -1,7 +1,8 @@
 /* fslock.h — the lock that keeps two jobs off one output directory (run,
- * merge, import, generate) or one --state file (checkpoint.c), and the
- * removal, under that lock, of the temporary files and directories that
- * killed jobs left beside it. Called on rank 0. Pure POSIX, no MPI. */
+ * merge, import, generate), one --state file (checkpoint.c) or one
+ * checkpoint directory (checkpoint_lock.c), and the removal, under that
+ * lock, of the temporary files and directories that killed jobs left
+ * beside it. Called on rank 0. Pure POSIX, no MPI. */
 #ifndef CLICKSEG_FSLOCK_H
 #define CLICKSEG_FSLOCK_H
 
@@ -32,7 +33,7 @@ int fs_holder_line(char *line, size_t n);
 int fs_lock_output(const char *final, int *fd, cs_err *err);
 
 /* The same lock on "<final>.lock" for a file that is not an output
- * directory (--state): `cannot` says what fails when the lock file cannot
+ * directory (--state, checkpoint.dir): `cannot` says what fails when the lock file cannot
  * be made ("cannot save the state"); `busy_hint` ends the message when
  * another job holds it (what to do instead; "" for none). */
 int fs_lock_named(const char *final, const char *cannot, const char *busy_hint, int *fd,

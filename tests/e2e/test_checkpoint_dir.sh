@@ -1,0 +1,77 @@
+#!/bin/bash
+# A checkpoint.dir shared by runs over other inputs (set in one job.cfg
+# that every task of a job array reads): a run holds the directory's lock
+# for its whole life, so a second run is refused (exit 5, naming the
+# holder and the fix) before it reads or removes anything there, and the
+# first finishes to the report of an uninterrupted run (once, the first to
+# save or finish deleted the other's snapshots). A checkpoint.dir that is
+# the output directory itself still works (its output lock covers it).
+# ranks: 2
+set -euo pipefail
+source "${SRCDIR:?}/lib/common.sh"
+CMP="$PY $SRCDIR/lib/compare.py"
+export MPI_TIMEOUT=120
+
+mpi 1 "$CLICKSEG" generate -o arch -n 60000 -d 6 -f 6 --seed 11 > /dev/null
+mkdir -p pA pB
+cp arch/events-000[0-2].h5 pA/
+cp arch/events-000[3-5].h5 pB/
+mpi 2 "$CLICKSEG" run -q -i pA -o wholeA
+CK=$PWD/sharedck
+printf 'checkpoint = { dir = "%s"; every = 1; };\n' "$CK" > shared.cfg
+# 300 rows a rank a window: some 50 windows, each checkpointed.
+A=(run -c shared.cfg -i pA --window-events 300)
+B=(run -c shared.cfg -i pB --window-events 300)
+
+start_bg() {   # start_bg LOG N args...: mpirun in the background, its pid in $BG
+    local log=$1 n=$2; shift 2
+    mpirun -n "$n" --oversubscribe "$CLICKSEG" "$@" > "$log.out" 2> "$log.err" &
+    BG=$!
+}
+wait_for() {   # wait_for FILE PATTERN SECONDS
+    local deadline=$((SECONDS + $3))
+    until grep -q -- "$2" "$1" 2> /dev/null; do
+        [ $SECONDS -lt $deadline ] || { cat "$1" >&2; fail "no '$2' in $1 within $3 s"; }
+        kill -0 "$BG" 2> /dev/null || { cat "$1" >&2; fail "the run ended before '$2'"; }
+        sleep 0.02
+    done
+}
+wait_rc() {   # waits for $BG (a hang fails); its exit status in $RC
+    local deadline=$((SECONDS + 180))
+    while kill -0 "$BG" 2> /dev/null; do
+        [ $SECONDS -lt $deadline ] || { kill -KILL "$BG"; fail "run did not end in 180 s"; }
+        sleep 0.05
+    done
+    RC=0; wait "$BG" || RC=$?
+}
+ck_state() { (cd "$CK" && ls -l --time-style=+%s.%N . && md5sum -- *); }
+
+# 1. Run A in the background, its ranks stopped once it has a checkpoint
+# (so that it surely still runs while B tries, whatever the machine's speed).
+start_bg a 2 "${A[@]}" -o oA
+wait_for a.err "checkpoint 2 written" 60
+ranks=$(pgrep -P "$BG")
+kill -STOP $ranks
+before=$(ck_state)
+holder="checkpoint.dir: $CK is being written by another clickseg job \(pid [0-9]+ on [^)]+ holds $CK.lock\)"
+fix="give each run its own checkpoint.dir \(the default is OUTPUT.checkpoint"
+expect_fail 5 "$holder.*$fix" mpi 2 "$CLICKSEG" "${B[@]}" -o oB
+[ "$(grep -c "clickseg run: error" err.txt)" -eq 1 ] || { cat err.txt >&2; fail "not one message"; }
+# neither --force (which once removed A's checkpoint) nor a requeue's --resume=auto
+expect_fail 5 "$holder" mpi 2 "$CLICKSEG" "${B[@]}" -o oB --force
+expect_fail 5 "$holder" mpi 2 "$CLICKSEG" "${B[@]}" -o oB --resume=auto
+[ ! -e oB ] && [ ! -e oB.lock ] && ! ls -d oB.tmp.* 2> /dev/null || fail "a refused run left output"
+[ "$(ck_state)" = "$before" ] || { echo "$before"; ck_state; fail "a refused run touched A's checkpoint"; }
+kill -0 "$BG" 2> /dev/null || fail "run A ended before the checks (they prove nothing)"
+kill -CONT $ranks
+wait_rc
+[ "$RC" = 0 ] || { cat a.err >&2; fail "run A failed: exit $RC"; }
+$CMP --same wholeA oA
+[ ! -e "$CK" ] && [ ! -e "$CK.lock" ] || fail "run A left its checkpoint or its lock file"
+
+# 2. checkpoint.dir = the output directory: no lock of its own (the output's
+# covers it; a second one would refuse the run itself).
+mpi 2 "$CLICKSEG" run -q -i pA -o self --window-events 3000 --set checkpoint.dir=self \
+    --set checkpoint.every=1
+$CMP --same wholeA self
+echo "test_checkpoint_dir: ok"
