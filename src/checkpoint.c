@@ -351,7 +351,18 @@ static int begin_rank0(cs_ckpt *k, const cs_run_opts *o, const cs_plan *plan, be
     if (have < 0)
         return err->code;
     if (have && o->resume == CS_RESUME_NO) {
+        char why[2200];
+        int other = manifest_other_run(&mf, k->cfg, plan, why, sizeof why);
         manifest_free(&mf);
+        /* "--force" alone would be bad advice there: it deletes that run's work */
+        if (!o->force && other)
+            return cs_err_set(err, CS_EIO, "%s holds the checkpoint of another run, %s, %llu "
+                              "of %llu rows done: it is not this run's to continue; give each "
+                              "run its own checkpoint.dir (the default is OUTPUT.checkpoint, "
+                              "here %s.checkpoint); --force would delete that run's checkpoint: "
+                              "use it only if that run is abandoned", k->dir, why,
+                              (unsigned long long)mf.next_row, (unsigned long long)mf.total_rows,
+                              k->cfg->output_dir);
         if (!o->force)
             return cs_err_set(err, CS_EIO, "%s holds the checkpoint of an unfinished run "
                               "(%llu of %llu rows done): continue it with --resume, or start "

@@ -226,8 +226,9 @@ static int check_list(const cs_mfile *was_list, int nwas, const cs_plan_file *no
         const cs_mfile *was = &was_list[i];
         if (strcmp(now.path, was->path) != 0)
             return cs_err_set(err, CS_EINPUT, "checkpoint %s belongs to other %s: "
-                              "file %d of the run was %s, now it is %s", dir, what, i + 1,
-                              was->path, now.path);
+                              "file %d of the run was %s, now it is %s (if it is another "
+                              "job's, give each run its own checkpoint.dir: the default is "
+                              "OUTPUT.checkpoint)", dir, what, i + 1, was->path, now.path);
         if (now.size != was->size || now.rows != was->rows)
             return cs_err_set(err, CS_EINPUT, "the archive changed since checkpoint %s: %s "
                               "had %" PRIu64 " rows and %" PRId64 " bytes, now %" PRIu64
@@ -283,4 +284,31 @@ int manifest_check(const cs_manifest *mf, const char *dir, const cs_config *cfg,
         rc = cs_err_set(err, CS_EINPUT, "checkpoint %s: %" PRIu64 " rows then, %" PRIu64 " now",
                         dir, mf->total_rows, plan->total_rows);
     return rc;
+}
+
+int manifest_other_run(const cs_manifest *mf, const cs_config *cfg, const cs_plan *plan,
+                       char *why, size_t n)
+{
+    uint64_t h = config_hash(cfg);
+    if (mf->config_hash != h) {
+        snprintf(why, n, "with another configuration (config hash %016" PRIx64 ", this run "
+                 "%016" PRIx64 ")", mf->config_hash, h);
+        return 1;
+    }
+    int m = mf->nfiles < plan->nfiles ? mf->nfiles : plan->nfiles;
+    for (int i = 0; i < m; i++) {
+        char now[sizeof mf->files[i].path];
+        real_path(plan->files[i].path, now, sizeof now);
+        if (strcmp(now, mf->files[i].path) != 0) {
+            snprintf(why, n, "over other input files (its file %d is %s, this run's %s)", i + 1,
+                     mf->files[i].path, now);
+            return 1;
+        }
+    }
+    if (mf->nfiles != plan->nfiles) {
+        snprintf(why, n, "over other input files (%d files, this run %d)", mf->nfiles,
+                 plan->nfiles);
+        return 1;
+    }
+    return 0;
 }

@@ -52,6 +52,15 @@ int manifest_write(const char *dir, const cs_manifest *mf, const cs_plan *plan, 
 int manifest_check(const cs_manifest *mf, const char *dir, const cs_config *cfg, int state,
                    const cs_plan *plan, cs_err *err);
 
+/* Rank 0: 1 when the checkpoint is another run's rather than an earlier
+ * start of this one: another config hash, or other input files (by real
+ * path; changed contents of the same files do not count); `why` (n bytes)
+ * then says which, as "with another configuration (...)" or "over other
+ * input files (...)". A shared checkpoint.dir can hold another job's
+ * checkpoint, which --force would delete. */
+int manifest_other_run(const cs_manifest *mf, const cs_config *cfg, const cs_plan *plan,
+                       char *why, size_t n);
+
 /* "SIGUSR1", "SIGTERM". */
 const char *ckpt_signal_name(int sig);
 

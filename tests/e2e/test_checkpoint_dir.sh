@@ -4,8 +4,11 @@
 # for its whole life, so a second run is refused (exit 5, naming the
 # holder and the fix) before it reads or removes anything there, and the
 # first finishes to the report of an uninterrupted run (once, the first to
-# save or finish deleted the other's snapshots). A checkpoint.dir that is
-# the output directory itself still works (its output lock covers it).
+# save or finish deleted the other's snapshots). A run without --resume
+# that finds another run's checkpoint (other inputs, other config) says
+# so instead of only offering --force, and leaves it; the owner then
+# resumes it. A checkpoint.dir that is the output directory itself still
+# works (its output lock covers it).
 # ranks: 2
 set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
@@ -69,7 +72,26 @@ wait_rc
 $CMP --same wholeA oA
 [ ! -e "$CK" ] && [ ! -e "$CK.lock" ] || fail "run A left its checkpoint or its lock file"
 
-# 2. checkpoint.dir = the output directory: no lock of its own (the output's
+# 2. Run A stopped (SIGUSR1) leaves its checkpoint; B, and A with another
+# config, are told it is another run's, and leave it; A resumes it.
+start_bg a2 2 "${A[@]}" -o oA2
+wait_for a2.err "checkpoint 1 written" 60
+kill -USR1 "$BG"
+wait_rc
+[ "$RC" = 7 ] || { cat a2.err >&2; fail "the stopped run A: exit $RC, expected 7"; }
+before=$(ck_state)
+expect_fail 5 "$CK holds the checkpoint of another run, over other input files \(its file 1 is .*pA/events-0000.h5, this run's .*pB/events-0003.h5\).*$fix, here oB.checkpoint\); --force would delete that run's checkpoint" \
+    mpi 2 "$CLICKSEG" "${B[@]}" -o oB
+expect_fail 5 "$CK holds the checkpoint of another run, with another configuration \(config hash [0-9a-f]+, this run [0-9a-f]+\).*--force would delete" \
+    mpi 2 "$CLICKSEG" "${A[@]}" -o oA2 --set session.gap=600
+# the same run without --resume: as before
+expect_fail 5 "$CK holds the checkpoint of an unfinished run .*--resume" mpi 2 "$CLICKSEG" "${A[@]}" -o oA2
+[ "$(ck_state)" = "$before" ] || fail "a refused run touched A's checkpoint"
+mpi 2 "$CLICKSEG" "${A[@]}" -q -o oA2 --resume
+$CMP --same wholeA oA2
+[ ! -e "$CK" ] && [ ! -e "$CK.lock" ] || fail "the resumed run left its checkpoint or its lock file"
+
+# 3. checkpoint.dir = the output directory: no lock of its own (the output's
 # covers it; a second one would refuse the run itself).
 mpi 2 "$CLICKSEG" run -q -i pA -o self --window-events 3000 --set checkpoint.dir=self \
     --set checkpoint.every=1
