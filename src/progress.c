@@ -54,15 +54,19 @@ void progress_init(cs_progress *p, const cs_comm *c, FILE *out, int mode, int qu
     p->nwindows = plan->nwindows;
     p->total_rows = plan->total_rows;
     p->window_rows = plan->window_rows;
+    p->start_row = plan->start_row;
     p->t_start = t_start;
     p->t_loop = timer_now();
     p->last = -1e30;
     if (!p->on || p->rank != 0)
         return;
-    char a[NUMFMT_MAX], b[NUMFMT_MAX], w[NUMFMT_MAX];
-    fprintf(out, "clickseg run: %d file%s, %s events in %s window%s of up to %s on %d rank%s\n",
+    char a[NUMFMT_MAX], b[NUMFMT_MAX], w[NUMFMT_MAX], d[NUMFMT_MAX], done[NUMFMT_MAX + 48] = "";
+    if (plan->start_row)
+        snprintf(done, sizeof done, " (%s done before this start)",
+                 fmt_uint(d, sizeof d, plan->start_row));
+    fprintf(out, "clickseg run: %d file%s, %s events%s in %s window%s of up to %s on %d rank%s\n",
             plan->nfiles, plan->nfiles == 1 ? "" : "s", fmt_uint(a, sizeof a, plan->total_rows),
-            fmt_uint(w, sizeof w, plan->nwindows), plan->nwindows == 1 ? "" : "s",
+            done, fmt_uint(w, sizeof w, plan->nwindows), plan->nwindows == 1 ? "" : "s",
             fmt_uint(b, sizeof b, plan->window_rows), c->size, c->size == 1 ? "" : "s");
     fflush(out);
 }
@@ -76,10 +80,14 @@ void progress_report(cs_progress *p, uint64_t w, double rss, double now)
     if (!(w == 0 || last || p->verbose || now - p->last >= every))
         return;
     p->last = now;
-    uint64_t done = (w + 1) * p->window_rows;
-    if (done > p->total_rows)
-        done = p->total_rows;
-    double el = now - p->t_loop, rate = el > 0 ? (double)done / el : 0;
+    uint64_t start = p->start_row < p->total_rows ? p->start_row : p->total_rows;
+    uint64_t here = (w + 1) * p->window_rows;
+    if (here > p->total_rows - start)
+        here = p->total_rows - start;
+    uint64_t done = start + here;
+    /* The rate of this start alone: the rows before a resume took no time
+     * in it, and would make the ETA too short. */
+    double el = now - p->t_loop, rate = el > 0 ? (double)here / el : 0;
     double eta = rate > 0 ? (double)(p->total_rows - done) / rate : 0;
     char line[512], a[NUMFMT_MAX], b[NUMFMT_MAX], r[NUMFMT_MAX], e1[NUMFMT_MAX], e2[NUMFMT_MAX],
         m[NUMFMT_MAX];
@@ -115,7 +123,8 @@ int progress_window(cs_progress *p, const cs_comm *c, uint64_t w, uint64_t users
     if (p->verbose) {
         uint64_t start, count;
         char a[NUMFMT_MAX], b[NUMFMT_MAX], u[NUMFMT_MAX], m[NUMFMT_MAX];
-        cs_plan pl = {.total_rows = p->total_rows, .window_rows = p->window_rows};
+        cs_plan pl = {.total_rows = p->total_rows, .window_rows = p->window_rows,
+                      .start_row = p->start_row};
         plan_rank_range(&pl, w, c->rank, c->size, &start, &count);
         fprintf(p->out, "clickseg run [rank %d]: window %llu/%llu: %s rows read, %s events "
                 "carried, %s users, peak RSS %s\n", c->rank, (unsigned long long)(w + 1),

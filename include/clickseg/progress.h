@@ -33,6 +33,8 @@ typedef struct cs_progress {
     int pending;            /* a live line is on screen without its newline */
     size_t live_len;        /* length of that line, to blank what is left of it */
     uint64_t nwindows, total_rows, window_rows;
+    uint64_t start_row;     /* rows done before this start (a resume's point): counted
+                             * as done, but not in this start's rate */
     double t_start, t_loop, last;
 } cs_progress;
 
@@ -54,7 +56,9 @@ int progress_window(cs_progress *p, const cs_comm *c, uint64_t w, uint64_t users
 
 /* Rank 0's line for window w at time `now` with the largest peak RSS of
  * any rank; prints it if due (always for the first and the last window).
- * The non-collective part of progress_window, for tests. */
+ * Windows are this start's; events and the percentage count the rows a
+ * resumed run did before it too, and the ETA is the rows left at this
+ * start's rate. The non-collective part of progress_window, for tests. */
 void progress_report(cs_progress *p, uint64_t w, double peak_rss_mib, double now);
 
 /* Ends a live line so that what follows starts on a fresh line. */

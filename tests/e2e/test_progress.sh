@@ -5,7 +5,8 @@
 # --verbose, which adds every rank's line for every window, prefixed with
 # its rank (checked with mpirun --tag-output, which names the rank that
 # wrote each line); --quiet prints nothing; a one-window run prints no
-# progress; --progress live forces the live line.
+# progress; --progress live forces the live line; after a resume, events
+# and percentage count the rows done before it.
 set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
 mpi 1 "$CLICKSEG" generate -o arch -n 60000 -d 5 -f 2 --seed 3 > /dev/null
@@ -94,5 +95,45 @@ grep -q "clickseg run: 60000 events" d.out || fail "no summary line: $(cat d.out
 mpi "$NRANKS" "$CLICKSEG" run --progress live -i arch -o e --window-events 2000 > /dev/null 2> live.txt
 grep -q $'\r' live.txt || fail "--progress live wrote no carriage return"
 [ "$(tail -c 1 live.txt | od -An -c | tr -d ' ')" = '\n' ] || fail "the live line does not end"
+# After a resume the rows done before it count: the first line's events
+# and percentage are at least the resume point's (they once started from
+# 0, and the ETA counted on rows already done). The run is stopped
+# deterministically: its ranks are paused, sent SIGUSR1 and continued, so
+# they stop at the end of a window that is not the last.
+mpirun -n "$NRANKS" --oversubscribe "$CLICKSEG" run -i arch -o r --window-events 2000 \
+    --set checkpoint.every=1 > /dev/null 2> r1.txt &
+BG=$!
+deadline=$((SECONDS + 60))
+until grep -q "checkpoint 1 written" r1.txt; do
+    [ $SECONDS -lt $deadline ] && kill -0 $BG 2> /dev/null || { cat r1.txt >&2; fail "no checkpoint"; }
+    sleep 0.01
+done
+ranks=$(pgrep -P $BG)
+kill -STOP $ranks
+kill -USR1 $ranks
+kill -CONT $ranks
+rc=0; wait $BG || rc=$?
+[ "$rc" -eq 7 ] || { cat r1.txt >&2; fail "the stopped run: exit $rc, expected 7"; }
+mpi "$NRANKS" "$CLICKSEG" run -i arch -o r --window-events 2000 --resume --progress lines \
+    > /dev/null 2> r2.txt
+$PY <<'PY'
+import re
+log = open("r2.txt").read()
+m = re.search(r"resuming from r.checkpoint: (\d+) of (\d+) rows done", log)
+assert m, log
+start, total = int(m.group(1)), int(m.group(2))
+assert 0 < start < total, (start, total)
+assert re.search(r"clickseg run: 2 files, 60,000 events \(%s done before this start\) in \d+ windows"
+                 % format(start, ","), log), log
+win = re.findall(r"window (\d+)/(\d+) \((\d+)%\), ([\d,]+)/([\d,]+) events", log)
+assert len(win) >= 2, log
+first, last = win[0], win[-1]
+assert first[0] == "1", first
+assert int(first[2]) >= int(100 * start / total), (first, start, total)
+assert start < int(first[3].replace(",", "")) <= total, (first, start)
+assert last[2] == "100" and int(last[3].replace(",", "")) == total, last
+print("resumed at %d of %d rows: first line %s%%, %s events" % (start, total, first[2], first[3]))
+PY
+$PY "$SRCDIR/lib/compare.py" --same a r
 expect_fail 2 "--progress: 'tty' is not auto, live or lines" mpi "$NRANKS" "$CLICKSEG" run --progress tty -i arch -o f
 echo "test_progress: ok ($NRANKS ranks)"

@@ -2,7 +2,8 @@
  * lines are throttled (first and last window always, then one every few
  * seconds), verbose reports every window, a live line is rewritten with \r
  * and blanks and ends with a newline, other ranks and --quiet print nothing,
- * and the numbers (windows, events, percentage, ETA) are right. */
+ * and the numbers (windows, events, percentage, ETA) are right, after a
+ * resume too. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -63,6 +64,25 @@ static void test_lines_throttled(void **state)
     free(s);
 }
 
+/* Resumed at row 6000 of 9500: 4 windows left. Events and the percentage
+ * count the rows before the resume; the rate and the ETA are this start's. */
+static void test_resumed(void **state)
+{
+    (void)state;
+    FILE *f = tmpfile();
+    cs_progress p = make(f, 0, 0, 0);
+    p.nwindows = 4;
+    p.start_row = 6000;
+    for (uint64_t w = 0; w < 4; w++)
+        progress_report(&p, w, 100.0, 1.0 + (double)w);
+    char *s = slurp(f);
+    assert_non_null(strstr(s, "clickseg run: window 1/4 (74%), 7,000/9,500 events, 1k events/s, "
+                              "elapsed 1.0 s, ETA 2.5 s"));
+    assert_non_null(strstr(s, "window 4/4 (100%), 9,500/9,500 events, 875 events/s, elapsed "
+                              "4.0 s, ETA 0 s"));
+    free(s);
+}
+
 static void test_verbose_every_window(void **state)
 {
     (void)state;
@@ -120,6 +140,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lines_throttled), cmocka_unit_test(test_verbose_every_window),
         cmocka_unit_test(test_live), cmocka_unit_test(test_silent),
+        cmocka_unit_test(test_resumed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
