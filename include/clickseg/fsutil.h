@@ -7,6 +7,7 @@
 #define CLICKSEG_FSUTIL_H
 
 #include "clickseg/error.h"
+#include "clickseg/fscommit.h"   /* fs_commit_output, which ends what fs_begin_output starts */
 
 typedef struct cs_pathlist {
     int n, cap;
@@ -35,6 +36,11 @@ int fs_same_bytes(const char *a, const char *b, int *same, cs_err *err);
  * each other's lock. Called on every output directory a command takes. */
 void fs_trim_slashes(char *path);
 
+/* 1 when name matches one of the NULL-terminated fnmatch patterns (an
+ * `outputs` list as fs_begin_output's; FNM_PERIOD: no pattern matches a
+ * hidden name by a wildcard). */
+int fs_is_output(const char *name, const char *const *outputs);
+
 /* Creates dir and its parents (like mkdir -p). */
 int fs_mkdir_p(const char *dir, cs_err *err);
 
@@ -62,14 +68,6 @@ int fs_check_no_dir(const char *final, const char *const *names, cs_err *err);
  * remove. */
 int fs_first_other(const char *dir, const char *pattern, const char *const *outputs,
                    char *name, size_t size);
-
-/* Moves every file of tmp into final (each rename atomic), removes tmp.
- * Then the files of final that match `outputs` (as fs_begin_output's) and
- * that tmp did not hold are removed (never a directory): they belong to an
- * earlier, forced-over output and would contradict the new one. CS_EIO
- * when a move or removal fails. */
-int fs_commit_output(const char *tmp, const char *final, const char *const *outputs,
-                     cs_err *err);
 
 /* Removes tmp and what it holds (on failure paths). */
 void fs_abandon_output(const char *tmp);
