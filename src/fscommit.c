@@ -1,18 +1,25 @@
 /* fscommit.c — moves a finished output from its temporary directory into
- * place (fs_commit_output). Called on rank 0 by run, merge, import and
- * generate, with the output's lock held (fs_lock_output). */
+ * place (fs_commit_output) so that a kill at any moment leaves the earlier
+ * outputs or the new ones, never a mix of both; and finishes or undoes
+ * (fs_recover_output) a commit a kill interrupted. fs_commit_output is
+ * called on rank 0 by run, merge, import and generate with the output's
+ * lock held; fs_recover_output by fs_lock_output as it takes that lock,
+ * before any command looks at the output. */
 #include "clickseg/fscommit.h"
 #include "clickseg/fslock.h"
 #include "clickseg/fsutil.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+static void step(const char *what);
 
 /* fs_check_no_dir for the files tmp holds, the names the commit moves. */
 static int check_tmp_names(const char *tmp, const char *final, cs_err *err)
@@ -72,8 +79,11 @@ static int stale_outputs(const char *tmp, const char *final, const char *const *
     return rc;
 }
 
-int fs_commit_output(const char *tmp, const char *final, const char *const *outputs,
-                     cs_err *err)
+/* The commit of old: file by file, into final as it is. Only where final
+ * cannot be renamed (a symbolic link to the output, a mount point): a kill
+ * among the renames leaves a mix there, as the docs say. */
+static int commit_by_file(const char *tmp, const char *final, const char *const *outputs,
+                          cs_err *err)
 {
     char *stale = NULL;
     size_t nstale = 0;
@@ -97,6 +107,7 @@ int fs_commit_output(const char *tmp, const char *final, const char *const *outp
         char a[PATH_MAX], b[PATH_MAX];
         snprintf(a, sizeof a, "%s/%s", tmp, e->d_name);
         snprintf(b, sizeof b, "%s/%s", final, e->d_name);
+        step("move a file into place");
         if (rename(a, b) != 0)
             rc = cs_err_set(err, CS_EIO, "%s: cannot move into place: %s", b, strerror(errno));
     }
@@ -107,6 +118,7 @@ int fs_commit_output(const char *tmp, const char *final, const char *const *outp
     for (size_t at = 0; rc == CS_OK && at < nstale; at += strlen(stale + at) + 1) {
         char b[PATH_MAX];
         snprintf(b, sizeof b, "%s/%s", final, stale + at);
+        step("remove an earlier output");
         if (unlink(b) != 0 && errno != ENOENT)
             rc = cs_err_set(err, CS_EIO, "%s: cannot remove the earlier output: %s", b,
                             strerror(errno));
@@ -117,3 +129,417 @@ int fs_commit_output(const char *tmp, const char *final, const char *const *outp
     return rc;
 }
 
+
+void (*fs_commit_hook)(const char *step);
+
+/* Before every change a kill could interrupt: the test's kill points. */
+static void step(const char *what)
+{
+    if (fs_commit_hook)
+        fs_commit_hook(what);
+}
+
+/* The directory that holds path and path's last component. */
+static void split_parent(const char *path, char *parent, size_t size, const char **base)
+{
+    const char *slash = strrchr(path, '/');
+    *base = slash ? slash + 1 : path;
+    if (!slash)
+        snprintf(parent, size, ".");
+    else if (slash == path)
+        snprintf(parent, size, "/");
+    else
+        snprintf(parent, size, "%.*s", (int)(slash - path), path);
+}
+
+/* The renames of directories reach the disk in order: after a node's
+ * power loss (not a mere kill) a local file system could otherwise show
+ * a later rename without an earlier one. Best effort: NFS commits each
+ * rename on the server anyway. */
+static void sync_parent(const char *path)
+{
+    char parent[PATH_MAX];
+    const char *base;
+    split_parent(path, parent, sizeof parent, &base);
+    int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+/* The aside mark: the commit it belongs to (holder, both directories) and
+ * the output patterns, which the job that finishes the commit needs to
+ * tell the earlier outputs from the user's files. Whole on disk before
+ * the output moves aside (an "end" line tells it is). */
+static int write_aside_mark(const char *path, const char *tmp, const char *aside,
+                            const char *const *outputs, cs_err *err)
+{
+    FILE *f = fopen(path, "w");
+    char line[256];
+    fs_holder_line(line, sizeof line);
+    int ok = f && fputs(line, f) >= 0 && fprintf(f, "new %s\nold %s\n", tmp, aside) > 0;
+    for (int i = 0; ok && outputs && outputs[i]; i++)
+        ok = fprintf(f, "output %s\n", outputs[i]) > 0;
+    ok = ok && fputs("end\n", f) >= 0 && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    if (f && fclose(f) != 0)
+        ok = 0;
+    if (!ok) {
+        int e = errno;
+        unlink(path);
+        return cs_err_set(err, CS_EIO, "%s: cannot write: %s", path, strerror(e));
+    }
+    return CS_OK;
+}
+
+/* The output patterns of an aside mark, into *pats (a NULL-ended array
+ * pointing into *buf; both freed by the caller). */
+static int read_aside_mark(const char *path, char **buf, char ***pats, cs_err *err)
+{
+    *buf = NULL;
+    *pats = NULL;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return cs_err_set(err, CS_EIO, "%s: cannot read: %s", path, strerror(errno));
+    size_t cap = 0, len = 0;
+    int n = 0, ended = 0, c, rc = CS_OK;
+    while (rc == CS_OK && (c = getc(f)) != EOF) {
+        if (len + 1 >= cap) {
+            cap = 2 * cap + 256;
+            char *p = cs_realloc(*buf, cap, err, "the commit mark");
+            rc = p ? CS_OK : CS_ENOMEM;
+            *buf = p ? p : *buf;
+        }
+        if (rc == CS_OK)
+            (*buf)[len++] = (char)c;
+    }
+    fclose(f);
+    if (rc != CS_OK)
+        return rc;
+    if (!*buf)
+        return cs_err_set(err, CS_EIO, "%s: the mark of an interrupted commit is empty: move "
+                          "the user's files of that directory into the output and remove it",
+                          path);
+    char *text = *buf;
+    text[len] = '\0';
+    for (char *s = text; *s; s++)
+        n += *s == '\n';
+    *pats = cs_calloc((size_t)n + 1, sizeof **pats, err, "the commit mark");
+    if (!*pats)
+        return CS_ENOMEM;
+    n = 0;
+    for (char *s = text, *nl; !ended && (nl = strchr(s, '\n')); s = nl + 1) {
+        *nl = '\0';
+        if (strncmp(s, "output ", 7) == 0)
+            (*pats)[n++] = s + 7;
+        ended = strcmp(s, "end") == 0;
+    }
+    if (!ended)
+        return cs_err_set(err, CS_EIO, "%s: the mark of an interrupted commit is incomplete: "
+                          "move the user's files of that directory into the output and remove "
+                          "it", path);
+    return CS_OK;
+}
+
+/* 1 for an entry of the aside directory the user's files do not include:
+ * the commit's marks and NFS's .nfsXXXX (an unlinked file some process
+ * still holds open: it goes when that process closes it, and would be
+ * no file of the user's in the output). */
+static int not_users(const char *name)
+{
+    return strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+           strcmp(name, FS_ASIDE_MARK) == 0 || strcmp(name, FS_TMP_MARK) == 0 ||
+           strncmp(name, ".nfs", 4) == 0;
+}
+
+/* 1 when entry `name` of dir is one of the earlier outputs: a file or a
+ * link that matches `outputs` (a directory of such a name is the
+ * user's, as the commit of old left it alone). */
+static int earlier_output(const char *dir, const char *name, const char *const *outputs)
+{
+    char p[PATH_MAX];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return fs_is_output(name, outputs) && lstat(p, &st) == 0 && !S_ISDIR(st.st_mode);
+}
+
+/* Moves the user's entries of aside (all but the earlier outputs) into
+ * final. One final already has stays in aside (and so does aside): the
+ * new outputs are never replaced. Again from the start after a kill: what
+ * moved is no longer in aside. */
+static int carry_back(const char *aside, const char *final, const char *const *outputs,
+                      cs_err *err)
+{
+    DIR *d = opendir(aside);
+    if (!d)
+        return cs_err_set(err, CS_EIO, "%s: cannot read directory: %s", aside, strerror(errno));
+    struct dirent *e;
+    int rc = CS_OK;
+    while (rc == CS_OK && (e = readdir(d))) {
+        if (not_users(e->d_name) || earlier_output(aside, e->d_name, outputs))
+            continue;
+        char a[PATH_MAX], b[PATH_MAX];
+        struct stat st;
+        snprintf(a, sizeof a, "%s/%s", aside, e->d_name);
+        snprintf(b, sizeof b, "%s/%s", final, e->d_name);
+        if (lstat(b, &st) == 0)
+            continue;
+        step("carry back");
+        if (rename(a, b) != 0)
+            rc = cs_err_set(err, CS_EIO, "%s: cannot move back into %s (it is in %s; the next "
+                            "clickseg job on %s tries again): %s", e->d_name, final, aside, final,
+                            strerror(errno));
+    }
+    closedir(d);
+    return rc;
+}
+
+/* The entries of dir but its aside mark (-1: dir cannot be read). */
+static int entries_but_mark(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(d)))
+        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+             strcmp(e->d_name, FS_ASIDE_MARK) != 0;
+    closedir(d);
+    return n;
+}
+
+/* Removes the earlier outputs from aside, then aside with its mark when
+ * nothing else is left. What is (an open file's .nfsXXXX on NFS, counted
+ * afresh since it appears as we unlink; a file of the user's the new
+ * outputs left no room for) keeps aside and its mark: the next job's
+ * fs_recover_output tries again. A kill between the mark's removal and
+ * the rmdir leaves an empty directory, which fs_recover_output removes. */
+static int clear_aside(const char *aside, const char *const *outputs, cs_err *err)
+{
+    DIR *d = opendir(aside);
+    if (!d)
+        return cs_err_set(err, CS_EIO, "%s: cannot read directory: %s", aside, strerror(errno));
+    struct dirent *e;
+    int rc = CS_OK;
+    while (rc == CS_OK && (e = readdir(d))) {
+        char p[PATH_MAX];
+        snprintf(p, sizeof p, "%s/%s", aside, e->d_name);
+        if (!earlier_output(aside, e->d_name, outputs))
+            continue;
+        step("remove an earlier output");
+        if (unlink(p) != 0 && errno != ENOENT)
+            rc = cs_err_set(err, CS_EIO, "%s: cannot remove the earlier output: %s", p,
+                            strerror(errno));
+    }
+    closedir(d);
+    if (rc != CS_OK || entries_but_mark(aside) != 0)
+        return rc;
+    char m[PATH_MAX + 32];
+    snprintf(m, sizeof m, "%s/" FS_ASIDE_MARK, aside);
+    step("remove the aside mark");
+    unlink(m);
+    step("remove the aside directory");
+    rmdir(aside);
+    return CS_OK;
+}
+
+/* After the new outputs took final's name: the partial mark they came
+ * with goes, the user's files come back from aside, aside goes. */
+static int finish_forward(const char *aside, const char *final, const char *const *outputs,
+                          cs_err *err)
+{
+    char m[PATH_MAX + 32];
+    snprintf(m, sizeof m, "%s/" FS_TMP_MARK, final);
+    step("remove the partial mark");
+    unlink(m);
+    int rc = carry_back(aside, final, outputs, err);
+    return rc == CS_OK ? clear_aside(aside, outputs, err) : rc;
+}
+
+/* A name for final's earlier self beside it, "<final>.old.<pid>" (with
+ * more digits when a leftover holds that name), which fs_recover_output
+ * finds by its mark. */
+static int aside_name(const char *final, char *aside, size_t size, cs_err *err)
+{
+    struct stat st;
+    for (int k = 0; k < 1000; k++) {
+        if (k == 0)
+            snprintf(aside, size, "%s.old.%ld", final, (long)getpid());
+        else
+            snprintf(aside, size, "%s.old.%ld%d", final, (long)getpid(), k);
+        if (lstat(aside, &st) != 0 && errno == ENOENT)
+            return CS_OK;
+    }
+    return cs_err_set(err, CS_EIO, "%s: no free name to move the earlier output aside", final);
+}
+
+/* The commit over an existing, non-empty final: it moves aside whole, the
+ * temporary directory takes its name, the user's files come back. Kill
+ * points, and what the next job's fs_recover_output (under the lock,
+ * before any command looks at final) finds:
+ *  1. before the aside mark is written (in final): nothing changed; the
+ *     temporary directory keeps its partial mark and is swept.
+ *  2. the mark written (whole or in part), final not yet moved: final is
+ *     the earlier output plus the hidden mark, which recovery removes.
+ *  3. final moved aside, the temporary directory not yet renamed: no
+ *     final, the only moment without one; recovery renames aside back
+ *     (a kill before the new outputs took the name undoes the commit)
+ *     and the temporary directory is swept as in 1.
+ *  4. the temporary directory renamed to final (the one step that makes
+ *     the new outputs the output, as a whole): final is the new output,
+ *     with the partial mark still in it, and the user's files are in
+ *     aside; recovery finishes: removes the mark, moves the user's files
+ *     back, removes the earlier outputs and aside (finish_forward, which
+ *     may start over at any point: what it did is no longer to do).
+ *  5. within finish_forward: as 4, some of it done.
+ *  6. the aside mark removed, aside not yet: an empty "<final>.old.N",
+ *     which recovery removes (rmdir: only ever an empty one).
+ * final is thus the earlier output whole or the new one whole at every
+ * point, but in 3, where it is missing until the next job (or the next
+ * rename, if not killed: two renames apart). A user's file is in final
+ * or in aside at every point, never lost. final's mode and group pass to
+ * the new directory (a group-shared output stays so); not its owner, nor
+ * its inode: a shell whose working directory was final is left in the
+ * removed aside. */
+static int commit_swap(const char *tmp, const char *final, const char *const *outputs,
+                       cs_err *err)
+{
+    struct stat st;
+    char aside[PATH_MAX], m[PATH_MAX + 32];
+    int rc = check_tmp_names(tmp, final, err);
+    if (rc == CS_OK && lstat(final, &st) != 0)
+        rc = cs_err_set(err, CS_EIO, "%s: %s", final, strerror(errno));
+    if (rc == CS_OK)
+        rc = aside_name(final, aside, sizeof aside, err);
+    if (rc != CS_OK)
+        return rc;
+    if (chmod(tmp, st.st_mode & 07777) != 0) {
+        /* best effort, as the group below */
+    }
+    if (chown(tmp, (uid_t)-1, st.st_gid) != 0) {
+        /* a group we are not in: the new directory keeps ours */
+    }
+    snprintf(m, sizeof m, "%s/" FS_ASIDE_MARK, final);
+    step("write the aside mark");
+    rc = write_aside_mark(m, tmp, aside, outputs, err);
+    if (rc != CS_OK)
+        return rc;
+    step("move the output aside");
+    if (rename(final, aside) != 0) {
+        int e = errno;
+        unlink(m);
+        if (e == EBUSY || e == EXDEV)   /* a mount point: as of old */
+            return commit_by_file(tmp, final, outputs, err);
+        return cs_err_set(err, CS_EIO, "%s: cannot move aside to %s: %s", final, aside,
+                          strerror(e));
+    }
+    sync_parent(final);
+    step("rename the temporary directory to the output");
+    if (rename(tmp, final) != 0) {
+        int e = errno;
+        if (rename(aside, final) != 0)
+            return cs_err_set(err, CS_EIO, "%s: cannot move into place: %s; the earlier output "
+                              "is in %s, and the next clickseg job on %s puts it back", final,
+                              strerror(e), aside, final);
+        unlink(m);
+        return cs_err_set(err, CS_EIO, "%s: cannot move into place: %s", final, strerror(e));
+    }
+    sync_parent(final);
+    return finish_forward(aside, final, outputs, err);
+}
+
+int fs_commit_output(const char *tmp, const char *final, const char *const *outputs,
+                     cs_err *err)
+{
+    char m[PATH_MAX + 32];
+    /* Kill points. No final yet (or an empty one): one rename makes it,
+     * the partial mark inside until then, so that a kill before leaves
+     * no final and a marked temporary directory, which the next job's
+     * sweep removes, and a kill after leaves the new output whole with
+     * the mark, which the next job's fs_recover_output removes. Over an
+     * existing output: commit_swap, whose comment goes through its own. */
+    step("rename the temporary directory to the output");
+    if (rename(tmp, final) == 0) {
+        sync_parent(final);
+        snprintf(m, sizeof m, "%s/" FS_TMP_MARK, final);
+        step("remove the partial mark");
+        unlink(m);
+        return CS_OK;
+    }
+    if (errno == ENOTEMPTY || errno == EEXIST)
+        return commit_swap(tmp, final, outputs, err);
+    if (errno == ENOTDIR || errno == EBUSY || errno == EXDEV)   /* a link, a mount point */
+        return commit_by_file(tmp, final, outputs, err);
+    return cs_err_set(err, CS_EIO, "%s: cannot move %s into place: %s", final, tmp,
+                      strerror(errno));
+}
+
+/* 1 when name is base + suffix + digits (at least one). */
+static int named_like(const char *name, const char *base, const char *suffix)
+{
+    size_t b = strlen(base), s = strlen(suffix);
+    return strncmp(name, base, b) == 0 && strncmp(name + b, suffix, s) == 0 &&
+           name[b + s] && strspn(name + b + s, "0123456789") == strlen(name + b + s);
+}
+
+/* One "<final>.old.N" left by a killed commit: undone (kill point 3) or
+ * finished (4 to 6), see commit_swap. */
+static int recover_aside(const char *aside, const char *final, cs_err *err)
+{
+    char m[PATH_MAX + 32];
+    struct stat st;
+    snprintf(m, sizeof m, "%s/" FS_ASIDE_MARK, aside);
+    if (lstat(m, &st) != 0) {
+        rmdir(aside);   /* kill point 6; only ever removes an empty directory */
+        return CS_OK;
+    }
+    if (lstat(final, &st) != 0 && errno == ENOENT) {
+        step("rename the aside directory back");
+        if (rename(aside, final) != 0)
+            return cs_err_set(err, CS_EIO, "%s: cannot put the earlier output back from %s: %s",
+                              final, aside, strerror(errno));
+        return CS_OK;   /* the mark, now in final: below */
+    }
+    char *buf = NULL, **pats = NULL;
+    int rc = read_aside_mark(m, &buf, &pats, err);
+    if (rc == CS_OK)
+        rc = finish_forward(aside, final, (const char *const *)pats, err);
+    free(pats);
+    free(buf);
+    return rc;
+}
+
+int fs_recover_output(const char *final, cs_err *err)
+{
+    char parent[PATH_MAX], p[PATH_MAX], m[PATH_MAX + 32];
+    const char *base;
+    struct stat st;
+    split_parent(final, parent, sizeof parent, &base);
+    DIR *d = opendir(parent);
+    if (!d)
+        return CS_OK;   /* nothing there yet */
+    struct dirent *e;
+    int rc = CS_OK;
+    while (rc == CS_OK && (e = readdir(d))) {
+        if (!named_like(e->d_name, base, ".old.") ||
+            snprintf(p, sizeof p, "%s/%s", parent, e->d_name) >= (int)sizeof p ||
+            lstat(p, &st) != 0 || !S_ISDIR(st.st_mode))
+            continue;
+        rc = recover_aside(p, final, err);
+    }
+    closedir(d);
+    if (rc != CS_OK)
+        return rc;
+    /* An output never holds the marks: kill points 2 and 3 (after the
+     * undo) of commit_swap, the fresh commit's last one. */
+    const char *marks[] = {FS_ASIDE_MARK, FS_TMP_MARK};
+    for (int i = 0; i < 2; i++) {
+        snprintf(m, sizeof m, "%s/%s", final, marks[i]);
+        if (lstat(m, &st) == 0) {
+            step("remove a mark from the output");
+            unlink(m);
+        }
+    }
+    return CS_OK;
+}

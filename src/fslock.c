@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clickseg/fscommit.h"
 #include "clickseg/fsutil.h"
 
 /* The directory that holds path and path's last component: "a/b/out" ->
@@ -131,7 +132,15 @@ void fs_sweep_stale_tmps(const char *final, const char *keep, int dirs)
 
 int fs_lock_output(const char *final, int *fd, cs_err *err)
 {
-    return fs_lock_named(final, "cannot create the output directory", "", fd, err);
+    int rc = fs_lock_named(final, "cannot create the output directory", "", fd, err);
+    /* Before the command looks at final (a requeued run reads its
+     * report.json): a commit a kill interrupted leaves it whole but maybe
+     * missing, or the user's files aside. */
+    if (rc == CS_OK && (rc = fs_recover_output(final, err)) != CS_OK) {
+        fs_unlock_output(final, *fd);
+        *fd = -1;
+    }
+    return rc;
 }
 
 int fs_lock_named(const char *final, const char *cannot, const char *busy_hint, int *fd,

@@ -7,12 +7,42 @@
 
 #include "clickseg/error.h"
 
-/* Moves every file of tmp into final (each rename atomic), removes tmp.
- * Then the files of final that match `outputs` (as fs_begin_output's) and
- * that tmp did not hold are removed (never a directory): they belong to an
- * earlier, forced-over output and would contradict the new one. CS_EIO
- * when a move or removal fails. */
+/* The mark fs_commit_output leaves in the earlier output while it moves
+ * it aside ("<final>.old.<pid>"): what commit it belongs to (holder, both
+ * directories) and the output patterns. */
+#define FS_ASIDE_MARK ".clickseg-replaced"
+
+/* Makes what tmp holds the output final, as a whole: a kill at any moment
+ * leaves final the earlier output whole or the new one whole (or, for
+ * the moment between two renames, no final and the earlier output in
+ * "<final>.old.<pid>"), never a mix; the next job's fs_recover_output
+ * ends what a kill left. No final yet: one rename. Otherwise final moves
+ * aside, tmp takes its name, the entries of the earlier final that are
+ * not outputs (the user's files and directories, a directory at an
+ * output's name) come back, and the earlier outputs go with the aside
+ * directory: also those tmp did not replace, which would contradict the
+ * new ones (--force over a run with --sessions, say). Kill points: the
+ * comment of commit_swap in fscommit.c. `outputs` as fs_begin_output's.
+ * A file of tmp where final holds a directory is CS_EIO before anything
+ * moves. Where final cannot be renamed (a symbolic link, a mount point),
+ * the files move one by one, with no such promise. CS_EIO when a move
+ * fails (final then is the earlier output, or the new one with what
+ * failed to move back left in the aside directory, named). */
 int fs_commit_output(const char *tmp, const char *final, const char *const *outputs,
                      cs_err *err);
+
+/* Ends a commit a kill interrupted: "<final>.old.<digits>" directories
+ * with the aside mark go back to final's name when final is missing (the
+ * commit undone), else give their non-outputs back to final and are
+ * removed (the commit finished); empty ones of that name are removed; the
+ * marks are removed from final. Called by fs_lock_output once the lock is
+ * taken (the only time no commit can be running), so every command that
+ * writes an output finds it whole. Idempotent: a kill within it is ended
+ * by the next. CS_EIO naming what could not be moved. */
+int fs_recover_output(const char *final, cs_err *err);
+
+/* NULL but in tests: called with a word on the change about to be made
+ * before each change a commit or a recovery makes (the kill points). */
+extern void (*fs_commit_hook)(const char *step);
 
 #endif

@@ -11,8 +11,9 @@
 #include "clickseg/error.h"
 
 /* The file fs_begin_output puts in its temporary directory (and
- * fs_commit_output leaves out of the output): only a directory holding it
- * is ever swept, so a user's own "out.tmp.2024" is not. */
+ * fs_commit_output removes once the directory is the output): only a
+ * directory holding it is ever swept, so a user's own "out.tmp.2024" is
+ * not. */
 #define FS_TMP_MARK ".clickseg-partial"
 
 /* "pid N on HOST\n" of this process, what the lock file and the mark hold;
@@ -29,7 +30,9 @@ int fs_holder_line(char *line, size_t n);
  * process dies, so a file left by a killed job does not block the next.
  * Creates final's parent directories, as the output would. Taken before
  * fs_begin_output, so that no two jobs ever make temporary directories
- * for one output at once. */
+ * for one output at once. Once taken, ends a commit a kill interrupted
+ * (fs_recover_output; its error drops the lock and is returned), so the
+ * command finds final whole. */
 int fs_lock_output(const char *final, int *fd, cs_err *err);
 
 /* The same lock on "<final>.lock" for a file that is not an output
