@@ -3,7 +3,9 @@
  * unlinks the file as it lets go, so a lock on an unlinked file must not
  * count), it makes the output's parents and names its holder, and
  * fs_begin_output under the lock removes the temporary directories of
- * killed jobs and nothing else (for --state, their temporary files). */
+ * killed jobs and nothing else (for --state, their temporary files); a
+ * commit killed at any of its steps, and the recovery after it killed at
+ * any of its own, leave the earlier output whole or the new one whole. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,11 +15,14 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clickseg/fscommit.h"
 #include "clickseg/fslock.h"
 #include "clickseg/fsutil.h"
 
@@ -265,6 +270,240 @@ static void test_sweep_files(void **state)
     assert_int_equal(chdir("/"), 0);
 }
 
+/* The outputs of two runs (the new one writes no sessions.h5) and the
+ * user's entries of the output: a file, a directory, a directory at an
+ * output's pattern. */
+struct file { const char *name, *text; };
+static const struct file old_set[] = {{"report.json", "old json"}, {"report.h5", "old h5"},
+                                      {"periods.csv", "old periods"},
+                                      {"sessions.h5", "old sessions"}};
+static const struct file new_set[] = {{"report.json", "new json"}, {"report.h5", "new h5"},
+                                      {"periods.csv", "new periods, day"}};
+static const struct file users[] = {{"notes.txt", "mine"}, {"mine/x.txt", "mine too"},
+                                    {"keep.csv/y", "a directory, not an output"}};
+static const char *const commit_outputs[] = {"report.json", "report.h5", "*.csv",
+                                             "sessions.h5", NULL};
+#define COUNT(a) ((int)(sizeof a / sizeof *a))
+
+static void put(const char *dir, const struct file *f, int n)
+{
+    char p[512];
+    for (int i = 0; i < n; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, f[i].name);
+        char *slash = strrchr(p, '/');
+        *slash = '\0';
+        mkdir(p, 0755);
+        *slash = '/';
+        FILE *o = fopen(p, "w");
+        assert_non_null(o);
+        fputs(f[i].text, o);
+        fclose(o);
+    }
+}
+
+/* 1 when dir/name holds text. */
+static int holds(const char *dir, const char *name, const char *text)
+{
+    char p[512], got[128] = "";
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(got, 1, sizeof got - 1, f);
+    fclose(f);
+    got[n] = '\0';
+    return strcmp(got, text) == 0;
+}
+
+/* 1 when dir's output files are exactly set (names and contents). */
+static int is_set(const char *dir, const struct file *set, int n)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int outputs = 0, ok = 1;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char p[512];
+        struct stat st;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (fs_is_output(e->d_name, commit_outputs) && lstat(p, &st) == 0 && !S_ISDIR(st.st_mode))
+            outputs++;
+    }
+    closedir(d);
+    for (int i = 0; i < n; i++)
+        ok &= holds(dir, set[i].name, set[i].text);
+    return ok && outputs == n;
+}
+
+/* The entries of root other than the output and its lock: the temporary
+ * and aside directories a commit leaves; into what (for messages). */
+static int leftovers(const char *root_k, char *what, size_t size)
+{
+    DIR *d = opendir(root_k);
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *e;
+    what[0] = '\0';
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, "out") &&
+            strcmp(e->d_name, "out.lock")) {
+            n++;
+            snprintf(what + strlen(what), size - strlen(what), " %s", e->d_name);
+        }
+    closedir(d);
+    return n;
+}
+
+/* 1 when each of the user's files is in out or in the aside directory. */
+static int users_somewhere(const char *root_k, const char *out)
+{
+    for (int i = 0; i < COUNT(users); i++) {
+        int found = holds(out, users[i].name, users[i].text);
+        DIR *d = opendir(root_k);
+        struct dirent *e;
+        while (!found && (e = readdir(d))) {
+            char p[512];
+            snprintf(p, sizeof p, "%s/%s", root_k, e->d_name);
+            found = strncmp(e->d_name, "out.old.", 8) == 0 && holds(p, users[i].name, users[i].text);
+        }
+        closedir(d);
+        if (!found)
+            return 0;
+    }
+    return 1;
+}
+
+static int kill_at, steps;
+
+static void kill_hook(const char *what)
+{
+    (void)what;
+    if (++steps == kill_at)
+        raise(SIGKILL);
+}
+
+/* A job that writes the new set into out (under the lock, --force),
+ * killed at its commit's step k (0: not killed); what the child's end
+ * was: 1 killed, 0 ended. */
+static int job(const char *out, int k, int commit_only)
+{
+    pid_t c = fork();
+    assert_true(c >= 0);
+    if (c == 0) {
+        cs_err err = {0};
+        char tmp[600];
+        int fd = -1;
+        if (!commit_only)
+            kill_at = k, steps = 0, fs_commit_hook = kill_hook;
+        if (fs_lock_output(out, &fd, &err) != CS_OK)
+            _exit(10);
+        if (commit_only) {
+            if (fs_begin_output(out, commit_outputs, 1, tmp, sizeof tmp, &err) != CS_OK)
+                _exit(11);
+            put(tmp, new_set, COUNT(new_set));
+            kill_at = k, steps = 0, fs_commit_hook = kill_hook;
+            if (fs_commit_output(tmp, out, commit_outputs, &err) != CS_OK) {
+                fprintf(stderr, "commit: %s\n", err.msg);
+                _exit(12);
+            }
+        }
+        fs_unlock_output(out, fd);
+        _exit(0);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(c, &st, 0), c);
+    if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)
+        return 1;
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    return 0;
+}
+
+/* A commit killed at each of its steps in turn, over an earlier output
+ * (existing) or none: out is the earlier output whole or the new one
+ * whole (or, between the two renames, missing with the earlier one
+ * aside), the user's files are in out or aside; the next jobs, each
+ * killed at each step of the recovery their lock makes in turn, keep it
+ * so and give the user's files back; then the next commit leaves the new
+ * output, the user's files and nothing beside. */
+static void commit_kills(int existing)
+{
+    int k = 1;
+    for (;; k++) {
+        char dir[256], out[300], what[512];
+        snprintf(dir, sizeof dir, "%s/k%d", root, k);
+        snprintf(out, sizeof out, "%s/out", dir);
+        assert_int_equal(mkdir(dir, 0755), 0);
+        if (existing) {
+            assert_int_equal(mkdir(out, 0755), 0);
+            put(out, old_set, COUNT(old_set));
+            put(out, users, COUNT(users));
+        }
+        int killed = job(out, k, 1), missing = access(out, F_OK) != 0;
+        int was_old = existing ? is_set(out, old_set, COUNT(old_set)) : missing;
+        int was_new = is_set(out, new_set, COUNT(new_set));
+        char aside[320];
+        snprintf(aside, sizeof aside, "%s.old.", out);
+        if (!(was_old || was_new || (existing && missing)))
+            fail_msg("commit killed at step %d: neither output whole", k);
+        if (existing && !users_somewhere(dir, out))
+            fail_msg("commit killed at step %d: a user's file lost", k);
+        if (!killed) {
+            assert_true(was_new);
+            assert_int_equal(leftovers(dir, what, sizeof what), 0);
+            break;
+        }
+        /* the recovery, killed at each of its steps in turn */
+        for (int j = 1; job(out, j, 0); j++) {
+            int o = existing ? is_set(out, old_set, COUNT(old_set)) : access(out, F_OK) != 0;
+            int n = is_set(out, new_set, COUNT(new_set));
+            if (!(o || n || (existing && access(out, F_OK) != 0)))
+                fail_msg("commit killed at %d, recovery at %d: neither output whole", k, j);
+            if ((was_new && !n) || (existing && !users_somewhere(dir, out)))
+                fail_msg("commit killed at %d, recovery at %d: went back or lost a file", k, j);
+        }
+        /* recovered: whole, the user's files back, no aside, no marks */
+        if (existing) {
+            assert_true(is_set(out, was_new ? new_set : old_set,
+                               was_new ? COUNT(new_set) : COUNT(old_set)));
+            for (int i = 0; i < COUNT(users); i++)
+                assert_true(holds(out, users[i].name, users[i].text));
+        } else {
+            assert_true(was_new ? is_set(out, new_set, COUNT(new_set)) : access(out, F_OK) != 0);
+        }
+        char p[400];
+        snprintf(p, sizeof p, "%s/" FS_ASIDE_MARK, out);
+        assert_int_equal(access(p, F_OK), -1);
+        snprintf(p, sizeof p, "%s/" FS_TMP_MARK, out);
+        assert_int_equal(access(p, F_OK), -1);
+        /* the next commit: the new output and nothing beside */
+        assert_int_equal(job(out, 0, 1), 0);
+        assert_true(is_set(out, new_set, COUNT(new_set)));
+        for (int i = 0; existing && i < COUNT(users); i++)
+            assert_true(holds(out, users[i].name, users[i].text));
+        if (leftovers(dir, what, sizeof what) != 0)
+            fail_msg("commit killed at %d: left beside the output:%s", k, what);
+        snprintf(p, sizeof p, "%s/" FS_TMP_MARK, out);
+        assert_int_equal(access(p, F_OK), -1);
+    }
+    /* every path through the commit was cut: the swap has its steps */
+    assert_true(k >= (existing ? 8 : 3));
+    fs_commit_hook = NULL;
+}
+
+static void test_commit_killed_over_output(void **state)
+{
+    (void)state;
+    commit_kills(1);
+}
+
+static void test_commit_killed_first_output(void **state)
+{
+    (void)state;
+    commit_kills(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +511,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lock_exclusive_under_churn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_begin_sweeps_killed_jobs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sweep_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_killed_over_output, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_killed_first_output, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
