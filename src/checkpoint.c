@@ -291,8 +291,8 @@ static int state_as_found(const cs_manifest *mf, const char *state_path)
                       mf->state_mtime_ns == (int64_t)st.st_mtim.tv_nsec);
 }
 
-int ckpt_published(const cs_config *cfg, const cs_run_opts *opts, int *done, int *own,
-                   cs_err *err)
+int ckpt_published(const cs_config *cfg, const cs_run_opts *opts, const cs_plan *plan,
+                   int *done, int *own, cs_err *err)
 {
     *done = *own = 0;
     if (opts->resume == CS_RESUME_NO)
@@ -305,6 +305,12 @@ int ckpt_published(const cs_config *cfg, const cs_run_opts *opts, int *done, int
         return have < 0 ? err->code : CS_OK;
     snprintf(rep, sizeof rep, "%s/report.h5", cfg->output_dir);
     int same = mf.run_id[0] && report_run_id(rep, id, sizeof id) && strcmp(id, mf.run_id) == 0;
+    /* Only this job's run counts as done: a requeue with a corrected
+     * config, other inputs or another --sessions/--state choice must not
+     * end 0 over the old outputs. It goes on to the usual refusals. */
+    cs_err other = {0};
+    if (same && manifest_check(&mf, dir, cfg, opts->state_path[0] != '\0', plan, &other) != CS_OK)
+        same = 0;
     if (same && mf.state && opts->state_path[0] && state_as_found(&mf, opts->state_path))
         *own = 1;
     else if (same)

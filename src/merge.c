@@ -174,25 +174,31 @@ static int add_hist(merge_ctx *x, hid_t f, const char *path, int h, int64_t *buf
     return rc;
 }
 
-/* Notes the run's user dictionary, if it had one and it is new. */
+/* Notes the run's user dictionaries (one path a line: a merged report
+ * lists its runs'), each path once. */
 static int add_dictionary(merge_ctx *x, hid_t f, cs_err *err)
 {
-    char d[PATH_MAX];
+    char list[PATH_MAX];
     hid_t g = H5Gopen2(f, "run", H5P_DEFAULT);
-    int got = g >= 0 && h5_attr_get_string(g, "dictionaries", d, sizeof d) == 1 && d[0];
+    int got = g >= 0 && h5_attr_get_string(g, "dictionaries", list, sizeof list) == 1;
     if (g >= 0)
         H5Gclose(g);
     H5Eclear2(H5E_DEFAULT);
-    for (int i = 0; got && i < x->ndicts; i++)
-        got = strcmp(x->dicts[i], d) != 0;
-    if (!got)
-        return CS_OK;
-    char (*p)[PATH_MAX] = cs_realloc(x->dicts, (size_t)(x->ndicts + 1) * sizeof *p, err,
-                                 "dictionary list");
-    if (!p)
-        return CS_ENOMEM;
-    x->dicts = p;
-    memcpy(x->dicts[x->ndicts++], d, sizeof d);
+    for (char *d = got ? list : NULL, *nl; d && *d; d = nl ? nl + 1 : NULL) {
+        if ((nl = strchr(d, '\n')))
+            *nl = '\0';
+        int known = !*d;
+        for (int i = 0; !known && i < x->ndicts; i++)
+            known = strcmp(x->dicts[i], d) == 0;
+        if (known)
+            continue;
+        char (*p)[PATH_MAX] = cs_realloc(x->dicts, (size_t)(x->ndicts + 1) * sizeof *p, err,
+                                         "dictionary list");
+        if (!p)
+            return CS_ENOMEM;
+        x->dicts = p;
+        snprintf(x->dicts[x->ndicts++], sizeof *p, "%s", d);
+    }
     return CS_OK;
 }
 
@@ -647,6 +653,11 @@ static int write_outputs(merge_ctx *x, double t0, cs_err *err)
     m.total_rows = (uint64_t)x->st.tot.rows_read;
     m.config_hash = config_hash(x->cfg);
     snprintf(m.currency, sizeof m.currency, "%s", x->currency);
+    /* the runs' dictionaries, so a merge of merged reports finds the keys */
+    for (int i = 0, at = 0; i < x->ndicts; i++)
+        if (strlen(x->dicts[i]) + 2 < sizeof m.dictionaries - (size_t)at)
+            at += snprintf(m.dictionaries + at, sizeof m.dictionaries - (size_t)at, "%s%s",
+                           at ? "\n" : "", x->dicts[i]);
     size_t used = 0;
     for (int i = 0; i < x->o->ninputs && used < sizeof m.inputs; i++)
         used += (size_t)snprintf(m.inputs + used, sizeof m.inputs - used, "%s%s", i ? "," : "",

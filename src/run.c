@@ -229,7 +229,8 @@ static int prolog(run_ctx *x, cs_err *err)
     if (c->rank == 0 && check_output_dirs(x, err) == CS_OK &&
         fs_lock_output(x->cfg->output_dir, &x->lock_fd, err) == CS_OK &&
         ckpt_lock_dir(x->cfg, &x->ck_lock_fd, err) == CS_OK &&
-        ckpt_published(x->cfg, x->o, &x->finished, &own, err) == CS_OK && !x->finished)
+        ckpt_published(x->cfg, x->o, &x->plan, &x->finished, &own, err) == CS_OK &&
+        !x->finished)
         fs_begin_output(x->cfg->output_dir, report_outputs, x->o->force || own, x->outtmp,
                         sizeof x->outtmp, err);
     if (comm_agree(c, err) != CS_OK)

@@ -106,13 +106,15 @@ void ckpt_unlock_dir(const cs_config *cfg, int fd);
  * before it removed its checkpoint (a node failure, a SIGKILL after the
  * time limit's grace) leaves both. With --resume or --resume=auto this
  * finds that case by the run id: the checkpoint's, in MANIFEST, is the one
- * in OUTPUT/report.h5. Then *done: the run was complete, the checkpoint is
+ * in OUTPUT/report.h5, and the checkpoint is this job's (manifest_check:
+ * the same config, inputs, --sessions and --state use; else the usual
+ * refusals follow). Then *done: the run was complete, the checkpoint is
  * removed and nothing is left to do; or, with --state when the state file
  * is still as the run found it (the kill came before its save), *own: the
  * resume must redo the rest to save the state, and may replace the
  * outputs, which are its own. Both 0 otherwise (the usual case). */
-int ckpt_published(const cs_config *cfg, const cs_run_opts *opts, int *done, int *own,
-                   cs_err *err);
+int ckpt_published(const cs_config *cfg, const cs_run_opts *opts, const cs_plan *plan,
+                   int *done, int *own, cs_err *err);
 
 /* Windows run must do after the plan's: 1 with --state (the closing one). */
 uint64_t ckpt_extra_windows(const cs_ckpt *k);

@@ -155,6 +155,16 @@ for how in --resume=auto --resume; do
     [ ! -e sig.checkpoint ] || fail "$how left the finished run's checkpoint"
     [ "$(cat sig/*.csv sig/report.json | md5sum)" = "$sum" ] || fail "$how changed the outputs"
 done
+# The same outputs and checkpoint, but the requeued job is another one (a
+# corrected config): not done, refused as before, the checkpoint kept.
+cp -rp sig.ckpt.bak sig.checkpoint
+expect_fail 5 "sig/[a-z_0-9.]+: output exists; use --force" \
+    mpi 2 "$CLICKSEG" "${RUN[@]}" -o sig --resume=auto --set session.gap=600
+expect_fail 3 "written with another configuration" \
+    mpi 2 "$CLICKSEG" "${RUN[@]}" -o sig --resume=auto --set session.gap=600 --force
+[ -s sig.checkpoint/MANIFEST ] || fail "another job's requeue removed the checkpoint"
+[ "$(cat sig/*.csv sig/report.json | md5sum)" = "$sum" ] || fail "a refused requeue changed the outputs"
+rm -rf sig.checkpoint
 # Outputs of another run (another id) are no proof: refused as before, the
 # checkpoint kept.
 cp -rp sig.ckpt.bak sig.checkpoint

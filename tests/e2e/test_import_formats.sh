@@ -76,10 +76,16 @@ rm gaA/dictionaries.h5
 mpi "$NRANKS" "$CLICKSEG" merge -q --set session.mode=source "${SPLIT[@]}" -o merged_ga2 rep_m_gaA rep_m_gaB \
     2> merged_ga2.err
 grep -q "gaA/dictionaries.h5, the user dictionary of a run, is gone" merged_ga2.err || fail "no note on the missing dictionary"
+# A merge of merged reports (months, then the year) finds the keys too: a
+# merged report lists its runs' dictionaries.
+for x in gaA gaB; do
+    mpi "$NRANKS" "$CLICKSEG" merge -q --set session.mode=source "${SPLIT[@]}" -o "m_$x" "rep_m_$x" 2> /dev/null
+done
+mpi "$NRANKS" "$CLICKSEG" merge -q --set session.mode=source "${SPLIT[@]}" -o merged_ga3 m_gaA m_gaB 2> /dev/null
 $PY - <<'PY'
 import json
 one = json.load(open("rep_m_ga/report.json"))
-for d in ("merged_ga", "merged_ga2"):
+for d in ("merged_ga", "merged_ga2", "merged_ga3"):
     m = json.load(open(d + "/report.json"))
     for name in ("targets", "prospects"):
         assert [(e["user_id"], e["user_key"]) for e in m[name]] == \
