@@ -394,14 +394,15 @@ int snapshot_write(const cs_comm *c, const char *path, const cs_run_state *s,
     STEP(write_history(c, f, m, err));
 #undef STEP
     H5Tclose(tu); H5Tclose(to); H5Tclose(te); H5Tclose(ts);
-    int agreed = rc != CS_OK;   /* a failed STEP was agreed already */
-    if (H5Fclose(f) < 0 && rc == CS_OK)
-        rc = h5_fail(err, CS_EIO, "closing");
-    if (rc == CS_OK && c->rank == 0)
-        rc = sync_file(path, err);
-    if (!agreed)
-        rc = comm_agree(c, err);
     if (rc != CS_OK)
         cs_err_wrap(err, "%s", path);
+    /* A failed snapshot is truncated as it closes (the caller removes
+     * it), so that the close finds room on a full disk. */
+    rc = h5_close_file(c, f, path, rc, err);
+    if (rc == CS_OK) {
+        if (c->rank == 0)
+            sync_file(path, err);
+        rc = comm_agree(c, err);
+    }
     return rc;
 }

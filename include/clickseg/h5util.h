@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clickseg/comm.h"
 #include "clickseg/error.h"
 
 /* Stops HDF5 from printing its error stack (we report errors ourselves);
@@ -59,6 +60,19 @@ herr_t h5_write_rows(hid_t d, hid_t mtype, hid_t dxpl, uint64_t off, uint64_t n,
 int h5_write_column(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *buf,
                     uint64_t n, cs_err *err);
 
+/* Closes file f, created at path for writing; rc is the caller's status
+ * of the writing so far (its message in err). Collective over c when f
+ * was opened on c's ranks with the mpio driver, and then every rank
+ * returns the lowest failing rank's error; c NULL: a file of this rank
+ * alone. HDF5 (1.10) writes its metadata as it closes a file, and a close
+ * that fails for want of space leaves an id behind whose file is already
+ * freed, which H5close (in MPI_Finalize) closes again: every rank dies
+ * with SIGSEGV. So after a failure the file, which the caller removes, is
+ * truncated to nothing first, giving the close the space the file took.
+ * (No H5Fflush first: one that fails leaves the cache unable to flush
+ * again, and the close then fails whatever the space.) Returns CS_OK, rc,
+ * or the close's error (CS_EIO, naming path). */
+int h5_close_file(const cs_comm *c, hid_t f, const char *path, int rc, cs_err *err);
 /* The v1 event-type enum (base uint8); the caller closes it. */
 hid_t h5_event_enum_type(void);
 
