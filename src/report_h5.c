@@ -238,7 +238,5 @@ int report_write_h5(const char *dir, const cs_config *cfg, const cs_stats *st,
     if (rc == CS_OK) rc = h5_segments(f, cfg, st, err);
     if (rc == CS_OK) rc = h5_periods(f, cfg, st, err);
     if (rc == CS_OK) rc = report_rank_h5(f, cfg, rk, err);
-    if (H5Fclose(f) < 0 && rc == CS_OK)
-        rc = h5_fail(err, CS_EIO, "%s: closing", path);
-    return rc;
+    return h5_close_file(NULL, f, path, rc, err);
 }

@@ -19,6 +19,7 @@ typedef struct ptable {
     hid_t file, group, dxpl;
     uint64_t total, offset, n;
     const char *path;
+    const cs_comm *c;
     int sessions;   /* the sessions table: its `refunds` is a count of events */
 } ptable;
 
@@ -27,6 +28,7 @@ static int ptable_open(const cs_comm *c, ptable *t, const char *path, const char
 {
     memset(t, 0, sizeof *t);
     t->path = path;
+    t->c = c;
     t->sessions = strcmp(group, "sessions") == 0;
     t->n = n;
     int64_t total = (int64_t)n;
@@ -95,13 +97,13 @@ static int ptable_write(ptable *t, hid_t d, const char *name, hid_t mtype, uint6
     return rc < 0 ? h5_fail(err, CS_EIO, "%s: writing column %s", t->path, name) : CS_OK;
 }
 
-static int ptable_close(ptable *t, cs_err *err)
+/* Collective: rc is this rank's status of the writing (the output
+ * directory goes after a failure, the file first emptied to close). */
+static int ptable_close(ptable *t, int rc, cs_err *err)
 {
     H5Pclose(t->dxpl);
     H5Gclose(t->group);
-    if (H5Fclose(t->file) < 0)
-        return h5_fail(err, CS_EIO, "%s: closing", t->path);
-    return CS_OK;
+    return h5_close_file(t->c, t->file, t->path, rc, err);
 }
 
 /* ---- customers.h5 ---- */
@@ -391,10 +393,8 @@ int report_write_customers(const cs_comm *c, const char *dir, const cs_users *us
         H5Tclose(w.tier_t);
     if (w.rfm_t > 0)
         H5Tclose(w.rfm_t);
-    if (w.t.file > 0) {
-        int rc2 = ptable_close(&w.t, err);
-        if (rc == CS_OK) rc = rc2;
-    }
+    if (w.t.file > 0)
+        ptable_close(&w.t, rc, err);
     free(kv);
     free(w.buf);
     return comm_agree(c, err);
@@ -479,10 +479,8 @@ int report_write_sessions(const cs_comm *c, const char *dir, cs_spool *sp,
         if (d[k] >= 0)
             H5Dclose(d[k]);
     H5Tclose(et);
-    if (t.file > 0) {
-        int rc2 = ptable_close(&t, err);
-        if (rc == CS_OK) rc = rc2;
-    }
+    if (t.file > 0)
+        ptable_close(&t, rc, err);
     free(blk); free(col);
     return comm_agree(c, err);
 }
