@@ -1,11 +1,14 @@
 /* report_h5.c — report.h5 (rank 0): the summary tables as column
  * datasets that h5py and pandas read directly. The parallel customers.h5
  * and sessions.h5 tables are in report_tables.c. */
+#include <errno.h>
+#include <fcntl.h>
 #include <hdf5.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clickseg/h5util.h"
 #include "clickseg/period.h"
@@ -213,12 +216,50 @@ static int h5_run(hid_t f, const cs_run_meta *m, cs_err *err)
     return rc;
 }
 
+/* Writes the n bytes of an in-memory HDF5 file to path: a full disk is a
+ * failed write() here, which HDF5 never sees. */
+static int write_image(const char *path, const void *buf, size_t n, cs_err *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return cs_err_set(err, CS_EIO, "%s: cannot create: %s", path, strerror(errno));
+    const char *p = buf;
+    int rc = CS_OK;
+    while (n > 0 && rc == CS_OK) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            rc = cs_err_set(err, CS_EIO, "%s: write failed (disk full?): %s", path,
+                            strerror(w < 0 ? errno : ENOSPC));
+        else
+            p += w, n -= (size_t)w;
+    }
+    if (close(fd) != 0 && rc == CS_OK)
+        rc = cs_err_set(err, CS_EIO, "%s: write failed: %s", path, strerror(errno));
+    if (rc != CS_OK)
+        unlink(path);
+    return rc;
+}
+
 int report_write_h5(const char *dir, const cs_config *cfg, const cs_stats *st,
                     const cs_ranking *rk, const cs_run_meta *meta, cs_err *err)
 {
     char path[1300];
     snprintf(path, sizeof path, "%s/report.h5", dir);
-    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    /* Built in memory (the core driver, no backing store) and written out
+     * as one image: HDF5 1.10 writes a file's metadata in its close, and
+     * a close that fails on a full disk leaves a file id that MPI_Finalize
+     * closes again and crashes on (h5util.h h5_close_file). The report is
+     * small (kilobytes to a few megabytes). */
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0 || H5Pset_fapl_core(fapl, 1 << 20, 0) < 0) {
+        if (fapl >= 0)
+            H5Pclose(fapl);
+        return h5_fail(err, CS_EIO, "%s: cannot set up the in-memory file", path);
+    }
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
     if (f < 0)
         return h5_fail(err, CS_EIO, "%s: cannot create", path);
     int rc = h5_attr_string(f, "format", "clickseg-report", err);
@@ -238,5 +279,15 @@ int report_write_h5(const char *dir, const cs_config *cfg, const cs_stats *st,
     if (rc == CS_OK) rc = h5_segments(f, cfg, st, err);
     if (rc == CS_OK) rc = h5_periods(f, cfg, st, err);
     if (rc == CS_OK) rc = report_rank_h5(f, cfg, rk, err);
-    return h5_close_file(NULL, f, path, rc, err);
+    ssize_t n = rc == CS_OK && H5Fflush(f, H5F_SCOPE_GLOBAL) >= 0 ? H5Fget_file_image(f, NULL, 0)
+                                                                   : -1;
+    void *img = n > 0 ? malloc((size_t)n) : NULL;
+    if (rc == CS_OK && (!img || H5Fget_file_image(f, img, (size_t)n) != n))
+        rc = h5_fail(err, CS_EIO, "%s: cannot take the in-memory file's image", path);
+    if (H5Fclose(f) < 0 && rc == CS_OK)
+        rc = h5_fail(err, CS_EIO, "%s: closing", path);
+    if (rc == CS_OK)
+        rc = write_image(path, img, (size_t)n, err);
+    free(img);
+    return rc;
 }

@@ -2,7 +2,7 @@
 # ranks: 1 2
 # HDF5 files that fill the disk (an LD_PRELOAD shim, tests/lib/fail_space.c,
 # gives the files it matches a disk of FAIL_SPACE bytes each): a checkpoint
-# snapshot, a --state save, customers.h5. Each time the job stops with exit
+# snapshot, a --state save, customers.h5, report.h5. Each time the job stops with exit
 # 5 and one error line, no rank dies of a signal (HDF5 1.10 closed a file
 # whose close had failed a second time in MPI_Finalize: SIGSEGV, exit 139),
 # no half-written file is left, and after a failed checkpoint the earlier
@@ -57,4 +57,10 @@ export FAIL_MATCH=/customers.h5 FAIL_SPACE=100000
 clean_fail 5 "customers.h5: .*(write failed|No space left on device)" \
     shim "$CLICKSEG" run -q -i arch -o cu
 [ ! -e cu ] && ! ls -d cu.tmp.* 2> /dev/null || fail "a failed run left output"
+
+# 4. ... while report.h5 is written (rank 0 alone, built in memory and
+# written as one image: a full disk is a failed write, not a failed close).
+export FAIL_MATCH=/report.h5 FAIL_SPACE=20000
+clean_fail 5 "report.h5: write failed \(disk full\?\)" shim "$CLICKSEG" run -q -i arch -o rh
+[ ! -e rh ] && ! ls -d rh.tmp.* 2> /dev/null || fail "a failed run left output"
 echo "test_full_disk: ok"
