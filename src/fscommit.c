@@ -215,17 +215,23 @@ static int aside_name(const char *final, char *aside, size_t size, cs_err *err)
  *     the earlier output plus the hidden mark, which recovery removes.
  *  3. final moved aside, the temporary directory not yet renamed: no
  *     final, the only moment without one; recovery renames aside back
- *     (a kill before the new outputs took the name undoes the commit)
- *     and the temporary directory is swept as in 1.
+ *     (a kill before the new outputs took the name undoes the commit;
+ *     into an empty final too, a job script's mkdir -p) and the
+ *     temporary directory is swept as in 1.
  *  4. the temporary directory renamed to final (the one step that makes
  *     the new outputs the output, as a whole): final is the new output,
  *     with the partial mark still in it, and the user's files are in
- *     aside; recovery finishes: removes the mark, moves the user's files
- *     back, removes the earlier outputs and aside (finish_forward, which
- *     may start over at any point: what it did is no longer to do).
- *  5. within finish_forward: as 4, some of it done.
- *  6. the aside mark removed, aside not yet: an empty "<final>.old.N",
- *     which recovery removes (rmdir: only ever an empty one).
+ *     aside; recovery finishes: moves the user's files back, removes the
+ *     earlier outputs, aside's mark, aside, and the partial mark last
+ *     (fs_finish_forward, which may start over at any point: what it did
+ *     is no longer to do).
+ *  5. within fs_finish_forward: as 4, some of it done.
+ *  6. the aside mark removed: aside unmarked (empty, but for what could
+ *     not go), which recovery removes once empty (rmdir: only ever an
+ *     empty one), and the partial mark in final, which it removes.
+ *  7. aside removed, the partial mark not yet: as 6.
+ * Recovery tells this commit's aside by the names its mark gives and the
+ * partial mark (its holder's line): see recover_aside in fsrecover.c.
  * final is thus the earlier output whole or the new one whole at every
  * point, but in 3, where it is missing until the next job (or the next
  * rename, if not killed: two renames apart). A user's file is in final

@@ -17,53 +17,79 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The output patterns of an aside mark, into *pats (a NULL-ended array
- * pointing into *buf; both freed by the caller). */
-static int read_aside_mark(const char *path, char **buf, char ***pats, cs_err *err)
+/* An aside mark, read: its lines, pointing into buf. */
+struct amark {
+    char *buf;
+    char **pats;   /* the output patterns, NULL-ended */
+    const char *holder, *tmp, *aside;   /* "pid N on HOST", the "new" and "old" lines */
+};
+
+/* Reads the aside mark at path into *a (free_amark frees it): 1 when it
+ * is whole, 0 when not (no mark our commit leaves in an aside: it is
+ * whole before the output moves), -1 (CS_ENOMEM in err) out of memory. */
+static int read_aside_mark(const char *path, struct amark *a, cs_err *err)
 {
-    *buf = NULL;
-    *pats = NULL;
+    memset(a, 0, sizeof *a);
     FILE *f = fopen(path, "r");
     if (!f)
-        return cs_err_set(err, CS_EIO, "%s: cannot read: %s", path, strerror(errno));
+        return 0;
     size_t cap = 0, len = 0;
-    int n = 0, ended = 0, c, rc = CS_OK;
-    while (rc == CS_OK && (c = getc(f)) != EOF) {
+    int n = 0, ended = 0, c;
+    while ((c = getc(f)) != EOF) {
         if (len + 1 >= cap) {
             cap = 2 * cap + 256;
-            char *p = cs_realloc(*buf, cap, err, "the commit mark");
-            rc = p ? CS_OK : CS_ENOMEM;
-            *buf = p ? p : *buf;
+            char *p = cs_realloc(a->buf, cap, err, "the commit mark");
+            if (!p) {
+                fclose(f);
+                return -1;
+            }
+            a->buf = p;
         }
-        if (rc == CS_OK)
-            (*buf)[len++] = (char)c;
+        a->buf[len++] = (char)c;
     }
     fclose(f);
-    if (rc != CS_OK)
-        return rc;
-    if (!*buf)
-        return cs_err_set(err, CS_EIO, "%s: the mark of an interrupted commit is empty: move "
-                          "the user's files of that directory into the output and remove it",
-                          path);
-    char *text = *buf;
-    text[len] = '\0';
-    for (char *s = text; *s; s++)
+    if (!a->buf)
+        return 0;
+    a->buf[len] = '\0';
+    for (char *s = a->buf; *s; s++)
         n += *s == '\n';
-    *pats = cs_calloc((size_t)n + 1, sizeof **pats, err, "the commit mark");
-    if (!*pats)
-        return CS_ENOMEM;
+    if (!(a->pats = cs_calloc((size_t)n + 1, sizeof *a->pats, err, "the commit mark")))
+        return -1;
     n = 0;
-    for (char *s = text, *nl; !ended && (nl = strchr(s, '\n')); s = nl + 1) {
+    for (char *s = a->buf, *nl; !ended && (nl = strchr(s, '\n')); s = nl + 1) {
         *nl = '\0';
         if (strncmp(s, "output ", 7) == 0)
-            (*pats)[n++] = s + 7;
+            a->pats[n++] = s + 7;
+        else if (strncmp(s, "pid ", 4) == 0)
+            a->holder = s;
+        else if (strncmp(s, "new ", 4) == 0)
+            a->tmp = s + 4;
+        else if (strncmp(s, "old ", 4) == 0)
+            a->aside = s + 4;
         ended = strcmp(s, "end") == 0;
     }
-    if (!ended)
-        return cs_err_set(err, CS_EIO, "%s: the mark of an interrupted commit is incomplete: "
-                          "move the user's files of that directory into the output and remove "
-                          "it", path);
-    return CS_OK;
+    return ended && a->holder && a->tmp && a->aside;
+}
+
+static void free_amark(struct amark *a)
+{
+    free(a->pats);
+    free(a->buf);
+}
+
+/* 1 when the file at path holds exactly line and a newline: a partial
+ * mark of the holder an aside mark names. */
+static int holds_line(const char *path, const char *line)
+{
+    char got[512];
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(got, 1, sizeof got - 1, f);
+    fclose(f);
+    got[n] = '\0';
+    size_t l = strlen(line);
+    return n == l + 1 && strncmp(got, line, l) == 0 && got[l] == '\n';
 }
 
 /* 1 for an entry of the aside directory the user's files do not include:
@@ -119,28 +145,8 @@ static int carry_back(const char *aside, const char *final, const char *const *o
     return rc;
 }
 
-/* The entries of dir but its aside mark (-1: dir cannot be read). */
-static int entries_but_mark(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return -1;
-    struct dirent *e;
-    int n = 0;
-    while ((e = readdir(d)))
-        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
-             strcmp(e->d_name, FS_ASIDE_MARK) != 0;
-    closedir(d);
-    return n;
-}
-
-/* Removes the earlier outputs from aside, then aside with its mark when
- * nothing else is left. What is (an open file's .nfsXXXX on NFS, counted
- * afresh since it appears as we unlink; a file of the user's the new
- * outputs left no room for) keeps aside and its mark: the next job's
- * fs_recover_output tries again. A kill between the mark's removal and
- * the rmdir leaves an empty directory, which fs_recover_output removes. */
-static int clear_aside(const char *aside, const char *const *outputs, cs_err *err)
+/* Removes the earlier outputs from aside. */
+static int clear_outputs(const char *aside, const char *const *outputs, cs_err *err)
 {
     DIR *d = opendir(aside);
     if (!d)
@@ -158,28 +164,36 @@ static int clear_aside(const char *aside, const char *const *outputs, cs_err *er
                             strerror(errno));
     }
     closedir(d);
-    if (rc != CS_OK || entries_but_mark(aside) != 0)
-        return rc;
+    return rc;
+}
+
+/* After the new outputs took final's name: the user's files come back
+ * from aside, the earlier outputs go, then aside's mark and aside, and
+ * last the partial mark the new outputs came with, which tells
+ * fs_recover_output the commit is unfinished and this aside its own
+ * (see recover_aside). What aside still holds (an open file's .nfsXXXX
+ * on NFS; a file of the user's the new outputs left no room for) keeps
+ * it, unmarked: the commit is done, and fs_recover_output removes it
+ * once it is empty. Again from the start after a kill: what is done is
+ * no longer to do. */
+int fs_finish_forward(const char *aside, const char *final, const char *const *outputs,
+                      cs_err *err)
+{
     char m[PATH_MAX + 32];
+    int rc = carry_back(aside, final, outputs, err);
+    if (rc == CS_OK)
+        rc = clear_outputs(aside, outputs, err);
+    if (rc != CS_OK)
+        return rc;
     snprintf(m, sizeof m, "%s/" FS_ASIDE_MARK, aside);
     fs_commit_step("remove the aside mark");
     unlink(m);
     fs_commit_step("remove the aside directory");
     rmdir(aside);
-    return CS_OK;
-}
-
-/* After the new outputs took final's name: the partial mark they came
- * with goes, the user's files come back from aside, aside goes. */
-int fs_finish_forward(const char *aside, const char *final, const char *const *outputs,
-                      cs_err *err)
-{
-    char m[PATH_MAX + 32];
     snprintf(m, sizeof m, "%s/" FS_TMP_MARK, final);
     fs_commit_step("remove the partial mark");
     unlink(m);
-    int rc = carry_back(aside, final, outputs, err);
-    return rc == CS_OK ? clear_aside(aside, outputs, err) : rc;
+    return CS_OK;
 }
 
 /* 1 when name is base + suffix + digits (at least one). */
@@ -190,30 +204,57 @@ static int named_like(const char *name, const char *base, const char *suffix)
            name[b + s] && strspn(name + b + s, "0123456789") == strlen(name + b + s);
 }
 
-/* One "<final>.old.N" left by a killed commit: undone (kill point 3) or
- * finished (4 to 6), see commit_swap. */
-static int recover_aside(const char *aside, const char *final, cs_err *err)
+/* The last component of path. */
+static const char *last_name(const char *path)
 {
-    char m[PATH_MAX + 32];
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* parent/name, a "<final>.old.N" directory: finished (kill points 4 to
+ * 5), undone (3) or left as it is, see commit_swap. Taken over only as
+ * the aside of final's own interrupted commit: its mark names it (by name:
+ * the paths in the mark are as that job gave them), and that commit's
+ * partial mark (its holder line) is in final, the new outputs (forward),
+ * or in the temporary directory the mark names while final is missing or
+ * empty (back; an empty final is a job script's mkdir -p). Any other
+ * directory of the name (another output, "reports.old.2023"; an aside
+ * kept by .nfs files) is left: taking it over made it the output, or
+ * removed its outputs as a finished commit's. */
+static int recover_aside(const char *parent, const char *name, const char *final,
+                         cs_err *err)
+{
+    char aside[PATH_MAX], m[PATH_MAX + 32], pm[2 * PATH_MAX];
     struct stat st;
+    struct amark a;
+    snprintf(aside, sizeof aside, "%s/%s", parent, name);
     snprintf(m, sizeof m, "%s/" FS_ASIDE_MARK, aside);
     if (lstat(m, &st) != 0) {
-        rmdir(aside);   /* kill point 6; only ever removes an empty directory */
+        rmdir(aside);   /* kill points 6, 7; only ever removes an empty directory */
         return CS_OK;
     }
-    if (lstat(final, &st) != 0 && errno == ENOENT) {
-        fs_commit_step("rename the aside directory back");
-        if (rename(aside, final) != 0)
-            return cs_err_set(err, CS_EIO, "%s: cannot put the earlier output back from %s: %s",
-                              final, aside, strerror(errno));
-        return CS_OK;   /* the mark, now in final: below */
+    int got = read_aside_mark(m, &a, err), rc = got < 0 ? CS_ENOMEM : CS_OK;
+    if (got == 1 && strcmp(last_name(a.aside), name) == 0) {
+        snprintf(pm, sizeof pm, "%s/" FS_TMP_MARK, final);
+        if (holds_line(pm, a.holder)) {
+            rc = fs_finish_forward(aside, final, (const char *const *)a.pats, err);
+        } else {
+            snprintf(pm, sizeof pm, "%s/%s/" FS_TMP_MARK, parent, last_name(a.tmp));
+            int ours = holds_line(pm, a.holder);
+            int gone = lstat(final, &st) != 0 && errno == ENOENT;
+            if (ours && !gone) {
+                fs_commit_step("remove an empty output");
+                gone = rmdir(final) == 0;
+            }
+            if (ours && gone) {
+                fs_commit_step("rename the aside directory back");
+                if (rename(aside, final) != 0)
+                    rc = cs_err_set(err, CS_EIO, "%s: cannot put the earlier output back "
+                                    "from %s: %s", final, aside, strerror(errno));
+            }   /* the mark, now in final: fs_recover_output's end */
+        }
     }
-    char *buf = NULL, **pats = NULL;
-    int rc = read_aside_mark(m, &buf, &pats, err);
-    if (rc == CS_OK)
-        rc = fs_finish_forward(aside, final, (const char *const *)pats, err);
-    free(pats);
-    free(buf);
+    free_amark(&a);
     return rc;
 }
 
@@ -233,13 +274,14 @@ int fs_recover_output(const char *final, cs_err *err)
             snprintf(p, sizeof p, "%s/%s", parent, e->d_name) >= (int)sizeof p ||
             lstat(p, &st) != 0 || !S_ISDIR(st.st_mode))
             continue;
-        rc = recover_aside(p, final, err);
+        rc = recover_aside(parent, e->d_name, final, err);
     }
     closedir(d);
     if (rc != CS_OK)
         return rc;
-    /* An output never holds the marks: kill points 2 and 3 (after the
-     * undo) of commit_swap, the fresh commit's last one. */
+    /* An output never holds the marks: kill points 2, 3 (after the undo)
+     * and 6, 7 of commit_swap, the fresh commit's last one; or a commit
+     * whose aside is gone or not its own. */
     const char *marks[] = {FS_ASIDE_MARK, FS_TMP_MARK};
     for (int i = 0; i < 2; i++) {
         snprintf(m, sizeof m, "%s/%s", final, marks[i]);

@@ -31,14 +31,17 @@
 int fs_commit_output(const char *tmp, const char *final, const char *const *outputs,
                      cs_err *err);
 
-/* Ends a commit a kill interrupted: "<final>.old.<digits>" directories
- * with the aside mark go back to final's name when final is missing (the
- * commit undone), else give their non-outputs back to final and are
- * removed (the commit finished); empty ones of that name are removed; the
- * marks are removed from final. Called by fs_lock_output once the lock is
- * taken (the only time no commit can be running), so every command that
- * writes an output finds it whole. Idempotent: a kill within it is ended
- * by the next. CS_EIO naming what could not be moved. */
+/* Ends a commit a kill interrupted: a "<final>.old.<digits>" directory
+ * that is the aside of final's own commit (its mark names it, and the
+ * commit's partial mark is in final or in the temporary directory the
+ * mark names) goes back to final's name when final is missing or empty
+ * (the commit undone), or gives its non-outputs back to final and is
+ * removed when final holds the new outputs (the commit finished); any
+ * other directory of the name is left as it is; empty ones of that name
+ * are removed; the marks are removed from final. Called by fs_lock_output
+ * once the lock is taken (the only time no commit can be running), so
+ * every command that writes an output finds it whole. Idempotent: a kill
+ * within it is ended by the next. CS_EIO naming what could not be moved. */
 int fs_recover_output(const char *final, cs_err *err);
 
 /* NULL but in tests: called with a word on the change about to be made

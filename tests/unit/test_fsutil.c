@@ -504,6 +504,118 @@ static void test_commit_killed_first_output(void **state)
     commit_kills(0);
 }
 
+/* An aside mark as write_aside_mark writes one. */
+static void aside_mark(const char *dir, const char *holder, const char *tmp, const char *aside)
+{
+    char p[400];
+    snprintf(p, sizeof p, "%s/" FS_ASIDE_MARK, dir);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fprintf(f, "%snew %s\nold %s\noutput report.json\noutput *.csv\nend\n", holder, tmp, aside);
+    fclose(f);
+}
+
+/* A directory of the aside's name whose mark names another directory (an
+ * output of that name, "reports.old.2023", whose own commit a kill left
+ * marked) is no aside of reports: recovery leaves it as it is, with
+ * reports missing or not. It once became reports, or gave its files to
+ * it and lost its outputs. */
+static void test_recover_leaves_foreign_aside(void **state)
+{
+    (void)state;
+    for (int with_final = 0; with_final < 2; with_final++) {
+        char dir[256], final[300], other[300], p[700];
+        snprintf(dir, sizeof dir, "%s/f%d", root, with_final);
+        snprintf(final, sizeof final, "%s/reports", dir);
+        snprintf(other, sizeof other, "%s/reports.old.2023", dir);
+        assert_int_equal(mkdir(dir, 0755), 0);
+        assert_int_equal(mkdir(other, 0755), 0);
+        snprintf(p, sizeof p, "%s.tmp.77", other);
+        char aside[400];
+        snprintf(aside, sizeof aside, "%s.old.77", other);
+        aside_mark(other, "pid 77 on elsewhere\n", p, aside);
+        put(other, old_set, 1);
+        put(other, users, 1);
+        if (with_final) {
+            assert_int_equal(mkdir(final, 0755), 0);
+            put(final, new_set, COUNT(new_set));
+        }
+        cs_err err = {0};
+        assert_int_equal(fs_recover_output(final, &err), CS_OK);
+        assert_int_equal(access(final, F_OK), with_final ? 0 : -1);
+        assert_true(holds(other, old_set[0].name, old_set[0].text));
+        assert_true(holds(other, users[0].name, users[0].text));
+        snprintf(p, sizeof p, "%s/" FS_ASIDE_MARK, other);
+        assert_int_equal(access(p, F_OK), 0);
+        if (with_final) {
+            assert_true(is_set(final, new_set, COUNT(new_set)));
+            assert_false(holds(final, users[0].name, users[0].text));
+        }
+    }
+}
+
+/* A commit killed between its two renames, then the output made afresh
+ * and empty (a job script's mkdir -p): the commit is undone into it, not
+ * finished (which took the earlier outputs and left the new ones to the
+ * sweep). */
+static void test_recover_undo_into_empty_output(void **state)
+{
+    (void)state;
+    char dir[256], out[300], what[512];
+    snprintf(dir, sizeof dir, "%s/e", root);
+    snprintf(out, sizeof out, "%s/out", dir);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    assert_int_equal(mkdir(out, 0755), 0);
+    put(out, old_set, COUNT(old_set));
+    put(out, users, COUNT(users));
+    assert_int_equal(job(out, 4, 1), 1);   /* 4: the temporary directory's rename */
+    assert_int_equal(access(out, F_OK), -1);
+    assert_int_equal(mkdir(out, 0755), 0);
+    assert_int_equal(job(out, 0, 0), 0);
+    assert_true(is_set(out, old_set, COUNT(old_set)));
+    for (int i = 0; i < COUNT(users); i++)
+        assert_true(holds(out, users[i].name, users[i].text));
+    assert_int_equal(job(out, 0, 1), 0);
+    assert_true(is_set(out, new_set, COUNT(new_set)));
+    if (leftovers(dir, what, sizeof what) != 0)
+        fail_msg("left beside the output:%s", what);
+    fs_commit_hook = NULL;
+}
+
+/* Asides of earlier commits that could not be removed (on NFS, .nfsXXXX
+ * files of earlier outputs still open), then a commit killed between its
+ * two renames: its own aside goes back, whichever readdir finds first. A
+ * stale one became the output, and the real one's outputs were removed
+ * as a finished commit's. */
+static void test_recover_picks_its_aside(void **state)
+{
+    (void)state;
+    char dir[256], out[300], p[700], host[128] = "";
+    gethostname(host, sizeof host - 1);
+    snprintf(dir, sizeof dir, "%s/s", root);
+    snprintf(out, sizeof out, "%s/out", dir);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    assert_int_equal(mkdir(out, 0755), 0);
+    put(out, old_set, COUNT(old_set));
+    put(out, users, COUNT(users));
+    assert_int_equal(job(out, 4, 1), 1);
+    for (int i = 1; i <= 4; i++) {
+        char stale[400], tmp[400], holder[200];
+        snprintf(stale, sizeof stale, "%s.old.%d", out, i);
+        snprintf(tmp, sizeof tmp, "%s.tmp.%d", out, i);
+        snprintf(holder, sizeof holder, "pid %d on %s\n", i, host);
+        assert_int_equal(mkdir(stale, 0755), 0);
+        aside_mark(stale, holder, tmp, stale);
+        snprintf(p, sizeof p, "%s/.nfs00000000000%d00000001", stale, i);
+        touch(p);
+    }
+    assert_int_equal(job(out, 0, 0), 0);
+    assert_true(is_set(out, old_set, COUNT(old_set)));
+    for (int i = 0; i < COUNT(users); i++)
+        assert_true(holds(out, users[i].name, users[i].text));
+    fs_commit_hook = NULL;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -513,6 +625,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sweep_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_killed_over_output, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_killed_first_output, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recover_leaves_foreign_aside, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recover_undo_into_empty_output, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recover_picks_its_aside, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
