@@ -77,8 +77,9 @@ static int stale_outputs(const char *tmp, const char *final, const char *const *
 }
 
 /* The commit of old: file by file, into final as it is. Only where final
- * cannot be renamed (a symbolic link to the output, a mount point): a kill
- * among the renames leaves a mix there, as the docs say. */
+ * cannot be renamed (a symbolic link to the output, a mount point) or we
+ * may not rename it (another user's, in a sticky directory): a kill among
+ * the renames leaves a mix there, as the docs say. */
 static int commit_by_file(const char *tmp, const char *final, const char *const *outputs,
                           cs_err *err)
 {
@@ -127,13 +128,23 @@ static int commit_by_file(const char *tmp, const char *final, const char *const 
 }
 
 
-void (*fs_commit_hook)(const char *step);
+int (*fs_commit_hook)(const char *step);
 
 /* Before every change a kill could interrupt: the test's kill points. */
-void fs_commit_step(const char *what)
+int fs_commit_step(const char *what)
 {
-    if (fs_commit_hook)
-        fs_commit_hook(what);
+    return fs_commit_hook ? fs_commit_hook(what) : 0;
+}
+
+/* rename(2) after its step, which a test may fail with an errno. */
+static int step_rename(const char *what, const char *from, const char *to)
+{
+    int e = fs_commit_step(what);
+    if (e != 0) {
+        errno = e;
+        return -1;
+    }
+    return rename(from, to);
 }
 
 void fs_split_parent(const char *path, char *parent, size_t size, const char **base)
@@ -236,50 +247,47 @@ static int aside_name(const char *final, char *aside, size_t size, cs_err *err)
  * point, but in 3, where it is missing until the next job (or the next
  * rename, if not killed: two renames apart). A user's file is in final
  * or in aside at every point, never lost. final's mode and group pass to
- * the new directory (a group-shared output stays so); not its owner, nor
- * its inode: a shell whose working directory was final is left in the
- * removed aside. */
+ * the new directory (fs_commit_output: a group-shared output stays so);
+ * not its owner, nor its inode: a shell whose working directory was final
+ * is left in the removed aside. A rename refused for want of rights
+ * (EPERM, EACCES) falls back to commit_by_file, with final as it was. */
 static int commit_swap(const char *tmp, const char *final, const char *const *outputs,
                        cs_err *err)
 {
-    struct stat st;
     char aside[PATH_MAX], m[PATH_MAX + 32];
     int rc = check_tmp_names(tmp, final, err);
-    if (rc == CS_OK && lstat(final, &st) != 0)
-        rc = cs_err_set(err, CS_EIO, "%s: %s", final, strerror(errno));
     if (rc == CS_OK)
         rc = aside_name(final, aside, sizeof aside, err);
     if (rc != CS_OK)
         return rc;
-    if (chmod(tmp, st.st_mode & 07777) != 0) {
-        /* best effort, as the group below */
-    }
-    if (chown(tmp, (uid_t)-1, st.st_gid) != 0) {
-        /* a group we are not in: the new directory keeps ours */
-    }
     snprintf(m, sizeof m, "%s/" FS_ASIDE_MARK, final);
     fs_commit_step("write the aside mark");
     rc = write_aside_mark(m, tmp, aside, outputs, err);
     if (rc != CS_OK)
         return rc;
-    fs_commit_step("move the output aside");
-    if (rename(final, aside) != 0) {
+    if (step_rename("move the output aside", final, aside) != 0) {
         int e = errno;
         unlink(m);
-        if (e == EBUSY || e == EXDEV)   /* a mount point: as of old */
+        /* a mount point, a final we may not move (another user's in a
+         * sticky directory): as of old */
+        if (e == EBUSY || e == EXDEV || e == EPERM || e == EACCES)
             return commit_by_file(tmp, final, outputs, err);
         return cs_err_set(err, CS_EIO, "%s: cannot move aside to %s: %s", final, aside,
                           strerror(e));
     }
     sync_parent(final);
-    fs_commit_step("rename the temporary directory to the output");
-    if (rename(tmp, final) != 0) {
+    if (step_rename("rename the temporary directory to the output", tmp, final) != 0) {
         int e = errno;
         if (rename(aside, final) != 0)
             return cs_err_set(err, CS_EIO, "%s: cannot move into place: %s; the earlier output "
                               "is in %s, and the next clickseg job on %s puts it back", final,
                               strerror(e), aside, final);
         unlink(m);
+        /* final is back as it was (a kill in between leaves it so, with
+         * the mark recovery removes): what the file system refused the
+         * new directory it may allow its files */
+        if (e == EPERM || e == EACCES)
+            return commit_by_file(tmp, final, outputs, err);
         return cs_err_set(err, CS_EIO, "%s: cannot move into place: %s", final, strerror(e));
     }
     sync_parent(final);
@@ -290,24 +298,39 @@ int fs_commit_output(const char *tmp, const char *final, const char *const *outp
                      cs_err *err)
 {
     char m[PATH_MAX + 32];
+    struct stat st;
+    /* final's mode and group pass to the new directory, also an empty
+     * final's, which the rename below replaces (mkdir -m 2770 OUT).
+     * Best effort: a group we are not in leaves ours; the group first, as
+     * a change of group may clear the set-group-ID bit. */
+    int have = lstat(final, &st) == 0 && S_ISDIR(st.st_mode);
+    if (have && chown(tmp, (uid_t)-1, st.st_gid) != 0) {
+        /* the new directory keeps our group */
+    }
+    if (have && chmod(tmp, st.st_mode & 07777) != 0) {
+        /* the new directory keeps its mode */
+    }
     /* Kill points. No final yet (or an empty one): one rename makes it,
      * the partial mark inside until then, so that a kill before leaves
      * no final and a marked temporary directory, which the next job's
      * sweep removes, and a kill after leaves the new output whole with
      * the mark, which the next job's fs_recover_output removes. Over an
      * existing output: commit_swap, whose comment goes through its own. */
-    fs_commit_step("rename the temporary directory to the output");
-    if (rename(tmp, final) == 0) {
+    if (step_rename("rename the temporary directory to the output", tmp, final) == 0) {
         sync_parent(final);
         snprintf(m, sizeof m, "%s/" FS_TMP_MARK, final);
         fs_commit_step("remove the partial mark");
         unlink(m);
         return CS_OK;
     }
-    if (errno == ENOTEMPTY || errno == EEXIST)
+    int e = errno;
+    if (have && (e == ENOTEMPTY || e == EEXIST))
         return commit_swap(tmp, final, outputs, err);
-    if (errno == ENOTDIR || errno == EBUSY || errno == EXDEV)   /* a link, a mount point */
+    /* A link, a mount point; a final we may not replace (another user's
+     * in a sticky directory, refused before its emptiness is looked at):
+     * into it, file by file, as of old. */
+    if (e == ENOTDIR || e == EBUSY || e == EXDEV || (have && (e == EPERM || e == EACCES)))
         return commit_by_file(tmp, final, outputs, err);
     return cs_err_set(err, CS_EIO, "%s: cannot move %s into place: %s", final, tmp,
-                      strerror(errno));
+                      strerror(e));
 }

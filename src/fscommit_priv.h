@@ -7,8 +7,9 @@
 
 #include "clickseg/error.h"
 
-/* Called before every change a kill could interrupt (fs_commit_hook). */
-void fs_commit_step(const char *what);
+/* Called before every change a kill could interrupt (fs_commit_hook):
+ * 0, or an errno a rename then fails with (tests only). */
+int fs_commit_step(const char *what);
 
 /* The directory that holds path ("." or "/" at the top) and path's last
  * component. */

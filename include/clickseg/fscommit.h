@@ -45,7 +45,9 @@ int fs_commit_output(const char *tmp, const char *final, const char *const *outp
 int fs_recover_output(const char *final, cs_err *err);
 
 /* NULL but in tests: called with a word on the change about to be made
- * before each change a commit or a recovery makes (the kill points). */
-extern void (*fs_commit_hook)(const char *step);
+ * before each change a commit or a recovery makes (the kill points).
+ * Returns 0, or an errno that the commit's renames then fail with (a
+ * rename the file system refuses: EPERM in a sticky directory). */
+extern int (*fs_commit_hook)(const char *step);
 
 #endif

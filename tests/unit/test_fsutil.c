@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -376,11 +377,12 @@ static int users_somewhere(const char *root_k, const char *out)
 
 static int kill_at, steps;
 
-static void kill_hook(const char *what)
+static int kill_hook(const char *what)
 {
     (void)what;
     if (++steps == kill_at)
         raise(SIGKILL);
+    return 0;
 }
 
 /* A job that writes the new set into out (under the lock, --force),
@@ -616,6 +618,116 @@ static void test_recover_picks_its_aside(void **state)
     fs_commit_hook = NULL;
 }
 
+/* A job that writes the new set into out (no lock: the commit alone),
+ * in a child (as uid and gid `as` when not -1); the commit's code. */
+static int commit_job(const char *out, long as)
+{
+    pid_t c = fork();
+    assert_true(c >= 0);
+    if (c == 0) {
+        cs_err err = {0};
+        char tmp[600];
+        if (as >= 0 && (setgid((gid_t)as) != 0 || setuid((uid_t)as) != 0))
+            _exit(20);
+        if (fs_begin_output(out, commit_outputs, 1, tmp, sizeof tmp, &err) != CS_OK)
+            _exit(21);
+        put(tmp, new_set, COUNT(new_set));
+        int rc = fs_commit_output(tmp, out, commit_outputs, &err);
+        if (rc != CS_OK)
+            fprintf(stderr, "commit: %s\n", err.msg);
+        _exit(rc == CS_OK ? 0 : 22);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(c, &st, 0), c);
+    assert_true(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+/* An output directory of another user's (mode 777) in a sticky parent
+ * (1777), written as nobody: neither it nor the new one can be renamed
+ * there, and the files move into it one by one, as the commit of old
+ * did. It failed at the very end with EPERM. Needs root, to be nobody. */
+static void test_commit_sticky_parent(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        skip();
+    char dir[256], out[300];
+    snprintf(dir, sizeof dir, "%s/sticky", root);
+    snprintf(out, sizeof out, "%s/out", dir);
+    assert_int_equal(chmod(root, 0755), 0);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    assert_int_equal(chmod(dir, 01777), 0);
+    assert_int_equal(mkdir(out, 0755), 0);
+    assert_int_equal(chmod(out, 0777), 0);
+    put(out, old_set, COUNT(old_set));
+    put(out, users, 1);
+    assert_int_equal(commit_job(out, 65534), 0);
+    assert_true(is_set(out, new_set, COUNT(new_set)));
+    assert_true(holds(out, users[0].name, users[0].text));
+    char what[512];
+    assert_int_equal(leftovers(dir, what, sizeof what), 0);
+}
+
+/* An existing empty output directory (mkdir -m 2770, a group's): the new
+ * one keeps its mode and group, as over a non-empty one. The rename over
+ * it gave the temporary directory's 755 and the job's group. */
+static void test_commit_empty_output_mode(void **state)
+{
+    (void)state;
+    char out[300];
+    snprintf(out, sizeof out, "%s/shared", root);
+    assert_int_equal(mkdir(out, 0700), 0);
+    gid_t g = getegid() == 0 ? 4242 : getegid();
+    assert_int_equal(chown(out, (uid_t)-1, g), 0);
+    assert_int_equal(chmod(out, 02770), 0);
+    assert_int_equal(commit_job(out, -1), 0);
+    struct stat st;
+    assert_int_equal(stat(out, &st), 0);
+    assert_true(is_set(out, new_set, COUNT(new_set)));
+    assert_int_equal(st.st_mode & 07777, 02770);
+    assert_int_equal(st.st_gid, g);
+}
+
+static int failed_at, fail_with;
+
+/* Fails the failed_at-th rename of the temporary directory with fail_with. */
+static int fail_hook(const char *what)
+{
+    if (strcmp(what, "rename the temporary directory to the output") == 0 && --failed_at == 0)
+        return fail_with;
+    return 0;
+}
+
+/* A rename the file system refuses (EPERM, EACCES) as the temporary
+ * directory takes the output's name, first try or after the output moved
+ * aside: the output back, then the files move one by one. It failed. */
+static void test_commit_rename_refused(void **state)
+{
+    (void)state;
+    for (int at = 1; at <= 2; at++) {
+        char dir[256], out[300], what[512];
+        snprintf(dir, sizeof dir, "%s/r%d", root, at);
+        snprintf(out, sizeof out, "%s/out", dir);
+        assert_int_equal(mkdir(dir, 0755), 0);
+        assert_int_equal(mkdir(out, 0755), 0);
+        put(out, old_set, COUNT(old_set));
+        put(out, users, COUNT(users));
+        failed_at = at, fail_with = at == 1 ? EPERM : EACCES, fs_commit_hook = fail_hook;
+        int rc = commit_job(out, -1);
+        fs_commit_hook = NULL;
+        assert_int_equal(rc, 0);
+        assert_true(is_set(out, new_set, COUNT(new_set)));
+        for (int i = 0; i < COUNT(users); i++)
+            assert_true(holds(out, users[i].name, users[i].text));
+        if (leftovers(dir, what, sizeof what) != 0)
+            fail_msg("refused at %d: left beside the output:%s", at, what);
+        char p[400];
+        snprintf(p, sizeof p, "%s/" FS_ASIDE_MARK, out);
+        assert_int_equal(access(p, F_OK), -1);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -628,6 +740,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_recover_leaves_foreign_aside, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recover_undo_into_empty_output, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recover_picks_its_aside, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_sticky_parent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_empty_output_mode, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_rename_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
