@@ -77,9 +77,10 @@ static int stale_outputs(const char *tmp, const char *final, const char *const *
 }
 
 /* The commit of old: file by file, into final as it is. Only where final
- * cannot be renamed (a symbolic link to the output, a mount point) or we
- * may not rename it (another user's, in a sticky directory): a kill among
- * the renames leaves a mix there, as the docs say. */
+ * cannot be renamed (a symbolic link to the output, a mount point), we
+ * may not rename it (another user's, in a sticky directory) or must not
+ * (our working directory): a kill among the renames leaves a mix there,
+ * as the docs say. */
 static int commit_by_file(const char *tmp, const char *final, const char *const *outputs,
                           cs_err *err)
 {
@@ -249,7 +250,8 @@ static int aside_name(const char *final, char *aside, size_t size, cs_err *err)
  * or in aside at every point, never lost. final's mode and group pass to
  * the new directory (fs_commit_output: a group-shared output stays so);
  * not its owner, nor its inode: a shell whose working directory was final
- * is left in the removed aside. A rename refused for want of rights
+ * is left in the removed aside (this process is not: fs_commit_output
+ * commits into its working directory file by file). A rename refused for want of rights
  * (EPERM, EACCES) falls back to commit_by_file, with final as it was. */
 static int commit_swap(const char *tmp, const char *final, const char *const *outputs,
                        cs_err *err)
@@ -324,6 +326,14 @@ int fs_commit_output(const char *tmp, const char *final, const char *const *outp
         return CS_OK;
     }
     int e = errno;
+    /* A process whose working directory is final (cd OUT && clickseg run
+     * -o $PWD --state week.state) would be left in the removed aside, its
+     * relative paths (the --state file staged in OUT) leading nowhere:
+     * into final itself, file by file. */
+    struct stat cwd;
+    if (have && (e == ENOTEMPTY || e == EEXIST) && stat(".", &cwd) == 0 &&
+        cwd.st_dev == st.st_dev && cwd.st_ino == st.st_ino)
+        return commit_by_file(tmp, final, outputs, err);
     if (have && (e == ENOTEMPTY || e == EEXIST))
         return commit_swap(tmp, final, outputs, err);
     /* A link, a mount point; a final we may not replace (another user's

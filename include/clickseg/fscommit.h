@@ -25,7 +25,9 @@
  * comment of commit_swap in fscommit.c. `outputs` as fs_begin_output's.
  * A file of tmp where final holds a directory is CS_EIO before anything
  * moves. Where final cannot be renamed (a symbolic link, a mount point),
- * the files move one by one, with no such promise. CS_EIO when a move
+ * may not be (EPERM, EACCES: another user's in a sticky directory), or
+ * is the process's working directory (whose relative paths must still
+ * lead into it), the files move one by one, with no such promise. CS_EIO when a move
  * fails (final then is the earlier output, or the new one with what
  * failed to move back left in the aside directory, named). */
 int fs_commit_output(const char *tmp, const char *final, const char *const *outputs,

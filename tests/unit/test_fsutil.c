@@ -728,6 +728,45 @@ static void test_commit_rename_refused(void **state)
     }
 }
 
+/* A job whose working directory is the output (cd OUT && clickseg run -o
+ * $PWD --state week.state): after the commit its relative paths still
+ * lead into the output, where its --state file waits, staged, to be
+ * renamed. The swap left it in the removed aside, and the rename failed
+ * (ENOENT) after the outputs were published. */
+static void test_commit_in_working_directory(void **state)
+{
+    (void)state;
+    char out[300], p[400];
+    snprintf(out, sizeof out, "%s/cwd", root);
+    assert_int_equal(mkdir(out, 0755), 0);
+    put(out, old_set, COUNT(old_set));
+    put(out, users, COUNT(users));
+    snprintf(p, sizeof p, "%s/week.state.tmp.1", out);
+    touch(p);
+    pid_t c = fork();
+    assert_true(c >= 0);
+    if (c == 0) {
+        cs_err err = {0};
+        char tmp[600];
+        if (chdir(out) != 0 ||
+            fs_begin_output(out, commit_outputs, 1, tmp, sizeof tmp, &err) != CS_OK)
+            _exit(21);
+        put(tmp, new_set, COUNT(new_set));
+        if (fs_commit_output(tmp, out, commit_outputs, &err) != CS_OK)
+            _exit(22);
+        _exit(rename("week.state.tmp.1", "week.state") == 0 ? 0 : 23);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(c, &st, 0), c);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    assert_true(is_set(out, new_set, COUNT(new_set)));
+    snprintf(p, sizeof p, "%s/week.state", out);
+    assert_int_equal(access(p, F_OK), 0);
+    for (int i = 0; i < COUNT(users); i++)
+        assert_true(holds(out, users[i].name, users[i].text));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -743,6 +782,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_commit_sticky_parent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_empty_output_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_rename_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_in_working_directory, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
