@@ -5,7 +5,10 @@
  * fs_begin_output under the lock removes the temporary directories of
  * killed jobs and nothing else (for --state, their temporary files); a
  * commit killed at any of its steps, and the recovery after it killed at
- * any of its own, leave the earlier output whole or the new one whole. */
+ * any of its own, leave the earlier output whole or the new one whole;
+ * the recovery takes over only its own commit's aside; a rename refused
+ * (EPERM in a sticky directory) and a job whose working directory is the
+ * output commit file by file; an empty output passes on its mode. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
