@@ -1,4 +1,4 @@
-/* fscommit_priv.h — private to fscommit.c and fsrecover.c (not a public
+/* fscommit_priv.h — private to fscommit.c, fsrecover.c and fslock.c (not a public
  * header): what the commit and the recovery of a killed commit share. */
 #ifndef CLICKSEG_FSCOMMIT_PRIV_H
 #define CLICKSEG_FSCOMMIT_PRIV_H

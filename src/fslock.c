@@ -18,19 +18,7 @@
 #include "clickseg/fscommit.h"
 #include "clickseg/fsutil.h"
 
-/* The directory that holds path and path's last component: "a/b/out" ->
- * "a/b", "out"; "out" -> ".", "out". */
-static void split_parent(const char *path, char *parent, size_t size, const char **base)
-{
-    const char *slash = strrchr(path, '/');
-    *base = slash ? slash + 1 : path;
-    if (!slash)
-        snprintf(parent, size, ".");
-    else if (slash == path)
-        snprintf(parent, size, "/");
-    else
-        snprintf(parent, size, "%.*s", (int)(slash - path), path);
-}
+#include "fscommit_priv.h"
 
 /* This host's name ("?" when unknown). */
 static void this_host(char *host, size_t n)
@@ -102,7 +90,7 @@ void fs_sweep_stale_tmps(const char *final, const char *keep, int dirs)
 {
     char parent[PATH_MAX];
     const char *base, *keep_base = NULL;
-    split_parent(final, parent, sizeof parent, &base);
+    fs_split_parent(final, parent, sizeof parent, &base);
     if (keep) {
         const char *slash = strrchr(keep, '/');
         keep_base = slash ? slash + 1 : keep;
@@ -151,7 +139,7 @@ int fs_lock_named(const char *final, const char *cannot, const char *busy_hint, 
     *fd = -1;
     if (snprintf(path, sizeof path, "%s.lock", final) >= (int)sizeof path)
         return cs_err_set(err, CS_EUSAGE, "%s: output path too long", final);
-    split_parent(final, parent, sizeof parent, &base);
+    fs_split_parent(final, parent, sizeof parent, &base);
     if (fs_mkdir_p(parent, err) != CS_OK)
         return cs_err_wrap(err, "%s: %s", final, cannot);
     int f = -1;
