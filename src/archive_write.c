@@ -167,20 +167,22 @@ int archive_set_attr(cs_archive_writer *w, const char *name, const char *value, 
     return rc;
 }
 
-int archive_close(cs_archive_writer *w, int64_t ts_min, int64_t ts_max, cs_err *err)
+int archive_close(const cs_comm *c, cs_archive_writer *w, int64_t ts_min, int64_t ts_max,
+                  cs_err *err)
 {
-    int rc = h5_attr_int64(w->events, "ts_min", ts_min, err);
+    int rc = comm_agree(c, err);
+    if (rc == CS_OK)
+        rc = h5_attr_int64(w->events, "ts_min", ts_min, err);
     if (rc == CS_OK)
         rc = h5_attr_int64(w->events, "ts_max", ts_max, err);
-    for (int c = 0; c < COL_NCOLUMNS; c++)
-        if (w->dset[c] >= 0)
-            H5Dclose(w->dset[c]);
+    for (int k = 0; k < COL_NCOLUMNS; k++)
+        if (w->dset[k] >= 0)
+            H5Dclose(w->dset[k]);
     if (w->truth >= 0)
         H5Dclose(w->truth);
     H5Pclose(w->dxpl);
     H5Gclose(w->events);
-    if (H5Fclose(w->file) < 0 && rc == CS_OK)
-        rc = h5_fail(err, CS_EIO, "%s: closing archive file", w->path);
+    rc = h5_close_file(c, w->file, w->path, rc, err);
     free(w);
     return rc;
 }

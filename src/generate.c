@@ -345,8 +345,11 @@ static int gen_file(gen_ctx *g, int f, uint64_t s0, uint64_t s1, cs_err *err)
     int rc = archive_create(c->comm, path,
                             rows_before(s1, g->base, g->rem) - file_row0,
                             CS_ARCHIVE_TRUTH | CS_ARCHIVE_CHECKSUM, &w, err);
-    if (comm_agree(c, err) != CS_OK)
+    if (comm_agree(c, err) != CS_OK) {
+        if (w)   /* the file is open (a column could not be made): closed, emptied */
+            archive_close(c, w, 0, 0, err);
         return err->code;
+    }
     int64_t tmin = INT64_MAX, tmax = INT64_MIN;
     for (uint64_t k = 0; k < rounds; k++) {
         uint64_t lo = a + k * g->batch_slots, hi = lo + g->batch_slots;
@@ -357,15 +360,19 @@ static int gen_file(gen_ctx *g, int f, uint64_t s0, uint64_t s1, cs_err *err)
             rc = gen_slot(&g->m, s, g->base + (s < g->rem), &g->buf, g->sum, err);
         to_columns(&g->buf, &g->cols, &tmin, &tmax);
         if (comm_agree(c, err) != CS_OK)
-            return err->code;  /* the job ends: the unfinished file is not closed */
+            break;
         rc = archive_write_rows(w, rows_before(lo, g->base, g->rem) - file_row0, g->buf.n,
                                 &g->cols.c, g->cols.truth, err);
     }
-    if (comm_agree(c, err) != CS_OK)
+    /* A failed write (a full disk) closes the file too: left open, HDF5
+     * would close it in MPI_Finalize and crash there. */
+    if (comm_agree(c, err) != CS_OK) {
+        archive_close(c, w, 0, 0, err);
         return err->code;
+    }
     if (comm_min_i64(c, &tmin, 1, 1, err) != CS_OK || comm_max_i64(c, &tmax, 1, 1, err) != CS_OK)
         return err->code;
-    rc = archive_close(w, tmin, tmax, err);
+    rc = archive_close(c, w, tmin, tmax, err);
     if (tmin < g->sum->ts_min) g->sum->ts_min = tmin;
     if (tmax > g->sum->ts_max) g->sum->ts_max = tmax;
     return comm_agree(c, err);

@@ -117,7 +117,8 @@ static int write_window(imp_ctx *x, ext_pass *s, const imp_event *ev, uint64_t n
         if (e <= hi) {   /* the period is complete */
             cs_err cerr;
             cs_err_clear(&cerr);
-            if (archive_close(s->w, x->per[k].ts_min, x->per[k].ts_max, &cerr) != CS_OK &&
+            cerr.code = rc;   /* this rank's failure: the close then empties the file */
+            if (archive_close(c, s->w, x->per[k].ts_min, x->per[k].ts_max, &cerr) != CS_OK &&
                 rc == CS_OK)
                 *err = cerr, rc = cerr.code;
             s->w = NULL;
@@ -161,7 +162,8 @@ static int run_pass(imp_ctx *x, ext_pass *s, cs_err *err)
     if (s->w) {   /* after an error: the open file is closed by every rank */
         cs_err cerr;
         cs_err_clear(&cerr);
-        archive_close(s->w, 0, 0, &cerr);
+        cerr.code = err->code ? err->code : CS_EIO;
+        archive_close(c, s->w, 0, 0, &cerr);
         s->w = NULL;
     }
     return err->code;

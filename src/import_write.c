@@ -192,7 +192,8 @@ static int write_period(imp_ctx *x, const imp_period *per, uint64_t first, uint6
     rc = rc == CS_OK ? r : rc;
     cs_err cerr;
     cs_err_clear(&cerr);
-    if (archive_close(w, per->ts_min, per->ts_max, &cerr) != CS_OK && rc == CS_OK)
+    cerr.code = rc;   /* this rank's failure: the close then empties the file */
+    if (archive_close(x->c, w, per->ts_min, per->ts_max, &cerr) != CS_OK && rc == CS_OK)
         *err = cerr, rc = cerr.code;
     return rc;
 }

@@ -208,9 +208,14 @@ void archive_set_independent(cs_archive_writer *w);
  * currency or where the events came from. */
 int archive_set_attr(cs_archive_writer *w, const char *name, const char *value, cs_err *err);
 
-/* Collective: sets the ts range attributes and closes. */
-int archive_close(cs_archive_writer *w, int64_t ts_min, int64_t ts_max,
-                  cs_err *err);
+/* Collective: sets the ts range attributes and closes. err comes in with
+ * this rank's failure so far (CS_OK: none): after a failed write on any
+ * rank the file is closed without its attributes and emptied first, so
+ * HDF5's close finds the room its metadata needs (h5_close_file: on a full
+ * disk a failed close crashed MPI_Finalize). */
+struct cs_comm;
+int archive_close(const struct cs_comm *c, cs_archive_writer *w, int64_t ts_min,
+                  int64_t ts_max, cs_err *err);
 
 /* Collective: writes a profile table /customers (user_id, gender, age_band,
  * region) into a new file; each rank passes its contiguous share. */

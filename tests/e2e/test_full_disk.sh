@@ -63,4 +63,17 @@ clean_fail 5 "customers.h5: .*(write failed|No space left on device)" \
 export FAIL_MATCH=/report.h5 FAIL_SPACE=20000
 clean_fail 5 "report.h5: write failed \(disk full\?\)" shim "$CLICKSEG" run -q -i arch -o rh
 [ ! -e rh ] && ! ls -d rh.tmp.* 2> /dev/null || fail "a failed run left output"
+
+# 5. ... while generate makes an archive file, on 1 rank: the open file is
+# closed (emptied) before the exit. On 2 ranks parallel HDF5 allocates a
+# dataset's chunks collectively when it makes the dataset, and a rank whose
+# write failed there leaves the others waiting inside HDF5 (a hang this
+# test cannot end cleanly; docs/checkpoint.md).
+if [ "$NRANKS" = 1 ]; then
+    export FAIL_MATCH=/events- FAIL_SPACE=2000000
+    expect_fail 5 "clickseg generate: error: ge.tmp.[0-9]+/events-0000.h5: .*(write failed|No space left on device)" \
+        shim "$CLICKSEG" generate -q -o ge -n 200000 -f 2
+    ! grep -Eq "Segmentation fault|signal [0-9]+|Signal:" err.txt || { cat err.txt >&2; fail "generate crashed"; }
+    [ ! -e ge ] && ! ls -d ge.tmp.* 2> /dev/null || fail "a failed generate left output"
+fi
 echo "test_full_disk: ok"
