@@ -182,7 +182,7 @@ int archive_close(const cs_comm *c, cs_archive_writer *w, int64_t ts_min, int64_
         H5Dclose(w->truth);
     H5Pclose(w->dxpl);
     H5Gclose(w->events);
-    rc = h5_close_file(c, w->file, w->path, rc, err);
+    rc = h5_close_file(c, w->file, w->path, err);
     free(w);
     return rc;
 }

@@ -212,24 +212,22 @@ int h5_write_column(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const
     return rc < 0 ? h5_fail(err, CS_EIO, "report.h5: writing %s", name) : CS_OK;
 }
 
-int h5_close_file(const cs_comm *c, hid_t f, const char *path, int rc, cs_err *err)
+int h5_close_file(const cs_comm *c, hid_t f, const char *path, cs_err *err)
 {
-    if (c)
-        rc = comm_agree(c, err);
+    int rc = comm_agree(c, err);
     int was_ok = rc == CS_OK;
     if (!was_ok) {
         /* One rank truncates, and none starts the close (whose metadata
          * writes are collective) before the space is back. */
-        if (!c || c->rank == 0) {
+        if (c->rank == 0) {
             int gone = truncate(path, 0);
             (void)gone;   /* without it the close fails as it would have */
         }
-        if (c)
-            MPI_Barrier(c->comm);
+        MPI_Barrier(c->comm);
     }
     if (H5Fclose(f) < 0 && rc == CS_OK)
         rc = h5_fail(err, CS_EIO, "%s: closing", path);
-    if (c && was_ok)
+    if (was_ok)
         rc = comm_agree(c, err);
     return rc;
 }

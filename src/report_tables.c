@@ -97,13 +97,13 @@ static int ptable_write(ptable *t, hid_t d, const char *name, hid_t mtype, uint6
     return rc < 0 ? h5_fail(err, CS_EIO, "%s: writing column %s", t->path, name) : CS_OK;
 }
 
-/* Collective: rc is this rank's status of the writing (the output
+/* Collective: err holds this rank's status of the writing (the output
  * directory goes after a failure, the file first emptied to close). */
-static int ptable_close(ptable *t, int rc, cs_err *err)
+static int ptable_close(ptable *t, cs_err *err)
 {
     H5Pclose(t->dxpl);
     H5Gclose(t->group);
-    return h5_close_file(t->c, t->file, t->path, rc, err);
+    return h5_close_file(t->c, t->file, t->path, err);
 }
 
 /* ---- customers.h5 ---- */
@@ -394,7 +394,7 @@ int report_write_customers(const cs_comm *c, const char *dir, const cs_users *us
     if (w.rfm_t > 0)
         H5Tclose(w.rfm_t);
     if (w.t.file > 0)
-        ptable_close(&w.t, rc, err);
+        ptable_close(&w.t, err);
     free(kv);
     free(w.buf);
     return comm_agree(c, err);
@@ -480,7 +480,7 @@ int report_write_sessions(const cs_comm *c, const char *dir, cs_spool *sp,
             H5Dclose(d[k]);
     H5Tclose(et);
     if (t.file > 0)
-        ptable_close(&t, rc, err);
+        ptable_close(&t, err);
     free(blk); free(col);
     return comm_agree(c, err);
 }

@@ -398,7 +398,7 @@ int snapshot_write(const cs_comm *c, const char *path, const cs_run_state *s,
         cs_err_wrap(err, "%s", path);
     /* A failed snapshot is truncated as it closes (the caller removes
      * it), so that the close finds room on a full disk. */
-    rc = h5_close_file(c, f, path, rc, err);
+    rc = h5_close_file(c, f, path, err);
     if (rc == CS_OK) {
         if (c->rank == 0)
             sync_file(path, err);

@@ -60,19 +60,18 @@ herr_t h5_write_rows(hid_t d, hid_t mtype, hid_t dxpl, uint64_t off, uint64_t n,
 int h5_write_column(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *buf,
                     uint64_t n, cs_err *err);
 
-/* Closes file f, created at path for writing; rc is the caller's status
- * of the writing so far (its message in err). Collective over c when f
- * was opened on c's ranks with the mpio driver, and then every rank
- * returns the lowest failing rank's error; c NULL: a file of this rank
- * alone. HDF5 (1.10) writes its metadata as it closes a file, and a close
+/* Closes file f, created at path for writing on c's ranks with the mpio
+ * driver; err holds the caller's status of the writing so far. Collective:
+ * every rank returns the lowest failing rank's error. HDF5 (1.10) writes its metadata as it closes a file, and a close
  * that fails for want of space leaves an id behind whose file is already
  * freed, which H5close (in MPI_Finalize) closes again: every rank dies
  * with SIGSEGV. So after a failure the file, which the caller removes, is
  * truncated to nothing first, giving the close the space the file took.
  * (No H5Fflush first: one that fails leaves the cache unable to flush
- * again, and the close then fails whatever the space.) Returns CS_OK, rc,
- * or the close's error (CS_EIO, naming path). */
-int h5_close_file(const cs_comm *c, hid_t f, const char *path, int rc, cs_err *err);
+ * again, and the close then fails whatever the space.) Returns CS_OK, the
+ * writing's error, or the close's (CS_EIO, naming path). report.h5, one
+ * rank's file, is written from memory instead (report_h5.c). */
+int h5_close_file(const cs_comm *c, hid_t f, const char *path, cs_err *err);
 /* The v1 event-type enum (base uint8); the caller closes it. */
 hid_t h5_event_enum_type(void);
 

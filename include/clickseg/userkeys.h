@@ -29,8 +29,8 @@ void userkeys_free(char **keys, uint64_t n);
  * from the user dictionaries dicts[0..n): an id takes its key from the
  * first that has one (merge gets one path from each run, often copies of
  * one dictionary). A path that is gone is skipped and named in *missing
- * (the first; "" none), for the caller's note. Without any key found the
- * lists stay without keys. Rank 0. */
+ * (the first; "" none; missing_size 0: not named), for the caller's note.
+ * Without any key found the lists stay without keys. Rank 0. */
 int userkeys_for_ranking(cs_ranking *r, const char *const *dicts, int n, char *missing,
                          size_t missing_size, cs_err *err);
 
