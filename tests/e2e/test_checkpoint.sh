@@ -8,6 +8,7 @@
 # ranks: 2
 set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
+source "$SRCDIR/lib/background.sh"
 CMP="$PY $SRCDIR/lib/compare.py"
 export MPI_TIMEOUT=120
 
@@ -17,33 +18,6 @@ mpi 2 "$CLICKSEG" run -q -i arch -o whole --sessions
 # 50 windows of which most of the time goes to checkpoint writes.
 RUN=(run -i arch --sessions --window-events 1000 --set checkpoint.every=1)
 NWIN=50
-
-# start_bg LOG N args...: mpirun in the background; its pid in $BG.
-start_bg() {
-    local log=$1 n=$2; shift 2
-    mpirun -n "$n" --oversubscribe "$CLICKSEG" "$@" > "$log.out" 2> "$log.err" &
-    BG=$!
-}
-# wait_for FILE PATTERN SECONDS: polls until FILE holds PATTERN.
-wait_for() {
-    local deadline=$((SECONDS + $3))
-    until grep -q -- "$2" "$1" 2>/dev/null; do
-        [ $SECONDS -lt $deadline ] || { cat "$1" >&2; fail "no '$2' in $1 within $3 s"; }
-        kill -0 "$BG" 2>/dev/null || { cat "$1" >&2; fail "the run ended before '$2'"; }
-        sleep 0.02
-    done
-}
-# wait_rc: waits for $BG with a deadline (a hang, not a speed: checkpoints
-# after every window take 0.4-0.9 s each under ctest -j2); its exit status
-# in $RC.
-wait_rc() {
-    local deadline=$((SECONDS + 180))
-    while kill -0 "$BG" 2>/dev/null; do
-        [ $SECONDS -lt $deadline ] || { kill -KILL "$BG"; fail "run did not end in 180 s"; }
-        sleep 0.05
-    done
-    RC=0; wait "$BG" || RC=$?
-}
 
 # 1. SIGUSR1 after a random window, resumed with 3 ranks.
 K=${CKPT_K:-$((2 + RANDOM % (NWIN - 8)))}

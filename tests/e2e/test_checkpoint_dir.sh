@@ -12,6 +12,7 @@
 # ranks: 2
 set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
+source "$SRCDIR/lib/background.sh"
 CMP="$PY $SRCDIR/lib/compare.py"
 export MPI_TIMEOUT=120
 
@@ -26,27 +27,6 @@ printf 'checkpoint = { dir = "%s"; every = 1; };\n' "$CK" > shared.cfg
 A=(run -c shared.cfg -i pA --window-events 300)
 B=(run -c shared.cfg -i pB --window-events 300)
 
-start_bg() {   # start_bg LOG N args...: mpirun in the background, its pid in $BG
-    local log=$1 n=$2; shift 2
-    mpirun -n "$n" --oversubscribe "$CLICKSEG" "$@" > "$log.out" 2> "$log.err" &
-    BG=$!
-}
-wait_for() {   # wait_for FILE PATTERN SECONDS
-    local deadline=$((SECONDS + $3))
-    until grep -q -- "$2" "$1" 2> /dev/null; do
-        [ $SECONDS -lt $deadline ] || { cat "$1" >&2; fail "no '$2' in $1 within $3 s"; }
-        kill -0 "$BG" 2> /dev/null || { cat "$1" >&2; fail "the run ended before '$2'"; }
-        sleep 0.02
-    done
-}
-wait_rc() {   # waits for $BG (a hang fails); its exit status in $RC
-    local deadline=$((SECONDS + 180))
-    while kill -0 "$BG" 2> /dev/null; do
-        [ $SECONDS -lt $deadline ] || { kill -KILL "$BG"; fail "run did not end in 180 s"; }
-        sleep 0.05
-    done
-    RC=0; wait "$BG" || RC=$?
-}
 ck_state() { (cd "$CK" && ls -l --time-style=+%s.%N . && md5sum -- *); }
 
 # 1. Run A in the background, its ranks stopped once it has a checkpoint

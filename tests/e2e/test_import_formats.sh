@@ -9,6 +9,7 @@
 # ranks: 2 3
 set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
+source "$SRCDIR/lib/background.sh"
 D=${SHARED_DATA:?}
 CHECK="$PY $SRCDIR/lib/import_check.py"
 I() { mpi "$NRANKS" "$CLICKSEG" import -q "$@"; }
@@ -76,6 +77,29 @@ rm gaA/dictionaries.h5
 mpi "$NRANKS" "$CLICKSEG" merge -q --set session.mode=source "${SPLIT[@]}" -o merged_ga2 rep_m_gaA rep_m_gaB \
     2> merged_ga2.err
 grep -q "gaA/dictionaries.h5, the user dictionary of a run, is gone" merged_ga2.err || fail "no note on the missing dictionary"
+# A run whose user dictionary is removed while it runs (its ranks stopped
+# after a checkpoint, so the run surely still runs) keeps its results and
+# says the keys are gone; the targets are those of the run with it.
+mkdir -p gaC && cp ga/*.h5 gaC/
+start_bg gone "$NRANKS" run --set session.mode=source -i gaC -o rep_gone --window-events 100 \
+    --set checkpoint.every=1
+wait_for gone.err "checkpoint 2 written" 60
+kill -STOP $(pgrep -P "$BG")
+rm gaC/dictionaries.h5
+kill -CONT $(pgrep -P "$BG")
+wait_rc
+[ "$RC" = 0 ] || { cat gone.err >&2; fail "the run without its dictionary failed ($RC)"; }
+grep -q "note: the user dictionary in .*gaC/dictionaries.h5 is gone" gone.err ||
+    { cat gone.err >&2; fail "no note on the dictionary removed during the run"; }
+$PY - <<'PY'
+import csv
+with open("rep_ga/targets.csv") as f:
+    want = [(r["user_id"], r["user_key"]) for r in csv.DictReader(f)]
+with open("rep_gone/targets.csv") as f:
+    got = list(csv.DictReader(f))
+assert [r["user_id"] for r in got] == [u for u, _ in want], "other targets without the dictionary"
+assert any(k for _, k in want) and not any(r.get("user_key") for r in got), "keys without a dictionary"
+PY
 # A merge of merged reports (months, then the year) finds the keys too: a
 # merged report lists its runs' dictionaries.
 for x in gaA gaB; do
