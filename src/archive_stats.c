@@ -55,13 +55,14 @@ void archive_hll_merge(uint8_t *into, const uint8_t *reg)
  * use before them (*max), as run measures lateness: one row 5 days back
  * and the 99 after it are 100 rows behind, not one step back. */
 static void stats_block(cs_file_stats *st, const int64_t *ts, const uint64_t *uid,
-                        const uint8_t *type, uint64_t n, int64_t *max, int64_t lateness_us,
-                        uint8_t *reg)
+                        const uint8_t *type, const int64_t *price, uint64_t n, int64_t *max,
+                        int64_t lateness_us, uint8_t *reg)
 {
     for (uint64_t i = 0; i < n; i++) {
         if (ts[i] < st->ts_min) st->ts_min = ts[i];
         if (ts[i] > st->ts_max) st->ts_max = ts[i];
-        int rejected = ts[i] < 0 || ts[i] > CS_TS_MAX || type[i] > 7;
+        int bad_price = !cs_price_ok(price[i]);
+        int rejected = ts[i] < 0 || ts[i] > CS_TS_MAX || type[i] > 7 || bad_price;
         if (!rejected && ts[i] < *max) {
             st->out_of_order++;
             st->late += *max - ts[i] > lateness_us;
@@ -70,6 +71,7 @@ static void stats_block(cs_file_stats *st, const int64_t *ts, const uint64_t *ui
             *max = ts[i];
         st->negative_ts += ts[i] < 0;
         st->far_future_ts += ts[i] > CS_TS_MAX;
+        st->bad_prices += bad_price;
         st->rejected += rejected;
         if (type[i] < 8)
             st->type_counts[type[i]]++;
@@ -109,7 +111,7 @@ int archive_file_stats(const char *path, int64_t lateness_us, cs_file_stats *st,
                         .session_id = other + 3 * STATS_BLOCK};
         rc = archive_read_range(r, at, n, &c, err);
         if (rc == CS_OK)
-            stats_block(st, ts, uid, type, n, &max, lateness_us, reg);
+            stats_block(st, ts, uid, type, c.price, n, &max, lateness_us, reg);
     }
     if (rc == CS_OK)
         st->distinct_users_est = info.rows ? archive_hll_estimate(reg) : 0;

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clickseg/event.h"
+
 extern const cs_importer imp_rees46, imp_retailrocket, imp_yoochoose, imp_otto,
     imp_diginetica, imp_ga, imp_csv;
 
@@ -129,6 +131,10 @@ int imp_emit(imp_parser *p, const imp_event *e)
         return imp_reject(p, R_BAD_PRICE, "price %lld (minor units) is negative: amounts are "
                           "positive, a refund is the refund event with the amount refunded",
                           (long long)e->price);
+    if (e->price > CS_PRICE_MAX)
+        return imp_reject(p, R_BAD_PRICE, "price %lld (minor units) is above %lld, the "
+                          "largest clickseg sums without overflow (an id or a quantity read "
+                          "as a price?)", (long long)e->price, (long long)CS_PRICE_MAX);
     if (p->nev == p->cap) {
         uint64_t cap = p->cap ? p->cap + p->cap / 2 : 1 << 16;
         imp_event *ne = cs_realloc(p->ev, cap * sizeof *ne, &p->err, "imported events");

@@ -396,7 +396,8 @@ static int check_rejects(run_ctx *x, uint64_t w, cs_err *err)
         snprintf(resume, sizeof resume, "; add --resume to continue from the checkpoint in %s",
                  x->ck.dir);
     return cs_err_set(err, CS_EINPUT, "%llu of the %s%llu rows are rejected (an event_type "
-                      "outside 0..7, or a ts before 1970 or after 9999: a time in nanoseconds?), "
+                      "outside 0..7, a ts before 1970 or after 9999 (a time in nanoseconds?), or a "
+                      "price beyond +-10^12 minor units), "
                       "more than max_reject_share (%g%%)%s; no report written (`clickseg "
                       "inspect` shows which files; --set max_reject_share=1 runs anyway%s)",
                       (unsigned long long)rejected, left ? "first " : "",

@@ -168,7 +168,7 @@ static void read_ahead(run_ctx *x, uint64_t w, uint64_t part, uint64_t nparts)
 }
 
 /* One segment's rows: rejected (event_type outside 0..7, ts < 0 or after
- * CS_TS_MAX), late against *run (the largest ts of the rows before, from
+ * CS_TS_MAX, |price| over CS_PRICE_MAX), late against *run (the largest ts of the rows before, from
  * earlier windows and this rank's part so far) or routed (shuffle_cell,
  * counted in the shuffle's bcounts). Advances *run, *local_max (every valid
  * row) and *low (the least ts routed). */
@@ -179,13 +179,14 @@ static void route_segment(run_ctx *x, const cs_colseg *sg, int64_t *run, int64_t
     const cs_i64u *restrict ts = sg->c.ts;
     const cs_u64u *restrict user = sg->c.user_id;
     const uint8_t *restrict type = sg->c.event_type;
+    const cs_i64u *restrict price = sg->c.price;
     uint32_t *restrict dest = x->sh.dest + sg->row0;
     uint64_t *restrict cnt = x->sh.bcounts;
     int64_t r = *run, mx = *local_max, lo = *low;
     uint64_t nbad = 0, nlate = 0;
     for (uint64_t i = 0; i < sg->n; i++) {
         int64_t t = ts[i];
-        if (type[i] >= EV_NTYPES || t < 0 || t > CS_TS_MAX) {
+        if (type[i] >= EV_NTYPES || t < 0 || t > CS_TS_MAX || !cs_price_ok(price[i])) {
             nbad++;
             dest[i] = SHUFFLE_DROP;
             continue;

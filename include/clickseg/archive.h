@@ -165,7 +165,8 @@ typedef struct cs_file_stats {
     uint64_t bad_types;             /* event_type > 7 */
     uint64_t negative_ts;
     uint64_t far_future_ts;         /* ts > CS_TS_MAX (after 9999-12-31) */
-    uint64_t rejected;              /* rows run rejects: any of the three above */
+    uint64_t bad_prices;            /* |price| > CS_PRICE_MAX */
+    uint64_t rejected;              /* rows run rejects: any of the four above */
     uint64_t distinct_users_est;    /* estimate (HyperLogLog-style) */
     uint8_t users_hll[CS_HLL_M];    /* its registers: merged across files by inspect */
 } cs_file_stats;

@@ -21,6 +21,20 @@
  * are rejected and counted like negative times. */
 #define CS_TS_MAX INT64_C(253402300799999999)
 
+/* The largest amount a row may carry, in minor units either way (10^12:
+ * ten billion in a currency of cents, far above any item's price). Sums of
+ * amounts are int64: with this bound they cannot wrap before 9.2 million
+ * such amounts are added, where 5e16 units (an id read as a price) wrapped
+ * in two. Import rejects a larger price (bad_price), run a larger |price|
+ * (rejected_events). */
+#define CS_PRICE_MAX INT64_C(1000000000000)
+
+/* 1 when a row's price lies in -CS_PRICE_MAX..CS_PRICE_MAX: one compare. */
+static inline int cs_price_ok(int64_t price)
+{
+    return (uint64_t)price + (uint64_t)CS_PRICE_MAX <= 2 * (uint64_t)CS_PRICE_MAX;
+}
+
 typedef struct cs_event {
     uint64_t user_id;
     int64_t ts_type;     /* ts << 3 | type: ev_ts and ev_type read it */

@@ -143,7 +143,7 @@ void imp_parser_free(imp_parser *p);
 int imp_split(imp_parser *p, const char *line, size_t len, char delim, int ncols);
 
 /* Appends event e (file, line, sub are filled by the framework). ts must
- * be in 1970..9999 (R_BAD_TIME otherwise) and price not negative
+ * be in 1970..9999 (R_BAD_TIME otherwise) and price in 0..CS_PRICE_MAX
  * (R_BAD_PRICE). Returns 0, R_BAD_TIME, R_BAD_PRICE or IMP_FATAL. */
 int imp_emit(imp_parser *p, const imp_event *e);
 

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "clickseg/archive.h"
 #include "clickseg/config.h"
+#include "clickseg/event.h"
 #include "clickseg/features.h"
 #include "clickseg/fsutil.h"
 #include "clickseg/numfmt.h"
@@ -52,7 +53,7 @@ typedef struct totals {
     uint64_t rows, event_files, problems, customers;
     uint8_t users_hll[CS_HLL_M];   /* the union of the files' users read whole */
     uint64_t scanned;   /* rows of the files read whole (the counts below are theirs) */
-    uint64_t types[8], bad_types, negative_ts, far_future_ts, rejected, out_of_order;
+    uint64_t types[8], bad_types, negative_ts, far_future_ts, bad_prices, rejected, out_of_order;
     int64_t bytes, ts_min, ts_max;
 } totals;
 
@@ -154,6 +155,10 @@ static int inspect_file(FILE *o, const char *path, int quick, totals *t, cs_file
     if (st.far_future_ts)
         fprintf(o, "    note: %llu rows have a ts after 9999-12-31 (corrupt or not in microseconds); "
                "run rejects and counts them\n", (unsigned long long)st.far_future_ts);
+    if (st.bad_prices)
+        fprintf(o, "    note: %llu rows have a price beyond +-%lld minor units (an id or a "
+                "quantity read as a price?); run rejects and counts them\n",
+                (unsigned long long)st.bad_prices, (long long)CS_PRICE_MAX);
     fprintf(o, "    users (estimated): %llu\n", (unsigned long long)st.distinct_users_est);
     t->scanned += fi.rows;
     for (int i = 0; i < 8; i++)
@@ -161,6 +166,7 @@ static int inspect_file(FILE *o, const char *path, int quick, totals *t, cs_file
     t->bad_types += st.bad_types;
     t->negative_ts += st.negative_ts;
     t->far_future_ts += st.far_future_ts;
+    t->bad_prices += st.bad_prices;
     t->rejected += st.rejected;
     t->out_of_order += st.out_of_order;
     if (st.ts_min < t->ts_min) t->ts_min = st.ts_min;
@@ -230,7 +236,7 @@ static int too_many_rejects(const totals *t)
     if (t->rows == 0 || !((double)t->rejected / (double)t->rows > share))   /* as run judges */
         return 0;
     printf("PROBLEM: %llu of the %llu rows (%.1f%%) would be rejected (event_type outside "
-           "0..7, or ts before 1970 or after 9999: notes above), more than max_reject_share "
+           "0..7, ts before 1970 or after 9999, or a price out of range: notes above), more than max_reject_share "
            "(default %g%%): clickseg run refuses this archive unless the key is raised\n",
            (unsigned long long)t->rejected, (unsigned long long)t->rows,
            100.0 * (double)t->rejected / (double)t->rows, 100 * share);
@@ -251,6 +257,7 @@ static void totals_add(totals *into, const totals *t)
     into->bad_types += t->bad_types;
     into->negative_ts += t->negative_ts;
     into->far_future_ts += t->far_future_ts;
+    into->bad_prices += t->bad_prices;
     into->rejected += t->rejected;
     into->out_of_order += t->out_of_order;
     into->bytes += t->bytes;

@@ -55,6 +55,8 @@ $PY "$SRCDIR/lib/make_edge_archive.py" edge > /dev/null
 "$CLICKSEG" inspect edge > edge.txt || { cat edge.txt; fail "inspect refused the plain-h5py archive"; }
 grep -q "NOT in time order" edge.txt || fail "inspect did not flag the out-of-order file"
 grep -q "outside 0..7" edge.txt || fail "inspect did not count bad event types"
+grep -q "note: 2 rows have a price beyond +-1000000000000 minor units" edge.txt ||
+    { cat edge.txt; fail "inspect did not count the prices out of range"; }
 
 # 100 consecutive rows of the last file moved 5 days back: inspect counts
 # the rows behind the newest before them, as run counts late rows (it once

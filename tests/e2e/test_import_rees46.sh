@@ -44,6 +44,8 @@ defects = {  # file line -> (reason, how the row is broken)
     10: ("unknown_event", lambda l: l.replace(",view,", ",wishlist,", 1)),
     20: ("field_count", lambda l: l.rsplit(",", 1)[0]),
     30: ("bad_price", lambda l: ",".join(l.split(",")[:6] + ["12.3x"] + l.split(",")[7:])),
+    # 5e17 cents: two of them would wrap an int64 sum (an id read as a price)
+    35: ("bad_price", lambda l: ",".join(l.split(",")[:6] + ["5000000000000000.00"] + l.split(",")[7:])),
     40: ("bad_user", lambda l: ",".join(l.split(",")[:7] + [""] + l.split(",")[8:])),
     50: ("bad_quotes", lambda l: l.replace(",view,", ',"view,', 1)),
 }
@@ -73,20 +75,22 @@ for (line, reason, raw), g in zip(exp, got):
     assert int(g["line"]) == int(line) and g["reason"] == reason and g["raw"] == raw, (g, line, reason)
     assert g["detail"], g
 s = json.load(open("arch_def/import.json"))
-assert s["rows"] == 1000 and s["rows_rejected"] == 6 and s["inputs"][0]["blank_lines"] == 1, s
+assert s["rows"] == 1000 and s["rows_rejected"] == 7 and s["inputs"][0]["blank_lines"] == 1, s
 for line, reason, raw in exp:
-    assert s["rejects_by_reason"][reason] == 1, (reason, s["rejects_by_reason"])
-assert s["events_written"] == 994
-print("defects: 6 rows rejected with line, reason and raw line; 1 blank line counted")
+    assert s["rejects_by_reason"][reason] == (2 if reason == "bad_price" else 1), (reason, s["rejects_by_reason"])
+assert s["events_written"] == 993
+big = [g for g in got if g["line"] == "35"][0]
+assert "above 1000000000000" in big["detail"], big
+print("defects: 7 rows rejected with line, reason and raw line; 1 blank line counted")
 PY
-$CHECK rees46 arch_def "$RAW" --skip-lines 5,10,20,30,40,50
+$CHECK rees46 arch_def "$RAW" --skip-lines 5,10,20,30,35,40,50
 
 # More rejects than import.max_reject_share: no archive, but the reasons.
-expect_fail 4 "6 of 1000 rows rejected .* no archive written" \
+expect_fail 4 "7 of 1000 rows rejected .* no archive written" \
     mpi "$NRANKS" "$CLICKSEG" import --format rees46 defects.csv -o arch_strict \
     --set import.max_reject_share=0.005
 ls arch_strict/*.h5 2>/dev/null && fail "an archive was written despite too many rejects"
-[ "$(wc -l < arch_strict/rejects.csv)" -eq 7 ] || fail "rejects.csv of the failed import"
+[ "$(wc -l < arch_strict/rejects.csv)" -eq 8 ] || fail "rejects.csv of the failed import"
 grep -q '"status": "too_many_rejects"' arch_strict/import.json || fail "import.json status"
 
 # Duplicates: kept and counted by default, dropped (into rejects.csv) on request.

@@ -205,6 +205,9 @@ def make_edge(outdir, seed):
     rej.add(b.r["ts"][mid + 3], 1004, 200, sid=7)
     rej.add(-1, 203, PV, sid=8)
     rej.add(-3600 * US, 203, PURCHASE, 1, 1, 0, 999, sid=8)
+    # prices beyond +-10^12 minor units (two such wrapped an int64 sum)
+    rej.add(b.r["ts"][mid] + 2, 202, PURCHASE, 5, 5, 0, 5 * 10**16, sid=7)
+    rej.add(b.r["ts"][mid] + 3, 202, REFUND, 5, 5, 0, -(10**12 + 1), sid=7)
     b2 = Rows()
     for i in o[:mid]:
         b2.add(*[b.r[c][i] for c in COLS])
@@ -212,7 +215,7 @@ def make_edge(outdir, seed):
     for i in o[mid:]:
         b2.add(*[b.r[c][i] for c in COLS])
     write_events(os.path.join(outdir, "b_uint8.h5"), b2, omit=("brand_id",))
-    expect["rejected_events"] += 5
+    expect["rejected_events"] += 7
 
     # ---- c_int32_user.h5: user_id int32, no session_id, [T0+12h, T0+18h)
     c = Rows()

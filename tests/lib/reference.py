@@ -198,6 +198,7 @@ def read_file(path):
 
 
 TS_MAX_US = 253402300799999999   # 9999-12-31T23:59:59.999999Z
+PRICE_MAX = 10**12               # |price| beyond it: rejected (event.h CS_PRICE_MAX)
 
 
 def order_key(f):
@@ -298,7 +299,9 @@ def compute(paths, gap_us=DEFAULT_GAP_S * US, max_duration_us=DEFAULT_MAX_DURATI
     # Rejected rows, then late rows among the non-rejected ones in global order.
     ts_all, et_all = cat["ts"], cat["event_type"]
     TS_MAX = TS_MAX_US
-    rejected = (et_all > 7) | (ts_all < 0) | (ts_all > TS_MAX)
+    price_all = cat["price"]
+    rejected = ((et_all > 7) | (ts_all < 0) | (ts_all > TS_MAX) |
+                (price_all > PRICE_MAX) | (price_all < -PRICE_MAX))
     ok_idx = np.nonzero(~rejected)[0]
     t_ok = ts_all[ok_idx]
     late = np.zeros(t_ok.size, bool)

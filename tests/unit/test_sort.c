@@ -481,9 +481,28 @@ static void test_sort_u64(void **state)
     free(ref);
 }
 
+/* The price bound rows are checked against (event.h): both ends valid,
+ * one unit past either rejected, and the values that wrap a naive
+ * `price + CS_PRICE_MAX` (INT64_MIN, INT64_MAX) rejected too. */
+static void test_price_bound(void **state)
+{
+    (void)state;
+    assert_true(cs_price_ok(0));
+    assert_true(cs_price_ok(CS_PRICE_MAX));
+    assert_true(cs_price_ok(-CS_PRICE_MAX));
+    assert_false(cs_price_ok(CS_PRICE_MAX + 1));
+    assert_false(cs_price_ok(-CS_PRICE_MAX - 1));
+    assert_false(cs_price_ok(INT64_MAX));
+    assert_false(cs_price_ok(INT64_MIN));
+    assert_false(cs_price_ok(INT64_C(50000000000000000)));
+    /* a sum of 9.2 million amounts at the bound does not wrap */
+    assert_true(INT64_MAX / CS_PRICE_MAX >= 9200000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_price_bound),
         cmocka_unit_test(test_sort_random_ties),
         cmocka_unit_test(test_sort_one_user),
         cmocka_unit_test(test_sort_runs),
