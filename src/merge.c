@@ -3,7 +3,6 @@
  * customers.h5 (and sessions.h5), sends each customer row to the rank that
  * owns the user, where rows of one user are added; then the outputs are
  * written by the same writers as `clickseg run`. */
-
 #include "clickseg/merge.h"
 
 #include <inttypes.h>

@@ -3,7 +3,6 @@
  * statistics, period rows, histograms (format-3 ones widened), the
  * currency and the user dictionaries, each checked against the runs
  * before. */
-
 #include <hdf5.h>
 #include <inttypes.h>
 #include <stdio.h>

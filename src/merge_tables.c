@@ -2,7 +2,6 @@
  * `clickseg merge` (merge.c calls it once per run, on every rank): each
  * rank reads a slab, customer rows go to the user's owner rank and are
  * added there, sessions are appended to the ranks' spools. */
-
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
