@@ -168,10 +168,10 @@ static void read_ahead(run_ctx *x, uint64_t w, uint64_t part, uint64_t nparts)
 }
 
 /* One segment's rows: rejected (event_type outside 0..7, ts < 0 or after
- * CS_TS_MAX, |price| over CS_PRICE_MAX), late against *run (the largest ts of the rows before, from
- * earlier windows and this rank's part so far) or routed (shuffle_cell,
- * counted in the shuffle's bcounts). Advances *run, *local_max (every valid
- * row) and *low (the least ts routed). */
+ * CS_TS_MAX, |price| over CS_PRICE_MAX), late against *run (the largest ts
+ * of the rows before, from earlier windows and this rank's part so far) or
+ * routed (shuffle_cell, counted in the shuffle's bcounts). Advances *run,
+ * *local_max (every valid row) and *low (the least ts routed). */
 static void route_segment(run_ctx *x, const cs_colseg *sg, int64_t *run, int64_t *local_max,
                           int64_t *low, uint64_t *rejected, uint64_t *late)
 {
