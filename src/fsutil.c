@@ -2,6 +2,7 @@
  * temporary directory a job writes in (the commit is fscommit.c). */
 #include "clickseg/fsutil.h"
 #include "clickseg/fslock.h"
+#include "clickseg/numfmt.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 static unsigned id_hash(struct cs_fileid id)
@@ -351,3 +353,53 @@ void fs_abandon_output(const char *tmp)
     rmdir(tmp);
 }
 
+int fs_reserve(const char *path, uint64_t bytes, cs_err *err)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return cs_err_set(err, CS_EIO, "cannot open to set disk space aside: %s",
+                          strerror(errno));
+    /* What is free before: a failed fallocate may keep some of its blocks. */
+    struct statvfs v;
+    int have_free = fstatvfs(fd, &v) == 0;
+    uint64_t avail = have_free ? (uint64_t)v.f_bavail * v.f_frsize : 0;
+    int e = 0;
+    if (bytes && fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)bytes) != 0)
+        e = errno;
+    close(fd);
+    /* Any other failure: the file system cannot set space aside (NFSv3,
+     * some parallel file systems); statvfs is then the only guard. */
+    if (e && e != ENOSPC && e != EDQUOT)
+        e = have_free && avail < bytes ? ENOSPC : 0;
+    if (!e)
+        return CS_OK;
+    char dir[PATH_MAX], need[32], freeb[32];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        slash[slash == dir] = '\0';   /* "/f" -> "/" */
+    else
+        snprintf(dir, sizeof dir, ".");
+    fmt_mib(need, sizeof need, (double)bytes / 1048576.0);
+    fmt_mib(freeb, sizeof freeb, (double)avail / 1048576.0);
+    if (e == EDQUOT || !have_free)
+        return cs_err_set(err, CS_EIO, "not enough space (%s): the file needs about %s",
+                          strerror(e), need);
+    return cs_err_set(err, CS_EIO, "not enough space (%s): %s has %s free, the file needs "
+                      "about %s", strerror(e), dir, freeb, need);
+}
+
+void fs_unreserve(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
+        return;
+    /* Truncating to its own size frees the blocks past the end (measured
+     * on ext4), where punching a hole past the end does nothing there. */
+    if (fstat(fd, &st) == 0) {
+        int r = ftruncate(fd, st.st_size);
+        (void)r;   /* when it fails the blocks stay allocated until the file goes */
+    }
+    close(fd);
+}

@@ -1,10 +1,13 @@
 /* fsutil.h — file-system chores for commands: expanding --input arguments
  * (files, directories, globs) into a sorted file list, and output
  * directories that appear complete or not at all (written under a temporary
- * name, renamed at the end; an existing output is kept unless forced).
- * Called by the CLI on rank 0. Pure POSIX, no MPI. */
+ * name, renamed at the end; an existing output is kept unless forced), and
+ * disk space set aside for a file about to be written.
+ * Called by the CLI on rank 0. POSIX (and Linux's fallocate), no MPI. */
 #ifndef CLICKSEG_FSUTIL_H
 #define CLICKSEG_FSUTIL_H
+
+#include <stdint.h>
 
 #include "clickseg/error.h"
 #include "clickseg/fscommit.h"   /* fs_commit_output, which ends what fs_begin_output starts */
@@ -40,6 +43,22 @@ void fs_trim_slashes(char *path);
  * `outputs` list as fs_begin_output's; FNM_PERIOD: no pattern matches a
  * hidden name by a wildcard). */
 int fs_is_output(const char *name, const char *const *outputs);
+
+/* Sets aside `bytes` of disk from the start of the existing file at path
+ * (fallocate, the file's size unchanged), so that writes within them
+ * cannot fail for want of space: parallel HDF5 cannot fail a collective
+ * write or close on some ranks and carry on on the others (they wait
+ * inside HDF5 for ever), so a full disk must be found before HDF5 writes.
+ * CS_EIO ("not enough space (...): DIR has ... free, the file needs about
+ * ...", for the caller to prefix with the file's name) when
+ * the disk (or a quota) has not the room; when the file system cannot set
+ * space aside, the same error if statvfs shows too little free, else
+ * CS_OK unprotected. */
+int fs_reserve(const char *path, uint64_t bytes, cs_err *err);
+
+/* Gives back what fs_reserve set aside past the end of the file at path,
+ * now complete (best effort: what cannot be given back stays allocated). */
+void fs_unreserve(const char *path);
 
 /* Creates dir and its parents (like mkdir -p). */
 int fs_mkdir_p(const char *dir, cs_err *err);

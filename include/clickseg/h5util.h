@@ -69,9 +69,25 @@ int h5_write_column(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const
  * truncated to nothing first, giving the close the space the file took.
  * (No H5Fflush first: one that fails leaves the cache unable to flush
  * again, and the close then fails whatever the space.) Returns CS_OK, the
- * writing's error, or the close's (CS_EIO, naming path). report.h5, one
+ * writing's error, or the close's (CS_EIO, naming path). After a good
+ * close rank 0 gives back the room h5_reserve set aside past the file's
+ * end. report.h5, one
  * rank's file, is written from memory instead (report_h5.c). */
 int h5_close_file(const cs_comm *c, hid_t f, const char *path, cs_err *err);
+/* Collective, right after the file at path was created (by H5Fcreate on
+ * c's ranks) and before anything is written to it: rank 0 sets aside
+ * `bytes` (what the caller will write: its datasets' bytes) and some room
+ * for HDF5's metadata on the disk (fs_reserve), and every rank returns the
+ * outcome. Parallel HDF5 1.10 cannot survive a write that fails on some
+ * ranks only (MPI-IO's collective writes report ENOSPC on the ranks that
+ * write, or lose it; HDF5 allocates chunks and flushes metadata at
+ * collective points where a failed rank leaves the others waiting): with
+ * the room set aside no write fails, and a full disk is this call's clean
+ * CS_EIO. A rank whose err is set on entry makes every rank return that
+ * error, nothing reserved. h5_close_file gives back what the file did
+ * not use. */
+int h5_reserve(const cs_comm *c, const char *path, uint64_t bytes, cs_err *err);
+
 /* The v1 event-type enum (base uint8); the caller closes it. */
 hid_t h5_event_enum_type(void);
 

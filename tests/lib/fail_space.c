@@ -2,20 +2,28 @@
  * FAIL_SPACE bytes for each file whose path contains one of the
  * ':'-separated strings of FAIL_MATCH. What a file holds is its
  * st_blocks, as the file system reports it, so every rank writing the
- * file sees the same. A write that does not fit fails with ENOSPC and
- * leaves the disk full: the room left is allocated to the file, out of
- * sight past its end (fallocate FALLOC_FL_KEEP_SIZE), as another writer
- * would take it; truncating or removing the file gives it all back, as on
- * a real disk. Built by the test with cc -shared; everything else passes
- * through. */
+ * file sees the same. A write (or fallocate) needs room for the part of
+ * its range the file has no blocks for yet (FIEMAP; all of it where that
+ * cannot be told); one that does not fit fails with ENOSPC and leaves the
+ * disk full: the room left is allocated to the file, out of sight past its
+ * end (fallocate FALLOC_FL_KEEP_SIZE), as another writer would take it;
+ * truncating or removing the file gives it all back, as on a real disk.
+ * fstatvfs on such a file reports the room left as free. With
+ * FAIL_NOFALLOCATE set, fallocate on such a file fails with EOPNOTSUPP, as
+ * on a file system that cannot set space aside. Built by the test with cc
+ * -shared; everything else passes through. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -43,22 +51,120 @@ static int matches(int fd)
  * fills goes there, where HDF5 never reads or writes. */
 #define FAR_OFF ((off_t)1 << 40)
 
-/* 1 when n more bytes fit in fd's file; else 0, errno ENOSPC, the room
- * left filled. */
-static int fits(int fd, size_t n)
+typedef int (*fallocate_fn)(int, int, off_t, off_t);
+
+static int real_fallocate(int fd, int mode, off_t off, off_t len)
+{
+    static fallocate_fn real;
+    if (!real)
+        real = (fallocate_fn)dlsym(RTLD_NEXT, "fallocate");
+    return real(fd, mode, off, len);
+}
+
+/* Bytes of [off, off + n) that fd's file has no blocks for (n when FIEMAP
+ * cannot say): what writing them takes from the disk. */
+static unsigned long long unallocated(int fd, off_t off, unsigned long long n)
+{
+    union {
+        struct fiemap f;
+        char room[sizeof(struct fiemap) + 32 * sizeof(struct fiemap_extent)];
+    } u;
+    unsigned long long pos = (unsigned long long)off, end = pos + n, have = 0;
+    while (pos < end) {
+        memset(&u, 0, sizeof u);
+        u.f.fm_start = pos;
+        u.f.fm_length = end - pos;
+        u.f.fm_extent_count = 32;
+        if (ioctl(fd, FS_IOC_FIEMAP, &u.f) != 0)
+            return n;
+        if (u.f.fm_mapped_extents == 0)
+            break;
+        for (unsigned i = 0; i < u.f.fm_mapped_extents; i++) {
+            const struct fiemap_extent *e = &u.f.fm_extents[i];
+            unsigned long long lo = e->fe_logical > pos ? e->fe_logical : pos,
+                               hi = e->fe_logical + e->fe_length < end
+                                        ? e->fe_logical + e->fe_length : end;
+            if (hi > lo)
+                have += hi - lo;
+            pos = e->fe_logical + e->fe_length;
+            if (e->fe_flags & FIEMAP_EXTENT_LAST)
+                pos = end;
+        }
+    }
+    return have < n ? n - have : 0;
+}
+
+/* The disk's size (0: no simulated disk for fd) and what fd's file holds. */
+static unsigned long long simulated(int fd, unsigned long long *used)
 {
     const char *space = getenv("FAIL_SPACE");
     struct stat st;
     if (!space || !*space || !matches(fd) || fstat(fd, &st) != 0)
+        return 0;
+    *used = (unsigned long long)st.st_blocks * 512;
+    return strtoull(space, NULL, 10);
+}
+
+/* 1 when n bytes written at off fit in fd's file; else 0, errno ENOSPC,
+ * the room left filled. */
+static int fits(int fd, off_t off, size_t n)
+{
+    unsigned long long used = 0, cap = simulated(fd, &used);
+    if (!cap)
         return 1;
-    unsigned long long used = (unsigned long long)st.st_blocks * 512,
-                       cap = strtoull(space, NULL, 10);
-    if (used + n <= cap)
+    unsigned long long need = unallocated(fd, off, n);
+    if (used + need <= cap)
         return 1;
     if (used < cap)
-        fallocate(fd, FALLOC_FL_KEEP_SIZE, FAR_OFF, (off_t)(cap - used));
+        real_fallocate(fd, FALLOC_FL_KEEP_SIZE, FAR_OFF, (off_t)(cap - used));
     errno = ENOSPC;
     return 0;
+}
+
+/* Where write(2) on fd writes. */
+static off_t here(int fd)
+{
+    off_t o = lseek(fd, 0, SEEK_CUR);
+    return o < 0 ? 0 : o;
+}
+
+int fallocate(int fd, int mode, off_t off, off_t len)
+{
+    if (!(mode & FALLOC_FL_PUNCH_HOLE) && matches(fd)) {
+        const char *no = getenv("FAIL_NOFALLOCATE");
+        if (no && *no) {
+            errno = EOPNOTSUPP;
+            return -1;
+        }
+        if (!fits(fd, off, (size_t)len))
+            return -1;
+    }
+    return real_fallocate(fd, mode, off, len);
+}
+
+int fallocate64(int fd, int mode, off_t off, off_t len)
+{
+    return fallocate(fd, mode, off, len);
+}
+
+typedef int (*fstatvfs_fn)(int, struct statvfs *);
+
+int fstatvfs(int fd, struct statvfs *v)
+{
+    static fstatvfs_fn real;
+    if (!real)
+        real = (fstatvfs_fn)dlsym(RTLD_NEXT, "fstatvfs");
+    int rc = real(fd, v);
+    unsigned long long used = 0, cap = rc == 0 ? simulated(fd, &used) : 0;
+    if (cap && v->f_frsize)
+        v->f_bavail = v->f_bfree = used < cap ? (cap - used) / v->f_frsize : 0;
+    return rc;
+}
+
+/* The same struct on 64-bit Linux, where the tests run. */
+int fstatvfs64(int fd, struct statvfs64 *v)
+{
+    return fstatvfs(fd, (struct statvfs *)(void *)v);
 }
 
 static size_t iov_bytes(const struct iovec *v, int k)
@@ -83,41 +189,41 @@ typedef ssize_t (*pwritev2_fn)(int, const struct iovec *, int, off_t, int);
 ssize_t write(int fd, const void *b, size_t n)
 {
     REAL("write", write_fn);
-    return fits(fd, n) ? real(fd, b, n) : -1;
+    return fits(fd, here(fd), n) ? real(fd, b, n) : -1;
 }
 
 ssize_t pwrite(int fd, const void *b, size_t n, off_t o)
 {
     REAL("pwrite", pwrite_fn);
-    return fits(fd, n) ? real(fd, b, n, o) : -1;
+    return fits(fd, o, n) ? real(fd, b, n, o) : -1;
 }
 
 ssize_t pwrite64(int fd, const void *b, size_t n, off_t o)
 {
     REAL("pwrite64", pwrite_fn);
-    return fits(fd, n) ? real(fd, b, n, o) : -1;
+    return fits(fd, o, n) ? real(fd, b, n, o) : -1;
 }
 
 ssize_t writev(int fd, const struct iovec *v, int k)
 {
     REAL("writev", writev_fn);
-    return fits(fd, iov_bytes(v, k)) ? real(fd, v, k) : -1;
+    return fits(fd, here(fd), iov_bytes(v, k)) ? real(fd, v, k) : -1;
 }
 
 ssize_t pwritev(int fd, const struct iovec *v, int k, off_t o)
 {
     REAL("pwritev", pwritev_fn);
-    return fits(fd, iov_bytes(v, k)) ? real(fd, v, k, o) : -1;
+    return fits(fd, o, iov_bytes(v, k)) ? real(fd, v, k, o) : -1;
 }
 
 ssize_t pwritev64(int fd, const struct iovec *v, int k, off_t o)
 {
     REAL("pwritev64", pwritev_fn);
-    return fits(fd, iov_bytes(v, k)) ? real(fd, v, k, o) : -1;
+    return fits(fd, o, iov_bytes(v, k)) ? real(fd, v, k, o) : -1;
 }
 
 ssize_t pwritev2(int fd, const struct iovec *v, int k, off_t o, int flags)
 {
     REAL("pwritev2", pwritev2_fn);
-    return fits(fd, iov_bytes(v, k)) ? real(fd, v, k, o, flags) : -1;
+    return fits(fd, o, iov_bytes(v, k)) ? real(fd, v, k, o, flags) : -1;
 }
