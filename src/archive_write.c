@@ -51,6 +51,20 @@ static const void *col_cptr(const cs_columns *c, int col)
     return p[col];
 }
 
+static hsize_t chunk_rows(uint64_t rows)
+{
+    return rows < WRITE_CHUNK_ROWS ? (rows ? rows : 1) : WRITE_CHUNK_ROWS;
+}
+
+/* The bytes create_column's dataset takes on disk: whole chunks (parallel
+ * HDF5 allocates every one as it makes the dataset), each with its
+ * 4-byte checksum. No column is compressed, so this is exact. */
+static uint64_t column_bytes(uint64_t rows, size_t width, int checksum)
+{
+    uint64_t ch = chunk_rows(rows), n = (rows + ch - 1) / ch;
+    return n * (ch * width + (checksum ? 4 : 0));
+}
+
 /* Creates a 1-D chunked dataset of `rows` rows (extendible, so a zero-row
  * file is still a valid chunked dataset). Every chunk carries a Fletcher32
  * checksum: without one a flipped bit on disk reads back as a plausible
@@ -58,7 +72,7 @@ static const void *col_cptr(const cs_columns *c, int col)
 static hid_t create_column(hid_t loc, const char *name, hid_t type, uint64_t rows, int checksum)
 {
     hsize_t dims[1] = {rows}, maxd[1] = {H5S_UNLIMITED};
-    hsize_t chunk[1] = {rows < WRITE_CHUNK_ROWS ? (rows ? rows : 1) : WRITE_CHUNK_ROWS};
+    hsize_t chunk[1] = {chunk_rows(rows)};
     hid_t s = H5Screate_simple(1, dims, maxd);
     hid_t p = H5Pcreate(H5P_DATASET_CREATE);
     H5Pset_chunk(p, 1, chunk);
@@ -91,28 +105,54 @@ static int write_event_attrs(hid_t g, cs_err *err)
     return rc;
 }
 
-int archive_create(MPI_Comm comm, const char *path, uint64_t total_rows,
+/* Collective: creates path and sets aside the `bytes` its datasets will
+ * take (h5_reserve); on a failure the file is closed, emptied, and -1
+ * returned with err set. */
+static hid_t create_reserved(const cs_comm *c, const char *path, uint64_t bytes, cs_err *err)
+{
+    hid_t f = open_parallel(c->comm, path);
+    if (f < 0) {
+        h5_fail(err, CS_EIO, "%s: cannot create archive file", path);
+        return -1;
+    }
+    if (h5_reserve(c, path, bytes, err) != CS_OK) {
+        cs_err_wrap(err, "%s", path);
+        h5_close_file(c, f, path, err);
+        return -1;
+    }
+    return f;
+}
+
+int archive_create(const cs_comm *c, const char *path, uint64_t total_rows,
                    int flags, cs_archive_writer **out, cs_err *err)
 {
+    *out = NULL;
     cs_archive_writer *w = cs_calloc(1, sizeof *w, err, "archive writer");
     if (!w)
         return CS_ENOMEM;
     snprintf(w->path, sizeof w->path, "%s", path);
     w->truth = -1;
-    w->file = open_parallel(comm, path);
+    uint64_t bytes = (flags & CS_ARCHIVE_TRUTH)
+                         ? column_bytes(total_rows, 1, flags & CS_ARCHIVE_CHECKSUM) : 0;
+    for (int k = 0; k < COL_NCOLUMNS; k++)
+        bytes += column_bytes(total_rows, H5Tget_size(file_type(k)),
+                              flags & CS_ARCHIVE_CHECKSUM);
+    w->file = create_reserved(c, path, bytes, err);
     if (w->file < 0) {
         free(w);
-        return h5_fail(err, CS_EIO, "%s: cannot create archive file", path);
+        return err->code;
     }
     w->events = H5Gcreate2(w->file, "events", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     int rc = write_event_attrs(w->events, err);
     hid_t etype = h5_event_enum_type();
-    for (int c = 0; rc == CS_OK && c < COL_NCOLUMNS; c++) {
-        w->dset[c] = create_column(w->events, archive_column_name(c),
-                                   c == COL_EVENT_TYPE ? etype : file_type(c), total_rows,
+    for (int k = 0; k < COL_NCOLUMNS; k++)
+        w->dset[k] = -1;
+    for (int k = 0; rc == CS_OK && k < COL_NCOLUMNS; k++) {
+        w->dset[k] = create_column(w->events, archive_column_name(k),
+                                   k == COL_EVENT_TYPE ? etype : file_type(k), total_rows,
                                    flags & CS_ARCHIVE_CHECKSUM);
-        if (w->dset[c] < 0)
-            rc = h5_fail(err, CS_EIO, "%s: cannot create /events/%s", path, archive_column_name(c));
+        if (w->dset[k] < 0)
+            rc = h5_fail(err, CS_EIO, "%s: cannot create /events/%s", path, archive_column_name(k));
     }
     H5Tclose(etype);
     if (rc == CS_OK && (flags & CS_ARCHIVE_TRUTH)) {
@@ -187,15 +227,16 @@ int archive_close(const cs_comm *c, cs_archive_writer *w, int64_t ts_min, int64_
     return rc;
 }
 
-int archive_write_profiles(MPI_Comm comm, const char *path, uint64_t total,
+int archive_write_profiles(const cs_comm *c, const char *path, uint64_t total,
                            uint64_t offset, uint64_t count,
                            const uint64_t *user_id, const uint8_t *gender,
                            const uint8_t *age_band, const uint8_t *region,
                            cs_err *err)
 {
-    hid_t f = open_parallel(comm, path);
+    hid_t f = create_reserved(c, path, column_bytes(total, 8, 1) + 3 * column_bytes(total, 1, 1),
+                              err);
     if (f < 0)
-        return h5_fail(err, CS_EIO, "%s: cannot create profile file", path);
+        return err->code;
     hid_t g = H5Gcreate2(f, "customers", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     int rc = h5_attr_string(g, "gender_values", "0=unknown 1=female 2=male 3=other", err);
     if (rc == CS_OK)
@@ -217,7 +258,5 @@ int archive_write_profiles(MPI_Comm comm, const char *path, uint64_t total,
     }
     H5Pclose(dxpl);
     H5Gclose(g);
-    if (H5Fclose(f) < 0 && rc == CS_OK)
-        rc = h5_fail(err, CS_EIO, "%s: closing profile file", path);
-    return rc;
+    return h5_close_file(c, f, path, err);
 }

@@ -342,7 +342,7 @@ static int gen_file(gen_ctx *g, int f, uint64_t s0, uint64_t s1, cs_err *err)
     uint64_t most = (m + (uint64_t)c->size - 1) / (uint64_t)c->size;
     uint64_t rounds = (most + g->batch_slots - 1) / g->batch_slots;
     cs_archive_writer *w = NULL;
-    int rc = archive_create(c->comm, path,
+    int rc = archive_create(c, path,
                             rows_before(s1, g->base, g->rem) - file_row0,
                             CS_ARCHIVE_TRUTH | CS_ARCHIVE_CHECKSUM, &w, err);
     if (comm_agree(c, err) != CS_OK) {
@@ -408,7 +408,7 @@ static int gen_profiles(gen_ctx *g, cs_err *err)
     comm_sum_i64(c, &t, 1, 1, err);
     char path[1300];
     snprintf(path, sizeof path, "%s/profiles.h5", g->p->outdir);
-    rc = archive_write_profiles(c->comm, path, (uint64_t)t, before, n, ids, attr,
+    rc = archive_write_profiles(c, path, (uint64_t)t, before, n, ids, attr,
                                 attr + (hi - lo) + 1, attr + 2 * (hi - lo) + 2, err);
     g->sum->profiles = (uint64_t)t;
     free(ids);

@@ -221,7 +221,8 @@ static int write_dict(imp_ctx *x, hid_t file, int d, uint64_t total, uint64_t of
     return rc;
 }
 
-/* Creates dictionaries.h5 (collective) and writes every non-empty one. */
+/* Creates dictionaries.h5 (collective), its room set aside first, and
+ * writes every non-empty one. */
 static int write_all(imp_ctx *x, const uint64_t *off, const int64_t *kw, const int64_t *lw,
                      cs_err *err)
 {
@@ -233,6 +234,14 @@ static int write_all(imp_ctx *x, const uint64_t *off, const int64_t *kw, const i
     H5Pclose(fapl);
     if (f < 0)
         return h5_fail(err, CS_EIO, "%s: cannot create", path);
+    uint64_t bytes = 0;
+    for (int d = 0; d < DICT_N; d++)
+        bytes += (uint64_t)x->dict_sizes[d] * ((imp_dict_is32(d) ? 4 : 8) + (uint64_t)kw[d] +
+                                               (uint64_t)lw[d]);
+    if (h5_reserve(x->c, path, bytes, err) != CS_OK) {
+        cs_err_wrap(err, "%s", path);
+        return h5_close_file(x->c, f, path, err);
+    }
     hid_t g = H5Gcreate2(f, "dictionaries", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     int rc = g < 0 ? h5_fail(err, CS_EIO, "%s: cannot create /dictionaries", path) : CS_OK;
     if (rc == CS_OK)
@@ -253,9 +262,8 @@ static int write_all(imp_ctx *x, const uint64_t *off, const int64_t *kw, const i
     H5Pclose(dxpl);
     if (g >= 0)
         H5Gclose(g);
-    if (H5Fclose(f) < 0 && rc == CS_OK)
-        rc = h5_fail(err, CS_EIO, "%s: closing", path);
-    return rc;
+    /* agreed, and after a failure emptied first (h5util.h) */
+    return h5_close_file(x->c, f, path, err);
 }
 
 int idict_merge(imp_ctx *x, cs_err *err)

@@ -136,7 +136,7 @@ int iwrite_open(imp_ctx *x, const imp_period *per, cs_archive_writer **out, cs_e
     char path[1400];
     snprintf(path, sizeof path, "%s/%s", x->tmp, per->name);
     cs_archive_writer *w = NULL;
-    int rc = archive_create(x->c->comm, path, per->rows, 0, &w, err);
+    int rc = archive_create(x->c, path, per->rows, 0, &w, err);
     *out = w;
     if (!w)
         return rc;

@@ -182,14 +182,17 @@ void archive_hll_merge(uint8_t *into, const uint8_t *reg);
 typedef struct cs_archive_writer cs_archive_writer;
 
 /* Collective: creates `path` (truncating) with /events datasets of
- * `total_rows` rows, all columns, chunked; attributes of format v1.
+ * `total_rows` rows, all columns, chunked; attributes of format v1. The
+ * disk space the file will take is set aside first (h5_reserve): on a
+ * full disk this is CS_EIO, "not enough space", before HDF5 writes.
  * Flags: CS_ARCHIVE_TRUTH adds /truth/intent (uint8) for generated
  * archives; CS_ARCHIVE_CHECKSUM gives every chunk a Fletcher32 checksum
  * (a filter: such files must then be written collectively, so a writer that
  * calls archive_set_independent must not ask for it). */
 #define CS_ARCHIVE_TRUTH 1
 #define CS_ARCHIVE_CHECKSUM 2
-int archive_create(MPI_Comm comm, const char *path, uint64_t total_rows,
+struct cs_comm;
+int archive_create(const struct cs_comm *c, const char *path, uint64_t total_rows,
                    int flags, cs_archive_writer **out, cs_err *err);
 
 /* Collective: every rank calls it (count may be 0); writes rows
@@ -214,13 +217,13 @@ int archive_set_attr(cs_archive_writer *w, const char *name, const char *value, 
  * rank the file is closed without its attributes and emptied first, so
  * HDF5's close finds the room its metadata needs (h5_close_file: on a full
  * disk a failed close crashed MPI_Finalize). */
-struct cs_comm;
 int archive_close(const struct cs_comm *c, cs_archive_writer *w, int64_t ts_min,
                   int64_t ts_max, cs_err *err);
 
 /* Collective: writes a profile table /customers (user_id, gender, age_band,
- * region) into a new file; each rank passes its contiguous share. */
-int archive_write_profiles(MPI_Comm comm, const char *path, uint64_t total,
+ * region) into a new file; each rank passes its contiguous share. Its
+ * space is set aside first and it is closed as archive_close closes. */
+int archive_write_profiles(const struct cs_comm *c, const char *path, uint64_t total,
                            uint64_t offset, uint64_t count,
                            const uint64_t *user_id, const uint8_t *gender,
                            const uint8_t *age_band, const uint8_t *region,
