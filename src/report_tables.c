@@ -23,10 +23,13 @@ typedef struct ptable {
     int sessions;   /* the sessions table: its `refunds` is a count of events */
 } ptable;
 
+/* Collective: creates the file, sets aside room for its n rows (this
+ * rank's) of row_bytes each (h5_reserve), and makes the group. */
 static int ptable_open(const cs_comm *c, ptable *t, const char *path, const char *group,
-                       uint64_t n, cs_err *err)
+                       uint64_t n, uint64_t row_bytes, cs_err *err)
 {
     memset(t, 0, sizeof *t);
+    t->group = t->dxpl = -1;
     t->path = path;
     t->c = c;
     t->sessions = strcmp(group, "sessions") == 0;
@@ -41,6 +44,8 @@ static int ptable_open(const cs_comm *c, ptable *t, const char *path, const char
     H5Pclose(fapl);
     if (t->file < 0)
         return h5_fail(err, CS_EIO, "%s: cannot create", path);
+    if (h5_reserve(c, path, t->total * row_bytes, err) != CS_OK)
+        return cs_err_wrap(err, "%s", path);
     t->group = H5Gcreate2(t->file, group, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     t->dxpl = H5Pcreate(H5P_DATASET_XFER);
     H5Pset_dxpl_mpio(t->dxpl, H5FD_MPIO_INDEPENDENT);
@@ -101,8 +106,10 @@ static int ptable_write(ptable *t, hid_t d, const char *name, hid_t mtype, uint6
  * directory goes after a failure, the file first emptied to close). */
 static int ptable_close(ptable *t, cs_err *err)
 {
-    H5Pclose(t->dxpl);
-    H5Gclose(t->group);
+    if (t->dxpl >= 0)
+        H5Pclose(t->dxpl);
+    if (t->group >= 0)
+        H5Gclose(t->group);
     return h5_close_file(t->c, t->file, t->path, err);
 }
 
@@ -163,6 +170,7 @@ typedef struct cu_writer {
     ptable t;
     hid_t d[CU_COLS];
     hid_t mt[CU_COLS];   /* memory type of each column */
+    hid_t ft[CU_COLS];   /* its file type */
     hid_t tier_t, rfm_t; /* the enum types of tier and rfm_segment */
     char name[CU_COLS][112];
     int width[CU_COLS];  /* bytes a value in memory and in the file */
@@ -173,13 +181,13 @@ typedef struct cu_writer {
 } cu_writer;
 
 /* Column k: its name, its memory type and the file type of the same width. */
-static void cu_column(cu_writer *w, int k, const char *name, hid_t mem, hid_t file, int width,
-                      cs_err *err)
+static void cu_column(cu_writer *w, int k, const char *name, hid_t mem, hid_t file, int width)
 {
     snprintf(w->name[k], sizeof w->name[k], "%s", name);
     w->mt[k] = mem;
+    w->ft[k] = file;
     w->width[k] = width;
-    w->d[k] = ptable_create(&w->t, w->name[k], file, err);
+    w->d[k] = -1;
 }
 
 /* Value v into column col (of `width` bytes a value) at row i. */
@@ -193,50 +201,61 @@ static inline void cu_put(int64_t *col, int width, uint64_t i, int64_t v)
     }
 }
 
-/* Collective: creates every column, in the table's order. */
-static int cu_create(cu_writer *w, const cs_rules *rules, const cs_ranking *rk, cs_err *err)
+/* Lays out every column, in the table's order (cu_create makes them):
+ * their widths size the file before it is made. */
+static void cu_plan(cu_writer *w, const cs_rules *rules, const cs_ranking *rk)
 {
-    int k = 0, rc = CS_OK;
+    int k = 0;
     w->tier_t = names_enum(rank_tier_name, CS_NTIERS);
     w->rfm_t = names_enum(rank_rfm_name, CS_NRFM);
     /* Each column as wide as its values need (the R, F, M, intent and
      * risk steps in a byte, the score in 32 bits, as the user table holds
      * them): a smaller file to write and to load, the same values. */
-    cu_column(w, k++, "user_id", H5T_NATIVE_UINT64, H5T_STD_U64LE, 8, err);
+    cu_column(w, k++, "user_id", H5T_NATIVE_UINT64, H5T_STD_U64LE, 8);
     for (int f = 0; f < CU_NFIXED; f++) {
         int count = f == CU_EVENTS || f == CU_SESSIONS || f == CU_PURCHASE_SESSIONS ||
                     f == CU_PURCHASES || f == CU_CART_ABANDONS || f == CU_CART_REMOVES ||
                     f == CU_FREQUENCY;
         if (count && w->count_width == 4)
-            cu_column(w, k++, cu_names[f], H5T_NATIVE_UINT32, H5T_STD_U32LE, 4, err);
+            cu_column(w, k++, cu_names[f], H5T_NATIVE_UINT32, H5T_STD_U32LE, 4);
         else if (f == CU_RECENCY)   /* days between two valid times: under 2^22 */
-            cu_column(w, k++, cu_names[f], H5T_NATIVE_INT32, H5T_STD_I32LE, 4, err);
+            cu_column(w, k++, cu_names[f], H5T_NATIVE_INT32, H5T_STD_I32LE, 4);
         else if (f == CU_R || f == CU_F || f == CU_M || f == CU_INTENT || f == CU_RISK)
-            cu_column(w, k++, cu_names[f], H5T_NATIVE_UINT8, H5T_STD_U8LE, 1, err);
+            cu_column(w, k++, cu_names[f], H5T_NATIVE_UINT8, H5T_STD_U8LE, 1);
         else if (f == CU_SCORE)
-            cu_column(w, k++, cu_names[f], H5T_NATIVE_INT32, H5T_STD_I32LE, 4, err);
+            cu_column(w, k++, cu_names[f], H5T_NATIVE_INT32, H5T_STD_I32LE, 4);
         else
-            cu_column(w, k++, cu_names[f], H5T_NATIVE_INT64, H5T_STD_I64LE, 8, err);
+            cu_column(w, k++, cu_names[f], H5T_NATIVE_INT64, H5T_STD_I64LE, 8);
     }
     char nm[96];
     for (int s = 0; s < w->nseg; s++) {
         snprintf(nm, sizeof nm, "sessions_%s", rules->segments[s]);
-        cu_column(w, k++, nm, H5T_NATIVE_UINT32, H5T_STD_U32LE, 4, err);
+        cu_column(w, k++, nm, H5T_NATIVE_UINT32, H5T_STD_U32LE, 4);
     }
-    cu_column(w, k++, "tier", w->tier_t, w->tier_t, 1, err);
-    cu_column(w, k++, "rfm_segment", w->rfm_t, w->rfm_t, 1, err);
+    cu_column(w, k++, "tier", w->tier_t, w->tier_t, 1);
+    cu_column(w, k++, "rfm_segment", w->rfm_t, w->rfm_t, 1);
     for (int p = 0; p < w->nprof; p++) {
         snprintf(nm, sizeof nm, "profile_%s", rk->profile_cols[p]);
-        cu_column(w, k++, nm, H5T_NATIVE_INT16, H5T_STD_I16LE, 2, err);
-        /* collective, as the column: the labels go on for merge and readers */
-        if (w->d[k - 1] >= 0 && rk->profile_values[p][0] &&
-            h5_attr_string(w->d[k - 1], "values", rk->profile_values[p], err) != CS_OK)
-            rc = CS_EIO;
+        cu_column(w, k++, nm, H5T_NATIVE_INT16, H5T_STD_I16LE, 2);
     }
     w->ncols = k;
-    for (int i = 0; i < k; i++)
-        if (w->d[i] < 0)
+}
+
+/* Collective: creates the columns cu_plan laid out. */
+static int cu_create(cu_writer *w, const cs_ranking *rk, cs_err *err)
+{
+    int rc = CS_OK, prof0 = w->ncols - w->nprof;
+    for (int k = 0; k < w->ncols; k++) {
+        w->d[k] = ptable_create(&w->t, w->name[k], w->ft[k], err);
+        if (w->d[k] < 0) {
             rc = CS_EIO;
+            continue;
+        }
+        /* collective, as the column: the labels go on for merge and readers */
+        const char *labels = k >= prof0 ? rk->profile_values[k - prof0] : "";
+        if (labels[0] && h5_attr_string(w->d[k], "values", labels, err) != CS_OK)
+            rc = CS_EIO;
+    }
     return rc;
 }
 
@@ -379,9 +398,13 @@ int report_write_customers(const cs_comm *c, const char *dir, const cs_users *us
     w.count_width = most <= (int64_t)UINT32_MAX ? 4 : 8;
     char path[1300];
     snprintf(path, sizeof path, "%s/customers.h5", dir);
-    int rc = ptable_open(c, &w.t, path, "customers", n, err);
+    cu_plan(&w, rules, rk);
+    uint64_t row_bytes = 0;
+    for (int k = 0; k < w.ncols; k++)
+        row_bytes += (uint64_t)w.width[k];
+    int rc = ptable_open(c, &w.t, path, "customers", n, row_bytes, err);
     if (rc == CS_OK)
-        rc = cu_create(&w, rules, rk, err);
+        rc = cu_create(&w, rk, err);
     /* Independent writes from here: a failing rank stops writing, and the
      * ranks agree on the outcome below. */
     for (uint64_t at = 0; rc == CS_OK && at < n; at += w.block)
@@ -461,7 +484,8 @@ int report_write_sessions(const cs_comm *c, const char *dir, cs_spool *sp,
         d[k] = -1;
         name[k] = report_session_column(k, et, &mt[k]);
     }
-    int rc = ptable_open(c, &t, path, "sessions", n, err);
+    /* user_id, the two times and the features 8 bytes each, the segment 1 */
+    int rc = ptable_open(c, &t, path, "sessions", n, 8 * (NCOL - 1) + 1, err);
     for (int k = 0; rc == CS_OK && k < NCOL; k++) {
         hid_t ft = k == 0 ? H5T_STD_U64LE : k == 3 ? et : H5T_STD_I64LE;
         if ((d[k] = ptable_create(&t, name[k], ft, err)) < 0)

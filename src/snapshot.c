@@ -365,6 +365,24 @@ static int sync_file(const char *path, cs_err *err)
     return CS_OK;
 }
 
+/* Collective: about the bytes snapshot_write's datasets take, summed over
+ * the ranks (the statistics' periods are counted on every rank that has
+ * them: an upper bound of the union rank 0 writes). */
+static int snap_bytes(const cs_comm *c, const cs_run_state *s, const cs_snap_meta *m,
+                      uint64_t nids, int64_t *bytes, cs_err *err)
+{
+    const cs_stats *st = s->st;
+    uint64_t b = s->users->n * sizeof(snap_user) + s->sz->npool * sizeof(cs_sess_state) +
+                 nids * 8 + *s->ncarry * sizeof(cs_event) +
+                 (s->spool ? s->spool->n * sizeof(cs_session) : 0) +
+                 st->nperiods * (1 + (uint64_t)st->nseg * PS_NFIELDS) * 8;
+    if (c->rank == 0)
+        b += sizeof st->tot + (uint64_t)st->nseg * sizeof(cs_segstat) +
+             (uint64_t)m->nhist * (sizeof m->hist->path + 24);
+    *bytes = (int64_t)b;
+    return comm_sum_i64(c, bytes, 1, 1, err);
+}
+
 int snapshot_write(const cs_comm *c, const char *path, const cs_run_state *s,
                    const cs_snap_meta *m, cs_err *err)
 {
@@ -372,10 +390,16 @@ int snapshot_write(const cs_comm *c, const char *path, const cs_run_state *s,
     for (uint64_t i = 0; i < s->sz->npool; i++)
         nids += open_ids_of(&s->sz->pool[i]);
     ids_cursor cursor = {s->sz, 0, 0};
+    int64_t bytes = 0;
+    if (snap_bytes(c, s, m, nids, &bytes, err) != CS_OK)
+        return err->code;
     hid_t f = snap_open_file(c, path, 1);
     int rc = f < 0 ? h5_fail(err, CS_EIO, "%s: cannot create", path) : CS_OK;
     if (comm_agree(c, err) != CS_OK)
         return err->code;
+    /* Its room set aside before the first write: a full disk fails here,
+     * on every rank alike (h5_reserve); the file is closed below, emptied. */
+    rc = h5_reserve(c, path, (uint64_t)bytes, err);
     hid_t tu = snap_rec_type("clickseg snap_user", sizeof(snap_user));
     hid_t to = snap_rec_type("clickseg cs_sess_state", sizeof(cs_sess_state));
     hid_t te = snap_rec_type("clickseg cs_event", sizeof(cs_event));
