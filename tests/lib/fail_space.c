@@ -8,7 +8,8 @@
  * disk full: the room left is allocated to the file, out of sight past its
  * end (fallocate FALLOC_FL_KEEP_SIZE), as another writer would take it;
  * truncating or removing the file gives it all back, as on a real disk.
- * fstatvfs on such a file reports the room left as free. With
+ * fstatvfs on such a file reports the room left as free (FAIL_STATVFS
+ * bytes when set: a disk another job fills after the check). With
  * FAIL_NOFALLOCATE set, fallocate on such a file fails with EOPNOTSUPP, as
  * on a file system that cannot set space aside. Built by the test with cc
  * -shared; everything else passes through. */
@@ -156,8 +157,10 @@ int fstatvfs(int fd, struct statvfs *v)
         real = (fstatvfs_fn)dlsym(RTLD_NEXT, "fstatvfs");
     int rc = real(fd, v);
     unsigned long long used = 0, cap = rc == 0 ? simulated(fd, &used) : 0;
+    const char *lie = getenv("FAIL_STATVFS");
+    unsigned long long room = lie && *lie ? strtoull(lie, NULL, 10) : used < cap ? cap - used : 0;
     if (cap && v->f_frsize)
-        v->f_bavail = v->f_bfree = used < cap ? (cap - used) / v->f_frsize : 0;
+        v->f_bavail = v->f_bfree = room / v->f_frsize;
     return rc;
 }
 
