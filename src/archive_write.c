@@ -128,8 +128,12 @@ int archive_create(const cs_comm *c, const char *path, uint64_t total_rows,
 {
     *out = NULL;
     cs_archive_writer *w = cs_calloc(1, sizeof *w, err, "archive writer");
-    if (!w)
-        return CS_ENOMEM;
+    /* Agreed before the file's collective create: a rank that returned
+     * here alone would leave the others waiting in H5Fcreate. */
+    if (comm_agree(c, err) != CS_OK) {
+        free(w);
+        return err->code;
+    }
     snprintf(w->path, sizeof w->path, "%s", path);
     w->truth = -1;
     uint64_t bytes = (flags & CS_ARCHIVE_TRUTH)
