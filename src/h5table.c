@@ -11,7 +11,7 @@
 typedef struct names {
     int n, cap;
     char (*v)[H5T_NAME_MAX];
-    int overlong;
+    int overlong, nomem;
 } names;
 
 static herr_t collect_cb(hid_t g, const char *name, const H5L_info_t *info, void *data)
@@ -26,8 +26,10 @@ static herr_t collect_cb(hid_t g, const char *name, const H5L_info_t *info, void
     if (nm->n == nm->cap) {
         int cap = nm->cap ? 2 * nm->cap : 16;
         void *p = realloc(nm->v, (size_t)cap * sizeof *nm->v);
-        if (!p)
+        if (!p) {
+            nm->nomem = 1;   /* HDF5 only says the operator failed */
             return -1;
+        }
         nm->v = p;
         nm->cap = cap;
     }
@@ -50,16 +52,22 @@ static int list_members(hid_t g, const char *path, names *nm, cs_err *err)
     if (H5Literate(g, idx, H5_ITER_INC, &pos, collect_cb, nm) < 0) {
         free(nm->v);
         nm->v = NULL;
+        if (nm->nomem) {
+            H5Eclear2(H5E_DEFAULT);
+            return cs_err_set(err, CS_ENOMEM, "%s: out of memory listing the group's members",
+                              path);
+        }
         return h5_fail(err, CS_EINPUT, "%s: cannot list the group's members", path);
     }
     return CS_OK;
 }
 
-static int add_skipped(cs_table *t, const char *name)
+static int add_skipped(cs_table *t, const char *name, cs_err *err)
 {
     void *p = realloc(t->skipped, (size_t)(t->nskipped + 1) * sizeof *t->skipped);
     if (!p)
-        return CS_ENOMEM;
+        return cs_err_set(err, CS_ENOMEM, "%s: out of memory listing the skipped members",
+                          t->path);
     t->skipped = p;
     /* A longer name is listed cut to the slot's size (it only names a
      * column that was skipped). */
@@ -67,6 +75,10 @@ static int add_skipped(cs_table *t, const char *name)
         t->skipped[t->nskipped - 1][H5T_NAME_MAX - 1] = '\0';
     return CS_OK;
 }
+
+/* What the column readers return when an allocation failed (-1: the
+ * read did), so that the table says out of memory, not a broken file. */
+#define READ_NOMEM (-2)
 
 /* Enum members read as their names. */
 static int read_enum(hid_t d, hid_t ftype, uint64_t n, cs_tcol *c)
@@ -76,7 +88,8 @@ static int read_enum(hid_t d, hid_t ftype, uint64_t n, cs_tcol *c)
     unsigned char *raw = malloc(n * sz + 1);
     c->width = 64;
     c->s = calloc(n + 1, c->width);
-    int rc = raw && c->s && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) >= 0 ? 0 : -1;
+    int rc = !raw || !c->s ? READ_NOMEM
+             : H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) >= 0 ? 0 : -1;
     for (uint64_t i = 0; rc == 0 && i < n; i++) {
         long long v8 = 0;   /* aligned copy of one value */
         memcpy(&v8, raw + i * sz, sz);
@@ -98,6 +111,8 @@ static int read_string(hid_t d, hid_t ftype, uint64_t n, cs_tcol *c)
         H5Tset_size(mt, H5T_VARIABLE);
         H5Tset_cset(mt, H5Tget_cset(ftype));   /* no conversion between character sets */
         char **v = calloc(n + 1, sizeof *v);
+        if (!v)
+            rc = READ_NOMEM;
         if (v && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0) {
             size_t w = 1;
             for (uint64_t i = 0; i < n; i++)
@@ -108,7 +123,7 @@ static int read_string(hid_t d, hid_t ftype, uint64_t n, cs_tcol *c)
             for (uint64_t i = 0; c->s && i < n; i++)
                 if (v[i])
                     memcpy(c->s + i * w, v[i], strlen(v[i]));
-            rc = c->s ? 0 : -1;
+            rc = c->s ? 0 : READ_NOMEM;
             hid_t sp = H5Dget_space(d);
             H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, v);
             H5Sclose(sp);
@@ -123,7 +138,9 @@ static int read_string(hid_t d, hid_t ftype, uint64_t n, cs_tcol *c)
     H5Tset_strpad(mt, H5T_STR_NULLTERM);
     H5Tset_cset(mt, H5Tget_cset(ftype));
     c->s = calloc(n + 1, c->width);
-    if (c->s && H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, c->s) >= 0)
+    if (!c->s)
+        rc = READ_NOMEM;
+    else if (H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, c->s) >= 0)
         rc = 0;
     H5Tclose(mt);
     return rc;
@@ -154,15 +171,18 @@ static int read_column(hid_t g, const char *gpath, const char *name, cs_tcol *c,
         if (cls == H5T_INTEGER && H5Tget_sign(ft) == H5T_SGN_NONE && H5Tget_size(ft) == 8) {
             c->kind = TK_U64;
             c->u = calloc(n + 1, sizeof *c->u);
-            rc = c->u && H5Dread(d, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, c->u) >= 0 ? 0 : -1;
+            rc = !c->u ? READ_NOMEM
+                 : H5Dread(d, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, c->u) >= 0 ? 0 : -1;
         } else if (cls == H5T_INTEGER) {
             c->kind = TK_I64;
             c->i = calloc(n + 1, sizeof *c->i);
-            rc = c->i && H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, c->i) >= 0 ? 0 : -1;
+            rc = !c->i ? READ_NOMEM
+                 : H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, c->i) >= 0 ? 0 : -1;
         } else if (cls == H5T_FLOAT) {
             c->kind = TK_F64;
             c->d = calloc(n + 1, sizeof *c->d);
-            rc = c->d && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, c->d) >= 0 ? 0 : -1;
+            rc = !c->d ? READ_NOMEM
+                 : H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, c->d) >= 0 ? 0 : -1;
         } else {
             c->kind = TK_STR;
             rc = cls == H5T_ENUM ? read_enum(d, ft, n, c) : read_string(d, ft, n, c);
@@ -171,15 +191,28 @@ static int read_column(hid_t g, const char *gpath, const char *name, cs_tcol *c,
     H5Tclose(ft);
     H5Sclose(sp);
     H5Dclose(d);
+    if (rc == READ_NOMEM) {
+        H5Eclear2(H5E_DEFAULT);
+        return cs_err_set(err, CS_ENOMEM, "%s/%s: out of memory reading %llu rows", gpath,
+                          name, (unsigned long long)n);
+    }
     if (rc < 0)
         return h5_fail(err, CS_EINPUT, "%s/%s: cannot read", gpath, name);
     return CS_OK;
 }
 
+/* attr_cb's state: HDF5 passes on only that the callback failed. */
+typedef struct attr_walk {
+    cs_table *t;
+    cs_err *err;
+    int nomem;
+} attr_walk;
+
 static herr_t attr_cb(hid_t loc, const char *name, const H5A_info_t *info, void *data)
 {
     (void)info;
-    cs_table *t = data;
+    attr_walk *aw = data;
+    cs_table *t = aw->t;
     hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
     if (a < 0)
         return -1;
@@ -227,11 +260,15 @@ static herr_t attr_cb(hid_t loc, const char *name, const H5A_info_t *info, void 
     snprintf(tag, sizeof tag, "@%s", name);
     if (!ok) {
         H5Eclear2(H5E_DEFAULT);
-        return add_skipped(t, tag) == CS_OK ? 0 : -1;
+        aw->nomem = add_skipped(t, tag, aw->err) != CS_OK;
+        return aw->nomem ? -1 : 0;
     }
     void *p = realloc(t->attrs, (size_t)(t->nattrs + 1) * sizeof *t->attrs);
-    if (!p)
+    if (!p) {
+        aw->nomem = 1;
+        cs_err_set(aw->err, CS_ENOMEM, "%s: out of memory reading the attributes", t->path);
         return -1;
+    }
     t->attrs = p;
     t->attrs[t->nattrs++] = at;
     return 0;
@@ -264,7 +301,7 @@ int h5table_read(hid_t file, const char *path, cs_table *t, cs_err *err)
         if (o >= 0)
             H5Oclose(o);
         if (ty != H5I_DATASET) {
-            rc = add_skipped(t, nm.v[i]);
+            rc = add_skipped(t, nm.v[i], err);
             continue;
         }
         uint64_t n = 0;
@@ -273,7 +310,7 @@ int h5table_read(hid_t file, const char *path, cs_table *t, cs_err *err)
         rc = read_column(g, path, nm.v[i], c, &n, &is_col, err);
         if (rc != CS_OK || !is_col) {
             if (rc == CS_OK)
-                rc = add_skipped(t, nm.v[i]);
+                rc = add_skipped(t, nm.v[i], err);
             continue;
         }
         t->ncols++;
@@ -289,8 +326,13 @@ int h5table_read(hid_t file, const char *path, cs_table *t, cs_err *err)
     t->nrows = first_n;
     if (rc == CS_OK) {
         hsize_t pos = 0;
-        if (H5Aiterate2(g, H5_INDEX_NAME, H5_ITER_INC, &pos, attr_cb, t) < 0)
-            rc = h5_fail(err, CS_EINPUT, "%s: cannot read the attributes", path);
+        attr_walk aw = {t, err, 0};
+        if (H5Aiterate2(g, H5_INDEX_NAME, H5_ITER_INC, &pos, attr_cb, &aw) < 0) {
+            if (aw.nomem)
+                H5Eclear2(H5E_DEFAULT);
+            rc = aw.nomem ? err->code
+                          : h5_fail(err, CS_EINPUT, "%s: cannot read the attributes", path);
+        }
     }
     free(nm.v);
     H5Gclose(g);
