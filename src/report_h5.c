@@ -281,8 +281,10 @@ int report_write_h5(const char *dir, const cs_config *cfg, const cs_stats *st,
     if (rc == CS_OK) rc = report_rank_h5(f, cfg, rk, err);
     ssize_t n = rc == CS_OK && H5Fflush(f, H5F_SCOPE_GLOBAL) >= 0 ? H5Fget_file_image(f, NULL, 0)
                                                                    : -1;
-    void *img = n > 0 ? malloc((size_t)n) : NULL;
-    if (rc == CS_OK && (!img || H5Fget_file_image(f, img, (size_t)n) != n))
+    void *img = n > 0 ? cs_malloc((size_t)n, err, "report.h5's image") : NULL;
+    if (rc == CS_OK && n > 0 && !img)
+        rc = CS_ENOMEM;
+    else if (rc == CS_OK && (!img || H5Fget_file_image(f, img, (size_t)n) != n))
         rc = h5_fail(err, CS_EIO, "%s: cannot take the in-memory file's image", path);
     if (H5Fclose(f) < 0 && rc == CS_OK)
         rc = h5_fail(err, CS_EIO, "%s: closing", path);
