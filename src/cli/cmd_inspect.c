@@ -81,9 +81,21 @@ static void print_columns(FILE *o, const cs_file_info *fi)
     fprintf(o, "%s\n", any ? "" : " none");
 }
 
+/* An allocation that failed is this machine's problem, not the file's: it
+ * goes to *fatal (the job's error, exit 6) instead of a PROBLEM line. */
+static int out_of_memory(const cs_err *e, const char *path, cs_err *fatal)
+{
+    if (e->code != CS_ENOMEM)
+        return 0;
+    *fatal = *e;
+    cs_err_wrap(fatal, "%s", path);
+    return 1;
+}
+
 /* Inspects one file (its scan into *out, its counts into *t), writing what
  * it finds to o; returns 1 when it is unusable. */
-static int inspect_file(FILE *o, const char *path, int quick, totals *t, cs_file_info *out)
+static int inspect_file(FILE *o, const char *path, int quick, totals *t, cs_file_info *out,
+                        cs_err *fatal)
 {
     cs_err err;
     cs_err_clear(&err);
@@ -94,6 +106,8 @@ static int inspect_file(FILE *o, const char *path, int quick, totals *t, cs_file
     if (rc == CS_OK && !quick && fi.has_customers)
         rc = profiles_check_rows(path, 0, fi.customer_rows, &err);
     *out = fi;
+    if (rc != CS_OK && out_of_memory(&err, path, fatal))
+        return 0;
     if (rc != CS_OK) {
         fprintf(o, "  %s\n    PROBLEM: %s\n", path, err.msg);
         t->problems++;
@@ -123,6 +137,8 @@ static int inspect_file(FILE *o, const char *path, int quick, totals *t, cs_file
     double share;
     run_defaults(&lateness_us, &share);
     if (archive_file_stats(path, lateness_us, &st, &err) != CS_OK) {
+        if (out_of_memory(&err, path, fatal))
+            return 0;
         fprintf(o, "    PROBLEM: %s\n", err.msg);
         t->problems++;
         return 1;
@@ -178,12 +194,14 @@ static int inspect_file(FILE *o, const char *path, int quick, totals *t, cs_file
 /* What run's plan finds across files (copies, currencies; files that
  * overlap in time by more than the default session.max_lateness), so that
  * inspect says it before a long job does. Returns 1 on a problem. */
-static int inspect_plan(const cs_file_info *info, int n, totals *t)
+static int inspect_plan(const cs_file_info *info, int n, totals *t, cs_err *fatal)
 {
     cs_plan plan;
     cs_err err;
     cs_err_clear(&err);
     if (plan_build(info, n, (int64_t)1 << 30, plan_bytes_per_event(1), 0, 1, &plan, &err) != CS_OK) {
+        if (out_of_memory(&err, "the plan", fatal))
+            return 0;
         printf("PROBLEM: %s\n", err.msg);
         t->problems++;
         return 1;
@@ -328,11 +346,13 @@ static int inspect_mine(const cs_comm *c, const cs_pathlist *pl, int k, int quic
     if (!o)
         return cs_err_set(err, CS_ENOMEM, "out of memory: inspect's text of %s", pl->path[i]);
     fwrite(&r, sizeof r, 1, o);   /* its place, rewritten once the text is known */
-    r.bad = inspect_file(o, pl->path[i], quick, &r.t, &r.info);
+    r.bad = inspect_file(o, pl->path[i], quick, &r.t, &r.info, err);
     /* A write the stream could not grow for fails it, not only the close. */
     int failed = ferror(o);
     if (fclose(o) != 0 || failed || !*blk || *len < sizeof r)
         return cs_err_set(err, CS_ENOMEM, "out of memory: inspect's text of %s", pl->path[i]);
+    if (err->code != CS_OK)
+        return err->code;   /* inspect_round frees the text with the rest */
     r.textlen = *len - sizeof r;
     memcpy(*blk, &r, sizeof r);
     return CS_OK;
@@ -419,9 +439,9 @@ int cmd_inspect(const cs_comm *c, int argc, char **argv)
         rc = comm_agree(c, &err);
     for (int k = 0; rc == CS_OK && (int64_t)k * c->size < pl.n; k++)
         rc = inspect_round(c, &pl, k, quick, info, &t, &bad, &err);
-    if (rc == CS_OK && c->rank == 0) {
-        if (!bad && t.rows > 0)
-            bad |= inspect_plan(info, pl.n, &t);
+    if (rc == CS_OK && c->rank == 0 && !bad && t.rows > 0)
+        bad |= inspect_plan(info, pl.n, &t, &err);
+    if (rc == CS_OK && c->rank == 0 && err.code == CS_OK) {   /* no verdict without memory */
         print_totals(&t, quick);
         if (t.rows == 0 && !bad) {
             printf("PROBLEM: the archive holds no events\n");
