@@ -191,6 +191,10 @@ static int read_column(hid_t g, const char *gpath, const char *name, cs_tcol *c,
     H5Tclose(ft);
     H5Sclose(sp);
     H5Dclose(d);
+    if (rc < 0) {   /* not counted in ncols: h5table_free would not see them */
+        free(c->i); free(c->u); free(c->d); free(c->s);
+        c->i = NULL; c->u = NULL; c->d = NULL; c->s = NULL;
+    }
     if (rc == READ_NOMEM) {
         H5Eclear2(H5E_DEFAULT);
         return cs_err_set(err, CS_ENOMEM, "%s/%s: out of memory reading %llu rows", gpath,
