@@ -162,13 +162,21 @@ int h5_attr_get_string(hid_t obj, const char *name, char *buf, size_t n)
                 free(v);   /* a scalar variable-length string is one malloc'd block */
             }
         } else {
+            /* Read straight into buf when its sz characters fit (every
+             * attribute clickseg writes is sized to its text): no
+             * allocation, whose failure would read as "not one string". A
+             * wider field may still hold a short text, read via a copy. */
             size_t sz = H5Tget_size(ft);
-            char *tmp = calloc(1, sz + 1);
+            int direct = sz < n;
+            char *tmp = direct ? buf : calloc(1, sz + 1);
             H5Tset_size(mt, sz + 1);
             H5Tset_strpad(mt, H5T_STR_NULLTERM);
             if (tmp && H5Aread(a, mt, tmp) >= 0)
-                ok = fits(buf, n, tmp);
-            free(tmp);
+                ok = direct ? 1 : fits(buf, n, tmp);
+            else if (direct && n)
+                buf[0] = '\0';
+            if (!direct)
+                free(tmp);
         }
         H5Tclose(mt);
     }
