@@ -4,14 +4,15 @@
 # shim, tests/lib/fail_alloc.c, fails the FAIL_ALLOC_AT-th malloc, calloc,
 # realloc or strdup called from the executable on rank FAIL_ALLOC_RANK;
 # Open MPI's, HDF5's and libc's own are never failed). For positions spread
-# over the whole of a run (the first 20, then evenly and log-uniformly
-# spread up to the count the shim reports), on rank 1 and on rank 0: the
+# over the whole of a run (on rank 1 the first 10, then evenly and
+# log-uniformly spread up to the count the shim reports; on rank 0 the
+# same spread), the
 # job ends (no rank left waiting in a collective the failing rank has
 # left), with exit 6 and one error line naming out of memory, no rank dies
 # of a signal, and no output is left; or, where a failed allocation has a
 # fallback, exit 0 and the report of an unfailed run. The same for
-# `inspect` at 8 positions on rank 1 (exit 6, not a PROBLEM line calling the
-# archive unusable), and `generate` at 16 on rank 1 (an archive equal to
+# `inspect` at 6 positions on rank 1 (exit 6, not a PROBLEM line calling the
+# archive unusable), and `generate` at its first 12 on rank 1 (an archive equal to
 # the unfailed one where it ends 0). A failure prints the position to replay:
 #   mpirun -n N -x LD_PRELOAD=fail_alloc.so -x FAIL_ALLOC_RANK=R \
 #       -x FAIL_ALLOC_AT=K clickseg run -q -i arch -o out
@@ -100,7 +101,7 @@ tried=0
 # files) on rank 1; generate on rank 1 (its 11th allocation, the second
 # file's writer, once left the other ranks waiting in the file's
 # collective create).
-for case in "run 1 20 10 10" "run 0 3 12 8" "inspect 1 0 8 0" "generate 1 12 0 4"; do
+for case in "run 1 10 8 8" "run 0 3 8 6" "inspect 1 0 6 0" "generate 1 12 0 0"; do
     set -- $case
     n=$(count_allocs "$1" "$2")
     for k in $(positions "$3" "$4" "$5" "$n"); do
