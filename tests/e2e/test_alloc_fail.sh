@@ -22,9 +22,7 @@
 set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
 CMP="$PY $SRCDIR/lib/compare.py"
-ldd "$CLICKSEG" > ldd.txt
-if grep -q libasan ldd.txt; then echo "skipped under ASan"; exit 77; fi
-cc -shared -fPIC -O1 -o fail_alloc.so "$SRCDIR/lib/fail_alloc.c" -ldl
+preload_shim fail_alloc
 mpi 1 "$CLICKSEG" generate -o arch -n 20000 -d 3 -f 3 --seed 7 > /dev/null
 mpi "$NRANKS" "$CLICKSEG" run -q -i arch -o whole
 mpi "$NRANKS" "$CLICKSEG" inspect arch > inspect.txt

@@ -9,9 +9,7 @@
 # directory. Skipped under ASan, whose runtime must be the first library.
 set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
-ldd "$CLICKSEG" > ldd.txt
-if grep -q libasan ldd.txt; then echo "skipped under ASan"; exit 77; fi
-cc -shared -fPIC -O1 -o fail_spool.so "$SRCDIR/lib/fail_spool.c" -ldl
+preload_shim fail_spool
 mpi 2 "$CLICKSEG" generate -o arch -n 200000 -d 3 --seed 4 > /dev/null
 shim() { mpi "$NRANKS" -x LD_PRELOAD="$PWD/fail_spool.so" -x FAIL_RANK -x FAIL_OPEN -x FAIL_AFTER "$@"; }
 one_error() {

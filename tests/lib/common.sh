@@ -33,3 +33,12 @@ expect_fail() {
     [ "$rc" -eq "$code" ] || { cat err.txt >&2; fail "expected exit $code, got $rc: $*"; }
     grep -Eq -- "$pat" err.txt || { cat err.txt >&2; fail "stderr lacks /$pat/: $*"; }
 }
+
+# preload_shim NAME: builds tests/lib/NAME.c into ./NAME.so, for
+# LD_PRELOAD; the test is skipped (exit 77) under ASan, whose runtime must
+# be the first library.
+preload_shim() {
+    ldd "$CLICKSEG" > ldd.txt
+    if grep -q libasan ldd.txt; then echo "skipped under ASan"; exit 77; fi
+    cc -shared -fPIC -O1 -o "$1.so" "$SRCDIR/lib/$1.c" -ldl
+}
