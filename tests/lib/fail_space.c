@@ -29,17 +29,16 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "shim_fd.h"
+
 static int matches(int fd)
 {
     const char *m = getenv("FAIL_MATCH");
     if (!m || !*m)
         return 0;
-    char p[64], t[4096];
-    snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
-    ssize_t n = readlink(p, t, sizeof t - 1);
-    if (n < 0)
+    char t[4096];
+    if (!shim_fd_path(fd, t, sizeof t))
         return 0;
-    t[n] = '\0';
     char pat[4096];
     snprintf(pat, sizeof pat, "%s", m);
     for (char *save = NULL, *s = strtok_r(pat, ":", &save); s; s = strtok_r(NULL, ":", &save))

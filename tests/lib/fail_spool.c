@@ -15,6 +15,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "shim_fd.h"
+
 static int this_rank(void)
 {
     const char *r = getenv("FAIL_RANK"), *me = getenv("OMPI_COMM_WORLD_RANK");
@@ -23,13 +25,8 @@ static int this_rank(void)
 
 static int is_spool_fd(int fd)
 {
-    char p[64], t[4096];
-    snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
-    ssize_t n = readlink(p, t, sizeof t - 1);
-    if (n < 0)
-        return 0;
-    t[n] = '\0';
-    return strstr(t, ".sessions-spool") != NULL;
+    char t[4096];
+    return shim_fd_path(fd, t, sizeof t) && strstr(t, ".sessions-spool") != NULL;
 }
 
 static int fail_write(int fd)
