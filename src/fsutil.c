@@ -18,6 +18,8 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "fscommit_priv.h"   /* fs_split_parent */
+
 static unsigned id_hash(struct cs_fileid id)
 {
     uint64_t h = (id.dev * 0x9e3779b97f4a7c15ULL) ^ id.ino;
@@ -374,12 +376,8 @@ int fs_reserve(const char *path, uint64_t bytes, cs_err *err)
     if (!e)
         return CS_OK;
     char dir[PATH_MAX], need[32], freeb[32];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        slash[slash == dir] = '\0';   /* "/f" -> "/" */
-    else
-        snprintf(dir, sizeof dir, ".");
+    const char *base;
+    fs_split_parent(path, dir, sizeof dir, &base);
     fmt_mib(need, sizeof need, (double)bytes / 1048576.0);
     fmt_mib(freeb, sizeof freeb, (double)avail / 1048576.0);
     if (e == EDQUOT || !have_free)
