@@ -27,10 +27,13 @@ static int check_version(hid_t g, const char *path, cs_err *err)
     }
     if (got == 1 && v == CS_ARCHIVE_VERSION)
         return CS_OK;
-    if (got == 1)
-        return cs_err_set(err, CS_EINPUT, "%s: /events says archive format version %lld; this "
+    if (got == 1) {
+        char said[32];
+        h5_attr_int_text(g, "version", said, sizeof said);
+        return cs_err_set(err, CS_EINPUT, "%s: /events says archive format version %s; this "
                           "clickseg reads version %d (written by a newer clickseg?)", path,
-                          (long long)v, CS_ARCHIVE_VERSION);
+                          said, CS_ARCHIVE_VERSION);
+    }
     return cs_err_set(err, CS_EINPUT, "%s: attribute /events/version is not one integer "
                       "(format v%d has version = %d)", path, CS_ARCHIVE_VERSION,
                       CS_ARCHIVE_VERSION);

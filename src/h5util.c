@@ -208,6 +208,29 @@ int h5_attr_get_int64(hid_t obj, const char *name, int64_t *value)
     return 1;
 }
 
+void h5_attr_int_text(hid_t obj, const char *name, char *buf, size_t n)
+{
+    snprintf(buf, n, "?");
+    hid_t a = H5Aexists(obj, name) > 0 ? H5Aopen(obj, name, H5P_DEFAULT) : -1;
+    hid_t ft = a >= 0 ? H5Aget_type(a) : -1;
+    if (ft >= 0 && H5Tget_class(ft) == H5T_INTEGER && attr_points(a) == 1) {
+        if (H5Tget_sign(ft) == H5T_SGN_NONE) {
+            unsigned long long u;
+            if (H5Aread(a, H5T_NATIVE_ULLONG, &u) >= 0)
+                snprintf(buf, n, "%llu", u);
+        } else {
+            long long v;
+            if (H5Aread(a, H5T_NATIVE_LLONG, &v) >= 0)
+                snprintf(buf, n, "%lld", v);
+        }
+    }
+    if (ft >= 0)
+        H5Tclose(ft);
+    if (a >= 0)
+        H5Aclose(a);
+    H5Eclear2(H5E_DEFAULT);
+}
+
 int h5_write_column(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *buf,
                     uint64_t n, cs_err *err)
 {

@@ -42,6 +42,11 @@ int h5_attr_get_string(hid_t obj, const char *name, char *buf, size_t n);
  * or not one integer. */
 int h5_attr_get_int64(hid_t obj, const char *name, int64_t *value);
 
+/* An integer attribute's value as decimal text, unsigned ones beyond
+ * INT64_MAX included (h5_attr_get_int64 clamps them): for messages that
+ * quote what the file says. "?" when it is not one integer. */
+void h5_attr_int_text(hid_t obj, const char *name, char *buf, size_t n);
+
 
 /* Collective (MPI-IO, the file opened with an mpio driver): rows
  * [off, off + n) of the 1-D dataset d read as mtype into buf. A rank with

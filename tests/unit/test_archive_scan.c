@@ -216,6 +216,21 @@ static void test_attrs(void **state)
     attrs_file("v2.h5", "clickseg-archive", NULL, NULL, 2);
     expect_scan_error("v2.h5", "/events says archive format version 2; this clickseg reads "
                       "version 1");
+    /* an unsigned version past INT64_MAX is quoted as the file says it */
+    hid_t f = new_file("vmax.h5");
+    hid_t g = new_group(f, "events");
+    put_required(g, 4, -1);
+    h5_attr_string(g, "format", "clickseg-archive", NULL);
+    unsigned long long vmax = UINT64_MAX;
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(g, "version", H5T_STD_U64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, H5T_NATIVE_ULLONG, &vmax);
+    H5Aclose(a);
+    H5Sclose(sp);
+    H5Gclose(g);
+    H5Fclose(f);
+    expect_scan_error("vmax.h5", "/events says archive format version 18446744073709551615; "
+                      "this clickseg reads version 1");
     attrs_file("euro.h5", NULL, NULL, "euro", -1);
     expect_scan_error("euro.h5", "attribute /events/currency is \"euro\"; expected an ISO "
                       "4217 code");
