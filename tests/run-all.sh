@@ -3,7 +3,8 @@
 # installs what is missing, builds (warnings are errors), runs every CTest
 # test (cmocka unit tests; end-to-end tests under 1, 2, 3 and 4 MPI ranks),
 # then builds with ASan+UBSan and runs the unit tests and the end-to-end
-# tests at 2 ranks again, then fuzzes the config loader, the rule parser and the CSV importer
+# tests at 2 ranks again (a test whose `# ranks:` line lacks 2 at its largest
+# count: tests/CMakeLists.txt), then fuzzes the config loader, the rule parser and the CSV importer
 # for CLICKSEG_FUZZ_SECONDS (default 15) each (tests/fuzz/run.sh). The MPI
 # end-to-end run under valgrind is one of the CTest tests (test_valgrind).
 #   bash tests/run-all.sh
