@@ -73,10 +73,15 @@ static int on_session(void *vctx, cs_user *u, const cs_session *s, cs_err *err)
     cs_user_seg *us = users_seg(&x->users, u, seg);
     u->sessions++;
     us->sessions++;
-    u->purchases += v[F_PURCHASES];
-    u->revenue += v[F_REVENUE];
-    u->refunds += v[F_REFUND_AMOUNT];
-    u->purchase_sessions += !bot && v[F_PURCHASES] > 0;
+    /* A customer's money and orders are business figures, as the totals'
+     * are: a bot session's purchases would otherwise make a "never bought"
+     * customer with revenue, and tiers whose revenue outgrows the total. */
+    if (!bot) {
+        u->purchases += v[F_PURCHASES];
+        u->revenue += v[F_REVENUE];
+        u->refunds += v[F_REFUND_AMOUNT];
+        u->purchase_sessions += v[F_PURCHASES] > 0;
+    }
     u->cart_abandons += v[F_CART_ADDS] > 0 && v[F_PURCHASES] == 0;
     u->cart_removes += v[F_CART_REMOVES];
     int64_t key;

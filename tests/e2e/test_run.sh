@@ -34,6 +34,10 @@ for k in ("late_events", "rejected_events"):
         assert got[k] == exp[k], (k, got[k], exp[k])
 assert got["rows_read"] == got["events"] + got["late_events"] + got["rejected_events"]
 print("late/rejected as planted:", got["late_events"], got["rejected_events"])
+# user 301's bot session buys: business money only, in the tiers as in the totals
+rep = json.load(open("e_whole/report.json"))
+for t in ("tiers", "rfm_segments"):
+    assert sum(x["revenue"] for x in rep[t]) == got["revenue"], (t, got["revenue"])
 PY
 
 # Session options: max_duration, a shorter gap, source mode.

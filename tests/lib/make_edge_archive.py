@@ -221,7 +221,10 @@ def make_edge(outdir, seed):
     c = Rows()
     s = T0 + 12 * HOUR + 30 * MIN
     for i in range(100):                               # 100 events in 300 s: epm 20 -> bot
-        c.add(s + (i * 300 * US) // 99, 301, PV if i % 2 else PRV, i + 1, 1, 1)
+        if i >= 97:                                    # its purchases: not the customer's money
+            c.add(s + (i * 300 * US) // 99, 301, PURCHASE, i + 1, 1, 1, 12345)
+        else:
+            c.add(s + (i * 300 * US) // 99, 301, PV if i % 2 else PRV, i + 1, 1, 1)
     s = T0 + 13 * HOUR
     for i in range(100):                               # 100 events in 301 s: epm 19 -> not bot
         c.add(s + (i * 301 * US) // 99, 302, PV if i % 2 else PRV, i + 1, 1, 1)

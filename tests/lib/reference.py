@@ -497,9 +497,10 @@ def compute(paths, gap_us=DEFAULT_GAP_S * US, max_duration_us=DEFAULT_MAX_DURATI
         C["events"] = red(F["events"])
         C["sessions"] = red(np.ones(S, np.int64))
         C["purchase_sessions"] = red(has_p & nonbot)
-        C["purchases"] = red(F["purchases"])
-        C["revenue"] = red(F["revenue"])
-        C["refunds"] = red(F["refund_amount"])
+        # money and orders of bot sessions are not the customer's (business figures)
+        C["purchases"] = red(np.where(nonbot, F["purchases"], 0))
+        C["revenue"] = red(np.where(nonbot, F["revenue"], 0))
+        C["refunds"] = red(np.where(nonbot, F["refund_amount"], 0))
         C["first_ts"] = np.minimum.reduceat(first, ustart).astype(np.int64)
         C["last_ts"] = np.maximum.reduceat(last, ustart).astype(np.int64)
         for sid_, name in enumerate(SEGMENTS):
