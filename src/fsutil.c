@@ -173,6 +173,24 @@ int fs_expand_input(cs_pathlist *pl, const char *arg, cs_err *err)
     return rc;
 }
 
+int fs_inputs_outside(const cs_pathlist *pl, const char *out, cs_err *err)
+{
+    struct stat o, d;
+    if (stat(out, &o) != 0 || !S_ISDIR(o.st_mode))
+        return CS_OK;
+    for (int i = 0; i < pl->n; i++) {
+        char parent[PATH_MAX];
+        const char *base;
+        fs_split_parent(pl->path[i], parent, sizeof parent, &base);
+        if (stat(parent, &d) == 0 && d.st_dev == o.st_dev && d.st_ino == o.st_ino)
+            return cs_err_set(err, CS_EUSAGE, "--output %s holds the input %s: the report's "
+                              "files would join the archive's (and the next run over it would "
+                              "read its customers.h5 as a profile table); write the report to "
+                              "another directory", out, pl->path[i]);
+    }
+    return CS_OK;
+}
+
 void fs_pathlist_free(cs_pathlist *pl)
 {
     for (int i = 0; i < pl->n; i++)

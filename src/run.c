@@ -127,6 +127,8 @@ static int plan_inputs(run_ctx *x, cs_err *err)
     int rc = CS_OK;
     for (int i = 0; rc == CS_OK && i < cfg->ninputs; i++)
         rc = fs_expand_input(&pl, cfg->inputs[i], err);
+    if (rc == CS_OK)
+        rc = fs_inputs_outside(&pl, cfg->output_dir, err);
     cs_file_info *info = rc == CS_OK ? cs_calloc((size_t)pl.n, sizeof *info, err, "file list") : NULL;
     if (rc == CS_OK && !info)
         rc = CS_ENOMEM;

@@ -29,6 +29,12 @@ typedef struct cs_pathlist {
 int fs_expand_input(cs_pathlist *pl, const char *arg, cs_err *err);
 void fs_pathlist_free(cs_pathlist *pl);
 
+/* CS_EUSAGE when a file of pl lies directly in directory `out` (the same
+ * directory by device and inode, whatever the spelling): a job's outputs
+ * written there would be inputs of the next job over that directory.
+ * CS_OK when out does not exist yet. */
+int fs_inputs_outside(const cs_pathlist *pl, const char *out, cs_err *err);
+
 /* *same = 1 when files a and b hold the same bytes (read until the first
  * difference). CS_EINPUT when one cannot be read. */
 int fs_same_bytes(const char *a, const char *b, int *same, cs_err *err);

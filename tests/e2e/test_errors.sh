@@ -23,6 +23,12 @@ expect_fail 2 "--quiet and --verbose" R -i arch -o out -q -v
 "$CLICKSEG" run --help | grep "usage: mpirun -n N clickseg run" > /dev/null || fail "run --help"
 "$CLICKSEG" --help | grep "commands:" > /dev/null || fail "clickseg --help"
 expect_fail 2 "unknown command" "$CLICKSEG" frobnicate
+# A report written among its inputs: the next run over them would read its
+# customers.h5 as a profile table. The archive is left as it was.
+ls arch > before.txt
+expect_fail 2 "--output arch holds the input arch/events-0000.h5: .*another directory" R -i arch -o arch/
+expect_fail 2 "--output \\./arch holds the input" R -i arch/events-0001.h5 -o ./arch
+ls arch | cmp -s - before.txt || fail "a refused run changed the archive's directory: $(ls arch)"
 
 # Configs (exit 3), naming file and line.
 # `clickseg config FILE` checks FILE and prints the effective configuration,
