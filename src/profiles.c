@@ -230,7 +230,14 @@ int profiles_scan(const char *path, uint64_t *rows, cs_err *err)
         rc = h5_fail(err, CS_EINPUT, "%s: /customers is not a group", path);
     else
         list_cols(g, &pc);
-    if (rc == CS_OK && !pc.has_id)
+    /* customers.h5 of an earlier report, left among the inputs: its own
+     * columns would read as dozens of profile columns. */
+    if (rc == CS_OK && H5Lexists(g, "score", H5P_DEFAULT) > 0 &&
+        H5Lexists(g, "tier", H5P_DEFAULT) > 0 && H5Lexists(g, "rfm_segment", H5P_DEFAULT) > 0)
+        rc = cs_err_set(err, CS_EINPUT, "%s: the customers table of a clickseg report (it has "
+                        "score, tier and rfm_segment), not a profile table: remove it from the "
+                        "inputs", path);
+    else if (rc == CS_OK && !pc.has_id)
         rc = cs_err_set(err, CS_EINPUT, "%s: /customers has no user_id dataset", path);
     else if (rc == CS_OK && pc.n + pc.more > CS_MAX_PROFILE_COLS)
         rc = cs_err_set(err, CS_EINPUT, "%s: /customers has %d profile columns; the cross-tabs "

@@ -29,6 +29,10 @@ ls arch > before.txt
 expect_fail 2 "--output arch holds the input arch/events-0000.h5: .*another directory" R -i arch -o arch/
 expect_fail 2 "--output \\./arch holds the input" R -i arch/events-0001.h5 -o ./arch
 ls arch | cmp -s - before.txt || fail "a refused run changed the archive's directory: $(ls arch)"
+# ... and a report's customers.h5 put among the inputs is named as such.
+R -q -i arch -o rep1
+mkdir withrep && cp arch/*.h5 rep1/customers.h5 withrep/
+expect_fail 4 "withrep/customers.h5: the customers table of a clickseg report .*remove it from the inputs" R -i withrep -o out
 
 # Configs (exit 3), naming file and line.
 # `clickseg config FILE` checks FILE and prints the effective configuration,
