@@ -84,6 +84,14 @@ static int sniff_file(imp_ctx *x, imp_file *f, cs_err *err)
         rc = x->imp->sniff(&x->p, f, line, len, err);
     else if (got < 0)
         rc = err->code;
+    /* A sniff takes any failure of imp_split for "not a header" (exit 4),
+     * or, counting a headerless csv's fields, for no count (rows of any
+     * count imported): its scratch that could not be allocated (IMP_FATAL,
+     * the error in the parser's err) is said as that. */
+    if (x->p.err.code != CS_OK) {
+        *err = x->p.err;
+        rc = cs_err_wrap(err, "%s: line 1", f->path);
+    }
     if (rc == CS_OK && got == 1 && skipped && f->has_header)
         rc = cs_err_set(err, CS_EINPUT, "%s: the header is on line %d, after blank lines: "
                         "a header must be line 1", f->path, skipped + 1);
