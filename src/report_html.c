@@ -267,7 +267,7 @@ static void time_panels(html_ctx *h, const doc_axis *ax, const char *what, const
     const cs_report_doc *d = h->d;
     uint64_t np = ax->n, ns = (uint64_t)d->nseg;
     int share = strcmp(what, "share") == 0, w = rolling_window(d, np);
-    double *buf = malloc(4 * (np + 1) * sizeof *buf);
+    double *buf = cs_malloc(4 * (np + 1) * sizeof *buf, &h->err, "the charts over time");
     if (!buf)
         return;
     double *num = buf, *den = buf + np + 1, *y = den + np + 1, *avg = y + np + 1;
@@ -323,10 +323,10 @@ static void section_over_time(html_ctx *h)
         return;
     }
     doc_axis ax;
-    cs_err err;
-    cs_err_clear(&err);
     double *tot = NULL;
-    if (doc_period_axis(d, &ax, &err) == CS_OK && (tot = malloc(ax.n * sizeof *tot))) {
+    if (doc_period_axis(d, &ax, &h->err) == CS_OK)
+        tot = cs_malloc(ax.n * sizeof *tot, &h->err, "the sessions chart");
+    if (tot) {
         const cs_tcol *ses = doc_period_col(d, "sessions");
         for (uint64_t i = 0; i < ax.n; i++) {
             tot[i] = 0;
@@ -534,8 +534,12 @@ int report_html_write(const cs_report_doc *d, const char *html_path, cs_err *err
         return cs_err_set(err, CS_EIO, "%s: cannot write: %s", html_path,
                           errno == ENOENT ? "its directory does not exist" : strerror(errno));
     int bad = render(&h);
-    if ((fclose(h.f) != 0) | bad) {
+    if ((fclose(h.f) != 0) | bad | (h.err.code != CS_OK)) {
         unlink(tmp);
+        if (h.err.code != CS_OK) {   /* a page without a chart is not the report */
+            *err = h.err;
+            return cs_err_wrap(err, "%s", html_path);
+        }
         return cs_err_set(err, CS_EIO, "%s: write failed (disk full?)", html_path);
     }
     if (rename(tmp, html_path) != 0) {

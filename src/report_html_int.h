@@ -14,6 +14,7 @@ typedef struct html_ctx {
     const cs_report_doc *d;
     char link_prefix[3 * 4096 + 8];   /* href prefix of files beside report.h5 ("" or "/abs/dir/",
                                        * URL-encoded: up to 3 bytes a byte) */
+    cs_err err;   /* a chart that could not be drawn (out of memory): no page */
 } html_ctx;
 
 /* Fill colour of segment s (bots grey, the others a colour-blind-safe palette). */
