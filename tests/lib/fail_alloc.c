@@ -6,7 +6,10 @@
  * failures are theirs to handle, not clickseg's. FAIL_ALLOC_COUNT=1 prints
  * "fail_alloc: N allocations" to stderr at exit on that rank instead, so a
  * test knows the range to try; FAIL_ALLOC_WHERE=1 prints where the failing
- * call is made (an address in the executable, for addr2line). Built by the test with cc -shared. */
+ * call is made (an address in the executable, for addr2line). A process
+ * started without mpirun (`clickseg report` alone) is rank 0; the orted
+ * such a singleton starts for itself inherits the shim but is no rank.
+ * Built by the test with cc -shared. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -90,6 +93,8 @@ static void arm(void)
     const char *want = getenv("FAIL_ALLOC_RANK"), *me = getenv("OMPI_COMM_WORLD_RANK");
     const char *at = getenv("FAIL_ALLOC_AT"), *cnt = getenv("FAIL_ALLOC_COUNT");
     armed = 0;
+    if (!me && strcmp(program_invocation_short_name, "orted") != 0)
+        me = "0";   /* a singleton, not its orted */
     if (!me || atol(me) != (want ? atol(want) : 0))
         return;
     fail_at = at ? atol(at) : 0;
