@@ -5,7 +5,7 @@
 # archive (and a tiny memory_per_rank, which now spills and succeeds). Each
 # error is one clear message, the documented exit status, no rank left hanging, and nothing under the output name (nor a temporary
 # directory beside it).
-# ranks: 1 2 3
+# ranks: 1 3
 set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
 export MPI_TIMEOUT=60

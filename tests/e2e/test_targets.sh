@@ -1,6 +1,7 @@
 #!/bin/bash
+# ranks: 1 2 3
 # Target-customer selection: tiers, RFM segments, top-K targets and prospects,
-# profile cross-tabs. The lists and cut points are identical for 1-4 ranks and
+# profile cross-tabs. The lists and cut points are identical for 1-3 ranks and
 # any window size; targets equal the top of customers.h5 by (score desc,
 # user_id); planted high-value customers land in the high tier and no
 # planted bot is a target; cross-tab totals add up (tests/lib/targets_check.py).
