@@ -158,7 +158,7 @@ static int save(cs_ckpt *k, const cs_plan *plan, uint64_t next_row, cs_err *err)
         fs_mkdir_p(k->dir, err);
     if (comm_agree(c, err) != CS_OK)
         return err->code;
-    cs_snap_meta m = {config_hash(k->cfg), next_row, k->row_base, k->rejected_base,
+    cs_snap_meta m = {config_hash(k->cfg), next_row, k->row_base, k->rejected_base, k->late_base,
                       k->cfg->output_sessions, c->size, k->nhist, k->hist, 0};
     int rc = snapshot_write(c, tmp, &k->s, &m, err);
     int written = rc == CS_OK;   /* snapshot_write's failures are agreed already */
@@ -445,17 +445,19 @@ int ckpt_begin(cs_ckpt *k, const cs_comm *c, const cs_config *cfg, const cs_run_
         return rc;
     k->row_base = m.row_base;
     k->rejected_base = m.rejected_base;
+    k->late_base = m.late_base;
     k->nhist = m.nhist;
     k->hist = m.hist;
     if (b.load == 2) {
-        /* The chain's rejects so far: the loaded statistics (a state file
-         * is written after the run's last window, so they are all earlier
-         * runs'). Collective: every rank loads. */
-        int64_t r = k->s.st->tot.rejected_events;
-        rc = comm_sum_i64(c, &r, 1, 1, err);
+        /* The chain's rejected and late rows so far: the loaded statistics
+         * (a state file is written after the run's last window, so they
+         * are all earlier runs'). Collective: every rank loads. */
+        int64_t r[2] = {k->s.st->tot.rejected_events, k->s.st->tot.late_events};
+        rc = comm_sum_i64(c, r, 2, 1, err);
         if (rc != CS_OK)
             return rc;
-        k->rejected_base = (uint64_t)r;
+        k->rejected_base = (uint64_t)r[0];
+        k->late_base = (uint64_t)r[1];
     }
     if (b.load == 1) {
         k->seq = b.seq;

@@ -42,6 +42,10 @@ const key_def cfg_keys[] = {
       "when more than this share of the rows is rejected (an event_type outside 0..7, a ts "
       "before 1970 or after 9999): 0 to 1, or a string like \"1%\"", NULL, 0, 0,
       F(max_reject_share) },
+    { "max_late_share", KT_SHARE, "0.05", "`clickseg run` fails (exit status 4, no report) "
+      "when more than this share of the rows is late (more than session.max_lateness older "
+      "than a row before it: files that overlap in time, an archive out of time order): 0 "
+      "to 1, or a string like \"5%\"", NULL, 0, 0, F(max_late_share) },
     { "session", KT_GROUP, NULL, "how a user's events are cut into sessions", NULL, 0, 0, 0, 0 },
     { "session.gap", KT_SECONDS, "1800", "seconds of inactivity that end a session",
       NULL, 1, 1000000000, F(session_gap_us) },
@@ -429,6 +433,8 @@ int cfg_validate(const cs_config *cfg, cs_err *err, const char **key)
                    PRId64 " bytes", cfg->memory_per_rank);
     if (!(cfg->max_reject_share >= 0 && cfg->max_reject_share <= 1))
         return BAD("max_reject_share", "key 'max_reject_share': must be from 0 to 1");
+    if (!(cfg->max_late_share >= 0 && cfg->max_late_share <= 1))
+        return BAD("max_late_share", "key 'max_late_share': must be from 0 to 1");
     if (cfg->session_gap_us <= 0)
         return BAD("session.gap", "key 'session.gap': must be positive");
     if (cfg->session_max_duration_us < 0 || (maxd != 0 && maxd < gap))

@@ -166,7 +166,8 @@ int plan_overlap_note(const cs_plan *plan, int64_t lateness, char *buf, size_t n
         snprintf(buf, n, "%d input file(s) overlap in time with a file ahead of them by more than "
                  "session.max_lateness (%s), e.g. the middle row of %s is %s older than the end "
                  "of %s; files are read one after another in time order, so half their rows or "
-                 "more will count as late_events (are they split by user rather than by time?)",
+                 "more will count as late_events, and past max_late_share of all rows the run "
+                 "stops (are they split by user rather than by time?)",
                  k, fmt_duration(l, sizeof l, (double)lateness / 1e6), plan->files[b].path,
                  fmt_duration(d, sizeof d, (double)by / 1e6), plan->files[a].path);
     return k;

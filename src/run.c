@@ -14,6 +14,7 @@
 #include "clickseg/event.h"
 #include "clickseg/fslock.h"
 #include "clickseg/fsutil.h"
+#include "clickseg/numfmt.h"
 #include "clickseg/period.h"
 #include "clickseg/plan.h"
 #include "clickseg/rank.h"
@@ -372,43 +373,63 @@ static int check_conservation(const cs_stats *st, cs_err *err)
     return CS_OK;
 }
 
+/* 1 when n of `rows` is more than `share` of them: n > share * rows,
+ * as import judges its rejects (rounding would refuse 29 of 100 at "29%"). */
+static int over_share(uint64_t n, double rows, double share)
+{
+    return rows > 0 && (double)n / rows > share;
+}
+
 /* Collective, after window w: CS_EINPUT on every rank once this run's
  * rejected rows exceed max_reject_share of its rows (those read so far
- * plus the plan's rows still to come). A wrong time unit or type coding
- * rejects nearly every row: that is a broken input to stop at, not an
- * empty report to publish, and stopping at the first window that proves
- * it saves the rest of the job. A --state chain's earlier runs are not
- * counted (their rows were judged then, and would hide a broken day in a
- * long chain); a checkpoint keeps the chain's counts, so the verdict is
- * the whole run's whatever the window size, ranks or resume point. */
-static int check_rejects(run_ctx *x, uint64_t w, cs_err *err)
+ * plus the plan's rows still to come), or its late rows max_late_share. A
+ * wrong time unit or type coding rejects nearly every row, and files that
+ * overlap in time make half the rows late: a broken input to stop at, not
+ * a report of nothing or of half the events to publish, and stopping at
+ * the first window that proves it saves the rest of the job. A --state
+ * chain's earlier runs are not counted (their rows were judged then, and
+ * would hide a broken day in a long chain); a checkpoint keeps the
+ * chain's counts, so the verdict is the whole run's whatever the window
+ * size, ranks or resume point. */
+static int check_shares(run_ctx *x, uint64_t w, cs_err *err)
 {
-    int64_t v[2] = {x->st.tot.rows_read, x->st.tot.rejected_events};
-    int rc = comm_sum_i64(x->c, v, 2, 1, err);
+    int64_t v[3] = {x->st.tot.rows_read, x->st.tot.rejected_events, x->st.tot.late_events};
+    int rc = comm_sum_i64(x->c, v, 3, 1, err);
     if (rc != CS_OK)
         return rc;
     const cs_plan *p = &x->plan;
     uint64_t done = p->start_row + (w + 1) * p->window_rows;
     uint64_t left = done < p->total_rows ? p->total_rows - done : 0;
     uint64_t read = (uint64_t)v[0] - x->ck.row_base, rejected = (uint64_t)v[1] - x->ck.rejected_base;
-    double rows = (double)read + (double)left, share = x->cfg->max_reject_share;
-    /* a share of the rows, as import judges it: not rejected > share * rows,
-     * whose rounding would refuse 29 of 100 at "29%" */
-    if (rows == 0 || !((double)rejected / rows > share))
+    uint64_t late = (uint64_t)v[2] - x->ck.late_base;
+    double rows = (double)read + (double)left;
+    int bad_rejects = over_share(rejected, rows, x->cfg->max_reject_share);
+    if (!bad_rejects && !over_share(late, rows, x->cfg->max_late_share))
         return CS_OK;
-    char scope[96] = "", resume[CS_PATH_MAX + 96] = "";
+    char scope[96] = "", resume[CS_PATH_MAX + 96] = "", l[32];
     if (left)
         snprintf(scope, sizeof scope, " already, of all %.0f rows", rows);
     if (x->ck.seq)
         snprintf(resume, sizeof resume, "; add --resume to continue from the checkpoint in %s",
                  x->ck.dir);
-    return cs_err_set(err, CS_EINPUT, "%llu of the %s%llu rows are rejected (an event_type "
-                      "outside 0..7, a ts before 1970 or after 9999 (a time in nanoseconds?), or a "
-                      "price beyond +-10^12 minor units), "
-                      "more than max_reject_share (%g%%)%s; no report written (`clickseg "
-                      "inspect` shows which files; --set max_reject_share=1 runs anyway%s)",
-                      (unsigned long long)rejected, left ? "first " : "",
-                      (unsigned long long)read, 100 * share, scope, resume);
+    if (bad_rejects)
+        return cs_err_set(err, CS_EINPUT, "%llu of the %s%llu rows are rejected (an event_type "
+                          "outside 0..7, a ts before 1970 or after 9999 (a time in "
+                          "nanoseconds?), or a price beyond +-10^12 minor units), more than "
+                          "max_reject_share (%g%%)%s; no report written (`clickseg inspect` "
+                          "shows which files; --set max_reject_share=1 runs anyway%s)",
+                          (unsigned long long)rejected, left ? "first " : "",
+                          (unsigned long long)read, 100 * x->cfg->max_reject_share, scope,
+                          resume);
+    fmt_duration(l, sizeof l, (double)x->cfg->session_max_lateness_us / 1e6);
+    return cs_err_set(err, CS_EINPUT, "%llu of the %s%llu rows are late (more than "
+                      "session.max_lateness, %s, older than a row before them: input files that "
+                      "overlap in time, or an archive out of time order), more than "
+                      "max_late_share (%g%%)%s; no report written (`clickseg inspect` names "
+                      "overlapping files; raise session.max_lateness to the overlap, or --set "
+                      "max_late_share=1 runs anyway and counts them in late_events%s)",
+                      (unsigned long long)late, left ? "first " : "", (unsigned long long)read, l,
+                      100 * x->cfg->max_late_share, scope, resume);
 }
 
 /* Rank 0: the user text behind the targets' and prospects' ids. A
@@ -546,7 +567,7 @@ int run_job(const cs_comm *c, const cs_config *cfg, const cs_run_opts *opts, cs_
     for (uint64_t w = 0; rc == CS_OK && w < nw; w++) {
         rc = run_one_window(&x, w, err);
         if (rc == CS_OK)
-            rc = check_rejects(&x, w, err);
+            rc = check_shares(&x, w, err);
         if (rc == CS_OK && w < x.plan.nwindows)
             rc = progress_window(&prog, c, w, x.users.n, x.ncarry, err);
         if (rc == CS_OK && w + 1 < nw)

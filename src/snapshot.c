@@ -292,6 +292,7 @@ static int write_attrs(hid_t f, const cs_snap_meta *m, int64_t maxts, int ranks,
     if (rc == CS_OK) rc = h5_attr_int64(f, "next_row", (int64_t)m->next_row, err);
     if (rc == CS_OK) rc = h5_attr_int64(f, "row_base", (int64_t)m->row_base, err);
     if (rc == CS_OK) rc = h5_attr_int64(f, "rejected_base", (int64_t)m->rejected_base, err);
+    if (rc == CS_OK) rc = h5_attr_int64(f, "late_base", (int64_t)m->late_base, err);
     if (rc == CS_OK) rc = h5_attr_int64(f, "maxts", maxts, err);
     if (rc == CS_OK) rc = h5_attr_int64(f, "sessions", m->sessions, err);
     if (rc == CS_OK) rc = h5_attr_int64(f, "ranks", ranks, err);

@@ -50,6 +50,7 @@ typedef struct cs_ckpt {
     uint64_t row_base;              /* rows of earlier runs of a --state chain */
     uint64_t rejected_base;         /* of them rejected: each run is judged on its own
                                      * rows (max_reject_share), whatever its resume point */
+    uint64_t late_base;             /* of them late (max_late_share), the same way */
     int hold;                       /* --state: keep the last window's sessions open */
     int staged;                     /* the state file is staged */
     /* rank 0: "<state>.lock" held for the whole run, so that two runs of

@@ -42,6 +42,9 @@ typedef struct cs_config {
     /* max_reject_share: 0..1; a run rejecting more of its rows fails (a
      * wrong time unit or type coding), not a report of nothing */
     double max_reject_share;
+    /* max_late_share: 0..1; a run with more of its rows late fails (files
+     * that overlap in time), not a report of part of the events */
+    double max_late_share;
     /* session.gap, session.max_duration (0 = none), session.max_lateness:
      * seconds in the file, stored here in microseconds */
     int64_t session_gap_us;

@@ -55,6 +55,7 @@ typedef struct cs_snap_meta {
     uint64_t next_row;     /* rows of the current plan already read */
     uint64_t row_base;     /* rows read by earlier runs of a --state chain */
     uint64_t rejected_base;/* of them rejected (checkpoints; 0 when absent) */
+    uint64_t late_base;    /* of them late (checkpoints; 0 when absent) */
     int sessions;          /* closed sessions are part of the state */
     int ranks;             /* ranks that wrote the file */
     int nhist;             /* rank 0: files of earlier runs (state files) */

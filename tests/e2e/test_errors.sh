@@ -68,6 +68,20 @@ expect_fail 4 "junk.h5: not an HDF5 file" R -i junk.h5 -o out
 head -c 3000 arch/events-0000.h5 > trunc.h5
 expect_fail 4 "trunc.h5" R -i trunc.h5 -o out
 expect_fail 4 "no /events group" R -i no-events -o out
+# Two archives of the same day (split by source, not by time): the second
+# one read is late, half the rows, past max_late_share (5%): no report,
+# and the run stops early (a checkpoint every window: resumable). Resumed
+# and let through, it equals an uninterrupted run that lets them through.
+mpi 1 "$CLICKSEG" generate -q -o src2 -n 5000 -d 1 -f 1 --seed 99
+rm -f src2/profiles.h5
+expect_fail 4 "of the first [0-9]+ rows are late .*more than max_late_share \(5%\) already, of all 10000 rows.*add --resume" \
+    R -q -i arch -i src2 -o late1 --window-events 500 --set checkpoint.every=1
+[ ! -e late1 ] || fail "a run refused for its late rows left its output"
+R -q -i arch -i src2 -o late1 --window-events 500 --set checkpoint.every=1 --set max_late_share=1 --resume
+R -q -i arch -i src2 -o late2 --set max_late_share=0.5
+$PY "$SRCDIR/lib/compare.py" --same late1 late2 > /dev/null || fail "the resumed late run differs"
+$PY -c 'import json, sys; t = json.load(open("late2/report.json"))["totals"]; sys.exit(not 4000 < t["late_events"] <= 5000)' ||
+    fail "expected about half the rows late: $(grep -o '"late_events": [0-9]*' late2/report.json)"
 expect_fail 4 "has [0-9]+ rows but /events/ts has" R -i unequal -o out
 expect_fail 4 "category_id rows .* does not fit in uint32" R -i bad-overflow -o out --sessions
 expect_fail 4 "named twice" R -i arch -i arch/events-0000.h5 -o out

@@ -19,8 +19,9 @@
 #     before (or a corrupt time) are read in the order of their middle
 #     rows, so only that row is late (or rejected), not a whole day; files
 #     split by user (same size, rows and times) are not taken for copies,
-#     and the run says before the job that they overlap in time; a real
-#     copy is refused
+#     and the run says before the job that they overlap in time, then
+#     stops at max_late_share (or, let through, counts what the reference
+#     counts late); a real copy is refused
 set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
 
@@ -135,7 +136,12 @@ assert (s["late_events"], s["rejected_events"]) == (1, 0), s
 assert (c["late_events"], c["rejected_events"]) == (0, 1), c
 assert (l["late_events"], l["rejected_events"]) == (0, 1), l
 PY
-mpi "$NRANKS" "$CLICKSEG" run -q -i shards -o out-shards 2> shards.err
+# Half the rows late: past max_late_share (5%), the run stops (exit 4);
+# let through, its late rows are the reference's.
+expect_fail 4 "rows are late .*more than max_late_share \(5%\).*no report written" \
+    mpi "$NRANKS" "$CLICKSEG" run -q -i shards -o out-shards
+[ ! -e out-shards ] || fail "a run refused for its late rows left its output"
+mpi "$NRANKS" "$CLICKSEG" run -q -i shards -o out-shards --set max_late_share=1 2> shards.err
 grep -q "note: 1 input file(s) overlap in time with a file ahead of them by more than session.max_lateness (1 h 00 min), e.g. the middle row of shards/s1.h5 is 1[12] h [0-9]* min older than the end of shards/s0.h5" shards.err \
     || fail "no note on files that overlap in time: $(cat shards.err)"
 $PY "$SRCDIR/lib/reference.py" shards --out ref-shards > /dev/null

@@ -62,7 +62,23 @@ for p in glob.glob("shard/*.h5"):
         u = f["events/user_id"]
         u[...] = u[:] + 10**9'
 cp week.state shard.state
-mpi 2 "$CLICKSEG" run -q -i shard -o shardrun --sessions --state shard.state
+# ... but its rows are hours older than the state's newest: late, past
+# max_late_share (5%), so the run is refused unless let through; the next
+# day's run of that chain is then judged on its own rows (late_base from
+# the state), not on the shard's.
+expect_fail 4 "[0-9]+ of the (first )?[0-9]+ rows are late .*more than max_late_share \(5%\).*no report written" \
+    mpi 2 "$CLICKSEG" run -q -i shard -o shardrun --sessions --state shard.state
+[ ! -e shardrun ] || fail "a run refused for its late rows left its output"
+mpi 2 "$CLICKSEG" run -q -i shard -o shardrun --sessions --state shard.state --set max_late_share=1
+mpi 2 "$CLICKSEG" run -q -i "days/${DAYS[4]}" -o shardnext --sessions --state shard.state ||
+    fail "a clean run was refused for the late rows of an earlier run of its chain"
+$PY - <<'PY'
+import json
+r3, a, b = (json.load(open(d + "/report.json"))["totals"] for d in ("run3", "shardrun", "shardnext"))
+shard_rows, shard_late = a["rows_read"] - r3["rows_read"], a["late_events"] - r3["late_events"]
+assert shard_late > shard_rows // 2 and b["late_events"] == a["late_events"], (r3, a, b)
+print("late rows judged per run of the chain: %d of the shard's %d, then none" % (shard_late, shard_rows))
+PY
 expect_fail 3 "state week.state was saved with another configuration" \
     mpi 2 "$CLICKSEG" run -i "days/${DAYS[4]}" -o other --sessions --state week.state --set session.gap=900
 expect_fail 2 "saved by runs with sessions.h5" \

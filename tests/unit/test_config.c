@@ -326,7 +326,7 @@ static void test_memory_key(void **state)
 static void test_key_errors(void **state)
 {
     (void)state;
-    load_fails("session = {\n  gap = 1800;\n}; \nfoo = 1;", "t.cfg:4: unknown key 'foo' (known keys: input, output, memory_per_rank, shared_memory, max_reject_share, session, report, rank, checkpoint, rules, import)");
+    load_fails("session = {\n  gap = 1800;\n}; \nfoo = 1;", "t.cfg:4: unknown key 'foo' (known keys: input, output, memory_per_rank, shared_memory, max_reject_share, max_late_share, session, report, rank, checkpoint, rules, import)");
     load_fails("session = {\n  gapp = 60;\n};", "t.cfg:2: unknown key 'session.gapp' (known keys in 'session': gap, max_duration, max_lateness, mode, split)");
     load_fails("import = { csv = { colour = 1; }; };", "t.cfg:1: unknown key 'import.csv.colour'");
     load_fails("import = { max_reject_share = 1.5; };", "t.cfg:1: key 'import.max_reject_share': must be from 0 to 1");
@@ -334,6 +334,10 @@ static void test_key_errors(void **state)
     load_fails("import = { max_reject_share = true; };", "key 'import.max_reject_share': expected a share");
     load_fails("max_reject_share = 2;", "t.cfg:1: key 'max_reject_share': must be from 0 to 1");
     load_fails("max_reject_share = \"-1%\";", "key 'max_reject_share'");
+    load_fails("max_late_share = 1.01;", "t.cfg:1: key 'max_late_share': must be from 0 to 1");
+    cs_config *lt = load_ok("max_late_share = \"50%\";");
+    assert_true(lt->max_late_share == 0.5);
+    free(lt);
     cs_config *r = load_ok("max_reject_share = \"5%\";");
     assert_true(r->max_reject_share > 0.0499 && r->max_reject_share < 0.0501);
     free(r);
