@@ -159,7 +159,7 @@ static int save(cs_ckpt *k, const cs_plan *plan, uint64_t next_row, cs_err *err)
     if (comm_agree(c, err) != CS_OK)
         return err->code;
     cs_snap_meta m = {config_hash(k->cfg), next_row, k->row_base, k->rejected_base, k->late_base,
-                      k->cfg->output_sessions, c->size, k->nhist, k->hist, 0};
+                      k->cfg->output_sessions, c->size, k->nhist, k->hist, 0, 0};
     int rc = snapshot_write(c, tmp, &k->s, &m, err);
     int written = rc == CS_OK;   /* snapshot_write's failures are agreed already */
     if (!written && c->rank == 0)
@@ -448,6 +448,19 @@ int ckpt_begin(cs_ckpt *k, const cs_comm *c, const cs_config *cfg, const cs_run_
     k->late_base = m.late_base;
     k->nhist = m.nhist;
     k->hist = m.hist;
+    if (b.load == 1 && m.no_late_base && m.row_base > 0) {
+        /* A --state run's checkpoint from before late_base: the chain's
+         * earlier late rows are not told apart from this run's, so all of
+         * them so far are taken for earlier ones (this run is judged on
+         * its rows after the resume), rather than every earlier run's
+         * counted against this one. Collective: every rank reads the same
+         * snapshot attributes. */
+        int64_t l = k->s.st->tot.late_events;
+        rc = comm_sum_i64(c, &l, 1, 1, err);
+        if (rc != CS_OK)
+            return rc;
+        k->late_base = (uint64_t)l;
+    }
     if (b.load == 2) {
         /* The chain's rejected and late rows so far: the loaded statistics
          * (a state file is written after the run's last window, so they

@@ -47,7 +47,7 @@ int state_stage(cs_ckpt *k, const cs_plan *plan, cs_err *err)
     /* A state file's rejected_base and late_base are not read back: the
      * next run sums the loaded statistics instead (ckpt_begin). */
     cs_snap_meta m = {config_hash(k->cfg), 0, k->row_base + plan->total_rows, 0, 0,
-                      k->cfg->output_sessions, c->size, n, h, 0};
+                      k->cfg->output_sessions, c->size, n, h, 0, 0};
     k->staged = 1;
     int rc = snapshot_write(c, k->state_tmp, &k->s, &m, err);
     free(h);

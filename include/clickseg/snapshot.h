@@ -62,6 +62,7 @@ typedef struct cs_snap_meta {
     cs_hist_file *hist;
     int hist_v3;           /* histograms of 64 bins (written before format 4, stats.h):
                             * converted as read */
+    int no_late_base;      /* snapshot_read: written before late_base was */
 } cs_snap_meta;
 
 /* Writes the state to `path` (created or truncated). On return rank 0's

@@ -224,4 +224,24 @@ assert 0 < run3[0] / run3[1] < 0.05 < r3["rejected_events"] / r3["rows_read"], (
 print("rejects judged per run of the chain: %d of %d rows, then %d of %d" %
       (r1["rejected_events"], r1["rows_read"], run3[0], run3[1]))
 PY
+
+# A checkpoint of a chain run written before snapshots kept late_base (the
+# attribute removed here): resumed, the chain's earlier late rows (the
+# shard's) are not counted against this run's rows (they were: "13249 of
+# the first 6000 rows are late").
+spoil "${DAYS[5]}" 30
+cp shard.state old.state
+expect_fail 4 "rows are rejected .*more than max_reject_share \(1%\)" \
+    mpi 2 "$CLICKSEG" run -q -i "bad/${DAYS[5]}" -o old5 --sessions --state old.state \
+    --window-events 1000 --set checkpoint.every=1
+$PY -c '
+import glob, h5py
+snaps = glob.glob("old5.checkpoint/snapshot-*.h5")
+assert snaps, "no checkpoint to resume"
+for p in snaps:
+    with h5py.File(p, "a") as f:
+        del f.attrs["late_base"]'
+mpi 2 "$CLICKSEG" run -q -i "bad/${DAYS[5]}" -o old5 --sessions --state old.state \
+    --window-events 1000 --set checkpoint.every=1 --set max_reject_share=0.05 --resume ||
+    fail "a resumed chain run was judged on its chain's earlier late rows"
 echo "test_state: ok"
