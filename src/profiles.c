@@ -231,12 +231,18 @@ int profiles_scan(const char *path, uint64_t *rows, cs_err *err)
     else
         list_cols(g, &pc);
     /* customers.h5 of an earlier report, left among the inputs: its own
-     * columns would read as dozens of profile columns. */
-    if (rc == CS_OK && H5Lexists(g, "score", H5P_DEFAULT) > 0 &&
-        H5Lexists(g, "tier", H5P_DEFAULT) > 0 && H5Lexists(g, "rfm_segment", H5P_DEFAULT) > 0)
+     * columns would read as dozens of profile columns. Known by the
+     * ranking's columns together, which a profile table (a CRM export
+     * with a score or a tier of its own) does not have all of. */
+    static const char *const ranked[] = {"r_score", "f_score", "m_score", "score", "tier",
+                                         "rfm_segment", "recency_days", "monetary"};
+    int report_cols = 0;
+    for (size_t i = 0; rc == CS_OK && i < sizeof ranked / sizeof *ranked; i++)
+        report_cols += H5Lexists(g, ranked[i], H5P_DEFAULT) > 0;
+    if (report_cols == (int)(sizeof ranked / sizeof *ranked))
         rc = cs_err_set(err, CS_EINPUT, "%s: the customers table of a clickseg report (it has "
-                        "score, tier and rfm_segment), not a profile table: remove it from the "
-                        "inputs", path);
+                        "the ranking's columns: scores, tier, rfm_segment), not a profile table: "
+                        "remove it from the inputs", path);
     else if (rc == CS_OK && !pc.has_id)
         rc = cs_err_set(err, CS_EINPUT, "%s: /customers has no user_id dataset", path);
     else if (rc == CS_OK && pc.n + pc.more > CS_MAX_PROFILE_COLS)

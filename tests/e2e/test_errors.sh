@@ -33,6 +33,16 @@ ls arch | cmp -s - before.txt || fail "a refused run changed the archive's direc
 R -q -i arch -o rep1
 mkdir withrep && cp arch/*.h5 rep1/customers.h5 withrep/
 expect_fail 4 "withrep/customers.h5: the customers table of a clickseg report .*remove it from the inputs" R -i withrep -o out
+# A profile table of a CRM with a score and a tier of its own is no report.
+mkdir withcrm && cp arch/events-*.h5 withcrm/
+$PY -c '
+import h5py, numpy as np
+with h5py.File("withcrm/crm.h5", "w") as f:
+    g = f.create_group("customers")
+    g["user_id"] = np.arange(50, dtype="u8")
+    for c in ("score", "tier", "rfm_segment"):
+        g[c] = (np.arange(50) % 5).astype("i2")'
+R -q -i withcrm -o crmrun || fail "a profile table with score, tier and rfm_segment columns was refused"
 
 # Configs (exit 3), naming file and line.
 # `clickseg config FILE` checks FILE and prints the effective configuration,
