@@ -50,7 +50,8 @@ static void run_usage(FILE *out)
         "SIGTERM or SIGUSR1 (kill -USR1 to mpirun, Slurm's --signal) finishes the current\n"
         "window, writes a checkpoint and exits with status 7; a second signal exits at once.\n"
         "checkpoint.every / checkpoint.interval also checkpoint periodically (docs/checkpoint.md).\n\n"
-        "Exit status: 0 ok, 2 usage, 3 config, 4 input data, 5 I/O or output exists,\n"
+        "Exit status: 0 ok, 2 usage, 3 config, 4 input data (also more rejected rows than\n"
+        "max_reject_share, or late rows than max_late_share), 5 I/O or output exists,\n"
         "6 out of memory, 7 stopped by a signal (checkpoint written), 1 internal error.\n"
         "Errors are reported once, by rank 0.\n");
 }
