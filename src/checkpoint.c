@@ -448,28 +448,22 @@ int ckpt_begin(cs_ckpt *k, const cs_comm *c, const cs_config *cfg, const cs_run_
     k->late_base = m.late_base;
     k->nhist = m.nhist;
     k->hist = m.hist;
-    if (b.load == 1 && m.no_late_base && m.row_base > 0) {
-        /* A --state run's checkpoint from before late_base: the chain's
-         * earlier late rows are not told apart from this run's, so all of
-         * them so far are taken for earlier ones (this run is judged on
-         * its rows after the resume), rather than every earlier run's
-         * counted against this one. Collective: every rank reads the same
-         * snapshot attributes. */
-        int64_t l = k->s.st->tot.late_events;
-        rc = comm_sum_i64(c, &l, 1, 1, err);
-        if (rc != CS_OK)
-            return rc;
-        k->late_base = (uint64_t)l;
-    }
-    if (b.load == 2) {
+    /* A --state run's checkpoint from before late_base tells the chain's
+     * earlier late rows not apart from this run's: all of them so far are
+     * taken for earlier ones (the run is judged on its rows after the
+     * resume), rather than every earlier run's counted against it. */
+    int no_late_base = b.load == 1 && m.no_late_base && m.row_base > 0;
+    if (b.load == 2 || no_late_base) {
         /* The chain's rejected and late rows so far: the loaded statistics
          * (a state file is written after the run's last window, so they
-         * are all earlier runs'). Collective: every rank loads. */
+         * are all earlier runs'). Collective: every rank loads, and reads
+         * the same snapshot attributes. */
         int64_t r[2] = {k->s.st->tot.rejected_events, k->s.st->tot.late_events};
         rc = comm_sum_i64(c, r, 2, 1, err);
         if (rc != CS_OK)
             return rc;
-        k->rejected_base = (uint64_t)r[0];
+        if (b.load == 2)
+            k->rejected_base = (uint64_t)r[0];
         k->late_base = (uint64_t)r[1];
     }
     if (b.load == 1) {

@@ -179,7 +179,8 @@ static int read_attrs(hid_t f, cs_snap_meta *m, int64_t *maxts, cs_err *err)
     /* absent in snapshots written before max_reject_share: judged as 0 */
     int64_t rb = 0;
     m->rejected_base = h5_attr_get_int64(f, "rejected_base", &rb) && rb > 0 ? (uint64_t)rb : 0;
-    /* absent in snapshots written before max_late_share: judged as 0 */
+    /* absent in snapshots written before max_late_share: 0, and
+     * no_late_base for ckpt_begin to judge a --state run's resume by */
     int64_t lb = 0;
     m->no_late_base = !h5_attr_get_int64(f, "late_base", &lb);
     m->late_base = lb > 0 ? (uint64_t)lb : 0;
