@@ -7,6 +7,7 @@
 #include <mpi.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "clickseg/checkpoint.h"
@@ -38,6 +39,24 @@ static void usage(FILE *out)
     fprintf(out, "\n`clickseg COMMAND --help` describes each command.\n"
                  "Exit status: 0 ok, 2 usage, 3 config, 4 input data, 5 I/O or output exists,\n"
                  "6 out of memory, 7 stopped by a signal, 1 internal error.\n");
+}
+
+/* A file whose close failed (a full disk: the close's own metadata writes
+ * found no room) stays in HDF5's table half torn down, and HDF5 closes
+ * every file left open again from MPI_Finalize: 1.10.8 then crashes each
+ * rank holding one (SIGSEGV in H5F__close_cb). The command has failed and
+ * said why, so when any rank holds such a file every rank leaves with the
+ * failure's status before MPI_Finalize (all of them: a rank left inside
+ * MPI_Finalize's fence would wait for the others). */
+static void leave_if_file_left_open(const cs_comm *c, int status)
+{
+    int mine[2] = {status != 0 && H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_FILE) > 0, status},
+        all[2] = {0, 0};
+    if (MPI_Allreduce(mine, all, 2, MPI_INT, MPI_MAX, c->comm) != MPI_SUCCESS || !all[0])
+        return;
+    fflush(stdout);
+    fflush(stderr);
+    _exit(status ? status : all[1]);
 }
 
 int main(int argc, char **argv)
@@ -75,6 +94,7 @@ int main(int argc, char **argv)
     cs_comm c;
     comm_world(&c);
     int status = fn(&c, argc - 1, argv + 1);
+    leave_if_file_left_open(&c, status);
     MPI_Finalize();
     return status;
 }
