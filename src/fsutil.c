@@ -373,7 +373,40 @@ void fs_abandon_output(const char *tmp)
     rmdir(tmp);
 }
 
-int fs_reserve(const char *path, uint64_t bytes, cs_err *err)
+/* The ballast beside path (fs_reserve): "<path>.room". */
+static void room_path(const char *path, char *out, size_t n)
+{
+    snprintf(out, n, "%s.room", path);
+}
+
+/* Writes `bytes` of zeros to a new file at p and makes the file system
+ * commit them (fsync: NFS reports a full disk or quota only there). 0, or
+ * the errno of the first failure, with nothing left at p. */
+static int write_ballast(const char *p, uint64_t bytes)
+{
+    static const char zeros[65536];
+    int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return errno;
+    int e = 0;
+    for (uint64_t at = 0; !e && at < bytes;) {
+        size_t k = bytes - at < sizeof zeros ? (size_t)(bytes - at) : sizeof zeros;
+        ssize_t w = pwrite(fd, zeros, k, (off_t)at);
+        if (w <= 0)
+            e = w < 0 ? errno : ENOSPC;
+        else
+            at += (uint64_t)w;
+    }
+    if (!e && fsync(fd) != 0)
+        e = errno;
+    if (close(fd) != 0 && !e)
+        e = errno;
+    if (e)
+        unlink(p);
+    return e;
+}
+
+int fs_reserve(const char *path, uint64_t bytes, uint64_t close_room, cs_err *err)
 {
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0)
@@ -388,9 +421,23 @@ int fs_reserve(const char *path, uint64_t bytes, cs_err *err)
         e = errno;
     close(fd);
     /* Any other failure: the file system cannot set space aside (NFSv3,
-     * some parallel file systems); statvfs is then the only guard. */
-    if (e && e != ENOSPC && e != EDQUOT)
+     * Lustre before 2.14, some others). statvfs is a guard against a disk
+     * that is full already; the ballast one against a quota (statvfs does
+     * not see it) and for the close, whose metadata writes must not fail
+     * on some ranks only: it is deleted just before HDF5 closes the file. */
+    if (e && e != ENOSPC && e != EDQUOT) {
         e = have_free && avail < bytes ? ENOSPC : 0;
+        char room[PATH_MAX + 8];
+        room_path(path, room, sizeof room);
+        int b = e || !close_room ? 0 : write_ballast(room, close_room);
+        if (b) {
+            char size[32];
+            fmt_mib(size, sizeof size, (double)close_room / 1048576.0);
+            return cs_err_set(err, CS_EIO, "not enough space (%s): writing %s beside the file "
+                              "failed (its file system cannot set space aside; a quota?)",
+                              strerror(b), size);
+        }
+    }
     if (!e)
         return CS_OK;
     char dir[PATH_MAX], need[32], freeb[32];
@@ -405,8 +452,16 @@ int fs_reserve(const char *path, uint64_t bytes, cs_err *err)
                       "about %s", strerror(e), dir, freeb, need);
 }
 
+void fs_release_room(const char *path)
+{
+    char room[PATH_MAX + 8];
+    room_path(path, room, sizeof room);
+    unlink(room);
+}
+
 void fs_unreserve(const char *path)
 {
+    fs_release_room(path);
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0)

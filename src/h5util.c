@@ -246,21 +246,28 @@ int h5_write_column(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const
 
 int h5_close_file(const cs_comm *c, hid_t f, const char *path, cs_err *err)
 {
+    /* The ballast goes before the agreement, so no rank starts the close
+     * (metadata is written by several ranks) before its room is free. */
+    if (c->rank == 0)
+        fs_release_room(path);
     int rc = comm_agree(c, err);
-    int was_ok = rc == CS_OK;
-    if (!was_ok) {
-        /* One rank truncates, and none starts the close (whose metadata
-         * writes are collective) before the space is back. */
+    if (rc != CS_OK) {
+        /* Not closed: the file is the caller's to remove, and the close
+         * would write its metadata collectively on a disk that may have
+         * no room for it. One such write failing on some ranks only left
+         * the others waiting inside HDF5 for ever (3 or more ranks); a
+         * close failing on all of them leaves HDF5 a half-closed file
+         * that MPI_Finalize crashes on. The command fails, and main
+         * leaves before MPI_Finalize when HDF5 still holds a file. */
         if (c->rank == 0) {
-            int gone = truncate(path, 0);
-            (void)gone;   /* without it the close fails as it would have */
+            int gone = truncate(path, 0);   /* the space back now, not at exit */
+            (void)gone;
         }
-        MPI_Barrier(c->comm);
+        return rc;
     }
-    if (H5Fclose(f) < 0 && rc == CS_OK)
+    if (H5Fclose(f) < 0)
         rc = h5_fail(err, CS_EIO, "%s: closing", path);
-    if (was_ok)
-        rc = comm_agree(c, err);
+    rc = comm_agree(c, err);
     if (rc == CS_OK && c->rank == 0)
         fs_unreserve(path);
     return rc;
@@ -277,7 +284,7 @@ int h5_close_file(const cs_comm *c, hid_t f, const char *path, cs_err *err)
 int h5_reserve(const cs_comm *c, const char *path, uint64_t bytes, cs_err *err)
 {
     if (c->rank == 0 && err->code == CS_OK)
-        fs_reserve(path, bytes + RESERVE_SLACK(bytes), err);
+        fs_reserve(path, bytes + RESERVE_SLACK(bytes), RESERVE_SLACK(bytes), err);
     return comm_agree(c, err);
 }
 

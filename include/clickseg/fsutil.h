@@ -57,13 +57,20 @@ int fs_is_output(const char *name, const char *const *outputs);
  * inside HDF5 for ever), so a full disk must be found before HDF5 writes.
  * CS_EIO ("not enough space (...): DIR has ... free, the file needs about
  * ...", for the caller to prefix with the file's name) when
- * the disk (or a quota) has not the room; when the file system cannot set
- * space aside, the same error if statvfs shows too little free, else
- * CS_OK unprotected. */
-int fs_reserve(const char *path, uint64_t bytes, cs_err *err);
+ * the disk (or a quota) has not the room. When the file system cannot set
+ * space aside: the same error if statvfs shows too little free, or if a
+ * ballast of close_room bytes ("<path>.room", written and synced) does
+ * not fit; else CS_OK, the data's writes unprotected but the close's room
+ * kept in the ballast until fs_release_room. */
+int fs_reserve(const char *path, uint64_t bytes, uint64_t close_room, cs_err *err);
+
+/* Deletes the ballast of path, if any (fs_reserve): right before the
+ * file's close, whose metadata writes then find its room. */
+void fs_release_room(const char *path);
 
 /* Gives back what fs_reserve set aside past the end of the file at path,
- * now complete (best effort: what cannot be given back stays allocated). */
+ * now complete (best effort: what cannot be given back stays allocated),
+ * and its ballast. */
 void fs_unreserve(const char *path);
 
 /* Creates dir and its parents (like mkdir -p). */

@@ -67,17 +67,19 @@ int h5_write_column(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const
 
 /* Closes file f, created at path for writing on c's ranks with the mpio
  * driver; err holds the caller's status of the writing so far. Collective:
- * every rank returns the lowest failing rank's error. HDF5 (1.10) writes its metadata as it closes a file, and a close
- * that fails for want of space leaves an id behind whose file is already
- * freed, which H5close (in MPI_Finalize) closes again: every rank dies
- * with SIGSEGV. So after a failure the file, which the caller removes, is
- * truncated to nothing first, giving the close the space the file took.
- * (No H5Fflush first: one that fails leaves the cache unable to flush
- * again, and the close then fails whatever the space.) Returns CS_OK, the
- * writing's error, or the close's (CS_EIO, naming path). After a good
- * close rank 0 gives back the room h5_reserve set aside past the file's
- * end. report.h5, one
- * rank's file, is written from memory instead (report_h5.c). */
+ * every rank returns the lowest failing rank's error. After a failure the
+ * file is not closed but emptied (the caller removes it): HDF5 (1.10)
+ * writes its metadata collectively as it closes a file, and on a full
+ * disk a close that fails on some ranks only leaves the others waiting in
+ * HDF5 for ever, while one that fails on all leaves an id whose file is
+ * freed, which MPI_Finalize closes again and crashes on. The command then
+ * fails, and main.c leaves before MPI_Finalize while HDF5 holds a file.
+ * Before the close rank 0 deletes the file's ballast (fs_reserve), so the
+ * close's metadata finds room where space could not be set aside.
+ * Returns CS_OK, the writing's error, or the close's (CS_EIO, naming
+ * path). After a good close rank 0 gives back the room h5_reserve set
+ * aside past the file's end. report.h5, one rank's file, is written from
+ * memory instead (report_h5.c). */
 int h5_close_file(const cs_comm *c, hid_t f, const char *path, cs_err *err);
 /* Collective, right after the file at path was created (by H5Fcreate on
  * c's ranks) and before anything is written to it: rank 0 sets aside
@@ -89,8 +91,11 @@ int h5_close_file(const cs_comm *c, hid_t f, const char *path, cs_err *err);
  * collective points where a failed rank leaves the others waiting): with
  * the room set aside no write fails, and a full disk is this call's clean
  * CS_EIO. A rank whose err is set on entry makes every rank return that
- * error, nothing reserved. h5_close_file gives back what the file did
- * not use. */
+ * error, nothing reserved. Where the file system cannot set space aside,
+ * rank 0 writes a ballast of HDF5's share instead ("<path>.room", a
+ * full disk or quota there is this call's CS_EIO), which h5_close_file
+ * deletes for the close's metadata. h5_close_file gives back what the file
+ * did not use. */
 int h5_reserve(const cs_comm *c, const char *path, uint64_t bytes, cs_err *err);
 
 /* The v1 event-type enum (base uint8); the caller closes it. */

@@ -62,26 +62,31 @@ export FAIL_MATCH=/customers.h5 FAIL_SPACE=100000
 clean_fail 5 "customers.h5: .*(write failed|No space left on device)" \
     shim "$CLICKSEG" run -q -i arch -o cu
 [ ! -e cu ] && ! ls -d cu.tmp.* 2> /dev/null || fail "a failed run left output"
-# ... on a file system that cannot set space aside, where statvfs shows
-# room another job then takes: the write fails, and the ranks agree on it
-# and empty the file before closing it. Not on 3 ranks: there MPI-IO's
-# collective writes can lose the ENOSPC, and HDF5 hangs in the close
-# (docs/checkpoint.md).
-if [ "$NRANKS" -le 2 ]; then
-    export FAIL_NOFALLOCATE=1 FAIL_STATVFS=1000000000
-    clean_fail 5 "customers.h5: .*(write failed|No space left on device)" \
-        shim -x FAIL_NOFALLOCATE -x FAIL_STATVFS "$CLICKSEG" run -q -i arch -o cu
-    ! grep -q "not enough space" err.txt || fail "statvfs's lie was not believed"
-    [ ! -e cu ] && ! ls -d cu.tmp.* 2> /dev/null || fail "a failed run left output"
-    # ... so full that even the emptied file has no room for the close's
-    # metadata: the close fails, and HDF5 would close the file again from
-    # MPI_Finalize and crash every rank (main.c leaves before it).
-    export FAIL_SPACE=5000
-    clean_fail 5 "customers.h5: .*(write failed|No space left on device)" \
-        shim -x FAIL_NOFALLOCATE -x FAIL_STATVFS "$CLICKSEG" run -q -i arch -o cu
-    [ ! -e cu ] && ! ls -d cu.tmp.* 2> /dev/null || fail "a failed run left output"
-    unset FAIL_NOFALLOCATE FAIL_STATVFS
-fi
+# ... on a file system that cannot set space aside (fallocate fails), where
+# statvfs shows room that is not there (a quota, or another job takes it)
+# and the file and its ballast share one disk (FAIL_POOL). Too little for
+# the ballast (HDF5's share, 0.25 MiB here): a clean error before HDF5
+# writes. Room for the ballast but not the data: the write fails, and the
+# ranks agree on it and leave the file unclosed (its close writes metadata
+# collectively: on 3 ranks MPI-IO lost the ENOSPC there and HDF5 hung, or
+# crashed in MPI_Finalize; docs/checkpoint.md). Room for all: the run
+# completes, equal to one with space set aside, and no ballast is left.
+export FAIL_MATCH=customers.h5 FAIL_POOL=1 FAIL_NOFALLOCATE=1 FAIL_STATVFS=1000000000
+pool() { shim -x FAIL_POOL -x FAIL_NOFALLOCATE -x FAIL_STATVFS "$@"; }
+export FAIL_SPACE=40000
+clean_fail 5 "customers.h5: not enough space \(No space left on device\): writing 0.25 MiB beside the file failed" \
+    pool "$CLICKSEG" run -q -i arch -o cu
+[ ! -e cu ] && ! ls -d cu.tmp.* 2> /dev/null || fail "a failed run left output"
+export FAIL_SPACE=400000
+clean_fail 5 "customers.h5: .*(write failed|No space left on device)" pool "$CLICKSEG" run -q -i arch -o cu
+! grep -q "not enough space" err.txt || fail "statvfs's lie was not believed"
+[ ! -e cu ] && ! ls -d cu.tmp.* 2> /dev/null || fail "a failed run left output"
+export FAIL_SPACE=100000000
+pool "$CLICKSEG" run -q -i arch -o cu
+$CMP --same whole cu
+! ls cu/*.room 2> /dev/null || fail "a ballast was left: $(ls cu)"
+rm -rf cu
+unset FAIL_POOL FAIL_NOFALLOCATE FAIL_STATVFS
 
 # 4. ... while report.h5 is written (rank 0 alone, built in memory and
 # written as one image: a full disk is a failed write, not a failed close).

@@ -11,9 +11,12 @@
  * fstatvfs on such a file reports the room left as free (FAIL_STATVFS
  * bytes when set: a disk another job fills after the check). With
  * FAIL_NOFALLOCATE set, fallocate on such a file fails with EOPNOTSUPP, as
- * on a file system that cannot set space aside. Built by the test with cc
+ * on a file system that cannot set space aside. With FAIL_POOL set, the
+ * matched files of one directory share one disk of FAIL_SPACE bytes (a
+ * file and its ballast, "<file>.room"). Built by the test with cc
  * -shared; everything else passes through. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -31,13 +34,10 @@
 
 #include "shim_fd.h"
 
-static int matches(int fd)
+static int path_matches(const char *t)
 {
     const char *m = getenv("FAIL_MATCH");
     if (!m || !*m)
-        return 0;
-    char t[4096];
-    if (!shim_fd_path(fd, t, sizeof t))
         return 0;
     char pat[4096];
     snprintf(pat, sizeof pat, "%s", m);
@@ -45,6 +45,39 @@ static int matches(int fd)
         if (strstr(t, s))
             return 1;
     return 0;
+}
+
+static int matches(int fd)
+{
+    char t[4096];
+    return shim_fd_path(fd, t, sizeof t) && path_matches(t);
+}
+
+/* With FAIL_POOL: the bytes every matched file in fd's directory holds,
+ * the files sharing one disk of FAIL_SPACE (a file and its ballast). */
+static unsigned long long pool_used(int fd)
+{
+    char t[4096];
+    if (!shim_fd_path(fd, t, sizeof t))
+        return 0;
+    char *slash = strrchr(t, '/');
+    if (!slash)
+        return 0;
+    *slash = '\0';
+    DIR *d = opendir(*t ? t : "/");
+    if (!d)
+        return 0;
+    unsigned long long used = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char p[8192];
+        struct stat st;
+        snprintf(p, sizeof p, "%s/%s", t, e->d_name);
+        if (path_matches(p) && stat(p, &st) == 0 && S_ISREG(st.st_mode))
+            used += (unsigned long long)st.st_blocks * 512;
+    }
+    closedir(d);
+    return used;
 }
 
 /* Far past the end of any file the tests write: the room a failed write
@@ -101,7 +134,8 @@ static unsigned long long simulated(int fd, unsigned long long *used)
     struct stat st;
     if (!space || !*space || !matches(fd) || fstat(fd, &st) != 0)
         return 0;
-    *used = (unsigned long long)st.st_blocks * 512;
+    const char *pool = getenv("FAIL_POOL");
+    *used = pool && *pool ? pool_used(fd) : (unsigned long long)st.st_blocks * 512;
     return strtoull(space, NULL, 10);
 }
 
