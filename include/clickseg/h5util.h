@@ -51,7 +51,9 @@ void h5_attr_int_text(hid_t obj, const char *name, char *buf, size_t n);
 /* Collective (MPI-IO, the file opened with an mpio driver): rows
  * [off, off + n) of the 1-D dataset d read as mtype into buf. A rank with
  * n == 0 (buf may then be NULL) still takes part, as a collective read
- * needs. Negative when HDF5 fails. */
+ * needs; so does a rank whose range lies past the dataset's end (or whose
+ * dataset is not 1-D), with an empty range, and then fails with the
+ * cause for h5_fail. Negative when HDF5 fails. */
 herr_t h5_read_rows(hid_t d, hid_t mtype, uint64_t off, uint64_t n, void *buf);
 
 /* Rows [off, off + n) of the 1-D dataset d written from buf (as mtype)
