@@ -141,8 +141,16 @@ static int plan_inputs(run_ctx *x, cs_err *err)
     int aside = 0;   /* files without events: profile tables, dictionaries */
     for (int i = 0; rc == CS_OK && i < pl.n; i++) {
         aside += !info[i].has_events;
-        if (info[i].has_dictionaries && !x->dict_path[0])
-            snprintf(x->dict_path, sizeof x->dict_path, "%s", info[i].path);
+        if (!info[i].has_dictionaries)
+            continue;
+        char (*d)[1024] = cs_realloc(x->dict_paths, (size_t)(x->ndicts + 1) * sizeof *d, err,
+                                     "dictionary list");
+        if (!d) {
+            rc = CS_ENOMEM;
+            break;
+        }
+        x->dict_paths = d;
+        snprintf(x->dict_paths[x->ndicts++], sizeof *d, "%s", info[i].path);
     }
     if (rc == CS_OK && x->plan.nfiles == 0)
         rc = aside == pl.n
@@ -320,10 +328,14 @@ static int fill_meta(run_ctx *x, cs_run_meta *m, double t_start, cs_err *err)
     m->total_rows = x->plan.total_rows;
     m->config_hash = config_hash(x->cfg);
     snprintf(m->run_id, sizeof m->run_id, "%s", x->ck.run_id);
+    /* every input dictionary, one a line (as a merged report lists its runs') */
     char real[PATH_MAX];
-    if (x->dict_path[0])
-        snprintf(m->dictionaries, sizeof m->dictionaries, "%s",
-                 realpath(x->dict_path, real) ? real : x->dict_path);
+    for (int i = 0, at = 0; i < x->ndicts; i++) {
+        const char *d = realpath(x->dict_paths[i], real) ? real : x->dict_paths[i];
+        if (strlen(d) + 2 < sizeof m->dictionaries - (size_t)at)
+            at += snprintf(m->dictionaries + at, sizeof m->dictionaries - (size_t)at, "%s%s",
+                           at ? "\n" : "", d);
+    }
     snprintf(m->inputs, sizeof m->inputs, "%s", x->o->inputs_desc);
     snprintf(m->currency, sizeof m->currency, "%s", x->plan.currency);
     int64_t v[PH_N + 1], fastest[PH_N];
@@ -437,9 +449,14 @@ static int check_shares(run_ctx *x, uint64_t w, cs_err *err)
  * results: said in a note, as merge does. */
 static int target_keys(run_ctx *x, cs_err *err)
 {
-    const char *dicts[1] = {x->dict_path};
-    char gone[sizeof x->dict_path];
-    int rc = userkeys_for_ranking(&x->ranking, dicts, 1, gone, sizeof gone, err);
+    const char **dicts = cs_calloc((size_t)x->ndicts, sizeof *dicts, err, "dictionary list");
+    if (!dicts)
+        return CS_ENOMEM;
+    for (int i = 0; i < x->ndicts; i++)
+        dicts[i] = x->dict_paths[i];
+    char gone[sizeof *x->dict_paths];
+    int rc = userkeys_for_ranking(&x->ranking, dicts, x->ndicts, gone, sizeof gone, err);
+    free(dicts);
     if (rc == CS_OK && gone[0])
         fprintf(stderr, "clickseg run: note: the user dictionary in %s is gone (it was there "
                 "when the run started): targets.csv and prospects.csv list the hashed ids "
@@ -476,7 +493,7 @@ static int epilog(run_ctx *x, double t_start, cs_err *err)
     cs_run_meta meta;
     if (rc == CS_OK)
         rc = fill_meta(x, &meta, t_start, err);
-    if (rc == CS_OK && c->rank == 0 && x->dict_path[0])
+    if (rc == CS_OK && c->rank == 0 && x->ndicts)
         rc = target_keys(x, err);
     if (rc == CS_OK && c->rank == 0)
         rc = report_write_summary(x->outtmp, x->cfg, &x->st, &x->ranking, &meta, err);
@@ -527,6 +544,7 @@ static void cleanup(run_ctx *x)
     rank_free(&x->ranking);
     tz_close(&x->tz);
     plan_free(&x->plan);
+    free(x->dict_paths);
     ckpt_end(&x->ck);
 }
 

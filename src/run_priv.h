@@ -60,7 +60,10 @@ typedef struct run_ctx {
     int ck_lock_fd;                /* rank 0: the checkpoint directory's (ckpt_lock_dir) */
     int finished;                  /* the checkpoint's run had published: nothing to do
                                     * (ckpt_published) */
-    char dict_path[1024];          /* rank 0: an input holding /dictionaries ("" none) */
+    char (*dict_paths)[1024];      /* rank 0: the inputs holding /dictionaries, in input
+                                    * order (an archive directory each: every one is looked
+                                    * in, as merge looks in every run's) */
+    int ndicts;
     cs_ckpt ck;                    /* checkpoints, --resume, signals, --state */
     uint64_t passes;               /* window parts run (window_parts, and parts split by skew) */
     uint64_t part_fit;             /* events a rank may receive in a part (window_parts) */
