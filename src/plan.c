@@ -1,6 +1,7 @@
 /* plan.c — file order, windows and per-rank row ranges (see plan.h). */
 #include "clickseg/plan.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,14 @@ static int cmp_file(const void *pa, const void *pb)
         return a->ts_first < b->ts_first ? -1 : 1;
     if (a->ts_last != b->ts_last)
         return a->ts_last < b->ts_last ? -1 : 1;
-    return strcmp(a->path, b->path);
+    /* By real path: the order (which decides equal times of one user, and
+     * which rows are late) must not follow how the inputs were spelled
+     * ("./logs/b.h5" sorted before "logs/a.h5"). Only ties get here. */
+    char ra[PATH_MAX], rb[PATH_MAX];
+    const char *qa = realpath(a->path, ra) ? ra : a->path;
+    const char *qb = realpath(b->path, rb) ? rb : b->path;
+    int c = strcmp(qa, qb);
+    return c ? c : strcmp(a->path, b->path);
 }
 
 int plan_build(const cs_file_info *info, int n, int64_t memory_per_rank,

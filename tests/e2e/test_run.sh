@@ -114,4 +114,36 @@ PY
 mpi "$NRANKS" "$CLICKSEG" run -q -i arch/*.h5 -o globbed
 mpi "$NRANKS" "$CLICKSEG" run -q -i arch -o dir
 $CMP --same dir globbed
+# Two servers' logs of the same minutes (equal first, middle and last
+# times: second resolution), one user in both at one second: a view on one,
+# a purchase on the other. Files of equal times are ordered by path, so the
+# view comes first or not, and views_before_purchase (here a rule) follows
+# the order. However the inputs are spelled (./, absolute, directories),
+# the order is the same, so is the report.
+mkdir -p tie/web1 tie/web2
+$PY - <<'PY'
+import h5py, numpy as np
+T0 = int(np.datetime64("2024-05-01T10:00:00", "us").astype(np.int64)); S = 1_000_000
+def w(p, u, et, pr):
+    with h5py.File(p, "w") as f:
+        f["events/ts"] = np.array([T0, T0 + 300 * S, T0 + 600 * S], dtype=np.int64)
+        f["events/user_id"] = np.array(u, dtype=np.uint64)
+        f["events/event_type"] = np.array(et, dtype=np.uint8)
+        f["events/price"] = np.array(pr, dtype=np.int64)
+w("tie/web1/a.h5", [1, 7, 2], [0, 1, 0], [0, 0, 0])       # user 7 views a product at 10:05
+w("tie/web2/a.h5", [3, 7, 4], [0, 6, 0], [0, 5000, 0])    # ... and buys it at 10:05
+PY
+cat > tie.cfg <<'CFG'
+rules = (
+  { segment = "direct_buyer"; when = ( "purchases >= 1", "views_before_purchase == 0" ); },
+  { segment = "buyer"; when = ( "purchases >= 1" ); },
+  { segment = "other"; }
+);
+CFG
+mpi "$NRANKS" "$CLICKSEG" run -q -c tie.cfg -i tie/web1/a.h5 -i tie/web2/a.h5 -o tie_a
+mpi "$NRANKS" "$CLICKSEG" run -q -c tie.cfg -i ./tie/web2/a.h5 -i tie/web1/a.h5 -o tie_b
+mpi "$NRANKS" "$CLICKSEG" run -q -c tie.cfg -i tie/web2 -i "$PWD/tie/web1/" -o tie_c
+for o in tie_b tie_c; do
+    cmp tie_a/segments.csv "$o/segments.csv" || fail "$o: the spelling of the inputs changed the report"
+done
 echo "test_run: ok ($NRANKS ranks)"
