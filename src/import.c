@@ -5,6 +5,7 @@
 #include "clickseg/import.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 
 #include "clickseg/fslock.h"
 #include "clickseg/fsutil.h"
+#include "clickseg/numfmt.h"
 #include "clickseg/textin.h"
 #include "import_impl.h"
 
@@ -171,6 +173,41 @@ static int share_inputs(imp_ctx *x, cs_err *err)
 
 /* ---- parsing (every rank) ---- */
 
+/* ---- progress (rank 0) ---- */
+
+void imp_step(imp_ctx *x, const char *fmt, ...)
+{
+    if (!x->tick.on)
+        return;
+    char step[96];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(step, sizeof step, fmt, ap);
+    va_end(ap);
+    ticker_step(&x->tick, step, comm_wtime());
+}
+
+void imp_tick(imp_ctx *x, double frac)
+{
+    if (x->tick.on)
+        ticker_update(&x->tick, frac, comm_wtime());
+}
+
+/* Rank 0's share of the input parsed so far, in bytes: the segments done
+ * and the plain file's offset in this one (a gzip file counts when done:
+ * its offset is into the decompressed text). */
+static void parse_tick(imp_ctx *x, const textin_seg *s, const cs_textin *t)
+{
+    int64_t in = x->files[s->file].gzip ? 0 : textin_offset(t) - s->start;
+    imp_tick(x, x->tick_total ? (double)(x->tick_done + in) / (double)x->tick_total : 0);
+}
+
+/* The bytes of a segment, as parse_tick counts them. */
+static int64_t seg_bytes(const imp_ctx *x, const textin_seg *s)
+{
+    return x->files[s->file].gzip ? x->files[s->file].bytes : s->end - s->start;
+}
+
 /* Parses one segment; counts into cnt (file's row of FC_N). A full
  * buffer of events goes to disk as a sorted run (import_ext.c). */
 static int parse_segment(imp_ctx *x, const textin_seg *s, int64_t *cnt, cs_err *err)
@@ -215,11 +252,14 @@ static int parse_segment(imp_ctx *x, const textin_seg *s, int64_t *cnt, cs_err *
         }
         if (rc == CS_OK)
             rc = iext_add(x, err);
+        if ((local & 0xffff) == 0)
+            parse_tick(x, s, t);
     }
     if (rc == CS_OK && got < 0)
         rc = err->code;
     textin_close(t);
     cnt[FC_LINES] += (int64_t)local;
+    x->tick_done += seg_bytes(x, s);
     return rc;
 }
 
@@ -246,6 +286,9 @@ static int parse_all(imp_ctx *x, cs_err *err)
         gz[i] = x->files[i].gzip;
     }
     int nseg = rc == CS_OK ? textin_plan(bytes, gz, nf, c->rank, c->size, seg) : 0;
+    for (int i = 0; i < nseg; i++)
+        x->tick_total += seg_bytes(x, &seg[i]);
+    imp_step(x, "parsing");
     for (int i = 0; rc == CS_OK && i < nseg; i++) {
         int64_t before = x->cnt[seg[i].file * FC_N + FC_LINES];
         rc = parse_segment(x, &seg[i], &x->cnt[seg[i].file * FC_N], err);
@@ -326,6 +369,7 @@ static int build_in_memory(imp_ctx *x, cs_err *err)
         return rc;
     x->t_sort = comm_wtime() - t;
     t = comm_wtime();
+    imp_step(x, "writing");
     if ((rc = iwrite_plan(x, err)) != CS_OK || (rc = iwrite_reserve(x, err)) != CS_OK ||
         (rc = idict_write(x, err)) != CS_OK || (rc = iwrite_events(x, err)) != CS_OK)
         return rc;
@@ -367,6 +411,8 @@ static int build_archive(imp_ctx *x, cs_err *err)
                           x->final, x->final, imp_reason_name(top), (long long)x->reasons[top],
                           x->c->rank == 0 ? x->first_reject : "");
     }
+    char n[NUMFMT_MAX];
+    imp_step(x, "sorting %s events", fmt_uint(n, sizeof n, (uint64_t)imp_total(x, FC_EVENTS)));
     double t = comm_wtime();
     int rc = idict_merge(x, err);
     x->t_dict = comm_wtime() - t;
@@ -402,6 +448,8 @@ int import_run(const cs_comm *c, const cs_config *cfg, const cs_import_opts *o,
     x->lock_fd = -1;
     iext_init(x);
     x->t_start = comm_wtime();
+    ticker_init(&x->tick, stderr, "clickseg import", c->rank == 0 && !o->quiet, o->progress,
+                x->t_start);
     snprintf(x->final, sizeof x->final, "%s", o->output);
     fs_trim_slashes(x->final);
     const char *fmt = o->format ? o->format : cfg->import_format;
@@ -440,6 +488,7 @@ int import_run(const cs_comm *c, const cs_config *cfg, const cs_import_opts *o,
     res->dropped = x->dropped;
     res->files = x->nperiods;
     res->seconds = comm_wtime() - x->t_start;
+    ticker_end(&x->tick);
     iext_cleanup(x);
     imp_parser_free(&x->p);
     free(x->wmem);

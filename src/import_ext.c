@@ -478,6 +478,7 @@ int iext_build(imp_ctx *x, cs_err *err)
     x->t_sort += comm_wtime() - t;
     if (err->code == CS_OK && iwrite_reserve(x, err) == CS_OK && idict_write(x, err) == CS_OK) {
         iwrite_buffers(x, err);
+        imp_step(x, "sorting and writing (%d window%s)", x->nwindows, x->nwindows == 1 ? "" : "s");
         if (comm_agree(c, err) == CS_OK)
             iwin_write_pass(x, pos, err);
     }

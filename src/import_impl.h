@@ -10,6 +10,7 @@
 #include "clickseg/comm.h"
 #include "clickseg/import.h"
 #include "clickseg/importer.h"
+#include "clickseg/progress.h"
 
 /* Per-file counters (summed over ranks). */
 enum { FC_LINES, FC_HEADER, FC_BLANK, FC_ROWS, FC_REJECTED, FC_EVENTS, FC_N };
@@ -73,7 +74,14 @@ typedef struct imp_ctx {
      * the most any rank has (the number of collective write rounds) */
     uint64_t *pfirst, *pcnt, *poff, *pmost;
     double t_start, t_parse, t_spill, t_dict, t_sort, t_write;
+    cs_ticker tick;             /* rank 0's progress (comm_wtime seconds) */
+    int64_t tick_total, tick_done;   /* rank 0's input bytes: all, parsed segments' */
 } imp_ctx;
+
+/* import.c: a new step of the import on rank 0's progress line, its name
+ * from fmt; and its fraction done (both no-ops unless progress is on). */
+void imp_step(imp_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void imp_tick(imp_ctx *x, double frac);
 
 /* import_dict.c: merges the ranks' dictionaries and assigns 32-bit ids
  * (x->remap_*, x->dict_*); then writes x->tmp/dictionaries.h5 when any is

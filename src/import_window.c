@@ -135,6 +135,7 @@ static int run_pass(imp_ctx *x, ext_pass *s, cs_err *err)
     const cs_comm *c = x->c;
     /* each step's failure is in err; comm_agree makes it every rank's */
     for (int w = 0; w < x->nwindows; w++) {
+        imp_tick(x, (double)w / x->nwindows);
         double t = comm_wtime();
         gather_window(x, s, w, err);
         if (comm_agree(c, err) != CS_OK)

@@ -323,6 +323,7 @@ int iwrite_events(imp_ctx *x, cs_err *err)
     if (comm_agree(x->c, err) != CS_OK)
         return err->code;
     for (int k = 0; k < x->nperiods; k++) {
+        imp_tick(x, (double)k / x->nperiods);
         uint64_t rounds = (x->pmost[k] + x->wrows - 1) / x->wrows;
         int r = write_period(x, &x->per[k], x->pfirst[k], x->pcnt[k], x->poff[k], rounds, err);
         if (rc == CS_OK)

@@ -1,4 +1,5 @@
-/* progress.c — progress lines of a run (see progress.h). */
+/* progress.c — progress lines of a run, and the ticker of import's steps
+ * (see progress.h). */
 #include "clickseg/progress.h"
 
 #include <stdlib.h>
@@ -20,7 +21,7 @@ int progress_mode_from_name(const char *name)
  * for stdout, whatever its own stdout is), so the rank looks at its parent
  * (mpirun or its daemon; Linux /proc). In a batch job mpirun's stderr is
  * the job's log file: plain lines. */
-static int watched_by_terminal(FILE *out)
+int progress_watched_by_terminal(FILE *out)
 {
     if (isatty(fileno(out)))
         return 1;
@@ -50,7 +51,7 @@ void progress_init(cs_progress *p, const cs_comm *c, FILE *out, int mode, int qu
     p->rank = c->rank;
     p->verbose = verbose;
     p->on = !quiet && (plan->nwindows > 1 || verbose);
-    p->live = !verbose && (mode == PROGRESS_LIVE || (mode == PROGRESS_AUTO && watched_by_terminal(out)));
+    p->live = !verbose && (mode == PROGRESS_LIVE || (mode == PROGRESS_AUTO && progress_watched_by_terminal(out)));
     p->nwindows = plan->nwindows;
     p->total_rows = plan->total_rows;
     p->window_rows = plan->window_rows;
@@ -145,5 +146,74 @@ void progress_end(cs_progress *p)
         fputc('\n', p->out);
         fflush(p->out);
         p->pending = 0;
+    }
+}
+
+/* ---- cs_ticker ---- */
+
+void ticker_init(cs_ticker *t, FILE *out, const char *who, int on, int mode, double t_start)
+{
+    memset(t, 0, sizeof *t);
+    t->out = out;
+    t->who = who;
+    t->on = on;
+    t->live = mode == PROGRESS_LIVE || (mode == PROGRESS_AUTO && progress_watched_by_terminal(out));
+    t->quiet_s = mode == PROGRESS_AUTO ? CS_TICKER_QUIET : 0;
+    t->t_start = t->step_start = t_start;
+    t->last = -1e30;
+}
+
+/* Prints line as the live line or a plain one. */
+static void ticker_put(cs_ticker *t, const char *line, int len, int live)
+{
+    if (live) {
+        size_t pad = t->live_len > (size_t)len ? t->live_len - (size_t)len : 0;
+        fprintf(t->out, "\r%s%*s", line, (int)pad, "");
+        t->live_len = (size_t)len;
+        t->pending = 1;
+    } else {
+        ticker_end(t);
+        fprintf(t->out, "%s\n", line);
+    }
+    fflush(t->out);
+}
+
+void ticker_step(cs_ticker *t, const char *step, double now)
+{
+    snprintf(t->step, sizeof t->step, "%s", step);
+    t->step_start = now;
+    t->last = now;
+    if (!t->on || now - t->t_start < t->quiet_s)
+        return;
+    char line[256], e[NUMFMT_MAX];
+    int len = snprintf(line, sizeof line, "%s: %s (elapsed %s)", t->who, step,
+                       fmt_duration(e, sizeof e, now - t->t_start));
+    if (len > 0)
+        ticker_put(t, line, len, 0);
+}
+
+void ticker_update(cs_ticker *t, double frac, double now)
+{
+    double every = t->live ? CS_PROGRESS_LIVE_EVERY : CS_PROGRESS_LINES_EVERY;
+    if (!t->on || now - t->t_start < t->quiet_s || now - t->last < every)
+        return;
+    t->last = now;
+    frac = frac < 0 ? 0 : frac > 1 ? 1 : frac;
+    double took = now - t->step_start;
+    char line[256], e1[NUMFMT_MAX], e2[NUMFMT_MAX];
+    int len = snprintf(line, sizeof line, "%s: %s: %.0f%% done, elapsed %s, ETA %s", t->who, t->step,
+                       100 * frac, fmt_duration(e1, sizeof e1, now - t->t_start),
+                       frac > 0 ? fmt_duration(e2, sizeof e2, took * (1 - frac) / frac) : "?");
+    if (len > 0)
+        ticker_put(t, line, len, t->live);
+}
+
+void ticker_end(cs_ticker *t)
+{
+    if (t->pending) {
+        fputc('\n', t->out);
+        fflush(t->out);
+        t->pending = 0;
+        t->live_len = 0;
     }
 }

@@ -27,6 +27,7 @@ typedef struct cs_import_opts {
     int ninputs;
     const char *output;          /* the archive directory */
     int force, quiet;
+    int progress;                /* enum cs_progress_mode (progress.h) */
 } cs_import_opts;
 
 typedef struct cs_import_result {

@@ -1,4 +1,6 @@
-/* progress.h — what a long `clickseg run` tells whoever watches it: after
+/* progress.h — what a long job tells whoever watches it. cs_ticker (at
+ * the end) is the plain kind: one process's fraction of a long step and
+ * lines between steps (import). The rest is `clickseg run`'s: after
  * each window, rank 0 writes windows done/total, events done, events/s,
  * elapsed time, ETA and the largest peak memory of any rank to stderr.
  *
@@ -63,5 +65,44 @@ void progress_report(cs_progress *p, uint64_t w, double peak_rss_mib, double now
 
 /* Ends a live line so that what follows starts on a fresh line. */
 void progress_end(cs_progress *p);
+
+/* 1 when a person watches `out` on a terminal (directly, or through
+ * mpirun whose own stderr is one); 0 in a batch job's log file. */
+int progress_watched_by_terminal(FILE *out);
+
+/* One process's progress through a job's steps (import: parsing, sorting,
+ * writing), on `out`. In mode PROGRESS_AUTO silent for the first
+ * CS_TICKER_QUIET seconds of the job, so a short job prints nothing (live
+ * and lines, asked for, print from the start); then a step's fraction as a live
+ * line (a terminal) or a plain line every CS_PROGRESS_LINES_EVERY seconds
+ * (a log), and a line at each new step. Not collective: the caller's rank
+ * 0 ticks for the job, its share standing for everyone's. */
+#define CS_TICKER_QUIET 5.0
+
+typedef struct cs_ticker {
+    FILE *out;
+    const char *who;        /* "clickseg import" */
+    int on, live, pending;
+    size_t live_len;
+    double t_start;         /* the job's start (timer_now()) */
+    double quiet_s;         /* nothing printed before t_start + quiet_s */
+    double step_start;      /* when the step being ticked began */
+    double last;
+    char step[96];
+} cs_ticker;
+
+/* on: whether this process prints (rank 0, not --quiet); mode as run's. */
+void ticker_init(cs_ticker *t, FILE *out, const char *who, int on, int mode, double t_start);
+
+/* A new step: its name ("sorting 10,000,000 events"), printed as a line
+ * once the job is past its quiet start. */
+void ticker_step(cs_ticker *t, const char *step, double now);
+
+/* The step is `frac` (0..1) done: printed when due, with the elapsed time
+ * and the step's ETA at its rate so far. */
+void ticker_update(cs_ticker *t, double frac, double now);
+
+/* Ends a live line. */
+void ticker_end(cs_ticker *t);
 
 #endif

@@ -8,6 +8,7 @@
 #include "clickseg/config.h"
 #include "clickseg/import.h"
 #include "clickseg/importer.h"
+#include "clickseg/progress.h"
 
 static void import_usage(FILE *out)
 {
@@ -31,6 +32,9 @@ static void import_usage(FILE *out)
         "      --set KEY=VALUE   override one config key, e.g. --set import.split=month\n"
         "      --force           replace an archive import wrote in DIR (events*.h5,\n"
         "                        dictionaries.h5); another .h5 there is refused even so\n"
+        "      --progress MODE   progress on stderr: auto (once the import has taken 5 s: a\n"
+        "                        live line on a terminal, plain lines every 5 s in a log),\n"
+        "                        live or lines (from the start)\n"
         "  -q, --quiet           print nothing but errors\n"
         "  -h, --help            this help\n\n"
         "Exit status: 0 ok, 2 usage, 3 config, 4 input data (or too many rejects), 5 I/O or\n"
@@ -46,6 +50,7 @@ typedef struct import_args {
     const char *inputs[MAX_ARGS];
     int ninputs;
     int force, quiet, help;
+    int progress;   /* enum cs_progress_mode */
 } import_args;
 
 static int import_parse(int argc, char **argv, import_args *a, cs_err *err)
@@ -54,7 +59,8 @@ static int import_parse(int argc, char **argv, import_args *a, cs_err *err)
         {"format", required_argument, 0, 'f'}, {"output", required_argument, 0, 'o'},
         {"config", required_argument, 0, 'c'}, {"set", required_argument, 0, 's'},
         {"force", no_argument, 0, 'F'},        {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+        {"progress", required_argument, 0, 'P'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     memset(a, 0, sizeof *a);
     opterr = 0;
     optind = 1;
@@ -79,6 +85,11 @@ static int import_parse(int argc, char **argv, import_args *a, cs_err *err)
             break;
         case 'F': a->force = 1; break;
         case 'q': a->quiet = 1; break;
+        case 'P':
+            a->progress = progress_mode_from_name(optarg);
+            if (a->progress < 0)
+                rc = cs_err_set(err, CS_EUSAGE, "--progress: '%s' is not auto, live or lines", optarg);
+            break;
         case 'h': a->help = 1; break;
         case ':': rc = cs_err_set(err, CS_EUSAGE, "%s needs a value", argv[optind - 1]); break;
         default: rc = cs_err_set(err, CS_EUSAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
@@ -116,7 +127,7 @@ int cmd_import(const cs_comm *c, int argc, char **argv)
         build_config(&a, &cfg, &err);
     if (comm_agree(c, &err) != CS_OK || comm_bcast(c, &cfg, sizeof cfg, &err) != CS_OK)
         return cli_fail(c, "import", &err);
-    cs_import_opts o = { a.format, a.inputs, a.ninputs, a.output, a.force, a.quiet };
+    cs_import_opts o = { a.format, a.inputs, a.ninputs, a.output, a.force, a.quiet, a.progress };
     cs_import_result r;
     if (import_run(c, &cfg, &o, &r, &err) != CS_OK)
         return cli_fail(c, "import", &err);

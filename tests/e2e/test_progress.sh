@@ -6,7 +6,7 @@
 # its rank (checked with mpirun --tag-output, which names the rank that
 # wrote each line); --quiet prints nothing; a one-window run prints no
 # progress; --progress live forces the live line; after a resume, events
-# and percentage count the rows done before it.
+# and percentage count the rows done before it. Then import's steps.
 set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
 mpi 1 "$CLICKSEG" generate -o arch -n 60000 -d 5 -f 2 --seed 3 > /dev/null
@@ -136,4 +136,28 @@ print("resumed at %d of %d rows: first line %s%%, %s events" % (start, total, fi
 PY
 $PY "$SRCDIR/lib/compare.py" --same a r
 expect_fail 2 "--progress: 'tty' is not auto, live or lines" mpi "$NRANKS" "$CLICKSEG" run --progress tty -i arch -o f
+
+# import: with --progress lines, rank 0 alone names each step from the
+# start (parsing, sorting N events, writing); by default (auto) a short
+# import prints nothing (it stays quiet for its first 5 s), nor with -q.
+awk 'BEGIN { print "event_time,event_type,product_id,category_id,category_code,brand,price,user_id,user_session"
+    for (i = 0; i < 5000; i++)
+        printf "2019-10-0%d %02d:%02d:%02d UTC,view,%d,2053013552326770905,,aqua,%d.99,%d,s-%d\n",
+            1 + i % 3, i / 3600 % 24, i / 60 % 60, i % 60, 1000 + i % 97, i % 50, 500000 + i % 211, i % 211 }' > ev.csv
+mpi "$NRANKS" --tag-output "$CLICKSEG" import --progress lines --format rees46 ev.csv -o im > im.out 2> im.log
+$PY <<'PY'
+import re
+lines = [l for l in open("im.log").read().splitlines() if "clickseg import" in l]
+tagged = [re.match(r"\[\d+,(\d+)\]<stderr>:(clickseg import: .*)$", l) for l in lines]
+assert all(tagged) and all(t.group(1) == "0" for t in tagged), lines
+steps = [re.sub(r" \(elapsed [^)]*\)$", "", t.group(2)) for t in tagged]
+assert steps == ["clickseg import: parsing", "clickseg import: sorting 5,000 events",
+                 "clickseg import: writing"], steps
+PY
+grep -q "imported im: 5000 rows" im.out || fail "import summary: $(cat im.out)"
+mpi "$NRANKS" "$CLICKSEG" import --format rees46 ev.csv -o im2 > im2.out 2> im2.log
+! grep -q "clickseg import:" im2.log || fail "a short import printed progress: $(cat im2.log)"
+mpi "$NRANKS" "$CLICKSEG" import -q --progress lines --format rees46 ev.csv -o im3 > im3.out 2> im3.log
+! grep -q "clickseg import" im3.log im3.out || fail "import -q printed: $(cat im3.log im3.out)"
+expect_fail 2 "--progress: 'tty' is not auto, live or lines" mpi "$NRANKS" "$CLICKSEG" import --progress tty --format rees46 ev.csv -o f
 echo "test_progress: ok ($NRANKS ranks)"
