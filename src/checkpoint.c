@@ -159,7 +159,8 @@ static int save(cs_ckpt *k, const cs_plan *plan, uint64_t next_row, cs_err *err)
     if (comm_agree(c, err) != CS_OK)
         return err->code;
     cs_snap_meta m = {config_hash(k->cfg), next_row, k->row_base, k->rejected_base, k->late_base,
-                      k->cfg->output_sessions, c->size, k->nhist, k->hist, 0, 0};
+                      k->cfg->output_sessions, c->size, k->nhist, k->hist, 0, 0,
+                      k->ndicts, k->dicts};
     int rc = snapshot_write(c, tmp, &k->s, &m, err);
     int written = rc == CS_OK;   /* snapshot_write's failures are agreed already */
     if (!written && c->rank == 0)
@@ -448,6 +449,8 @@ int ckpt_begin(cs_ckpt *k, const cs_comm *c, const cs_config *cfg, const cs_run_
     k->late_base = m.late_base;
     k->nhist = m.nhist;
     k->hist = m.hist;
+    k->ndicts = m.ndicts;
+    k->dicts = m.dicts;
     /* A --state run's checkpoint from before late_base tells the chain's
      * earlier late rows not apart from this run's: all of them so far are
      * taken for earlier ones (the run is judged on its rows after the
@@ -542,4 +545,7 @@ void ckpt_end(cs_ckpt *k)
     k->state_locked = 0;
     free(k->hist);
     k->hist = NULL;
+    free(k->dicts);
+    k->dicts = NULL;
+    k->ndicts = 0;
 }

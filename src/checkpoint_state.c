@@ -14,6 +14,37 @@
 #include "checkpoint_priv.h"
 #include "clickseg/fsutil.h"
 
+/* Appends path to list (len of them) unless it is there. */
+static void add_dict(char (*list)[CS_DICT_PATH_LEN], int *len, const char *path)
+{
+    for (int i = 0; i < *len; i++)
+        if (strcmp(list[i], path) == 0)
+            return;
+    snprintf(list[*len], CS_DICT_PATH_LEN, "%s", path);
+    (*len)++;
+}
+
+int ckpt_chain_dicts(cs_ckpt *k, const char (*own)[CS_DICT_PATH_LEN], int n, cs_err *err)
+{
+    char (*d)[CS_DICT_PATH_LEN] = cs_calloc((size_t)(n + k->ndicts + 1), sizeof *d, err,
+                                            "dictionary list");
+    if (!d)
+        return CS_ENOMEM;
+    int len = 0;
+    for (int i = 0; i < n; i++) {
+        char buf[PATH_MAX];
+        add_dict(d, &len, realpath(own[i], buf) ? buf : own[i]);
+    }
+    for (int i = 0; i < k->ndicts; i++) {
+        char buf[PATH_MAX];
+        add_dict(d, &len, realpath(k->dicts[i], buf) ? buf : k->dicts[i]);
+    }
+    free(k->dicts);
+    k->dicts = d;
+    k->ndicts = len;
+    return CS_OK;
+}
+
 int state_stage(cs_ckpt *k, const cs_plan *plan, cs_err *err)
 {
     const cs_comm *c = k->c;
@@ -47,7 +78,7 @@ int state_stage(cs_ckpt *k, const cs_plan *plan, cs_err *err)
     /* A state file's rejected_base and late_base are not read back: the
      * next run sums the loaded statistics instead (ckpt_begin). */
     cs_snap_meta m = {config_hash(k->cfg), 0, k->row_base + plan->total_rows, 0, 0,
-                      k->cfg->output_sessions, c->size, n, h, 0, 0};
+                      k->cfg->output_sessions, c->size, n, h, 0, 0, k->ndicts, k->dicts};
     k->staged = 1;
     int rc = snapshot_write(c, k->state_tmp, &k->s, &m, err);
     free(h);

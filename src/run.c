@@ -143,8 +143,9 @@ static int plan_inputs(run_ctx *x, cs_err *err)
         aside += !info[i].has_events;
         if (!info[i].has_dictionaries)
             continue;
-        char (*d)[1024] = cs_realloc(x->dict_paths, (size_t)(x->ndicts + 1) * sizeof *d, err,
-                                     "dictionary list");
+        char (*d)[CS_DICT_PATH_LEN] = cs_realloc(x->dict_paths,
+                                                 (size_t)(x->ndicts + 1) * sizeof *d, err,
+                                                 "dictionary list");
         if (!d) {
             rc = CS_ENOMEM;
             break;
@@ -459,8 +460,9 @@ static int target_keys(run_ctx *x, cs_err *err)
     free(dicts);
     if (rc == CS_OK && gone[0])
         fprintf(stderr, "clickseg run: note: the user dictionary in %s is gone (it was there "
-                "when the run started): targets.csv and prospects.csv list the hashed ids "
-                "without their user_key\n", gone);
+                "when the run, or the earlier run of its --state chain that read it, started): "
+                "targets.csv and prospects.csv list the hashed ids without their user_key\n",
+                gone);
     return rc;
 }
 
@@ -553,7 +555,29 @@ static int begin_long_run(run_ctx *x, cs_err *err)
 {
     cs_run_state s = {&x->users, &x->st, &x->sz, &x->carry, &x->ncarry, &x->carry_cap,
                       x->cfg->output_sessions ? &x->spool : NULL, &x->maxts};
-    return ckpt_begin(&x->ck, x->c, x->cfg, x->o, &x->plan, &s, err);
+    int rc = ckpt_begin(&x->ck, x->c, x->cfg, x->o, &x->plan, &s, err);
+    if (rc != CS_OK)
+        return rc;
+    /* Rank 0: the inputs' dictionaries, then the earlier runs' of a --state
+     * chain (or those a checkpoint recorded), each once: the targets' keys
+     * are looked up in all of them, and every snapshot from here on keeps
+     * the list for the next run of the chain. */
+    if (x->c->rank == 0) {
+        rc = ckpt_chain_dicts(&x->ck, (const char (*)[CS_DICT_PATH_LEN])x->dict_paths,
+                              x->ndicts, err);
+        char (*d)[CS_DICT_PATH_LEN] = NULL;
+        if (rc == CS_OK) {
+            d = cs_calloc((size_t)x->ck.ndicts + 1, sizeof *d, err, "dictionary list");
+            rc = d ? CS_OK : CS_ENOMEM;
+        }
+        if (d) {
+            memcpy(d, x->ck.dicts, (size_t)x->ck.ndicts * sizeof *d);
+            free(x->dict_paths);
+            x->dict_paths = d;
+            x->ndicts = x->ck.ndicts;
+        }
+    }
+    return comm_agree(x->c, err);
 }
 
 int run_job(const cs_comm *c, const cs_config *cfg, const cs_run_opts *opts, cs_err *err)

@@ -60,7 +60,7 @@ typedef struct run_ctx {
     int ck_lock_fd;                /* rank 0: the checkpoint directory's (ckpt_lock_dir) */
     int finished;                  /* the checkpoint's run had published: nothing to do
                                     * (ckpt_published) */
-    char (*dict_paths)[1024];      /* rank 0: the inputs holding /dictionaries, in input
+    char (*dict_paths)[CS_DICT_PATH_LEN];      /* rank 0: the inputs holding /dictionaries, in input
                                     * order (an archive directory each: every one is looked
                                     * in, as merge looks in every run's) */
     int ndicts;

@@ -352,6 +352,24 @@ static int write_history(const cs_comm *c, hid_t f, const cs_snap_meta *m, cs_er
     return rc;
 }
 
+/* Collective: the chain's user dictionaries (rank 0's m->dicts) as the
+ * dataset dictionary_path, one real path a row. */
+static int write_dicts(const cs_comm *c, hid_t f, const cs_snap_meta *m, cs_err *err)
+{
+    int64_t n = c->rank == 0 ? m->ndicts : 0;
+    int rc = comm_max_i64(c, &n, 1, 1, err);
+    if (rc != CS_OK)
+        return rc;
+    hid_t st = H5Tcopy(H5T_C_S1);
+    H5Tset_size(st, CS_DICT_PATH_LEN);
+    H5Tset_strpad(st, H5T_STR_NULLTERM);
+    static const char none[CS_DICT_PATH_LEN];   /* the buffer of a rank writing nothing */
+    const void *buf = c->rank == 0 && m->dicts ? (const void *)m->dicts : none;
+    rc = put_root(c, f, "dictionary_path", st, (uint64_t)n, buf, err);
+    H5Tclose(st);
+    return rc;
+}
+
 /* Rank 0: flushes a closed file to the disk. */
 static int sync_file(const char *path, cs_err *err)
 {
@@ -379,7 +397,8 @@ static int snap_bytes(const cs_comm *c, const cs_run_state *s, const cs_snap_met
                  st->nperiods * (1 + (uint64_t)st->nseg * PS_NFIELDS) * 8;
     if (c->rank == 0)
         b += sizeof st->tot + (uint64_t)st->nseg * sizeof(cs_segstat) +
-             (uint64_t)m->nhist * (sizeof m->hist->path + 24);
+             (uint64_t)m->nhist * (sizeof m->hist->path + 24) +
+             (uint64_t)m->ndicts * CS_DICT_PATH_LEN;
     *bytes = (int64_t)b;
     return comm_sum_i64(c, bytes, 1, 1, err);
 }
@@ -417,6 +436,7 @@ int snapshot_write(const cs_comm *c, const char *path, const cs_run_state *s,
                     err));
     STEP(write_stats(c, f, s->st, err));
     STEP(write_history(c, f, m, err));
+    STEP(write_dicts(c, f, m, err));
 #undef STEP
     H5Tclose(tu); H5Tclose(to); H5Tclose(te); H5Tclose(ts);
     if (rc != CS_OK)

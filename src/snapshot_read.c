@@ -274,6 +274,33 @@ static int read_history(const cs_comm *c, hid_t f, cs_snap_meta *m, cs_err *err)
     return rc;
 }
 
+/* Collective: the chain's user dictionaries into rank 0's m->dicts; none
+ * in a file written before dictionary_path was. */
+static int read_dicts(const cs_comm *c, hid_t f, cs_snap_meta *m, cs_err *err)
+{
+    htri_t there = H5Lexists(f, "dictionary_path", H5P_DEFAULT);
+    if (there < 0)
+        return h5_fail(err, CS_EINPUT, "cannot look for dictionary_path");
+    if (there == 0)
+        return CS_OK;
+    void *p = NULL;
+    uint64_t n = 0;
+    hid_t st = H5Tcopy(H5T_C_S1);
+    H5Tset_size(st, CS_DICT_PATH_LEN);
+    H5Tset_strpad(st, H5T_STR_NULLTERM);
+    int rc = get_agreed(c, f, "dictionary_path", st, CS_DICT_PATH_LEN, &p, &n, err);
+    H5Tclose(st);
+    if (rc == CS_OK && c->rank == 0 && n) {
+        m->dicts = p;
+        p = NULL;
+        for (uint64_t i = 0; i < n; i++)
+            m->dicts[i][CS_DICT_PATH_LEN - 1] = '\0';
+        m->ndicts = (int)n;
+    }
+    free(p);
+    return rc;
+}
+
 static uint64_t nids_of(const cs_sess_state *o)
 {
     return (uint64_t)o->nprod + o->ncat + o->nbrand;
@@ -483,12 +510,20 @@ int snapshot_read(const cs_comm *c, const char *path, const cs_run_state *s,
         rc = comm_agree(c, err);
     }
     if (rc == CS_OK) {
+        read_dicts(c, f, m, err);
+        rc = comm_agree(c, err);
+    }
+    if (rc == CS_OK) {
         sess_reopen(s->sz, s->users, err);
         rc = comm_agree(c, err);
     }
     if (f >= 0)
         H5Fclose(f);
-    if (rc != CS_OK)
+    if (rc != CS_OK) {
+        free(m->dicts);
+        m->dicts = NULL;
+        m->ndicts = 0;
         cs_err_wrap(err, "%s", path);
+    }
     return rc;
 }

@@ -66,6 +66,11 @@ typedef struct cs_ckpt {
     int64_t state_size, state_mtime_s, state_mtime_ns;
     int nhist;                      /* rank 0: files of earlier --state runs */
     cs_hist_file *hist;
+    /* rank 0: the user dictionaries every snapshot records (real paths):
+     * ckpt_begin loads the state's or checkpoint's, the run then sets its
+     * whole list (ckpt_set_dicts) */
+    int ndicts;
+    char (*dicts)[CS_DICT_PATH_LEN];
     int quiet;                      /* no progress lines (--quiet) */
     char run_id[CS_RUN_ID_LEN + 1]; /* new at a fresh start, the checkpoint's on a resume */
     int installed;
@@ -87,6 +92,13 @@ void ckpt_catch_signals(void);
  * state file when it exists (refusing files it already holds). */
 int ckpt_begin(cs_ckpt *k, const cs_comm *c, const cs_config *cfg, const cs_run_opts *opts,
                cs_plan *plan, const cs_run_state *s, cs_err *err);
+
+/* Rank 0, after ckpt_begin: the run's user dictionaries (own, n of them,
+ * its inputs', in input order) followed by those the loaded state file or
+ * checkpoint recorded (earlier runs' of a --state chain), as real paths
+ * (a path that no longer resolves is kept as it is), each once. The list
+ * replaces k->dicts: every snapshot from here on records it. */
+int ckpt_chain_dicts(cs_ckpt *k, const char (*own)[CS_DICT_PATH_LEN], int n, cs_err *err);
 
 /* Rank 0, holding the output lock, before anything in checkpoint.dir is
  * read, removed or written (ckpt_published, ckpt_begin): CS_EIO when the

@@ -50,6 +50,9 @@ typedef struct cs_hist_file {
 } cs_hist_file;
 
 /* The scalars saved beside the state; history lives on rank 0 only. */
+/* Bytes of a dictionary path a snapshot keeps (as run's dict_paths). */
+#define CS_DICT_PATH_LEN 1024
+
 typedef struct cs_snap_meta {
     uint64_t config_hash;
     uint64_t next_row;     /* rows of the current plan already read */
@@ -63,6 +66,12 @@ typedef struct cs_snap_meta {
     int hist_v3;           /* histograms of 64 bins (written before format 4, stats.h):
                             * converted as read */
     int no_late_base;      /* snapshot_read: written before late_base was */
+    /* rank 0: the user dictionaries of the chain so far (real paths, in
+     * order, no duplicates): a --state run looks its targets' keys up in
+     * the earlier runs' dictionaries too. snapshot_read allocates (caller
+     * frees); none (0, NULL) in a file written before they were kept. */
+    int ndicts;
+    char (*dicts)[CS_DICT_PATH_LEN];
 } cs_snap_meta;
 
 /* Writes the state to `path` (created or truncated). On return rank 0's
