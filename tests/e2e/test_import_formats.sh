@@ -151,6 +151,61 @@ for d in ("rep_Y12", "rep_Y21"):
     assert open(d + "/targets.csv").read() == open("rep_ga/targets.csv").read(), d
 print("ga: a run over two imports finds the keys in both dictionaries, in either order")
 PY
+# The same two imports as a --state chain (2016, then 2017): the last run
+# gives the targets and prospects of one run over both, user_key included.
+# The state file records the dictionaries of the chain so far, and the
+# second run looks in the first import's too (it used to look in its own
+# input's only: the users of 2016 showed ""). So does a run of the chain
+# resumed from its checkpoint (the checkpoint keeps the list). A state file
+# written before the list was kept still loads; an earlier run's dictionary
+# that is gone since costs its keys, with a note, not the run.
+RUN -i impY1 -o rep_S1 --state Y.state
+cp Y.state Yold.state
+cp Y.state Ycp.state
+RUN -i impY2 -o rep_S2 --state Y.state
+for f in targets.csv prospects.csv; do
+    cmp -s "rep_S2/$f" "rep_Y12/$f" || fail "a --state chain over impY1, impY2 gives another $f than one run over both: $(diff "rep_S2/$f" "rep_Y12/$f" | head -4)"
+done
+start_bg chk "$NRANKS" run --set session.mode=source -i impY2 -o rep_S2r --state Ycp.state \
+    --window-events 500 --set checkpoint.every=1
+wait_for chk.err "checkpoint 1 written" 60
+kill -STOP $(pgrep -P "$BG")
+kill -USR1 $(pgrep -P "$BG")
+kill -CONT $(pgrep -P "$BG")
+wait_rc
+[ "$RC" = 7 ] || { cat chk.err >&2; fail "the stopped chain run must exit 7, got $RC"; }
+RUN -i impY2 -o rep_S2r --state Ycp.state --window-events 700 --resume
+$PY -c 'import h5py; f = h5py.File("Yold.state", "a"); del f["dictionary_path"]'
+RUN -i impY2 -o rep_Sold --state Yold.state
+mkdir -p impG1 && cp impY1/*.h5 impG1/
+RUN -i impG1 -o rep_G1 --state G.state
+rm impG1/dictionaries.h5
+RUN -i impY2 -o rep_G2 --state G.state 2> G2.err ||
+    { cat G2.err >&2; fail "a chain run failed for an earlier run's dictionary gone"; }
+grep -q "note: the user dictionary in .*impG1/dictionaries.h5 is gone" G2.err ||
+    { cat G2.err >&2; fail "no note on the earlier run's dictionary gone"; }
+$PY - <<'PY'
+import json, os
+import h5py
+for d in ("rep_S2", "rep_S2r"):
+    for name in ("targets.csv", "prospects.csv"):
+        assert open(f"{d}/{name}").read() == open(f"rep_Y12/{name}").read(), (d, name)
+    with h5py.File(f"{d}/report.h5") as h:
+        dicts = h["run"].attrs["dictionaries"]
+        dicts = (dicts.decode() if isinstance(dicts, bytes) else dicts).split("\n")
+    want = [os.path.realpath(f"{a}/dictionaries.h5") for a in ("impY2", "impY1")]
+    assert dicts == want, (d, dicts, want)
+with h5py.File("Y.state") as f:
+    got = [p.decode() for p in f["dictionary_path"][()]]
+    assert got == [os.path.realpath(f"{a}/dictionaries.h5") for a in ("impY2", "impY1")], got
+one = json.load(open("rep_Y12/report.json"))
+for d in ("rep_Sold", "rep_G2"):   # no keys of 2016's users, the same targets
+    m = json.load(open(d + "/report.json"))
+    for name in ("targets", "prospects"):
+        assert [e["user_id"] for e in m[name]] == [e["user_id"] for e in one[name]], (d, name)
+    assert any(e["user_key"] != w["user_key"] for e, w in zip(m["targets"], one["targets"])), d
+print("ga: a --state chain over two imports finds the keys in both dictionaries, resumed too")
+PY
 
 
 # Written here: the files and, beside them, the truth (canonical CSV).
