@@ -124,10 +124,14 @@ static int write_outputs(merge_ctx *x, double t0, cs_err *err)
     m.config_hash = config_hash(x->cfg);
     snprintf(m.currency, sizeof m.currency, "%s", x->currency);
     /* the runs' dictionaries, so a merge of merged reports finds the keys */
-    for (int i = 0, at = 0; i < x->ndicts; i++)
-        if (strlen(x->dicts[i]) + 2 < sizeof m.dictionaries - (size_t)at)
-            at += snprintf(m.dictionaries + at, sizeof m.dictionaries - (size_t)at, "%s%s",
-                           at ? "\n" : "", x->dicts[i]);
+    int left_out = 0;
+    for (int i = 0; i < x->ndicts; i++)
+        left_out += !report_meta_add_dictionary(&m, x->dicts[i]);
+    if (left_out && c->rank == 0)
+        fprintf(stderr, "clickseg merge: note: report.h5 lists %d of the %d user dictionaries "
+                "(/run dictionaries holds %d bytes): a merge of this report finds the keys of "
+                "the others' users only when they are given as inputs\n", x->ndicts - left_out,
+                x->ndicts, CS_DICT_LIST_MAX);
     size_t used = 0;
     for (int i = 0; i < x->o->ninputs && used < sizeof m.inputs; i++)
         used += (size_t)snprintf(m.inputs + used, sizeof m.inputs - used, "%s%s", i ? "," : "",

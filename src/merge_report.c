@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "clickseg/h5util.h"
+#include "clickseg/report.h"
 #include "clickseg/period.h"
 
 #include "merge_priv.h"
@@ -132,13 +133,16 @@ static int add_hist(merge_ctx *x, hid_t f, const char *path, int h, int64_t *buf
  * lists its runs'), each path once. */
 static int add_dictionary(merge_ctx *x, hid_t f, cs_err *err)
 {
-    char list[PATH_MAX];
+    char *list = cs_malloc(CS_DICT_LIST_MAX, err, "dictionary list");
+    if (!list)
+        return CS_ENOMEM;
     hid_t g = H5Gopen2(f, "run", H5P_DEFAULT);
-    int got = g >= 0 && h5_attr_get_string(g, "dictionaries", list, sizeof list) == 1;
+    int got = g >= 0 && h5_attr_get_string(g, "dictionaries", list, CS_DICT_LIST_MAX) == 1;
     if (g >= 0)
         H5Gclose(g);
     H5Eclear2(H5E_DEFAULT);
-    for (char *d = got ? list : NULL, *nl; d && *d; d = nl ? nl + 1 : NULL) {
+    int rc = CS_OK;
+    for (char *d = got ? list : NULL, *nl; rc == CS_OK && d && *d; d = nl ? nl + 1 : NULL) {
         if ((nl = strchr(d, '\n')))
             *nl = '\0';
         int known = !*d;
@@ -148,12 +152,15 @@ static int add_dictionary(merge_ctx *x, hid_t f, cs_err *err)
             continue;
         char (*p)[PATH_MAX] = cs_realloc(x->dicts, (size_t)(x->ndicts + 1) * sizeof *p, err,
                                          "dictionary list");
-        if (!p)
-            return CS_ENOMEM;
+        if (!p) {
+            rc = CS_ENOMEM;
+            break;
+        }
         x->dicts = p;
         snprintf(x->dicts[x->ndicts++], sizeof *p, "%s", d);
     }
-    return CS_OK;
+    free(list);
+    return rc;
 }
 
 int merge_add_report(merge_ctx *x, int src, cs_err *err)

@@ -186,6 +186,15 @@ static int h5_config(hid_t f, const cs_config *cfg, const cs_run_meta *m, cs_err
 }
 
 /* /run: the run's metadata (attributes) and per-phase times (columns). */
+int report_meta_add_dictionary(cs_run_meta *m, const char *path)
+{
+    size_t at = strlen(m->dictionaries), n = strlen(path);
+    if (at + (at ? 1 : 0) + n + 1 > sizeof m->dictionaries)
+        return 0;
+    snprintf(m->dictionaries + at, sizeof m->dictionaries - at, "%s%s", at ? "\n" : "", path);
+    return 1;
+}
+
 static int h5_run(hid_t f, const cs_run_meta *m, cs_err *err)
 {
     hid_t g = H5Gcreate2(f, "run", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);

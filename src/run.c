@@ -331,12 +331,15 @@ static int fill_meta(run_ctx *x, cs_run_meta *m, double t_start, cs_err *err)
     snprintf(m->run_id, sizeof m->run_id, "%s", x->ck.run_id);
     /* every input dictionary, one a line (as a merged report lists its runs') */
     char real[PATH_MAX];
-    for (int i = 0, at = 0; i < x->ndicts; i++) {
-        const char *d = realpath(x->dict_paths[i], real) ? real : x->dict_paths[i];
-        if (strlen(d) + 2 < sizeof m->dictionaries - (size_t)at)
-            at += snprintf(m->dictionaries + at, sizeof m->dictionaries - (size_t)at, "%s%s",
-                           at ? "\n" : "", d);
-    }
+    int left_out = 0;
+    for (int i = 0; i < x->ndicts; i++)
+        left_out += !report_meta_add_dictionary(
+            m, realpath(x->dict_paths[i], real) ? real : x->dict_paths[i]);
+    if (left_out && x->c->rank == 0)
+        fprintf(stderr, "clickseg run: note: report.h5 lists %d of the %d user dictionaries "
+                "(/run dictionaries holds %d bytes): a merge of this report finds the keys of "
+                "the others' users only when they are given as inputs\n", x->ndicts - left_out,
+                x->ndicts, CS_DICT_LIST_MAX);
     snprintf(m->inputs, sizeof m->inputs, "%s", x->o->inputs_desc);
     snprintf(m->currency, sizeof m->currency, "%s", x->plan.currency);
     int64_t v[PH_N + 1], fastest[PH_N];

@@ -33,6 +33,11 @@
  * report.h5 the rates of nothing from 0 to NaN. */
 #define CS_REPORT_MIN_VERSION 2
 
+/* The most bytes of report.h5's /run `dictionaries` attribute (an HDF5
+ * attribute stays under 64 KiB): some 600 paths of 100 bytes, a --state
+ * chain of daily imports for over a year and a half. */
+#define CS_DICT_LIST_MAX 65000
+
 /* What the report says about the run itself. */
 typedef struct cs_run_meta {
     int ranks;
@@ -50,10 +55,15 @@ typedef struct cs_run_meta {
     int64_t peak_rss_kb_rank0;
     char started_utc[32];
     char inputs[4096];             /* comma-separated input arguments */
-    char dictionaries[PATH_MAX];   /* the user dictionary's real path ("" none): merge reads
-                                    * the targets' keys there */
+    char dictionaries[CS_DICT_LIST_MAX];   /* the user dictionaries' real paths, one a
+                                    * line ("" none; report_meta_add_dictionary): merge
+                                    * reads the targets' keys there */
     char currency[16];             /* the archive's currency attribute ("" when none) */
 } cs_run_meta;
+
+/* Adds path to m->dictionaries (one a line); 0 when it does not fit (it
+ * is left out: the caller says so), else 1. */
+int report_meta_add_dictionary(cs_run_meta *m, const char *path);
 
 /* Every file a run or a merge writes in its output directory
  * (NULL-terminated; fsutil.h: what an existing directory is checked for,

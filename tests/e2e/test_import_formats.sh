@@ -314,6 +314,28 @@ PY
 printf '1569888000,42,click,7,12345678\n1569888001,43,click,8,5000\n1569888004,46,click,10,1,extra,extra\n1569888005,47,click\n' > nohdr.csv
 printf 'import = { split = "none"; csv = { header = false; time = "1"; time_format = "unix_s"; user = "2"; event = "3";\n  events = "click=product_view"; product = "4"; price = "5"; price_unit = "micros"; }; };\n' > nohdr.cfg
 I --format csv nohdr.csv -o nohdr -c nohdr.cfg --set import.max_reject_share=1
+# More dictionaries than report.h5's /run dictionaries once held (4 KiB,
+# some 40 paths, the rest left out without a word): impY2's and 60 copies
+# of impY1's under long names. The run's report.h5 lists all 61, and so
+# does a merge of that report (it read the list into 4 KiB and, when it did
+# not fit, took none).
+LONG=$(printf 'd%.0s' $(seq 90))
+for i in $(seq 60); do mkdir -p "many/$LONG-$i" && cp impY1/dictionaries.h5 "many/$LONG-$i/"; done
+RUN -i impY2 -o rep_many many/*/dictionaries.h5
+mpi "$NRANKS" "$CLICKSEG" merge -q --set session.mode=source -o mer_many rep_many
+$PY - <<'PY'
+import glob, os
+import h5py
+want = {os.path.realpath("impY2/dictionaries.h5")} | {os.path.realpath(p) for p in glob.glob("many/*/dictionaries.h5")}
+assert len(want) == 61, len(want)
+for d in ("rep_many", "mer_many"):
+    with h5py.File(f"{d}/report.h5") as h:
+        got = h["run"].attrs["dictionaries"]
+        got = (got.decode() if isinstance(got, bytes) else got).split("\n")
+    assert len(got) == 61 and set(got) == want, (d, len(got))
+print("61 dictionaries: all listed in report.h5, by the run and by a merge")
+PY
+
 $PY - <<'PY'
 import csv
 r = list(csv.DictReader(open("nohdr/rejects.csv", newline="")))
