@@ -102,9 +102,15 @@ void fs_sweep_stale_tmps(const char *final, const char *keep, int dirs)
     struct dirent *e;
     while ((e = readdir(d))) {
         const char *n = e->d_name;
-        if (strncmp(n, base, blen) != 0 || strncmp(n + blen, ".tmp.", 5) != 0 ||
-            !n[blen + 5] || strspn(n + blen + 5, "0123456789") != strlen(n + blen + 5) ||
-            (keep_base && strcmp(n, keep_base) == 0))
+        size_t klen = keep_base ? strlen(keep_base) : 0;
+        if (strncmp(n, base, blen) != 0 || strncmp(n + blen, ".tmp.", 5) != 0 || !n[blen + 5] ||
+            (keep_base && strncmp(n, keep_base, klen) == 0 &&
+             (!n[klen] || strcmp(n + klen, ".room") == 0)))
+            continue;
+        /* "<base>.tmp.<digits>", or (files) its ballast "<...>.room" (fs_reserve) */
+        size_t digits = strspn(n + blen + 5, "0123456789"), rest = strlen(n + blen + 5);
+        int room = !dirs && digits && digits + 5 == rest && strcmp(n + blen + 5 + digits, ".room") == 0;
+        if (!room && digits != rest)
             continue;
         char p[PATH_MAX];
         struct stat st;
@@ -112,7 +118,7 @@ void fs_sweep_stale_tmps(const char *final, const char *keep, int dirs)
             continue;
         if (dirs && S_ISDIR(st.st_mode) && stale_tmp_dir(p))
             fs_abandon_output(p);
-        else if (!dirs && S_ISREG(st.st_mode) && is_hdf5_file(p))
+        else if (!dirs && S_ISREG(st.st_mode) && (room || is_hdf5_file(p)))
             unlink(p);
     }
     closedir(d);

@@ -46,7 +46,8 @@ int fs_lock_named(const char *final, const char *cannot, const char *busy_hint, 
  * kept) that jobs killed before they could clean up left beside final:
  * when dirs (outputs), directories that hold fs_begin_output's mark file
  * (and whose writer, when of this host, is dead); otherwise (--state),
- * HDF5 files. A user's own entry of such a name is not touched. Only with
+ * HDF5 files and their ballasts ("<final>.tmp.<digits>.room", fs_reserve).
+ * A user's own entry of such a name is not touched. Only with
  * final's lock held (fs_lock_output), when no live job can own one: every
  * job takes the lock before it makes its own. */
 void fs_sweep_stale_tmps(const char *final, const char *keep, int dirs);

@@ -237,8 +237,9 @@ static void test_begin_sweeps_killed_jobs(void **state)
 }
 
 /* For --state files (dirs 0) the same names go when they are HDF5 files
- * (a partial snapshot); a user's file of that name that is not one, and a
- * directory, stay; keep is matched by name, also given relative. */
+ * (a partial snapshot), and their ballasts; a user's file of that name
+ * that is not one, and a directory, stay; keep is matched by name, also
+ * given relative. */
 static void test_sweep_files(void **state)
 {
     (void)state;
@@ -259,12 +260,29 @@ static void test_sweep_files(void **state)
     }
     touch(text);
     assert_int_equal(mkdir(d, 0755), 0);
+    /* ballasts (fs_reserve): a killed job's goes, the kept one's stays, and
+     * "tmp.12" being kept does not keep "tmp.123"'s; "tmp.7.rooms" is not one */
+    char r1[320], r2[320], r3[320], notr[320], f12[300];
+    snprintf(r1, sizeof r1, "%s.room", f1);
+    snprintf(r2, sizeof r2, "%s.room", f2);
+    snprintf(r3, sizeof r3, "%s.tmp.7.room", final);
+    snprintf(notr, sizeof notr, "%s.tmp.7.rooms", final);
+    snprintf(f12, sizeof f12, "%s.tmp.12", final);
+    touch(r1);
+    touch(r2);
+    touch(r3);
+    touch(notr);
     fs_sweep_stale_tmps(final, f2, 0);
     assert_int_equal(access(f1, F_OK), -1);
     assert_int_equal(access(f2, F_OK), 0);   /* the one to keep */
     assert_int_equal(access(keep, F_OK), 0);
     assert_int_equal(access(text, F_OK), 0);
     assert_true(is_dir(d));
+    assert_int_equal(access(r1, F_OK), -1);
+    assert_int_equal(access(r2, F_OK), 0);
+    assert_int_equal(access(r3, F_OK), -1);
+    assert_int_equal(access(notr, F_OK), 0);
+    unlink(r2);
     /* keep given relative to the working directory */
     assert_int_equal(chdir(root), 0);
     fs_sweep_stale_tmps("chain.state", "chain.state.tmp.9", 0);
@@ -272,6 +290,9 @@ static void test_sweep_files(void **state)
     fs_sweep_stale_tmps("chain.state", NULL, 0);
     assert_int_equal(access(f2, F_OK), -1);
     assert_int_equal(chdir("/"), 0);
+    touch(r1);
+    fs_sweep_stale_tmps(final, f12, 0);
+    assert_int_equal(access(r1, F_OK), -1);
 }
 
 /* The outputs of two runs (the new one writes no sessions.h5) and the
