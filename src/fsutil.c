@@ -379,19 +379,27 @@ static void room_path(const char *path, char *out, size_t n)
     snprintf(out, n, "%s.room", path);
 }
 
-/* Writes `bytes` of zeros to a new file at p and makes the file system
- * commit them (fsync: NFS reports a full disk or quota only there). 0, or
- * the errno of the first failure, with nothing left at p. */
+/* Writes `bytes` to a new file at p and makes the file system commit them
+ * (fsync: NFS reports a full disk or quota only there). 0, or the errno of
+ * the first failure, with nothing left at p. The bytes are pseudo-random:
+ * a file system that compresses (ZFS, btrfs) would store zeros in no
+ * blocks, setting nothing aside. */
 static int write_ballast(const char *p, uint64_t bytes)
 {
-    static const char zeros[65536];
+    uint64_t noise[8192];   /* 64 KiB */
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    for (size_t i = 0; i < sizeof noise / sizeof noise[0]; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        noise[i] = x;
+    }
+    const char *fill = (const char *)noise;
     int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return errno;
     int e = 0;
     for (uint64_t at = 0; !e && at < bytes;) {
-        size_t k = bytes - at < sizeof zeros ? (size_t)(bytes - at) : sizeof zeros;
-        ssize_t w = pwrite(fd, zeros, k, (off_t)at);
+        size_t k = bytes - at < sizeof noise ? (size_t)(bytes - at) : sizeof noise;
+        ssize_t w = pwrite(fd, fill, k, (off_t)at);
         if (w <= 0)
             e = w < 0 ? errno : ENOSPC;
         else
@@ -430,6 +438,9 @@ int fs_reserve(const char *path, uint64_t bytes, uint64_t close_room, cs_err *er
         char room[PATH_MAX + 8];
         room_path(path, room, sizeof room);
         int b = e || !close_room ? 0 : write_ballast(room, close_room);
+        if (b && b != ENOSPC && b != EDQUOT)
+            return cs_err_set(err, CS_EIO, "cannot write %s to set disk space aside: %s", room,
+                              strerror(b));
         if (b) {
             char size[32];
             fmt_mib(size, sizeof size, (double)close_room / 1048576.0);
