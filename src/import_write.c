@@ -190,9 +190,13 @@ static int write_period(imp_ctx *x, const imp_period *per, uint64_t first, uint6
         return rc;
     int r = iwrite_slice(x, w, x->p.ev + first, count, off, rounds, err);
     rc = rc == CS_OK ? r : rc;
+    /* this rank's failure, message and all (the close agrees on it: the
+     * other ranks report it), then empties the file */
     cs_err cerr;
     cs_err_clear(&cerr);
-    cerr.code = rc;   /* this rank's failure: the close then empties the file */
+    if (rc != CS_OK)
+        cerr = *err;
+    cerr.code = rc;
     if (archive_close(x->c, w, per->ts_min, per->ts_max, &cerr) != CS_OK && rc == CS_OK)
         *err = cerr, rc = cerr.code;
     return rc;
