@@ -126,6 +126,11 @@ int iwrite_open(imp_ctx *x, const imp_period *per, cs_archive_writer **w, cs_err
  * writes of x->wrows (the same number on every rank); counts event types. */
 int iwrite_slice(imp_ctx *x, cs_archive_writer *w, const imp_event *ev, uint64_t count,
                  uint64_t off, uint64_t rounds, cs_err *err);
+/* Collective: closes period per's file w after this rank's writing, whose
+ * status is rc (its error in err). The close agrees on every rank's
+ * failure (emptying the file); a rank that had none takes the agreed one,
+ * message and all. Returns the rank's status after the close. */
+int iwrite_close(imp_ctx *x, cs_archive_writer *w, const imp_period *per, int rc, cs_err *err);
 int iwrite_reserve(imp_ctx *x, cs_err *err);
 int iwrite_events(imp_ctx *x, cs_err *err);
 /* rejects.csv keeps this much of a rejected line's text (a spreadsheet

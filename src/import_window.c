@@ -115,16 +115,7 @@ static int write_window(imp_ctx *x, ext_pass *s, const imp_event *ev, uint64_t n
                              b > a ? a - s->pstart[k] : 0, (uint64_t)s->most[k - k0], err);
         rc = rc == CS_OK ? r : rc;
         if (e <= hi) {   /* the period is complete */
-            /* this rank's failure, message and all (the close agrees on
-             * it), then empties the file */
-            cs_err cerr;
-            cs_err_clear(&cerr);
-            if (rc != CS_OK)
-                cerr = *err;
-            cerr.code = rc;
-            if (archive_close(c, s->w, x->per[k].ts_min, x->per[k].ts_max, &cerr) != CS_OK &&
-                rc == CS_OK)
-                *err = cerr, rc = cerr.code;
+            rc = iwrite_close(x, s->w, &x->per[k], rc, err);
             s->w = NULL;
             s->open_k = -1;
         }

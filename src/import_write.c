@@ -189,9 +189,13 @@ static int write_period(imp_ctx *x, const imp_period *per, uint64_t first, uint6
     if (!w)
         return rc;
     int r = iwrite_slice(x, w, x->p.ev + first, count, off, rounds, err);
-    rc = rc == CS_OK ? r : rc;
-    /* this rank's failure, message and all (the close agrees on it: the
-     * other ranks report it), then empties the file */
+    return iwrite_close(x, w, per, rc == CS_OK ? r : rc, err);
+}
+
+int iwrite_close(imp_ctx *x, cs_archive_writer *w, const imp_period *per, int rc, cs_err *err)
+{
+    /* The close agrees on cerr: it carries this rank's message, or the
+     * other ranks would report "rank N: " and nothing. */
     cs_err cerr;
     cs_err_clear(&cerr);
     if (rc != CS_OK)

@@ -36,6 +36,39 @@ int progress_watched_by_terminal(FILE *out)
     return strncmp(target, "/dev/pts/", 9) == 0 || strncmp(target, "/dev/tty", 8) == 0;
 }
 
+/* Writes line (len bytes) as the live line, rewritten in place (blanks
+ * cover the rest of a longer one before it), or as a plain line after
+ * ending a live one. */
+static void put_line(FILE *out, int live, size_t *live_len, int *pending, const char *line,
+                     int len)
+{
+    if (live) {
+        size_t pad = *live_len > (size_t)len ? *live_len - (size_t)len : 0;
+        fprintf(out, "\r%s%*s", line, (int)pad, "");
+        *live_len = (size_t)len;
+        *pending = 1;
+    } else {
+        if (*pending) {
+            fputc('\n', out);
+            *pending = 0;
+            *live_len = 0;
+        }
+        fprintf(out, "%s\n", line);
+    }
+    fflush(out);
+}
+
+/* Ends a live line, if one is on screen, so what follows starts afresh. */
+static void end_line(FILE *out, size_t *live_len, int *pending)
+{
+    if (*pending) {
+        fputc('\n', out);
+        fflush(out);
+        *pending = 0;
+        *live_len = 0;
+    }
+}
+
 static double peak_rss_mib(void)
 {
     struct rusage ru;
@@ -101,18 +134,9 @@ void progress_report(cs_progress *p, uint64_t w, double rss, double now)
                        last ? "0 s" : fmt_duration(e2, sizeof e2, eta), fmt_mib(m, sizeof m, rss));
     if (len < 0)
         return;
-    if (p->live) {
-        /* \r back to the start; blanks cover a longer previous line */
-        size_t pad = p->live_len > (size_t)len ? p->live_len - (size_t)len : 0;
-        fprintf(p->out, "\r%s%*s", line, (int)pad, "");
-        p->live_len = (size_t)len;
-        p->pending = 1;
-        if (last)
-            progress_end(p);
-    } else {
-        fprintf(p->out, "%s\n", line);
-    }
-    fflush(p->out);
+    put_line(p->out, p->live, &p->live_len, &p->pending, line, len);
+    if (p->live && last)
+        progress_end(p);
 }
 
 int progress_window(cs_progress *p, const cs_comm *c, uint64_t w, uint64_t users,
@@ -142,11 +166,7 @@ int progress_window(cs_progress *p, const cs_comm *c, uint64_t w, uint64_t users
 
 void progress_end(cs_progress *p)
 {
-    if (p->pending) {
-        fputc('\n', p->out);
-        fflush(p->out);
-        p->pending = 0;
-    }
+    end_line(p->out, &p->live_len, &p->pending);
 }
 
 /* ---- cs_ticker ---- */
@@ -163,21 +183,6 @@ void ticker_init(cs_ticker *t, FILE *out, const char *who, int on, int mode, dou
     t->last = -1e30;
 }
 
-/* Prints line as the live line or a plain one. */
-static void ticker_put(cs_ticker *t, const char *line, int len, int live)
-{
-    if (live) {
-        size_t pad = t->live_len > (size_t)len ? t->live_len - (size_t)len : 0;
-        fprintf(t->out, "\r%s%*s", line, (int)pad, "");
-        t->live_len = (size_t)len;
-        t->pending = 1;
-    } else {
-        ticker_end(t);
-        fprintf(t->out, "%s\n", line);
-    }
-    fflush(t->out);
-}
-
 void ticker_step(cs_ticker *t, const char *step, double now)
 {
     snprintf(t->step, sizeof t->step, "%s", step);
@@ -189,7 +194,7 @@ void ticker_step(cs_ticker *t, const char *step, double now)
     int len = snprintf(line, sizeof line, "%s: %s (elapsed %s)", t->who, step,
                        fmt_duration(e, sizeof e, now - t->t_start));
     if (len > 0)
-        ticker_put(t, line, len, 0);
+        put_line(t->out, 0, &t->live_len, &t->pending, line, len);
 }
 
 void ticker_update(cs_ticker *t, double frac, double now)
@@ -205,15 +210,10 @@ void ticker_update(cs_ticker *t, double frac, double now)
                        100 * frac, fmt_duration(e1, sizeof e1, now - t->t_start),
                        frac > 0 ? fmt_duration(e2, sizeof e2, took * (1 - frac) / frac) : "?");
     if (len > 0)
-        ticker_put(t, line, len, t->live);
+        put_line(t->out, t->live, &t->live_len, &t->pending, line, len);
 }
 
 void ticker_end(cs_ticker *t)
 {
-    if (t->pending) {
-        fputc('\n', t->out);
-        fflush(t->out);
-        t->pending = 0;
-        t->live_len = 0;
-    }
+    end_line(t->out, &t->live_len, &t->pending);
 }
