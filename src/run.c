@@ -329,17 +329,17 @@ static int fill_meta(run_ctx *x, cs_run_meta *m, double t_start, cs_err *err)
     m->total_rows = x->plan.total_rows;
     m->config_hash = config_hash(x->cfg);
     snprintf(m->run_id, sizeof m->run_id, "%s", x->ck.run_id);
-    /* every input dictionary, one a line (as a merged report lists its runs') */
-    char real[PATH_MAX];
+    /* every dictionary of the run (and of its --state chain), real paths,
+     * one a line (as a merged report lists its runs') */
+    const cs_ckpt *k = &x->ck;
     int left_out = 0;
-    for (int i = 0; i < x->ndicts; i++)
-        left_out += !report_meta_add_dictionary(
-            m, realpath(x->dict_paths[i], real) ? real : x->dict_paths[i]);
+    for (int i = 0; i < k->ndicts; i++)
+        left_out += !report_meta_add_dictionary(m, k->dicts[i]);
     if (left_out && x->c->rank == 0)
         fprintf(stderr, "clickseg run: note: report.h5 lists %d of the %d user dictionaries "
                 "(/run dictionaries holds %d bytes): a merge of this report finds the keys of "
-                "the others' users only when they are given as inputs\n", x->ndicts - left_out,
-                x->ndicts, CS_DICT_LIST_MAX);
+                "the others' users only when they are given as inputs\n", k->ndicts - left_out,
+                k->ndicts, CS_DICT_LIST_MAX);
     snprintf(m->inputs, sizeof m->inputs, "%s", x->o->inputs_desc);
     snprintf(m->currency, sizeof m->currency, "%s", x->plan.currency);
     int64_t v[PH_N + 1], fastest[PH_N];
@@ -453,13 +453,14 @@ static int check_shares(run_ctx *x, uint64_t w, cs_err *err)
  * results: said in a note, as merge does. */
 static int target_keys(run_ctx *x, cs_err *err)
 {
-    const char **dicts = cs_calloc((size_t)x->ndicts, sizeof *dicts, err, "dictionary list");
+    const cs_ckpt *k = &x->ck;
+    const char **dicts = cs_calloc((size_t)k->ndicts, sizeof *dicts, err, "dictionary list");
     if (!dicts)
         return CS_ENOMEM;
-    for (int i = 0; i < x->ndicts; i++)
-        dicts[i] = x->dict_paths[i];
-    char gone[sizeof *x->dict_paths];
-    int rc = userkeys_for_ranking(&x->ranking, dicts, x->ndicts, gone, sizeof gone, err);
+    for (int i = 0; i < k->ndicts; i++)
+        dicts[i] = k->dicts[i];
+    char gone[sizeof *k->dicts];
+    int rc = userkeys_for_ranking(&x->ranking, dicts, k->ndicts, gone, sizeof gone, err);
     free(dicts);
     if (rc == CS_OK && gone[0])
         fprintf(stderr, "clickseg run: note: the user dictionary in %s is gone (it was there "
@@ -498,7 +499,7 @@ static int epilog(run_ctx *x, double t_start, cs_err *err)
     cs_run_meta meta;
     if (rc == CS_OK)
         rc = fill_meta(x, &meta, t_start, err);
-    if (rc == CS_OK && c->rank == 0 && x->ndicts)
+    if (rc == CS_OK && c->rank == 0 && x->ck.ndicts)
         rc = target_keys(x, err);
     if (rc == CS_OK && c->rank == 0)
         rc = report_write_summary(x->outtmp, x->cfg, &x->st, &x->ranking, &meta, err);
@@ -562,24 +563,13 @@ static int begin_long_run(run_ctx *x, cs_err *err)
     if (rc != CS_OK)
         return rc;
     /* Rank 0: the inputs' dictionaries, then the earlier runs' of a --state
-     * chain (or those a checkpoint recorded), each once: the targets' keys
-     * are looked up in all of them, and every snapshot from here on keeps
-     * the list for the next run of the chain. */
-    if (x->c->rank == 0) {
-        rc = ckpt_chain_dicts(&x->ck, (const char (*)[CS_DICT_PATH_LEN])x->dict_paths,
-                              x->ndicts, err);
-        char (*d)[CS_DICT_PATH_LEN] = NULL;
-        if (rc == CS_OK) {
-            d = cs_calloc((size_t)x->ck.ndicts + 1, sizeof *d, err, "dictionary list");
-            rc = d ? CS_OK : CS_ENOMEM;
-        }
-        if (d) {
-            memcpy(d, x->ck.dicts, (size_t)x->ck.ndicts * sizeof *d);
-            free(x->dict_paths);
-            x->dict_paths = d;
-            x->ndicts = x->ck.ndicts;
-        }
-    }
+     * chain (or those a checkpoint recorded), each once, into x->ck.dicts:
+     * the targets' keys are looked up in all of them, report.h5 lists
+     * them, and every snapshot from here on keeps them for the next run of
+     * the chain. */
+    if (x->c->rank == 0)
+        ckpt_chain_dicts(&x->ck, (const char (*)[CS_DICT_PATH_LEN])x->dict_paths, x->ndicts,
+                         err);
     return comm_agree(x->c, err);
 }
 

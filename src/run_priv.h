@@ -61,8 +61,9 @@ typedef struct run_ctx {
     int finished;                  /* the checkpoint's run had published: nothing to do
                                     * (ckpt_published) */
     char (*dict_paths)[CS_DICT_PATH_LEN];      /* rank 0: the inputs holding /dictionaries, in input
-                                    * order (an archive directory each: every one is looked
-                                    * in, as merge looks in every run's) */
+                                    * order (an archive directory each); begin_long_run
+                                    * adds a --state chain's into ck.dicts, the list the
+                                    * run looks keys up in, as merge looks in every run's */
     int ndicts;
     cs_ckpt ck;                    /* checkpoints, --resume, signals, --state */
     uint64_t passes;               /* window parts run (window_parts, and parts split by skew) */
