@@ -329,6 +329,25 @@ static void select_rows(hid_t d, uint64_t off, uint64_t n, hid_t *fs, hid_t *ms)
     }
 }
 
+int h5_dataset_rows(hid_t d, uint64_t *rows)
+{
+    *rows = 0;
+    hid_t sp = H5Dget_space(d);
+    int nd = sp < 0 ? -1 : H5Sget_simple_extent_ndims(sp);
+    hsize_t dims[1] = {0};
+    if (nd == 1)
+        H5Sget_simple_extent_dims(sp, dims, NULL);
+    if (sp >= 0)
+        H5Sclose(sp);
+    if (nd == 1) {
+        *rows = dims[0];
+        return 0;
+    }
+    if (nd >= 0)
+        snprintf(last_cause, sizeof last_cause, "a dataset of %d dimensions where 1 is read", nd);
+    return -1;
+}
+
 herr_t h5_read_rows(hid_t d, hid_t mtype, uint64_t off, uint64_t n, void *buf)
 {
     /* The range is checked against the extent here: HDF5 refuses a range
@@ -339,26 +358,19 @@ herr_t h5_read_rows(hid_t d, hid_t mtype, uint64_t off, uint64_t n, void *buf)
      * counts). Such a rank takes part with an empty range, then fails.
      * The extent and the rank of the space are the same on every rank, so
      * every rank makes the same choice of reading or not. */
-    hid_t sp = H5Dget_space(d);
-    int nd = sp < 0 ? -1 : H5Sget_simple_extent_ndims(sp);
-    hsize_t dims[1] = {0};
-    if (nd == 1)   /* a space of more dimensions would write past dims */
-        H5Sget_simple_extent_dims(sp, dims, NULL);
-    if (sp >= 0)
-        H5Sclose(sp);
-    int fits = n == 0 || (nd == 1 && off <= dims[0] && n <= dims[0] - off);
-    if (!fits && nd != 1)
-        snprintf(last_cause, sizeof last_cause, "a dataset of %d dimensions where 1 is read", nd);
-    else if (!fits)
+    uint64_t rows;
+    int shaped = h5_dataset_rows(d, &rows) == 0;
+    int fits = n == 0 || (shaped && off <= rows && n <= rows - off);
+    if (!fits && shaped)
         snprintf(last_cause, sizeof last_cause, "rows %llu..%llu asked for, the dataset has %llu",
                  (unsigned long long)off, (unsigned long long)(off + n - 1),
-                 (unsigned long long)dims[0]);
+                 (unsigned long long)rows);
     hid_t fs, ms;
     select_rows(d, fits ? off : 0, fits ? n : 0, &fs, &ms);
     hid_t x = H5Pcreate(H5P_DATASET_XFER);
     H5Pset_dxpl_mpio(x, H5FD_MPIO_COLLECTIVE);
     uint64_t dummy[1];   /* a rank reading nothing still passes a buffer */
-    herr_t rc = dims[0] == 0 ? 0 : H5Dread(d, mtype, ms, fs, x, fits && n && buf ? buf : dummy);
+    herr_t rc = rows == 0 ? 0 : H5Dread(d, mtype, ms, fs, x, fits && n && buf ? buf : dummy);
     H5Pclose(x);
     H5Sclose(ms);
     H5Sclose(fs);

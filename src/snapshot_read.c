@@ -58,10 +58,10 @@ static int get(const cs_comm *c, hid_t f, const char *name, hid_t t, size_t size
     hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
     if (d < 0)
         return h5_fail(err, CS_EINPUT, "no dataset %s", name);
-    hid_t fs = H5Dget_space(d);
-    hsize_t dims[1] = {0};
-    H5Sget_simple_extent_dims(fs, dims, NULL);
-    uint64_t total = dims[0], lo, hi;
+    /* A space of other dimensions (the same on every rank: one file) is
+     * read by no rank, and fails on each with its cause. */
+    uint64_t total, lo, hi;
+    int shaped = h5_dataset_rows(d, &total) == 0;
     if (root_only) {
         lo = 0;
         hi = c->rank == 0 ? total : 0;
@@ -69,11 +69,10 @@ static int get(const cs_comm *c, hid_t f, const char *name, hid_t t, size_t size
         lo = total * (uint64_t)c->rank / (uint64_t)c->size;
         hi = total * (uint64_t)(c->rank + 1) / (uint64_t)c->size;
     }
-    H5Sclose(fs);
     *buf = cs_malloc((hi - lo + 1) * size, err, name);
     /* Without a buffer the rank still takes part in the collective read
      * and the checksum's XOR. */
-    herr_t rc = h5_read_rows(d, t, lo, *buf ? hi - lo : 0, *buf);
+    herr_t rc = shaped ? h5_read_rows(d, t, lo, *buf ? hi - lo : 0, *buf) : -1;
     cs_err sum_err;
     cs_err_clear(&sum_err);
     int sum_rc = check_rows(c, d, name, *buf, size, hi - lo, lo, *buf && rc >= 0, &sum_err);
@@ -351,11 +350,12 @@ static int get_blocks(const cs_comm *c, hid_t f, const char *name, hid_t t, snap
         return rc;
     }
     size_t size = H5Tget_size(t);
-    hid_t fs = H5Dget_space(d);
-    hsize_t dims[1] = {0};
-    H5Sget_simple_extent_dims(fs, dims, NULL);
-    H5Sclose(fs);
-    uint64_t total = dims[0], ranks = (uint64_t)c->size, block = SNAP_BLOCK_BYTES / size;
+    uint64_t total;
+    if (h5_dataset_rows(d, &total) != 0) {   /* the same on every rank: one file */
+        H5Dclose(d);
+        return h5_fail(err, CS_EINPUT, "reading %s", name);
+    }
+    uint64_t ranks = (uint64_t)c->size, block = SNAP_BLOCK_BYTES / size;
     uint64_t lo = total * (uint64_t)c->rank / ranks, hi = total * (uint64_t)(c->rank + 1) / ranks;
     uint64_t most = (total + ranks - 1) / ranks, blocks = (most + block - 1) / block, sum = 0;
     char *buf = cs_malloc(block * size, err, name);

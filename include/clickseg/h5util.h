@@ -48,6 +48,12 @@ int h5_attr_get_int64(hid_t obj, const char *name, int64_t *value);
 void h5_attr_int_text(hid_t obj, const char *name, char *buf, size_t n);
 
 
+/* The number of rows of the 1-D dataset d into *rows: 0, or -1 (and
+ * *rows 0) when d's space cannot be read or has another number of
+ * dimensions, with the cause for h5_fail. Asking a space of more
+ * dimensions for its extent into one hsize_t writes past it. */
+int h5_dataset_rows(hid_t d, uint64_t *rows);
+
 /* Collective (MPI-IO, the file opened with an mpio driver): rows
  * [off, off + n) of the 1-D dataset d read as mtype into buf. A rank with
  * n == 0 (buf may then be NULL) still takes part, as a collective read

@@ -7,6 +7,8 @@
 # refused by HDF5 before the collective read; the other ranks, in that
 # read, once waited for it for ever (exit 124 here). Now: exit 4, one
 # message naming the file, the dataset and the rows, no rank left waiting.
+# A state file's table made 32-D is refused the same way (its extent was
+# read into one size, written past).
 # ranks: 1 3
 set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
@@ -69,7 +71,31 @@ with h5py.File("chain.state", "r+") as f:
     for k, a in attrs.items():
         d.attrs[k] = a
 PY
+cp chain.state chain.ok
 expect_fail 4 "chain.state: (rank [0-9]+: )?reading open_ids: rows [0-9]+\.\.[0-9]+ asked for, the dataset has [0-9]+" \
     mpi "$NRANKS" "$CLICKSEG" run -q -i arch/events-0001.h5 -o s2 --sessions --state chain.state
 [ ! -e s2 ] || fail "a refused state load left output behind"
+
+# A --state file whose tables were made 32-D: reading one's extent into a
+# single size once wrote past it (the users are read in blocks, the open
+# sessions in one slab a rank).
+for ds in users open; do
+    cp chain.ok "chain-$ds.state"
+    $PY - "chain-$ds.state" "$ds" <<'PY'
+import sys, h5py
+path, name = sys.argv[1:]
+with h5py.File(path, "r+") as f:
+    # the records' own type (numpy cannot convert it), n x 2 of them
+    old = f[name]
+    n, tid = old.shape[0], old.id.get_type()
+    assert n > 0, f"the state has no {name} to reshape"
+    del f[name]
+    # 32 dimensions (HDF5's most): an extent read into one size writes
+    # 31 more past it, which no stack survives unnoticed
+    h5py.h5d.create(f.id, name.encode(), tid, h5py.h5s.create_simple((n, 2) + (1,) * 30))
+PY
+    expect_fail 4 "chain-$ds.state: (rank [0-9]+: )?reading $ds: a dataset of 32 dimensions where 1 is read" \
+        mpi "$NRANKS" "$CLICKSEG" run -q -i arch/events-0001.h5 -o s2 --sessions --state "chain-$ds.state"
+    [ ! -e s2 ] || fail "a refused state load ($ds 32-D) left output behind"
+done
 echo "test_short_columns: ok"
