@@ -70,10 +70,31 @@ static int grow(cs_pathlist *pl, cs_err *err)
 /* Appends p unless it names a file already listed: the same file through
  * any path, a symbolic link or a hard link (the same device and inode). A
  * path that cannot be stat'ed is listed; opening it later says why. */
+/* CS_EINPUT when p, or the real path it names, needs more than CS_PATH_LEN
+ * bytes (the plan, the --state history and report.h5 keep real paths). */
+static int check_length(const char *p, cs_err *err)
+{
+    char real[PATH_MAX];
+    size_t typed = strlen(p), full = realpath(p, real) ? strlen(real) : 0;
+    if (typed >= CS_PATH_LEN)
+        return cs_err_set(err, CS_EINPUT, "%.200s...: the path is %zu bytes long; clickseg keeps "
+                          "input paths of up to %d bytes: name the files by a shorter path "
+                          "(relative to the directory the job starts in)", p, typed,
+                          CS_PATH_LEN - 1);
+    if (full >= CS_PATH_LEN)   /* a link does not shorten it: the real path is kept */
+        return cs_err_set(err, CS_EINPUT, "%.200s: its real path is %zu bytes long; clickseg "
+                          "keeps input paths of up to %d bytes: move the files to a shorter "
+                          "path", p, full, CS_PATH_LEN - 1);
+    return CS_OK;
+}
+
 static int push(cs_pathlist *pl, const char *p, cs_err *err)
 {
     struct stat st;
-    int rc = grow(pl, err);
+    int rc = check_length(p, err);
+    if (rc != CS_OK)
+        return rc;
+    rc = grow(pl, err);
     if (rc != CS_OK)
         return rc;
     struct cs_fileid id = {0, 0};

@@ -12,6 +12,12 @@
 #include "clickseg/error.h"
 #include "clickseg/fscommit.h"   /* fs_commit_output, which ends what fs_begin_output starts */
 
+/* Bytes an input file's path takes with its end (the plan's, the --state
+ * history's and the dictionary list's fixed fields): fs_expand_input
+ * refuses a longer path, or one whose real path is longer, rather than
+ * let those fields cut it. */
+#define CS_PATH_LEN 1024
+
 typedef struct cs_pathlist {
     int n, cap;
     char **path;
@@ -25,7 +31,8 @@ typedef struct cs_pathlist {
 /* Appends the files named by `arg`: a file as is, a directory's *.h5 files
  * (sorted, not recursive), or a glob's matches. An argument that names
  * nothing is CS_EINPUT ("no such file", "directory holds no .h5 files",
- * "pattern matches nothing"). Duplicates (same real path) are CS_EINPUT. */
+ * "pattern matches nothing"). Duplicates (same real path) are CS_EINPUT,
+ * as is a path of CS_PATH_LEN bytes or more (as typed or real). */
 int fs_expand_input(cs_pathlist *pl, const char *arg, cs_err *err);
 void fs_pathlist_free(cs_pathlist *pl);
 

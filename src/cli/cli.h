@@ -3,6 +3,7 @@
 #ifndef CLICKSEG_CLI_H
 #define CLICKSEG_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "clickseg/comm.h"
@@ -33,6 +34,11 @@ int cli_parse_count(const char *flag, const char *s, uint64_t *out, cs_err *err)
 
 /* Parses an int in [lo, hi]. */
 int cli_parse_int(const char *flag, const char *s, long lo, long hi, long *out, cs_err *err);
+
+/* Copies the path s given to flag into dst (size bytes); CS_EUSAGE naming
+ * the flag when it does not fit, where a silent cut would name another
+ * file. */
+int cli_copy_path(const char *flag, char *dst, size_t size, const char *s, cs_err *err);
 
 /* Parses "YYYY-MM-DD" into µs since the epoch (midnight UTC). */
 int cli_parse_date(const char *flag, const char *s, int64_t *out, cs_err *err);

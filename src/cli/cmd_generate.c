@@ -60,7 +60,7 @@ static int gen_parse(int argc, char **argv, gen_opts *o, cs_err *err)
     while (rc == CS_OK && (ch = getopt_long(argc, argv, ":o:n:d:f:s:qh", lo, NULL)) != -1) {
         switch (ch) {
         case 'o':
-            snprintf(o->p.outdir, sizeof o->p.outdir, "%s", optarg);
+            rc = cli_copy_path("--output", o->p.outdir, sizeof o->p.outdir, optarg, err);
             fs_trim_slashes(o->p.outdir);
             break;
         case 'n': rc = cli_parse_count("--events", optarg, &o->p.events, err); break;

@@ -92,7 +92,7 @@ int cmd_merge(const cs_comm *c, int argc, char **argv)
     if (err.code == CS_OK && c->rank == 0) {
         cli_load_config(config, sets, nsets, &cfg, &err);
         if (err.code == CS_OK && output)
-            snprintf(cfg.output_dir, sizeof cfg.output_dir, "%s", output);
+            cli_copy_path("--output", cfg.output_dir, sizeof cfg.output_dir, output, &err);
         if (err.code == CS_OK && !output && !config)
             cs_err_set(&err, CS_EUSAGE, "give the output directory with --output DIR");
         fs_trim_slashes(cfg.output_dir);

@@ -117,10 +117,10 @@ static int run_parse(int argc, char **argv, run_args *a, cs_err *err)
             a->o.resume = optarg ? CS_RESUME_AUTO : CS_RESUME_YES;
             break;
         case 'T':
-            if (!*optarg || strlen(optarg) >= sizeof a->o.state_path)
+            if (!*optarg)
                 rc = cs_err_set(err, CS_EUSAGE, "--state: expected a file name");
             else
-                snprintf(a->o.state_path, sizeof a->o.state_path, "%s", optarg);
+                rc = cli_copy_path("--state", a->o.state_path, sizeof a->o.state_path, optarg, err);
             break;
         case ':': rc = cs_err_set(err, CS_EUSAGE, "%s needs a value", argv[optind - 1]); break;
         default: rc = cs_err_set(err, CS_EUSAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
@@ -146,11 +146,11 @@ static int build_config(const run_args *a, cs_config *cfg, cs_err *err)
     int rc = cli_load_config(a->config, a->sets, a->nsets, cfg, err);
     if (rc == CS_OK && a->ninputs) {
         cfg->ninputs = a->ninputs;
-        for (int i = 0; i < a->ninputs; i++)
-            snprintf(cfg->inputs[i], sizeof cfg->inputs[i], "%s", a->inputs[i]);
+        for (int i = 0; rc == CS_OK && i < a->ninputs; i++)
+            rc = cli_copy_path("--input", cfg->inputs[i], sizeof cfg->inputs[i], a->inputs[i], err);
     }
     if (rc == CS_OK && a->output)
-        snprintf(cfg->output_dir, sizeof cfg->output_dir, "%s", a->output);
+        rc = cli_copy_path("--output", cfg->output_dir, sizeof cfg->output_dir, a->output, err);
     if (rc == CS_OK && a->sessions)
         cfg->output_sessions = 1;
     fs_trim_slashes(cfg->output_dir);
