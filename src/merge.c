@@ -67,12 +67,13 @@ static int merged_target_keys(merge_ctx *x, cs_err *err)
         return CS_ENOMEM;
     for (int i = 0; i < x->ndicts; i++)
         d[i] = x->dicts[i];
-    char gone[PATH_MAX];
-    int rc = userkeys_for_ranking(&x->ranking, d, x->ndicts, gone, sizeof gone, err);
+    cs_dict_skip skip;
+    int rc = userkeys_for_ranking(&x->ranking, d, x->ndicts, &skip, err);
     free(d);
-    if (rc == CS_OK && gone[0])
-        fprintf(stderr, "clickseg merge: note: %s, the user dictionary of a run, is gone: "
-                "targets %s show hashed ids only\n", gone,
+    if (rc == CS_OK && skip.path[0])
+        fprintf(stderr, "clickseg merge: note: %s, the user dictionary of a run, %s%s%s: "
+                "targets %s show hashed ids only\n", skip.path,
+                skip.gone ? "is gone" : "cannot be read (", skip.cause, skip.gone ? "" : ")",
                 x->ranking.target_keys ? "whose users it alone knew" : "and prospects");
     return rc;
 }

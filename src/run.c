@@ -459,14 +459,18 @@ static int target_keys(run_ctx *x, cs_err *err)
         return CS_ENOMEM;
     for (int i = 0; i < k->ndicts; i++)
         dicts[i] = k->dicts[i];
-    char gone[sizeof *k->dicts];
-    int rc = userkeys_for_ranking(&x->ranking, dicts, k->ndicts, gone, sizeof gone, err);
+    cs_dict_skip skip;
+    int rc = userkeys_for_ranking(&x->ranking, dicts, k->ndicts, &skip, err);
     free(dicts);
-    if (rc == CS_OK && gone[0])
+    if (rc == CS_OK && skip.path[0] && skip.gone)
         fprintf(stderr, "clickseg run: note: the user dictionary in %s is gone (it was there "
                 "when the run, or the earlier run of its --state chain that read it, started): "
                 "targets.csv and prospects.csv list the hashed ids without their user_key\n",
-                gone);
+                skip.path);
+    else if (rc == CS_OK && skip.path[0])
+        fprintf(stderr, "clickseg run: note: the user dictionary in %s cannot be read (%s): "
+                "targets.csv and prospects.csv list the hashed ids it alone knew without their "
+                "user_key\n", skip.path, skip.cause);
     return rc;
 }
 

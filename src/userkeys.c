@@ -140,12 +140,32 @@ int userkeys_lookup(const char *dict_path, const uint64_t *ids, uint64_t n, char
     return rc;
 }
 
-int userkeys_for_ranking(cs_ranking *r, const char *const *dicts, int n, char *missing,
-                         size_t missing_size, cs_err *err)
+/* 1 when every id of ids[0..m) that a dictionary can know has its key in
+ * keys: import hashes text to ids with the top bit set (dict_hash) and
+ * keeps a number below 2^63 as the id itself, with no key anywhere. */
+static int all_found(const uint64_t *ids, char *const *keys, uint64_t m)
+{
+    for (uint64_t i = 0; i < m; i++)
+        if ((ids[i] >> 63) && (!keys[i] || !keys[i][0]))
+            return 0;
+    return 1;
+}
+
+/* Notes dictionary path as skipped in *skip unless one is already. */
+static void skipped(cs_dict_skip *skip, const char *path, int gone, const char *cause)
+{
+    if (skip->path[0])
+        return;
+    snprintf(skip->path, sizeof skip->path, "%s", path);
+    skip->gone = gone;
+    snprintf(skip->cause, sizeof skip->cause, "%s", cause);
+}
+
+int userkeys_for_ranking(cs_ranking *r, const char *const *dicts, int n, cs_dict_skip *skip,
+                         cs_err *err)
 {
     uint64_t m = r->ntargets + r->nprospects;
-    if (missing_size)
-        missing[0] = '\0';
+    memset(skip, 0, sizeof *skip);
     uint64_t *ids = cs_malloc((m + 1) * sizeof *ids, err, "target ids");
     char **keys = cs_calloc(m + 1, sizeof *keys, err, "target keys");
     int rc = ids && keys ? CS_OK : CS_ENOMEM, found = 0;
@@ -153,15 +173,25 @@ int userkeys_for_ranking(cs_ranking *r, const char *const *dicts, int n, char *m
         ids[i] = r->targets[i].user_id;
     for (uint64_t i = 0; rc == CS_OK && i < r->nprospects; i++)
         ids[r->ntargets + i] = r->prospects[i].user_id;
-    for (int d = 0; rc == CS_OK && d < n; d++) {
+    for (int d = 0; rc == CS_OK && d < n && !(found && all_found(ids, keys, m)); d++) {
         if (access(dicts[d], R_OK) != 0) {
-            if (missing_size && !missing[0])
-                snprintf(missing, missing_size, "%s", dicts[d]);
+            skipped(skip, dicts[d], 1, "");
             continue;
         }
         char **got = NULL;
-        rc = userkeys_lookup(dicts[d], ids, m, &got, err);
-        for (uint64_t i = 0; rc == CS_OK && got && i < m; i++)
+        cs_err bad;
+        cs_err_clear(&bad);
+        rc = userkeys_lookup(dicts[d], ids, m, &got, &bad);
+        if (rc == CS_ENOMEM) {
+            *err = bad;
+            break;
+        }
+        if (rc != CS_OK) {
+            skipped(skip, dicts[d], 0, bad.msg);
+            rc = CS_OK;
+            continue;
+        }
+        for (uint64_t i = 0; got && i < m; i++)
             if ((!keys[i] || !keys[i][0]) && got[i][0]) {
                 free(keys[i]);
                 keys[i] = got[i];

@@ -25,13 +25,24 @@ int userkeys_lookup(const char *dict_path, const uint64_t *ids, uint64_t n, char
 
 void userkeys_free(char **keys, uint64_t n);
 
+/* A dictionary userkeys_for_ranking could not use (the first such). */
+typedef struct cs_dict_skip {
+    char path[4096];      /* "" when none was skipped */
+    int gone;             /* 1: no longer there; 0: there but unreadable */
+    char cause[2048];     /* why it could not be read (gone == 0) */
+} cs_dict_skip;
+
 /* The keys of r's targets and prospects (r->target_keys, r->prospect_keys)
  * from the user dictionaries dicts[0..n): an id takes its key from the
  * first that has one (merge gets one path from each run, often copies of
- * one dictionary). A path that is gone is skipped and named in *missing
- * (the first; "" none; missing_size 0: not named), for the caller's note.
- * Without any key found the lists stay without keys. Rank 0. */
-int userkeys_for_ranking(cs_ranking *r, const char *const *dicts, int n, char *missing,
-                         size_t missing_size, cs_err *err);
+ * one dictionary), and the later dictionaries are not opened once every
+ * id has its key (a --state chain lists every earlier run's: reading them
+ * all at each run's end grew with the chain). A dictionary that is gone
+ * or cannot be read (damaged, not HDF5) is skipped and the first such
+ * named in *skip, for the caller's note: it costs keys, not the run.
+ * Without any key found the lists stay without keys. CS_ENOMEM only.
+ * Rank 0. */
+int userkeys_for_ranking(cs_ranking *r, const char *const *dicts, int n, cs_dict_skip *skip,
+                         cs_err *err);
 
 #endif

@@ -184,6 +184,52 @@ RUN -i impY2 -o rep_G2 --state G.state 2> G2.err ||
     { cat G2.err >&2; fail "a chain run failed for an earlier run's dictionary gone"; }
 grep -q "note: the user dictionary in .*impG1/dictionaries.h5 is gone" G2.err ||
     { cat G2.err >&2; fail "no note on the earlier run's dictionary gone"; }
+# An earlier run's dictionary that cannot be read (replaced by a file that
+# is not HDF5) costs its keys with a note, not the run, as one gone does
+# (the run failed at its end, after its work).
+mkdir -p impU1 && cp impY1/*.h5 impU1/
+RUN -i impU1 -o rep_U1 --state U.state
+echo "not an HDF5 file" > impU1/dictionaries.h5
+RUN -i impY2 -o rep_U2 --state U.state 2> U2.err ||
+    { cat U2.err >&2; fail "a chain run failed for an earlier run's dictionary unreadable"; }
+grep -q "note: the user dictionary in .*impU1/dictionaries.h5 cannot be read (.*impU1/dictionaries.h5: cannot open" U2.err ||
+    { cat U2.err >&2; fail "no note on the earlier run's dictionary unreadable"; }
+for f in targets.csv prospects.csv; do
+    cmp -s "rep_U2/$f" "rep_G2/$f" || fail "an unreadable dictionary gives another $f than a gone one"
+done
+# Once every target and prospect has its key, the chain's earlier
+# dictionaries are not opened (every run of a chain read them all at its
+# end): a chain whose first run's users all come back in the second, whose
+# own dictionary so knows them all, does not notice the first one's
+# dictionary unreadable.
+$PY - gaY1.csv gaY2.csv gaT.csv <<'PY'
+import sys
+import pandas as pd
+y1, y2, out = sys.argv[1:]
+later = set(pd.read_csv(y2, usecols=["fullVisitorId"], dtype=str)["fullVisitorId"])
+ids = pd.read_csv(y1, usecols=["fullVisitorId"], dtype=str)["fullVisitorId"]
+lines = open(y1, encoding="utf-8").read().splitlines()
+keep = [l for l, v in zip(lines[1:], ids) if v in later]
+assert 0 < len(keep) < len(lines) - 1, len(keep)
+with open(out, "w", encoding="utf-8") as f:
+    f.write("\n".join([lines[0]] + keep) + "\n")
+PY
+I --format ga gaT.csv -o impT --set import.split=month
+RUN -i impT -o rep_T1 --state T.state
+echo "not an HDF5 file" > impT/dictionaries.h5
+RUN -i impY2 -o rep_T2 --state T.state 2> T2.err ||
+    { cat T2.err >&2; fail "a chain run failed for an earlier dictionary it did not need"; }
+! grep -q "note: the user dictionary" T2.err ||
+    { cat T2.err >&2; fail "an earlier dictionary was read though the run's own knew every key"; }
+$PY - <<'PY'
+import csv
+hashed = 0
+for name in ("targets.csv", "prospects.csv"):
+    rows = [r for r in csv.DictReader(open(f"rep_T2/{name}")) if int(r["user_id"]) >= 2**63]
+    assert all(r["user_key"] for r in rows), (name, [r for r in rows if not r["user_key"]][:3])
+    hashed += len(rows)
+assert hashed, "no hashed visitor id among the chain's targets and prospects"
+PY
 $PY - <<'PY'
 import json, os
 import h5py
