@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "clickseg/archive.h"
+#include "clickseg/csvtext.h"
 #include "clickseg/features.h"
 #include "clickseg/period.h"
 #include "import_impl.h"
@@ -374,10 +375,14 @@ int iwrite_spill(imp_ctx *x, int file, uint64_t line, int global_line, int reaso
 
 /* Writes s[0..n) as a quoted CSV field. Bytes that are not UTF-8, and
  * NULs, are written as \xNN: rejects.csv stays a UTF-8 text that pandas
- * and spreadsheets read (the input itself holds the original bytes). */
+ * and spreadsheets read (the input itself holds the original bytes); a
+ * field a spreadsheet would run as a formula gets an apostrophe first
+ * (csvtext.h). */
 static void csv_field(FILE *out, const char *s, size_t n)
 {
     fputc('"', out);
+    if (csv_formula_risk(s, n))
+        fputc('\'', out);
     size_t i = 0;
     while (i < n) {
         size_t good = i + tp_utf8_bad(s + i, n - i);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clickseg/csvtext.h"
 #include "clickseg/h5util.h"
 #include "clickseg/rank.h"
 #include "clickseg/report.h"
@@ -169,7 +170,7 @@ static int csv_list(const char *dir, const char *name, const cs_config *cfg, con
         const cs_target *x = &t[i];
         fprintf(f, "%llu,%llu,", (unsigned long long)(i + 1), (unsigned long long)x->user_id);
         if (keys) {
-            report_csv_str(f, keys[i]);
+            csv_put_text(f, keys[i]);
             fputc(',', f);
         }
         fprintf(f, "%lld,%s,%s,%lld,%lld,%lld,%d,%d,%d,%d,%d,%lld,%lld,%lld", (long long)x->score,
@@ -227,14 +228,14 @@ static int csv_tables(const char *dir, const cs_config *cfg, const cs_ranking *r
             const int64_t *cell = r->xtab + ((size_t)k * CS_PROFILE_SLOTS + (size_t)v) * XT_WIDTH;
             if (!cell[XT_USERS])
                 continue;
-            report_csv_str(f, r->profile_cols[k]);   /* from the user's profile file */
+            csv_put_text(f, r->profile_cols[k]);   /* from the user's profile file */
             /* -1: no profile row, as report.h5 and customers.h5 write it
              * (an integer column, for pandas and spreadsheets) */
             fprintf(f, ",%d,", v == CS_PROFILE_UNKNOWN ? -1 : v);
             char lab[CS_PROFILE_VALUES_MAX];
             if (v != CS_PROFILE_UNKNOWN && rank_profile_label(r->profile_values[k], v, lab,
                                                               sizeof lab))
-                report_csv_str(f, lab);   /* empty: no label */
+                csv_put_text(f, lab);   /* empty: no label */
             fprintf(f, ",%lld,%lld,%lld", (long long)cell[XT_USERS], (long long)cell[XT_REVENUE],
                     (long long)cell[XT_PURCHASE_SESSIONS]);
             for (int s = 0; s < cfg->rules.nsegments; s++)

@@ -49,18 +49,6 @@ void report_csv_ratio(FILE *f, double v)
         fprintf(f, "%.10g", v);
 }
 
-void report_csv_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
-
 /* The currency the report shows: the config's, else the archive's. */
 static const char *report_currency(const cs_config *cfg, const cs_run_meta *m)
 {

@@ -75,10 +75,9 @@ extern const char *const report_outputs[];
 int report_write_summary(const char *dir, const cs_config *cfg, const cs_stats *st,
                          const cs_ranking *rk, const cs_run_meta *meta, cs_err *err);
 
-/* s as a JSON string (quoted, escaped) and as an RFC 4180 CSV field
- * (always quoted): the report's writers share them. */
+/* s as a JSON string (quoted, escaped): the report's writers share it
+ * (their CSV text fields go through csvtext.h). */
 void report_json_str(FILE *f, const char *s);
-void report_csv_str(FILE *f, const char *s);
 
 /* A ratio (stats_ratio): "%.17g" in JSON and "%.10g" in CSV, or, when it
  * is undefined (NaN: nothing to divide by), null and an empty cell. */
