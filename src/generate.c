@@ -5,6 +5,7 @@
  * base + (k < rem) events, so every file's and every rank's row offsets are
  * known before anything is generated. */
 #include "clickseg/generate.h"
+#include "clickseg/numfmt.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -327,6 +328,7 @@ typedef struct gen_ctx {
     slot_buf buf;
     colbuf cols;
     cs_gen_summary *sum;
+    cs_ticker *tick;      /* rank 0's progress, or NULL */
 } gen_ctx;
 
 /* Collective: one file holding slots [s0, s1); ranks take contiguous shares
@@ -363,6 +365,9 @@ static int gen_file(gen_ctx *g, int f, uint64_t s0, uint64_t s1, cs_err *err)
             break;
         rc = archive_write_rows(w, rows_before(lo, g->base, g->rem) - file_row0, g->buf.n,
                                 &g->cols.c, g->cols.truth, err);
+        if (g->tick && b > a)   /* this rank's share of the file stands for all */
+            ticker_update(g->tick, ((double)s0 + (double)(s1 - s0) * (double)(hi - a) /
+                                    (double)(b - a)) / (double)g->nslots, comm_wtime());
     }
     /* A failed write (a full disk) closes the file too: left open, HDF5
      * would close it in MPI_Finalize and crash there. */
@@ -416,12 +421,13 @@ static int gen_profiles(gen_ctx *g, cs_err *err)
     return comm_agree(c, err);
 }
 
-int gen_archive(const cs_comm *c, const cs_gen_params *p, cs_gen_summary *sum, cs_err *err)
+int gen_archive(const cs_comm *c, const cs_gen_params *p, cs_ticker *tick,
+                cs_gen_summary *sum, cs_err *err)
 {
     memset(sum, 0, sizeof *sum);
     sum->ts_min = INT64_MAX;
     sum->ts_max = INT64_MIN;
-    gen_ctx g = {.c = c, .p = p, .sum = sum};
+    gen_ctx g = {.c = c, .p = p, .sum = sum, .tick = tick};
     g.nslots = (uint64_t)p->days * 12;
     g.base = p->events / g.nslots;
     g.rem = p->events % g.nslots;
@@ -435,6 +441,12 @@ int gen_archive(const cs_comm *c, const cs_gen_params *p, cs_gen_summary *sum, c
     g.buf.ev = cs_malloc(cap * sizeof *g.buf.ev, err, "generator buffer");
     int rc = g.buf.ev ? colbuf_alloc(&g.cols, cap, err) : CS_ENOMEM;
     if (comm_agree(c, err) == CS_OK) {
+        if (tick) {
+            char n[32], step[96];
+            snprintf(step, sizeof step, "writing %s events into %d file%s",
+                     fmt_uint(n, sizeof n, p->events), p->files, p->files == 1 ? "" : "s");
+            ticker_step(tick, step, comm_wtime());
+        }
         for (int f = 0; f < p->files; f++) {
             uint64_t s0 = g.nslots * (uint64_t)f / (uint64_t)p->files;
             uint64_t s1 = g.nslots * (uint64_t)(f + 1) / (uint64_t)p->files;
@@ -443,8 +455,12 @@ int gen_archive(const cs_comm *c, const cs_gen_params *p, cs_gen_summary *sum, c
         }
     }
     rc = err->code;
+    if (rc == CS_OK && p->profiles && tick)
+        ticker_step(tick, "writing profiles", comm_wtime());
     if (rc == CS_OK && p->profiles)
         rc = gen_profiles(&g, err);
+    if (tick)
+        ticker_end(tick);
     free(g.buf.ev);
     colbuf_free(&g.cols);
     if (rc == CS_OK) {

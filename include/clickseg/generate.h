@@ -15,6 +15,7 @@
 
 #include "clickseg/comm.h"
 #include "clickseg/error.h"
+#include "clickseg/progress.h"
 
 enum cs_intent {
     INTENT_SIMPLE_BROWSER = 0,
@@ -42,9 +43,11 @@ typedef struct cs_gen_summary {
 } cs_gen_summary;
 
 /* Collective. Writes OUTDIR/events-NNNN.h5 (and profiles.h5). The directory
- * must exist. On error every rank returns the same code and message. */
-int gen_archive(const cs_comm *c, const cs_gen_params *p, cs_gen_summary *sum,
-                cs_err *err);
+ * must exist. tick (may be NULL; rank 0's) is told the share of the events
+ * written, rank 0's share standing for every rank's. On error every rank
+ * returns the same code and message. */
+int gen_archive(const cs_comm *c, const cs_gen_params *p, cs_ticker *tick,
+                cs_gen_summary *sum, cs_err *err);
 
 /* The user id of population index idx (a bijection, so ids look random). */
 uint64_t gen_user_id(uint64_t idx);

@@ -9,6 +9,7 @@
 #include "clickseg/fslock.h"
 #include "clickseg/fsutil.h"
 #include "clickseg/generate.h"
+#include "clickseg/progress.h"
 
 static void gen_usage(FILE *out)
 {
@@ -28,13 +29,17 @@ static void gen_usage(FILE *out)
         "      --no-profiles  do not write profiles.h5\n"
         "      --force        replace an archive generate wrote in DIR (events-*.h5,\n"
         "                     profiles.h5); another .h5 there is refused even so\n"
-        "  -q, --quiet        no summary line\n"
+        "      --progress MODE  progress on stderr: auto (once generate has taken 5 s: a\n"
+        "                     live line on a terminal, plain lines every 5 s in a log),\n"
+        "                     live or lines (from the start)\n"
+        "  -q, --quiet        no summary line and no progress\n"
         "  -h, --help         this help\n");
 }
 
 typedef struct gen_opts {
     cs_gen_params p;
     int force, help, quiet;
+    int progress;   /* enum cs_progress_mode */
 } gen_opts;
 
 static int gen_parse(int argc, char **argv, gen_opts *o, cs_err *err)
@@ -44,7 +49,7 @@ static int gen_parse(int argc, char **argv, gen_opts *o, cs_err *err)
         {"days", required_argument, 0, 'd'},   {"files", required_argument, 0, 'f'},
         {"seed", required_argument, 0, 's'},   {"start", required_argument, 0, 'S'},
         {"no-profiles", no_argument, 0, 'P'},  {"force", no_argument, 0, 'F'},
-        {"quiet", no_argument, 0, 'q'},
+        {"quiet", no_argument, 0, 'q'},        {"progress", required_argument, 0, 'p'},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->p.events = 100000;
@@ -71,6 +76,11 @@ static int gen_parse(int argc, char **argv, gen_opts *o, cs_err *err)
         case 'P': o->p.profiles = 0; break;
         case 'F': o->force = 1; break;
         case 'q': o->quiet = 1; break;
+        case 'p':
+            o->progress = progress_mode_from_name(optarg);
+            if (o->progress < 0)
+                rc = cs_err_set(err, CS_EUSAGE, "--progress: '%s' is not auto, live or lines", optarg);
+            break;
         case 'h': o->help = 1; break;
         case ':': rc = cs_err_set(err, CS_EUSAGE, "%s needs a value", argv[optind - 1]); break;
         default: rc = cs_err_set(err, CS_EUSAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
@@ -139,9 +149,11 @@ int cmd_generate(const cs_comm *c, int argc, char **argv)
     if (snprintf(p.outdir, sizeof p.outdir, "%s", tmp) >= (int)sizeof p.outdir)
         cs_err_set(&err, CS_EUSAGE, "--output: '%s' is too long", o.p.outdir);
     double t0 = comm_wtime();
+    cs_ticker tick;
+    ticker_init(&tick, stderr, "clickseg generate", c->rank == 0 && !o.quiet, o.progress, t0);
     cs_gen_summary s;
     if (err.code == CS_OK)   /* the same on every rank: tmp was broadcast */
-        gen_archive(c, &p, &s, &err);
+        gen_archive(c, &p, c->rank == 0 ? &tick : NULL, &s, &err);
     if (err.code == CS_OK && c->rank == 0)
         fs_commit_output(tmp, o.p.outdir, outputs, &err);
     int agreed = comm_agree(c, &err);

@@ -6,7 +6,8 @@
 # its rank (checked with mpirun --tag-output, which names the rank that
 # wrote each line); --quiet prints nothing; a one-window run prints no
 # progress; --progress live forces the live line; after a resume, events
-# and percentage count the rows done before it. Then import's steps.
+# and percentage count the rows done before it. Then import's and
+# generate's steps.
 set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
 mpi 1 "$CLICKSEG" generate -o arch -n 60000 -d 5 -f 2 --seed 3 > /dev/null
@@ -160,4 +161,25 @@ mpi "$NRANKS" "$CLICKSEG" import --format rees46 ev.csv -o im2 > im2.out 2> im2.
 mpi "$NRANKS" "$CLICKSEG" import -q --progress lines --format rees46 ev.csv -o im3 > im3.out 2> im3.log
 ! grep -q "clickseg import" im3.log im3.out || fail "import -q printed: $(cat im3.log im3.out)"
 expect_fail 2 "--progress: 'tty' is not auto, live or lines" mpi "$NRANKS" "$CLICKSEG" import --progress tty --format rees46 ev.csv -o f
+
+# generate: the same ticker. With --progress lines rank 0 alone names the
+# events step and the profiles step; a short generate prints none by
+# default, nor with -q.
+mpi "$NRANKS" --tag-output "$CLICKSEG" generate --progress lines -o g1 -n 20000 -d 2 -f 2 \
+    > g1.out 2> g1.log
+$PY <<'PY'
+import re
+lines = [l for l in open("g1.log").read().splitlines() if "clickseg generate" in l]
+tagged = [re.match(r"\[\d+,(\d+)\]<stderr>:(clickseg generate: .*)$", l) for l in lines]
+assert all(tagged) and all(t.group(1) == "0" for t in tagged), lines
+steps = [re.sub(r" \(elapsed [^)]*\)$", "", t.group(2)) for t in tagged]
+assert steps == ["clickseg generate: writing 20,000 events into 2 files",
+                 "clickseg generate: writing profiles"], steps
+PY
+grep -q "generated g1: 20000 events" g1.out || fail "generate summary: $(cat g1.out)"
+mpi "$NRANKS" "$CLICKSEG" generate -o g2 -n 20000 -d 2 > g2.out 2> g2.log
+! grep -q "clickseg generate:" g2.log || fail "a short generate printed progress: $(cat g2.log)"
+mpi "$NRANKS" "$CLICKSEG" generate -q --progress lines -o g3 -n 20000 -d 2 > g3.out 2> g3.log
+! grep -q "generate" g3.log g3.out || fail "generate -q printed: $(cat g3.log g3.out)"
+expect_fail 2 "--progress: 'tty' is not auto, live or lines" mpi "$NRANKS" "$CLICKSEG" generate --progress tty -o g4
 echo "test_progress: ok ($NRANKS ranks)"
