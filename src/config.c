@@ -428,6 +428,12 @@ int cfg_validate(const cs_config *cfg, cs_err *err, const char **key)
         return BAD("input", "key 'input': %d inputs, at most %d", cfg->ninputs, CS_MAX_INPUTS);
     if (!cfg->output_dir[0])
         return BAD("output.dir", "key 'output.dir': must not be empty");
+    if (strlen(cfg->output_dir) >= CS_OUTPUT_PATH_MAX)
+        return BAD("output.dir", "key 'output.dir': %zu bytes long, at most %d (files are made "
+                   "inside it and beside it)", strlen(cfg->output_dir), CS_OUTPUT_PATH_MAX - 1);
+    if (strlen(cfg->checkpoint_dir) >= CS_OUTPUT_PATH_MAX)
+        return BAD("checkpoint.dir", "key 'checkpoint.dir': %zu bytes long, at most %d (files "
+                   "are made inside it)", strlen(cfg->checkpoint_dir), CS_OUTPUT_PATH_MAX - 1);
     if (cfg->memory_per_rank < MIB)
         return BAD("memory_per_rank", "key 'memory_per_rank': must be at least 1M, got %"
                    PRId64 " bytes", cfg->memory_per_rank);

@@ -67,9 +67,6 @@ static int grow(cs_pathlist *pl, cs_err *err)
     return CS_OK;
 }
 
-/* Appends p unless it names a file already listed: the same file through
- * any path, a symbolic link or a hard link (the same device and inode). A
- * path that cannot be stat'ed is listed; opening it later says why. */
 /* CS_EINPUT when p, or the real path it names, needs more than CS_PATH_LEN
  * bytes (the plan, the --state history and report.h5 keep real paths). */
 static int check_length(const char *p, cs_err *err)
@@ -88,6 +85,9 @@ static int check_length(const char *p, cs_err *err)
     return CS_OK;
 }
 
+/* Appends p unless it names a file already listed: the same file through
+ * any path, a symbolic link or a hard link (the same device and inode). A
+ * path that cannot be stat'ed is listed; opening it later says why. */
 static int push(cs_pathlist *pl, const char *p, cs_err *err)
 {
     struct stat st;

@@ -329,22 +329,34 @@ static void select_rows(hid_t d, uint64_t off, uint64_t n, hid_t *fs, hid_t *ms)
     }
 }
 
-int h5_dataset_rows(hid_t d, uint64_t *rows)
+/* d's number of dimensions (-1 when its space cannot be read) and, when
+ * it is 1, its rows in *rows (else 0). */
+static int dataset_shape(hid_t d, uint64_t *rows)
 {
     *rows = 0;
     hid_t sp = H5Dget_space(d);
     int nd = sp < 0 ? -1 : H5Sget_simple_extent_ndims(sp);
     hsize_t dims[1] = {0};
-    if (nd == 1)
+    if (nd == 1)   /* a space of more dimensions would write past dims */
         H5Sget_simple_extent_dims(sp, dims, NULL);
     if (sp >= 0)
         H5Sclose(sp);
-    if (nd == 1) {
-        *rows = dims[0];
-        return 0;
-    }
+    *rows = dims[0];
+    return nd;
+}
+
+static void note_shape(int nd)
+{
     if (nd >= 0)
         snprintf(last_cause, sizeof last_cause, "a dataset of %d dimensions where 1 is read", nd);
+}
+
+int h5_dataset_rows(hid_t d, uint64_t *rows)
+{
+    int nd = dataset_shape(d, rows);
+    if (nd == 1)
+        return 0;
+    note_shape(nd);
     return -1;
 }
 
@@ -359,9 +371,11 @@ herr_t h5_read_rows(hid_t d, hid_t mtype, uint64_t off, uint64_t n, void *buf)
      * The extent and the rank of the space are the same on every rank, so
      * every rank makes the same choice of reading or not. */
     uint64_t rows;
-    int shaped = h5_dataset_rows(d, &rows) == 0;
-    int fits = n == 0 || (shaped && off <= rows && n <= rows - off);
-    if (!fits && shaped)
+    int nd = dataset_shape(d, &rows);
+    int fits = n == 0 || (nd == 1 && off <= rows && n <= rows - off);
+    if (!fits && nd != 1)
+        note_shape(nd);
+    else if (!fits)
         snprintf(last_cause, sizeof last_cause, "rows %llu..%llu asked for, the dataset has %llu",
                  (unsigned long long)off, (unsigned long long)(off + n - 1),
                  (unsigned long long)rows);

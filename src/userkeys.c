@@ -81,17 +81,22 @@ static int lookup(hid_t f, const char *path, const uint64_t *ids, uint64_t n, ch
             H5Dclose(idd);
         return h5_fail(err, CS_EINPUT, "%s: /dictionaries/user lacks its id or key dataset", path);
     }
-    hid_t sp = H5Dget_space(idd);
-    hssize_t total = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
-    if (sp >= 0)
-        H5Sclose(sp);
-    uint64_t nd = total > 0 ? (uint64_t)total : 0;
+    /* Both 1-D and as long: the keys are read at the ids' rows, one
+     * coordinate each (a 2-D key dataset took two from every one). */
+    uint64_t nd = 0, nk = 0;
+    int shaped = h5_dataset_rows(idd, &nd) == 0 && h5_dataset_rows(kd, &nk) == 0;
+    if (!shaped || nk != nd) {
+        H5Dclose(kd);
+        H5Dclose(idd);
+        return shaped ? cs_err_set(err, CS_EINPUT, "%s: /dictionaries/user has %llu ids and "
+                                   "%llu keys", path, (unsigned long long)nd,
+                                   (unsigned long long)nk)
+                      : h5_fail(err, CS_EINPUT, "%s: /dictionaries/user", path);
+    }
     uint64_t *dict = cs_malloc(nd * sizeof *dict + 1, err, "user dictionary ids");
     hsize_t *rows = dict ? cs_malloc(n * sizeof *rows + 1, err, "user keys") : NULL;
     uint64_t *want = rows ? cs_malloc(n * sizeof *want + 1, err, "user keys") : NULL;
     int rc = want ? CS_OK : CS_ENOMEM;
-    if (rc == CS_OK && total < 0)
-        rc = h5_fail(err, CS_EINPUT, "%s: /dictionaries/user/id has no extent", path);
     if (rc == CS_OK && nd &&
         H5Dread(idd, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, dict) < 0)
         rc = h5_fail(err, CS_EINPUT, "%s: cannot read /dictionaries/user/id", path);

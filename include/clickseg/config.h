@@ -17,6 +17,13 @@
 
 #define CS_MAX_INPUTS 64
 #define CS_PATH_MAX 1024
+/* Bytes an output directory (output.dir, checkpoint.dir, --output), a
+ * --state file or a report directory given to merge or report may take,
+ * with its end: files are made beside and inside them (DIR.tmp.<pid>/
+ * report.html, DIR.checkpoint/snapshot-000001.h5.tmp, STATE.tmp.<pid>.room)
+ * in CS_PATH_MAX buffers, so the rest of CS_PATH_MAX is kept for those
+ * names. */
+#define CS_OUTPUT_PATH_MAX 960
 
 enum cs_session_mode { SESSION_GAP = 0, SESSION_SOURCE = 1 };
 /* enum cs_period (PERIOD_DAY, PERIOD_WEEK, PERIOD_MONTH) is in period.h;

@@ -35,10 +35,15 @@ int cli_parse_count(const char *flag, const char *s, uint64_t *out, cs_err *err)
 /* Parses an int in [lo, hi]. */
 int cli_parse_int(const char *flag, const char *s, long lo, long hi, long *out, cs_err *err);
 
-/* Copies the path s given to flag into dst (size bytes); CS_EUSAGE naming
- * the flag when it does not fit, where a silent cut would name another
+/* CS_EUSAGE naming flag (or what the path is) when the path s needs more
+ * than max bytes with its end: a silent cut further on would name another
  * file. */
-int cli_copy_path(const char *flag, char *dst, size_t size, const char *s, cs_err *err);
+int cli_check_path(const char *flag, const char *s, size_t max, cs_err *err);
+
+/* Copies the path s given to flag into dst (size bytes) after
+ * cli_check_path(flag, s, max); max <= size. */
+int cli_copy_path(const char *flag, char *dst, size_t size, size_t max, const char *s,
+                  cs_err *err);
 
 /* Parses "YYYY-MM-DD" into µs since the epoch (midnight UTC). */
 int cli_parse_date(const char *flag, const char *s, int64_t *out, cs_err *err);

@@ -58,14 +58,24 @@ int cli_parse_int(const char *flag, const char *s, long lo, long hi, long *out, 
     return CS_OK;
 }
 
-int cli_copy_path(const char *flag, char *dst, size_t size, const char *s, cs_err *err)
+int cli_check_path(const char *flag, const char *s, size_t max, cs_err *err)
 {
     size_t len = strlen(s);
-    if (len >= size)
-        return cs_err_set(err, CS_EUSAGE, "%s: the path is %zu bytes long; clickseg takes paths "
-                          "of up to %zu bytes here (%.60s...)", flag, len, size - 1, s);
-    memcpy(dst, s, len + 1);
-    return CS_OK;
+    if (len < max)
+        return CS_OK;
+    return cs_err_set(err, CS_EUSAGE, "%s: the path is %zu bytes long; clickseg takes paths "
+                      "of up to %zu bytes here (%.60s...)", flag, len, max - 1, s);
+}
+
+int cli_copy_path(const char *flag, char *dst, size_t size, size_t max, const char *s,
+                  cs_err *err)
+{
+    if (max > size)
+        max = size;
+    int rc = cli_check_path(flag, s, max, err);
+    if (rc == CS_OK)
+        memcpy(dst, s, strlen(s) + 1);
+    return rc;
 }
 
 int cli_parse_date(const char *flag, const char *s, int64_t *out, cs_err *err)

@@ -65,7 +65,8 @@ static int gen_parse(int argc, char **argv, gen_opts *o, cs_err *err)
     while (rc == CS_OK && (ch = getopt_long(argc, argv, ":o:n:d:f:s:qh", lo, NULL)) != -1) {
         switch (ch) {
         case 'o':
-            rc = cli_copy_path("--output", o->p.outdir, sizeof o->p.outdir, optarg, err);
+            rc = cli_copy_path("--output", o->p.outdir, sizeof o->p.outdir, CS_OUTPUT_PATH_MAX,
+                               optarg, err);
             fs_trim_slashes(o->p.outdir);
             break;
         case 'n': rc = cli_parse_count("--events", optarg, &o->p.events, err); break;

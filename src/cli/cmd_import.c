@@ -97,6 +97,8 @@ static int import_parse(int argc, char **argv, import_args *a, cs_err *err)
     }
     if (rc == CS_OK && !a->help && !a->output)
         rc = cs_err_set(err, CS_EUSAGE, "--output DIR is required (see --help)");
+    if (rc == CS_OK && !a->help)
+        rc = cli_check_path("--output", a->output, CS_OUTPUT_PATH_MAX, err);
     if (rc == CS_OK && !a->help && a->ninputs == 0)
         rc = cs_err_set(err, CS_EUSAGE, "no input files (see --help)");
     return rc;

@@ -79,6 +79,8 @@ int cmd_merge(const cs_comm *c, int argc, char **argv)
     o.ninputs = argc - optind;
     if (err.code == CS_OK && o.ninputs == 0)
         cs_err_set(&err, CS_EUSAGE, "no report directories to merge (see --help)");
+    for (int i = 0; err.code == CS_OK && i < o.ninputs; i++)
+        cli_check_path("a report directory", o.inputs[i], CS_OUTPUT_PATH_MAX, &err);
     /* A report given twice (also as another path to it) would count its
      * periods twice: said as that, not as two reports sharing a period. */
     for (int i = 0; err.code == CS_OK && c->rank == 0 && i < o.ninputs; i++)
@@ -92,7 +94,8 @@ int cmd_merge(const cs_comm *c, int argc, char **argv)
     if (err.code == CS_OK && c->rank == 0) {
         cli_load_config(config, sets, nsets, &cfg, &err);
         if (err.code == CS_OK && output)
-            cli_copy_path("--output", cfg.output_dir, sizeof cfg.output_dir, output, &err);
+            cli_copy_path("--output", cfg.output_dir, sizeof cfg.output_dir, CS_OUTPUT_PATH_MAX,
+                          output, &err);
         if (err.code == CS_OK && !output && !config)
             cs_err_set(&err, CS_EUSAGE, "give the output directory with --output DIR");
         fs_trim_slashes(cfg.output_dir);

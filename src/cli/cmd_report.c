@@ -63,6 +63,8 @@ static int report_parse(int argc, char **argv, report_args *a, cs_err *err)
         return cs_err_set(err, CS_EUSAGE, "which report? give the output directory of a run "
                           "(see --help)");
     a->dir = argv[optind++];
+    if (cli_check_path("the report directory", a->dir, CS_OUTPUT_PATH_MAX, err) != CS_OK)
+        return err->code;
     if (optind < argc)
         return cs_err_set(err, CS_EUSAGE, "unexpected argument '%s' (one OUTDIR only)", argv[optind]);
     if (a->html && a->no_html)

@@ -120,7 +120,8 @@ static int run_parse(int argc, char **argv, run_args *a, cs_err *err)
             if (!*optarg)
                 rc = cs_err_set(err, CS_EUSAGE, "--state: expected a file name");
             else
-                rc = cli_copy_path("--state", a->o.state_path, sizeof a->o.state_path, optarg, err);
+                rc = cli_copy_path("--state", a->o.state_path, sizeof a->o.state_path,
+                                   CS_OUTPUT_PATH_MAX, optarg, err);
             break;
         case ':': rc = cs_err_set(err, CS_EUSAGE, "%s needs a value", argv[optind - 1]); break;
         default: rc = cs_err_set(err, CS_EUSAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
@@ -147,10 +148,12 @@ static int build_config(const run_args *a, cs_config *cfg, cs_err *err)
     if (rc == CS_OK && a->ninputs) {
         cfg->ninputs = a->ninputs;
         for (int i = 0; rc == CS_OK && i < a->ninputs; i++)
-            rc = cli_copy_path("--input", cfg->inputs[i], sizeof cfg->inputs[i], a->inputs[i], err);
+            rc = cli_copy_path("--input", cfg->inputs[i], sizeof cfg->inputs[i],
+                               sizeof cfg->inputs[i], a->inputs[i], err);
     }
     if (rc == CS_OK && a->output)
-        rc = cli_copy_path("--output", cfg->output_dir, sizeof cfg->output_dir, a->output, err);
+        rc = cli_copy_path("--output", cfg->output_dir, sizeof cfg->output_dir,
+                           CS_OUTPUT_PATH_MAX, a->output, err);
     if (rc == CS_OK && a->sessions)
         cfg->output_sessions = 1;
     fs_trim_slashes(cfg->output_dir);

@@ -4,8 +4,9 @@
 # (a cookie holds whatever the browser sent) show in targets.csv and
 # prospects.csv with an apostrophe first, as OWASP advises, while a number
 # with a sign (+4917012345) and plain ids stay as they came, and
-# report.json keeps every id exactly; a rejected row that starts with =
-# shows so in import's rejects.csv. Every field stays one quoted field
+# report.json keeps every id exactly; so do profiles.csv's labels (from
+# a profile table's <column>_values), and a rejected row that starts
+# with = shows so in import's rejects.csv. Every field stays one quoted field
 # that pandas reads back.
 # ranks: 1 3
 set -euo pipefail
@@ -27,6 +28,20 @@ with open("events.csv", "w") as f:
 PY
 mpi "$NRANKS" "$CLICKSEG" import -q -c "$SRCDIR/bench/import-csv.cfg" --format csv events.csv -o arch
 mpi "$NRANKS" "$CLICKSEG" run -q -i arch -o rep
+# a profile table for the same users whose labels (the <column>_values
+# attribute, from the customer's data) hold formulas
+$PY - <<'PY'
+import json
+import h5py, numpy as np
+rj = json.load(open("rep/report.json"))
+ids = sorted({int(e["user_id"]) for name in ("targets", "prospects") for e in rj[name]})
+with h5py.File("arch/profiles.h5", "w") as f:
+    g = f.create_group("customers")
+    g["user_id"] = np.array(ids, dtype=np.uint64)
+    g["segment"] = np.array([1 + i % 3 for i in range(len(ids))], dtype=np.uint8)
+    g.attrs["segment_values"] = "0=unknown 1==HYPERLINK(x) 2=@SUM(1) 3=plain"
+PY
+mpi "$NRANKS" "$CLICKSEG" run -q -i arch -o repp
 $PY - <<'PY'
 import csv, json
 import pandas as pd
@@ -51,6 +66,10 @@ for uid, key in exact.items():
     assert shown[uid] == want, (key, shown[uid])
 rej = list(csv.DictReader(open("arch/rejects.csv", newline="")))
 assert len(rej) == 1 and rej[0]["raw"].startswith("'=1+1,alice"), rej
-print("csv formulas: 3 risky ids of 7 shown with an apostrophe, the rest as they came")
+labels = {r["value"]: r["label"] for r in csv.DictReader(open("repp/profiles.csv", newline=""))
+          if r["column"] == "segment"}
+assert labels == {"1": "'=HYPERLINK(x)", "2": "'@SUM(1)", "3": "plain"}, labels
+print("csv formulas: 3 risky ids of 7 and 2 risky profile labels of 3 shown with an apostrophe, "
+      "the rest as they came")
 PY
 echo "test_csv_formulas: ok"

@@ -197,6 +197,25 @@ grep -q "note: the user dictionary in .*impU1/dictionaries.h5 cannot be read (.*
 for f in targets.csv prospects.csv; do
     cmp -s "rep_U2/$f" "rep_G2/$f" || fail "an unreadable dictionary gives another $f than a gone one"
 done
+# So does one whose key dataset was made 2-D (its keys were read at two
+# coordinates an id from a buffer of one).
+mkdir -p impV1 && cp impY1/*.h5 impV1/
+RUN -i impV1 -o rep_V1 --state V.state
+$PY - impV1/dictionaries.h5 <<'PY'
+import sys, h5py
+with h5py.File(sys.argv[1], "r+") as f:
+    old = f["dictionaries/user/key"]
+    n, tid = old.shape[0], old.id.get_type()
+    del f["dictionaries/user/key"]
+    h5py.h5d.create(f["dictionaries/user"].id, b"key", tid, h5py.h5s.create_simple((n, 2)))
+PY
+RUN -i impY2 -o rep_V2 --state V.state 2> V2.err ||
+    { cat V2.err >&2; fail "a chain run failed for an earlier run's 2-D key dataset"; }
+grep -q "note: the user dictionary in .*impV1/dictionaries.h5 cannot be read (.*a dataset of 2 dimensions" V2.err ||
+    { cat V2.err >&2; fail "no note on the earlier run's 2-D key dataset"; }
+for f in targets.csv prospects.csv; do
+    cmp -s "rep_V2/$f" "rep_G2/$f" || fail "a 2-D key dataset gives another $f than a gone dictionary"
+done
 # Once every target and prospect has its key, the chain's earlier
 # dictionaries are not opened (every run of a chain read them all at its
 # end): a chain whose first run's users all come back in the second, whose

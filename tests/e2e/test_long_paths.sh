@@ -4,12 +4,16 @@
 # bytes: an archive, report or state file whose path passed about 244 bytes
 # aborted every rank (glibc's "buffer overflow detected", exit 134), in
 # generate, import, run and merge alike. clickseg leaves that component
-# out (src/cli/main.c), so here every command works under a directory whose
-# path is some 560 bytes long and gives what it gives under a short one.
+# out (src/cli/main.c), so here generate, import, run (a --state chain,
+# checkpoints) and merge work under a directory whose path is some 560
+# bytes long and give what they give under a short one.
 # A path of 1024 bytes or more, which the config, the plan, the --state
 # history and report.h5 would have cut (a run then named a file that is
 # not there, or kept a wrong history), is refused with one message: as a
-# flag's value exit 2, as an input file's path or real path exit 4.
+# flag's value exit 2, as an input file's path or real path exit 4; an
+# output directory, --state file or report directory keeps 64 bytes for
+# the names made from it, so 960 bytes or more there is refused (exit 2;
+# output.dir in a config, exit 3), and 959 works.
 # ranks: 1 3
 set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
@@ -86,4 +90,35 @@ expect_fail 4 "its real path is [0-9]+ bytes long; clickseg keeps input paths of
 expect_fail 4 "its real path is [0-9]+ bytes long" \
     mpi "$NRANKS" "$CLICKSEG" import -q -c "$SRCDIR/bench/import-csv.cfg" --format csv \
     short/events.csv -o ih
+for cmd in "import -q -c $SRCDIR/bench/import-csv.cfg --format csv events.csv -o" \
+           "generate -q -o" "merge -q --set session.split=day day-${DAYS[0]} -o"; do
+    # shellcheck disable=SC2086
+    expect_fail 2 "--output: the path is [0-9]+ bytes long; clickseg takes paths of up to 959 bytes" \
+        mpi "$NRANKS" "$CLICKSEG" $cmd "$HUGE/out"
+done
+expect_fail 2 "a report directory: the path is [0-9]+ bytes long" \
+    mpi "$NRANKS" "$CLICKSEG" merge -q -o mh "$HUGE/r"
+expect_fail 2 "the report directory: the path is [0-9]+ bytes long" \
+    "$CLICKSEG" report "$HUGE/r"
+
+# Outputs just inside the limit: files are made inside them and beside
+# them (DIR.tmp.<pid>/report.html, DIR.checkpoint/snapshot-*.h5, the
+# state's DIR/x.state.tmp.<pid>.room): a run that checkpoints every window
+# and keeps a --state there gives the short run's report; one byte more
+# is refused at once (it used to run, then cut DIR.checkpoint to
+# "DIR." or fail at the report with a path that was not there).
+EDGE="$LONG/$(seg k 100)/$(seg l 100)/$(seg m 100)"
+mkdir -p "$EDGE"
+pad=$((959 - ${#EDGE} - 1))
+[ "$pad" -gt 10 ] || fail "the edge directory is already ${#EDGE} bytes"
+OUT="$EDGE/$(seg o "$pad")"
+[ "${#OUT}" -eq 959 ] || fail "the edge output is ${#OUT} bytes"
+mpi "$NRANKS" "$CLICKSEG" "${RUN[@]}" -i arch/events-0000.h5 -o "$OUT" --state "$EDGE/$(seg s $((pad - 1)))x"
+mpi "$NRANKS" "$CLICKSEG" "${RUN[@]}" -i arch/events-0000.h5 -o r1e --state e.state
+$CMP --same r1e "$OUT" > /dev/null || fail "the run into a 959-byte output differs"
+expect_fail 2 "--output: the path is 960 bytes long" \
+    mpi "$NRANKS" "$CLICKSEG" "${RUN[@]}" -i arch -o "${OUT}p"
+printf 'output = { dir = "%s"; };\n' "${OUT}p" > edge.cfg
+expect_fail 3 "edge.cfg:1: key 'output.dir': 960 bytes long, at most 959" \
+    mpi "$NRANKS" "$CLICKSEG" run -q -c edge.cfg -i arch
 echo "test_long_paths: ok"
