@@ -184,24 +184,27 @@ RUN -i impY2 -o rep_G2 --state G.state 2> G2.err ||
     { cat G2.err >&2; fail "a chain run failed for an earlier run's dictionary gone"; }
 grep -q "note: the user dictionary in .*impG1/dictionaries.h5 is gone" G2.err ||
     { cat G2.err >&2; fail "no note on the earlier run's dictionary gone"; }
-# An earlier run's dictionary that cannot be read (replaced by a file that
-# is not HDF5) costs its keys with a note, not the run, as one gone does
-# (the run failed at its end, after its work).
-mkdir -p impU1 && cp impY1/*.h5 impU1/
-RUN -i impU1 -o rep_U1 --state U.state
-echo "not an HDF5 file" > impU1/dictionaries.h5
-RUN -i impY2 -o rep_U2 --state U.state 2> U2.err ||
-    { cat U2.err >&2; fail "a chain run failed for an earlier run's dictionary unreadable"; }
-grep -q "note: the user dictionary in .*impU1/dictionaries.h5 cannot be read (.*impU1/dictionaries.h5: cannot open" U2.err ||
-    { cat U2.err >&2; fail "no note on the earlier run's dictionary unreadable"; }
-for f in targets.csv prospects.csv; do
-    cmp -s "rep_U2/$f" "rep_G2/$f" || fail "an unreadable dictionary gives another $f than a gone one"
-done
-# So does one whose key dataset was made 2-D (its keys were read at two
-# coordinates an id from a buffer of one).
-mkdir -p impV1 && cp impY1/*.h5 impV1/
-RUN -i impV1 -o rep_V1 --state V.state
-$PY - impV1/dictionaries.h5 <<'PY'
+# An earlier run's dictionary that cannot be read costs its keys with a
+# note, not the run, as one gone does (the run failed at its end, after
+# its work): replaced by a file that is not HDF5, or with its key dataset
+# made 2-D (its keys were read at two coordinates an id from a buffer of
+# one). chain_spoiled X SPOIL NOTE: a two-run chain whose first run's
+# dictionary the function SPOIL (given its path) spoils between the runs.
+chain_spoiled() {
+    local x=$1 spoil=$2 note=$3
+    mkdir -p "imp${x}1" && cp impY1/*.h5 "imp${x}1/"
+    RUN -i "imp${x}1" -o "rep_${x}1" --state "$x.state"
+    "$spoil" "imp${x}1/dictionaries.h5"
+    RUN -i impY2 -o "rep_${x}2" --state "$x.state" 2> "${x}2.err" ||
+        { cat "${x}2.err" >&2; fail "a chain run failed for an earlier dictionary ($spoil)"; }
+    grep -q "$note" "${x}2.err" || { cat "${x}2.err" >&2; fail "no note on the $spoil dictionary"; }
+    for f in targets.csv prospects.csv; do
+        cmp -s "rep_${x}2/$f" "rep_G2/$f" || fail "a $spoil dictionary gives another $f than a gone one"
+    done
+}
+not_hdf5() { echo "not an HDF5 file" > "$1"; }
+key_2d() {
+    $PY - "$1" <<'PY'
 import sys, h5py
 with h5py.File(sys.argv[1], "r+") as f:
     old = f["dictionaries/user/key"]
@@ -209,13 +212,11 @@ with h5py.File(sys.argv[1], "r+") as f:
     del f["dictionaries/user/key"]
     h5py.h5d.create(f["dictionaries/user"].id, b"key", tid, h5py.h5s.create_simple((n, 2)))
 PY
-RUN -i impY2 -o rep_V2 --state V.state 2> V2.err ||
-    { cat V2.err >&2; fail "a chain run failed for an earlier run's 2-D key dataset"; }
-grep -q "note: the user dictionary in .*impV1/dictionaries.h5 cannot be read (.*a dataset of 2 dimensions" V2.err ||
-    { cat V2.err >&2; fail "no note on the earlier run's 2-D key dataset"; }
-for f in targets.csv prospects.csv; do
-    cmp -s "rep_V2/$f" "rep_G2/$f" || fail "a 2-D key dataset gives another $f than a gone dictionary"
-done
+}
+chain_spoiled U not_hdf5 \
+    "note: the user dictionary in .*impU1/dictionaries.h5 cannot be read (.*impU1/dictionaries.h5: cannot open"
+chain_spoiled V key_2d \
+    "note: the user dictionary in .*impV1/dictionaries.h5 cannot be read (.*a dataset of 2 dimensions"
 # Once every target and prospect has its key, the chain's earlier
 # dictionaries are not opened (every run of a chain read them all at its
 # end): a chain whose first run's users all come back in the second, whose
