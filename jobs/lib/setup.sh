@@ -9,7 +9,7 @@ shift || true
 
 PKGS=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev
       hdf5-tools libconfig-dev libcmocka-dev zlib1g-dev python3 python3-h5py python3-numpy
-      python3-pandas clang valgrind)
+      python3-pandas clang valgrind tzdata)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
