@@ -69,6 +69,8 @@ static void stats_block(cs_file_stats *st, const int64_t *ts, const uint64_t *ui
         }
         if (!rejected && ts[i] > *max)
             *max = ts[i];
+        if (!rejected && ts[i] < st->used_ts_min) st->used_ts_min = ts[i];
+        if (!rejected && ts[i] > st->used_ts_max) st->used_ts_max = ts[i];
         st->negative_ts += ts[i] < 0;
         st->far_future_ts += ts[i] > CS_TS_MAX;
         st->bad_prices += bad_price;
@@ -81,11 +83,12 @@ static void stats_block(cs_file_stats *st, const int64_t *ts, const uint64_t *ui
     }
 }
 
-int archive_file_stats(const char *path, int64_t lateness_us, cs_file_stats *st, cs_err *err)
+int archive_file_stats(const char *path, int64_t lateness_us, int64_t prior_max,
+                       cs_file_stats *st, cs_err *err)
 {
     memset(st, 0, sizeof *st);
-    st->ts_min = INT64_MAX;
-    st->ts_max = INT64_MIN;
+    st->ts_min = st->used_ts_min = INT64_MAX;
+    st->ts_max = st->used_ts_max = INT64_MIN;
     cs_file_info info;
     int rc = archive_scan(path, &info, err);
     if (rc != CS_OK || !info.has_events)
@@ -101,7 +104,7 @@ int archive_file_stats(const char *path, int64_t lateness_us, cs_file_stats *st,
     uint64_t *other = type ? cs_malloc(STATS_BLOCK * 8 * 4, err, "inspect buffer") : NULL;
     if (!other)
         rc = CS_ENOMEM;
-    int64_t max = INT64_MIN;
+    int64_t max = prior_max;
     for (uint64_t at = 0; rc == CS_OK && at < info.rows; at += STATS_BLOCK) {
         uint64_t n = info.rows - at < STATS_BLOCK ? info.rows - at : STATS_BLOCK;
         cs_columns c = {.ts = ts, .user_id = uid, .event_type = type, .product_id = other,

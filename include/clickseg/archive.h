@@ -154,10 +154,12 @@ void archive_release_views(cs_archive_reader *r);
 #define CS_HLL_M (1u << CS_HLL_BITS)
 
 /* Scans the whole file in blocks: exact ts min/max, rows out of time order
- * (and of them, those run would count late when the file is read alone),
- * event-type counts and invalid types; used by inspect. */
+ * (and of them, those run would count late when the file comes after rows
+ * whose newest used ts is prior_max: INT64_MIN for none, the file read
+ * alone), event-type counts and invalid types; used by inspect. */
 typedef struct cs_file_stats {
     int64_t ts_min, ts_max;
+    int64_t used_ts_min, used_ts_max;   /* of the rows run uses (INT64_MAX/MIN: none) */
     uint64_t out_of_order;          /* rows run uses whose ts is before the newest ts of
                                      * the rows run uses before them */
     uint64_t late;                  /* of them, more than lateness_us before it */
@@ -170,7 +172,8 @@ typedef struct cs_file_stats {
     uint64_t distinct_users_est;    /* estimate (HyperLogLog-style) */
     uint8_t users_hll[CS_HLL_M];    /* its registers: merged across files by inspect */
 } cs_file_stats;
-int archive_file_stats(const char *path, int64_t lateness_us, cs_file_stats *st, cs_err *err);
+int archive_file_stats(const char *path, int64_t lateness_us, int64_t prior_max,
+                       cs_file_stats *st, cs_err *err);
 
 /* The distinct users that HyperLogLog registers estimate; into gets the
  * registers of the union of its users and reg's (max a register). */

@@ -36,8 +36,9 @@ static void inspect_usage(FILE *out)
 }
 
 /* inspect reads no configuration: it judges by run's defaults (lateness,
- * the reject share). 0 when they cannot be had (out of memory). */
-static int run_defaults(int64_t *lateness_us, double *reject_share)
+ * the reject and late shares; late_share may be NULL). 0 when they cannot
+ * be had (out of memory). */
+static int run_defaults(int64_t *lateness_us, double *reject_share, double *late_share)
 {
     cs_config *cfg = malloc(sizeof *cfg);
     if (!cfg)
@@ -45,6 +46,8 @@ static int run_defaults(int64_t *lateness_us, double *reject_share)
     config_defaults(cfg);
     *lateness_us = cfg->session_max_lateness_us;
     *reject_share = cfg->max_reject_share;
+    if (late_share)
+        *late_share = cfg->max_late_share;
     free(cfg);
     return 1;
 }
@@ -55,7 +58,22 @@ typedef struct totals {
     uint64_t scanned;   /* rows of the files read whole (the counts below are theirs) */
     uint64_t types[8], bad_types, negative_ts, far_future_ts, bad_prices, rejected, out_of_order;
     int64_t bytes, ts_min, ts_max;
+    /* one file's: the rows run would count late were it read alone, and
+     * the range of the times it uses (for the archive's late rows) */
+    uint64_t late;
+    int64_t used_min, used_max;
+    /* the archive's: the rows run would count late in archive order
+     * (late_known: every file was read whole) */
+    uint64_t run_late;
+    int late_known;
 } totals;
+
+/* What the archive's late rows need of each file, kept by rank 0. */
+typedef struct file_times {
+    int read;               /* read whole */
+    uint64_t late;          /* late were it read alone */
+    int64_t used_min, used_max;
+} file_times;
 
 static void print_columns(FILE *o, const cs_file_info *fi)
 {
@@ -135,8 +153,8 @@ static int inspect_file(FILE *o, const char *path, int quick, totals *t, cs_file
     cs_file_stats st;
     int64_t lateness_us = 3600 * INT64_C(1000000);
     double share;
-    run_defaults(&lateness_us, &share);
-    if (archive_file_stats(path, lateness_us, &st, &err) != CS_OK) {
+    run_defaults(&lateness_us, &share, NULL);
+    if (archive_file_stats(path, lateness_us, INT64_MIN, &st, &err) != CS_OK) {
         if (out_of_memory(&err, path, fatal))
             return 0;
         fprintf(o, "    PROBLEM: %s\n", err.msg);
@@ -177,6 +195,9 @@ static int inspect_file(FILE *o, const char *path, int quick, totals *t, cs_file
                 (unsigned long long)st.bad_prices, (long long)CS_PRICE_MAX);
     fprintf(o, "    users (estimated): %llu\n", (unsigned long long)st.distinct_users_est);
     t->scanned += fi.rows;
+    t->late = st.late;
+    t->used_min = st.used_ts_min;
+    t->used_max = st.used_ts_max;
     for (int i = 0; i < 8; i++)
         t->types[i] += st.type_counts[i];
     t->bad_types += st.bad_types;
@@ -191,10 +212,51 @@ static int inspect_file(FILE *o, const char *path, int quick, totals *t, cs_file
     return 0;
 }
 
+/* Rank 0: the rows run would count late in archive order (the plan's
+ * file order). A file's own late rows were counted as it was read; rows
+ * behind the newest used time of the files before it (prior) only a file
+ * that starts more than lateness_us before prior can have, and such a
+ * file is read again after prior. 0 with *known = 0 when a file was not
+ * read whole (--quick, or a problem). */
+static int archive_late(const cs_plan *plan, const cs_file_info *info, const file_times *ft,
+                        int n, int64_t lateness_us, uint64_t *late, int *known, cs_err *err)
+{
+    int64_t prior = INT64_MIN;
+    int i = n - 1;
+    *late = 0;
+    *known = 0;
+    for (int k = 0; k < plan->nfiles; k++) {
+        /* the plan keeps the inputs' order but for overlaps: look on from
+         * the last file found */
+        int tries = 0;
+        do
+            i = (i + 1) % n;
+        while (++tries <= n && strcmp(info[i].path, plan->files[k].path) != 0);
+        if (tries > n || !ft[i].read)
+            return CS_OK;
+        uint64_t l = ft[i].late;
+        if (prior != INT64_MIN && ft[i].used_min < prior &&
+            (uint64_t)prior - (uint64_t)ft[i].used_min > (uint64_t)lateness_us) {
+            static cs_file_stats st;   /* large (its HyperLogLog registers) */
+            int rc = archive_file_stats(plan->files[k].path, lateness_us, prior, &st, err);
+            if (rc != CS_OK)
+                return rc;
+            l = st.late;
+        }
+        *late += l;
+        if (ft[i].used_max > prior)
+            prior = ft[i].used_max;
+    }
+    *known = 1;
+    return CS_OK;
+}
+
 /* What run's plan finds across files (copies, currencies; files that
- * overlap in time by more than the default session.max_lateness), so that
- * inspect says it before a long job does. Returns 1 on a problem. */
-static int inspect_plan(const cs_file_info *info, int n, totals *t, cs_err *fatal)
+ * overlap in time by more than the default session.max_lateness, and the
+ * rows run would so count late), so that inspect says it before a long
+ * job does. Returns 1 on a problem. */
+static int inspect_plan(const cs_file_info *info, const file_times *ft, int n, totals *t,
+                        cs_err *fatal)
 {
     cs_plan plan;
     cs_err err;
@@ -208,11 +270,17 @@ static int inspect_plan(const cs_file_info *info, int n, totals *t, cs_err *fata
     }
     int64_t lateness_us = 3600 * INT64_C(1000000);
     double share;
-    run_defaults(&lateness_us, &share);
+    run_defaults(&lateness_us, &share, NULL);
     char note[2600];
     if (plan_overlap_note(&plan, lateness_us, note, sizeof note))
         printf("note (the default session.max_lateness): %s\n", note);
+    int rc = archive_late(&plan, info, ft, n, lateness_us, &t->run_late, &t->late_known, &err);
     plan_free(&plan);
+    if (rc != CS_OK && !out_of_memory(&err, "the late rows", fatal)) {
+        printf("PROBLEM: %s\n", err.msg);
+        t->problems++;
+        return 1;
+    }
     return 0;
 }
 
@@ -242,6 +310,32 @@ static void print_totals(const totals *t, int quick)
            (unsigned long long)archive_hll_estimate(t->users_hll));
 }
 
+/* The archive's late rows as run counts them (when known), and whether
+ * run would refuse the archive for them under the default max_late_share,
+ * said as a PROBLEM line. */
+static int too_many_late(const totals *t)
+{
+    int64_t lateness_us;
+    double share, late_share;
+    if (!t->late_known || t->rows == 0 || !run_defaults(&lateness_us, &share, &late_share))
+        return 0;
+    char d[32];
+    fmt_duration(d, sizeof d, (double)lateness_us / 1e6);
+    double got = (double)t->run_late / (double)t->rows;
+    printf("late rows, as clickseg run counts them in archive order (the default "
+           "session.max_lateness, %s): %llu (%.2f%%)\n", d, (unsigned long long)t->run_late,
+           100 * got);
+    if (!(got > late_share))   /* as run judges */
+        return 0;
+    printf("PROBLEM: %llu of the %llu rows (%.1f%%) would be late (more than the default "
+           "session.max_lateness, %s, older than a row before them in archive order: see the "
+           "notes above), more than max_late_share (default %g%%): clickseg run refuses this "
+           "archive unless session.max_lateness or max_late_share is raised\n",
+           (unsigned long long)t->run_late, (unsigned long long)t->rows, 100 * got, d,
+           100 * late_share);
+    return 1;
+}
+
 /* Whether `clickseg run` would refuse the archive for its rejected rows
  * under the default max_reject_share (inspect reads no configuration),
  * saying so as a PROBLEM line. */
@@ -249,7 +343,7 @@ static int too_many_rejects(const totals *t)
 {
     int64_t lateness_us;
     double share;
-    if (!run_defaults(&lateness_us, &share))
+    if (!run_defaults(&lateness_us, &share, NULL))
         return 0;
     if (t->rows == 0 || !((double)t->rejected / (double)t->rows > share))   /* as run judges */
         return 0;
@@ -361,7 +455,7 @@ static int inspect_mine(const cs_comm *c, const cs_pathlist *pl, int k, int quic
 /* Collective: round k's files, inspected by the ranks and printed by rank
  * 0 in file order; their scans go to info and their counts to *t. */
 static int inspect_round(const cs_comm *c, const cs_pathlist *pl, int k, int quick,
-                         cs_file_info *info, totals *t, int *bad, cs_err *err)
+                         cs_file_info *info, file_times *ft, totals *t, int *bad, cs_err *err)
 {
     char *blk = NULL;
     size_t len = 0;
@@ -382,6 +476,8 @@ static int inspect_round(const cs_comm *c, const cs_pathlist *pl, int k, int qui
         memcpy(&rec, (char *)all + at, sizeof rec);
         fwrite((char *)all + at + sizeof rec, 1, rec.textlen, stdout);
         info[rec.index] = rec.info;
+        ft[rec.index] = (file_times){rec.t.scanned == rec.t.rows && rec.t.event_files, rec.t.late,
+                                    rec.t.used_min, rec.t.used_max};
         totals_add(t, &rec.t);
         *bad |= (int)rec.bad;
         at += counts[r];
@@ -429,18 +525,20 @@ int cmd_inspect(const cs_comm *c, int argc, char **argv)
         rc = share_paths(c, &blob, &len, &pl, &err);
     totals t = {.ts_min = INT64_MAX, .ts_max = INT64_MIN};
     cs_file_info *info = NULL;
+    file_times *ft = NULL;
     int bad = 0;
     if (rc == CS_OK && c->rank == 0) {
         info = cs_calloc((size_t)pl.n + 1, sizeof *info, &err, "file list");
+        ft = info ? cs_calloc((size_t)pl.n + 1, sizeof *ft, &err, "file list") : NULL;
         printf("archive: %d file(s)\n", pl.n);
         fflush(stdout);
     }
     if (rc == CS_OK)
         rc = comm_agree(c, &err);
     for (int k = 0; rc == CS_OK && (int64_t)k * c->size < pl.n; k++)
-        rc = inspect_round(c, &pl, k, quick, info, &t, &bad, &err);
+        rc = inspect_round(c, &pl, k, quick, info, ft, &t, &bad, &err);
     if (rc == CS_OK && c->rank == 0 && !bad && t.rows > 0)
-        bad |= inspect_plan(info, pl.n, &t, &err);
+        bad |= inspect_plan(info, ft, pl.n, &t, &err);
     if (rc == CS_OK && c->rank == 0 && err.code == CS_OK) {   /* no verdict without memory */
         print_totals(&t, quick);
         if (t.rows == 0 && !bad) {
@@ -452,6 +550,10 @@ int cmd_inspect(const cs_comm *c, int argc, char **argv)
             t.problems++;
             bad = 1;
         }
+        if (!quick && !bad && too_many_late(&t)) {
+            t.problems++;
+            bad = 1;
+        }
         printf("%s\n", bad ? "result: UNUSABLE (problems above)" : "result: usable");
         fflush(stdout);
         if (bad)
@@ -459,6 +561,7 @@ int cmd_inspect(const cs_comm *c, int argc, char **argv)
                        "see above", (unsigned long long)t.problems);
     }
     free(info);
+    free(ft);
     free(blob);
     if (c->rank == 0)
         fs_pathlist_free(&pl);

@@ -334,7 +334,7 @@ static void test_does_not_fit(void **state)
         /* inspect's full pass reports it too */
         cs_file_stats st;
         cs_err_clear(&err);
-        assert_int_equal(archive_file_stats(p, 3600000000, &st, &err), CS_EINPUT);
+        assert_int_equal(archive_file_stats(p, 3600000000, INT64_MIN, &st, &err), CS_EINPUT);
         assert_has(err.msg, cases[k].dset);
         assert_has(err.msg, "does not fit");
     }
@@ -379,7 +379,7 @@ static void test_file_stats(void **state)
     cs_file_stats st;
     cs_err err;
     cs_err_clear(&err);
-    assert_int_equal(archive_file_stats(tpath("stats.h5"), 50000, &st, &err), CS_OK);
+    assert_int_equal(archive_file_stats(tpath("stats.h5"), 50000, INT64_MIN, &st, &err), CS_OK);
     assert_int_equal(st.ts_min, -7);
     assert_int_equal(st.ts_max, CS_TS_MAX + 1);
     /* behind the newest used row before them, as run measures lateness:
@@ -395,10 +395,21 @@ static void test_file_stats(void **state)
     if (st.distinct_users_est < 9500 || st.distinct_users_est > 10500)
         fail_msg("distinct users estimated %llu, want 10000 +- 5%%",
                  (unsigned long long)st.distinct_users_est);
+    assert_int_equal(st.used_ts_min, 0);            /* row 200's -7 is rejected */
+    assert_int_equal(st.used_ts_max, CS_TS_MAX);    /* row 500's CS_TS_MAX + 1 too */
+
+    /* after rows whose newest used ts is 5 s (another file before it in
+     * the archive): rows 0..599 but the four rejected ones (200 and 500
+     * for their times, 7 and 15 for their types) are behind it, all by
+     * more than 50 ms; row 600 is the newest again */
+    assert_int_equal(archive_file_stats(tpath("stats.h5"), 50000, 5000000, &st, &err), CS_OK);
+    assert_int_equal(st.out_of_order, 596 + (NS - 601));
+    assert_int_equal(st.late, 596 + (NS - 601));
+    assert_int_equal(st.used_ts_min, 0);
 
     /* a profile-only file has no event statistics, and no error */
     make_profiles("stats_profiles.h5");
-    assert_int_equal(archive_file_stats(tpath("stats_profiles.h5"), 50000, &st, &err), CS_OK);
+    assert_int_equal(archive_file_stats(tpath("stats_profiles.h5"), 50000, INT64_MIN, &st, &err), CS_OK);
     assert_int_equal(st.out_of_order, 0);
     assert_int_equal(st.distinct_users_est, 0);
     /* a file that does not scan fails the same way */
@@ -407,7 +418,7 @@ static void test_file_stats(void **state)
     put_required(g, 3, COL_TS);
     H5Gclose(g);
     H5Fclose(f);
-    assert_int_equal(archive_file_stats(tpath("stats_no_ts.h5"), 50000, &st, &err), CS_EINPUT);
+    assert_int_equal(archive_file_stats(tpath("stats_no_ts.h5"), 50000, INT64_MIN, &st, &err), CS_EINPUT);
     assert_has(err.msg, "required dataset /events/ts is missing");
 }
 
