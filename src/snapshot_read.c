@@ -55,13 +55,20 @@ static int get(const cs_comm *c, hid_t f, const char *name, hid_t t, size_t size
 {
     *buf = NULL;
     *n = 0;
+    /* The open and the shape agreed: a rank whose open failed alone (HDF5
+     * out of memory) would leave the others in the collective read. */
     hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    uint64_t total = 0, lo, hi;
     if (d < 0)
-        return h5_fail(err, CS_EINPUT, "no dataset %s", name);
-    /* A space of other dimensions (the same on every rank: one file) is
-     * read by no rank, and fails on each with its cause. */
-    uint64_t total, lo, hi;
-    int shaped = h5_dataset_rows(d, &total) == 0;
+        h5_fail(err, CS_EINPUT, "no dataset %s", name);
+    else if (h5_dataset_rows(d, &total) != 0)
+        h5_fail(err, CS_EINPUT, "reading %s", name);
+    int agreed = comm_agree(c, err);
+    if (agreed != CS_OK) {
+        if (d >= 0)
+            H5Dclose(d);
+        return agreed;
+    }
     if (root_only) {
         lo = 0;
         hi = c->rank == 0 ? total : 0;
@@ -72,7 +79,7 @@ static int get(const cs_comm *c, hid_t f, const char *name, hid_t t, size_t size
     *buf = cs_malloc((hi - lo + 1) * size, err, name);
     /* Without a buffer the rank still takes part in the collective read
      * and the checksum's XOR. */
-    herr_t rc = shaped ? h5_read_rows(d, t, lo, *buf ? hi - lo : 0, *buf) : -1;
+    herr_t rc = h5_read_rows(d, t, lo, *buf ? hi - lo : 0, *buf);
     cs_err sum_err;
     cs_err_clear(&sum_err);
     int sum_rc = check_rows(c, d, name, *buf, size, hi - lo, lo, *buf && rc >= 0, &sum_err);
@@ -341,8 +348,11 @@ static int get_blocks(const cs_comm *c, hid_t f, const char *name, hid_t t, snap
                       void *ctx, cs_err *err)
 {
     hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    uint64_t total = 0;
     if (d < 0)
         h5_fail(err, CS_EINPUT, "no dataset %s", name);
+    else if (h5_dataset_rows(d, &total) != 0)
+        h5_fail(err, CS_EINPUT, "reading %s", name);
     int rc = comm_agree(c, err);
     if (rc != CS_OK) {
         if (d >= 0)
@@ -350,11 +360,6 @@ static int get_blocks(const cs_comm *c, hid_t f, const char *name, hid_t t, snap
         return rc;
     }
     size_t size = H5Tget_size(t);
-    uint64_t total;
-    if (h5_dataset_rows(d, &total) != 0) {   /* the same on every rank: one file */
-        H5Dclose(d);
-        return h5_fail(err, CS_EINPUT, "reading %s", name);
-    }
     uint64_t ranks = (uint64_t)c->size, block = SNAP_BLOCK_BYTES / size;
     uint64_t lo = total * (uint64_t)c->rank / ranks, hi = total * (uint64_t)(c->rank + 1) / ranks;
     uint64_t most = (total + ranks - 1) / ranks, blocks = (most + block - 1) / block, sum = 0;
