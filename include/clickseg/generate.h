@@ -42,6 +42,11 @@ typedef struct cs_gen_summary {
     int64_t ts_min, ts_max;
 } cs_gen_summary;
 
+/* generate makes a day in 12 slots of 2 hours, each held in memory whole
+ * while it is written (about 100 bytes an event): at most this many events
+ * a slot (3.3 GB), 10^10 events over 30 days. */
+#define CS_GEN_MAX_SLOT_EVENTS (UINT64_C(1) << 25)
+
 /* Collective. Writes OUTDIR/events-NNNN.h5 (and profiles.h5). The directory
  * must exist. tick (may be NULL; rank 0's) is told the share of the events
  * written, rank 0's share standing for every rank's. On error every rank

@@ -35,9 +35,16 @@ int cli_parse_count(const char *flag, const char *s, uint64_t *out, cs_err *err)
 /* Parses an int in [lo, hi]. */
 int cli_parse_int(const char *flag, const char *s, long lo, long hi, long *out, cs_err *err);
 
+/* The CS_EUSAGE message for what getopt_long returned as '?' or ':' (ch),
+ * naming the option as the user wrote it: an unknown short option inside
+ * a cluster ("-q=1") is named with the argument it came in, where
+ * argv[optind - 1] named the argument before it; a long option that is
+ * not one, or the prefix of several ("--s"), says so. */
+int cli_bad_option(int ch, int argc, char **argv, cs_err *err);
+
 /* CS_EUSAGE naming flag (or what the path is) when the path s needs more
- * than max bytes with its end: a silent cut further on would name another
- * file. */
+ * than max bytes with its end (a silent cut further on would name another
+ * file), or is empty. */
 int cli_check_path(const char *flag, const char *s, size_t max, cs_err *err);
 
 /* Copies the path s given to flag into dst (size bytes) after

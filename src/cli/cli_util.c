@@ -1,5 +1,6 @@
 /* cli_util.c — flag parsing and error reporting shared by the subcommands. */
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,8 @@ int cli_load_config(const char *path, const char *const *sets, int nsets, cs_con
                     cs_err *err)
 {
     config_defaults(cfg);
+    if (path && !*path)
+        return cs_err_set(err, CS_EUSAGE, "--config: empty");
     int rc = path ? config_load_file(cfg, path, err) : CS_OK;
     for (int i = 0; rc == CS_OK && i < nsets; i++) {
         char key[128];
@@ -58,9 +61,37 @@ int cli_parse_int(const char *flag, const char *s, long lo, long hi, long *out, 
     return CS_OK;
 }
 
+int cli_bad_option(int ch, int argc, char **argv, cs_err *err)
+{
+    const char *arg = optind >= 1 && optind - 1 < argc ? argv[optind - 1] : "";
+    /* a long option's missing value: optopt is its internal letter */
+    if (ch == ':' && strncmp(arg, "--", 2) == 0)
+        return cs_err_set(err, CS_EUSAGE, "%s needs a value", arg);
+    if (optopt && optopt != '-') {
+        /* getopt stays on an argument until its last letter is read */
+        for (int k = optind; k >= optind - 1 && k >= 1; k--)
+            if (k < argc && argv[k][0] == '-' && argv[k][1] != '-' && strchr(argv[k] + 1, optopt)) {
+                arg = argv[k];
+                break;
+            }
+        if (ch == ':')
+            return cs_err_set(err, CS_EUSAGE, "-%c needs a value", optopt);
+        if (strcmp(arg + 1, (char[]){(char)optopt, 0}) == 0)
+            return cs_err_set(err, CS_EUSAGE, "unknown option '-%c' (see --help)", optopt);
+        return cs_err_set(err, CS_EUSAGE, "unknown option '-%c' in '%s' (short options take no "
+                          "'=': see --help)", optopt, arg);
+    }
+    if (ch == ':')
+        return cs_err_set(err, CS_EUSAGE, "%s needs a value", arg);
+    return cs_err_set(err, CS_EUSAGE, "unknown option '%s' (or the start of several: see "
+                      "--help)", arg);
+}
+
 int cli_check_path(const char *flag, const char *s, size_t max, cs_err *err)
 {
     size_t len = strlen(s);
+    if (len == 0)
+        return cs_err_set(err, CS_EUSAGE, "%s: empty", flag);
     if (len < max)
         return CS_OK;
     return cs_err_set(err, CS_EUSAGE, "%s: the path is %zu bytes long; clickseg takes paths "

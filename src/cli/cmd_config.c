@@ -28,18 +28,19 @@ int cmd_config(const cs_comm *c, int argc, char **argv)
     int keys = 0, help = 0, ch;
     opterr = 0;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "c:kh", lo, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":c:kh", lo, NULL)) != -1) {
         if (ch == 'c') file = optarg;
         else if (ch == 'k') keys = 1;
         else if (ch == 'h') help = 1;
-        else cs_err_set(&err, CS_EUSAGE, "unknown option or missing value: '%s' (see --help)",
-                        argv[optind - 1]);
+        else cli_bad_option(ch, argc, argv, &err);
     }
     /* `clickseg config job.cfg` checks job.cfg, as the help's summary says */
     if (err.code == CS_OK && !file && optind < argc)
         file = argv[optind++];
     if (err.code == CS_OK && optind < argc)
         cs_err_set(&err, CS_EUSAGE, "unexpected argument '%s' (see --help)", argv[optind]);
+    if (err.code == CS_OK && file && !*file)
+        cs_err_set(&err, CS_EUSAGE, "the config file: empty");
     if (err.code == CS_OK && keys && file)
         cs_err_set(&err, CS_EUSAGE, "--keys lists the keys; it checks no file ('%s': "
                    "drop --keys to check it)", file);

@@ -83,8 +83,7 @@ static int gen_parse(int argc, char **argv, gen_opts *o, cs_err *err)
                 rc = cs_err_set(err, CS_EUSAGE, "--progress: '%s' is not auto, live or lines", optarg);
             break;
         case 'h': o->help = 1; break;
-        case ':': rc = cs_err_set(err, CS_EUSAGE, "%s needs a value", argv[optind - 1]); break;
-        default: rc = cs_err_set(err, CS_EUSAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
+        default: rc = cli_bad_option(ch, argc, argv, err);
         }
     }
     if (rc == CS_OK && !o->help && optind < argc)
@@ -106,6 +105,19 @@ static int gen_parse(int argc, char **argv, gen_opts *o, cs_err *err)
                         "archive holds times from 1970 to 9999, and visits run past the last "
                         "day)", last, o->p.days);
     }
+    uint64_t per_slot = o->p.events / ((uint64_t)o->p.days * 12) + 1;
+    uint64_t days = o->p.events / (12 * CS_GEN_MAX_SLOT_EVENTS) + 1;
+    if (rc == CS_OK && per_slot > CS_GEN_MAX_SLOT_EVENTS && days <= 36500)
+        rc = cs_err_set(err, CS_EUSAGE, "--events %llu over --days %d: %llu events in each "
+                        "2-hour slot, which generate holds in memory, at most %llu: give more "
+                        "--days (%llu or more)", (unsigned long long)o->p.events, o->p.days,
+                        (unsigned long long)per_slot, (unsigned long long)CS_GEN_MAX_SLOT_EVENTS,
+                        (unsigned long long)days);
+    else if (rc == CS_OK && per_slot > CS_GEN_MAX_SLOT_EVENTS)
+        rc = cs_err_set(err, CS_EUSAGE, "--events %llu: more than %llu events even over the "
+                        "36500 days --days allows (generate holds a 2-hour slot in memory)",
+                        (unsigned long long)o->p.events,
+                        (unsigned long long)(36500 * 12 * CS_GEN_MAX_SLOT_EVENTS));
     if (rc == CS_OK && o->p.files > o->p.days * 12)
         rc = cs_err_set(err, CS_EUSAGE, "--files %d: at most 12 files per day (%d for %d days)",
                         o->p.files, o->p.days * 12, o->p.days);

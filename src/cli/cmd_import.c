@@ -1,6 +1,7 @@
 /* cmd_import.c — `clickseg import`: flags, configuration (rank 0 loads and
  * checks, every rank gets a copy), then the import (import.h). */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -91,8 +92,7 @@ static int import_parse(int argc, char **argv, import_args *a, cs_err *err)
                 rc = cs_err_set(err, CS_EUSAGE, "--progress: '%s' is not auto, live or lines", optarg);
             break;
         case 'h': a->help = 1; break;
-        case ':': rc = cs_err_set(err, CS_EUSAGE, "%s needs a value", argv[optind - 1]); break;
-        default: rc = cs_err_set(err, CS_EUSAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
+        default: rc = cli_bad_option(ch, argc, argv, err);
         }
     }
     if (rc == CS_OK && !a->help && !a->output)
@@ -101,6 +101,8 @@ static int import_parse(int argc, char **argv, import_args *a, cs_err *err)
         rc = cli_check_path("--output", a->output, CS_OUTPUT_PATH_MAX, err);
     if (rc == CS_OK && !a->help && a->ninputs == 0)
         rc = cs_err_set(err, CS_EUSAGE, "no input files (see --help)");
+    for (int i = 0; rc == CS_OK && !a->help && i < a->ninputs; i++)
+        rc = cli_check_path("an input", a->inputs[i], PATH_MAX, err);
     return rc;
 }
 

@@ -5,6 +5,7 @@
  * order, so the output is the same whatever the number of ranks, and the
  * totals. The exit status says whether the archive is usable. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -500,7 +501,7 @@ int cmd_inspect(const cs_comm *c, int argc, char **argv)
     while ((ch = getopt_long(argc, argv, "qh", lo, NULL)) != -1) {
         if (ch == 'q') quick = 1;
         else if (ch == 'h') help = 1;
-        else cs_err_set(&err, CS_EUSAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
+        else cli_bad_option(ch, argc, argv, &err);
     }
     if (help && err.code == CS_OK) {
         if (c->rank == 0)
@@ -516,7 +517,8 @@ int cmd_inspect(const cs_comm *c, int argc, char **argv)
     uint64_t len = 0;
     if (c->rank == 0) {
         for (int i = optind; i < argc && err.code == CS_OK; i++)
-            fs_expand_input(&pl, argv[i], &err);
+            if (cli_check_path("an input", argv[i], PATH_MAX, &err) == CS_OK)
+                fs_expand_input(&pl, argv[i], &err);
         if (err.code == CS_OK)
             pack_paths(&pl, &blob, &len, &err);
     }

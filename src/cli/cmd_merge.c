@@ -1,6 +1,7 @@
 /* cmd_merge.c — `clickseg merge`: flags, the runs' configuration (rank 0
  * loads and checks it, every rank gets a copy), then merge.h. */
 #include <getopt.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,35 @@ static void merge_usage(FILE *out)
         "6 out of memory, 1 internal error.\n");
 }
 
+/* CS_EUSAGE when the output is one of the reports merged or lies inside
+ * one: with --force the merged report replaced an input (and the next
+ * merge of the same reports counted its periods twice). The output's
+ * nearest existing directory is compared by real path. */
+static int output_outside_inputs(const char *out, const cs_merge_opts *o, cs_err *err)
+{
+    char at[PATH_MAX], real_out[PATH_MAX], real_in[PATH_MAX];
+    snprintf(at, sizeof at, "%s", out);
+    int below = 0;   /* at is an existing parent of out */
+    while (!realpath(at, real_out)) {   /* not made yet: its parent, and so on */
+        below = 1;
+        if (strcmp(at, ".") == 0 || strcmp(at, "/") == 0)
+            return CS_OK;
+        char tmp[PATH_MAX];
+        snprintf(tmp, sizeof tmp, "%s", at);
+        snprintf(at, sizeof at, "%s", dirname(tmp));
+    }
+    for (int i = 0; i < o->ninputs; i++) {
+        if (!realpath(o->inputs[i], real_in))
+            continue;   /* merge says what is wrong with it */
+        size_t n = strlen(real_in);
+        if (strncmp(real_out, real_in, n) == 0 && (real_out[n] == '\0' || real_out[n] == '/'))
+            return cs_err_set(err, CS_EUSAGE, "--output %s is %sthe report %s being merged: "
+                              "write the merged report elsewhere", out,
+                              real_out[n] || below ? "inside " : "", o->inputs[i]);
+    }
+    return CS_OK;
+}
+
 int cmd_merge(const cs_comm *c, int argc, char **argv)
 {
     static const struct option lo[] = {
@@ -66,8 +96,7 @@ int cmd_merge(const cs_comm *c, int argc, char **argv)
         case 'F': o.force = 1; break;
         case 'q': o.quiet = 1; break;
         case 'h': help = 1; break;
-        case ':': cs_err_set(&err, CS_EUSAGE, "%s needs a value", argv[optind - 1]); break;
-        default: cs_err_set(&err, CS_EUSAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
+        default: cli_bad_option(ch, argc, argv, &err);
         }
     }
     if (help && err.code == CS_OK) {
@@ -101,6 +130,8 @@ int cmd_merge(const cs_comm *c, int argc, char **argv)
         fs_trim_slashes(cfg.output_dir);
         if (err.code == CS_OK)
             config_validate(&cfg, &err);
+        if (err.code == CS_OK)
+            output_outside_inputs(cfg.output_dir, &o, &err);
     }
     if (comm_agree(c, &err) != CS_OK || comm_bcast(c, &cfg, sizeof cfg, &err) != CS_OK)
         return cli_fail(c, "merge", &err);

@@ -2,8 +2,11 @@
  * finished run's report.h5 without rerunning the job, and prints a short
  * summary (text, JSON or CSV). Rank 0 does the work; it needs no mpirun. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "clickseg/html.h"
@@ -53,8 +56,7 @@ static int report_parse(int argc, char **argv, report_args *a, cs_err *err)
             break;
         case 'q': a->quiet = 1; break;
         case 'h': a->help = 1; break;
-        case ':': rc = cs_err_set(err, CS_EUSAGE, "%s needs a value", argv[optind - 1]); break;
-        default: rc = cs_err_set(err, CS_EUSAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
+        default: rc = cli_bad_option(ch, argc, argv, err);
         }
     }
     if (rc != CS_OK || a->help)
@@ -69,7 +71,36 @@ static int report_parse(int argc, char **argv, report_args *a, cs_err *err)
         return cs_err_set(err, CS_EUSAGE, "unexpected argument '%s' (one OUTDIR only)", argv[optind]);
     if (a->html && a->no_html)
         return cs_err_set(err, CS_EUSAGE, "--html and --no-html contradict each other");
+    if (a->html && cli_check_path("--html", a->html, PATH_MAX, err) != CS_OK)
+        return err->code;
     return CS_OK;
+}
+
+/* CS_EUSAGE when --html FILE would replace something that is not a page:
+ * the report.h5 being read (the page was written over it, and the report
+ * was gone), or any existing file that does not start as an HTML page (an
+ * archive, a CSV). A page written before is replaced, as the default one
+ * is. */
+static int check_page_target(const char *html, const char *report_h5, cs_err *err)
+{
+    struct stat a, b;
+    if (stat(html, &a) != 0)
+        return CS_OK;   /* a new file */
+    if (stat(report_h5, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+        return cs_err_set(err, CS_EUSAGE, "--html %s: that is the report.h5 being read; the page "
+                          "would replace the report", html);
+    char head[16] = "";
+    FILE *f = S_ISREG(a.st_mode) ? fopen(html, "rb") : NULL;
+    size_t got = f ? fread(head, 1, sizeof head - 1, f) : 0;
+    if (f)
+        fclose(f);
+    head[got] = '\0';
+    if (got == 0 && S_ISREG(a.st_mode))
+        return CS_OK;   /* an empty file holds nothing to lose */
+    if (S_ISREG(a.st_mode) && strncasecmp(head, "<!DOCTYPE html", 14) == 0)
+        return CS_OK;
+    return cs_err_set(err, CS_EUSAGE, "--html %s: it exists and is not an HTML page; give a new "
+                      "file or a page written before", html);
 }
 
 int cmd_report(const cs_comm *c, int argc, char **argv)
@@ -89,7 +120,9 @@ int cmd_report(const cs_comm *c, int argc, char **argv)
             char path[2100];
             snprintf(path, sizeof path, "%s/report.html", d.dir);
             const char *html = a.html ? a.html : path;
-            if (!a.no_html && report_html_write(&d, html, &err) != CS_OK)
+            if (!a.no_html && a.html)
+                check_page_target(a.html, d.path, &err);
+            if (err.code == CS_OK && !a.no_html && report_html_write(&d, html, &err) != CS_OK)
                 cs_err_wrap(&err, "writing the page");
             if (err.code == CS_OK && !a.quiet)
                 report_doc_print(&d, a.format, stdout, &err);

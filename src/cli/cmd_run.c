@@ -123,8 +123,7 @@ static int run_parse(int argc, char **argv, run_args *a, cs_err *err)
                 rc = cli_copy_path("--state", a->o.state_path, sizeof a->o.state_path,
                                    CS_OUTPUT_PATH_MAX, optarg, err);
             break;
-        case ':': rc = cs_err_set(err, CS_EUSAGE, "%s needs a value", argv[optind - 1]); break;
-        default: rc = cs_err_set(err, CS_EUSAGE, "unknown option '%s' (see --help)", argv[optind - 1]);
+        default: rc = cli_bad_option(ch, argc, argv, err);
         }
     }
     /* --input with a glob the shell expanded leaves every file but the

@@ -23,6 +23,22 @@ expect_fail 2 "--quiet and --verbose" R -i arch -o out -q -v
 "$CLICKSEG" run --help | grep "usage: mpirun -n N clickseg run" > /dev/null || fail "run --help"
 "$CLICKSEG" --help | grep "commands:" > /dev/null || fail "clickseg --help"
 expect_fail 2 "unknown command" "$CLICKSEG" frobnicate
+# Each flag named as written: a value glued to a short flag (getopt named
+# the argument before it), a long prefix of several, a long flag without
+# its value (named by its internal letter before); empty paths named.
+expect_fail 2 "unknown option '-=' in '-q=1'" mpi 1 "$CLICKSEG" generate -o g --force -q=1
+expect_fail 2 "unknown option '--s' \(or the start of several" R --s x
+expect_fail 2 "--html needs a value" "$CLICKSEG" report rep --html
+expect_fail 2 "--input: empty" R -i "" -o out
+expect_fail 2 "--config: empty" R -c "" -i arch -o out
+expect_fail 2 "an input: empty" mpi 1 "$CLICKSEG" import --format csv -o imp ""
+expect_fail 2 "an input: empty" "$CLICKSEG" inspect ""
+expect_fail 2 "a report directory: empty" mpi 1 "$CLICKSEG" merge -o m arch ""
+# generate holds a 2-hour slot in memory: too many events for the days is
+# a usage error naming them (it was "out of memory ... lower memory_per_rank",
+# a key generate does not have).
+expect_fail 2 "--events 100000000000 over --days 30: .*give more --days \(249 or more\)" \
+    mpi 1 "$CLICKSEG" generate -o big -n 1e11 -d 30
 # A report written among its inputs: the next run over them would read its
 # customers.h5 as a profile table. The archive is left as it was.
 ls arch > before.txt
@@ -156,4 +172,24 @@ out=$(mpi 1 "$CLICKSEG" generate -q -o regen -n 1000 -d 1 -f 1 --force)
 expect_fail 5 "regen/mine.h5: not a file of a generated archive" \
     mpi 1 "$CLICKSEG" generate -o regen -n 1000 -d 1 --force
 [ -e regen/mine.h5 ] && [ -e regen/events-0000.h5 ] || fail "a refused generate removed files: $(ls regen)"
+# report --html over the report.h5 it reads (the page replaced the report,
+# exit 0) or over a file that is no page: refused, the report intact.
+R -q -i arch -o rep
+expect_fail 2 "--html rep/report.h5: that is the report.h5 being read" "$CLICKSEG" report rep --html rep/report.h5
+expect_fail 2 "--html arch/events-0000.h5: it exists and is not an HTML page" \
+    "$CLICKSEG" report rep --html arch/events-0000.h5
+"$CLICKSEG" report -q rep --html page.html && "$CLICKSEG" report -q rep --html page.html ||
+    fail "report --html over a page written before"
+"$CLICKSEG" report rep > /dev/null || fail "the report was damaged by a refused --html"
+# merge --force into one of the reports it merges replaced that input.
+$PY "$SRCDIR/lib/split_archive.py" arch mdays --by day > mdays.txt
+mapfile -t MD < <(awk '{print $1}' mdays.txt)
+if [ "${#MD[@]}" -ge 2 ]; then
+    for d in "${MD[@]:0:2}"; do R -q --set session.split=day -i "mdays/$d" -o "md-$d"; done
+    expect_fail 2 "--output md-${MD[0]} is the report md-${MD[0]} being merged" \
+        mpi "$NRANKS" "$CLICKSEG" merge --force --set session.split=day -o "md-${MD[0]}" "md-${MD[0]}" "md-${MD[1]}"
+    expect_fail 2 "--output md-${MD[0]}/m is inside the report md-${MD[0]} being merged" \
+        mpi "$NRANKS" "$CLICKSEG" merge --set session.split=day -o "md-${MD[0]}/m" "md-${MD[0]}" "md-${MD[1]}"
+    "$CLICKSEG" report "md-${MD[0]}" > /dev/null || fail "a refused merge damaged its input"
+fi
 echo "test_errors: ok ($NRANKS ranks)"
