@@ -9,7 +9,7 @@
 static void config_usage(FILE *out)
 {
     fprintf(out,
-        "usage: clickseg config --keys\n"
+        "usage: clickseg config -k|--keys\n"
         "       clickseg config [-c] [FILE]\n\n"
         "--keys lists every configuration key with its type, default and meaning.\n"
         "Otherwise the file (or the defaults) is loaded, checked, and the effective\n"

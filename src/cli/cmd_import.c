@@ -14,7 +14,8 @@
 static void import_usage(FILE *out)
 {
     fprintf(out,
-        "usage: mpirun -n N clickseg import --format FORMAT INPUT... --output DIR [-c cfg]\n\n"
+        "usage: mpirun -n N clickseg import --format FORMAT INPUT... --output DIR [-c cfg]\n"
+        "                                   [--set KEY=VALUE ...] [--force] [--progress MODE] [-q]\n\n"
         "Reads clickstream exports (CSV, TSV, JSON lines; plain or gzip) into an archive in\n"
         "format v1: DIR/events-<day|week|month>.h5 in time order, dictionaries.h5 (the text\n"
         "of ids that were not numbers), rejects.csv (every rejected row: file, line, reason,\n"

@@ -30,7 +30,7 @@ static void inspect_usage(FILE *out)
         "size on disk, and every problem found with its file and dataset. Under mpirun the\n"
         "ranks share the files; the output is the same.\n\n"
         "options:\n"
-        "  --quick     check schemas and row counts only (no full pass over the data\n"
+        "  -q, --quick check schemas and row counts only (no full pass over the data\n"
         "              or over the profile values)\n"
         "  -h, --help  this help\n\n"
         "Exit status: 0 usable (notes such as out-of-order rows are printed), 4 unusable.\n");

@@ -37,7 +37,8 @@ static void usage(FILE *out)
             "commands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n`clickseg COMMAND --help` describes each command.\n"
+    fprintf(out, "\n`clickseg COMMAND --help` describes each command (`clickseg help` prints this);\n"
+                 "`clickseg --version` prints the version and the archive format it reads.\n"
                  "Exit status: 0 ok, 2 usage, 3 config, 4 input data, 5 I/O or output exists,\n"
                  "6 out of memory, 7 stopped by a signal, 1 internal error.\n");
 }

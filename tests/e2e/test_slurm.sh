@@ -9,7 +9,8 @@
 #   (scancel), it ends CANCELLED with its checkpoint, not requeued; stopped again
 #   on 2 tasks and resubmitted on 3, the same; SIGKILLed (every process of
 #   the job) while writing a checkpoint, resubmitted on 3 tasks, the same;
-# - periodic.sbatch: a month-by-month job array (session.split = "month")
+# - periodic.sbatch: a task stopped by SIGUSR1 checkpoints (exit 7) and
+#   finishes with --resume; a month-by-month job array (session.split = "month")
 #   and its merge step (chained with --dependency=afterok) equal one run
 #   over all months.
 # Skips (exit 77) only when the Slurm packages cannot be installed.
@@ -182,9 +183,12 @@ for attempt in 1 2 3; do
     fi
 done
 [ $hit -eq 1 ] || fail "could not kill the job in the middle of a checkpoint in 3 attempts"
-j=$(submit -n 3 "$JOBS/reprocess.sbatch" "${ARGS[@]}" -o "$WORKDIR/rk")
+# (a --resume of the user's is dropped: it made the first start fail with
+# "nothing to resume")
+j=$(submit -n 3 "$JOBS/reprocess.sbatch" "${ARGS[@]}" -o "$WORKDIR/rk" --resume)
 job_wait "$j" 60
 expect_done "$j" COMPLETED 0:0
+grep -q "reprocess.sbatch: --resume ignored" "job-$j.log" || fail "reprocess.sbatch kept the user's --resume"
 $CMP --same direct rk --sessions
 # periodic.sbatch: one task per month, then the merge step it chains with
 # --dependency=afterok; equal to one direct run over all months.
@@ -212,4 +216,21 @@ for i in $(seq 0 $((nper - 1))); do
 done
 grep -q "clickseg merge exited with 0" "clickseg-merge-$m.log" || fail "merge step"
 $CMP --same direct_months periodic/merged --sessions
+# A periodic task stopped by `scancel --signal=USR1 --batch` checkpoints
+# and exits 7 as run.sbatch does (its batch shell died of the signal, and
+# no checkpoint was written); the task resubmitted with --resume finishes.
+printf 'all %s\n' "$WORKDIR/arch" > one.txt
+a=$(submit --array=0 -n 2 --export=ALL,CLICKSEG_MERGE=0 -o "$WORKDIR/job-%A_%a.log" \
+    "$JOBS/periodic.sbatch" "$WORKDIR/one.txt" "$WORKDIR/pu" --sessions "${SLOW[@]}")
+wait_log "job-${a}_0.log" "checkpoint 3 written" 60
+scancel --signal=USR1 --batch "$a"
+job_wait "$a" 60
+grep -q "clickseg run exited with 7" "job-${a}_0.log" ||
+    { cat "job-${a}_0.log" >&2; fail "periodic.sbatch: no exit 7 after USR1"; }
+a=$(submit --array=0 -n 2 --export=ALL,CLICKSEG_MERGE=0 -o "$WORKDIR/job-%A_%a.log" \
+    "$JOBS/periodic.sbatch" "$WORKDIR/one.txt" "$WORKDIR/pu" --sessions "${SLOW[@]}" --resume)
+job_wait "$a" 90
+grep -q "clickseg run exited with 0" "job-${a}_0.log" ||
+    { cat "job-${a}_0.log" >&2; fail "periodic.sbatch --resume"; }
+$CMP --same direct pu/all --sessions
 echo "test_slurm: ok"
