@@ -47,6 +47,25 @@ static int check_rows(const cs_comm *c, hid_t d, const char *name, const void *b
     return check_sum(c, d, name, ok ? snap_rows_checksum(buf, size, n, row0) : 0, ok, err);
 }
 
+/* Collective: opens dataset `name` (*d) and reads its rows (*rows), agreed
+ * on every rank: a rank whose open failed alone (HDF5 out of memory) would
+ * leave the others in the collective read that follows. On an error *d is
+ * closed. */
+static int open_agreed(const cs_comm *c, hid_t f, const char *name, hid_t *d, uint64_t *rows,
+                       cs_err *err)
+{
+    *rows = 0;
+    *d = H5Dopen2(f, name, H5P_DEFAULT);
+    if (*d < 0)
+        h5_fail(err, CS_EINPUT, "no dataset %s", name);
+    else if (h5_dataset_rows(*d, rows) != 0)
+        h5_fail(err, CS_EINPUT, "reading %s", name);
+    int rc = comm_agree(c, err);
+    if (rc != CS_OK && *d >= 0)
+        H5Dclose(*d);
+    return rc;
+}
+
 /* Collective: this rank's even slab of dataset `name` (all of it on rank 0
  * and nothing elsewhere when root_only). *buf is malloc'd (size bytes per
  * record); *n records. */
@@ -55,20 +74,11 @@ static int get(const cs_comm *c, hid_t f, const char *name, hid_t t, size_t size
 {
     *buf = NULL;
     *n = 0;
-    /* The open and the shape agreed: a rank whose open failed alone (HDF5
-     * out of memory) would leave the others in the collective read. */
-    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
-    uint64_t total = 0, lo, hi;
-    if (d < 0)
-        h5_fail(err, CS_EINPUT, "no dataset %s", name);
-    else if (h5_dataset_rows(d, &total) != 0)
-        h5_fail(err, CS_EINPUT, "reading %s", name);
-    int agreed = comm_agree(c, err);
-    if (agreed != CS_OK) {
-        if (d >= 0)
-            H5Dclose(d);
+    uint64_t total, lo, hi;
+    hid_t d;
+    int agreed = open_agreed(c, f, name, &d, &total, err);
+    if (agreed != CS_OK)
         return agreed;
-    }
     if (root_only) {
         lo = 0;
         hi = c->rank == 0 ? total : 0;
@@ -347,18 +357,11 @@ typedef int (*snap_take_fn)(const cs_comm *c, void *ctx, const void *recs, uint6
 static int get_blocks(const cs_comm *c, hid_t f, const char *name, hid_t t, snap_take_fn take,
                       void *ctx, cs_err *err)
 {
-    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
-    uint64_t total = 0;
-    if (d < 0)
-        h5_fail(err, CS_EINPUT, "no dataset %s", name);
-    else if (h5_dataset_rows(d, &total) != 0)
-        h5_fail(err, CS_EINPUT, "reading %s", name);
-    int rc = comm_agree(c, err);
-    if (rc != CS_OK) {
-        if (d >= 0)
-            H5Dclose(d);
+    uint64_t total;
+    hid_t d;
+    int rc = open_agreed(c, f, name, &d, &total, err);
+    if (rc != CS_OK)
         return rc;
-    }
     size_t size = H5Tget_size(t);
     uint64_t ranks = (uint64_t)c->size, block = SNAP_BLOCK_BYTES / size;
     uint64_t lo = total * (uint64_t)c->rank / ranks, hi = total * (uint64_t)(c->rank + 1) / ranks;
