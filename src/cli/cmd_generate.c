@@ -105,7 +105,8 @@ static int gen_parse(int argc, char **argv, gen_opts *o, cs_err *err)
                         "archive holds times from 1970 to 9999, and visits run past the last "
                         "day)", last, o->p.days);
     }
-    uint64_t per_slot = o->p.events / ((uint64_t)o->p.days * 12) + 1;
+    /* (after --days is known good: 0 days would divide by zero) */
+    uint64_t per_slot = o->p.days > 0 ? o->p.events / ((uint64_t)o->p.days * 12) + 1 : 0;
     uint64_t days = o->p.events / (12 * CS_GEN_MAX_SLOT_EVENTS) + 1;
     if (rc == CS_OK && per_slot > CS_GEN_MAX_SLOT_EVENTS && days <= 36500)
         rc = cs_err_set(err, CS_EUSAGE, "--events %llu over --days %d: %llu events in each "
