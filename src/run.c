@@ -190,9 +190,14 @@ static int check_memory(run_ctx *x, cs_err *err)
 {
     uint64_t w = x->o->window_rows_per_rank;
     int64_t per_rank = x->cfg->memory_per_rank;
+    if (w > (uint64_t)INT64_MAX / x->bytes_per_event) {   /* w is the same on every rank */
+        cs_err_set(err, CS_ENOMEM, "out of memory: --window-events %llu at %llu bytes an event "
+                   "is more than 8 EiB a rank", (unsigned long long)w,
+                   (unsigned long long)x->bytes_per_event);
+        return comm_agree(x->c, err);
+    }
     if (w)
-        per_rank = w > (uint64_t)INT64_MAX / x->bytes_per_event ? INT64_MAX
-                   : (int64_t)(w * x->bytes_per_event);
+        per_rank = (int64_t)(w * x->bytes_per_event);
     cs_sysmem m;
     sysmem_query(&m);
     if (sysmem_check_budget(per_rank, x->c->node_size, x->c->node,

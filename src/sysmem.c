@@ -77,10 +77,12 @@ void sysmem_query(cs_sysmem *m)
 }
 
 /* "1.5 GiB"-style text of a byte count. */
-static void human(int64_t b, char *buf, size_t n)
+/* In double: the product of a huge budget and the node's ranks is named as
+ * it is, not as the int64 it saturates to. */
+static void human(double b, char *buf, size_t n)
 {
     static const char *const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-    double v = (double)b;
+    double v = b;
     int u = 0;
     while (v >= 1024 && u < 6) {
         v /= 1024;
@@ -98,9 +100,9 @@ int sysmem_check_budget(int64_t per_rank, int node_ranks, const char *node,
     if (need <= m->available)
         return CS_OK;
     char a[32], b[32], c[32], fix[256];
-    human(per_rank, a, sizeof a);
-    human(need, b, sizeof b);
-    human(m->available, c, sizeof c);
+    human((double)per_rank, a, sizeof a);
+    human((double)per_rank * node_ranks, b, sizeof b);
+    human((double)m->available, c, sizeof c);
     /* What fits, less a quarter for the user table and carried events. */
     int64_t fit = m->available / node_ranks, hint = fit / 4 * 3;
     if (fit < (1 << 20))

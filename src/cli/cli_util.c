@@ -26,6 +26,10 @@ int cli_load_config(const char *path, const char *const *sets, int nsets, cs_con
         if ((rc = config_set(cfg, key, eq + 1, err)) != CS_OK)
             cs_err_wrap(err, "--set");
     }
+    /* The file alone was valid (config_load_file checks it): a check that
+     * fails now, across keys or on a key's own value, is an override's. */
+    if (rc == CS_OK && nsets > 0 && (rc = config_validate(cfg, err)) != CS_OK)
+        cs_err_wrap(err, "--set");
     return rc;
 }
 
@@ -78,6 +82,9 @@ int cli_bad_option(int ch, int argc, char **argv, cs_err *err)
             return cs_err_set(err, CS_EUSAGE, "-%c needs a value", optopt);
         if (strcmp(arg + 1, (char[]){(char)optopt, 0}) == 0)
             return cs_err_set(err, CS_EUSAGE, "unknown option '-%c' (see --help)", optopt);
+        if (!strchr(arg, '='))
+            return cs_err_set(err, CS_EUSAGE, "unknown option '-%c' in '%s' (see --help)",
+                              optopt, arg);
         return cs_err_set(err, CS_EUSAGE, "unknown option '-%c' in '%s' (short options take no "
                           "'=': see --help)", optopt, arg);
     }

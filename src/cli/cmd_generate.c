@@ -72,7 +72,12 @@ static int gen_parse(int argc, char **argv, gen_opts *o, cs_err *err)
         case 'n': rc = cli_parse_count("--events", optarg, &o->p.events, err); break;
         case 'd': rc = cli_parse_int("--days", optarg, 1, 36500, &v, err); o->p.days = (int)v; break;
         case 'f': rc = cli_parse_int("--files", optarg, 1, 100000, &v, err); o->p.files = (int)v; break;
-        case 's': rc = cli_parse_count("--seed", optarg, &o->p.seed, err); break;
+        case 's':
+            /* parsed as a count (1e6 is a seed too), named as what it is */
+            if ((rc = cli_parse_count("--seed", optarg, &o->p.seed, err)) != CS_OK)
+                rc = cs_err_set(err, CS_EUSAGE, "--seed: '%s' is not a seed: a whole number "
+                                "from 0 to 9e18 (default 1)", optarg);
+            break;
         case 'S': rc = cli_parse_date("--start", optarg, &o->p.start_ts, err); break;
         case 'P': o->p.profiles = 0; break;
         case 'F': o->force = 1; break;

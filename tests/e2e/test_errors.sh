@@ -28,6 +28,18 @@ expect_fail 2 "unknown command" "$CLICKSEG" frobnicate
 # its value (named by its internal letter before); empty paths named.
 expect_fail 2 "unknown option '-=' in '-q=1'" mpi 1 "$CLICKSEG" generate -o g --force -q=1
 expect_fail 2 "unknown option '--s' \(or the start of several" R --s x
+# ... a cluster without '=' gets no hint about '='; a seed is named as one.
+expect_fail 2 "unknown option '-z' in '-qz' \(see --help\)" mpi 1 "$CLICKSEG" generate -o g -qz
+expect_fail 2 "--seed: 'abc' is not a seed" mpi 1 "$CLICKSEG" generate -o g --seed abc
+# config takes --set as run does: the effective value printed, an override
+# that breaks a cross-key check named as an override, --keys with one refused.
+"$CLICKSEG" config --set session.gap=600 --set report.currency=EUR > eff.cfg
+grep -q '^  gap = 600;' eff.cfg && grep -q '^  currency = "EUR";' eff.cfg ||
+    fail "config --set: the overrides are not in the effective config: $(grep -E 'gap|currency' eff.cfg)"
+"$CLICKSEG" config eff.cfg > eff2.cfg && cmp -s eff.cfg eff2.cfg || fail "config: the effective config does not load back to itself"
+expect_fail 3 "--set: key 'rank.ordinary_score': must be at most" "$CLICKSEG" config --set rank.ordinary_score=999999
+expect_fail 3 "--set: key 'import.csv.delimiter': must be one character" mpi 1 "$CLICKSEG" import --format csv -o imp --set import.csv.delimiter=ab x.csv
+expect_fail 2 "--keys lists the keys; it checks no override" "$CLICKSEG" config -k --set a=b
 expect_fail 2 "--html needs a value" "$CLICKSEG" report rep --html
 expect_fail 2 "--input: empty" R -i "" -o out
 expect_fail 2 "--config: empty" R -c "" -i arch -o out

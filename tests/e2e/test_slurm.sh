@@ -199,7 +199,7 @@ printf 'session = { split = "month"; };\n' > job.cfg
 nper=$(wc -l < periods.txt)
 mpi 2 "$CLICKSEG" run -q -c job.cfg -i 'months/*' -o direct_months --sessions
 a=$(submit --array=0-$((nper - 1)) -n 2 --mem-per-cpu=400M --time=00:50:00 -o "$WORKDIR/job-%A_%a.log" "$JOBS/periodic.sbatch" \
-    "$WORKDIR/periods.txt" "$WORKDIR/periodic" -c "$WORKDIR/job.cfg" --sessions -q)
+    "$WORKDIR/periods.txt" "$WORKDIR/periodic" -c"$WORKDIR/job.cfg" --sessions -q)
 wait_log "job-${a}_0.log" "merge step is job" 60
 m=$(sed -n 's/.*merge step is job \([0-9]*\).*/\1/p' "job-${a}_0.log")
 job_wait "$a" 120
@@ -216,6 +216,14 @@ for i in $(seq 0 $((nper - 1))); do
 done
 grep -q "clickseg merge exited with 0" "clickseg-merge-$m.log" || fail "merge step"
 $CMP --same direct_months periodic/merged --sessions
+# (the config given as -cFILE reached the merge step: without session.split
+# its config would differ from the runs' and merge refuse them.) A last
+# --set without its value is a usage error naming it, not the script's
+# "unbound variable".
+rc=0
+CLICKSEG_PERIODIC_STEP=merge bash "$JOBS/periodic.sbatch" periods.txt periodic -q --set > trail.log 2>&1 || rc=$?
+[ $rc -eq 2 ] && grep -q -- "periodic.sbatch: --set needs a value" trail.log && ! grep -q unbound trail.log ||
+    { cat trail.log >&2; fail "periodic.sbatch merge step with a trailing --set: exit $rc"; }
 # A periodic task stopped by `scancel --signal=USR1 --batch` checkpoints
 # and exits 7 as run.sbatch does (its batch shell died of the signal, and
 # no checkpoint was written); the task resubmitted with --resume finishes.
