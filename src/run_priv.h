@@ -1,4 +1,4 @@
-/* run_priv.h — private to run.c and run_window.c (not a public header):
+/* run_priv.h — private to run.c, run_window.c and run_checks.c (not a public header):
  * the job's context, and the window loop run.c drives. */
 #ifndef CLICKSEG_RUN_PRIV_H
 #define CLICKSEG_RUN_PRIV_H
@@ -11,6 +11,7 @@
 #include "clickseg/period.h"
 #include "clickseg/plan.h"
 #include "clickseg/rank.h"
+#include "clickseg/report.h"
 #include "clickseg/run.h"
 #include "clickseg/sessionize.h"
 #include "clickseg/spool.h"
@@ -91,5 +92,17 @@ typedef struct part_ref { uint64_t w, part, nparts; } part_ref;
  * A range that would overfill a rank's memory is done in halves. */
 int run_one_range(run_ctx *x, uint64_t ga, uint64_t gb, int final, const part_ref *ahead,
                   cs_err *err);
+
+/* run_checks.c. CS_EINTERNAL unless every row read is used, rejected or
+ * late. */
+int run_check_conservation(const cs_stats *st, cs_err *err);
+
+/* Collective, after window w: CS_EINPUT on every rank once the run's
+ * rejected or late rows pass max_reject_share or max_late_share. */
+int run_check_shares(run_ctx *x, uint64_t w, cs_err *err);
+
+/* Collective: the run's metadata for the report (phase times reduced over
+ * the ranks, peak memory, shuffle bytes, dictionaries, start time). */
+int run_fill_meta(run_ctx *x, cs_run_meta *m, double t_start, cs_err *err);
 
 #endif
