@@ -169,6 +169,15 @@ int fs_lock_named(const char *final, const char *cannot, const char *busy_hint, 
                 return cs_err_set(err, CS_EIO, "%s is being written by another clickseg job (%s "
                                   "holds %s): wait for it to end or cancel it first%s", final,
                                   who[0] ? who : "a process", path, busy_hint);
+            /* Lustre mounted without flock (its `noflock`) says ENOSYS, an
+             * NFS mount without a lock manager ENOLCK: the fix is where the
+             * file lives, not in the job. */
+            if (e == ENOSYS || e == EOPNOTSUPP || e == ENOLCK)
+                return cs_err_set(err, CS_EIO, "%s: cannot lock: %s: the file system holding "
+                                  "it has no flock (Lustre mounted without -o flock, NFS "
+                                  "without its lock manager?), which keeps two jobs off one "
+                                  "output: write %s to a file system with locks, or ask the "
+                                  "admins to enable them", path, strerror(e), final);
             return cs_err_set(err, CS_EIO, "%s: cannot lock: %s", path, strerror(e));
         }
         struct stat held, now;

@@ -118,4 +118,10 @@ export FAIL_SPACE=200000
 clean_fail 5 "clickseg import: error: im.tmp.[0-9]+/events-2019-10-01.h5: $NOSPACE" \
     shim "$CLICKSEG" import -q --format rees46 ev.csv -o im
 no_output im import
+# A file system without flock (Lustre's noflock): the lock that keeps two
+# jobs off one output cannot be taken; named with its cause and fix, exit
+# 5, before any output is made.
+clean_fail 5 "nolock.lock: cannot lock: Function not implemented: the file system holding it has no flock .*write nolock to a file system with locks" \
+    mpi "$NRANKS" -x LD_PRELOAD="$PWD/fail_space.so" -x FAIL_NOFLOCK=nolock.lock "$CLICKSEG" run -q -i arch -o nolock
+[ ! -e nolock ] && ! ls -d nolock.tmp.* 2> /dev/null || fail "a run without its lock left output"
 echo "test_full_disk: ok"

@@ -13,8 +13,10 @@
  * FAIL_NOFALLOCATE set, fallocate on such a file fails with EOPNOTSUPP, as
  * on a file system that cannot set space aside. With FAIL_POOL set, the
  * matched files of one directory share one disk of FAIL_SPACE bytes (a
- * file and its ballast, "<file>.room"). Built by the test with cc
- * -shared; everything else passes through. */
+ * file and its ballast, "<file>.room"). With FAIL_NOFLOCK set, flock on
+ * a file whose path contains it fails with ENOSYS, as on Lustre mounted
+ * without flock. Built by the test with cc -shared; everything else passes
+ * through. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <dlfcn.h>
@@ -23,6 +25,7 @@
 #include <linux/fiemap.h>
 #include <linux/fs.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -262,4 +265,18 @@ ssize_t pwritev2(int fd, const struct iovec *v, int k, off_t o, int flags)
 {
     REAL("pwritev2", pwritev2_fn);
     return fits(fd, o, iov_bytes(v, k)) ? real(fd, v, k, o, flags) : -1;
+}
+
+typedef int (*flock_fn)(int, int);
+
+int flock(int fd, int op)
+{
+    const char *m = getenv("FAIL_NOFLOCK");
+    char t[4096];
+    if (m && *m && shim_fd_path(fd, t, sizeof t) && strstr(t, m)) {
+        errno = ENOSYS;
+        return -1;
+    }
+    REAL("flock", flock_fn);
+    return real(fd, op);
 }
