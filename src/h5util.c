@@ -360,6 +360,23 @@ int h5_dataset_rows(hid_t d, uint64_t *rows)
     return -1;
 }
 
+int h5_open_agreed(const cs_comm *c, hid_t loc, const char *name, hid_t *d, uint64_t *rows,
+                   cs_err *err)
+{
+    *rows = 0;
+    *d = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (*d < 0)
+        h5_fail(err, CS_EINPUT, "no dataset %s", name);
+    else if (h5_dataset_rows(*d, rows) != 0)
+        h5_fail(err, CS_EINPUT, "reading %s", name);
+    int rc = comm_agree(c, err);
+    if (rc != CS_OK && *d >= 0) {
+        H5Dclose(*d);
+        *d = -1;
+    }
+    return rc;
+}
+
 herr_t h5_read_rows(hid_t d, hid_t mtype, uint64_t off, uint64_t n, void *buf)
 {
     /* The range is checked against the extent here: HDF5 refuses a range

@@ -13,13 +13,16 @@
 
 #include "merge_priv.h"
 
-/* Collective: rows [lo, lo + n) of dataset g/name as mtype into buf. */
-static int read_slab(hid_t g, const char *path, const char *name, hid_t mtype, uint64_t lo,
-                     uint64_t n, void *buf, cs_err *err)
+/* Collective: rows [lo, lo + n) of dataset g/name as mtype into buf; the
+ * open agreed first, so a rank whose open failed alone does not leave the
+ * others in the read. */
+static int read_slab(const cs_comm *c, hid_t g, const char *path, const char *name,
+                     hid_t mtype, uint64_t lo, uint64_t n, void *buf, cs_err *err)
 {
-    hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
-    if (d < 0)
-        return h5_fail(err, CS_EINPUT, "%s: no column %s", path, name);
+    hid_t d;
+    uint64_t rows;
+    if (h5_open_agreed(c, g, name, &d, &rows, err) != CS_OK)
+        return cs_err_wrap(err, "%s", path);
     herr_t rc = h5_read_rows(d, mtype, lo, n, buf);
     H5Dclose(d);
     return rc < 0 ? h5_fail(err, CS_EINPUT, "%s: reading %s", path, name) : CS_OK;
@@ -211,7 +214,7 @@ int merge_add_customers(merge_ctx *x, const char *dir, cs_err *err)
     uint64_t *ids = cs_malloc((n + 1) * sizeof *ids, err, "customer rows");
     rc = comm_agree(x->c, err);
     if (rc == CS_OK) {
-        read_slab(g, path, "user_id", H5T_NATIVE_UINT64, lo, n, ids, err);
+        read_slab(x->c, g, path, "user_id", H5T_NATIVE_UINT64, lo, n, ids, err);
         rc = comm_agree(x->c, err);
         for (uint64_t i = 0; i < n; i++) {
             r[i].user_id = ids[i];
@@ -227,7 +230,7 @@ int merge_add_customers(merge_ctx *x, const char *dir, cs_err *err)
             snprintf(name, sizeof name, "sessions_%s", x->cfg->rules.segments[k - NCUST_COLS]);
         else
             snprintf(name, sizeof name, "profile_%s", x->prof_cols[k - nfields]);
-        read_slab(g, path, name, H5T_NATIVE_INT64, lo, n, v, err);
+        read_slab(x->c, g, path, name, H5T_NATIVE_INT64, lo, n, v, err);
         rc = comm_agree(x->c, err);
         for (uint64_t i = 0; rc == CS_OK && i < n; i++) {
             if (k < nfields)
@@ -275,7 +278,7 @@ int merge_add_sessions(merge_ctx *x, const char *dir, cs_err *err)
         for (int k = 0; rc == CS_OK && k < REPORT_SESSION_COLS; k++) {
             hid_t mt;
             const char *name = report_session_column(k, et, &mt);
-            read_slab(g, path, name, mt, lo + at, m, v, err);
+            read_slab(x->c, g, path, name, mt, lo + at, m, v, err);
             rc = comm_agree(x->c, err);
             for (uint64_t i = 0; rc == CS_OK && i < m; i++) {
                 if (k == 0) s[i].user_id = (uint64_t)v[i];

@@ -47,25 +47,6 @@ static int check_rows(const cs_comm *c, hid_t d, const char *name, const void *b
     return check_sum(c, d, name, ok ? snap_rows_checksum(buf, size, n, row0) : 0, ok, err);
 }
 
-/* Collective: opens dataset `name` (*d) and reads its rows (*rows), agreed
- * on every rank: a rank whose open failed alone (HDF5 out of memory) would
- * leave the others in the collective read that follows. On an error *d is
- * closed. */
-static int open_agreed(const cs_comm *c, hid_t f, const char *name, hid_t *d, uint64_t *rows,
-                       cs_err *err)
-{
-    *rows = 0;
-    *d = H5Dopen2(f, name, H5P_DEFAULT);
-    if (*d < 0)
-        h5_fail(err, CS_EINPUT, "no dataset %s", name);
-    else if (h5_dataset_rows(*d, rows) != 0)
-        h5_fail(err, CS_EINPUT, "reading %s", name);
-    int rc = comm_agree(c, err);
-    if (rc != CS_OK && *d >= 0)
-        H5Dclose(*d);
-    return rc;
-}
-
 /* Collective: this rank's even slab of dataset `name` (all of it on rank 0
  * and nothing elsewhere when root_only). *buf is malloc'd (size bytes per
  * record); *n records. */
@@ -76,7 +57,7 @@ static int get(const cs_comm *c, hid_t f, const char *name, hid_t t, size_t size
     *n = 0;
     uint64_t total, lo, hi;
     hid_t d;
-    int agreed = open_agreed(c, f, name, &d, &total, err);
+    int agreed = h5_open_agreed(c, f, name, &d, &total, err);
     if (agreed != CS_OK)
         return agreed;
     if (root_only) {
@@ -359,7 +340,7 @@ static int get_blocks(const cs_comm *c, hid_t f, const char *name, hid_t t, snap
 {
     uint64_t total;
     hid_t d;
-    int rc = open_agreed(c, f, name, &d, &total, err);
+    int rc = h5_open_agreed(c, f, name, &d, &total, err);
     if (rc != CS_OK)
         return rc;
     size_t size = H5Tget_size(t);

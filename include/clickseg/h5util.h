@@ -54,6 +54,14 @@ void h5_attr_int_text(hid_t obj, const char *name, char *buf, size_t n);
  * dimensions for its extent into one hsize_t writes past it. */
 int h5_dataset_rows(hid_t d, uint64_t *rows);
 
+/* Collective: opens dataset `name` under loc (*d) and its rows (*rows),
+ * agreed on every rank: a rank whose open failed alone (HDF5 out of
+ * memory) would leave the others in the collective read that follows.
+ * CS_EINPUT "no dataset NAME" / "reading NAME" for the caller to prefix
+ * with the file; on an error *d is closed (and -1). */
+int h5_open_agreed(const cs_comm *c, hid_t loc, const char *name, hid_t *d, uint64_t *rows,
+                   cs_err *err);
+
 /* Collective (MPI-IO, the file opened with an mpio driver): rows
  * [off, off + n) of the 1-D dataset d read as mtype into buf. A rank with
  * n == 0 (buf may then be NULL) still takes part, as a collective read

@@ -125,6 +125,12 @@ with h5py.File("otherprof/customers.h5", "a") as f:
 PY
 expect_fail 4 "otherprof/customers.h5: its profile columns are not those" \
     mpi 2 "$CLICKSEG" merge --set session.split=day -o bad "day_${DAYS[1]}" otherprof
+# A run's customers.h5 without one of its columns: named, every rank
+# agreeing on the open before the collective read.
+cp -r "day_${DAYS[2]}" nocol
+$PY -c "import h5py; del h5py.File('nocol/customers.h5', 'a')['customers/refunds']"
+expect_fail 4 "nocol/customers.h5: no dataset refunds" \
+    mpi "$NRANKS" "$CLICKSEG" merge --set session.split=day -o bad "day_${DAYS[1]}" nocol
 [ ! -e bad ] || fail "a refused merge left an output"
 # A report of format 3 (histograms of 64 bins, which stopped at 114,688):
 # merged as before, exactly when nothing was in its last bin.
