@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "inspect.h"
 #include "clickseg/archive.h"
 #include "clickseg/config.h"
 #include "clickseg/event.h"
@@ -23,7 +24,7 @@
 static void inspect_usage(FILE *out)
 {
     fprintf(out,
-        "usage: [mpirun -n N] clickseg inspect [--quick] PATH...\n\n"
+        "usage: [mpirun -n N] clickseg inspect [--quick] [-c job.cfg] [--set KEY=VALUE] PATH...\n\n"
         "Validates an archive (files, directories of .h5 files, or globs) against format v1\n"
         "and prints what to know before a long job: files, rows, time range and order,\n"
         "columns and types, chunking and compression, event-type counts, users (estimated),\n"
@@ -32,49 +33,13 @@ static void inspect_usage(FILE *out)
         "options:\n"
         "  -q, --quick check schemas and row counts only (no full pass over the data\n"
         "              or over the profile values)\n"
+        "  -c, --config FILE  judge late and rejected rows by the job's config\n"
+        "              (session.max_lateness, max_late_share, max_reject_share) instead\n"
+        "              of the defaults\n"
+        "      --set KEY=VALUE  an override, as for run (repeatable)\n"
         "  -h, --help  this help\n\n"
         "Exit status: 0 usable (notes such as out-of-order rows are printed), 4 unusable.\n");
 }
-
-/* inspect reads no configuration: it judges by run's defaults (lateness,
- * the reject and late shares; late_share may be NULL). 0 when they cannot
- * be had (out of memory). */
-static int run_defaults(int64_t *lateness_us, double *reject_share, double *late_share)
-{
-    cs_config *cfg = malloc(sizeof *cfg);
-    if (!cfg)
-        return 0;
-    config_defaults(cfg);
-    *lateness_us = cfg->session_max_lateness_us;
-    *reject_share = cfg->max_reject_share;
-    if (late_share)
-        *late_share = cfg->max_late_share;
-    free(cfg);
-    return 1;
-}
-
-typedef struct totals {
-    uint64_t rows, event_files, problems, customers;
-    uint8_t users_hll[CS_HLL_M];   /* the union of the files' users read whole */
-    uint64_t scanned;   /* rows of the files read whole (the counts below are theirs) */
-    uint64_t types[8], bad_types, negative_ts, far_future_ts, bad_prices, rejected, out_of_order;
-    int64_t bytes, ts_min, ts_max;
-    /* one file's: the rows run would count late were it read alone, and
-     * the range of the times it uses (for the archive's late rows) */
-    uint64_t late;
-    int64_t used_min, used_max;
-    /* the archive's: the rows run would count late in archive order
-     * (late_known: every file was read whole) */
-    uint64_t run_late;
-    int late_known;
-} totals;
-
-/* What the archive's late rows need of each file, kept by rank 0. */
-typedef struct file_times {
-    int read;               /* read whole */
-    uint64_t late;          /* late were it read alone */
-    int64_t used_min, used_max;
-} file_times;
 
 static void print_columns(FILE *o, const cs_file_info *fi)
 {
@@ -100,21 +65,10 @@ static void print_columns(FILE *o, const cs_file_info *fi)
     fprintf(o, "%s\n", any ? "" : " none");
 }
 
-/* An allocation that failed is this machine's problem, not the file's: it
- * goes to *fatal (the job's error, exit 6) instead of a PROBLEM line. */
-static int out_of_memory(const cs_err *e, const char *path, cs_err *fatal)
-{
-    if (e->code != CS_ENOMEM)
-        return 0;
-    *fatal = *e;
-    cs_err_wrap(fatal, "%s", path);
-    return 1;
-}
-
 /* Inspects one file (its scan into *out, its counts into *t), writing what
  * it finds to o; returns 1 when it is unusable. */
-static int inspect_file(FILE *o, const char *path, int quick, totals *t, cs_file_info *out,
-                        cs_err *fatal)
+static int inspect_file(FILE *o, const char *path, int quick, const inspect_limits *lim,
+                        totals *t, cs_file_info *out, cs_err *fatal)
 {
     cs_err err;
     cs_err_clear(&err);
@@ -125,7 +79,7 @@ static int inspect_file(FILE *o, const char *path, int quick, totals *t, cs_file
     if (rc == CS_OK && !quick && fi.has_customers)
         rc = profiles_check_rows(path, 0, fi.customer_rows, &err);
     *out = fi;
-    if (rc != CS_OK && out_of_memory(&err, path, fatal))
+    if (rc != CS_OK && inspect_out_of_memory(&err, path, fatal))
         return 0;
     if (rc != CS_OK) {
         fprintf(o, "  %s\n    PROBLEM: %s\n", path, err.msg);
@@ -152,11 +106,9 @@ static int inspect_file(FILE *o, const char *path, int quick, totals *t, cs_file
     if (quick || fi.rows == 0)
         return 0;
     cs_file_stats st;
-    int64_t lateness_us = 3600 * INT64_C(1000000);
-    double share;
-    run_defaults(&lateness_us, &share, NULL);
+    int64_t lateness_us = lim->lateness_us;
     if (archive_file_stats(path, lateness_us, INT64_MIN, &st, &err) != CS_OK) {
-        if (out_of_memory(&err, path, fatal))
+        if (inspect_out_of_memory(&err, path, fatal))
             return 0;
         fprintf(o, "    PROBLEM: %s\n", err.msg);
         t->problems++;
@@ -174,12 +126,12 @@ static int inspect_file(FILE *o, const char *path, int quick, totals *t, cs_file
                 (unsigned long long)st.out_of_order, st.out_of_order == 1 ? " is" : "s are",
                 st.out_of_order == 1 ? "it" : "them");
         if (st.late)
-            fprintf(o, "%llu by more than the default session.max_lateness (%s): clickseg run "
-                    "counts %s as late_events\n",
-                    (unsigned long long)st.late, d, st.late == 1 ? "it" : "them");
+            fprintf(o, "%llu by more than %s session.max_lateness (%s): clickseg run "
+                    "counts %s as late_events\n", (unsigned long long)st.late,
+                    inspect_whose(lim), d, st.late == 1 ? "it" : "them");
         else
-            fprintf(o, "all within the default session.max_lateness (%s): clickseg run takes "
-                    "them\n", d);
+            fprintf(o, "all within %s session.max_lateness (%s): clickseg run takes "
+                    "them\n", inspect_whose(lim), d);
     }
     if (st.bad_types)
         fprintf(o, "    note: %llu rows have an event_type outside 0..7; run rejects and counts them\n",
@@ -213,78 +165,6 @@ static int inspect_file(FILE *o, const char *path, int quick, totals *t, cs_file
     return 0;
 }
 
-/* Rank 0: the rows run would count late in archive order (the plan's
- * file order). A file's own late rows were counted as it was read; rows
- * behind the newest used time of the files before it (prior) only a file
- * that starts more than lateness_us before prior can have, and such a
- * file is read again after prior. 0 with *known = 0 when a file was not
- * read whole (--quick, or a problem). */
-static int archive_late(const cs_plan *plan, const cs_file_info *info, const file_times *ft,
-                        int n, int64_t lateness_us, uint64_t *late, int *known, cs_err *err)
-{
-    int64_t prior = INT64_MIN;
-    int i = n - 1;
-    *late = 0;
-    *known = 0;
-    for (int k = 0; k < plan->nfiles; k++) {
-        /* the plan keeps the inputs' order but for overlaps: look on from
-         * the last file found */
-        int tries = 0;
-        do
-            i = (i + 1) % n;
-        while (++tries <= n && strcmp(info[i].path, plan->files[k].path) != 0);
-        if (tries > n || !ft[i].read)
-            return CS_OK;
-        uint64_t l = ft[i].late;
-        if (prior != INT64_MIN && ft[i].used_min < prior &&
-            (uint64_t)prior - (uint64_t)ft[i].used_min > (uint64_t)lateness_us) {
-            static cs_file_stats st;   /* large (its HyperLogLog registers) */
-            int rc = archive_file_stats(plan->files[k].path, lateness_us, prior, &st, err);
-            if (rc != CS_OK)
-                return rc;
-            l = st.late;
-        }
-        *late += l;
-        if (ft[i].used_max > prior)
-            prior = ft[i].used_max;
-    }
-    *known = 1;
-    return CS_OK;
-}
-
-/* What run's plan finds across files (copies, currencies; files that
- * overlap in time by more than the default session.max_lateness, and the
- * rows run would so count late), so that inspect says it before a long
- * job does. Returns 1 on a problem. */
-static int inspect_plan(const cs_file_info *info, const file_times *ft, int n, totals *t,
-                        cs_err *fatal)
-{
-    cs_plan plan;
-    cs_err err;
-    cs_err_clear(&err);
-    if (plan_build(info, n, (int64_t)1 << 30, plan_bytes_per_event(1), 0, 1, &plan, &err) != CS_OK) {
-        if (out_of_memory(&err, "the plan", fatal))
-            return 0;
-        printf("PROBLEM: %s\n", err.msg);
-        t->problems++;
-        return 1;
-    }
-    int64_t lateness_us = 3600 * INT64_C(1000000);
-    double share;
-    run_defaults(&lateness_us, &share, NULL);
-    char note[2600];
-    if (plan_overlap_note(&plan, lateness_us, note, sizeof note))
-        printf("note (the default session.max_lateness): %s\n", note);
-    int rc = archive_late(&plan, info, ft, n, lateness_us, &t->run_late, &t->late_known, &err);
-    plan_free(&plan);
-    if (rc != CS_OK && !out_of_memory(&err, "the late rows", fatal)) {
-        printf("PROBLEM: %s\n", err.msg);
-        t->problems++;
-        return 1;
-    }
-    return 0;
-}
-
 static void print_totals(const totals *t, int quick)
 {
     printf("total: %llu event rows in %llu file(s), %.1f MiB on disk, %llu profile rows\n",
@@ -309,51 +189,6 @@ static void print_totals(const totals *t, int quick)
      * the user table of a run over all of them must hold. */
     printf("\nusers (estimated)%s: %llu\n", of,
            (unsigned long long)archive_hll_estimate(t->users_hll));
-}
-
-/* The archive's late rows as run counts them (when known), and whether
- * run would refuse the archive for them under the default max_late_share,
- * said as a PROBLEM line. */
-static int too_many_late(const totals *t)
-{
-    int64_t lateness_us;
-    double share, late_share;
-    if (!t->late_known || t->rows == 0 || !run_defaults(&lateness_us, &share, &late_share))
-        return 0;
-    char d[32];
-    fmt_duration(d, sizeof d, (double)lateness_us / 1e6);
-    double got = (double)t->run_late / (double)t->rows;
-    printf("late rows, as clickseg run counts them in archive order (the default "
-           "session.max_lateness, %s): %llu (%.2f%%)\n", d, (unsigned long long)t->run_late,
-           100 * got);
-    if (!(got > late_share))   /* as run judges */
-        return 0;
-    printf("PROBLEM: %llu of the %llu rows (%.1f%%) would be late (more than the default "
-           "session.max_lateness, %s, older than a row before them in archive order: see the "
-           "notes above), more than max_late_share (default %g%%): clickseg run refuses this "
-           "archive unless session.max_lateness or max_late_share is raised\n",
-           (unsigned long long)t->run_late, (unsigned long long)t->rows, 100 * got, d,
-           100 * late_share);
-    return 1;
-}
-
-/* Whether `clickseg run` would refuse the archive for its rejected rows
- * under the default max_reject_share (inspect reads no configuration),
- * saying so as a PROBLEM line. */
-static int too_many_rejects(const totals *t)
-{
-    int64_t lateness_us;
-    double share;
-    if (!run_defaults(&lateness_us, &share, NULL))
-        return 0;
-    if (t->rows == 0 || !((double)t->rejected / (double)t->rows > share))   /* as run judges */
-        return 0;
-    printf("PROBLEM: %llu of the %llu rows (%.1f%%) would be rejected (event_type outside "
-           "0..7, ts before 1970 or after 9999, or a price out of range: notes above), more than max_reject_share "
-           "(default %g%%): clickseg run refuses this archive unless the key is raised\n",
-           (unsigned long long)t->rejected, (unsigned long long)t->rows,
-           100.0 * (double)t->rejected / (double)t->rows, 100 * share);
-    return 1;
 }
 
 /* The sum of two sets of counts (min and max of the times, the largest
@@ -428,8 +263,8 @@ typedef struct file_rec {
 } file_rec;
 
 /* This rank's file of round k (if any) inspected into one block. */
-static int inspect_mine(const cs_comm *c, const cs_pathlist *pl, int k, int quick, char **blk,
-                        size_t *len, cs_err *err)
+static int inspect_mine(const cs_comm *c, const cs_pathlist *pl, int k, int quick,
+                        const inspect_limits *lim, char **blk, size_t *len, cs_err *err)
 {
     *blk = NULL;
     *len = 0;
@@ -441,7 +276,7 @@ static int inspect_mine(const cs_comm *c, const cs_pathlist *pl, int k, int quic
     if (!o)
         return cs_err_set(err, CS_ENOMEM, "out of memory: inspect's text of %s", pl->path[i]);
     fwrite(&r, sizeof r, 1, o);   /* its place, rewritten once the text is known */
-    r.bad = inspect_file(o, pl->path[i], quick, &r.t, &r.info, err);
+    r.bad = inspect_file(o, pl->path[i], quick, lim, &r.t, &r.info, err);
     /* A write the stream could not grow for fails it, not only the close. */
     int failed = ferror(o);
     if (fclose(o) != 0 || failed || !*blk || *len < sizeof r)
@@ -456,7 +291,8 @@ static int inspect_mine(const cs_comm *c, const cs_pathlist *pl, int k, int quic
 /* Collective: round k's files, inspected by the ranks and printed by rank
  * 0 in file order; their scans go to info and their counts to *t. */
 static int inspect_round(const cs_comm *c, const cs_pathlist *pl, int k, int quick,
-                         cs_file_info *info, file_times *ft, totals *t, int *bad, cs_err *err)
+                         const inspect_limits *lim, cs_file_info *info, file_times *ft,
+                         totals *t, int *bad, cs_err *err)
 {
     char *blk = NULL;
     size_t len = 0;
@@ -464,7 +300,7 @@ static int inspect_round(const cs_comm *c, const cs_pathlist *pl, int k, int qui
     uint64_t *counts = c->rank == 0 ? cs_calloc((size_t)c->size, sizeof *counts, err, "inspect")
                                     : NULL;
     if (err->code == CS_OK)
-        inspect_mine(c, pl, k, quick, &blk, &len, err);
+        inspect_mine(c, pl, k, quick, lim, &blk, &len, err);
     int rc = comm_agree(c, err);
     if (rc == CS_OK)
         rc = comm_gatherv(c, blk, len, &all, counts, err);
@@ -492,14 +328,20 @@ static int inspect_round(const cs_comm *c, const cs_pathlist *pl, int k, int qui
 int cmd_inspect(const cs_comm *c, int argc, char **argv)
 {
     static const struct option lo[] = {{"quick", no_argument, 0, 'q'},
+                                       {"config", required_argument, 0, 'c'},
+                                       {"set", required_argument, 0, 's'},
                                        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     cs_err err;
     cs_err_clear(&err);
-    int quick = 0, help = 0, ch;
+    const char *config = NULL, *sets[32];
+    int quick = 0, help = 0, nsets = 0, ch;
     opterr = 0;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "qh", lo, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":qc:h", lo, NULL)) != -1) {
         if (ch == 'q') quick = 1;
+        else if (ch == 'c') config = optarg;
+        else if (ch == 's' && nsets == 32) cs_err_set(&err, CS_EUSAGE, "--set: at most 32 overrides");
+        else if (ch == 's') sets[nsets++] = optarg;
         else if (ch == 'h') help = 1;
         else cli_bad_option(ch, argc, argv, &err);
     }
@@ -511,6 +353,17 @@ int cmd_inspect(const cs_comm *c, int argc, char **argv)
     if (err.code == CS_OK && optind >= argc)
         cs_err_set(&err, CS_EUSAGE, "no archive given (see --help)");
     if (err.code != CS_OK)
+        return cli_fail(c, "inspect", &err);
+    /* The limits run would judge the archive by: the job's config when
+     * given, as run loads it, else the defaults. */
+    inspect_limits lim;
+    if (c->rank == 0) {
+        static cs_config cfg;   /* large (paths, rules): off the stack */
+        if (cli_load_config(config, sets, nsets, &cfg, &err) == CS_OK &&
+            config_validate(&cfg, &err) == CS_OK)
+            inspect_limits_of(&cfg, config || nsets, &lim);
+    }
+    if (comm_agree(c, &err) != CS_OK || comm_bcast(c, &lim, sizeof lim, &err) != CS_OK)
         return cli_fail(c, "inspect", &err);
     cs_pathlist pl = {0};
     char *blob = NULL;
@@ -538,9 +391,9 @@ int cmd_inspect(const cs_comm *c, int argc, char **argv)
     if (rc == CS_OK)
         rc = comm_agree(c, &err);
     for (int k = 0; rc == CS_OK && (int64_t)k * c->size < pl.n; k++)
-        rc = inspect_round(c, &pl, k, quick, info, ft, &t, &bad, &err);
+        rc = inspect_round(c, &pl, k, quick, &lim, info, ft, &t, &bad, &err);
     if (rc == CS_OK && c->rank == 0 && !bad && t.rows > 0)
-        bad |= inspect_plan(info, ft, pl.n, &t, &err);
+        bad |= inspect_plan(info, ft, pl.n, &lim, &t, &err);
     if (rc == CS_OK && c->rank == 0 && err.code == CS_OK) {   /* no verdict without memory */
         print_totals(&t, quick);
         if (t.rows == 0 && !bad) {
@@ -548,11 +401,11 @@ int cmd_inspect(const cs_comm *c, int argc, char **argv)
             t.problems++;
             bad = 1;
         }
-        if (!quick && !bad && t.scanned == t.rows && too_many_rejects(&t)) {
+        if (!quick && !bad && t.scanned == t.rows && inspect_too_many_rejects(&t, &lim)) {
             t.problems++;
             bad = 1;
         }
-        if (!quick && !bad && too_many_late(&t)) {
+        if (!quick && !bad && inspect_too_many_late(&t, &lim)) {
             t.problems++;
             bad = 1;
         }

@@ -168,6 +168,23 @@ for a, verdict in (("shards", "UNUSABLE"), ("straggler", "usable")):
         assert re.search(rf"PROBLEM: {late} of the 40000 rows \([0-9.]+%\) would be late .*more "
                          r"than max_late_share \(default 5%\)", text), text
 PY
+# ... judged by the job's config when given one (-c, --set, as run loads
+# it): a max_lateness past the overlap leaves the late rows run would
+# count under it (the two agree), a max_late_share of 1 makes shards usable.
+printf 'session = { max_lateness = 86400; };\n' > wide.cfg
+"$CLICKSEG" inspect -c wide.cfg shards > inspect-wide.txt || fail "inspect -c wide.cfg refused shards: $(cat inspect-wide.txt)"
+mpi "$NRANKS" "$CLICKSEG" run -q -c wide.cfg -i shards -o out-wide
+"$CLICKSEG" inspect --set max_late_share=1 shards > inspect-share.txt || fail "inspect --set max_late_share=1 refused shards"
+$PY - <<'PY' || fail "inspect with a config: late rows not the run's"
+import json, re
+for txt, out in (("inspect-wide.txt", "out-wide"), ("inspect-share.txt", "out-shards")):
+    text = open(txt).read()
+    late = json.load(open(out + "/report.json"))["totals"]["late_events"]
+    got = re.search(r"late rows, as clickseg run counts them in archive order \(the config's "
+                    r"session.max_lateness, [^)]*\): (\d+) \(", text)
+    assert got and int(got.group(1)) == late, (txt, late, text)
+    assert "result: usable" in text and "PROBLEM" not in text, text
+PY
 cp shards/s0.h5 shards/s0-copy.h5
 expect_fail 4 "not usable: 1 problem" "$CLICKSEG" inspect shards
 grep -q "PROBLEM: shards/s0-copy.h5 and shards/s0.h5 are copies of each other" out.txt || fail "inspect: $(cat out.txt)"
