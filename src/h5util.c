@@ -360,6 +360,17 @@ int h5_dataset_rows(hid_t d, uint64_t *rows)
     return -1;
 }
 
+hid_t h5_group_create(hid_t loc, const char *name)
+{
+    hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
+    if (gcpl < 0)
+        return -1;
+    H5Pset_link_creation_order(gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED);
+    hid_t g = H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+    H5Pclose(gcpl);
+    return g;
+}
+
 int h5_open_agreed(const cs_comm *c, hid_t loc, const char *name, hid_t *d, uint64_t *rows,
                    cs_err *err)
 {

@@ -37,7 +37,7 @@ static int col_str(hid_t g, const char *name, const char *v, size_t width, uint6
 
 static int h5_totals(hid_t f, const cs_totals *t, cs_err *err)
 {
-    hid_t g = H5Gcreate2(f, "totals", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t g = h5_group_create(f, "totals");
     const char *names[] = {"rows_read", "events", "late_events", "rejected_events", "sessions",
                            "bot_sessions", "bot_events", "users", "purchase_sessions",
                            "revenue", "refunds"};
@@ -107,7 +107,7 @@ static int hist_i64(hid_t g, const char *name, const cs_stats *st, size_t off, c
 
 static int h5_segments(hid_t f, const cs_config *cfg, const cs_stats *st, cs_err *err)
 {
-    hid_t g = H5Gcreate2(f, "segments", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t g = h5_group_create(f, "segments");
     int n = st->nseg, rc = CS_OK;
     char names[CS_MAX_SEGMENTS][CS_SEGMENT_NAME_MAX];
     memcpy(names, cfg->rules.segments, sizeof names);
@@ -136,7 +136,7 @@ static int h5_segments(hid_t f, const cs_config *cfg, const cs_stats *st, cs_err
 static int h5_periods(hid_t f, const cs_config *cfg, const cs_stats *st, cs_err *err)
 {
     uint64_t rows = st->nperiods * (uint64_t)st->nseg;
-    hid_t g = H5Gcreate2(f, "periods", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t g = h5_group_create(f, "periods");
     char *label = cs_calloc(rows + 1, 16, err, "report.h5 periods");
     char *segn = cs_calloc(rows + 1, CS_SEGMENT_NAME_MAX, err, "report.h5 periods");
     int64_t *v = cs_calloc(rows + 1, sizeof *v, err, "report.h5 periods");
@@ -167,7 +167,7 @@ static int h5_periods(hid_t f, const cs_config *cfg, const cs_stats *st, cs_err 
 /* /config: what the run was configured with (attributes). */
 static int h5_config(hid_t f, const cs_config *cfg, const cs_run_meta *m, cs_err *err)
 {
-    hid_t g = H5Gcreate2(f, "config", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t g = h5_group_create(f, "config");
     char hash[32];
     snprintf(hash, sizeof hash, "%016llx", (unsigned long long)m->config_hash);
     int rc = g < 0 ? h5_fail(err, CS_EIO, "report.h5: creating /config") : CS_OK;
@@ -197,7 +197,7 @@ int report_meta_add_dictionary(cs_run_meta *m, const char *path)
 
 static int h5_run(hid_t f, const cs_run_meta *m, cs_err *err)
 {
-    hid_t g = H5Gcreate2(f, "run", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t g = h5_group_create(f, "run");
     int rc = g < 0 ? h5_fail(err, CS_EIO, "report.h5: creating /run") : CS_OK;
     if (rc == CS_OK) rc = h5_attr_int64(g, "ranks", m->ranks, err);
     if (rc == CS_OK) rc = h5_attr_int64(g, "files", m->files, err);

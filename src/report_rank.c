@@ -194,15 +194,26 @@ static int csv_tables(const char *dir, const cs_config *cfg, const cs_ranking *r
     FILE *f = fopen(path, "w");
     if (!f)
         return cs_err_set(err, CS_EIO, "%s: cannot write: %m", path);
+    /* The shares of report.json's and report.h5's tiers, after the
+     * columns the file had before them (readers by position keep theirs). */
+    int64_t users = 0, revenue = 0;
+    for (int t = 0; t < CS_NTIERS; t++) {
+        users += r->tier_users[t];
+        revenue += r->tier_revenue[t];
+    }
     fprintf(f, "tier,users,revenue");
     for (int s = 0; s < cfg->rules.nsegments; s++)
         fprintf(f, ",sessions_%s", cfg->rules.segments[s]);
-    fprintf(f, "\n");
+    fprintf(f, ",user_share,revenue_share\n");
     for (int t = 0; t < CS_NTIERS; t++) {
         fprintf(f, "%s,%lld,%lld", rank_tier_name(t), (long long)r->tier_users[t],
                 (long long)r->tier_revenue[t]);
         for (int s = 0; s < cfg->rules.nsegments; s++)
             fprintf(f, ",%lld", (long long)r->tier_seg_sessions[t][s]);
+        fputc(',', f);
+        report_csv_ratio(f, share(r->tier_users[t], users));
+        fputc(',', f);
+        report_csv_ratio(f, share(r->tier_revenue[t], revenue));
         fprintf(f, "\n");
     }
     fclose(f);
@@ -301,7 +312,7 @@ static int h5_keys(hid_t g, char *const *keys, uint64_t n, cs_err *err)
 static int h5_list(hid_t file, const char *name, const cs_config *cfg, const cs_target *t,
                    char *const *keys, uint64_t n, cs_err *err)
 {
-    hid_t g = H5Gcreate2(file, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t g = h5_group_create(file, name);
     int64_t *v = cs_malloc((n + 1) * sizeof *v, err, "report.h5 list");
     uint64_t *ids = cs_malloc((n + 1) * sizeof *ids, err, "report.h5 list");
     int rc = v && ids ? CS_OK : CS_ENOMEM;
@@ -360,7 +371,7 @@ static int h5_tiers(hid_t file, const cs_config *cfg, const cs_ranking *r, cs_er
         us[t] = share(r->tier_users[t], users);
         rs[t] = share(r->tier_revenue[t], revenue);
     }
-    hid_t g = H5Gcreate2(file, "tiers", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t g = h5_group_create(file, "tiers");
     int rc = h5_names(g, "name", rank_tier_name, CS_NTIERS, err);
     if (rc == CS_OK) rc = h5_i64(g, "users", r->tier_users, CS_NTIERS, err);
     if (rc == CS_OK)
@@ -384,7 +395,7 @@ int report_rank_h5(hid_t file, const cs_config *cfg, const cs_ranking *r, cs_err
 {
     int rc = h5_tiers(file, cfg, r, err);
     hid_t g;
-    g = H5Gcreate2(file, "rfm_segments", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    g = h5_group_create(file, "rfm_segments");
     if (rc == CS_OK) rc = h5_names(g, "name", rank_rfm_name, CS_NRFM, err);
     if (rc == CS_OK) rc = h5_i64(g, "users", r->rfm_users, CS_NRFM, err);
     if (rc == CS_OK) rc = h5_i64(g, "revenue", r->rfm_revenue, CS_NRFM, err);
@@ -393,9 +404,9 @@ int report_rank_h5(hid_t file, const cs_config *cfg, const cs_ranking *r, cs_err
         rc = h5_list(file, "targets", cfg, r->targets, r->target_keys, r->ntargets, err);
     if (rc == CS_OK)
         rc = h5_list(file, "prospects", cfg, r->prospects, r->prospect_keys, r->nprospects, err);
-    g = H5Gcreate2(file, "profiles", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    g = h5_group_create(file, "profiles");
     for (int k = 0; rc == CS_OK && k < r->nprofile_cols; k++) {
-        hid_t pg = H5Gcreate2(g, r->profile_cols[k], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        hid_t pg = h5_group_create(g, r->profile_cols[k]);
         if (pg >= 0 && r->profile_values[k][0])   /* the codes' labels, as the table gave */
             rc = h5_attr_string(pg, "values", r->profile_values[k], err);
         int64_t val[CS_PROFILE_SLOTS], col[CS_PROFILE_SLOTS];

@@ -35,18 +35,31 @@ void report_json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* v with `digits` significant digits, always as a real number: a ratio
+ * of exactly 0 or 1 written "0" or "1" made pandas read a whole column of
+ * them as integers (and json.load give an int), where report.h5 holds
+ * doubles. */
+static void put_real(FILE *f, double v, int digits)
+{
+    char b[40];
+    snprintf(b, sizeof b, "%.*g", digits, v);
+    fputs(b, f);
+    if (!strpbrk(b, ".e"))
+        fputs(".0", f);
+}
+
 void report_json_ratio(FILE *f, double v)
 {
     if (isnan(v) || isinf(v))
         fputs("null", f);
     else
-        fprintf(f, "%.17g", v);
+        put_real(f, v, 17);
 }
 
 void report_csv_ratio(FILE *f, double v)
 {
     if (!isnan(v) && !isinf(v))
-        fprintf(f, "%.10g", v);
+        put_real(f, v, 10);
 }
 
 /* The currency the report shows: the config's, else the archive's. */

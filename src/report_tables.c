@@ -46,7 +46,7 @@ static int ptable_open(const cs_comm *c, ptable *t, const char *path, const char
         return h5_fail(err, CS_EIO, "%s: cannot create", path);
     if (h5_reserve(c, path, t->total * row_bytes, err) != CS_OK)
         return cs_err_wrap(err, "%s", path);
-    t->group = H5Gcreate2(t->file, group, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    t->group = h5_group_create(t->file, group);
     t->dxpl = H5Pcreate(H5P_DATASET_XFER);
     H5Pset_dxpl_mpio(t->dxpl, H5FD_MPIO_INDEPENDENT);
     return t->group < 0 ? h5_fail(err, CS_EIO, "%s: cannot create group", path) : CS_OK;

@@ -54,6 +54,12 @@ void h5_attr_int_text(hid_t obj, const char *name, char *buf, size_t n);
  * dimensions for its extent into one hsize_t writes past it. */
 int h5_dataset_rows(hid_t d, uint64_t *rows);
 
+/* A group whose members keep the order they were made in (tracked and
+ * indexed): report tables list their columns as written (name first,
+ * tiers in tier order) to h5py, pandas recipes and the page, not by name.
+ * Negative when HDF5 fails. */
+hid_t h5_group_create(hid_t loc, const char *name);
+
 /* Collective: opens dataset `name` under loc (*d) and its rows (*rows),
  * agreed on every rank: a rank whose open failed alone (HDF5 out of
  * memory) would leave the others in the collective read that follows.

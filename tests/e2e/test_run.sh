@@ -83,6 +83,18 @@ assert list(seg.segment) == [s["name"] for s in r["segments"]]
 assert int(seg.sessions.sum()) == r["totals"]["sessions"]
 per = pd.read_csv("whole/periods.csv")
 assert int(per.sessions.sum()) == r["totals"]["sessions"]
+# Ratios are reals however they fall: immediate buyers convert exactly 1
+# and bots 0, which written "1" and "0" made a whole column int64.
+for col in ("share", "conversion"):
+    assert seg[col].dtype == "float64", (col, seg[col].dtype)
+    assert all(isinstance(s[col], float) for s in r["segments"] if s[col] is not None), col
+assert set(seg.conversion[seg.segment.isin(["bot", "immediate_buyer"])]) <= {0.0, 1.0}
+tiers = pd.read_csv("whole/tiers.csv")
+assert list(tiers.tier) == [t["name"] for t in r["tiers"]]
+for col in ("users", "revenue", "user_share", "revenue_share"):
+    want = [t[col] for t in r["tiers"]]
+    assert all(abs(a - b) <= 1e-9 * max(1, abs(b)) for a, b in zip(tiers[col], want)), (col, list(tiers[col]), want)
+assert abs(tiers.user_share.sum() - 1) < 1e-8
 with h5py.File("whole/report.h5", "r") as h:
     assert int(h["totals/sessions"][0]) == r["totals"]["sessions"]
     assert [n.decode() for n in h["segments/name"][:]] == list(seg.segment)
@@ -92,6 +104,11 @@ with h5py.File("whole/report.h5", "r") as h:
         assert len(df) == h[t]["name" if t == "segments" else next(iter(h[t]))].shape[0], t
     df = pd.DataFrame({k: v[:] for k, v in h["segments"].items() if v.ndim == 1})
     assert list(df.sessions) == list(seg.sessions)
+    # ... in the order they were written (name first), not by name
+    assert list(df.columns[:3]) == ["name", "sessions", "users"], list(df.columns)
+    assert list(h["tiers"])[:3] == ["name", "users", "user_share"], list(h["tiers"])
+with h5py.File("whole/customers.h5", "r") as h:
+    assert list(h["customers"])[:3] == ["user_id", "events", "sessions"], list(h["customers"])
 print("report.json, CSVs and report.h5 agree")
 PY
 # Columns with a unit say it (h5py readers need not look it up).
