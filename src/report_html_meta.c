@@ -76,19 +76,44 @@ void html_section_run(html_ctx *h)
     snprintf(t, sizeof t, "%s, timezone %s, currency %s", d->period, d->timezone,
              d->currency[0] ? d->currency : "not given (amounts shown without a symbol)");
     meta_row(f, "Report", t);
+    /* one real path a line: the dictionaries a merge looks user keys up in */
+    const char *dicts = h5table_attr_str(r, "dictionaries", "");
+    if (dicts[0]) {
+        fprintf(f, "<dt>User dictionaries</dt><dd>");
+        for (const char *p = dicts; *p; ) {
+            size_t len = strcspn(p, "\n");
+            char one[1100];
+            snprintf(one, sizeof one, "%.*s", (int)(len < sizeof one - 1 ? len : sizeof one - 1), p);
+            xml_puts(f, one);
+            p += len;
+            if (*p) {
+                fprintf(f, "<br>");
+                p++;
+            }
+        }
+        fprintf(f, "</dd>\n");
+    }
     fprintf(f, "</dl>\n");
     /* per-phase times */
     const cs_tcol *ph = h5table_col(r, "phase"), *sec = h5table_col(r, "seconds");
+    const cs_tcol *fast = h5table_col(r, "seconds_fastest");
     svg_bar bars[32];
-    char texts[32][NUMFMT_MAX];
+    char texts[32][2 * NUMFMT_MAX + 16];
     int n = 0;
     for (uint64_t i = 0; i < r->nrows && n < 32; i++, n++) {
         fmt_duration(texts[n], sizeof texts[n], tcol_num(sec, i));
+        if (fast) {   /* a wide gap is a rank the others waited for */
+            char q[NUMFMT_MAX];
+            size_t at = strlen(texts[n]);
+            snprintf(texts[n] + at, sizeof texts[n] - at, " (fastest %s)",
+                     fmt_duration(q, sizeof q, tcol_num(fast, i)));
+        }
         bars[n] = (svg_bar){tcol_str(ph, i), tcol_str(ph, i), texts[n], "#5f7d95", tcol_num(sec, i)};
     }
-    svg_bar_chart ch = {.id = "phase-times", .title = "Time per phase (slowest rank)",
+    svg_bar_chart ch = {.id = "phase-times", .title = "Time per phase (slowest rank; fastest in brackets)",
                         .axis_label = "seconds", .width = 600, .label_width = 110, .n = n, .bars = bars};
-    fprintf(f, "<figure><figcaption>Time per phase (slowest rank)</figcaption>\n");
+    fprintf(f, "<figure><figcaption>Time per phase (slowest rank; fastest in brackets)"
+            "</figcaption>\n");
     svg_bar_chart_write(f, &ch);
     fprintf(f, "</figure>\n");
     /* members of report.h5 the page does not show */

@@ -140,6 +140,14 @@ PY
 for id in tiers targets profiles; do
     grep -q "id=\"$id\"" out/report.html || fail "section $id missing though report.h5 has its table"
 done
+# About this run: the phases' fastest rank beside the slowest, and the
+# dictionaries /run lists (one a line, escaped) when it lists any.
+grep -q "(fastest [0-9]" out/report.html || fail "the phase chart lacks the fastest rank's times"
+cp -r out dicts
+$PY -c 'import h5py; h5py.File("dicts/report.h5", "a")["run"].attrs["dictionaries"] = "/d/a/dictionaries.h5\n/d/<b>/dictionaries.h5"'
+"$CLICKSEG" report dicts -q
+grep -q "User dictionaries</dt><dd>/d/a/dictionaries.h5<br>/d/&lt;b&gt;/dictionaries.h5</dd>" dicts/report.html ||
+    fail "the page does not list report.h5's dictionaries: $(grep -o 'User dict[^/]*' dicts/report.html)"
 cp -r out opt
 $PY "$SRCDIR/lib/add_optional.py" opt
 "$CLICKSEG" report opt -q
