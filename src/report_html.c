@@ -171,6 +171,17 @@ static void share_chart(html_ctx *h)
             "* Bots: share of all sessions, kept out of the business figures.</p></figure>\n");
 }
 
+/* A quantile of whole seconds: "39 s" and "0 s" under a minute (fmt_duration's
+ * "39.0 s" and "0 ms" would claim a precision the bins do not have). */
+static char *whole_seconds(char *buf, size_t n, int64_t s)
+{
+    if (s >= 0 && s < 60)
+        snprintf(buf, n, "%lld s", (long long)s);
+    else
+        fmt_duration(buf, n, (double)s);
+    return buf;
+}
+
 static void segment_table(html_ctx *h)
 {
     const cs_report_doc *d = h->d;
@@ -219,9 +230,9 @@ static void segment_table(html_ctx *h)
                 (long long)seg_i64(d, "events_p50", s), (long long)seg_i64(d, "events_p90", s),
                 (long long)seg_i64(d, "events_p99", s));
         fprintf(f, "<td class=\"num\">%s</td>", fmt_duration(a, sizeof a, seg_f64(d, "mean_duration_s", s)));
-        fmt_duration(a, sizeof a, (double)seg_i64(d, "duration_s_p50", s));
-        fmt_duration(b, sizeof b, (double)seg_i64(d, "duration_s_p90", s));
-        fmt_duration(c, sizeof c, (double)seg_i64(d, "duration_s_p99", s));
+        whole_seconds(a, sizeof a, seg_i64(d, "duration_s_p50", s));
+        whole_seconds(b, sizeof b, seg_i64(d, "duration_s_p90", s));
+        whole_seconds(c, sizeof c, seg_i64(d, "duration_s_p99", s));
         fprintf(f, "<td class=\"num\">%s / %s / %s</td></tr>\n", a, b, c);
     }
     fprintf(f, "</table></div><p class=\"note\">Quantiles come from fixed histogram bins (at "

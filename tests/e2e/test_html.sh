@@ -143,6 +143,8 @@ done
 # About this run: the phases' fastest rank beside the slowest, and the
 # dictionaries /run lists (one a line, escaped) when it lists any.
 grep -q "(fastest [0-9]" out/report.html || fail "the phase chart lacks the fastest rank's times"
+# Session-length quantiles are whole seconds: "47 s", never "47.0 s".
+! grep -Eq '<td class="num">[0-9]+\.0 s /' out/report.html || fail "a whole-second quantile shown with a decimal"
 cp -r out dicts
 $PY -c 'import h5py; h5py.File("dicts/report.h5", "a")["run"].attrs["dictionaries"] = "/d/a/dictionaries.h5\n/d/<b>/dictionaries.h5"'
 "$CLICKSEG" report dicts -q
