@@ -24,7 +24,7 @@
 static void inspect_usage(FILE *out)
 {
     fprintf(out,
-        "usage: [mpirun -n N] clickseg inspect [--quick] [-c job.cfg] [--set KEY=VALUE] PATH...\n\n"
+        "usage: [mpirun -n N] clickseg inspect [--quick] [-c job.cfg] [--set KEY=VALUE] [PATH...]\n\n"
         "Validates an archive (files, directories of .h5 files, or globs) against format v1\n"
         "and prints what to know before a long job: files, rows, time range and order,\n"
         "columns and types, chunking and compression, event-type counts, users (estimated),\n"
@@ -35,7 +35,7 @@ static void inspect_usage(FILE *out)
         "              or over the profile values)\n"
         "  -c, --config FILE  judge late and rejected rows by the job's config\n"
         "              (session.max_lateness, max_late_share, max_reject_share) instead\n"
-        "              of the defaults\n"
+        "              of the defaults; without PATHs, inspect the config's inputs\n"
         "      --set KEY=VALUE  an override, as for run (repeatable)\n"
         "  -h, --help  this help\n\n"
         "Exit status: 0 usable (notes such as out-of-order rows are printed), 4 unusable.\n");
@@ -350,18 +350,20 @@ int cmd_inspect(const cs_comm *c, int argc, char **argv)
             inspect_usage(stdout);
         return 0;
     }
-    if (err.code == CS_OK && optind >= argc)
-        cs_err_set(&err, CS_EUSAGE, "no archive given (see --help)");
     if (err.code != CS_OK)
         return cli_fail(c, "inspect", &err);
     /* The limits run would judge the archive by: the job's config when
-     * given, as run loads it, else the defaults. */
+     * given, as run loads it, else the defaults. Without paths, the
+     * config's inputs: what `run -c job.cfg` would read. */
     inspect_limits lim;
+    static cs_config cfg;   /* large (paths, rules): off the stack; rank 0's */
     if (c->rank == 0) {
-        static cs_config cfg;   /* large (paths, rules): off the stack */
         if (cli_load_config(config, sets, nsets, &cfg, &err) == CS_OK &&
             config_validate(&cfg, &err) == CS_OK)
             inspect_limits_of(&cfg, config || nsets, &lim);
+        if (err.code == CS_OK && optind >= argc && cfg.ninputs == 0)
+            cs_err_set(&err, CS_EUSAGE, "no archive given (see --help)%s",
+                       config || nsets ? ": the config has no input either" : "");
     }
     if (comm_agree(c, &err) != CS_OK || comm_bcast(c, &lim, sizeof lim, &err) != CS_OK)
         return cli_fail(c, "inspect", &err);
@@ -372,6 +374,8 @@ int cmd_inspect(const cs_comm *c, int argc, char **argv)
         for (int i = optind; i < argc && err.code == CS_OK; i++)
             if (cli_check_path("an input", argv[i], PATH_MAX, &err) == CS_OK)
                 fs_expand_input(&pl, argv[i], &err);
+        for (int i = 0; optind >= argc && i < cfg.ninputs && err.code == CS_OK; i++)
+            fs_expand_input(&pl, cfg.inputs[i], &err);
         if (err.code == CS_OK)
             pack_paths(&pl, &blob, &len, &err);
     }

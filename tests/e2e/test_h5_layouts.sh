@@ -175,6 +175,11 @@ printf 'session = { max_lateness = 86400; };\n' > wide.cfg
 "$CLICKSEG" inspect -c wide.cfg shards > inspect-wide.txt || fail "inspect -c wide.cfg refused shards: $(cat inspect-wide.txt)"
 mpi "$NRANKS" "$CLICKSEG" run -q -c wide.cfg -i shards -o out-wide
 "$CLICKSEG" inspect --set max_late_share=1 shards > inspect-share.txt || fail "inspect --set max_late_share=1 refused shards"
+# Without paths inspect reads the config's inputs, as run -c would.
+printf 'input = ["shards"];\nsession = { max_lateness = 86400; };\n' > wide-in.cfg
+mpi "$NRANKS" "$CLICKSEG" inspect -c wide-in.cfg > inspect-wide-in.txt || fail "inspect -c wide-in.cfg: $(cat inspect-wide-in.txt)"
+cmp -s inspect-wide.txt inspect-wide-in.txt || fail "inspect of the config's inputs differs from inspect of the same paths: $(diff inspect-wide.txt inspect-wide-in.txt | head -5)"
+expect_fail 2 "no archive given \(see --help\): the config has no input either" "$CLICKSEG" inspect -c wide.cfg
 $PY - <<'PY' || fail "inspect with a config: late rows not the run's"
 import json, re
 for txt, out in (("inspect-wide.txt", "out-wide"), ("inspect-share.txt", "out-shards")):
