@@ -28,6 +28,13 @@ int cmd_merge(const cs_comm *c, int argc, char **argv);
 int cli_load_config(const char *path, const char *const *sets, int nsets, cs_config *cfg,
                     cs_err *err);
 
+/* The most --set overrides a command takes (its array's size). */
+#define CLI_MAX_SETS 32
+
+/* Adds one --set argument to sets (*nsets of CLI_MAX_SETS used);
+ * CS_EUSAGE past the last. */
+int cli_add_set(const char **sets, int *nsets, const char *arg, cs_err *err);
+
 /* Parses a count: "1000", "10M", "1e6", "2.5k" (k/M/G = 10^3/10^6/10^9).
  * CS_EUSAGE naming the flag on anything else or a negative value. */
 int cli_parse_count(const char *flag, const char *s, uint64_t *out, cs_err *err);

@@ -33,6 +33,14 @@ int cli_load_config(const char *path, const char *const *sets, int nsets, cs_con
     return rc;
 }
 
+int cli_add_set(const char **sets, int *nsets, const char *arg, cs_err *err)
+{
+    if (*nsets == CLI_MAX_SETS)
+        return cs_err_set(err, CS_EUSAGE, "--set: at most %d overrides", CLI_MAX_SETS);
+    sets[(*nsets)++] = arg;
+    return CS_OK;
+}
+
 int cli_parse_count(const char *flag, const char *s, uint64_t *out, cs_err *err)
 {
     char *end = NULL;

@@ -27,15 +27,14 @@ int cmd_config(const cs_comm *c, int argc, char **argv)
                                        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     cs_err err;
     cs_err_clear(&err);
-    const char *file = NULL, *sets[32];
+    const char *file = NULL, *sets[CLI_MAX_SETS];
     int keys = 0, help = 0, nsets = 0, ch;
     opterr = 0;
     optind = 1;
     while ((ch = getopt_long(argc, argv, ":c:kh", lo, NULL)) != -1) {
         if (ch == 'c') file = optarg;
         else if (ch == 'k') keys = 1;
-        else if (ch == 's' && nsets == 32) cs_err_set(&err, CS_EUSAGE, "--set: at most 32 overrides");
-        else if (ch == 's') sets[nsets++] = optarg;
+        else if (ch == 's') cli_add_set(sets, &nsets, optarg, &err);
         else if (ch == 'h') help = 1;
         else cli_bad_option(ch, argc, argv, &err);
     }

@@ -47,7 +47,7 @@ static void import_usage(FILE *out)
 
 typedef struct import_args {
     const char *config, *format, *output;
-    const char *sets[32];
+    const char *sets[CLI_MAX_SETS];
     int nsets;
     const char *inputs[MAX_ARGS];
     int ninputs;
@@ -79,12 +79,7 @@ static int import_parse(int argc, char **argv, import_args *a, cs_err *err)
         case 'f': a->format = optarg; break;
         case 'o': a->output = optarg; break;
         case 'c': a->config = optarg; break;
-        case 's':
-            if (a->nsets == 32)
-                rc = cs_err_set(err, CS_EUSAGE, "--set: at most 32 overrides");
-            else
-                a->sets[a->nsets++] = optarg;
-            break;
+        case 's': rc = cli_add_set(a->sets, &a->nsets, optarg, err); break;
         case 'F': a->force = 1; break;
         case 'q': a->quiet = 1; break;
         case 'P':

@@ -77,7 +77,7 @@ int cmd_merge(const cs_comm *c, int argc, char **argv)
         {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     cs_err err;
     cs_err_clear(&err);
-    const char *config = NULL, *output = NULL, *sets[32];
+    const char *config = NULL, *output = NULL, *sets[CLI_MAX_SETS];
     int nsets = 0, help = 0, ch;
     cs_merge_opts o;
     memset(&o, 0, sizeof o);
@@ -87,12 +87,7 @@ int cmd_merge(const cs_comm *c, int argc, char **argv)
         switch (ch) {
         case 'c': config = optarg; break;
         case 'o': output = optarg; break;
-        case 's':
-            if (nsets == 32)
-                cs_err_set(&err, CS_EUSAGE, "--set: at most 32 overrides");
-            else
-                sets[nsets++] = optarg;
-            break;
+        case 's': cli_add_set(sets, &nsets, optarg, &err); break;
         case 'F': o.force = 1; break;
         case 'q': o.quiet = 1; break;
         case 'h': help = 1; break;

@@ -61,7 +61,7 @@ typedef struct run_args {
     const char *inputs[CS_MAX_INPUTS];
     int ninputs;
     const char *output;
-    const char *sets[32];
+    const char *sets[CLI_MAX_SETS];
     int nsets;
     int sessions, help;
     cs_run_opts o;
@@ -94,12 +94,7 @@ static int run_parse(int argc, char **argv, run_args *a, cs_err *err)
             break;
         case 'o': a->output = optarg; break;
         case 'S': a->sessions = 1; break;
-        case 's':
-            if (a->nsets == 32)
-                rc = cs_err_set(err, CS_EUSAGE, "--set: at most 32 overrides");
-            else
-                a->sets[a->nsets++] = optarg;
-            break;
+        case 's': rc = cli_add_set(a->sets, &a->nsets, optarg, err); break;
         case 'W': rc = cli_parse_count("--window-events", optarg, &a->o.window_rows_per_rank, err); break;
         case 'F': a->o.force = 1; break;
         case 'q': a->o.quiet = 1; break;
