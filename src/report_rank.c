@@ -24,6 +24,21 @@ static double share(int64_t a, int64_t b)
     return stats_ratio(a, b);
 }
 
+/* Each tier's share of the customers and of the revenue (NaN when the
+ * total is 0): report.json, report.h5 and tiers.csv give the same. */
+static void tier_shares(const cs_ranking *r, double *users, double *revenue)
+{
+    int64_t u = 0, v = 0;
+    for (int t = 0; t < CS_NTIERS; t++) {
+        u += r->tier_users[t];
+        v += r->tier_revenue[t];
+    }
+    for (int t = 0; t < CS_NTIERS; t++) {
+        users[t] = share(r->tier_users[t], u);
+        revenue[t] = share(r->tier_revenue[t], v);
+    }
+}
+
 static void json_cuts(FILE *f, const char *name, const int64_t *v)
 {
     fprintf(f, "\"%s\": [%lld, %lld, %lld, %lld]", name, (long long)v[0], (long long)v[1],
@@ -110,11 +125,8 @@ static void json_profiles(FILE *f, const cs_config *cfg, const cs_ranking *r)
 
 int report_rank_json(FILE *f, const cs_config *cfg, const cs_ranking *r)
 {
-    int64_t users = 0, revenue = 0;
-    for (int t = 0; t < CS_NTIERS; t++) {
-        users += r->tier_users[t];
-        revenue += r->tier_revenue[t];
-    }
+    double us[CS_NTIERS], rs[CS_NTIERS];
+    tier_shares(r, us, rs);
     fprintf(f, "  \"ranking\": {\"t_end\": %lld, \"buyers\": %lld, \"profile_conflicts\": %lld, "
             "\"cut_points\": {", (long long)r->t_end, (long long)r->buyers,
             (long long)r->profile_conflicts);
@@ -134,9 +146,9 @@ int report_rank_json(FILE *f, const cs_config *cfg, const cs_ranking *r)
     for (int t = 0; t < CS_NTIERS; t++) {
         fprintf(f, "    {\"name\": \"%s\", \"users\": %lld, \"user_share\": ", rank_tier_name(t),
                 (long long)r->tier_users[t]);
-        report_json_ratio(f, share(r->tier_users[t], users));
+        report_json_ratio(f, us[t]);
         fprintf(f, ", \"revenue\": %lld, \"revenue_share\": ", (long long)r->tier_revenue[t]);
-        report_json_ratio(f, share(r->tier_revenue[t], revenue));
+        report_json_ratio(f, rs[t]);
         fprintf(f, ", \"sessions\": ");
         json_segmix(f, cfg, r->tier_seg_sessions[t], 0);
         fprintf(f, "}%s\n", t + 1 < CS_NTIERS ? "," : "");
@@ -196,11 +208,8 @@ static int csv_tables(const char *dir, const cs_config *cfg, const cs_ranking *r
         return cs_err_set(err, CS_EIO, "%s: cannot write: %m", path);
     /* The shares of report.json's and report.h5's tiers, after the
      * columns the file had before them (readers by position keep theirs). */
-    int64_t users = 0, revenue = 0;
-    for (int t = 0; t < CS_NTIERS; t++) {
-        users += r->tier_users[t];
-        revenue += r->tier_revenue[t];
-    }
+    double us[CS_NTIERS], rs[CS_NTIERS];
+    tier_shares(r, us, rs);
     fprintf(f, "tier,users,revenue");
     for (int s = 0; s < cfg->rules.nsegments; s++)
         fprintf(f, ",sessions_%s", cfg->rules.segments[s]);
@@ -211,9 +220,9 @@ static int csv_tables(const char *dir, const cs_config *cfg, const cs_ranking *r
         for (int s = 0; s < cfg->rules.nsegments; s++)
             fprintf(f, ",%lld", (long long)r->tier_seg_sessions[t][s]);
         fputc(',', f);
-        report_csv_ratio(f, share(r->tier_users[t], users));
+        report_csv_ratio(f, us[t]);
         fputc(',', f);
-        report_csv_ratio(f, share(r->tier_revenue[t], revenue));
+        report_csv_ratio(f, rs[t]);
         fprintf(f, "\n");
     }
     fclose(f);
@@ -361,16 +370,9 @@ static int h5_list(hid_t file, const char *name, const cs_config *cfg, const cs_
  * so report.html's tier table has them too. */
 static int h5_tiers(hid_t file, const cs_config *cfg, const cs_ranking *r, cs_err *err)
 {
-    int64_t users = 0, revenue = 0, col[CS_NTIERS];
+    int64_t col[CS_NTIERS];
     double us[CS_NTIERS], rs[CS_NTIERS];
-    for (int t = 0; t < CS_NTIERS; t++) {
-        users += r->tier_users[t];
-        revenue += r->tier_revenue[t];
-    }
-    for (int t = 0; t < CS_NTIERS; t++) {
-        us[t] = share(r->tier_users[t], users);
-        rs[t] = share(r->tier_revenue[t], revenue);
-    }
+    tier_shares(r, us, rs);
     hid_t g = h5_group_create(file, "tiers");
     int rc = h5_names(g, "name", rank_tier_name, CS_NTIERS, err);
     if (rc == CS_OK) rc = h5_i64(g, "users", r->tier_users, CS_NTIERS, err);
