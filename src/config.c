@@ -40,7 +40,7 @@ const key_def cfg_keys[] = {
       "MPI (same results; false: always MPI)", NULL, 0, 0, F(shared_memory) },
     { "max_reject_share", KT_SHARE, "0.01", "`clickseg run` fails (exit status 4, no report) "
       "when more than this share of the rows is rejected (an event_type outside 0..7, a ts "
-      "before 1970 or after 9999): 0 to 1, or a string like \"1%\"", NULL, 0, 0,
+      "before 1970 or after 9999, or a price beyond +-10^12 minor units): 0 to 1, or a string like \"1%\"", NULL, 0, 0,
       F(max_reject_share) },
     { "max_late_share", KT_SHARE, "0.05", "`clickseg run` fails (exit status 4, no report) "
       "when more than this share of the rows is late (more than session.max_lateness older "
@@ -86,7 +86,7 @@ const key_def cfg_keys[] = {
     { "rank.ordinary_score", KT_INT, "16", "lowest score of the ordinary tier (below: low)",
       NULL, -100000, 100000, F(rank_ordinary_score) },
     { "rank.risk_level", KT_INT, "3", "risk level (0-5) from which a customer is in the "
-      "risk tier, whatever the score", NULL, 0, 6, F(rank_risk_level) },
+      "risk tier, whatever the score (0-6; 6: never by risk)", NULL, 0, 6, F(rank_risk_level) },
     { "checkpoint", KT_GROUP, NULL, "checkpoints of long runs (resume with --resume)",
       NULL, 0, 0, 0, 0 },
     { "checkpoint.dir", KT_STRING, "", "directory of the run's checkpoint (\"\" = the "

@@ -21,6 +21,7 @@ static void run_usage(FILE *out)
         "sessions, labels every session with the segment rules (simple_browser,\n"
         "information_collector, immediate_buyer, bot by default) and writes the segment\n"
         "report: report.json, report.h5, report.html, totals/segments/periods CSV,\n"
+        "the targets (targets, prospects, tiers, rfm_segments, profiles CSV),\n"
         "customers.h5 and, with --sessions, sessions.h5. Flags override the config file;\n"
         "with no config the shipped defaults apply (configs/default.cfg lists every key).\n\n"
         "options:\n"
