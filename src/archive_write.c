@@ -195,9 +195,9 @@ int archive_write_rows(cs_archive_writer *w, uint64_t offset, uint64_t count,
     return rc;
 }
 
-void archive_set_independent(cs_archive_writer *w)
+uint64_t archive_chunk_rows(uint64_t total_rows)
 {
-    H5Pset_dxpl_mpio(w->dxpl, H5FD_MPIO_INDEPENDENT);
+    return chunk_rows(total_rows);
 }
 
 int archive_set_attr(cs_archive_writer *w, const char *name, const char *value, cs_err *err)

@@ -501,6 +501,6 @@ int import_run(const cs_comm *c, const cs_config *cfg, const cs_import_opts *o,
     free(x->pfirst);
     free(x->pcnt);
     free(x->poff);
-    free(x->pmost);
+    free(x->prounds);
     return rc;
 }

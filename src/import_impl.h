@@ -70,9 +70,10 @@ typedef struct imp_ctx {
     int64_t spill_bytes;        /* run bytes over all ranks */
     int nperiods;
     imp_period *per;
-    /* this rank's share of each period: first event, count, file row, and
-     * the most any rank has (the number of collective write rounds) */
-    uint64_t *pfirst, *pcnt, *poff, *pmost;
+    /* this rank's share of each period: first event, count, file row; the
+     * write rounds, the most any rank needs (iwrite_rounds) */
+    uint64_t *pfirst, *pcnt, *poff;
+    int64_t *prounds;
     double t_start, t_parse, t_spill, t_dict, t_sort, t_write;
     cs_ticker tick;             /* rank 0's progress (comm_wtime seconds) */
     int64_t tick_total, tick_done;   /* rank 0's input bytes: all, parsed segments' */
@@ -120,12 +121,18 @@ int isort_dedupe_slice(imp_ctx *x, imp_event *ev, uint64_t *n, isort_carry *carr
 int iwrite_plan(imp_ctx *x, cs_err *err);
 /* Column buffers for x->wrows rows, sized by memory_per_rank. */
 int iwrite_buffers(imp_ctx *x, cs_err *err);
-/* Collective: creates the period's file (attributes set, independent writes). */
+/* Collective: creates the period's file (attributes set; checksummed
+ * chunks, so every write is collective). */
 int iwrite_open(imp_ctx *x, const imp_period *per, cs_archive_writer **w, cs_err *err);
-/* Collective: every rank writes ev[0..count) at file row off, in `rounds`
- * writes of x->wrows (the same number on every rank); counts event types. */
-int iwrite_slice(imp_ctx *x, cs_archive_writer *w, const imp_event *ev, uint64_t count,
-                 uint64_t off, uint64_t rounds, cs_err *err);
+/* The write rounds this rank needs for rows [off, off+count) of period
+ * per's file: rounds end at whole chunks (iwrite_slice). Callers give
+ * iwrite_slice the most any rank needs. */
+uint64_t iwrite_rounds(const imp_ctx *x, const imp_period *per, uint64_t off, uint64_t count);
+/* Collective: every rank writes ev[0..count) at file row off of period
+ * per's file, in `rounds` writes (the same number on every rank, at least
+ * iwrite_rounds; the extra ones write nothing); counts event types. */
+int iwrite_slice(imp_ctx *x, cs_archive_writer *w, const imp_period *per, const imp_event *ev,
+                 uint64_t count, uint64_t off, uint64_t rounds, cs_err *err);
 /* Collective: closes period per's file w after this rank's writing, whose
  * status is rc (its error in err). The close agrees on every rank's
  * failure (emptying the file); a rank that had none takes the agreed one,

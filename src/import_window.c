@@ -96,7 +96,7 @@ static int write_window(imp_ctx *x, ext_pass *s, const imp_event *ev, uint64_t n
     for (int k = k0; k < k1; k++) {
         uint64_t a = s->pstart[k] > g ? s->pstart[k] : g;
         uint64_t e = s->pstart[k] + x->per[k].rows, b = e < g + n ? e : g + n;
-        s->most[k - k0] = b > a ? (int64_t)((b - a + x->wrows - 1) / x->wrows) : 0;
+        s->most[k - k0] = b > a ? (int64_t)iwrite_rounds(x, &x->per[k], a - s->pstart[k], b - a) : 0;
     }
     if (comm_max_i64(c, s->most, (size_t)(k1 - k0), 1, err) != CS_OK)
         return err->code;
@@ -111,7 +111,7 @@ static int write_window(imp_ctx *x, ext_pass *s, const imp_event *ev, uint64_t n
         }
         uint64_t a = s->pstart[k] > g ? s->pstart[k] : g;
         uint64_t e = s->pstart[k] + x->per[k].rows, b = e < g + n ? e : g + n;
-        int r = iwrite_slice(x, s->w, ev + (b > a ? a - g : 0), b > a ? b - a : 0,
+        int r = iwrite_slice(x, s->w, &x->per[k], ev + (b > a ? a - g : 0), b > a ? b - a : 0,
                              b > a ? a - s->pstart[k] : 0, (uint64_t)s->most[k - k0], err);
         rc = rc == CS_OK ? r : rc;
         if (e <= hi) {   /* the period is complete */

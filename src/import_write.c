@@ -137,7 +137,12 @@ int iwrite_open(imp_ctx *x, const imp_period *per, cs_archive_writer **out, cs_e
     char path[1400];
     snprintf(path, sizeof path, "%s/%s", x->tmp, per->name);
     cs_archive_writer *w = NULL;
-    int rc = archive_create(x->c, path, per->rows, 0, &w, err);
+    /* Checksummed chunks as generate writes them: an imported archive is
+     * what years of reruns read, and without a checksum a flipped bit on
+     * disk reads back as a plausible wrong value. A filter makes the
+     * writes collective (iwrite_slice already calls every round on every
+     * rank). */
+    int rc = archive_create(x->c, path, per->rows, CS_ARCHIVE_CHECKSUM, &w, err);
     *out = w;
     if (!w)
         return rc;
@@ -147,17 +152,34 @@ int iwrite_open(imp_ctx *x, const imp_period *per, cs_archive_writer **out, cs_e
         rc = archive_set_attr(w, "currency", x->imp->currency, err);
     if (rc == CS_OK)
         rc = archive_set_attr(w, "source", src, err);
-    archive_set_independent(w);   /* one contiguous slice per rank and column */
     return rc;
 }
 
-int iwrite_slice(imp_ctx *x, cs_archive_writer *w, const imp_event *ev, uint64_t count,
-                 uint64_t off, uint64_t rounds, cs_err *err)
+/* Rows a write round covers at most: the buffers' rows, cut to whole
+ * chunks when they hold one or more. Rounds end at file rows that are
+ * multiples of it, so a checksummed chunk is written whole, once, instead
+ * of in two pieces the second of which reads the first back. */
+static uint64_t round_rows(const imp_ctx *x, const imp_period *per)
+{
+    uint64_t ch = archive_chunk_rows(per->rows);
+    return x->wrows >= ch ? x->wrows - x->wrows % ch : x->wrows;
+}
+
+uint64_t iwrite_rounds(const imp_ctx *x, const imp_period *per, uint64_t off, uint64_t count)
+{
+    uint64_t step = round_rows(x, per);
+    return count ? (off + count - 1) / step - off / step + 1 : 0;
+}
+
+int iwrite_slice(imp_ctx *x, cs_archive_writer *w, const imp_period *per, const imp_event *ev,
+                 uint64_t count, uint64_t off, uint64_t rounds, cs_err *err)
 {
     cs_columns *c = &x->wcols;
     int rc = CS_OK;
+    const uint64_t step = round_rows(x, per), end = off + count;
     for (uint64_t r = 0, done = 0; r < rounds; r++) {
-        uint64_t m = count - done < x->wrows ? count - done : x->wrows;
+        uint64_t at = off + done, stop = at < end ? (at / step + 1) * step : at;
+        uint64_t m = (stop < end ? stop : end) - at;
         for (uint64_t i = 0; i < m; i++) {
             const imp_event *e = &ev[done + i];
             c->ts[i] = e->ts;
@@ -189,7 +211,7 @@ static int write_period(imp_ctx *x, const imp_period *per, uint64_t first, uint6
     int rc = iwrite_open(x, per, &w, err);
     if (!w)
         return rc;
-    int r = iwrite_slice(x, w, x->p.ev + first, count, off, rounds, err);
+    int r = iwrite_slice(x, w, per, x->p.ev + first, count, off, rounds, err);
     return iwrite_close(x, w, per, rc == CS_OK ? r : rc, err);
 }
 
@@ -223,11 +245,11 @@ int iwrite_plan(imp_ctx *x, cs_err *err)
     x->pcnt = cs_calloc((size_t)nk + 1, sizeof *x->pcnt, err, "periods");
     x->pfirst = cs_calloc((size_t)nk + 1, sizeof *x->pfirst, err, "periods");
     x->poff = cs_calloc((size_t)nk + 1, sizeof *x->poff, err, "periods");
-    x->pmost = cs_calloc((size_t)nk + 1, sizeof *x->pmost, err, "periods");
-    int64_t *v = cs_calloc(4 * (size_t)nk + 1, sizeof *v, err, "periods");
+    x->prounds = cs_calloc((size_t)nk + 1, sizeof *x->prounds, err, "periods");
+    int64_t *v = cs_calloc(3 * (size_t)nk + 1, sizeof *v, err, "periods");
     x->per = cs_calloc((size_t)nk + 1, sizeof *x->per, err, "periods");
-    rc = x->pcnt && x->pfirst && x->poff && x->pmost && v && x->per ? CS_OK : CS_ENOMEM;
-    int64_t *tot = v, *tmin = v + nk, *tmax = v + 2 * nk, *most = v + 3 * nk;
+    rc = x->pcnt && x->pfirst && x->poff && x->prounds && v && x->per ? CS_OK : CS_ENOMEM;
+    int64_t *tot = v, *tmin = v + nk, *tmax = v + 2 * nk;
     for (int k = 0; k < nk && rc == CS_OK; k++) {
         tmin[k] = INT64_MAX;
         tmax[k] = INT64_MIN;
@@ -237,7 +259,7 @@ int iwrite_plan(imp_ctx *x, cs_err *err)
             k++;
         x->pcnt[k] = lp[i].count;
         x->pfirst[k] = lp[i].first;
-        tot[k] = most[k] = (int64_t)lp[i].count;
+        tot[k] = (int64_t)lp[i].count;
         tmin[k] = x->p.ev[lp[i].first].ts;
         tmax[k] = x->p.ev[lp[i].first + lp[i].count - 1].ts;
     }
@@ -245,8 +267,7 @@ int iwrite_plan(imp_ctx *x, cs_err *err)
         comm_exscan_u64v(c, x->pcnt, x->poff, (size_t)nk, err) != CS_OK ||
         comm_sum_i64(c, tot, (size_t)nk, 1, err) != CS_OK ||
         comm_min_i64(c, tmin, (size_t)nk, 1, err) != CS_OK ||
-        comm_max_i64(c, tmax, (size_t)nk, 1, err) != CS_OK ||
-        comm_max_i64(c, most, (size_t)nk, 1, err) != CS_OK) {
+        comm_max_i64(c, tmax, (size_t)nk, 1, err) != CS_OK) {
         rc = err->code;
         nk = 0;
     }
@@ -256,7 +277,6 @@ int iwrite_plan(imp_ctx *x, cs_err *err)
         per->rows = (uint64_t)tot[k];
         per->ts_min = tmin[k];
         per->ts_max = tmax[k];
-        x->pmost[k] = (uint64_t)most[k];
         char label[32] = "";
         if (x->cfg->import_split != IMPORT_SPLIT_NONE)
             period_label(x->cfg->import_split, keys[k], label, sizeof label);
@@ -331,10 +351,14 @@ int iwrite_events(imp_ctx *x, cs_err *err)
     int rc = iwrite_buffers(x, err);
     if (comm_agree(x->c, err) != CS_OK)
         return err->code;
+    for (int k = 0; k < x->nperiods; k++)
+        x->prounds[k] = (int64_t)iwrite_rounds(x, &x->per[k], x->poff[k], x->pcnt[k]);
+    if (comm_max_i64(x->c, x->prounds, (size_t)x->nperiods, 1, err) != CS_OK)
+        return err->code;
     for (int k = 0; k < x->nperiods; k++) {
         imp_tick(x, (double)k / x->nperiods);
-        uint64_t rounds = (x->pmost[k] + x->wrows - 1) / x->wrows;
-        int r = write_period(x, &x->per[k], x->pfirst[k], x->pcnt[k], x->poff[k], rounds, err);
+        int r = write_period(x, &x->per[k], x->pfirst[k], x->pcnt[k], x->poff[k],
+                             (uint64_t)x->prounds[k], err);
         if (rc == CS_OK)
             rc = r;
     }

@@ -204,12 +204,11 @@ int archive_write_rows(cs_archive_writer *w, uint64_t offset, uint64_t count,
                        const cs_columns *cols, const uint8_t *truth,
                        cs_err *err);
 
-/* Local: later archive_write_rows calls of this rank transfer
- * independently instead of collectively (valid because the archive's
- * columns are not compressed; faster when each rank writes one large
- * contiguous slice, as import does). Every rank still calls
- * archive_write_rows the same number of times. */
-void archive_set_independent(cs_archive_writer *w);
+/* Rows a chunk of a file of `total_rows` rows holds (archive_create's
+ * layout). With checksums a write that covers part of a chunk reads the
+ * chunk back first, so writers that can cut their rounds at chunk
+ * boundaries do (import). */
+uint64_t archive_chunk_rows(uint64_t total_rows);
 
 /* Collective: sets (or replaces) a string attribute of /events, e.g. the
  * currency or where the events came from. */
