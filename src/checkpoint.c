@@ -26,17 +26,34 @@
 /* The signal that asked the run to stop (0: none). The handler may only
  * touch a sig_atomic_t; the window loop reads it. */
 static volatile sig_atomic_t stop_signal;
+/* When it came (CLOCK_MONOTONIC), set by the handler before stop_signal. */
+static struct timespec stop_at;
+
+/* A stop signal repeated within this many seconds is the same stop said
+ * twice: at a time limit slurmstepd sends each task SIGTERM twice within
+ * milliseconds (once for the batch step's end, once for the job's), and
+ * taking the second for "exit at once" lost the checkpoint every such
+ * job was about to write. */
+#define STOP_REPEAT_S 2
 
 static void on_stop_signal(int sig)
 {
-    stop_signal = sig;
-    /* A second signal takes the default action: the process exits at once
-     * and the previous checkpoint stays as it was. */
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);   /* async-signal-safe */
+    if (!stop_signal) {
+        stop_at = now;
+        stop_signal = sig;
+        return;
+    }
+    if (now.tv_sec - stop_at.tv_sec < STOP_REPEAT_S)
+        return;
+    /* A second signal, later, takes the default action: the process exits
+     * at once and the previous checkpoint stays as it was. */
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
-    sigaction(SIGUSR1, &dfl, NULL);
-    sigaction(SIGTERM, &dfl, NULL);
+    sigaction(sig, &dfl, NULL);
+    raise(sig);
 }
 
 static void catch_into(struct sigaction *old_usr1, struct sigaction *old_term)

@@ -213,11 +213,53 @@ static void format_mtime(int64_t s, char *buf, size_t n)
     strftime(buf, n, "%Y-%m-%d %H:%M:%S UTC", &tm);
 }
 
+/* CS_EINPUT when the run's list holds every file of the checkpoint's and
+ * more: a glob or directory that new files have joined since (a
+ * reprocess.sbatch job requeued while the logs grow). Said as such: the
+ * file-by-file comparison would name the first shifted position as
+ * "another job's checkpoint". */
+static int check_added(const cs_mfile *was_list, int nwas, const cs_plan_file *now_list,
+                       int nnow, const char *what, const char *dir, cs_err *err)
+{
+    if (nnow <= nwas)
+        return CS_OK;
+    char (*now)[CS_PATH_MAX] = malloc((size_t)nnow * sizeof *now);
+    char *seen = calloc((size_t)nnow, 1);
+    int rc = CS_OK, found = 0;
+    for (int j = 0; now && seen && j < nnow; j++)
+        real_path(now_list[j].path, now[j], sizeof now[j]);
+    for (int i = 0; now && seen && i < nwas; i++) {
+        int j = 0;
+        while (j < nnow && (seen[j] || strcmp(now[j], was_list[i].path) != 0))
+            j++;
+        if (j == nnow)
+            break;   /* a file of the checkpoint is gone: not an addition */
+        seen[j] = 1;
+        found++;
+    }
+    if (now && seen && found == nwas) {
+        int first = 0;
+        while (seen[first])
+            first++;
+        rc = cs_err_set(err, CS_EINPUT, "checkpoint %s was made from %d %s, and this run finds "
+                        "%d more (the first new one: %s): a resume reads the files the run "
+                        "started with; give those (listed in %s/MANIFEST: a fixed list rather "
+                        "than a glob or directory that new files join), or start over with "
+                        "--force to read the new ones too", dir, nwas, what, nnow - nwas,
+                        now[first], dir);
+    }
+    free(now);
+    free(seen);
+    return rc;
+}
+
 /* CS_EINPUT naming the first file that differs between the checkpoint's
  * list (was, nwas) and the run's (now, nnow); `what` names the list. */
 static int check_list(const cs_mfile *was_list, int nwas, const cs_plan_file *now_list, int nnow,
                       const char *what, const char *dir, cs_err *err)
 {
+    if (check_added(was_list, nwas, now_list, nnow, what, dir, err) != CS_OK)
+        return CS_EINPUT;
     int n = nwas < nnow ? nwas : nnow;
     for (int i = 0; i < n; i++) {
         cs_mfile now;

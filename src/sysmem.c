@@ -34,32 +34,51 @@ static int64_t read_i64(const char *path)
     return v > 0 ? (int64_t)v : 0;
 }
 
-/* Room left under this process's cgroup memory limit; 0 when there is no
- * limit or it cannot be read (v1 reports "no limit" as a huge number). */
-static int64_t cgroup_room(void)
+/* The least room under a memory limit of cgroup `path` (below `root`) and
+ * its ancestors: Slurm's task/cgroup sets --mem on the job's cgroup, and
+ * the task's own, a few levels down, says "max". 0 when none has a limit
+ * (v1 reports "no limit" as a huge number). */
+static int64_t room_up(const char *root, const char *path, const char *limf, const char *usef)
 {
-    FILE *f = fopen("/proc/self/cgroup", "r");
+    char p[1024], lim[1200], use[1200];
+    snprintf(p, sizeof p, "%s", path);
+    int64_t room = 0;
+    for (;;) {
+        size_t n = strlen(p);
+        while (n > 0 && p[n - 1] == '/')
+            p[--n] = '\0';
+        snprintf(lim, sizeof lim, "%s%s/%s", root, p, limf);
+        snprintf(use, sizeof use, "%s%s/%s", root, p, usef);
+        int64_t l = read_i64(lim), u = read_i64(use);
+        if (l > 0 && l < (INT64_C(1) << 60)) {
+            int64_t r = l > u ? l - u : 1;
+            if (!room || r < room)
+                room = r;
+        }
+        char *s = strrchr(p, '/');
+        if (!s)
+            break;
+        *s = '\0';
+    }
+    return room;
+}
+
+int64_t sysmem_cgroup_room(const char *proc_cgroup, const char *fs_root)
+{
+    FILE *f = fopen(proc_cgroup, "r");
     if (!f)
         return 0;
-    char line[1024], lim[1200], use[1200];
+    char line[1024], root[1100];
     int64_t room = 0;
     while (!room && fgets(line, sizeof line, f)) {
         line[strcspn(line, "\n")] = '\0';
         char *path = NULL;
         if (strncmp(line, "0::", 3) == 0) {
-            path = line + 3;
-            snprintf(lim, sizeof lim, "/sys/fs/cgroup%s/memory.max", path);
-            snprintf(use, sizeof use, "/sys/fs/cgroup%s/memory.current", path);
+            room = room_up(fs_root, line + 3, "memory.max", "memory.current");
         } else if ((path = strstr(line, ":memory:")) != NULL) {
-            path += 8;
-            snprintf(lim, sizeof lim, "/sys/fs/cgroup/memory%s/memory.limit_in_bytes", path);
-            snprintf(use, sizeof use, "/sys/fs/cgroup/memory%s/memory.usage_in_bytes", path);
-        } else {
-            continue;
+            snprintf(root, sizeof root, "%s/memory", fs_root);
+            room = room_up(root, path + 8, "memory.limit_in_bytes", "memory.usage_in_bytes");
         }
-        int64_t l = read_i64(lim), u = read_i64(use);
-        if (l > 0 && l < (INT64_C(1) << 60))
-            room = l > u ? l - u : 1;
     }
     fclose(f);
     return room;
@@ -69,7 +88,7 @@ void sysmem_query(cs_sysmem *m)
 {
     m->available = meminfo_available();
     m->source = "MemAvailable in /proc/meminfo";
-    int64_t room = cgroup_room();
+    int64_t room = sysmem_cgroup_room("/proc/self/cgroup", "/sys/fs/cgroup");
     if (room > 0 && (m->available == 0 || room < m->available)) {
         m->available = room;
         m->source = "room left under the cgroup memory limit (e.g. Slurm's --mem)";

@@ -23,6 +23,13 @@ typedef struct cs_sysmem {
  * available = 0 when nothing can be read. */
 void sysmem_query(cs_sysmem *m);
 
+/* The least room (limit - usage) under a memory limit of the cgroup that
+ * proc_cgroup (a /proc/self/cgroup) names and its ancestors, read below
+ * fs_root (/sys/fs/cgroup; v1's memory controller under fs_root/memory);
+ * 0 when none has one. sysmem_query's cgroup figure; tests give a tree of
+ * their own. */
+int64_t sysmem_cgroup_room(const char *proc_cgroup, const char *fs_root);
+
 /* CS_OK when node_ranks × per_rank bytes fit m->available (or that is
  * unknown); otherwise CS_ENOMEM naming the node, the figures and the fixes:
  * a smaller budget (what fits is suggested) or fewer ranks per node. The

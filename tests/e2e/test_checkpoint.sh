@@ -47,6 +47,13 @@ expect_fail 4 "archive changed since checkpoint sig.checkpoint: .*events-0001.h5
 cp -p saved.h5 arch/events-0001.h5
 expect_fail 4 "was made from 3 input files, this run has 2" \
     mpi 2 "$CLICKSEG" run -i arch/events-0000.h5 -i arch/events-0001.h5 --sessions -o sig --resume
+# a file joined the input directory since (a requeued job over growing
+# logs): said as new files, not as another job's checkpoint
+mpi 1 "$CLICKSEG" generate -o extra -n 2000 -d 1 -f 1 --seed 9 --no-profiles > /dev/null
+cp extra/events-0000.h5 arch/events-0000a.h5
+expect_fail 4 "checkpoint sig.checkpoint was made from 3 input files, and this run finds 1 more \(the first new one: .*events-0000a.h5\): a resume reads the files the run started with" \
+    mpi 2 "$CLICKSEG" "${RUN[@]}" -o sig --resume
+rm arch/events-0000a.h5
 # the profile table too (read at the end: a resume without it, or with
 # another, would write another report)
 mv arch/profiles.h5 profiles.saved
@@ -278,4 +285,19 @@ wait_rc
 [ "$RC" = 0 ] || { cat lock.err >&2; fail "the first job failed: exit $RC"; }
 $CMP --same whole locked --sessions
 [ ! -e locked.lock ] || fail "the lock file was left"
+
+# 8. SIGTERM twice within milliseconds to every rank, as slurmstepd sends
+# it at a time limit: one stop, not "a second signal, exit at once" (which
+# lost every timed-out job's checkpoint); the run checkpoints, exits 7 and
+# resumes to the uninterrupted report.
+start_bg term 2 "${RUN[@]}" -o term
+wait_for term.err "checkpoint 3 written" 60
+ranks=$(pgrep -P "$BG")
+for pid in $ranks; do kill -TERM "$pid"; kill -TERM "$pid"; done
+wait_rc
+[ "$RC" -eq 7 ] || { cat term.err >&2; fail "a doubled SIGTERM: exit $RC, expected 7"; }
+grep -q "stopped by SIGTERM after .* rows; checkpoint saved in term.checkpoint" term.err \
+    || { cat term.err >&2; fail "no stop message after a doubled SIGTERM"; }
+mpi 2 "$CLICKSEG" "${RUN[@]}" -q -o term --resume
+$CMP --same whole term --sessions
 echo "test_checkpoint: ok"

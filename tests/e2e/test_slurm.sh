@@ -122,6 +122,28 @@ grep -q "resuming from $WORKDIR/rq.checkpoint" "job-$j.log" || fail "job $j did 
 $CMP --same direct rq --sessions
 [ ! -e rq.checkpoint ] || fail "the finished job left its checkpoint"
 
+# A time limit hardly longer than the header's 300 s warning lead
+# (--time=4): the warning comes at once; the run checkpoints, and the job
+# is not requeued (it would be warned at once again, for ever) but ends 7
+# saying why. Its ranks are stopped until the warning has come, so that
+# the run surely outlasts it on any machine.
+j=$(submit -n 2 --time=4 "$JOBS/reprocess.sbatch" "${ARGS[@]}" -o "$WORKDIR/tl" "${SLOW[@]}")
+wait_log "job-$j.log" "checkpoint 2 written" 60
+tl_ranks=""   # the ranks only: the batch shell must stay free to take the warning
+for p in $(pgrep -f -- "-o $WORKDIR/tl --window-events"); do
+    [ "$(ps -o comm= -p "$p")" = clickseg ] && tl_ranks+=" $p"
+done
+[ -n "$tl_ranks" ] || fail "job $j: no ranks found to hold"
+kill -STOP $tl_ranks 2> /dev/null || true
+wait_log "job-$j.log" "reprocess.sbatch: SIGUSR1 at" 90
+kill -CONT $tl_ranks 2> /dev/null || true
+job_wait "$j" 60
+expect_done "$j" FAILED 7:0
+grep -q "the time-limit warning came .* after the start.*not requeued" "job-$j.log" ||
+    { cat "job-$j.log" >&2; fail "job $j: no word on why it was not requeued"; }
+[ "$(job_field "$j" Restarts)" = 0 ] || fail "job $j requeued itself with no time to work"
+[ -s tl.checkpoint/MANIFEST ] || fail "job $j left no checkpoint"
+
 # scancel (SIGTERM): the job checkpoints and ends CANCELLED, not requeued
 # (it once requeued itself: exit 7 was taken for the USR1 stop); the
 # resubmitted job continues from the checkpoint.
@@ -194,7 +216,9 @@ $CMP --same direct rk --sessions
 # --dependency=afterok; equal to one direct run over all months.
 mpi 1 "$CLICKSEG" generate -o marc -n 40000 -d 70 -f 2 --seed 17 > /dev/null
 $PY "$SRCDIR/lib/split_archive.py" marc months --by month > months.txt
-awk -v w="$WORKDIR" '{print $1, w "/months/" $1}' months.txt > periods.txt
+# tab-separated, through a path with a space (a line with a tab splits at tabs)
+ln -sfn months "month dirs"
+awk -v w="$WORKDIR" '{print $1 "\t" w "/month dirs/" $1}' months.txt > periods.txt
 printf 'session = { split = "month"; };\n' > job.cfg
 nper=$(wc -l < periods.txt)
 mpi 2 "$CLICKSEG" run -q -c job.cfg -i 'months/*' -o direct_months --sessions
@@ -224,6 +248,18 @@ rc=0
 CLICKSEG_PERIODIC_STEP=merge bash "$JOBS/periodic.sbatch" periods.txt periodic -q --set > trail.log 2>&1 || rc=$?
 [ $rc -eq 2 ] && grep -q -- "periodic.sbatch: --set needs a value" trail.log && ! grep -q unbound trail.log ||
     { cat trail.log >&2; fail "periodic.sbatch merge step with a trailing --set: exit $rc"; }
+# Usage errors, each exit 2 naming the problem: a periods file that is not
+# there, an -o among the run arguments (every task would write there), no
+# --array.
+periodic_usage() {   # PATTERN ARGS...
+    local pat=$1 rc=0; shift
+    env -u SLURM_ARRAY_TASK_ID bash "$JOBS/periodic.sbatch" "$@" > usage.log 2>&1 || rc=$?
+    [ $rc -eq 2 ] && grep -q -- "$pat" usage.log || { cat usage.log >&2; fail "periodic.sbatch $*: exit $rc"; }
+}
+periodic_usage "cannot read the periods file 'periods-typo.txt'" periods-typo.txt out
+periodic_usage "'--output=x' among the run arguments" periods.txt out -q --output=x
+periodic_usage "'-o' among the run arguments" periods.txt out -o x
+periodic_usage "runs as a job array, one task a period: sbatch --array=0-$((nper - 1))" periods.txt out -q
 # A periodic task stopped by `scancel --signal=USR1 --batch` checkpoints
 # and exits 7 as run.sbatch does (its batch shell died of the signal, and
 # no checkpoint was written); the task resubmitted with --resume finishes.

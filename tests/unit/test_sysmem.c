@@ -1,6 +1,8 @@
 /* test_sysmem.c — the plan-time memory check: a budget that fits passes,
  * one that does not is CS_ENOMEM with the figures and a fix that fits, an
- * unknown amount never blocks a job, and this machine's figure is read. */
+ * unknown amount never blocks a job, and this machine's figure is read;
+ * the cgroup limit is found on the job's cgroup above the task's (Slurm's
+ * layout, v2 and v1, in a tree written here). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +11,10 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "clickseg/sysmem.h"
 
@@ -69,6 +75,59 @@ static void test_query(void **state)
     assert_non_null(m.source);
 }
 
+/* Writes text into dir/rel, making the directories on the way. */
+static void put(const char *dir, const char *rel, const char *text)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", dir, rel);
+    for (char *s = p + strlen(dir) + 1; (s = strchr(s, '/')) != NULL; s++) {
+        *s = '\0';
+        mkdir(p, 0755);
+        *s = '/';
+    }
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_cgroup_ancestors(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cs_sysmem_XXXXXX", proc[600];
+    assert_non_null(mkdtemp(dir));
+    /* v2, as Slurm's task/cgroup lays it out: --mem on the job (4 GiB, 1 GiB
+     * used), the step looser (8 GiB), the task unlimited ("max") */
+    snprintf(proc, sizeof proc, "%s/cgroup-v2", dir);
+    put(dir, "cgroup-v2", "0::/system.slice/slurmstepd.scope/job_5/step_0/user/task_0\n");
+    put(dir, "fs/system.slice/slurmstepd.scope/job_5/memory.max", "4294967296\n");
+    put(dir, "fs/system.slice/slurmstepd.scope/job_5/memory.current", "1073741824\n");
+    put(dir, "fs/system.slice/slurmstepd.scope/job_5/step_0/memory.max", "8589934592\n");
+    put(dir, "fs/system.slice/slurmstepd.scope/job_5/step_0/memory.current", "536870912\n");
+    put(dir, "fs/system.slice/slurmstepd.scope/job_5/step_0/user/task_0/memory.max", "max\n");
+    put(dir, "fs/system.slice/slurmstepd.scope/job_5/step_0/user/task_0/memory.current", "1\n");
+    char root[600];
+    snprintf(root, sizeof root, "%s/fs", dir);
+    assert_int_equal(sysmem_cgroup_room(proc, root), 3 * GIB);
+    /* v1: the job's limit under the memory controller, the task's "none" */
+    snprintf(proc, sizeof proc, "%s/cgroup-v1", dir);
+    put(dir, "cgroup-v1", "12:pids:/slurm\n4:memory:/slurm/uid_0/job_7/step_0/task_0\n");
+    put(dir, "fs/memory/slurm/uid_0/job_7/memory.limit_in_bytes", "2147483648\n");
+    put(dir, "fs/memory/slurm/uid_0/job_7/memory.usage_in_bytes", "536870912\n");
+    put(dir, "fs/memory/slurm/uid_0/job_7/step_0/task_0/memory.limit_in_bytes",
+        "9223372036854771712\n");
+    assert_int_equal(sysmem_cgroup_room(proc, root), GIB + GIB / 2);
+    /* no limit anywhere, and no such file */
+    snprintf(proc, sizeof proc, "%s/cgroup-free", dir);
+    put(dir, "cgroup-free", "0::/user.slice/session-1.scope\n");
+    assert_int_equal(sysmem_cgroup_room(proc, root), 0);
+    snprintf(proc, sizeof proc, "%s/none", dir);
+    assert_int_equal(sysmem_cgroup_room(proc, root), 0);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -76,6 +135,7 @@ int main(void)
         cmocka_unit_test(test_budget_message),
         cmocka_unit_test(test_budget_unknown_and_huge),
         cmocka_unit_test(test_query),
+        cmocka_unit_test(test_cgroup_ancestors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
