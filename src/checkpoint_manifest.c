@@ -218,38 +218,58 @@ static void format_mtime(int64_t s, char *buf, size_t n)
  * reprocess.sbatch job requeued while the logs grow). Said as such: the
  * file-by-file comparison would name the first shifted position as
  * "another job's checkpoint". */
+/* A run's file by real path: its place in the run's list, and whether the
+ * checkpoint's list has it. */
+typedef struct path_at {
+    char *path;
+    int at, old;
+} path_at;
+
+static int by_path(const void *a, const void *b)
+{
+    return strcmp(((const path_at *)a)->path, ((const path_at *)b)->path);
+}
+
 static int check_added(const cs_mfile *was_list, int nwas, const cs_plan_file *now_list,
                        int nnow, const char *what, const char *dir, cs_err *err)
 {
     if (nnow <= nwas)
         return CS_OK;
-    char (*now)[CS_PATH_MAX] = malloc((size_t)nnow * sizeof *now);
-    char *seen = calloc((size_t)nnow, 1);
-    int rc = CS_OK, found = 0;
-    for (int j = 0; now && seen && j < nnow; j++)
-        real_path(now_list[j].path, now[j], sizeof now[j]);
-    for (int i = 0; now && seen && i < nwas; i++) {
-        int j = 0;
-        while (j < nnow && (seen[j] || strcmp(now[j], was_list[i].path) != 0))
-            j++;
-        if (j == nnow)
+    /* Sorted by path and searched: an archive of hourly files has tens of
+     * thousands, where comparing every pair would take seconds. */
+    path_at *now = calloc((size_t)nnow, sizeof *now);
+    int rc = CS_OK, found = 0, ok = now != NULL;
+    for (int j = 0; ok && j < nnow; j++) {
+        char real[CS_PATH_MAX];
+        real_path(now_list[j].path, real, sizeof real);
+        ok = (now[j].path = strdup(real)) != NULL;
+        now[j].at = j;
+    }
+    if (ok)
+        qsort(now, (size_t)nnow, sizeof *now, by_path);
+    for (int i = 0; ok && i < nwas; i++) {
+        path_at key = {(char *)(uintptr_t)was_list[i].path, 0, 0};
+        path_at *hit = bsearch(&key, now, (size_t)nnow, sizeof *now, by_path);
+        if (!hit)
             break;   /* a file of the checkpoint is gone: not an addition */
-        seen[j] = 1;
+        hit->old = 1;
         found++;
     }
-    if (now && seen && found == nwas) {
-        int first = 0;
-        while (seen[first])
-            first++;
+    if (ok && found == nwas) {
+        int first = -1;   /* the first new file in the run's (time) order */
+        for (int j = 0; j < nnow; j++)
+            if (!now[j].old && (first < 0 || now[j].at < now[first].at))
+                first = j;
         rc = cs_err_set(err, CS_EINPUT, "checkpoint %s was made from %d %s, and this run finds "
                         "%d more (the first new one: %s): a resume reads the files the run "
                         "started with; give those (listed in %s/MANIFEST: a fixed list rather "
                         "than a glob or directory that new files join), or start over with "
                         "--force to read the new ones too", dir, nwas, what, nnow - nwas,
-                        now[first], dir);
+                        now[first].path, dir);
     }
+    for (int j = 0; now && j < nnow; j++)
+        free(now[j].path);
     free(now);
-    free(seen);
     return rc;
 }
 
