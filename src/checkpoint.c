@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,26 +28,31 @@
 /* The signal that asked the run to stop (0: none). The handler may only
  * touch a sig_atomic_t; the window loop reads it. */
 static volatile sig_atomic_t stop_signal;
-/* When it came (CLOCK_MONOTONIC), set by the handler before stop_signal. */
-static struct timespec stop_at;
+/* When it came (CLOCK_MONOTONIC, ns), stored by the handler before
+ * stop_signal: an atomic, so that a handler on another thread (a signal
+ * sent to the process may run on any of Open MPI's threads) that sees
+ * stop_signal sees the time too. Lock-free, so async-signal-safe. */
+static _Atomic int64_t stop_at_ns;
 
 /* A stop signal repeated within this many seconds is the same stop said
  * twice: at a time limit slurmstepd sends each task SIGTERM twice within
  * milliseconds (once for the batch step's end, once for the job's), and
  * taking the second for "exit at once" lost the checkpoint every such
  * job was about to write. */
-#define STOP_REPEAT_S 2
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "the stop time must be a lock-free atomic");
+#define STOP_REPEAT_NS INT64_C(2000000000)
 
 static void on_stop_signal(int sig)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);   /* async-signal-safe */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);   /* async-signal-safe */
+    int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
     if (!stop_signal) {
-        stop_at = now;
+        stop_at_ns = now;
         stop_signal = sig;
         return;
     }
-    if (now.tv_sec - stop_at.tv_sec < STOP_REPEAT_S)
+    if (now - stop_at_ns < STOP_REPEAT_NS)
         return;
     /* A second signal, later, takes the default action: the process exits
      * at once and the previous checkpoint stays as it was. */
@@ -62,7 +69,11 @@ static void catch_into(struct sigaction *old_usr1, struct sigaction *old_term)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop_signal;
     sa.sa_flags = SA_RESTART;
+    /* Each blocks the other while it runs: a SIGTERM inside the SIGUSR1
+     * handler would see stop_signal set before its time. */
     sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGUSR1);
+    sigaddset(&sa.sa_mask, SIGTERM);
     sigaction(SIGUSR1, &sa, old_usr1);
     sigaction(SIGTERM, &sa, old_term);
 }
@@ -73,7 +84,8 @@ void ckpt_catch_signals(void)
 }
 
 /* A signal caught since ckpt_catch_signals (in the plan, say) stays
- * caught, and its handler has given way to the default for a second one. */
+ * caught; the handler stays too (a second signal, 2 s or more later,
+ * takes the default action through it). */
 static void install_handlers(cs_ckpt *k)
 {
     if (stop_signal) {

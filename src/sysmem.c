@@ -34,13 +34,36 @@ static int64_t read_i64(const char *path)
     return v > 0 ? (int64_t)v : 0;
 }
 
+/* The value of `key` in a memory.stat file ("key N" lines); 0 when absent. */
+static int64_t stat_value(const char *path, const char *key)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char name[64];
+    long long v, found = 0;
+    while (fscanf(f, "%63s %lld", name, &v) == 2)
+        if (strcmp(name, key) == 0) {
+            found = v;
+            break;
+        }
+    fclose(f);
+    return found > 0 ? (int64_t)found : 0;
+}
+
 /* The least room under a memory limit of cgroup `path` (below `root`) and
  * its ancestors: Slurm's task/cgroup sets --mem on the job's cgroup, and
- * the task's own, a few levels down, says "max". 0 when none has a limit
+ * the task's own, a few levels down, says "max". The usage counts the page
+ * cache the cgroup's earlier steps left (a copy to scratch, a generate
+ * before the run): its inactive part, which the kernel reclaims before it
+ * would kill anyone, is room (as in MemAvailable). 0 when none has a limit
  * (v1 reports "no limit" as a huge number). */
-static int64_t room_up(const char *root, const char *path, const char *limf, const char *usef)
+static int64_t room_up(const char *root, const char *path, const char *limf, const char *usef,
+                       const char *inactive)
 {
-    char p[1024], lim[1200], use[1200];
+    char p[1024], lim[1200], use[1200], st[1200];
+    if (strstr(path, ".."))   /* a cgroup outside this namespace's view */
+        return 0;
     snprintf(p, sizeof p, "%s", path);
     int64_t room = 0;
     for (;;) {
@@ -49,8 +72,11 @@ static int64_t room_up(const char *root, const char *path, const char *limf, con
             p[--n] = '\0';
         snprintf(lim, sizeof lim, "%s%s/%s", root, p, limf);
         snprintf(use, sizeof use, "%s%s/%s", root, p, usef);
+        snprintf(st, sizeof st, "%s%s/memory.stat", root, p);
         int64_t l = read_i64(lim), u = read_i64(use);
         if (l > 0 && l < (INT64_C(1) << 60)) {
+            int64_t cache = stat_value(st, inactive);
+            u = cache < u ? u - cache : 0;
             int64_t r = l > u ? l - u : 1;
             if (!room || r < room)
                 room = r;
@@ -74,10 +100,11 @@ int64_t sysmem_cgroup_room(const char *proc_cgroup, const char *fs_root)
         line[strcspn(line, "\n")] = '\0';
         char *path = NULL;
         if (strncmp(line, "0::", 3) == 0) {
-            room = room_up(fs_root, line + 3, "memory.max", "memory.current");
+            room = room_up(fs_root, line + 3, "memory.max", "memory.current", "inactive_file");
         } else if ((path = strstr(line, ":memory:")) != NULL) {
             snprintf(root, sizeof root, "%s/memory", fs_root);
-            room = room_up(root, path + 8, "memory.limit_in_bytes", "memory.usage_in_bytes");
+            room = room_up(root, path + 8, "memory.limit_in_bytes", "memory.usage_in_bytes",
+                           "total_inactive_file");
         }
     }
     fclose(f);

@@ -190,8 +190,8 @@ typedef struct cs_archive_writer cs_archive_writer;
  * full disk this is CS_EIO, "not enough space", before HDF5 writes.
  * Flags: CS_ARCHIVE_TRUTH adds /truth/intent (uint8) for generated
  * archives; CS_ARCHIVE_CHECKSUM gives every chunk a Fletcher32 checksum
- * (a filter: such files must then be written collectively, so a writer that
- * calls archive_set_independent must not ask for it). */
+ * (a filter: such files are written collectively, every rank calling
+ * archive_write_rows the same number of times). */
 #define CS_ARCHIVE_TRUTH 1
 #define CS_ARCHIVE_CHECKSUM 2
 struct cs_comm;

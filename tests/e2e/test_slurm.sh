@@ -216,9 +216,10 @@ $CMP --same direct rk --sessions
 # --dependency=afterok; equal to one direct run over all months.
 mpi 1 "$CLICKSEG" generate -o marc -n 40000 -d 70 -f 2 --seed 17 > /dev/null
 $PY "$SRCDIR/lib/split_archive.py" marc months --by month > months.txt
-# tab-separated, through a path with a space (a line with a tab splits at tabs)
+# tab-separated, through a path with a space (a line with a tab splits at
+# tabs), with blanks before a comment (not part of the path)
 ln -sfn months "month dirs"
-awk -v w="$WORKDIR" '{print $1 "\t" w "/month dirs/" $1}' months.txt > periods.txt
+awk -v w="$WORKDIR" '{print $1 "\t" w "/month dirs/" $1 "   # " $1}' months.txt > periods.txt
 printf 'session = { split = "month"; };\n' > job.cfg
 nper=$(wc -l < periods.txt)
 mpi 2 "$CLICKSEG" run -q -c job.cfg -i 'months/*' -o direct_months --sessions
@@ -259,6 +260,7 @@ periodic_usage() {   # PATTERN ARGS...
 periodic_usage "cannot read the periods file 'periods-typo.txt'" periods-typo.txt out
 periodic_usage "'--output=x' among the run arguments" periods.txt out -q --output=x
 periodic_usage "'-o' among the run arguments" periods.txt out -o x
+periodic_usage "'-qvo' among the run arguments" periods.txt out -qvo x
 periodic_usage "runs as a job array, one task a period: sbatch --array=0-$((nper - 1))" periods.txt out -q
 # A periodic task stopped by `scancel --signal=USR1 --batch` checkpoints
 # and exits 7 as run.sbatch does (its batch shell died of the signal, and

@@ -117,6 +117,22 @@ static void test_cgroup_ancestors(void **state)
     put(dir, "fs/memory/slurm/uid_0/job_7/step_0/task_0/memory.limit_in_bytes",
         "9223372036854771712\n");
     assert_int_equal(sysmem_cgroup_room(proc, root), GIB + GIB / 2);
+    /* the job's cgroup full, but 3 GiB of it inactive page cache an earlier
+     * step left (v2 inactive_file, v1 total_inactive_file): that is room */
+    put(dir, "fs/system.slice/slurmstepd.scope/job_5/memory.current", "4294967296\n");
+    put(dir, "fs/system.slice/slurmstepd.scope/job_5/memory.stat",
+        "anon 1073741824\nfile 3221225472\nactive_file 0\ninactive_file 3221225472\n");
+    snprintf(proc, sizeof proc, "%s/cgroup-v2", dir);
+    assert_int_equal(sysmem_cgroup_room(proc, root), 3 * GIB);
+    put(dir, "fs/memory/slurm/uid_0/job_7/memory.usage_in_bytes", "2147483648\n");
+    put(dir, "fs/memory/slurm/uid_0/job_7/memory.stat",
+        "cache 1610612736\ninactive_file 1\ntotal_inactive_file 1610612736\n");
+    snprintf(proc, sizeof proc, "%s/cgroup-v1", dir);
+    assert_int_equal(sysmem_cgroup_room(proc, root), GIB + GIB / 2);
+    /* a path outside the namespace's view is not walked up */
+    snprintf(proc, sizeof proc, "%s/cgroup-out", dir);
+    put(dir, "cgroup-out", "0::/../../job_5\n");
+    assert_int_equal(sysmem_cgroup_room(proc, root), 0);
     /* no limit anywhere, and no such file */
     snprintf(proc, sizeof proc, "%s/cgroup-free", dir);
     put(dir, "cgroup-free", "0::/user.slice/session-1.scope\n");
