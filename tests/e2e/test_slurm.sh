@@ -122,12 +122,13 @@ grep -q "resuming from $WORKDIR/rq.checkpoint" "job-$j.log" || fail "job $j did 
 $CMP --same direct rq --sessions
 [ ! -e rq.checkpoint ] || fail "the finished job left its checkpoint"
 
-# A time limit hardly longer than the header's 300 s warning lead
-# (--time=4): the warning comes at once; the run checkpoints, and the job
-# is not requeued (it would be warned at once again, for ever) but ends 7
-# saying why. Its ranks are stopped until the warning has come, so that
-# the run surely outlasts it on any machine.
-j=$(submit -n 2 --time=4 "$JOBS/reprocess.sbatch" "${ARGS[@]}" -o "$WORKDIR/tl" "${SLOW[@]}")
+# A time limit hardly longer than the header's 300 s warning lead: the
+# warning comes at once; the run checkpoints, and the job is not requeued
+# (it would be warned at once again, for ever) but ends 7 saying why. The
+# limit is cut to 4 minutes once the ranks run (a warning before they
+# catch signals is lost, by design) and they are held with SIGSTOP until
+# the warning has come, so that the run surely outlasts it on any machine.
+j=$(submit -n 2 --time=60 "$JOBS/reprocess.sbatch" "${ARGS[@]}" -o "$WORKDIR/tl" "${SLOW[@]}")
 wait_log "job-$j.log" "checkpoint 2 written" 60
 tl_ranks=""   # the ranks only: the batch shell must stay free to take the warning
 for p in $(pgrep -f -- "-o $WORKDIR/tl --window-events"); do
@@ -135,6 +136,7 @@ for p in $(pgrep -f -- "-o $WORKDIR/tl --window-events"); do
 done
 [ -n "$tl_ranks" ] || fail "job $j: no ranks found to hold"
 kill -STOP $tl_ranks 2> /dev/null || true
+scontrol update JobId="$j" TimeLimit=4
 wait_log "job-$j.log" "reprocess.sbatch: SIGUSR1 at" 90
 kill -CONT $tl_ranks 2> /dev/null || true
 job_wait "$j" 60
