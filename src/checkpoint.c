@@ -33,13 +33,13 @@ static volatile sig_atomic_t stop_signal;
  * sent to the process may run on any of Open MPI's threads) that sees
  * stop_signal sees the time too. Lock-free, so async-signal-safe. */
 static _Atomic int64_t stop_at_ns;
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "the stop time must be a lock-free atomic");
 
 /* A stop signal repeated within this many seconds is the same stop said
  * twice: at a time limit slurmstepd sends each task SIGTERM twice within
  * milliseconds (once for the batch step's end, once for the job's), and
  * taking the second for "exit at once" lost the checkpoint every such
  * job was about to write. */
-_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "the stop time must be a lock-free atomic");
 #define STOP_REPEAT_NS INT64_C(2000000000)
 
 static void on_stop_signal(int sig)

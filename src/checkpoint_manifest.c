@@ -213,11 +213,6 @@ static void format_mtime(int64_t s, char *buf, size_t n)
     strftime(buf, n, "%Y-%m-%d %H:%M:%S UTC", &tm);
 }
 
-/* CS_EINPUT when the run's list holds every file of the checkpoint's and
- * more: a glob or directory that new files have joined since (a
- * reprocess.sbatch job requeued while the logs grow). Said as such: the
- * file-by-file comparison would name the first shifted position as
- * "another job's checkpoint". */
 /* A run's file by real path: its place in the run's list, and whether the
  * checkpoint's list has it. */
 typedef struct path_at {
@@ -230,6 +225,11 @@ static int by_path(const void *a, const void *b)
     return strcmp(((const path_at *)a)->path, ((const path_at *)b)->path);
 }
 
+/* CS_EINPUT when the run's list holds every file of the checkpoint's and
+ * more: a glob or directory that new files have joined since (a
+ * reprocess.sbatch job requeued while the logs grow). Said as such: the
+ * file-by-file comparison would name the first shifted position as
+ * "another job's checkpoint". */
 static int check_added(const cs_mfile *was_list, int nwas, const cs_plan_file *now_list,
                        int nnow, const char *what, const char *dir, cs_err *err)
 {
