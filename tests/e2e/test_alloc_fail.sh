@@ -1,5 +1,6 @@
 #!/bin/bash
 # ranks: 3
+# cost: 40
 # An allocation of clickseg's own that fails on one rank (an LD_PRELOAD
 # shim, tests/lib/fail_alloc.c, fails the FAIL_ALLOC_AT-th malloc, calloc,
 # realloc or strdup called from the executable on rank FAIL_ALLOC_RANK;

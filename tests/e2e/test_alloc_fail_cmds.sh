@@ -1,5 +1,6 @@
 #!/bin/bash
 # ranks: 3
+# cost: 30
 # test_alloc_fail.sh's sweep (tests/lib/alloc_fail.sh) over the other
 # commands: an allocation of clickseg's own fails on one rank, and the job
 # ends with exit 6, one error line naming out of memory and nothing left

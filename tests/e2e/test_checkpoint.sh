@@ -6,6 +6,7 @@
 # or --sessions differ is refused with a clear message.
 # Set CKPT_K=N to replay a given window.
 # ranks: 2
+# cost: 40
 set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
 source "$SRCDIR/lib/background.sh"

@@ -1,5 +1,6 @@
 #!/bin/bash
 # ranks: 1 3
+# cost: 70
 # The bad-input corpus (tests/corpus/cases.txt, files made by
 # tests/corpus/make_corpus.py from a small generated archive). For every case:
 # the documented exit status and message; for a failure, exactly one error
@@ -20,11 +21,6 @@ OUTS=$WORKDIR/out
 mpi 1 "$CLICKSEG" generate -o "$BASE" -n 3000 -d 1 -f 3 --seed 3 > /dev/null
 $PY "$CORPUS/make_corpus.py" "$BASE" "$CASES" "$CORPUS/cases.txt"
 mkdir -p "$OUTS"
-
-# A rank that exits non-zero makes mpirun kill the others and wait
-# odls_base_sigkill_timeout (1 s) before it returns: 2.5 s a case instead of
-# 0.5. The corpus shortens that grace; test_kill checks the defaults.
-export OMPI_MCA_odls_base_sigkill_timeout=0
 
 # Root reads files whatever their mode, so the permission cases run as
 # nobody; that needs the build and the work directory reachable by nobody.

@@ -1,13 +1,11 @@
 #!/bin/bash
+# cost: 25
 # Bad input of any kind gets one clear message naming the problem, a
 # non-zero exit (the documented code), no output under the final name, and
 # no rank left hanging (every mpirun runs under a deadline).
 set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
 export MPI_TIMEOUT=60
-# mpirun waits odls_base_sigkill_timeout (1 s) more after a rank exits
-# non-zero; these cases check messages, not that grace (test_kill does).
-export OMPI_MCA_odls_base_sigkill_timeout=0
 R() { mpi "$NRANKS" "$CLICKSEG" run "$@"; }
 
 mpi 1 "$CLICKSEG" generate -o arch -n 5000 -d 1 -f 2 > /dev/null

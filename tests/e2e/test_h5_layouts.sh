@@ -1,5 +1,6 @@
 #!/bin/bash
 # ranks: 3
+# cost: 25
 # Archives as other HDF5 tools write them (docs/archive-format.md: any
 # producer following the format is valid): each gives the reference's
 # results (tests/lib/reference.py, which reads through h5py), or a clear

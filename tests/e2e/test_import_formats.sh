@@ -7,6 +7,7 @@
 # rank count, and clickseg run on it must give the pandas events, users,
 # source-mode sessions and revenue.
 # ranks: 2 3
+# cost: 40
 set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
 source "$SRCDIR/lib/background.sh"

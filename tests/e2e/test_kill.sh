@@ -8,6 +8,8 @@
 # (Resuming such a job is the checkpoint feature's test.)
 set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
+# Open MPI's default abort, grace included (common.sh shortens it).
+unset OMPI_MCA_odls_base_sigkill_timeout
 DEADLINE=10
 
 mpi 2 "$CLICKSEG" generate -o arch -n 1.2M -d 4 -f 4 --seed 9 > /dev/null

@@ -10,6 +10,8 @@
 # which it dies are random (replay with KILL_K=N KILL_RANK=R).
 set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
+# Open MPI's default abort, grace included (common.sh shortens it).
+unset OMPI_MCA_odls_base_sigkill_timeout
 CMP="$PY $SRCDIR/lib/compare.py"
 DEADLINE=10
 export MPI_TIMEOUT=120

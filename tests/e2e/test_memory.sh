@@ -1,5 +1,6 @@
 #!/bin/bash
 # ranks: 2 4
+# cost: 20
 # With a memory_per_rank far below the archive size the job runs in many
 # windows, gives the same results, and reports its per-rank peak memory.
 set -euo pipefail

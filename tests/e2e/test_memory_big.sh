@@ -1,5 +1,6 @@
 #!/bin/bash
 # ranks: 2
+# cost: 45
 # The larger memory cases, at 2 ranks (where each rank holds the most):
 # a scraper's long id list carried over windows, --sessions with half a
 # million sessions, and checkpoints and a resume when the user table is

@@ -1,4 +1,5 @@
 #!/bin/bash
+# cost: 15
 # clickseg run equals an independent numpy computation (tests/lib/reference.py)
 # on a generated archive and on an edge-case archive, and gives the same
 # report for any window size (and so, run under 1-4 ranks, any rank count).

@@ -13,7 +13,6 @@
 set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
 export MPI_TIMEOUT=60
-export OMPI_MCA_odls_base_sigkill_timeout=0
 SPLIT=(--set session.split=day)
 
 mpi 1 "$CLICKSEG" generate -o arch -n 20000 -d 3 -f 3 --seed 7 > /dev/null

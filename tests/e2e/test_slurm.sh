@@ -15,6 +15,7 @@
 #   over all months.
 # Skips (exit 77) only when the Slurm packages cannot be installed.
 # ranks: 2
+# cost: 70
 set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
 CMP="$PY $SRCDIR/lib/compare.py"

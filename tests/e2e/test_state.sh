@@ -8,6 +8,7 @@
 # (by path or as a copy), another config or another --sessions choice is
 # refused and leaves the state as it was.
 # ranks: 2
+# cost: 20
 set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
 CMP="$PY $SRCDIR/lib/compare.py"

@@ -1,5 +1,6 @@
 #!/bin/bash
 # ranks: 2
+# cost: 35
 # The MPI end-to-end path under valgrind memcheck: generate, a run over several
 # windows with sessions.h5 (every phase, carry and writer), a run that fails
 # mid-way on a corrupt chunk read by rank 1 (the error path's clean-up), and
@@ -8,6 +9,10 @@
 # filtered by that rule, not by suppressions).
 set -euo pipefail
 source "${SRCDIR:?}/lib/common.sh"
+# Each rank's valgrind writes its XML report as the rank ends: the failing
+# run needs Open MPI's default grace before the other rank is killed
+# (common.sh shortens it).
+unset OMPI_MCA_odls_base_sigkill_timeout
 command -v valgrind > /dev/null || fail "valgrind is not installed (jobs/lib/setup.sh installs it)"
 # An ASan build cannot run under valgrind (both own the heap): that build's
 # own checks cover it, so the ASan pass of tests/run-all.sh skips this test.
