@@ -227,7 +227,11 @@ static int recover_aside(const char *parent, const char *name, const char *final
     char aside[PATH_MAX], m[PATH_MAX + 32], pm[2 * PATH_MAX];
     struct stat st;
     struct amark a;
-    snprintf(aside, sizeof aside, "%s/%s", parent, name);
+    /* Outputs' paths are refused from CS_OUTPUT_PATH_MAX on, far below
+     * PATH_MAX, so a name that does not fit is no aside of ours: left
+     * alone. */
+    if ((size_t)snprintf(aside, sizeof aside, "%s/%s", parent, name) >= sizeof aside)
+        return CS_OK;
     snprintf(m, sizeof m, "%s/" FS_ASIDE_MARK, aside);
     if (lstat(m, &st) != 0) {
         rmdir(aside);   /* kill points 6, 7; only ever removes an empty directory */
