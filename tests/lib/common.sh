@@ -14,7 +14,7 @@ export OMPI_MCA_btl=self,vader OMPI_MCA_pml=ob1
 # non-zero before it returns: 2 s of every failing case at 1 and 2 ranks
 # (0.2 s with it at 0). The tests check messages and exit codes, not that
 # grace; test_kill and test_kill_resume restore the default, which is what
-# they check.
+# they check, and test_valgrind, whose ranks write their reports as they end.
 export OMPI_MCA_odls_base_sigkill_timeout=0
 PY=/usr/bin/python3
 rm -rf "$WORKDIR"
