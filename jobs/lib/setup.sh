@@ -7,9 +7,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${1:-$ROOT/build}
 shift || true
 
+# `time`: GNU /usr/bin/time, the benchmark's peak memory (not on a fresh Debian 12).
 PKGS=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev
       hdf5-tools libconfig-dev libcmocka-dev zlib1g-dev python3 python3-h5py python3-numpy
-      python3-pandas clang valgrind tzdata)
+      python3-pandas clang valgrind tzdata time)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
