@@ -7,10 +7,12 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${1:-$ROOT/build}
 shift || true
 
-# `time`: GNU /usr/bin/time, the benchmark's peak memory (not on a fresh Debian 12).
+# Not on a fresh Debian 12: `time` (GNU /usr/bin/time, the benchmark's peak
+# memory); libclang-rt-dev (clang's ASan and libFuzzer runtimes for the fuzz
+# targets: only a Recommends of clang, which --no-install-recommends skips).
 PKGS=(build-essential cmake pkg-config openmpi-bin libopenmpi-dev libhdf5-openmpi-dev
       hdf5-tools libconfig-dev libcmocka-dev zlib1g-dev python3 python3-h5py python3-numpy
-      python3-pandas clang valgrind tzdata time)
+      python3-pandas clang libclang-rt-dev valgrind tzdata time)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
