@@ -97,8 +97,13 @@ start() {
     for _ in $(seq 50); do [ -S /run/munge/munge.socket.2 ] && break; sleep 0.1; done
     munge -n | unmunge >/dev/null                     # fails here if munge is broken
 
-    alive "$RUN/slurmctld.pid" || slurmctld            # both daemonize; -D would keep them in the foreground
-    alive "$RUN/slurmd.pid"    || slurmd
+    # Both daemonize (-D would keep them in the foreground); one that fails
+    # to start says why in its log only (slurmd without a cgroup mount).
+    local d
+    for d in slurmctld slurmd; do
+        alive "$RUN/$d.pid" || $d || {
+            echo "$d did not start; see $LOG" >&2; tail -n 20 "$LOG"/*.log >&2; exit 1; }
+    done
     local state=""
     for _ in $(seq 150); do                            # up to 30 s
         state=$(sinfo -h -N -o %T 2>/dev/null | head -1 || true)
